@@ -1,0 +1,152 @@
+"""Decoded frames in their stored representation, detection views and background values.
+
+DICOM PS3.3 C.7.6.3.1 (Image Pixel Module): monochrome frames are kept as *stored values* (any
+bit depth, signed or not; Modality LUT / windowing are monotonic, so detection on a window of the
+stored values is equivalent), palette colour frames as indices, colour frames as RGB, except
+uncompressed YBR_FULL / YBR_FULL_422 which are kept as (upsampled) YBR so that redaction happens
+in the stored colour space without a lossy YBR->RGB->YBR round trip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+from pydicom import Dataset
+from pydicom.pixels import get_decoder
+
+import cv2
+
+__all__ = ["Representation", "DecodedPixels", "decode", "detection_views", "bright_fill"]
+
+
+class Representation(str, Enum):
+    """What the decoded sample values mean."""
+
+    MONOCHROME1 = "MONOCHROME1"
+    MONOCHROME2 = "MONOCHROME2"
+    RGB = "RGB"
+    YBR_FULL = "YBR_FULL"
+    PALETTE = "PALETTE COLOR"
+
+
+@dataclass
+class DecodedPixels:
+    """All frames as one array ``(frames, rows, columns[, samples])`` plus how to read it."""
+
+    frames: np.ndarray
+    representation: Representation
+    palette_rgb: np.ndarray | None = None  # (entries, 3) uint8 for PALETTE COLOR
+
+    @property
+    def count(self) -> int:
+        return int(self.frames.shape[0])
+
+
+def decode(ds: Dataset) -> DecodedPixels:
+    """Decode every frame of ``ds`` (any transfer syntax pydicom + plugins can decode)."""
+    tsyntax = ds.file_meta.TransferSyntaxUID
+    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+    native_ybr = not tsyntax.is_compressed and photometric in ("YBR_FULL", "YBR_FULL_422")
+    arr, _ = get_decoder(tsyntax).as_array(ds, as_rgb=not native_ybr)
+    nframes = int(ds.get("NumberOfFrames", 1) or 1)
+    samples = int(ds.get("SamplesPerPixel", 1))
+    if samples == 1 and arr.ndim == 2:
+        arr = arr[np.newaxis]
+    elif samples > 1 and arr.ndim == 3:
+        arr = arr[np.newaxis]
+    if arr.shape[0] != nframes:  # pragma: no cover - defensive, decoders agree with the header
+        arr = arr.reshape((nframes,) + arr.shape[-(3 if samples > 1 else 2):])
+    if photometric == "PALETTE COLOR":
+        from pydicom.pixels import apply_color_lut
+
+        nbits = int(ds.BitsAllocated)
+        every_index = np.arange(1 << nbits, dtype=np.uint8 if nbits == 8 else np.uint16)
+        rgb = apply_color_lut(every_index, ds).astype(np.float64)
+        top = 255.0 if rgb.max() <= 255 else 65535.0
+        full = np.clip(rgb / top * 255.0, 0, 255).astype(np.uint8)
+        return DecodedPixels(arr, Representation.PALETTE, full)
+    if samples == 3:
+        rep = Representation.YBR_FULL if native_ybr else Representation.RGB
+        return DecodedPixels(arr, rep)
+    rep = Representation.MONOCHROME1 if photometric == "MONOCHROME1" else Representation.MONOCHROME2
+    return DecodedPixels(arr, rep)
+
+
+def _to_u8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    if hi <= lo:
+        return np.zeros(values.shape, np.uint8)
+    scaled = (values.astype(np.float32) - np.float32(lo)) * np.float32(255.0 / (hi - lo))
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
+    if rgb.dtype != np.uint8:
+        rgb = _to_u8(rgb, 0, float(rgb.max()) or 1.0)
+    y = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    chroma = (rgb.max(axis=2) - rgb.min(axis=2)).astype(np.uint8)
+    views = [y]
+    # Chroma only adds information where there is colour (coloured text on grey anatomy).
+    if int(chroma.max()) >= 40:
+        views.append(chroma)
+    # Low-contrast toolbar text on dark grey: stretch the dark half as well.
+    lo, hi = np.percentile(y[::2, ::2], (1, 99))
+    if hi - lo < 200 and hi > lo:
+        views.append(_to_u8(y, lo, hi))
+    return views
+
+
+def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
+    """Several 8-bit windows of one frame, all of the frame's shape.
+
+    Monochrome: the full stored range (letters brighter than bone stay apart from it) and a
+    robust 0.5-99.5 percentile window (low-contrast text next to a few extreme pixels).
+    Colour: luminance, chroma (coloured text) and a stretched luminance.
+    """
+    frame = pixels.frames[index]
+    rep = pixels.representation
+    if rep is Representation.PALETTE:
+        assert pixels.palette_rgb is not None
+        return _colour_views(pixels.palette_rgb[frame])
+    if rep is Representation.RGB:
+        return _colour_views(frame)
+    if rep is Representation.YBR_FULL:
+        y = frame[..., 0].astype(np.uint8)
+        chroma = np.clip(
+            np.abs(frame[..., 1].astype(np.int16) - 128) + np.abs(frame[..., 2].astype(np.int16) - 128),
+            0, 255,
+        ).astype(np.uint8)
+        views = [np.ascontiguousarray(y)]
+        if int(chroma.max()) >= 40:
+            views.append(chroma)
+        return views
+    lo = float(frame.min())
+    hi = float(frame.max())
+    views = [_to_u8(frame, lo, hi)]
+    if hi > lo:
+        # Letters burned at the top of the range over bright bone: stretch the top tenth.
+        views.append(_to_u8(frame, hi - 0.12 * (hi - lo), hi))
+    sample = frame[::4, ::4] if frame.size > 65536 else frame
+    plo, phi = np.percentile(sample, (0.5, 99.5))
+    if (phi - plo) < 0.75 * (hi - lo) and phi > plo:
+        views.append(_to_u8(frame, plo, phi))
+    return views
+
+
+def bright_fill(pixels: DecodedPixels, index: int) -> np.ndarray | int | float:
+    """The "black" background value of a frame in stored values (fills bright text)."""
+    frame = pixels.frames[index]
+    rep = pixels.representation
+    if rep is Representation.MONOCHROME2:
+        return frame.min()
+    if rep is Representation.MONOCHROME1:
+        return frame.max()
+    if rep is Representation.RGB:
+        return np.zeros(3, frame.dtype)
+    if rep is Representation.YBR_FULL:
+        return np.array([0, 128, 128], frame.dtype)
+    assert pixels.palette_rgb is not None
+    used = np.unique(frame)
+    lum = pixels.palette_rgb[used].astype(np.int32).sum(axis=1)
+    return frame.dtype.type(used[int(np.argmin(lum))])
