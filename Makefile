@@ -1,0 +1,61 @@
+# The teaching archive. `make help` lists the targets.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# The test suite's services (started by scripts/services.sh); override to use others.
+TEST_DATABASE_URL ?= postgres://ta:ta@127.0.0.1:5432/ta
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+
+-include .env
+export
+
+.DEFAULT_GOAL := help
+
+help: ## List the targets
+	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip==25.3
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed ## Create .venv and install the pinned requirements
+
+setup: venv ## Migrate the embedded SQLite database, collect static files, create demo data
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo
+
+run: setup ## Serve the site on http://$(HOST):$(PORT) with a Celery worker (Ctrl-C stops both)
+	HOST=$(HOST) PORT=$(PORT) scripts/run.sh
+
+services: ## Install (if missing) and start PostgreSQL and Redis on 127.0.0.1 for the tests
+	scripts/services.sh
+
+test: venv services ## Run the whole test suite against PostgreSQL, Redis, a real worker and browser
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  $(PY) manage.py makemigrations --check --dry-run
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+test-fast: venv services ## The suite without the slow end-to-end tests
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  $(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+
+lint: venv ## ruff check and ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: venv services ## Run the benchmarks and print their figures
+	for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean: ## Remove var/ (database, media, caches) — the demo data comes back on the next run
+	rm -rf var
+
+.PHONY: help venv setup run services test test-fast lint bench clean

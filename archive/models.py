@@ -1,0 +1,335 @@
+"""Domain models of the teaching archive.
+
+A ``Case`` is what a teacher writes and a student studies. It owns anonymized imaging
+(``Study`` → ``Series`` → ``Instance``) produced by ``Upload`` jobs, one ``UploadItem`` per file
+received. Raw bytes live only in the holding storage while an item is pending; nothing here
+stores an original identifier in clear: UIDs and patient IDs are the pseudonymous ones.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.files.storage import storages
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def raw_holding_storage():
+    return storages["raw_holding"]
+
+
+def quarantine_storage():
+    return storages["quarantine"]
+
+
+class Modality(models.TextChoices):
+    CT = "CT", _("CT")
+    MR = "MR", _("MR")
+    US = "US", _("Ultrasound")
+    CR = "CR", _("Radiography (CR)")
+    DX = "DX", _("Radiography (DX)")
+    MG = "MG", _("Mammography")
+    NM = "NM", _("Nuclear medicine")
+    PT = "PT", _("PET")
+    XA = "XA", _("Angiography")
+    RF = "RF", _("Fluoroscopy")
+    OT = "OT", _("Other")
+
+
+class BodyRegion(models.TextChoices):
+    HEAD = "head", _("Head")
+    NECK = "neck", _("Neck")
+    CHEST = "chest", _("Chest")
+    CARDIAC = "cardiac", _("Heart")
+    ABDOMEN = "abdomen", _("Abdomen")
+    PELVIS = "pelvis", _("Pelvis")
+    SPINE = "spine", _("Spine")
+    UPPER_LIMB = "upper_limb", _("Upper limb")
+    LOWER_LIMB = "lower_limb", _("Lower limb")
+    BREAST = "breast", _("Breast")
+    WHOLE_BODY = "whole_body", _("Whole body")
+
+
+class OrganSystem(models.TextChoices):
+    NEURO = "neuro", _("Neuroradiology")
+    HEAD_NECK = "head_neck", _("Head and neck")
+    CHEST = "chest", _("Chest")
+    CARDIOVASCULAR = "cardiovascular", _("Cardiovascular")
+    GASTROINTESTINAL = "gastrointestinal", _("Gastrointestinal")
+    GENITOURINARY = "genitourinary", _("Genitourinary")
+    MUSCULOSKELETAL = "musculoskeletal", _("Musculoskeletal")
+    BREAST = "breast", _("Breast")
+    PAEDIATRIC = "paediatric", _("Paediatric")
+    OTHER = "other", _("Other")
+
+
+class Level(models.TextChoices):
+    STUDENT = "student", _("Medical student")
+    RESIDENT = "resident", _("Resident")
+    SPECIALIST = "specialist", _("Specialist")
+
+
+class Sex(models.TextChoices):
+    FEMALE = "F", _("Female")
+    MALE = "M", _("Male")
+    OTHER = "O", _("Other")
+    UNKNOWN = "", _("Unknown")
+
+
+class AgeGroup(models.TextChoices):
+    NEONATE = "neonate", _("Neonate (< 1 month)")
+    CHILD = "child", _("Child (1 month – 17 years)")
+    ADULT = "adult", _("Adult (18 – 64 years)")
+    ELDERLY = "elderly", _("Elderly (65+ years)")
+    UNKNOWN = "", _("Unknown")
+
+
+class Certainty(models.TextChoices):
+    PATHOLOGY = "pathology", _("Confirmed by pathology")
+    CONFIRMED = "confirmed", _("Confirmed clinically / by follow-up")
+    TYPICAL = "typical", _("Typical imaging")
+    PROBABLE = "probable", _("Probable")
+    POSSIBLE = "possible", _("Possible")
+
+
+class Diagnosis(models.Model):
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    icd10 = models.CharField(_("ICD-10 code"), max_length=16, blank=True, db_index=True)
+    synonyms = models.TextField(
+        _("synonyms and abbreviations"), blank=True, help_text=_("One per line, e.g. HCC.")
+    )
+    name_cs = models.CharField(_("Czech name"), max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "diagnoses"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.icd10})" if self.icd10 else self.name
+
+    @property
+    def synonym_list(self) -> list[str]:
+        return [s.strip() for s in self.synonyms.splitlines() if s.strip()]
+
+
+class Tag(models.Model):
+    name = models.CharField(_("name"), max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self) -> CaseQuerySet:
+        return self.filter(status=Case.Status.PUBLISHED)
+
+
+class Case(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        PUBLISHED = "published", _("Published")
+        RETURNED = "returned", _("Returned to the author")
+
+    title = models.CharField(_("title"), max_length=200)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
+    )
+    history = models.TextField(_("clinical history"), blank=True)
+    findings = models.TextField(_("findings"), blank=True)
+    diagnosis = models.ForeignKey(
+        Diagnosis, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    certainty = models.CharField(
+        _("diagnostic certainty"), max_length=16, choices=Certainty.choices, blank=True
+    )
+    differential = models.TextField(_("differential diagnosis"), blank=True)
+    discussion = models.TextField(_("discussion"), blank=True)
+    teaching_points = models.TextField(_("teaching points"), blank=True)
+    references = models.TextField(_("references"), blank=True)
+    modality = models.CharField(_("modality"), max_length=4, choices=Modality.choices)
+    body_region = models.CharField(_("body region"), max_length=16, choices=BodyRegion.choices)
+    organ_system = models.CharField(
+        _("organ system"), max_length=20, choices=OrganSystem.choices, blank=True
+    )
+    level = models.CharField(
+        _("difficulty"), max_length=12, choices=Level.choices, default=Level.STUDENT
+    )
+    age_group = models.CharField(
+        _("patient age group"), max_length=8, choices=AgeGroup.choices, blank=True
+    )
+    sex = models.CharField(_("patient sex"), max_length=1, choices=Sex.choices, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    quiz_mode = models.BooleanField(
+        _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")
+    )
+    is_demo = models.BooleanField(_("demo case"), default=False)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-updated_at"]
+        permissions = [("publish_case", "Can publish and unpublish cases")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("case-detail", args=[self.pk])
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    def instances(self) -> models.QuerySet[Instance]:
+        return Instance.objects.filter(series__study__case=self)
+
+
+class Study(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="studies")
+    study_uid = models.CharField(max_length=64)
+    description = models.CharField(max_length=200, blank=True)
+    study_date = models.DateField(null=True, blank=True, help_text="Shifted date.")
+    pseudonymous_patient_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "study_uid"], name="unique_study_per_case")
+        ]
+        verbose_name_plural = "studies"
+
+    def __str__(self) -> str:
+        return f"Study {self.pk} of case {self.case_id}"
+
+
+class Series(models.Model):
+    study = models.ForeignKey(Study, on_delete=models.CASCADE, related_name="series")
+    series_uid = models.CharField(max_length=64)
+    modality = models.CharField(max_length=16, blank=True)
+    body_part = models.CharField(max_length=64, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    number = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["study", "series_uid"], name="unique_series_per_study")
+        ]
+        ordering = ["number", "pk"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return f"Series {self.number or self.pk} ({self.modality})"
+
+
+def instance_upload_to(instance: Instance, filename: str) -> str:
+    # Named by the pseudonymous SOP Instance UID only: no original name survives.
+    return f"instances/{instance.series.study.case_id}/{instance.sop_uid}.dcm"
+
+
+class Instance(models.Model):
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="instances")
+    sop_uid = models.CharField(max_length=64)
+    sop_class_uid = models.CharField(max_length=64, blank=True)
+    instance_number = models.IntegerField(null=True, blank=True)
+    file = models.FileField(upload_to=instance_upload_to, max_length=255)
+    rows = models.IntegerField(default=0)
+    columns = models.IntegerField(default=0)
+    frames = models.IntegerField(default=1)
+    photometric = models.CharField(max_length=16, blank=True)
+    window_center = models.FloatField(null=True, blank=True)
+    window_width = models.FloatField(null=True, blank=True)
+    has_pixels = models.BooleanField(default=True)
+    audit = models.JSONField(default=list, blank=True)
+    pixel_report = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["series", "sop_uid"], name="unique_instance_per_series")
+        ]
+        ordering = ["instance_number", "pk"]
+
+    def __str__(self) -> str:
+        return f"Instance {self.instance_number or self.pk}"
+
+    def get_frame_url(self, frame: int = 0, preset: str = "default") -> str:
+        return reverse("instance-frame", args=[self.pk, frame]) + f"?preset={preset}"
+
+
+class Upload(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the worker")
+        PROCESSING = "processing", _("Processing")
+        DONE = "done", _("Finished")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="uploads")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads"
+    )
+    source = models.CharField(max_length=16, default="browser")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Upload {self.public_id} ({self.get_status_display()})"
+
+    def counts(self) -> dict[str, int]:
+        out = {s: 0 for s in UploadItem.Status.values}
+        for row in self.items.values("status").annotate(n=models.Count("id")):
+            out[row["status"]] = row["n"]
+        out["total"] = sum(out.values())
+        return out
+
+
+class UploadItem(models.Model):
+    """One file received in an upload (a zip contributes one item per member)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ANONYMIZED = "anonymized", _("Anonymized")
+        DUPLICATE = "duplicate", _("Already in this case")
+        REJECTED = "rejected", _("Rejected")
+        QUARANTINED = "quarantined", _("Quarantined")
+
+    upload = models.ForeignKey(Upload, on_delete=models.CASCADE, related_name="items")
+    # A neutral label ("File 3", "archive.zip › entry 12"): original names may carry PHI.
+    label = models.CharField(max_length=120)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True, db_index=True)
+    raw_file = models.FileField(storage=raw_holding_storage, max_length=255, blank=True)
+    quarantined_file = models.FileField(storage=quarantine_storage, max_length=255, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    reason = models.TextField(blank=True)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="upload_items"
+    )
+    audit = models.JSONField(default=list, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.label}: {self.get_status_display()}"
+
+    def mark(self, status: str, reason: str = "") -> None:
+        self.status = status
+        self.reason = reason
+        self.processed_at = timezone.now()

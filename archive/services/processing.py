@@ -1,0 +1,207 @@
+"""De-identifying the files of an upload and filing them under the case.
+
+``process_upload`` is what the Celery task runs. It is safe to run twice, or after a worker was
+killed half-way: each item is handled in its own transaction, a processed item is never processed
+again, and an instance that already exists in the case is recognised by its (pseudonymous) SOP
+Instance UID instead of being stored twice. Raw bytes are deleted once their item is settled.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from archive.deid import DeidResult, RejectedInput, deidentify_bytes
+from archive.models import Instance, Series, Study, Upload, UploadItem
+from archive.services.policy import archive_policy
+
+log = logging.getLogger(__name__)
+
+
+def schedule_upload(upload_id: int) -> None:
+    """Queue the de-identification of an upload once the current transaction commits."""
+    from archive.tasks import deidentify_upload
+
+    transaction.on_commit(lambda: deidentify_upload.delay(upload_id))
+
+
+def _text(ds, keyword: str, limit: int = 200) -> str:
+    value = ds.get(keyword)
+    return "" if value is None else str(value)[:limit]
+
+
+def _number(ds, keyword: str) -> int | None:
+    try:
+        value = ds.get(keyword)
+        return None if value in (None, "") else int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first_float(ds, keyword: str) -> float | None:
+    value = ds.get(keyword)
+    if value in (None, ""):
+        return None
+    try:
+        return float(value[0] if hasattr(value, "__len__") and not isinstance(value, str) else value)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _date(ds, keyword: str) -> dt.date | None:
+    value = _text(ds, keyword)
+    try:
+        return dt.datetime.strptime(value[:8], "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _file_instance(item: UploadItem, result: DeidResult) -> Instance:
+    """Create Study/Series/Instance rows for an anonymized dataset (or find the existing one)."""
+    ds = result.dataset
+    case = item.upload.case
+    study, _ = Study.objects.get_or_create(
+        case=case,
+        study_uid=str(ds.StudyInstanceUID),
+        defaults={
+            "description": _text(ds, "StudyDescription"),
+            "study_date": _date(ds, "StudyDate"),
+            "pseudonymous_patient_id": _text(ds, "PatientID", 64),
+        },
+    )
+    series, _ = Series.objects.get_or_create(
+        study=study,
+        series_uid=str(ds.SeriesInstanceUID),
+        defaults={
+            "modality": _text(ds, "Modality", 16),
+            "body_part": _text(ds, "BodyPartExamined", 64),
+            "description": _text(ds, "SeriesDescription"),
+            "number": _number(ds, "SeriesNumber"),
+        },
+    )
+    sop_uid = str(ds.SOPInstanceUID)
+    existing = Instance.objects.filter(series=series, sop_uid=sop_uid).first()
+    if existing is not None:
+        return existing
+    has_pixels = "PixelData" in ds
+    instance = Instance(
+        series=series,
+        sop_uid=sop_uid,
+        sop_class_uid=_text(ds, "SOPClassUID", 64),
+        instance_number=_number(ds, "InstanceNumber"),
+        rows=_number(ds, "Rows") or 0,
+        columns=_number(ds, "Columns") or 0,
+        frames=_number(ds, "NumberOfFrames") or (1 if has_pixels else 0),
+        photometric=_text(ds, "PhotometricInterpretation", 16),
+        window_center=_first_float(ds, "WindowCenter"),
+        window_width=_first_float(ds, "WindowWidth"),
+        has_pixels=has_pixels,
+        audit=result.audit,
+        pixel_report=getattr(result, "pixel_report", None) or {},
+    )
+    name = f"instances/{case.pk}/{sop_uid}.dcm"
+    storage = instance.file.storage
+    if storage.exists(name):  # left by a worker killed before its transaction committed
+        storage.delete(name)
+    instance.file.save(name, ContentFile(result.to_bytes()), save=False)
+    instance.save()
+    return instance
+
+
+def _quarantine(item: UploadItem, result: DeidResult) -> None:
+    name = f"{item.upload.public_id}/{item.pk:08d}.dcm"
+    storage = item.quarantined_file.storage
+    if storage.exists(name):
+        storage.delete(name)
+    item.quarantined_file.save(name, ContentFile(result.to_bytes()), save=False)
+
+
+def process_item(item_id: int) -> str | None:
+    """De-identify one pending item. Returns its new status, or None if it was already settled."""
+    with transaction.atomic():
+        item = (
+            UploadItem.objects.select_for_update(skip_locked=True)
+            .select_related("upload__case")
+            .filter(pk=item_id, status=UploadItem.Status.PENDING)
+            .first()
+        )
+        if item is None:
+            return None
+        raw_name = item.raw_file.name
+        try:
+            with item.raw_file.open("rb") as fh:
+                data = fh.read()
+        except (FileNotFoundError, ValueError):
+            item.mark(UploadItem.Status.REJECTED, "The received file was lost before processing; "
+                      "please upload it again.")
+            item.save()
+            return item.status
+        try:
+            result = deidentify_bytes(data, archive_policy())
+        except RejectedInput as exc:
+            item.mark(UploadItem.Status.REJECTED, str(exc))
+        except Exception as exc:  # noqa: BLE001 - a broken file must never stop the upload
+            # The exception text may quote header values, so only its type is logged.
+            log.error("De-identification failed for upload item %s (%s)", item.pk,
+                      type(exc).__name__)
+            item.mark(
+                UploadItem.Status.QUARANTINED,
+                "The file could not be de-identified safely and was set aside for a curator.",
+            )
+        else:
+            item.audit = result.audit
+            if result.status == "anonymized":
+                instance = _file_instance(item, result)
+                item.instance = instance
+                duplicate = instance.upload_items.exclude(pk=item.pk).exists()
+                item.mark(
+                    UploadItem.Status.DUPLICATE if duplicate else UploadItem.Status.ANONYMIZED,
+                    "The same image is already in this case." if duplicate else "",
+                )
+            else:
+                _quarantine(item, result)
+                item.mark(UploadItem.Status.QUARANTINED, " ".join(result.reasons))
+        item.raw_file = ""
+        item.save()
+        if raw_name:
+            storage = UploadItem._meta.get_field("raw_file").storage
+            transaction.on_commit(lambda: storage.delete(raw_name))
+        return item.status
+
+
+def process_upload(upload_id: int) -> Upload | None:
+    """Process every pending item of an upload; harmless to call again."""
+    upload = Upload.objects.filter(pk=upload_id).first()
+    if upload is None:
+        return None
+    if upload.status == Upload.Status.PENDING:
+        Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROCESSING)
+    pending = list(
+        upload.items.filter(status=UploadItem.Status.PENDING).values_list("pk", flat=True)
+    )
+    for item_id in pending:
+        process_item(item_id)
+    with transaction.atomic():
+        if not upload.items.filter(status=UploadItem.Status.PENDING).exists():
+            Upload.objects.filter(pk=upload.pk).update(
+                status=Upload.Status.DONE, finished_at=timezone.now()
+            )
+            _after_upload(upload.case_id)
+    upload.refresh_from_db()
+    return upload
+
+
+def _after_upload(case_id: int) -> None:
+    from archive.services.cases import refresh_case_from_images
+
+    refresh_case_from_images(case_id)
+
+
+def unfinished_upload_ids() -> list[int]:
+    return list(
+        Upload.objects.exclude(status=Upload.Status.DONE).values_list("pk", flat=True)
+    )

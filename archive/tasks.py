@@ -1,0 +1,19 @@
+"""Celery tasks of the archive. They take ids only (never file names or header values)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from archive.services.processing import process_upload
+
+
+@shared_task(
+    name="archive.deidentify_upload",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def deidentify_upload(upload_id: int) -> None:
+    process_upload(upload_id)

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Serve the site and run a Celery worker side by side; Ctrl-C (or either one dying) stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-8000}
+VENV=.venv
+
+$VENV/bin/celery -A teaching_archive worker --loglevel=INFO --concurrency=2 -n "worker@%h" &
+WORKER=$!
+$VENV/bin/gunicorn teaching_archive.wsgi:application --bind "$HOST:$PORT" --workers 2 \
+  --timeout 300 --access-logfile - &
+WEB=$!
+
+stop() { kill -TERM "$WEB" "$WORKER" 2>/dev/null || true; wait "$WEB" "$WORKER" 2>/dev/null || true; }
+trap stop INT TERM EXIT
+
+echo
+echo "  The teaching archive is at http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
+echo "  Demo logins: curator, teacher, student — password in var/demo-password.txt"
+echo "  Press Ctrl-C to stop the web server and the worker."
+echo
+wait -n "$WEB" "$WORKER"

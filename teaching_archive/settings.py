@@ -1,0 +1,192 @@
+"""Settings for the teaching archive.
+
+Every value comes from an environment variable (documented with its default in ``.env.example``).
+The defaults give the embedded setup of ``make run``: SQLite, database search backend, a Celery
+worker on an embedded (SQLAlchemy/SQLite) broker, files under ``var/``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str:
+    value = os.environ.get(name, default)
+    if value is None:
+        raise ImproperlyConfigured(f"Set the environment variable {name}.")
+    return value
+
+
+def env_bool(name: str, default: bool) -> bool:
+    return env(name, "1" if default else "0").strip().lower() in {"1", "true", "yes", "on"}
+
+
+VAR_DIR = Path(env("TA_VAR_DIR", str(BASE_DIR / "var")))
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# The development key is only for the embedded setup; production sets DJANGO_SECRET_KEY.
+SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+ALLOWED_HOSTS = [h for h in env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h]
+CSRF_TRUSTED_ORIGINS = [o for o in env("DJANGO_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.postgres",
+    "archive",
+    "search",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "teaching_archive.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "teaching_archive.wsgi.application"
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web process read while the worker writes; the timeout rides out short locks.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # A file, not memory, so a worker subprocess started by the tests sees the same database.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("cs", "Čeština")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Anonymized, verified files only: served to users through views that check permissions.
+MEDIA_ROOT = Path(env("TA_MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media/"
+# Raw uploads wait here for the worker. No URL maps to this folder; files are deleted after
+# processing. Quarantined files (failed verification) are kept for admins only.
+RAW_HOLDING_ROOT = Path(env("TA_RAW_HOLDING_ROOT", str(VAR_DIR / "holding")))
+QUARANTINE_ROOT = Path(env("TA_QUARANTINE_ROOT", str(VAR_DIR / "quarantine")))
+RENDER_CACHE_ROOT = Path(env("TA_RENDER_CACHE_ROOT", str(VAR_DIR / "render-cache")))
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "raw_holding": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(RAW_HOLDING_ROOT), "base_url": None},
+    },
+    "quarantine": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(QUARANTINE_ROOT), "base_url": None},
+    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "home"
+
+# Upload limits: a whole study can be large; a zip is checked entry by entry against these.
+DATA_UPLOAD_MAX_NUMBER_FILES = int(env("TA_MAX_FILES_PER_REQUEST", "2000"))
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+TA_MAX_UPLOAD_BYTES = int(env("TA_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
+TA_MAX_ZIP_ENTRIES = int(env("TA_MAX_ZIP_ENTRIES", "20000"))
+TA_MAX_ZIP_RATIO = int(env("TA_MAX_ZIP_RATIO", "100"))
+
+# De-identification secrets. The UID and pseudonym keys must stay the same for the life of the
+# archive (they make the mapping consistent across uploads) and are never stored with the data.
+DEID_UID_KEY = env("TA_DEID_UID_KEY", "dev-only-uid-key")
+DEID_PSEUDONYM_KEY = env("TA_DEID_PSEUDONYM_KEY", "dev-only-pseudonym-key")
+DEID_UID_ROOT = env("TA_DEID_UID_ROOT", "")
+
+# Celery. Tasks take ids only; late acks + reject on worker loss so a killed worker loses nothing.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = int(env("TA_TASK_TIME_LIMIT", "3600"))
+CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("TA_VISIBILITY_TIMEOUT", "600"))}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_IGNORE_RESULT = True
+
+# Search: {"BACKEND": dotted path, "OPTIONS": {...}} as Django's caches and storages.
+SEARCH_BACKEND = env("TA_SEARCH_BACKEND", "database")
+SEARCH_BACKENDS = {
+    "database": {"BACKEND": "search.backends.database.DatabaseSearchBackend", "OPTIONS": {}},
+    "elasticsearch": {
+        "BACKEND": "search.backends.elasticsearch.ElasticsearchSearchBackend",
+        "OPTIONS": {
+            "URL": env("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+            "INDEX_PREFIX": env("TA_ES_INDEX_PREFIX", "teaching-archive"),
+        },
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env("TA_LOG_LEVEL", "INFO")},
+    "loggers": {"django.request": {"level": "WARNING"}},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
