@@ -1,0 +1,522 @@
+"""Database search: PostgreSQL full-text search or SQLite FTS5, chosen by ``connection.vendor``.
+
+Both keep one ``SearchEntry`` row per published case (facet values as columns, tags in
+``SearchEntryTag``) and differ only in the text engine: a weighted ``tsvector`` with a GIN index,
+``ts_rank``/``ts_headline`` and pg_trgm on PostgreSQL; an FTS5 table with ``bm25``,
+``highlight``/``snippet`` and an FTS5 trigram vocabulary on SQLite. Queries are expanded the same
+way on both (``search.synonyms``): synonym groups and typo corrections become OR alternatives,
+the words of a query are ANDed. Facet counts are SQL ``GROUP BY`` queries, each computed with the
+selections of the *other* facets only, so multi-select counts stay right.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import connections, transaction
+
+from ..documents import TEXT_FIELDS, document_vocabulary
+from ..facets import FACETS
+from ..models import SearchEntry, SearchEntryTag, SearchTerm
+from ..synonyms import Concept, close_terms, max_edits, synonym_table
+from .base import BaseSearchBackend, FacetValue, SearchHit, SearchQuery, SearchResults
+
+HL_START, HL_STOP = "[[hl]]", "[[/hl]]"
+BATCH_SIZE = 1000
+ENTRY_TABLE = SearchEntry._meta.db_table
+TAG_TABLE = SearchEntryTag._meta.db_table
+TERM_TABLE = SearchTerm._meta.db_table
+FACET_COLUMNS = {f.name: f.name for f in FACETS if not f.multi_valued}
+HIGHLIGHT_FIELDS = ("title", "diagnosis", "findings", "history")
+
+
+def marked_html(text: str) -> str:
+    """Escape ``text`` for HTML, then turn the engine's highlight sentinels into ``<mark>``."""
+    escaped = html.escape(text, quote=True)
+    return escaped.replace(html.escape(HL_START), "<mark>").replace(html.escape(HL_STOP), "</mark>")
+
+
+class TextEngine:
+    """The vendor-specific half: how text is stored, matched, ranked and highlighted."""
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+
+    def write(self, cursor, docs: Sequence[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def remove(self, cursor, ids: Sequence[int]) -> None:
+        raise NotImplementedError
+
+    def clear(self, cursor) -> None:
+        raise NotImplementedError
+
+    def add_vocabulary(self, cursor, words: set[str]) -> None:
+        SearchTerm.objects.using(self.using).bulk_create(
+            [SearchTerm(term=w[:64]) for w in sorted(words)], ignore_conflicts=True, batch_size=2000
+        )
+
+    def fuzzy_candidates(self, cursor, term: str) -> list[str]:
+        raise NotImplementedError
+
+    def compile(self, concepts: list[Concept]) -> Any:
+        """The engine's query for ``concepts`` (all required), or None if nothing to match."""
+        raise NotImplementedError
+
+    def match_sql(self, compiled: Any) -> tuple[str, list[Any]]:
+        raise NotImplementedError
+
+    def ranked_ids(self, cursor, compiled, where: str, params: list, limit: int, offset: int):
+        raise NotImplementedError
+
+    def highlights(self, cursor, compiled, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        raise NotImplementedError
+
+
+def _placeholders(values: Sequence[Any]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+class PostgresTextEngine(TextEngine):
+    config = "english"
+    vector_sql = (
+        "setweight(to_tsvector('english', coalesce(diagnosis, '') || ' ' || "
+        "coalesce(diagnosis_terms, '')), 'A') || "
+        "setweight(to_tsvector('english', coalesce(title, '') || ' ' || coalesce(tags_text, '')),"
+        " 'B') || "
+        "setweight(to_tsvector('english', coalesce(findings, '') || ' ' || coalesce(anatomy, '')"
+        " || ' ' || coalesce(history, '')), 'C') || "
+        "setweight(to_tsvector('english', coalesce(discussion, '')), 'D')"
+    )
+
+    def write(self, cursor, docs):
+        ids = [d["id"] for d in docs]
+        cursor.execute(
+            f"UPDATE {ENTRY_TABLE} SET search_vector = {self.vector_sql} "
+            f"WHERE case_id IN ({_placeholders(ids)})",
+            ids,
+        )
+
+    def remove(self, cursor, ids):
+        pass  # the vector lives in the entry row
+
+    def clear(self, cursor):
+        pass
+
+    def fuzzy_candidates(self, cursor, term):
+        cursor.execute(
+            f"SELECT term FROM {TERM_TABLE} WHERE term %% %s "
+            "ORDER BY similarity(term, %s) DESC LIMIT 30",
+            [term, term],
+        )
+        return [r[0] for r in cursor.fetchall()]
+
+    @staticmethod
+    def _tsquery(concepts: list[Concept], op: str) -> str:
+        parts = []
+        for c in concepts:
+            alts = [" <-> ".join(f"'{w}'" for w in alt) for alt in c.alternatives if alt]
+            parts.append("(" + " | ".join(f"({a})" for a in alts) + ")")
+        return f" {op} ".join(parts)
+
+    def compile(self, concepts):
+        if not concepts:
+            return None
+        return (self._tsquery(concepts, "&"), self._tsquery(concepts, "|"))
+
+    def match_sql(self, compiled):
+        return "e.search_vector @@ to_tsquery('english', %s)", [compiled[0]]
+
+    def ranked_ids(self, cursor, compiled, where, params, limit, offset):
+        cursor.execute(
+            "SELECT e.case_id, "
+            "(ts_filter(e.search_vector, '{a}') @@ to_tsquery('english', %s)) AS dm, "
+            "ts_rank(e.search_vector, to_tsquery('english', %s)) AS rank "
+            f"FROM {ENTRY_TABLE} e WHERE {where} "
+            "ORDER BY dm DESC, rank DESC, e.published_at DESC NULLS LAST, e.case_id DESC "
+            "LIMIT %s OFFSET %s",
+            [compiled[1], compiled[0], *params, limit, offset],
+        )
+        return [(row[0], float(row[2]) + (1.0 if row[1] else 0.0)) for row in cursor.fetchall()]
+
+    def highlights(self, cursor, compiled, ids):
+        if not ids:
+            return {}
+        whole = f"StartSel=\"{HL_START}\", StopSel=\"{HL_STOP}\", HighlightAll=true"
+        frag = (
+            f"StartSel=\"{HL_START}\", StopSel=\"{HL_STOP}\", MaxFragments=2, MaxWords=18, "
+            "MinWords=6, FragmentDelimiter=\" … \""
+        )
+        cursor.execute(
+            "SELECT e.case_id, "
+            "ts_headline('english', e.title, q, %s), ts_headline('english', e.diagnosis, q, %s), "
+            "ts_headline('english', e.findings, q, %s), ts_headline('english', e.history, q, %s) "
+            f"FROM {ENTRY_TABLE} e, to_tsquery('english', %s) q "
+            f"WHERE e.case_id IN ({_placeholders(ids)})",
+            [whole, whole, frag, frag, compiled[1], *ids],
+        )
+        return {row[0]: dict(zip(HIGHLIGHT_FIELDS, row[1:], strict=True)) for row in cursor}
+
+
+class SQLiteTextEngine(TextEngine):
+    fts_table = "search_fts"
+    trigram_table = "search_term_trigram"
+    # bm25 weights, in the column order of TEXT_FIELDS.
+    weights = {
+        "title": 5.0,
+        "diagnosis": 10.0,
+        "diagnosis_terms": 10.0,
+        "tags_text": 3.0,
+        "anatomy": 1.0,
+        "findings": 2.0,
+        "history": 1.5,
+        "discussion": 0.5,
+    }
+
+    def write(self, cursor, docs):
+        self.remove(cursor, [d["id"] for d in docs])
+        cols = ", ".join(TEXT_FIELDS)
+        cursor.executemany(
+            f"INSERT INTO {self.fts_table}(rowid, {cols}) VALUES (%s, {_placeholders(TEXT_FIELDS)})",
+            [[d["id"], *[str(d.get(f) or "") for f in TEXT_FIELDS]] for d in docs],
+        )
+
+    def remove(self, cursor, ids):
+        if ids:
+            cursor.execute(
+                f"DELETE FROM {self.fts_table} WHERE rowid IN ({_placeholders(ids)})", list(ids)
+            )
+
+    def clear(self, cursor):
+        cursor.execute(f"DELETE FROM {self.fts_table}")
+
+    def add_vocabulary(self, cursor, words):
+        super().add_vocabulary(cursor, words)
+        cursor.execute(
+            f"INSERT INTO {self.trigram_table}(rowid, term) SELECT id, term FROM {TERM_TABLE} "
+            f"WHERE id NOT IN (SELECT rowid FROM {self.trigram_table})"
+        )
+
+    def fuzzy_candidates(self, cursor, term):
+        grams = {term[i : i + 3] for i in range(len(term) - 2)}
+        if not grams:
+            return []
+        match = " OR ".join(f'"{g}"' for g in sorted(grams))
+        cursor.execute(
+            f"SELECT term FROM {self.trigram_table} WHERE {self.trigram_table} MATCH %s "
+            "ORDER BY rank LIMIT 50",
+            [match],
+        )
+        return [r[0] for r in cursor.fetchall()]
+
+    @staticmethod
+    def _fts(concepts: list[Concept], op: str) -> str:
+        parts = []
+        for c in concepts:
+            alts = ['"' + " ".join(alt) + '"' for alt in c.alternatives if alt]
+            parts.append("(" + " OR ".join(alts) + ")")
+        return f" {op} ".join(parts)
+
+    def compile(self, concepts):
+        if not concepts:
+            return None
+        return (self._fts(concepts, "AND"), self._fts(concepts, "OR"))
+
+    def match_sql(self, compiled):
+        return (
+            f"e.case_id IN (SELECT rowid FROM {self.fts_table} WHERE {self.fts_table} MATCH %s)",
+            [compiled[0]],
+        )
+
+    def ranked_ids(self, cursor, compiled, where, params, limit, offset):
+        weights = ", ".join(str(self.weights[f]) for f in TEXT_FIELDS)
+        t = self.fts_table
+        cursor.execute(
+            f"SELECT e.case_id, "
+            f"(e.case_id IN (SELECT rowid FROM {t} WHERE {t} MATCH %s)) AS dm, "
+            f"bm25({t}, {weights}) AS rank "
+            f"FROM {t} JOIN {ENTRY_TABLE} e ON e.case_id = {t}.rowid "
+            f"WHERE {t} MATCH %s AND {where} "
+            "ORDER BY dm DESC, rank ASC, e.published_at DESC, e.case_id DESC LIMIT %s OFFSET %s",
+            [
+                "{diagnosis diagnosis_terms} : (" + compiled[1] + ")",
+                compiled[0],
+                *params,
+                limit,
+                offset,
+            ],
+        )
+        return [(row[0], -float(row[2]) + (1000.0 if row[1] else 0.0)) for row in cursor]
+
+    def highlights(self, cursor, compiled, ids):
+        if not ids:
+            return {}
+        t = self.fts_table
+        col = {f: i for i, f in enumerate(TEXT_FIELDS)}
+        s, e = HL_START, HL_STOP
+        cursor.execute(
+            f"SELECT rowid, highlight({t}, {col['title']}, %s, %s), "
+            f"highlight({t}, {col['diagnosis']}, %s, %s), "
+            f"snippet({t}, {col['findings']}, %s, %s, ' … ', 16), "
+            f"snippet({t}, {col['history']}, %s, %s, ' … ', 16) "
+            f"FROM {t} WHERE {t} MATCH %s AND rowid IN ({_placeholders(ids)})",
+            [s, e, s, e, s, e, s, e, compiled[1], *ids],
+        )
+        return {row[0]: dict(zip(HIGHLIGHT_FIELDS, row[1:], strict=True)) for row in cursor}
+
+
+ENGINES = {"postgresql": PostgresTextEngine, "sqlite": SQLiteTextEngine}
+
+
+class DatabaseSearchBackend(BaseSearchBackend):
+    """Search in the project's own database; no extra service to run."""
+
+    def __init__(self, alias: str = "database", DATABASE: str = "default", **options: Any):
+        super().__init__(alias, **options)
+        self.using = DATABASE
+
+    @property
+    def connection(self):
+        return connections[self.using]
+
+    @property
+    def engine(self) -> TextEngine:
+        vendor = self.connection.vendor
+        try:
+            return ENGINES[vendor](self.using)
+        except KeyError as e:
+            raise NotImplementedError(
+                f"The database search backend supports PostgreSQL and SQLite, not {vendor}."
+            ) from e
+
+    # Writing ------------------------------------------------------------------------------------
+    def index(self, doc: dict[str, Any]) -> None:
+        self.index_many([doc])
+
+    def index_many(self, docs: Iterable[dict[str, Any]]) -> int:
+        n = 0
+        batch: list[dict[str, Any]] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= BATCH_SIZE:
+                n += self._write_batch(batch)
+                batch = []
+        if batch:
+            n += self._write_batch(batch)
+        return n
+
+    def _write_batch(self, docs: list[dict[str, Any]]) -> int:
+        engine = self.engine
+        ids = [d["id"] for d in docs]
+        with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
+            SearchEntry.objects.using(self.using).filter(case_id__in=ids).delete()
+            SearchEntry.objects.using(self.using).bulk_create(
+                [self._entry(d) for d in docs], batch_size=500
+            )
+            SearchEntryTag.objects.using(self.using).bulk_create(
+                [SearchEntryTag(entry_id=d["id"], name=t[:64]) for d in docs for t in d["tags"]],
+                batch_size=2000,
+                ignore_conflicts=True,
+            )
+            engine.write(cursor, docs)
+            words: set[str] = set()
+            for d in docs:
+                words |= document_vocabulary(d)
+            engine.add_vocabulary(cursor, words)
+        return len(docs)
+
+    @staticmethod
+    def _entry(d: dict[str, Any]) -> SearchEntry:
+        return SearchEntry(
+            case_id=d["id"],
+            title=d["title"][:200],
+            diagnosis=d["diagnosis"][:200],
+            diagnosis_ref=d["diagnosis_id"],
+            diagnosis_terms=d["diagnosis_terms"],
+            tags_text=d["tags_text"],
+            anatomy=d["anatomy"],
+            findings=d["findings"],
+            history=d["history"],
+            discussion=d["discussion"],
+            modality=d["modality"] or "",
+            body_region=d["body_region"] or "",
+            organ_system=d["organ_system"] or "",
+            level=d["level"] or "",
+            age_group=d["age_group"] or "",
+            sex=d["sex"] or "",
+            quiz_mode=d["quiz_mode"],
+            published_at=d["published_at"],
+        )
+
+    def delete(self, case_id: int) -> None:
+        with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
+            SearchEntry.objects.using(self.using).filter(case_id=case_id).delete()
+            self.engine.remove(cursor, [case_id])
+
+    def rebuild(self, docs: Iterable[dict[str, Any]]) -> int:
+        # One transaction: readers keep seeing the old entries until the new ones are committed.
+        with transaction.atomic(using=self.using):
+            with self.connection.cursor() as cursor:
+                SearchEntry.objects.using(self.using).all().delete()
+                self.engine.clear(cursor)
+            return self.index_many(docs)
+
+    # Reading ------------------------------------------------------------------------------------
+    def concepts(self, cursor, text: str) -> list[Concept]:
+        """Synonym-expanded concepts, each single word also OR-ed with its near spellings."""
+        engine = self.engine
+        out = []
+        for concept in synonym_table().concepts(text[:500])[:12]:
+            alts = list(concept.alternatives)
+            original = concept.original
+            if len(original) == 1 and max_edits(original[0]):
+                term = original[0]
+                known = SearchTerm.objects.using(self.using).filter(term=term).exists()
+                if not known:
+                    for near in close_terms(term, engine.fuzzy_candidates(cursor, term), limit=3):
+                        alts.append((near,))
+            out.append(Concept(tuple(dict.fromkeys(alts))))
+        return out
+
+    @staticmethod
+    def _filter_sql(
+        filters: dict[str, tuple[str, ...]], skip: str | None = None
+    ) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        for name, values in filters.items():
+            if name == skip or not values:
+                continue
+            if name == "tags":
+                clauses.append(
+                    f"e.case_id IN (SELECT entry_id FROM {TAG_TABLE} "
+                    f"WHERE name IN ({_placeholders(values)}))"
+                )
+            elif name in FACET_COLUMNS:
+                clauses.append(f"e.{FACET_COLUMNS[name]} IN ({_placeholders(values)})")
+            else:
+                continue
+            params.extend(values)
+        return (" AND ".join(clauses) or "1=1"), params
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        engine = self.engine
+        filters = dict(query.filters)
+        with self.connection.cursor() as cursor:
+            compiled = engine.compile(self.concepts(cursor, query.text)) if query.text else None
+            if query.text and compiled is None:
+                return SearchResults(0, [], self._empty_facets(filters))
+            match, match_params = engine.match_sql(compiled) if compiled else ("1=1", [])
+            where, params = self._filter_sql(filters)
+
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE {match} AND {where}",
+                [*match_params, *params],
+            )
+            total = cursor.fetchone()[0]
+
+            if compiled:
+                ranked = engine.ranked_ids(
+                    cursor, compiled, where, params, query.page_size, query.offset
+                )
+            else:
+                cursor.execute(
+                    f"SELECT e.case_id FROM {ENTRY_TABLE} e WHERE {where} "
+                    "ORDER BY e.published_at DESC, e.case_id DESC LIMIT %s OFFSET %s",
+                    [*params, query.page_size, query.offset],
+                )
+                ranked = [(row[0], 0.0) for row in cursor.fetchall()]
+            ids = [i for i, _ in ranked]
+            marks = engine.highlights(cursor, compiled, ids) if compiled else {}
+            facets = self._facets(cursor, match, match_params, filters)
+
+        entries = SearchEntry.objects.using(self.using).in_bulk(ids)
+        hits = []
+        for case_id, score in ranked:
+            e = entries.get(case_id)
+            if e is None:
+                continue
+            highlights = {
+                field: marked_html(snippet)
+                for field, snippet in marks.get(case_id, {}).items()
+                if snippet and HL_START in snippet
+            }
+            hits.append(
+                SearchHit(
+                    id=case_id,
+                    title=e.title,
+                    diagnosis=e.diagnosis or None,
+                    modality=e.modality,
+                    body_region=e.body_region,
+                    highlights=highlights,
+                    score=score,
+                )
+            )
+        return SearchResults(total=total, hits=hits, facets=facets)
+
+    def _facets(self, cursor, match, match_params, filters) -> dict[str, list[FacetValue]]:
+        out = {}
+        for facet in FACETS:
+            where, params = self._filter_sql(filters, skip=facet.name)
+            if facet.multi_valued:
+                sql = (
+                    f"SELECT t.name, COUNT(*) FROM {TAG_TABLE} t "
+                    f"JOIN {ENTRY_TABLE} e ON e.case_id = t.entry_id "
+                    f"WHERE {match} AND {where} GROUP BY t.name "
+                    "ORDER BY COUNT(*) DESC, t.name LIMIT %s"
+                )
+            else:
+                col = f"e.{FACET_COLUMNS[facet.name]}"
+                sql = (
+                    f"SELECT {col}, COUNT(*) FROM {ENTRY_TABLE} e "
+                    f"WHERE {match} AND {where} AND {col} <> '' GROUP BY {col} "
+                    f"ORDER BY COUNT(*) DESC, {col} LIMIT %s"
+                )
+            cursor.execute(sql, [*match_params, *params, facet.max_values])
+            out[facet.name] = self._facet_values(cursor.fetchall(), filters.get(facet.name, ()))
+        return out
+
+    @staticmethod
+    def _facet_values(rows, selected: Sequence[str]) -> list[FacetValue]:
+        values = [FacetValue(value=v, count=int(n), selected=v in selected) for v, n in rows]
+        seen = {v.value for v in values}
+        # A selected value stays listed (with 0) so it can be unticked.
+        values += [FacetValue(value=v, count=0, selected=True) for v in selected if v not in seen]
+        return values
+
+    def _empty_facets(self, filters) -> dict[str, list[FacetValue]]:
+        return {f.name: self._facet_values([], filters.get(f.name, ())) for f in FACETS}
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[dict[str, str]]:
+        from django.db.models import Exists, OuterRef, Q
+
+        from archive.models import Diagnosis, Tag
+
+        p = " ".join(prefix.split()).lower()[:100]
+        if len(p) < 2:
+            return []
+        found = (
+            Diagnosis.objects.using(self.using)
+            .filter(
+                Q(name__istartswith=p)
+                | Q(name__icontains=" " + p)
+                | Q(synonyms__istartswith=p)
+                | Q(synonyms__icontains="\n" + p)
+                | Q(icd10__istartswith=p)
+            )
+            # Only diagnoses a student can already see on some non-quiz case.
+            .filter(Exists(SearchEntry.objects.filter(diagnosis_ref=OuterRef("pk"))))
+            .order_by("name")
+            .values_list("name", flat=True)[:limit]
+        )
+        tags = (
+            Tag.objects.using(self.using)
+            .filter(name__istartswith=p)
+            .filter(Exists(SearchEntryTag.objects.filter(name=OuterRef("name"))))
+            .order_by("name")
+            .values_list("name", flat=True)[:limit]
+        )
+        out = [{"text": n, "kind": "diagnosis"} for n in found]
+        out += [{"text": n, "kind": "tag"} for n in tags]
+        return out[:limit]

@@ -1,0 +1,67 @@
+"""Facet definitions shared by every backend, the views and the API.
+
+A facet's value is what is stored in the document (a choice code, a diagnosis name, a tag name);
+its label is what people read. Unknown facets and values in a request are dropped, not errors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from archive.models import AgeGroup, BodyRegion, Level, Modality, OrganSystem, Sex
+
+
+@dataclass(frozen=True)
+class FacetDefinition:
+    name: str
+    label: str
+    # Value → label for coded facets; None for open vocabularies (diagnosis, tags).
+    choices: Callable[[], Mapping[str, str]] | None = None
+    multi_valued: bool = False
+    max_values: int = 50
+
+    def label_for(self, value: str) -> str:
+        if self.choices is None:
+            return value
+        return str(self.choices().get(value, value))
+
+    def accepts(self, value: str) -> bool:
+        if not value or len(value) > 200:
+            return False
+        return self.choices is None or value in self.choices()
+
+
+def _choices(enum) -> Callable[[], Mapping[str, str]]:
+    return lambda: dict(enum.choices)
+
+
+FACETS: tuple[FacetDefinition, ...] = (
+    FacetDefinition("modality", _("Modality"), _choices(Modality)),
+    FacetDefinition("body_region", _("Body region"), _choices(BodyRegion)),
+    FacetDefinition("organ_system", _("Organ system"), _choices(OrganSystem)),
+    FacetDefinition("diagnosis", _("Diagnosis")),
+    FacetDefinition("level", _("Difficulty"), _choices(Level)),
+    FacetDefinition("age_group", _("Patient age group"), _choices(AgeGroup)),
+    FacetDefinition("sex", _("Sex"), _choices(Sex)),
+    FacetDefinition("tags", _("Tags"), multi_valued=True),
+)
+FACETS_BY_NAME = {f.name: f for f in FACETS}
+FACET_NAMES = tuple(FACETS_BY_NAME)
+
+
+def parse_filters(params: Mapping) -> dict[str, tuple[str, ...]]:
+    """Facet selections from a ``QueryDict`` (or a plain mapping of lists)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for facet in FACETS:
+        if hasattr(params, "getlist"):
+            raw = params.getlist(facet.name)
+        else:
+            raw = params.get(facet.name) or []
+            raw = [raw] if isinstance(raw, str) else list(raw)
+        values = tuple(dict.fromkeys(v.strip() for v in raw if facet.accepts(v.strip())))
+        if values:
+            out[facet.name] = values[:20]
+    return out

@@ -1,0 +1,62 @@
+"""Tables of the database search backend.
+
+``SearchEntry`` holds each published case's search document (one row per case) with its facet
+values as columns. On PostgreSQL it also carries a weighted ``tsvector`` (GIN-indexed by a
+migration); on SQLite the text lives in the FTS5 table ``search_fts`` (rowid = case id), created
+by a migration only there. ``SearchTerm`` is the vocabulary that typos are corrected towards.
+"""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+
+
+class SearchEntry(models.Model):
+    case = models.OneToOneField(
+        "archive.Case", on_delete=models.CASCADE, primary_key=True, related_name="search_entry"
+    )
+    title = models.CharField(max_length=200)
+    diagnosis = models.CharField(max_length=200, blank=True, db_index=True)
+    diagnosis_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
+    diagnosis_terms = models.TextField(blank=True)
+    tags_text = models.TextField(blank=True)
+    anatomy = models.TextField(blank=True)
+    findings = models.TextField(blank=True)
+    history = models.TextField(blank=True)
+    discussion = models.TextField(blank=True)
+    modality = models.CharField(max_length=4, blank=True, db_index=True)
+    body_region = models.CharField(max_length=16, blank=True, db_index=True)
+    organ_system = models.CharField(max_length=20, blank=True)
+    level = models.CharField(max_length=12, blank=True)
+    age_group = models.CharField(max_length=8, blank=True)
+    sex = models.CharField(max_length=1, blank=True)
+    quiz_mode = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+    # PostgreSQL only (stays NULL on SQLite); its GIN index is made by migration 0002.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    class Meta:
+        ordering = ["-published_at", "-case_id"]
+        verbose_name_plural = "search entries"
+
+    def __str__(self) -> str:
+        return f"Search entry of case {self.case_id}"
+
+
+class SearchEntryTag(models.Model):
+    entry = models.ForeignKey(SearchEntry, on_delete=models.CASCADE, related_name="tag_rows")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["entry", "name"], name="unique_search_entry_tag")
+        ]
+        indexes = [models.Index(fields=["name", "entry"], name="search_tag_name_entry")]
+
+
+class SearchTerm(models.Model):
+    term = models.CharField(max_length=64, unique=True)
+
+    def __str__(self) -> str:
+        return self.term

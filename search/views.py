@@ -1,0 +1,79 @@
+"""Search page and JSON endpoints. Thin: parsing here, everything else in ``services``."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from . import services
+from .facets import FACETS, parse_filters
+
+
+def api_login_required(view):
+    """Like ``login_required`` but answers 401 JSON instead of redirecting to a login page."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return JsonResponse({"error": "Log in to search the archive."}, status=401)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+def _search(request: HttpRequest) -> services.SearchPage:
+    return services.search_cases(
+        text=request.GET.get("q", ""),
+        filters=parse_filters(request.GET),
+        page=_page_number(request),
+    )
+
+
+@require_GET
+@login_required
+def search_page(request: HttpRequest) -> HttpResponse:
+    page = _search(request)
+    base = [("q", page.query.text)] if page.query.text else []
+    for name, values in page.query.filters.items():
+        base += [(name, v) for v in values]
+    facets = [
+        {"name": f.name, "label": f.label, "values": page.facets.get(f.name, [])}
+        for f in FACETS
+        if page.facets.get(f.name)
+    ]
+    return render(
+        request,
+        "search/search.html",
+        {
+            "page": page,
+            "q": page.query.text,
+            "facets": facets,
+            "results": page.results,
+            "next_url": "?" + urlencode([*base, ("page", page.query.page + 1)]),
+            "previous_url": "?" + urlencode([*base, ("page", page.query.page - 1)]),
+        },
+    )
+
+
+@require_GET
+@api_login_required
+def api_search(request: HttpRequest) -> JsonResponse:
+    return JsonResponse(_search(request).as_json())
+
+
+@require_GET
+@api_login_required
+def api_autocomplete(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"suggestions": services.suggest(request.GET.get("q", ""))})
