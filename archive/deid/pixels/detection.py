@@ -282,7 +282,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 dev_t = sorted(abs(v - mt) for v in tops)[glyphs // 2]
                 aligned = (dev_b <= tol or dev_t <= tol) and (by1 - by0) <= 1.7 * hh + 2
             strong = aligned or merged_word
-            if not strong and not want_weak:
+            # Weak candidates worth a model's look: two glyphs, or one glyph as wide as two.
+            # A lone glyph (an orientation letter) cannot identify anyone.
+            if not strong and (not want_weak or (glyphs == 1 and width < 1.5 * hh)):
                 continue
             reason = f"{polarity} text line, {glyphs} glyph(s), height {hh} px"
             out.append(TextRegion((bx0, by0, bx1, by1), glyphs, strong, polarity, reason))

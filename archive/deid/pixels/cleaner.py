@@ -1,0 +1,256 @@
+"""``clean_pixels``: overlays and burned-in text removed from every frame, then verified.
+
+The caller (``Policy.pixel_cleaner`` of the header engine) passes the dataset *and* the original
+identifying header values as ``hints``, collected before the header was scrubbed.  The result says
+what was drawn where and why (no PHI: reasons name geometry, never the text read), and ``ok`` is
+False when text remained after redaction, in which case the caller quarantines the instance.
+Only after ``ok`` may BurnedInAnnotation/RecognizableVisualFeatures be set to NO (caller's job).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+from pydicom import Dataset
+
+from .detection import Box, BurnedInTextDetector, ClassicalTextDetector, TextRegion
+from .encoding import store_frames
+from .frames import DecodedPixels, Representation, bright_fill, decode, detection_views
+from .overlays import has_high_bit_content, remove_overlay_planes
+
+__all__ = [
+    "BoxRecord",
+    "PixelCleaningResult",
+    "PixelPolicy",
+    "TextRedactionValues",
+    "clean_pixels",
+    "default_detector",
+]
+
+#: ``(frame, x0, y0, x1, y1, reason)``
+BoxRecord = tuple[int, int, int, int, int, str]
+
+SAFE_TOKENS_DEFAULT = frozenset(
+    {"L", "R", "A", "P", "H", "F", "S", "I", "AP", "PA", "LAT", "CM", "MM", "1", "2", "5", "10"}
+)
+
+
+class TextRedactionValues(str, Enum):
+    """What the policy does with detected text."""
+
+    ALL = "all"  # redact every detected text region (default)
+    SAFE_LIST = "safe_list"  # keep regions whose every token is in ``safe_tokens``
+
+
+@dataclass(frozen=True)
+class PixelPolicy:
+    """Pixel-cleaning knobs as data."""
+
+    text: TextRedactionValues = TextRedactionValues.ALL
+    safe_tokens: frozenset[str] = SAFE_TOKENS_DEFAULT
+    #: margin around a text box, as a fraction of its height (at least 2 px)
+    margin: float = 0.3
+    #: extra verify-and-redact rounds before giving up (→ ok False)
+    retries: int = 2
+
+
+@dataclass
+class PixelCleaningResult:
+    boxes: list[BoxRecord] = field(default_factory=list)
+    changed: bool = False
+    frames: int = 0
+    ok: bool = True
+    reasons: list[str] = field(default_factory=list)
+    transfer_syntax: str | None = None
+    overlays_removed: list[str] = field(default_factory=list)
+
+
+_DEFAULT: BurnedInTextDetector | None = None
+
+
+def default_detector() -> BurnedInTextDetector:
+    """Classical detector, with the RapidOCR confirmer when the wheel is installed (cached)."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        from .rapidocr import RapidOCRConfirmer, rapidocr_available
+
+        confirmer = RapidOCRConfirmer() if rapidocr_available() else None
+        _DEFAULT = ClassicalTextDetector(confirmer=confirmer)
+    return _DEFAULT
+
+
+def _hint_tokens(hints: Iterable[str]) -> set[str]:
+    tokens: set[str] = set()
+    for hint in hints:
+        for tok in re.split(r"[\s^,.;:/\\\-_()]+", str(hint).upper()):
+            if len(tok) >= 2:
+                tokens.add(tok)
+    return tokens
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"[^0-9A-Z]", "", text.upper())
+
+
+def _matches_hint(text: str, hint_tokens: set[str]) -> bool:
+    flat = _normalise(text)
+    return any(len(t) >= 3 and _normalise(t) in flat for t in hint_tokens)
+
+
+def _is_safe(text: str | None, policy: PixelPolicy, hint_tokens: set[str]) -> bool:
+    if text is None or not text.strip():
+        return False  # unreadable: cannot prove it is harmless
+    if _matches_hint(text, hint_tokens):
+        return False
+    tokens = [t for t in re.split(r"\s+", text.upper().strip()) if t]
+    return bool(tokens) and all(t in policy.safe_tokens for t in tokens)
+
+
+def _decide(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    policy: PixelPolicy,
+    hint_tokens: set[str],
+) -> list[TextRegion]:
+    """The regions of one frame that must be redacted."""
+    out: list[TextRegion] = []
+    for region in detector.detect(views):
+        if not region.strong:
+            if not detector.confirm(views, region):
+                if not hint_tokens or not _matches_hint(
+                    detector.read(views, region) or "", hint_tokens
+                ):
+                    continue
+        if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
+            detector.read(views, region), policy, hint_tokens
+        ):
+            continue
+        out.append(region)
+    return out
+
+
+def _ring_median(frame: np.ndarray, box: Box) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    h, w = frame.shape[:2]
+    r = 3
+    outer = frame[max(0, y0 - r) : min(h, y1 + r), max(0, x0 - r) : min(w, x1 + r)]
+    mask = np.ones(outer.shape[:2], bool)
+    mask[(y0 - max(0, y0 - r)) : (y0 - max(0, y0 - r)) + (y1 - y0),
+         (x0 - max(0, x0 - r)) : (x0 - max(0, x0 - r)) + (x1 - x0)] = False
+    ring = outer[mask] if mask.any() else outer.reshape(-1, *frame.shape[2:])
+    return np.median(ring, axis=0).astype(frame.dtype)
+
+
+def _expand(box: Box, margin: float, shape: tuple[int, ...]) -> Box:
+    x0, y0, x1, y1 = box
+    m = max(2, int(round(margin * (y1 - y0))))
+    return (max(0, x0 - m), max(0, y0 - m), min(shape[1], x1 + m), min(shape[0], y1 + m))
+
+
+def _fill(pixels: DecodedPixels, index: int, box: Box, value) -> None:
+    x0, y0, x1, y1 = box
+    pixels.frames[index, y0:y1, x0:x1] = value
+
+
+def _redact_frame(
+    pixels: DecodedPixels,
+    index: int,
+    regions: Sequence[TextRegion],
+    policy: PixelPolicy,
+    result: PixelCleaningResult,
+) -> None:
+    frame = pixels.frames[index]
+    dark = bright_fill(pixels, index)
+    for region in regions:
+        box = _expand(region.box, policy.margin, frame.shape)
+        if region.polarity == "dark" and pixels.representation is not Representation.PALETTE:
+            value = _ring_median(frame, box)  # dark text on a light field: fill with the field
+        else:
+            value = dark
+        _fill(pixels, index, box, value)
+        result.boxes.append((index, *box, region.reason))
+
+
+def clean_pixels(
+    ds: Dataset,
+    hints: Iterable[str] = (),
+    extra_boxes: Sequence[Box] = (),
+    detector: BurnedInTextDetector | None = None,
+    policy: PixelPolicy | None = None,
+) -> PixelCleaningResult:
+    """Remove overlays and burned-in text from every frame of ``ds`` (in place).
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+        Image instance with Pixel Data (any transfer syntax pydicom and its plugins decode).
+        Pixel Data is replaced only if something was redacted; otherwise byte-identical.
+    hints : iterable of str
+        Original identifying header values (names, IDs, dates, institution), collected before
+        the header was cleaned; they make weak candidates that read as a hint count as text and
+        are never safe-listed.
+    extra_boxes : sequence of (x0, y0, x1, y1)
+        Teacher/curator-drawn rectangles, applied to every frame.
+    detector : BurnedInTextDetector, optional
+        Defaults to :func:`default_detector`.
+    policy : PixelPolicy, optional
+        Redact all text (default) or keep a safe-list of tokens.
+    """
+    policy = policy or PixelPolicy()
+    detector = detector or default_detector()
+    result = PixelCleaningResult()
+    result.overlays_removed = remove_overlay_planes(ds)
+    if "PixelData" not in ds:
+        return result
+    if int(ds.get("BitsAllocated", 8)) == 1:
+        result.frames = int(ds.get("NumberOfFrames", 1) or 1)
+        result.reasons.append("1-bit pixel data (segmentation/bitmap) is not scanned for text")
+        return result
+    hint_tokens = _hint_tokens(hints)
+    pixels = decode(ds)
+    result.frames = pixels.count
+    need_store = has_high_bit_content(ds, pixels.frames)
+    if need_store:
+        result.overlays_removed.append("in-pixel overlay bits above Bits Stored")
+    changed: set[int] = set()
+    rows, cols = pixels.frames.shape[1:3]
+    clipped = [
+        (max(0, int(b[0])), max(0, int(b[1])), min(cols, int(b[2])), min(rows, int(b[3])))
+        for b in extra_boxes
+    ]
+    clipped = [b for b in clipped if b[2] > b[0] and b[3] > b[1]]
+    pixels.frames = np.array(pixels.frames, copy=True) if not pixels.frames.flags.writeable else (
+        pixels.frames
+    )
+    for i in range(pixels.count):
+        regions = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
+        if regions:
+            _redact_frame(pixels, i, regions, policy, result)
+            changed.add(i)
+        if clipped:
+            fill = bright_fill(pixels, i)
+            for box in clipped:
+                _fill(pixels, i, box, fill)
+                result.boxes.append((i, *box, "drawn by teacher/curator"))
+            changed.add(i)
+    # Verifier: re-run detection on every changed frame; redact again, then give up.
+    for i in sorted(changed):
+        for attempt in range(policy.retries + 1):
+            remaining = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
+            if not remaining:
+                break
+            if attempt == policy.retries:
+                result.ok = False
+                result.reasons.append(f"frame {i}: text remained after redaction")
+                break
+            _redact_frame(pixels, i, remaining, policy, result)
+    if changed or need_store:
+        result.transfer_syntax = store_frames(ds, pixels, changed if not need_store else set(
+            range(pixels.count)
+        ))
+        result.changed = True
+    return result
