@@ -1,0 +1,253 @@
+"""Identifying values collected from an input instance ("PHI hints").
+
+The hints drive descriptor cleaning, the pixel text detector and the residual
+PHI verifier.  They are identifying by construction: never log them, never put
+them in reasons or audit records.  ``repr()`` shows counts only.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from pydicom.datadict import tag_for_keyword
+from pydicom.multival import MultiValue
+
+from archive.deid.uids import CLASS_UID_TAGS, is_standard_uid
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from pydicom import Dataset
+    from pydicom.dataelem import DataElement
+
+__all__ = ["HintCategoryValues", "PhiHints", "collect_phi_hints"]
+
+
+class HintCategoryValues:
+    """Category labels of hints; safe to show (they carry no value)."""
+
+    PERSON_NAME = "person name"
+    IDENTIFIER = "identifier"
+    DATE = "date"
+    ADDRESS = "address"
+    PHONE = "phone number"
+    INSTITUTION = "institution name"
+    DEVICE = "device identifier"
+    UID = "original UID"
+
+
+_C = HintCategoryValues
+_KEYWORD_CATEGORIES = {
+    "PatientID": _C.IDENTIFIER,
+    "OtherPatientIDs": _C.IDENTIFIER,
+    "IssuerOfPatientID": _C.IDENTIFIER,
+    "AccessionNumber": _C.IDENTIFIER,
+    "StudyID": _C.IDENTIFIER,
+    "MedicalRecordLocator": _C.IDENTIFIER,
+    "AdmissionID": _C.IDENTIFIER,
+    "PatientInsurancePlanCodeSequence": _C.IDENTIFIER,
+    "RequestedProcedureID": _C.IDENTIFIER,
+    "ScheduledProcedureStepID": _C.IDENTIFIER,
+    "PerformedProcedureStepID": _C.IDENTIFIER,
+    "FillerOrderNumberImagingServiceRequest": _C.IDENTIFIER,
+    "PlacerOrderNumberImagingServiceRequest": _C.IDENTIFIER,
+    "DeviceSerialNumber": _C.DEVICE,
+    "StationName": _C.DEVICE,
+    "PatientAddress": _C.ADDRESS,
+    "InstitutionAddress": _C.ADDRESS,
+    "ReferringPhysicianAddress": _C.ADDRESS,
+    "PersonAddress": _C.ADDRESS,
+    "RegionOfResidence": _C.ADDRESS,
+    "PatientTelephoneNumbers": _C.PHONE,
+    "ReferringPhysicianTelephoneNumbers": _C.PHONE,
+    "PersonTelephoneNumbers": _C.PHONE,
+    "PatientTelecomInformation": _C.PHONE,
+    "InstitutionName": _C.INSTITUTION,
+    "InstitutionalDepartmentName": _C.INSTITUTION,
+    "ResponsibleOrganization": _C.INSTITUTION,
+    "PatientBirthName": _C.PERSON_NAME,
+    "PatientMotherBirthName": _C.PERSON_NAME,
+}
+_TAG_CATEGORIES: dict[int, str] = {}
+for _kw, _cat in _KEYWORD_CATEGORIES.items():
+    _tag = tag_for_keyword(_kw)
+    if _tag is not None:
+        _TAG_CATEGORIES[_tag] = _cat
+
+# Name parts that are titles or suffixes, not identifying.
+_NAME_STOPWORDS = frozenset({"MRS", "MISS", "PHD", "PROF", "DR", "MD", "JR", "SR", "III"})
+_SPLIT_NAME_RE = re.compile(r"[\^=\s,]+")
+_SPLIT_ADDRESS_RE = re.compile(r"[\^\r\n,;]+")
+_DIGITS_RE = re.compile(r"\D+")
+MIN_SUBSTRING_LEN = 3
+MIN_NUMERIC_SUBSTRING_LEN = 6
+
+
+@dataclass(frozen=True, eq=False)
+class PhiHints:
+    """Identifying values of one input instance.
+
+    Attributes
+    ----------
+    substrings : dict[str, str]
+        Upper-case text -> category; searched as substrings of output values.
+    exact : dict[str, str]
+        Short values (e.g. a 4-digit ID) that only count when an output text
+        value equals them (a substring search would flag innocent numbers).
+    uids : frozenset[str]
+        Original non-standard UIDs; any output UID equal to one is residual.
+    """
+
+    substrings: dict[str, str] = field(default_factory=dict)
+    exact: dict[str, str] = field(default_factory=dict)
+    uids: frozenset[str] = frozenset()
+
+    def __repr__(self) -> str:
+        return (
+            f"PhiHints(<{len(self.substrings)} substrings, {len(self.exact)} exact, "
+            f"{len(self.uids)} UIDs>)"
+        )
+
+    def __bool__(self) -> bool:
+        return bool(self.substrings or self.exact or self.uids)
+
+    @cached_property
+    def pattern(self) -> re.Pattern[str] | None:
+        """One alternation of all substring hints, longest first."""
+        if not self.substrings:
+            return None
+        alternatives = sorted(self.substrings, key=len, reverse=True)
+        return re.compile("|".join(re.escape(a) for a in alternatives))
+
+    @cached_property
+    def long_pattern(self) -> re.Pattern[str] | None:
+        """Hints long enough to search in bulk binary data without chance hits."""
+        longs = [h for h in self.substrings if len(h) >= MIN_NUMERIC_SUBSTRING_LEN]
+        if not longs:
+            return None
+        return re.compile("|".join(re.escape(a) for a in sorted(longs, key=len, reverse=True)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.texts())
+
+    def texts(self) -> list[str]:
+        """All text hints (for the pixel text detector), longest first."""
+        return sorted({*self.substrings, *self.exact}, key=len, reverse=True)
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.substrings: dict[str, str] = {}
+        self.exact: dict[str, str] = {}
+        self.uids: set[str] = set()
+
+    def add(self, text: str, category: str) -> None:
+        text = text.strip(" \x00").upper()
+        if len(text) < 2:
+            return
+        if text.isdigit() and len(text) < MIN_NUMERIC_SUBSTRING_LEN:
+            self.exact.setdefault(text, category)
+        elif len(text) >= MIN_SUBSTRING_LEN:
+            self.substrings.setdefault(text, category)
+        else:
+            self.exact.setdefault(text, category)
+
+    def add_name(self, text: str) -> None:
+        self.add(text, _C.PERSON_NAME)
+        for part in _SPLIT_NAME_RE.split(text):
+            part = part.strip(". ")
+            if len(part) >= MIN_SUBSTRING_LEN and part.upper() not in _NAME_STOPWORDS:
+                self.add(part, _C.PERSON_NAME)
+
+    def add_date(self, text: str) -> None:
+        text = text.strip()
+        if len(text) < 8 or not text[:8].isdigit():
+            return
+        y, m, d = text[:4], text[4:6], text[6:8]
+        for form in (f"{y}{m}{d}", f"{y}-{m}-{d}", f"{d}.{m}.{y}", f"{m}/{d}/{y}", f"{d}/{m}/{y}",
+                     f"{y}/{m}/{d}", f"{y}.{m}.{d}"):  # fmt: skip
+            self.substrings.setdefault(form, _C.DATE)
+
+    def visit(self, _ds: Dataset, elem: DataElement) -> None:
+        vr = elem.VR
+        value = elem.value
+        if value is None or value == "" or vr == "SQ":
+            return
+        values = list(value) if isinstance(value, MultiValue | list) else [value]
+        if not values:
+            return
+        if vr == "UI":
+            if elem.tag in CLASS_UID_TAGS:
+                return
+            for uid in values:
+                uid = str(uid).strip("\x00 ")
+                if uid and not is_standard_uid(uid):
+                    self.uids.add(uid)
+                    if len(uid) >= 16:
+                        self.substrings.setdefault(uid, _C.UID)
+            return
+        if vr == "PN":
+            for name in values:
+                self.add_name(str(name))
+            return
+        if vr in ("DA", "DT"):
+            for date in values:
+                self.add_date(str(date))
+            return
+        category = _TAG_CATEGORIES.get(elem.tag)
+        if category is None or not isinstance(values[0], str | bytes):
+            return
+        for item in values:
+            text = item.decode("latin-1") if isinstance(item, bytes) else str(item)
+            self.add(text, category)
+            if category == _C.ADDRESS:
+                for part in _SPLIT_ADDRESS_RE.split(text):
+                    if len(part.strip()) >= 5:
+                        self.add(part, category)
+            elif category == _C.PHONE:
+                digits = _DIGITS_RE.sub("", text)
+                if len(digits) >= MIN_NUMERIC_SUBSTRING_LEN:
+                    self.add(digits, category)
+
+
+def _walk_leniently(ds: Dataset, collector: _Collector) -> None:
+    # Like Dataset.walk, but an element that cannot be decoded is skipped
+    # instead of aborting (the engine removes such elements later).
+    for tag in list(ds._dict):
+        try:
+            elem = ds[tag]
+        except Exception:
+            continue
+        collector.visit(ds, elem)
+        if elem.VR == "SQ" and elem.value:
+            for item in elem.value:
+                _walk_leniently(item, collector)
+
+
+def collect_phi_hints(ds: Dataset) -> PhiHints:
+    """Collect identifying values from an input dataset (all sequence depths).
+
+    Collected: person names and their parts (at least 3 characters), patient
+    and study identifiers, all dates (DA, and the date part of DT) in DICOM and
+    common textual forms, addresses, phone numbers, institution and station
+    names, and all non-standard UIDs (PS3.15 E.1: the kinds of values the Basic
+    Profile removes because they identify).
+
+    Parameters
+    ----------
+    ds : pydicom.Dataset
+        The input dataset; its file meta is scanned as well.
+
+    Returns
+    -------
+    PhiHints
+    """
+    collector = _Collector()
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        _walk_leniently(meta, collector)
+    _walk_leniently(ds, collector)
+    return PhiHints(collector.substrings, collector.exact, frozenset(collector.uids))

@@ -1,0 +1,109 @@
+"""De-identification policy: secrets and the PS3.15 options in use."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from archive.deid.enums import DateModeValues
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+    from archive.deid.hints import PhiHints
+
+__all__ = ["DEFAULT_UID_ROOT", "PixelCleaner", "Policy"]
+
+DEFAULT_UID_ROOT = "2.25"
+"""Default UID root.
+
+``2.25`` is the root for UUID-derived UIDs (PS3.5 B.2, ITU-T X.667); it needs no
+registration.  Under this root :func:`archive.deid.uids.pseudonymize_uid` turns
+the keyed hash into an RFC 9562 version-8 UUID, so generated UIDs are valid,
+globally unique and at most 44 characters long.  An organisation root (e.g. one
+obtained from a registration authority) can be configured instead; it must be at
+most 30 characters so that at least 33 hashed digits follow it.
+"""
+
+PixelCleaner = Callable[["Dataset", "PhiHints"], object]
+"""Signature of the Clean Pixel Data hook (PS3.15 E.3.1).
+
+Called with the already header-de-identified output dataset (to be modified in
+place: burned-in text redacted in every frame) and the PHI hints collected from
+the input (iterating a :class:`PhiHints` yields its text hints, so
+``archive.deid.pixels.clean_pixels`` fits directly).  Returns ``True`` (or an
+object whose ``ok`` attribute is true) when the pixel data is known to be clean;
+otherwise the instance is quarantined, with the object's ``reasons`` if any.
+"""
+
+_UID_ROOT_RE = re.compile(r"^(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))*$")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Policy:
+    """What the engine does with an instance.
+
+    Parameters
+    ----------
+    uid_key : bytes
+        HMAC secret for UID remapping (never stored with the data).
+    pseudonym_key : bytes
+        HMAC secret for patient pseudonyms and per-patient date shifts.
+    uid_root : str
+        Root of generated UIDs, see :data:`DEFAULT_UID_ROOT`.
+    date_mode : {"shift", "remove"}
+        ``"shift"`` applies the Retain Longitudinal Temporal Information with
+        Modified Dates Option (PS3.15 E.3.6); ``"remove"`` the Basic Profile.
+    retain_patient_characteristics : bool
+        Retain Patient Characteristics Option (PS3.15 E.3.5): age, sex, size,
+        weight and similar are kept.
+    clean_descriptors : bool
+        Clean Descriptors Option (PS3.15 E.3.7): a few short descriptions
+        (e.g. Study/Series Description) are kept when free of identifying
+        values; all other descriptions and comments are removed.
+    clean_graphics : bool
+        Clean Graphics Option (PS3.15 E.3.3): overlays (60xx) and curves (50xx)
+        are removed entirely, graphic annotations are cleaned.
+    retain_safe_private : bool
+        Retain Safe Private Option (PS3.15 E.3.10) with the table in
+        :mod:`archive.deid.private`.
+    pixel_cleaner : callable, optional
+        Clean Pixel Data hook, see :data:`PixelCleaner`.
+    """
+
+    uid_key: bytes
+    pseudonym_key: bytes
+    uid_root: str = DEFAULT_UID_ROOT
+    date_mode: DateModeValues | str = DateModeValues.SHIFT
+    retain_patient_characteristics: bool = True
+    clean_descriptors: bool = True
+    clean_graphics: bool = True
+    retain_safe_private: bool = True
+    pixel_cleaner: PixelCleaner | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.uid_key, bytes) or len(self.uid_key) < 16:
+            raise ValueError("uid_key must be a secret of at least 16 bytes.")
+        if not isinstance(self.pseudonym_key, bytes) or len(self.pseudonym_key) < 16:
+            raise ValueError("pseudonym_key must be a secret of at least 16 bytes.")
+        if not _UID_ROOT_RE.match(self.uid_root) or len(self.uid_root) > 30:
+            raise ValueError(
+                "uid_root must be a valid UID root (digits and dots, no leading zeros) "
+                "of at most 30 characters."
+            )
+        object.__setattr__(self, "date_mode", DateModeValues(self.date_mode))
+
+    def __repr__(self) -> str:  # never show the secrets
+        return (
+            f"Policy(uid_root={self.uid_root!r}, date_mode={str(self.date_mode)!r}, "
+            f"retain_patient_characteristics={self.retain_patient_characteristics}, "
+            f"clean_descriptors={self.clean_descriptors}, clean_graphics={self.clean_graphics}, "
+            f"retain_safe_private={self.retain_safe_private}, "
+            f"pixel_cleaner={'set' if self.pixel_cleaner else None})"
+        )
+
+    @property
+    def shift_dates(self) -> bool:
+        return self.date_mode == DateModeValues.SHIFT

@@ -1,0 +1,154 @@
+"""Parse uploaded bytes into a dataset, or reject them with a readable reason.
+
+Accepts Part-10 files (PS3.10 7.1) in any transfer syntax pydicom reads,
+including deflated, big endian and implicit VR, and bare datasets without
+preamble and file meta when their first element is a plausible header element.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+import zlib
+
+from pydicom import Dataset, dcmread
+from pydicom.errors import InvalidDicomError
+from pydicom.filebase import DicomBytesIO
+from pydicom.tag import BaseTag
+from pydicom.uid import UID
+
+__all__ = ["RejectedInput", "read_dataset"]
+
+_UNDEFINED_LENGTH = 0xFFFFFFFF
+_PLAUSIBLE_FIRST_GROUPS = frozenset({0x0002, 0x0008})
+
+
+class RejectedInput(Exception):
+    """The input cannot be de-identified; ``str(exc)`` is a reason for the teacher.
+
+    The message never contains a value from the file.
+    """
+
+
+NOT_DICOM = "This is not a DICOM file (no DICM preamble and no parseable header)."
+EMPTY = "This file is empty."
+TRUNCATED = "The DICOM file is truncated: it ends in the middle of an element."
+BAD_DEFLATE = "The DICOM file is damaged: its deflated data cannot be decompressed."
+
+
+def _plausible_bare_dataset(data: bytes) -> bool:
+    if len(data) < 8:
+        return False
+    little = struct.unpack_from("<H", data)[0]
+    big = struct.unpack_from(">H", data)[0]
+    return little in _PLAUSIBLE_FIRST_GROUPS or big in _PLAUSIBLE_FIRST_GROUPS
+
+
+def _check_truncation(ds: Dataset) -> None:
+    for tag, raw in ds._dict.items():
+        length = getattr(raw, "length", None)
+        value = getattr(raw, "value", None)
+        if (
+            length is not None
+            and length != _UNDEFINED_LENGTH
+            and isinstance(value, bytes)
+            and len(value) < length
+        ):
+            raise RejectedInput(
+                "The DICOM file is truncated: it ends inside element "
+                f"{BaseTag(tag)} ({len(value)} of {length} bytes present)."
+            )
+
+
+def _check_pixel_data_length(ds: Dataset) -> None:
+    if "PixelData" not in ds or ds.file_meta.get("TransferSyntaxUID") is None:
+        return
+    ts = UID(ds.file_meta.TransferSyntaxUID)
+    if ts.is_compressed:
+        return
+    try:
+        rows, cols = int(ds.Rows), int(ds.Columns)
+        samples = int(ds.get("SamplesPerPixel", 1) or 1)
+        bits = int(ds.BitsAllocated)
+        frames = int(ds.get("NumberOfFrames", 1) or 1)
+    except (AttributeError, TypeError, ValueError):
+        return
+    expected_bits = rows * cols * samples * bits * frames
+    expected = (expected_bits + 7) // 8
+    actual = len(ds.PixelData)
+    if actual < expected:
+        raise RejectedInput(
+            "The DICOM file is truncated: the pixel data holds "
+            f"{actual} of the {expected} bytes the image size requires."
+        )
+
+
+def read_dataset(data: bytes) -> Dataset:
+    """Parse `data` into a dataset.
+
+    Parameters
+    ----------
+    data : bytes
+        The uploaded file.
+
+    Returns
+    -------
+    pydicom.Dataset
+        With ``file_meta.TransferSyntaxUID`` set (inferred for bare datasets).
+
+    Raises
+    ------
+    RejectedInput
+        Empty, not DICOM, truncated, malformed, or not a storable instance.
+    """
+    if not data:
+        raise RejectedInput(EMPTY)
+    has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
+    if not has_preamble and not _plausible_bare_dataset(data):
+        raise RejectedInput(NOT_DICOM)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ds = dcmread(DicomBytesIO(data), force=not has_preamble)
+            _check_truncation(ds)
+            # Parse every element now so that broken structure surfaces here.
+            for _ in ds.iterall():
+                pass
+    except RejectedInput:
+        raise
+    except InvalidDicomError as exc:
+        raise RejectedInput(NOT_DICOM) from exc
+    except (EOFError, struct.error) as exc:
+        raise RejectedInput(
+            "The DICOM file is truncated: it ends in the middle of an element."
+        ) from exc
+    except zlib.error as exc:
+        raise RejectedInput(
+            "The DICOM file is damaged: its deflated data cannot be decompressed."
+        ) from exc
+    except Exception as exc:  # pydicom raises many types on malformed input
+        raise RejectedInput(
+            f"The DICOM file could not be read: its header is malformed ({type(exc).__name__})."
+        ) from exc
+    if "SOPInstanceUID" not in ds or "SOPClassUID" not in ds:
+        if not has_preamble:
+            raise RejectedInput(NOT_DICOM)
+        raise RejectedInput(
+            "The DICOM file has no SOP Class or SOP Instance UID, so it is not a storable "
+            "image or document."
+        )
+    if not str(ds.SOPInstanceUID).strip("\x00 "):
+        raise RejectedInput("The DICOM file has an empty SOP Instance UID.")
+    if ds.file_meta.get("TransferSyntaxUID") is None:
+        implicit, little = ds.original_encoding
+        from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+        ds.file_meta.TransferSyntaxUID = (
+            ImplicitVRLittleEndian
+            if implicit
+            else ExplicitVRLittleEndian
+            if little
+            else ExplicitVRBigEndian
+        )
+    _check_pixel_data_length(ds)
+    return ds

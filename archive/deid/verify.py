@@ -1,0 +1,112 @@
+"""Residual-PHI verifier (defence in depth after de-identification).
+
+Scans every element of an output dataset - all VRs (binary ones decoded
+leniently as Latin-1), every sequence depth, private and public, and the file
+meta - for the identifying values collected from the input
+(:class:`archive.deid.hints.PhiHints`).  Reasons name the attribute and the
+kind of value found, never the value.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pydicom.datadict import keyword_for_tag
+from pydicom.multival import MultiValue
+from pydicom.tag import BaseTag
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+    from pydicom.dataelem import DataElement
+
+    from archive.deid.hints import PhiHints
+
+__all__ = ["verify"]
+
+# Written by the engine from constants only (code meanings could collide with a
+# hint such as a name part "BASIC"); everything else is scanned.
+_GENERATED_TAGS = frozenset({0x00120062, 0x00120063, 0x00120064, 0x00280303})
+_BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
+_NUMBER_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV", "AT"})
+_NUMERIC_STRING_VRS = frozenset({"DS", "IS", "AS", "TM"})
+_BULK_BYTES = 1024
+
+
+def _name(elem: DataElement) -> str:
+    keyword = keyword_for_tag(elem.tag) if not elem.tag.is_private else ""
+    return f"{keyword or 'private element'} {BaseTag(elem.tag)}"
+
+
+def _texts(value: object) -> list[str]:
+    if isinstance(value, MultiValue | list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def _scan(ds: Dataset, hints: PhiHints, reasons: list[str]) -> None:
+    pattern = hints.pattern
+    long_pattern = hints.long_pattern
+    for elem in ds:
+        tag = elem.tag
+        if tag in _GENERATED_TAGS:
+            continue
+        vr = elem.VR
+        value = elem.value
+        if value is None:
+            continue
+        if vr == "SQ":
+            for item in value:
+                _scan(item, hints, reasons)
+            continue
+        if vr in _NUMBER_VRS:
+            continue
+        if vr in _BINARY_VRS or isinstance(value, bytes | bytearray):
+            raw = bytes(value) if isinstance(value, bytes | bytearray) else b""
+            text = raw.decode("latin-1").upper()
+            use = long_pattern if len(raw) > _BULK_BYTES else pattern
+            if use is not None and (m := use.search(text)):
+                reasons.append(f"Residual {hints.substrings[m.group(0)]} found in {_name(elem)}.")
+            continue
+        texts = [t.strip(" \x00").upper() for t in _texts(value)]
+        if vr == "UI":
+            if any(t in hints.uids for t in texts):
+                reasons.append(f"Residual original UID found in {_name(elem)}.")
+            continue
+        hit = None
+        for t in texts:
+            if vr not in _NUMERIC_STRING_VRS and t in hints.exact:
+                hit = hints.exact[t]
+                break
+            if pattern is not None and (m := pattern.search(t)):
+                hit = hints.substrings[m.group(0)]
+                break
+        if hit is not None:
+            reasons.append(f"Residual {hit} found in {_name(elem)}.")
+
+
+def verify(output: Dataset, hints: PhiHints) -> list[str]:
+    """Return reasons why `output` still contains identifying values.
+
+    Parameters
+    ----------
+    output : pydicom.Dataset
+        The de-identified dataset (its ``file_meta`` is scanned too).
+    hints : PhiHints
+        Values collected from the input by
+        :func:`archive.deid.hints.collect_phi_hints`.
+
+    Returns
+    -------
+    list of str
+        Empty when clean.  Each reason names the attribute (keyword and tag)
+        and the kind of value, never the value itself (PS3.15 E.1: the output
+        must not contain identifying information).
+    """
+    reasons: list[str] = []
+    if not hints:
+        return reasons
+    meta = getattr(output, "file_meta", None)
+    if meta is not None:
+        _scan(meta, hints, reasons)
+    _scan(output, hints, reasons)
+    return list(dict.fromkeys(reasons))
