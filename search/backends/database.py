@@ -134,10 +134,11 @@ class PostgresTextEngine(TextEngine):
             "SELECT e.case_id, "
             "(ts_filter(e.search_vector, '{a}') @@ to_tsquery('english', %s)) AS dm, "
             "ts_rank(e.search_vector, to_tsquery('english', %s)) AS rank "
-            f"FROM {ENTRY_TABLE} e WHERE {where} "
+            f"FROM {ENTRY_TABLE} e "
+            f"WHERE e.search_vector @@ to_tsquery('english', %s) AND {where} "
             "ORDER BY dm DESC, rank DESC, e.published_at DESC NULLS LAST, e.case_id DESC "
             "LIMIT %s OFFSET %s",
-            [compiled[1], compiled[0], *params, limit, offset],
+            [compiled[1], compiled[0], compiled[0], *params, limit, offset],
         )
         return [(row[0], float(row[2]) + (1.0 if row[1] else 0.0)) for row in cursor.fetchall()]
 

@@ -1,0 +1,244 @@
+"""The search contract: one mixin, run against every backend (a two-line subclass each).
+
+A subclass sets ``backend_alias`` (a key of ``settings.SEARCH_BACKENDS``). Cases are created in
+the database and indexed through the real service (``search.services.index_case``), exactly as
+the Celery task does, then searched through ``search.services.search_cases``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from archive.models import Case
+from search import services
+from search.backends import get_search_backend, search_backends
+
+from .conftest import CaseFactory, DiagnosisFactory
+
+
+class SearchBackendContract:
+    backend_alias: str = ""
+
+    @pytest.fixture(autouse=True)
+    def backend(self, db, settings, request):
+        if self.backend_alias == "elasticsearch":
+            request.getfixturevalue("elasticsearch_node")
+        settings.SEARCH_BACKEND = self.backend_alias
+        search_backends.reset()
+        backend = get_search_backend()
+        backend.clear()
+        yield backend
+        backend.clear()
+        search_backends.reset()
+
+    # helpers -----------------------------------------------------------------------------------
+    def publish(self, **kwargs) -> Case:
+        diagnosis = kwargs.pop("diagnosis", None)
+        if isinstance(diagnosis, str):
+            diagnosis = DiagnosisFactory(name=diagnosis)
+        case = CaseFactory(diagnosis=diagnosis, **kwargs)
+        services.index_case(case.pk)
+        return case
+
+    def search(self, text: str = "", **filters):
+        filters = {k: tuple(v) if isinstance(v, list | tuple) else (v,) for k, v in filters.items()}
+        get_search_backend().refresh()
+        return services.search_cases(text=text, filters=filters)
+
+    def ids(self, text: str = "", **filters) -> list[int]:
+        return [r["id"] for r in self.search(text, **filters).results]
+
+    @staticmethod
+    def counts(page, facet: str) -> dict[str, int]:
+        return {v["value"]: v["count"] for v in page.facets[facet]}
+
+    # finding -----------------------------------------------------------------------------------
+    def test_finds_by_diagnosis_and_text_fields(self):
+        ptx = self.publish(diagnosis="Pneumothorax", title="Young smoker with chest pain")
+        other = self.publish(
+            diagnosis="Pleural effusion",
+            findings="Meniscus sign at the right costophrenic angle.",
+            tags=["trauma"],
+        )
+        assert self.ids("pneumothorax") == [ptx.pk]
+        assert self.ids("smoker") == [ptx.pk]
+        assert self.ids("costophrenic") == [other.pk]
+        assert self.ids("trauma") == [other.pk]
+        assert set(self.ids("")) == {ptx.pk, other.pk}
+
+    def test_abbreviations_and_synonyms(self):
+        hcc = self.publish(diagnosis="Hepatocellular carcinoma", body_region="abdomen")
+        mi = self.publish(diagnosis="Myocardial infarction", body_region="cardiac")
+        pe = self.publish(diagnosis="Pulmonary embolism")
+        assert self.ids("HCC") == [hcc.pk]
+        assert self.ids("hepatoma") == [hcc.pk]
+        assert self.ids("MI") == [mi.pk]
+        assert self.ids("heart attack") == [mi.pk]
+        assert self.ids("PE") == [pe.pk]
+        assert self.ids("pulmonary embolus") == [pe.pk]
+
+    def test_synonyms_of_the_diagnosis_row(self):
+        d = DiagnosisFactory(name="Hepatic adenoma", synonyms="Liver cell adenoma\nHCA")
+        case = self.publish(diagnosis=d, body_region="abdomen")
+        assert self.ids("HCA") == [case.pk]
+        assert self.ids("liver cell adenoma") == [case.pk]
+
+    def test_plurals_and_stems(self):
+        frac = self.publish(diagnosis="Scaphoid fracture", body_region="upper_limb")
+        pe = self.publish(diagnosis="Pulmonary embolism")
+        assert self.ids("fractures") == [frac.pk]
+        assert self.ids("pulmonary emboli") == [pe.pk] or self.ids("embolisms") == [pe.pk]
+        assert self.ids("embolisms") == [pe.pk]
+
+    def test_typos(self):
+        ptx = self.publish(diagnosis="Pneumothorax")
+        hcc = self.publish(diagnosis="Hepatocellular carcinoma", body_region="abdomen")
+        assert self.ids("pnuemothorax") == [ptx.pk]
+        assert self.ids("pneumothoarx") == [ptx.pk]
+        assert self.ids("hepatocelular carcinom") == [hcc.pk]
+
+    def test_icd10_code(self):
+        hcc = self.publish(
+            diagnosis=DiagnosisFactory(name="Hepatocellular carcinoma", icd10="C22.0"),
+            body_region="abdomen",
+        )
+        self.publish(diagnosis=DiagnosisFactory(name="Cholangiocarcinoma", icd10="C22.1"))
+        assert self.ids("C22.0") == [hcc.pk]
+
+    def test_diagnosis_matches_rank_first(self):
+        mention = self.publish(
+            diagnosis="Pleural effusion",
+            title="Pneumothorax? Pneumothorax!",
+            findings="No pneumothorax. Pneumothorax excluded. Pneumothorax was the question.",
+            discussion="Pneumothorax versus effusion; pneumothorax is a differential.",
+        )
+        ptx = self.publish(diagnosis="Pneumothorax", title="Chest pain after a run")
+        assert self.ids("pneumothorax") == [ptx.pk, mention.pk]
+
+    def test_words_are_combined_with_and(self):
+        ct = self.publish(diagnosis="Pneumothorax", modality="CT")
+        self.publish(diagnosis="Pneumothorax", modality="CR", body_region="chest")
+        assert self.ids("pneumothorax CT") == [ct.pk]
+
+    # facets ------------------------------------------------------------------------------------
+    def test_multi_select_facets(self):
+        a = self.publish(diagnosis="Pneumonia", modality="CT", body_region="chest", tags=["icu"])
+        b = self.publish(diagnosis="Pneumonia", modality="MR", body_region="chest")
+        c = self.publish(diagnosis="Appendicitis", modality="US", body_region="abdomen")
+        d = self.publish(
+            diagnosis="Appendicitis", modality="CT", body_region="abdomen", tags=["icu", "child"]
+        )
+        page = self.search(modality=["CT", "MR"])
+        assert page.total == 3
+        assert {r["id"] for r in page.results} == {a.pk, b.pk, d.pk}
+        # A facet's own selection does not narrow its counts; the others' selections do.
+        assert self.counts(page, "modality") == {"CT": 2, "MR": 1, "US": 1}
+        assert self.counts(page, "body_region") == {"chest": 2, "abdomen": 1}
+        assert {v["value"] for v in page.facets["modality"] if v["selected"]} == {"CT", "MR"}
+
+        page = self.search(modality="CT", body_region="chest")
+        assert [r["id"] for r in page.results] == [a.pk]
+        assert self.counts(page, "modality") == {"CT": 1, "MR": 1}
+        assert self.counts(page, "body_region") == {"chest": 1, "abdomen": 1}
+        assert self.counts(page, "diagnosis") == {"Pneumonia": 1}
+        assert self.counts(page, "tags") == {"icu": 1}
+
+        page = self.search(tags=["icu", "child"])
+        assert {r["id"] for r in page.results} == {a.pk, d.pk}
+        assert self.counts(page, "tags") == {"icu": 2, "child": 1}
+        assert page.facets["modality"][0]["label"] == "CT"
+
+        page = self.search("appendicitis", tags="child")
+        assert [r["id"] for r in page.results] == [d.pk]
+        assert self.counts(page, "tags") == {"icu": 1, "child": 1}
+        assert c.pk not in [r["id"] for r in page.results]
+
+    def test_paging(self):
+        made = [self.publish(diagnosis="Pneumothorax") for _ in range(25)]
+        first = self.search("pneumothorax")
+        second = services.search_cases(text="pneumothorax", page=2)
+        assert first.total == second.total == 25
+        assert len(first.results) == 20 and len(second.results) == 5
+        seen = {r["id"] for r in first.results} | {r["id"] for r in second.results}
+        assert seen == {c.pk for c in made}
+
+    # highlights --------------------------------------------------------------------------------
+    def test_highlights_are_escaped_and_marked(self):
+        self.publish(
+            diagnosis="Pneumothorax",
+            title="<script>alert(1)</script> tension pneumothorax & more",
+            findings="Large left pneumothorax with mediastinal shift <b>bold</b>.",
+        )
+        [hit] = self.search("pneumothorax").results
+        title = hit["highlights"]["title"]
+        assert "<script>" not in title and "&lt;script&gt;" in title
+        assert "<mark>pneumothorax</mark>" in title.lower()
+        assert "&amp;" in title
+        assert "<mark>" in hit["highlights"]["findings"]
+        assert "<b>" not in hit["highlights"]["findings"]
+        assert "<mark>pneumothorax</mark>" in hit["highlights"]["diagnosis"].lower()
+
+    # autocomplete ------------------------------------------------------------------------------
+    def test_autocomplete_diagnoses_and_tags(self, backend):
+        self.publish(diagnosis="Pneumothorax", tags=["pneumology teaching"])
+        self.publish(diagnosis="Pneumonia", tags=["trauma"])
+        get_search_backend().refresh()
+        texts = {(s["text"], s["kind"]) for s in services.suggest("pneu")}
+        assert ("Pneumothorax", "diagnosis") in texts
+        assert ("Pneumonia", "diagnosis") in texts
+        assert ("pneumology teaching", "tag") in texts
+        assert services.suggest("trau") == [{"text": "trauma", "kind": "tag"}]
+        assert services.suggest("zzzz") == []
+
+    # visibility --------------------------------------------------------------------------------
+    def test_unpublished_cases_are_not_found(self):
+        for status in (Case.Status.DRAFT, Case.Status.SUBMITTED, Case.Status.RETURNED):
+            self.publish(diagnosis="Pneumothorax", status=status)
+        assert self.ids("pneumothorax") == []
+        assert self.search("").total == 0
+
+    def test_unpublishing_removes_at_once(self):
+        case = self.publish(diagnosis="Pneumothorax")
+        assert self.ids("pneumothorax") == [case.pk]
+        Case.objects.filter(pk=case.pk).update(status=Case.Status.RETURNED)
+        services.index_case(case.pk)
+        assert self.ids("pneumothorax") == []
+        assert self.search("").total == 0
+        assert services.suggest("pneu") == []
+
+    def test_quiz_case_never_reveals_its_diagnosis(self):
+        quiz = self.publish(
+            diagnosis=DiagnosisFactory(
+                name="Aortic dissection", icd10="I71.0", synonyms="Dissecting aneurysm"
+            ),
+            title="Quiz: aortic dissection in a marathon runner",
+            history="Tearing chest pain radiating to the back.",
+            findings="Intimal flap consistent with aortic dissection.",
+            differential="Aortic dissection versus intramural haematoma",
+            discussion="Stanford A dissection needs surgery.",
+            quiz_mode=True,
+            modality="CT",
+            body_region="chest",
+            tags=["emergency", "aortic dissection"],
+        )
+        self.publish(diagnosis="Pneumothorax", modality="CR")
+        # Found by what the student may know before answering.
+        assert quiz.pk in self.ids("tearing chest pain")
+        assert quiz.pk in self.ids("", modality="CT")
+        assert quiz.pk in self.ids("emergency")
+        # Never by the diagnosis, its synonyms or code.
+        for q in ("aortic dissection", "dissection", "dissecting aneurysm", "I71.0", "stanford"):
+            assert quiz.pk not in self.ids(q), q
+        page = self.search("", modality="CT")
+        blob = json.dumps(page.as_json()).lower()
+        assert "dissection" not in blob and "i71" not in blob
+        [hit] = page.results
+        assert hit["diagnosis"] is None
+        assert "dissection" not in hit["title"].lower()
+        assert self.counts(page, "diagnosis") == {}
+        assert all("dissection" not in s["text"].lower() for s in services.suggest("aort"))
+        assert all("dissection" not in s["text"].lower() for s in services.suggest("diss"))
+        highlighted = self.search("chest pain").as_json()
+        assert "dissection" not in json.dumps(highlighted).lower()

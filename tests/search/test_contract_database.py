@@ -1,0 +1,5 @@
+from .contract import SearchBackendContract
+
+
+class TestDatabaseSearchBackend(SearchBackendContract):
+    backend_alias = "database"
