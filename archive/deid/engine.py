@@ -98,6 +98,7 @@ _KEEPABLE_DESCRIPTORS = frozenset(
             "StructureSetLabel",
             "StructureSetName",
             "TreatmentSite",
+            "TextValue",
         )
     )
     if t is not None

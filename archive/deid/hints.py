@@ -77,13 +77,29 @@ for _kw, _cat in _KEYWORD_CATEGORIES.items():
     if _tag is not None:
         _TAG_CATEGORIES[_tag] = _cat
 
-# Name parts that are titles or suffixes, not identifying.
-_NAME_STOPWORDS = frozenset({"MRS", "MISS", "PHD", "PROF", "DR", "MD", "JR", "SR", "III"})
+# Name parts that are titles, suffixes or placeholder words ("Last Name^First
+# Name", "Enter text"): as separate hints they would match coded vocabulary
+# (Code Meaning "Recording Observer's Name", Value Type TEXT) and quarantine
+# clean files.  The full name value stays a hint.
+_NAME_STOPWORDS = frozenset(
+    {"MRS", "MISS", "PHD", "PROF", "DR", "MD", "JR", "SR", "III", "NAME", "TEXT", "TEST",
+     "FIRST", "LAST", "MIDDLE", "ENTER", "PATIENT", "UNKNOWN", "NONE", "ANON", "ANONYMOUS",
+     "ANONYMIZED", "DOCTOR", "PHYSICIAN", "OPERATOR", "OBSERVER", "VERIFYING"}
+)  # fmt: skip
 _SPLIT_NAME_RE = re.compile(r"[\^=\s,]+")
 _SPLIT_ADDRESS_RE = re.compile(r"[\^\r\n,;]+")
 _DIGITS_RE = re.compile(r"\D+")
 MIN_SUBSTRING_LEN = 3
 MIN_NUMERIC_SUBSTRING_LEN = 6
+MIN_FREE_SUBSTRING_LEN = 5
+
+# Equipment vocabulary kept by the Basic Profile (not in Table E.1-1).  A hint
+# contained in one of these input values (e.g. an Institution Name equal to the
+# manufacturer's name) is dropped: the profile deems those values
+# non-identifying, and flagging them would quarantine every such file.
+_VOCABULARY_TAGS = frozenset(
+    t for t in (tag_for_keyword(k) for k in ("Manufacturer", "ManufacturerModelName")) if t
+)
 
 
 @dataclass(frozen=True, eq=False)
@@ -116,11 +132,20 @@ class PhiHints:
 
     @cached_property
     def pattern(self) -> re.Pattern[str] | None:
-        """One alternation of all substring hints, longest first."""
+        """One alternation of all substring hints, longest first.
+
+        Hints shorter than :data:`MIN_FREE_SUBSTRING_LEN` only match as whole
+        tokens (a name part ``PRE`` must not match ``PREDECESSOR``).
+        """
         if not self.substrings:
             return None
-        alternatives = sorted(self.substrings, key=len, reverse=True)
-        return re.compile("|".join(re.escape(a) for a in alternatives))
+        ordered = sorted(self.substrings, key=len, reverse=True)
+        free = [re.escape(h) for h in ordered if len(h) >= MIN_FREE_SUBSTRING_LEN]
+        short = [re.escape(h) for h in ordered if len(h) < MIN_FREE_SUBSTRING_LEN]
+        parts = free[:]
+        if short:
+            parts.append(f"(?<![A-Z0-9])(?:{'|'.join(short)})(?![A-Z0-9])")
+        return re.compile("|".join(parts))
 
     @cached_property
     def long_pattern(self) -> re.Pattern[str] | None:
@@ -143,6 +168,17 @@ class _Collector:
         self.substrings: dict[str, str] = {}
         self.exact: dict[str, str] = {}
         self.uids: set[str] = set()
+        self.vocabulary: list[str] = []
+
+    def finish(self) -> PhiHints:
+        def allowed(hint: str) -> bool:
+            return not any(hint in v for v in self.vocabulary)
+
+        return PhiHints(
+            {h: c for h, c in self.substrings.items() if allowed(h)},
+            {h: c for h, c in self.exact.items() if allowed(h)},
+            frozenset(self.uids),
+        )
 
     def add(self, text: str, category: str) -> None:
         text = text.strip(" \x00").upper()
@@ -156,7 +192,8 @@ class _Collector:
             self.exact.setdefault(text, category)
 
     def add_name(self, text: str) -> None:
-        self.add(text, _C.PERSON_NAME)
+        if text.strip(" \x00").upper() not in _NAME_STOPWORDS:
+            self.add(text, _C.PERSON_NAME)
         for part in _SPLIT_NAME_RE.split(text):
             part = part.strip(". ")
             if len(part) >= MIN_SUBSTRING_LEN and part.upper() not in _NAME_STOPWORDS:
@@ -175,6 +212,9 @@ class _Collector:
         vr = elem.VR
         value = elem.value
         if value is None or value == "" or vr == "SQ":
+            return
+        if elem.tag in _VOCABULARY_TAGS:
+            self.vocabulary.append(str(value).upper())
             return
         values = list(value) if isinstance(value, MultiValue | list) else [value]
         if not values:
@@ -250,4 +290,4 @@ def collect_phi_hints(ds: Dataset) -> PhiHints:
     if meta is not None:
         _walk_leniently(meta, collector)
     _walk_leniently(ds, collector)
-    return PhiHints(collector.substrings, collector.exact, frozenset(collector.uids))
+    return collector.finish()

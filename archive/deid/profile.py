@@ -142,6 +142,9 @@ def _compile(policy_flags: tuple[bool, bool, bool, bool]) -> CompiledProfile:
         # Birth date is identifying even when shifted; the age is kept instead.
         "PatientBirthDate": Operation.EMPTY,
         "PatientBirthTime": Operation.REMOVE,
+        # SR free text (not in Table E.1-1): kept only when it passes the
+        # descriptor check, else replaced by a dummy (Type 1 in TEXT items).
+        "TextValue": Operation.CLEAN_TEXT,
         # Written afresh by the engine.
         "PatientIdentityRemoved": Operation.REMOVE,
         "DeidentificationMethod": Operation.REMOVE,
@@ -154,6 +157,9 @@ def _compile(policy_flags: tuple[bool, bool, bool, bool]) -> CompiledProfile:
         tag = tag_for_keyword(keyword)
         assert tag is not None
         operations[tag] = operation
+    text_value = tag_for_keyword("TextValue")
+    assert text_value is not None
+    fallbacks[text_value] = Operation.DUMMY
     return CompiledProfile(MappingProxyType(operations), MappingProxyType(fallbacks))
 
 

@@ -73,6 +73,8 @@ def _check_pixel_data_length(ds: Dataset) -> None:
         frames = int(ds.get("NumberOfFrames", 1) or 1)
     except (AttributeError, TypeError, ValueError):
         return
+    if str(ds.get("PhotometricInterpretation", "")).strip() == "YBR_FULL_422":
+        samples = 2  # two chroma samples shared by each pair of pixels (PS3.3 C.7.6.3.1.2)
     expected_bits = rows * cols * samples * bits * frames
     expected = (expected_bits + 7) // 8
     actual = len(ds.PixelData)

@@ -9,11 +9,14 @@ kind of value found, never the value.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from pydicom.datadict import keyword_for_tag
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
+
+from archive.deid.uids import CLASS_UID_TAGS
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -25,7 +28,11 @@ __all__ = ["verify"]
 
 # Written by the engine from constants only (code meanings could collide with a
 # hint such as a name part "BASIC"); everything else is scanned.
-_GENERATED_TAGS = frozenset({0x00120062, 0x00120063, 0x00120064, 0x00280303})
+_GENERATED_TAGS = frozenset({0x00020013, 0x00120062, 0x00120063, 0x00120064, 0x00280303})
+# Our own pseudonyms (keyed hashes, see archive.deid.pseudonyms) are skipped
+# only when they have exactly that form.
+_PSEUDONYM_RE = re.compile(r"^ANON[\^-][0-9A-F]{8,20}$")
+_PSEUDONYM_TAGS = frozenset({0x00100010, 0x00100020})
 _BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 _NUMBER_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV", "AT"})
 _NUMERIC_STRING_VRS = frozenset({"DS", "IS", "AS", "TM"})
@@ -68,8 +75,10 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str]) -> None:
                 reasons.append(f"Residual {hints.substrings[m.group(0)]} found in {_name(elem)}.")
             continue
         texts = [t.strip(" \x00").upper() for t in _texts(value)]
+        if tag in _PSEUDONYM_TAGS and all(_PSEUDONYM_RE.match(t) for t in texts):
+            continue
         if vr == "UI":
-            if any(t in hints.uids for t in texts):
+            if tag not in CLASS_UID_TAGS and any(t in hints.uids for t in texts):
                 reasons.append(f"Residual original UID found in {_name(elem)}.")
             continue
         hit = None
