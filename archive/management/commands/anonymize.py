@@ -1,0 +1,113 @@
+"""``python manage.py anonymize IN_DIR --out OUT_DIR --report REPORT.json``.
+
+Command-line contract used by our quality checks (keep it stable): walks IN_DIR
+recursively, writes one de-identified file per accepted input into OUT_DIR,
+named ``<pseudonymous SOP Instance UID>.dcm`` (nothing of the input path or
+name survives), and writes a JSON report::
+
+    {"files": [{"input": "<path>", "output": "<path or null>",
+                "status": "anonymized|quarantined|rejected", "reason": "<text or null>"}]}
+
+Quarantined instances are **not** written (``output`` is null): they may still
+hold identifying values and OUT_DIR is meant to be publishable as a whole.
+Exit status is 0 whenever the command ran, even if files were rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from archive.deid import DeidStatusValues, Policy, RejectedInput, deidentify_bytes
+
+
+def _setting_bytes(name: str) -> bytes:
+    value = getattr(settings, name, None)
+    if not value:
+        raise CommandError(
+            f"settings.{name} is not set; the de-identification keys come from the environment "
+            "(see .env.example)."
+        )
+    return value.encode() if isinstance(value, str) else bytes(value)
+
+
+def _policy(with_pixels: bool) -> Policy:
+    options: dict[str, Any] = {
+        "uid_key": _setting_bytes("DEID_UID_KEY"),
+        "pseudonym_key": _setting_bytes("DEID_PSEUDONYM_KEY"),
+    }
+    root = getattr(settings, "DEID_UID_ROOT", "")
+    if root:
+        options["uid_root"] = root
+    if with_pixels:
+        try:
+            from archive.deid.pixels import clean_pixels
+        except ImportError:
+            pass
+        else:
+            options["pixel_cleaner"] = clean_pixels
+    try:
+        return Policy(**options)
+    except ValueError as exc:
+        raise CommandError(f"Invalid de-identification settings: {exc}") from exc
+
+
+class Command(BaseCommand):
+    help = "De-identify every DICOM file under IN_DIR into OUT_DIR and write a JSON report."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("in_dir", help="folder to read (recursively)")
+        parser.add_argument("--out", required=True, help="folder for de-identified files")
+        parser.add_argument("--report", required=True, help="path of the JSON report to write")
+        parser.add_argument(
+            "--no-pixels",
+            action="store_true",
+            help="skip burned-in text cleaning (header de-identification only)",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        in_dir = Path(options["in_dir"])
+        out_dir = Path(options["out"])
+        if not in_dir.is_dir():
+            raise CommandError(f"{in_dir} is not a folder.")
+        policy = _policy(with_pixels=not options["no_pixels"])
+        out_dir.mkdir(parents=True, exist_ok=True)
+        out_resolved = out_dir.resolve()
+        entries: list[dict[str, Any]] = []
+        counts: dict[str, int] = {}
+        for path in sorted(p for p in in_dir.rglob("*") if p.is_file()):
+            if out_resolved in path.resolve().parents:
+                continue  # OUT_DIR inside IN_DIR: never re-read our own output
+            entry = self._process(path, out_dir, policy)
+            counts[entry["status"]] = counts.get(entry["status"], 0) + 1
+            entries.append(entry)
+        Path(options["report"]).write_text(json.dumps({"files": entries}, indent=2))
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no files"
+        self.stdout.write(f"Processed {len(entries)} file(s): {summary}.")
+
+    @staticmethod
+    def _process(path: Path, out_dir: Path, policy: Policy) -> dict[str, Any]:
+        entry: dict[str, Any] = {"input": str(path), "output": None}
+        try:
+            result = deidentify_bytes(path.read_bytes(), policy)
+        except RejectedInput as exc:
+            return {**entry, "status": "rejected", "reason": str(exc)}
+        except OSError:
+            return {**entry, "status": "rejected", "reason": "The file could not be read."}
+        except Exception as exc:  # one bad file must never stop the batch
+            reason = f"The file could not be processed ({type(exc).__name__})."
+            return {**entry, "status": "rejected", "reason": reason}
+        if result.status != DeidStatusValues.ANONYMIZED:
+            return {**entry, "status": "quarantined", "reason": " ".join(result.reasons)}
+        try:
+            data = result.to_bytes()
+        except Exception as exc:
+            reason = f"The de-identified file could not be encoded ({type(exc).__name__})."
+            return {**entry, "status": "rejected", "reason": reason}
+        target = out_dir / f"{result.sop_instance_uid}.dcm"
+        target.write_bytes(data)
+        return {**entry, "output": str(target), "status": "anonymized", "reason": None}
