@@ -31,10 +31,7 @@ TEXT_FIELDS = (
 def cases_for_indexing():
     """Published cases with what ``build_document`` reads, fetched in few queries."""
     return (
-        Case.objects.published()
-        .select_related("diagnosis")
-        .prefetch_related("tags")
-        .order_by("pk")
+        Case.objects.published().select_related("diagnosis").prefetch_related("tags").order_by("pk")
     )
 
 

@@ -130,7 +130,10 @@ def case_url(case_id: int) -> str:
 
 
 def search_cases(
-    *, text: str = "", filters: dict[str, tuple[str, ...]] | None = None, page: int = 1,
+    *,
+    text: str = "",
+    filters: dict[str, tuple[str, ...]] | None = None,
+    page: int = 1,
     page_size: int = 20,
 ) -> SearchPage:
     """Published cases matching ``text`` and the facet selections, one page of them."""

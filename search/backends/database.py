@@ -145,10 +145,10 @@ class PostgresTextEngine(TextEngine):
     def highlights(self, cursor, compiled, ids):
         if not ids:
             return {}
-        whole = f"StartSel=\"{HL_START}\", StopSel=\"{HL_STOP}\", HighlightAll=true"
+        whole = f'StartSel="{HL_START}", StopSel="{HL_STOP}", HighlightAll=true'
         frag = (
-            f"StartSel=\"{HL_START}\", StopSel=\"{HL_STOP}\", MaxFragments=2, MaxWords=18, "
-            "MinWords=6, FragmentDelimiter=\" … \""
+            f'StartSel="{HL_START}", StopSel="{HL_STOP}", MaxFragments=2, MaxWords=18, '
+            'MinWords=6, FragmentDelimiter=" … "'
         )
         cursor.execute(
             "SELECT e.case_id, "

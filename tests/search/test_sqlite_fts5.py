@@ -34,10 +34,20 @@ def test_database_contract_on_sqlite_fts5(tmp_path):
     (tmp_path / "var").mkdir()
     proc = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-            "tests/search/test_contract_database.py", "tests/search/test_api.py",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/search/test_contract_database.py",
+            "tests/search/test_api.py",
         ],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     tail = (proc.stdout + proc.stderr)[-6000:]
     assert proc.returncode == 0, tail
