@@ -28,7 +28,7 @@ __all__ = [
 
 
 class SearchBackendHandler:
-    """Alias → backend instance, in the manner of ``django.utils.connection.BaseConnectionHandler``."""
+    """Alias → backend, in the manner of ``django.utils.connection.BaseConnectionHandler``."""
 
     settings_name = "SEARCH_BACKENDS"
 

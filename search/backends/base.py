@@ -86,7 +86,7 @@ class BaseSearchBackend:
         """Replace the whole index with ``docs``; return how many were indexed."""
         raise NotImplementedError("subclasses of BaseSearchBackend must provide rebuild()")
 
-    # Optional, built on the required ones ----------------------------------------------------------
+    # Optional, built on the required ones ---------------------------------------------------
     def index_many(self, docs: Iterable[Document]) -> int:
         n = 0
         for doc in docs:

@@ -178,9 +178,9 @@ class SQLiteTextEngine(TextEngine):
 
     def write(self, cursor, docs):
         self.remove(cursor, [d["id"] for d in docs])
-        cols = ", ".join(TEXT_FIELDS)
+        cols, marks = ", ".join(TEXT_FIELDS), _placeholders(TEXT_FIELDS)
         cursor.executemany(
-            f"INSERT INTO {self.fts_table}(rowid, {cols}) VALUES (%s, {_placeholders(TEXT_FIELDS)})",
+            f"INSERT INTO {self.fts_table}(rowid, {cols}) VALUES (%s, {marks})",
             [[d["id"], *[str(d.get(f) or "") for f in TEXT_FIELDS]] for d in docs],
         )
 

@@ -1,0 +1,418 @@
+"""Elasticsearch backend (elasticsearch-py 8 with ``elasticsearch.dsl``).
+
+- One index per build (``<prefix>-cases-<timestamp>``) behind the alias ``<prefix>-cases``; a
+  rebuild fills a new index and swaps the alias atomically, so searches never see a half index.
+- Text is stemmed (English) at index time; the diagnosis synonym groups (``search.synonyms``) are
+  a ``synonym_graph`` filter of the *search* analyzer, so editing them needs no reindexing of
+  text, only a rebuild to reload the analyzer. Typos: a second ``multi_match`` with
+  ``fuzziness: AUTO`` on the plain analyzer (fuzzy queries do not mix with synonym graphs).
+- Autocomplete: edge n-gram subfields of the diagnosis, its synonyms and the tags.
+- Facets as in ``FacetedSearch``: selections go to ``post_filter``; each facet's aggregation is
+  filtered by the *other* facets' selections only.
+- Highlights with ``encoder: html``: the text is escaped and matches wrapped in ``<mark>``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch.dsl import (
+    A,
+    Boolean,
+    Date,
+    Document,
+    Integer,
+    Keyword,
+    Q,
+    Search,
+    Text,
+    analyzer,
+    normalizer,
+    token_filter,
+    tokenizer,
+)
+
+from ..documents import TEXT_FIELDS
+from ..facets import FACETS
+from ..synonyms import synonym_table
+from .base import BaseSearchBackend, FacetValue, SearchHit, SearchQuery, SearchResults
+
+lowercase_normalizer = normalizer("ta_lowercase", filter=["lowercase", "asciifolding"])
+english_stem = token_filter("ta_english_stem", type="stemmer", language="english")
+possessive = token_filter("ta_possessive", type="stemmer", language="possessive_english")
+ta_text = analyzer(
+    "ta_text", tokenizer="standard", filter=["lowercase", "asciifolding", possessive, english_stem]
+)
+ta_autocomplete = analyzer(
+    "ta_autocomplete",
+    tokenizer=tokenizer(
+        "ta_edge_ngram", type="edge_ngram", min_gram=2, max_gram=20, token_chars=["letter", "digit"]
+    ),
+    filter=["lowercase", "asciifolding"],
+)
+ta_autocomplete_search = analyzer(
+    "ta_autocomplete_search", tokenizer="standard", filter=["lowercase", "asciifolding"]
+)
+SEARCH_ANALYZER = "ta_search"  # defined per index build, with the synonyms of that moment
+
+TEXT = {"analyzer": ta_text, "search_analyzer": SEARCH_ANALYZER}
+SUGGEST = {"analyzer": ta_autocomplete, "search_analyzer": ta_autocomplete_search}
+
+
+class CaseDocument(Document):
+    id = Integer()
+    title = Text(**TEXT)
+    diagnosis = Text(**TEXT, fields={"raw": Keyword(), "suggest": Text(**SUGGEST)})
+    diagnosis_id = Integer()
+    diagnosis_terms = Text(**TEXT, fields={"suggest": Text(**SUGGEST)})
+    icd10 = Keyword(normalizer=lowercase_normalizer)
+    tags = Keyword(fields={"suggest": Text(**SUGGEST)})
+    tags_text = Text(**TEXT)
+    anatomy = Text(**TEXT)
+    findings = Text(**TEXT)
+    history = Text(**TEXT)
+    discussion = Text(**TEXT)
+    modality = Keyword()
+    body_region = Keyword()
+    organ_system = Keyword()
+    level = Keyword()
+    age_group = Keyword()
+    sex = Keyword()
+    quiz_mode = Boolean()
+    published_at = Date()
+
+
+FIELD_BOOSTS = {
+    "diagnosis": 10,
+    "diagnosis_terms": 10,
+    "title": 4,
+    "tags_text": 3,
+    "findings": 2,
+    "history": 1.5,
+    "anatomy": 1,
+    "discussion": 0.5,
+}
+FACET_FIELDS = {f.name: ("diagnosis.raw" if f.name == "diagnosis" else f.name) for f in FACETS}
+HIGHLIGHT = {"title": 0, "diagnosis": 0, "findings": 2, "history": 2}
+DIAGNOSIS_FIRST_BOOST = 1000.0
+
+
+def _ci_prefix_regex(prefix: str) -> str:
+    """A Lucene regex matching values with a word starting with ``prefix``, any case."""
+    parts = []
+    for ch in prefix:
+        if ch.isalpha():
+            parts.append(f"[{ch.lower()}{ch.upper()}]")
+        else:
+            parts.append(re.sub(r"([^\w ])", r"\\\1", ch))
+    return "(.*[ \\-])?" + "".join(parts) + ".*"
+
+
+class ElasticsearchSearchBackend(BaseSearchBackend):
+    supports_zero_downtime_rebuild = True
+
+    def __init__(
+        self,
+        alias: str = "elasticsearch",
+        URL: str = "http://127.0.0.1:9200",
+        INDEX_PREFIX: str = "teaching-archive",
+        TIMEOUT: float = 10.0,
+        client: Elasticsearch | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(alias, **options)
+        self.url = URL
+        self.index_alias = f"{INDEX_PREFIX}-cases"
+        self.timeout = TIMEOUT
+        self._client = client
+
+    @property
+    def client(self) -> Elasticsearch:
+        if self._client is None:
+            self._client = Elasticsearch(self.url, request_timeout=self.timeout)
+        return self._client
+
+    # Index management ---------------------------------------------------------------------------
+    def index_body(self) -> dict[str, Any]:
+        """Settings and mappings of a new index, synonyms as of now."""
+        synonyms = synonym_table(fresh=True).solr_lines()
+        search_analyzer = analyzer(
+            SEARCH_ANALYZER,
+            tokenizer="standard",
+            filter=[
+                "lowercase",
+                "asciifolding",
+                token_filter(
+                    "ta_diagnosis_synonyms", type="synonym_graph", synonyms=synonyms, lenient=True
+                ),
+                possessive,
+                english_stem,
+            ],
+        )
+        mapping = CaseDocument._doc_type.mapping
+        analysis = mapping._collect_analysis()
+        for section, items in search_analyzer.get_analysis_definition().items():
+            analysis.setdefault(section, {}).update(items)
+        analysis.setdefault("normalizer", {}).update(
+            lowercase_normalizer.get_analysis_definition().get("normalizer", {})
+        )
+        body = {
+            "settings": {
+                "number_of_shards": 1,
+                "number_of_replicas": 0,
+                "analysis": analysis,
+            },
+            "mappings": {**mapping.to_dict(), "dynamic": "strict"},
+        }
+        return body
+
+    def _new_index_name(self) -> str:
+        return f"{self.index_alias}-{time.strftime('%Y%m%d%H%M%S')}-{time.monotonic_ns() % 10**6}"
+
+    def _indices_behind_alias(self) -> list[str]:
+        try:
+            return list(self.client.indices.get_alias(name=self.index_alias).keys())
+        except NotFoundError:
+            return []
+
+    def ensure_index(self) -> None:
+        """Create the first index and point the alias at it (no-op when the alias exists)."""
+        if self.client.indices.exists_alias(name=self.index_alias):
+            return
+        name = self._new_index_name()
+        self.client.indices.create(index=name, **self.index_body())
+        self.client.indices.put_alias(index=name, name=self.index_alias)
+
+    @staticmethod
+    def _source(doc: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k: doc.get(k) for k in CaseDocument._doc_type.mapping.properties.to_dict()["properties"]
+        }
+
+    def _actions(self, docs: Iterable[dict[str, Any]], index: str) -> Iterator[dict[str, Any]]:
+        for doc in docs:
+            yield {
+                "_op_type": "index",
+                "_index": index,
+                "_id": doc["id"],
+                "_source": self._source(doc),
+            }
+
+    # Writing ------------------------------------------------------------------------------------
+    def index(self, doc: dict[str, Any]) -> None:
+        self.ensure_index()
+        # wait_for: a published (or edited) case is searchable when the task returns.
+        self.client.index(
+            index=self.index_alias,
+            id=str(doc["id"]),
+            document=self._source(doc),
+            refresh="wait_for",
+        )
+
+    def index_many(self, docs: Iterable[dict[str, Any]]) -> int:
+        self.ensure_index()
+        ok, _ = helpers.bulk(self.client, self._actions(docs, self.index_alias), chunk_size=1000)
+        return ok
+
+    def delete(self, case_id: int) -> None:
+        try:
+            self.client.delete(index=self.index_alias, id=str(case_id), refresh="wait_for")
+        except NotFoundError:
+            pass  # not indexed (or no index yet): already as wanted
+
+    def rebuild(self, docs: Iterable[dict[str, Any]]) -> int:
+        """Fill a fresh index, then swap the alias in one atomic action and drop the old ones."""
+        new = self._new_index_name()
+        self.client.indices.create(index=new, **self.index_body())
+        try:
+            ok, _ = helpers.bulk(self.client, self._actions(docs, new), chunk_size=1000)
+            self.client.indices.refresh(index=new)
+        except Exception:
+            self.client.indices.delete(index=new, ignore_unavailable=True)
+            raise
+        old = self._indices_behind_alias()
+        if not old and self.client.indices.exists(index=self.index_alias):
+            # A concrete index squats the alias name (e.g. made by a write without an alias).
+            self.client.indices.delete(index=self.index_alias)
+        actions = [{"remove": {"index": i, "alias": self.index_alias}} for i in old]
+        actions.append({"add": {"index": new, "alias": self.index_alias}})
+        self.client.indices.update_aliases(actions=actions)
+        for i in old:
+            self.client.indices.delete(index=i, ignore_unavailable=True)
+        return ok
+
+    def clear(self) -> None:
+        self.ensure_index()
+        self.client.delete_by_query(
+            index=self.index_alias, query={"match_all": {}}, refresh=True, conflicts="proceed"
+        )
+
+    def refresh(self) -> None:
+        if self.client.indices.exists_alias(name=self.index_alias):
+            self.client.indices.refresh(index=self.index_alias)
+
+    # Reading ------------------------------------------------------------------------------------
+    @staticmethod
+    def _text_query(text: str):
+        fields = [f"{f}^{b}" for f, b in FIELD_BOOSTS.items()]
+        exact = Q(
+            "multi_match",
+            query=text,
+            fields=fields,
+            type="cross_fields",
+            operator="and",
+            analyzer=SEARCH_ANALYZER,
+        )
+        fuzzy = Q(
+            "multi_match",
+            query=text,
+            fields=fields,
+            type="most_fields",
+            operator="and",
+            fuzziness="AUTO",
+            prefix_length=0,
+            max_expansions=30,
+            analyzer="ta_text",
+        )
+        code = Q("term", icd10={"value": text.strip().lower(), "boost": 20})
+        diagnosis_first = Q(
+            "constant_score",
+            filter=Q(
+                "multi_match",
+                query=text,
+                fields=["diagnosis", "diagnosis_terms"],
+                analyzer=SEARCH_ANALYZER,
+                operator="or",
+            )
+            | Q(
+                "multi_match",
+                query=text,
+                fields=["diagnosis", "diagnosis_terms"],
+                fuzziness="AUTO",
+                analyzer="ta_text",
+                operator="and",
+            )
+            | Q("term", icd10=text.strip().lower()),
+            boost=DIAGNOSIS_FIRST_BOOST,
+        )
+        matched = Q("bool", should=[exact, fuzzy, code], minimum_should_match=1)
+        return Q("bool", must=[matched], should=[diagnosis_first])
+
+    @staticmethod
+    def _filter(filters: dict[str, tuple[str, ...]], skip: str | None = None):
+        clauses = [
+            Q("terms", **{FACET_FIELDS[name]: list(values)})
+            for name, values in filters.items()
+            if name != skip and values and name in FACET_FIELDS
+        ]
+        return Q("bool", filter=clauses) if clauses else Q("match_all")
+
+    def build_search(self, query: SearchQuery) -> Search:
+        filters = dict(query.filters)
+        s = Search(using=self.client, index=self.index_alias)
+        s = s.query(self._text_query(query.text) if query.text else Q("match_all"))
+        if filters:
+            s = s.post_filter(self._filter(filters))
+        for facet in FACETS:
+            agg = A("filter", filter=self._filter(filters, skip=facet.name))
+            agg.bucket(
+                "values",
+                "terms",
+                field=FACET_FIELDS[facet.name],
+                size=facet.max_values,
+                exclude=[""],
+                order=[{"_count": "desc"}, {"_key": "asc"}],
+            )
+            s.aggs.bucket(facet.name, agg)
+        s = s.highlight_options(
+            encoder="html",
+            pre_tags=["<mark>"],
+            post_tags=["</mark>"],
+            fragment_size=120,
+        )
+        for field, fragments in HIGHLIGHT.items():
+            s = s.highlight(field, number_of_fragments=fragments)
+        s = s.sort(
+            "_score", {"published_at": {"order": "desc", "missing": "_last"}}, {"id": "desc"}
+        )
+        s = s.extra(track_total_hits=True)
+        s = s.source(["id", "title", "diagnosis", "modality", "body_region"])
+        return s[query.offset : query.offset + query.page_size]
+
+    def search(self, query: SearchQuery) -> SearchResults:
+        self.ensure_index()
+        response = self.build_search(query).execute()
+        hits = []
+        for h in response.hits:
+            highlight = getattr(h.meta, "highlight", None)
+            highlights = {}
+            if highlight is not None:
+                for field in HIGHLIGHT:
+                    fragments = getattr(highlight, field, None)
+                    if fragments:
+                        highlights[field] = " … ".join(fragments)
+            hits.append(
+                SearchHit(
+                    id=int(h.id),
+                    title=h.title,
+                    diagnosis=h.diagnosis or None,
+                    modality=h.modality,
+                    body_region=h.body_region,
+                    highlights=highlights,
+                    score=h.meta.score or 0.0,
+                )
+            )
+        facets = {}
+        for facet in FACETS:
+            selected = query.filters.get(facet.name, ())
+            buckets = response.aggregations[facet.name]["values"]["buckets"]
+            values = [
+                FacetValue(value=b["key"], count=b["doc_count"], selected=b["key"] in selected)
+                for b in buckets
+            ]
+            seen = {v.value for v in values}
+            values += [FacetValue(v, 0, True) for v in selected if v not in seen]
+            facets[facet.name] = values
+        return SearchResults(total=response.hits.total.value, hits=hits, facets=facets)
+
+    def suggest(self, prefix: str, limit: int = 10) -> list[dict[str, str]]:
+        p = " ".join(prefix.split())[:100]
+        if len(p) < 2:
+            return []
+        self.ensure_index()
+        s = Search(using=self.client, index=self.index_alias).extra(size=0)
+        diag_q = Q(
+            "multi_match",
+            query=p,
+            fields=["diagnosis.suggest", "diagnosis_terms.suggest"],
+            operator="and",
+        )
+        tag_q = Q("match", **{"tags.suggest": {"query": p, "operator": "and"}})
+        s = s.query(Q("bool", should=[diag_q, tag_q], minimum_should_match=1))
+        s.aggs.bucket("diagnoses", "filter", filter=diag_q).bucket(
+            "names",
+            "terms",
+            field="diagnosis.raw",
+            size=limit,
+            exclude=[""],
+            order=[{"_key": "asc"}],
+        )
+        s.aggs.bucket("tags", "filter", filter=tag_q).bucket(
+            "names",
+            "terms",
+            field="tags",
+            size=limit,
+            include=_ci_prefix_regex(p.lower()),
+            order=[{"_key": "asc"}],
+        )
+        aggs = s.execute().aggregations
+        out = [{"text": b["key"], "kind": "diagnosis"} for b in aggs.diagnoses.names.buckets]
+        out += [{"text": b["key"], "kind": "tag"} for b in aggs.tags.names.buckets]
+        return out[:limit]
+
+
+__all__ = ["CaseDocument", "ElasticsearchSearchBackend", "TEXT_FIELDS"]

@@ -1,0 +1,5 @@
+from .contract import SearchBackendContract
+
+
+class TestElasticsearchSearchBackend(SearchBackendContract):
+    backend_alias = "elasticsearch"
