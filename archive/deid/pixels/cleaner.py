@@ -139,8 +139,10 @@ def _ring_median(frame: np.ndarray, box: Box) -> np.ndarray:
     r = 3
     outer = frame[max(0, y0 - r) : min(h, y1 + r), max(0, x0 - r) : min(w, x1 + r)]
     mask = np.ones(outer.shape[:2], bool)
-    mask[(y0 - max(0, y0 - r)) : (y0 - max(0, y0 - r)) + (y1 - y0),
-         (x0 - max(0, x0 - r)) : (x0 - max(0, x0 - r)) + (x1 - x0)] = False
+    mask[
+        (y0 - max(0, y0 - r)) : (y0 - max(0, y0 - r)) + (y1 - y0),
+        (x0 - max(0, x0 - r)) : (x0 - max(0, x0 - r)) + (x1 - x0),
+    ] = False
     ring = outer[mask] if mask.any() else outer.reshape(-1, *frame.shape[2:])
     return np.median(ring, axis=0).astype(frame.dtype)
 
@@ -148,7 +150,8 @@ def _ring_median(frame: np.ndarray, box: Box) -> np.ndarray:
 def _expand(box: Box, margin: float, shape: tuple[int, ...]) -> Box:
     x0, y0, x1, y1 = box
     m = max(2, int(round(margin * (y1 - y0))))
-    return (max(0, x0 - m), max(0, y0 - m), min(shape[1], x1 + m), min(shape[0], y1 + m))
+    mx = max(3, int(round(2 * margin * (y1 - y0))))  # punctuation and thin glyphs at line ends
+    return (max(0, x0 - mx), max(0, y0 - m), min(shape[1], x1 + mx), min(shape[0], y1 + m))
 
 
 def _fill(pixels: DecodedPixels, index: int, box: Box, value) -> None:
@@ -167,10 +170,17 @@ def _redact_frame(
     dark = bright_fill(pixels, index)
     for region in regions:
         box = _expand(region.box, policy.margin, frame.shape)
-        if region.polarity == "dark" and pixels.representation is not Representation.PALETTE:
-            value = _ring_median(frame, box)  # dark text on a light field: fill with the field
-        else:
-            value = dark
+        value = dark
+        if pixels.representation in (Representation.MONOCHROME2, Representation.RGB):
+            # Dark text on a light field (inverted): fill with the field, not with black, so the
+            # letters themselves change.  The polarity tag alone is not enough: the gaps between
+            # dark letters also look like bright strokes.
+            ring = _ring_median(frame, box)
+            lo, hi = float(frame.min()), float(frame.max())
+            if float(np.mean(ring)) > lo + 0.5 * (hi - lo):
+                value = ring
+        elif region.polarity == "dark" and pixels.representation is not Representation.PALETTE:
+            value = _ring_median(frame, box)
         _fill(pixels, index, box, value)
         result.boxes.append((index, *box, region.reason))
 
@@ -223,8 +233,8 @@ def clean_pixels(
         for b in extra_boxes
     ]
     clipped = [b for b in clipped if b[2] > b[0] and b[3] > b[1]]
-    pixels.frames = np.array(pixels.frames, copy=True) if not pixels.frames.flags.writeable else (
-        pixels.frames
+    pixels.frames = (
+        np.array(pixels.frames, copy=True) if not pixels.frames.flags.writeable else (pixels.frames)
     )
     for i in range(pixels.count):
         regions = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
@@ -249,8 +259,8 @@ def clean_pixels(
                 break
             _redact_frame(pixels, i, remaining, policy, result)
     if changed or need_store:
-        result.transfer_syntax = store_frames(ds, pixels, changed if not need_store else set(
-            range(pixels.count)
-        ))
+        result.transfer_syntax = store_frames(
+            ds, pixels, changed if not need_store else set(range(pixels.count))
+        )
         result.changed = True
     return result

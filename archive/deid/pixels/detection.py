@@ -154,7 +154,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
                             x0, y0, x1, y1 = r.box
                             r = TextRegion(
                                 (x0 * scale, y0 * scale, x1 * scale, y1 * scale),
-                                r.glyphs, r.strong, r.polarity, r.reason,
+                                r.glyphs,
+                                r.strong,
+                                r.polarity,
+                                r.reason,
                             )
                         regions.append(r)
             # Reduced copies only look for fonts too large for the full-resolution kernel,
@@ -166,7 +169,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 for i in imgs
             ]
             scale *= 2
-        return _dedupe(regions, views[0].shape)
+        return _promote_neighbours(_dedupe(regions, views[0].shape))
 
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
         if self.confirmer is None:
@@ -197,9 +200,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
     ) -> list[TextRegion]:
         if not mask.any():
             return []
-        n, _labels, stats, _ = cv2.connectedComponentsWithStats(
-            mask.view(np.uint8), connectivity=8
-        )
+        n, _labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
         if n <= 1:
             return []
         st = stats[1:]
@@ -312,9 +313,37 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
             other = max(1, (b[2] - b[0]) * (b[3] - b[1]))
             if iw * ih >= 0.5 * min(area, other):
                 nb = (min(b[0], box[0]), min(b[1], box[1]), max(b[2], box[2]), max(b[3], box[3]))
-                out[i] = TextRegion(nb, max(o.glyphs, r.glyphs), o.strong or r.strong,
-                                    o.polarity, o.reason)
+                out[i] = TextRegion(
+                    nb, max(o.glyphs, r.glyphs), o.strong or r.strong, o.polarity, o.reason
+                )
                 break
         else:
             out.append(TextRegion(box, r.glyphs, r.strong, r.polarity, r.reason))
     return out
+
+
+def _promote_neighbours(regions: list[TextRegion]) -> list[TextRegion]:
+    """A weak piece on the same line as, and close to, a strong line is part of that line
+    (e.g. "1961" - "04" - "12" split by dashes too small to be glyphs)."""
+    strong = [r for r in regions if r.strong]
+    if not strong:
+        return regions
+    changed = True
+    while changed:
+        changed = False
+        for i, r in enumerate(regions):
+            if r.strong:
+                continue
+            x0, y0, x1, y1 = r.box
+            for s in strong:
+                sh = s.box[3] - s.box[1]
+                overlap = min(y1, s.box[3]) - max(y0, s.box[1])
+                gap = max(s.box[0] - x1, x0 - s.box[2])
+                if overlap >= 0.5 * min(sh, y1 - y0) and gap <= 2 * sh + 2:
+                    regions[i] = TextRegion(
+                        r.box, r.glyphs, True, r.polarity, r.reason + ", on a text line"
+                    )
+                    strong.append(regions[i])
+                    changed = True
+                    break
+    return regions

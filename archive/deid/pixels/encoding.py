@@ -21,15 +21,15 @@ from pydicom.encaps import encapsulate, generate_frames
 from pydicom.pixels import get_encoder
 from pydicom.uid import (
     JPEG2000,
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
     JPEGExtended12Bit,
     JPEGLSLossless,
     JPEGLSNearLossless,
-    ExplicitVRBigEndian,
-    ExplicitVRLittleEndian,
     RLELossless,
-    UID,
 )
 
 from .frames import DecodedPixels, Representation
@@ -43,7 +43,10 @@ REENCODABLE = (RLELossless, JPEGLSLossless, JPEG2000Lossless)
 def _stored_dtype(ds: Dataset) -> np.dtype:
     bits = int(ds.BitsAllocated)
     signed = int(ds.get("PixelRepresentation", 0)) == 1
-    if int(ds.get("SamplesPerPixel", 1)) > 1 or str(ds.PhotometricInterpretation) == "PALETTE COLOR":
+    if (
+        int(ds.get("SamplesPerPixel", 1)) > 1
+        or str(ds.PhotometricInterpretation) == "PALETTE COLOR"
+    ):
         signed = False
     return np.dtype(f"{'i' if signed else 'u'}{bits // 8}")
 
@@ -85,8 +88,8 @@ def _set_native(ds: Dataset, pixels: DecodedPixels, tsyntax: UID) -> None:
 
 def _encapsulate_all(ds: Dataset, pixels: DecodedPixels, tsyntax: UID) -> bool:
     """Encode every frame losslessly in ``tsyntax``; False if no plugin could do it."""
-    photometric = "RGB" if pixels.representation is Representation.RGB else str(
-        ds.PhotometricInterpretation
+    photometric = (
+        "RGB" if pixels.representation is Representation.RGB else str(ds.PhotometricInterpretation)
     )
     if pixels.representation is Representation.YBR_FULL:
         photometric = "YBR_FULL"
@@ -128,8 +131,10 @@ def store_frames(ds: Dataset, pixels: DecodedPixels, changed: set[int]) -> str:
             _set_native(ds, pixels, ExplicitVRLittleEndian)
         ds.LossyImageCompression = "01"
         return ds.file_meta.TransferSyntaxUID.keyword
-    if tsyntax in REENCODABLE and pixels.representation is not Representation.RGB or (
-        tsyntax == RLELossless
+    if (
+        tsyntax in REENCODABLE
+        and pixels.representation is not Representation.RGB
+        or (tsyntax == RLELossless)
     ):
         photometric = str(ds.PhotometricInterpretation)
         if pixels.representation is Representation.RGB:

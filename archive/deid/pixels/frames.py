@@ -12,11 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+import cv2
 import numpy as np
 from pydicom import Dataset
 from pydicom.pixels import get_decoder
-
-import cv2
 
 __all__ = ["Representation", "DecodedPixels", "decode", "detection_views", "bright_fill"]
 
@@ -57,7 +56,7 @@ def decode(ds: Dataset) -> DecodedPixels:
     elif samples > 1 and arr.ndim == 3:
         arr = arr[np.newaxis]
     if arr.shape[0] != nframes:  # pragma: no cover - defensive, decoders agree with the header
-        arr = arr.reshape((nframes,) + arr.shape[-(3 if samples > 1 else 2):])
+        arr = arr.reshape((nframes,) + arr.shape[-(3 if samples > 1 else 2) :])
     if photometric == "PALETTE COLOR":
         from pydicom.pixels import apply_color_lut
 
@@ -114,8 +113,10 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     if rep is Representation.YBR_FULL:
         y = frame[..., 0].astype(np.uint8)
         chroma = np.clip(
-            np.abs(frame[..., 1].astype(np.int16) - 128) + np.abs(frame[..., 2].astype(np.int16) - 128),
-            0, 255,
+            np.abs(frame[..., 1].astype(np.int16) - 128)
+            + np.abs(frame[..., 2].astype(np.int16) - 128),
+            0,
+            255,
         ).astype(np.uint8)
         views = [np.ascontiguousarray(y)]
         if int(chroma.max()) >= 40:

@@ -58,7 +58,8 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         scale = max(1.0, 40.0 / crop.shape[0])
         if scale > 1.0:
             crop = cv2.resize(
-                crop, (int(crop.shape[1] * scale), int(crop.shape[0] * scale)),
+                crop,
+                (int(crop.shape[1] * scale), int(crop.shape[0] * scale)),
                 interpolation=cv2.INTER_CUBIC,
             )
         return cv2.cvtColor(np.ascontiguousarray(crop), cv2.COLOR_GRAY2BGR)
@@ -67,7 +68,9 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         best = ("", 0.0)
         for view in views[:1]:
             crop = self._crop(view, region)
-            key = hashlib.blake2b(crop.tobytes(), digest_size=16).digest() + str(crop.shape).encode()
+            key = (
+                hashlib.blake2b(crop.tobytes(), digest_size=16).digest() + str(crop.shape).encode()
+            )
             hit = self._cache.get(key)
             if hit is None:
                 result, _ = self._rec([crop])

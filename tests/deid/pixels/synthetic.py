@@ -27,7 +27,7 @@ FONTS = {
 }
 
 
-def test_file(name: str) -> Path:
+def data_file(name: str) -> Path:
     return TEST_FILES / name
 
 
@@ -36,7 +36,9 @@ def font(kind: str, size: int) -> ImageFont.FreeTypeFont:
         p = d / FONTS[kind]
         if p.exists():
             return ImageFont.truetype(str(p), size)
-    raise FileNotFoundError(f"font {FONTS[kind]} missing: apt-get install fonts-dejavu-core fonts-liberation")
+    raise FileNotFoundError(
+        f"font {FONTS[kind]} missing: apt-get install fonts-dejavu-core fonts-liberation"
+    )
 
 
 @dataclass
@@ -73,7 +75,10 @@ def set_native_pixels(ds: pydicom.Dataset, frames: np.ndarray) -> None:
         ds.NumberOfFrames = frames.shape[0]
     if int(ds.get("SamplesPerPixel", 1)) == 3:
         ds.PlanarConfiguration = 0
-        if str(ds.PhotometricInterpretation).startswith("YBR") and ds.PhotometricInterpretation != "YBR_FULL":
+        if (
+            str(ds.PhotometricInterpretation).startswith("YBR")
+            and ds.PhotometricInterpretation != "YBR_FULL"
+        ):
             ds.PhotometricInterpretation = "RGB"
     ds.PixelData = np.ascontiguousarray(frames).tobytes()
     ds["PixelData"].VR = "OW" if ds.BitsAllocated > 8 else "OB"
@@ -91,7 +96,10 @@ def tesseract_words(gray: np.ndarray, *, psm: int = 11, scale: int = 3) -> str:
         img.save(path)
         res = subprocess.run(
             [exe, path, "stdout", "--psm", str(psm)],
-            capture_output=True, text=True, timeout=60, env={**os.environ, "OMP_THREAD_LIMIT": "1"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "OMP_THREAD_LIMIT": "1"},
         )
     return res.stdout
 
