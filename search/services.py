@@ -75,13 +75,15 @@ def index_cases(case_ids: list[int]) -> int:
     """Index (or remove) many cases at once, e.g. after a bulk import."""
     backend = get_search_backend()
     synonyms = synonym_table(fresh=True)
-    published = cases_for_indexing().filter(pk__in=case_ids)
     found = set()
 
     def docs():
-        for case in published.iterator(chunk_size=1000):
-            found.add(case.pk)
-            yield build_document(case, synonyms)
+        ids = sorted(set(case_ids))
+        for start in range(0, len(ids), 2000):
+            chunk = cases_for_indexing().filter(pk__in=ids[start : start + 2000])
+            for case in chunk.iterator(chunk_size=1000):
+                found.add(case.pk)
+                yield build_document(case, synonyms)
 
     n = backend.index_many(docs())
     for case_id in set(case_ids) - found:
