@@ -93,18 +93,20 @@ def elasticsearch_answers(url: str | None = None, timeout: float = 1.0) -> bool:
 @pytest.fixture(scope="session")
 def elasticsearch_node():
     """The node at ELASTICSEARCH_URL; started from search/es_node when TA_START_ES_NODE=1."""
+    script = REPO / "search" / "es_node" / "run.sh"
     started = None
     if not elasticsearch_answers() and os.environ.get("TA_START_ES_NODE") == "1":
-        script = REPO / "search" / "es_node" / "run.sh"
-        if (REPO / "search" / "es_node" / "lib").is_dir():
-            started = subprocess.run(
-                ["bash", str(script), "--background"], capture_output=True, text=True, timeout=300
-            )
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and not elasticsearch_answers():
-                time.sleep(1)
+        started = subprocess.run(
+            ["bash", str(script), "--background"], capture_output=True, text=True, timeout=900
+        )
+        deadline = time.monotonic() + 60
+        while started.returncode == 0 and time.monotonic() < deadline:
+            if elasticsearch_answers():
+                break
+            time.sleep(1)
     if not elasticsearch_answers():
-        pytest.skip(f"no Elasticsearch node answers at {elasticsearch_url()}")
+        why = (started.stdout + started.stderr)[-300:] if started is not None else ""
+        pytest.skip(f"no Elasticsearch node answers at {elasticsearch_url()} {why}".strip())
     yield elasticsearch_url()
-    if started is not None:
+    if started is not None and started.returncode == 0:
         subprocess.run(["bash", str(script), "--stop"], capture_output=True, timeout=60)
