@@ -11,19 +11,20 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from archive import storage
+
 
 def raw_holding_storage():
-    return storages["raw_holding"]
+    return storage.raw_holding
 
 
 def quarantine_storage():
-    return storages["quarantine"]
+    return storage.quarantine
 
 
 class Modality(models.TextChoices):

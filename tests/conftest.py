@@ -54,6 +54,12 @@ def storage_dirs(settings, tmp_path) -> dict[str, Path]:
 
 
 def _user(username: str, role: str | None, staff: bool = False) -> User:
+    # Transactional tests flush the tables, data-migration rows included.
+    from django.contrib.auth.models import Permission
+
+    from archive.roles import ensure_roles
+
+    ensure_roles(Group, Permission)
     user = User.objects.create_user(username=username, password="pw-" + username, is_staff=staff)
     if role:
         user.groups.add(Group.objects.get(name=role))

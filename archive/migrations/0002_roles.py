@@ -2,34 +2,7 @@
 
 from django.db import migrations
 
-ROLES = {
-    "student": [],
-    "teacher": [
-        ("archive", "case", "add_case"),
-        ("archive", "case", "change_case"),
-        ("archive", "case", "view_case"),
-        ("archive", "upload", "add_upload"),
-        ("archive", "upload", "view_upload"),
-        ("archive", "diagnosis", "view_diagnosis"),
-    ],
-    "curator": [
-        ("archive", "case", "add_case"),
-        ("archive", "case", "change_case"),
-        ("archive", "case", "view_case"),
-        ("archive", "case", "publish_case"),
-        ("archive", "upload", "view_upload"),
-        ("archive", "uploaditem", "view_uploaditem"),
-        ("archive", "diagnosis", "add_diagnosis"),
-        ("archive", "diagnosis", "change_diagnosis"),
-        ("archive", "diagnosis", "delete_diagnosis"),
-        ("archive", "diagnosis", "view_diagnosis"),
-        ("archive", "tag", "add_tag"),
-        ("archive", "tag", "change_tag"),
-        ("archive", "tag", "view_tag"),
-        ("archive", "series", "view_series"),
-    ],
-}
-
+from archive.roles import ensure_roles
 
 def create_roles(apps, schema_editor):
     from django.contrib.auth.management import create_permissions
@@ -38,15 +11,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role, perms in ROLES.items():
-        group, _ = Group.objects.get_or_create(name=role)
-        for app_label, model, codename in perms:
-            group.permissions.add(
-                Permission.objects.get(content_type__app_label=app_label,
-                                       content_type__model=model, codename=codename)
-            )
+    ensure_roles(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 class Migration(migrations.Migration):

@@ -74,7 +74,7 @@ def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
 
     items = list(upload.items.order_by("pk"))
     assert [i.status for i in items] == ["anonymized", "anonymized", "rejected", "rejected",
-                                         "rejected"]
+                                         "rejected"], [i.reason for i in items]
     not_dicom, cut, empty = (i.reason for i in items[2:])
     assert "not a DICOM file" in not_dicom
     assert "truncated" in cut.lower() or "damaged" in cut.lower()
