@@ -22,7 +22,13 @@ import pydicom
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.deid.pixels.synthetic import Text, alpha_mask, blend, data_file, set_native_pixels  # noqa: E402
+from tests.deid.pixels.synthetic import (  # noqa: E402
+    Text,
+    alpha_mask,
+    blend,
+    data_file,
+    set_native_pixels,
+)
 
 STRINGS = ["DOE^JOHN", "ID 1234567", "1961-04-12", "ST MARY HOSP"]
 
