@@ -1,0 +1,45 @@
+"""``manage.py anonymize`` command-line contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pydicom
+from django.core.management import call_command
+
+from tests.deid.conftest import PHI, inject_phi, load, load_bytes, to_bytes
+
+
+def test_anonymize_command(tmp_path: Path) -> None:
+    in_dir = tmp_path / "in"
+    (in_dir / f"{PHI['name_family']}_study").mkdir(parents=True)
+    (in_dir / f"{PHI['name_family']}_study" / f"{PHI['patient_id']}.dcm").write_bytes(
+        to_bytes(inject_phi(load("CT_small.dcm")))
+    )
+    (in_dir / "rtstruct.dcm").write_bytes(load_bytes("rtstruct.dcm"))
+    (in_dir / "truncated.dcm").write_bytes(load_bytes("MR_truncated.dcm"))
+    (in_dir / "empty.dcm").write_bytes(b"")
+    (in_dir / "notes.txt").write_text("not dicom")
+    out_dir = tmp_path / "out"
+    report = tmp_path / "report.json"
+
+    call_command("anonymize", str(in_dir), "--out", str(out_dir), "--report", str(report),
+                 "--no-pixels")  # fmt: skip
+
+    files = json.loads(report.read_text())["files"]
+    by_name = {Path(f["input"]).name: f for f in files}
+    assert len(files) == 5
+    assert by_name[f"{PHI['patient_id']}.dcm"]["status"] == "anonymized"
+    assert by_name["rtstruct.dcm"]["status"] == "anonymized"
+    for name in ("truncated.dcm", "empty.dcm", "notes.txt"):
+        assert by_name[name]["status"] == "rejected"
+        assert by_name[name]["output"] is None
+        assert by_name[name]["reason"]
+    outputs = sorted(out_dir.iterdir())
+    assert len(outputs) == 2
+    for path in outputs:
+        assert PHI["name_family"] not in path.name and PHI["patient_id"] not in path.name
+        ds = pydicom.dcmread(path)
+        assert path.name == f"{ds.SOPInstanceUID}.dcm"
+        assert PHI["name_family"].encode() not in path.read_bytes()
