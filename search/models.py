@@ -21,6 +21,8 @@ class SearchEntry(models.Model):
     diagnosis_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
     diagnosis_terms = models.TextField(blank=True)
     tags_text = models.TextField(blank=True)
+    # Tags joined by U+001F, so PostgreSQL can count them in the same scan as the other facets.
+    tag_list = models.TextField(blank=True, default="")
     anatomy = models.TextField(blank=True)
     findings = models.TextField(blank=True)
     history = models.TextField(blank=True)
