@@ -22,8 +22,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydicom import Dataset, dcmwrite
+from pydicom import Dataset, config, dcmwrite
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.multival import MultiValue
@@ -32,6 +33,7 @@ from pydicom.tag import BaseTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from archive.deid.dates import age_between, cap_age, parse_da, shift_da, shift_dt
+from archive.deid.elements import RawDataElement, element_vr
 from archive.deid.enums import (
     BurnedInAnnotationValues,
     DeidentificationMethodCodeValues,
@@ -103,6 +105,12 @@ _KEEPABLE_DESCRIPTORS = frozenset(
     )
     if t is not None
 )
+# (group, creator element) slots worth decoding: groups that have safe entries.
+_SAFE_CREATOR_SLOTS = frozenset(
+    (group, slot) for group in {key[0] for key in SAFE_PRIVATE} for slot in range(0x10, 0x100)
+)
+# VRs that get a VR-based operation even outside Table E.1-1 (see visit()).
+_VISIT_VRS = frozenset({"UI", "DA", "DT", "PN", "UN", "SQ"})
 _CLEAN_DESCRIPTOR_RE = re.compile(r"^[A-Za-z0-9 _\-+/().,:&%#*<>=]{0,64}$")
 _DIGIT_RUN_RE = re.compile(r"\d{4,}")
 _REFERENCE_DATES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
@@ -220,11 +228,6 @@ class _Deidentifier:
                 del store[tag]
                 self.record(tag, "removed")
                 continue
-            try:
-                ds[tag]  # decode now: a broken element must not stop the batch
-            except Exception:
-                del store[tag]
-                self.record(tag, "removed: value could not be decoded")
         if private:
             self._prune_private(ds, private)
 
@@ -232,21 +235,27 @@ class _Deidentifier:
         store = ds._dict
         kept: set[int] = set()
         if self.policy.retain_safe_private:
+            creators: dict[int, str] = {}
             for tag in tags:
                 element = tag & 0xFFFF
-                if element < 0x1000:
-                    continue
+                if 0x10 <= element <= 0xFF and (tag >> 16, element) in _SAFE_CREATOR_SLOTS:
+                    try:
+                        creators[tag] = str(ds[tag].value).strip(" \x00").upper()
+                    except Exception:
+                        continue
+            for tag in tags if creators else ():
+                element = tag & 0xFFFF
                 creator_tag = (tag & 0xFFFF0000) | (element >> 8)
-                if creator_tag not in store:
+                creator = creators.get(creator_tag)
+                if element < 0x1000 or creator is None:
+                    continue
+                if (tag >> 16, creator, element & 0xFF) not in SAFE_PRIVATE:
                     continue
                 try:
-                    creator = str(ds[creator_tag].value).strip(" \x00").upper()
                     elem = ds[tag]
                 except Exception:
                     continue
-                if (tag >> 16, creator, element & 0xFF) in SAFE_PRIVATE and is_numeric_value(
-                    elem.VR, elem.value
-                ):
+                if is_numeric_value(elem.VR, elem.value):
                     kept.update((tag, creator_tag))
         removed: Counter[int] = Counter()
         for tag in tags:
@@ -258,6 +267,33 @@ class _Deidentifier:
         for tag in kept:
             if tag & 0xFFFF >= 0x1000:
                 self.record(tag, "kept (safe private)")
+
+    # -- traversal -------------------------------------------------------------
+    def walk(self, ds: Dataset) -> None:
+        """:meth:`Dataset.walk` with :meth:`visit` as callback, except that raw
+        elements whose tag and VR need no change are left undecoded (decoding
+        dominates the cost), and an element that cannot be decoded is removed
+        instead of stopping the batch."""
+        store = ds._dict
+        operations = self.operations
+        for tag in sorted(store):
+            elem = store.get(tag)
+            if elem is None:
+                continue
+            if type(elem) is RawDataElement:
+                op = operations.get(tag)
+                if (op is None or op is Operation.KEEP) and element_vr(tag, elem) not in _VISIT_VRS:
+                    continue
+                try:
+                    elem = ds[tag]
+                except Exception:
+                    del store[tag]
+                    self.record(tag, "removed: value could not be decoded")
+                    continue
+            self.visit(ds, elem)
+            if elem.VR == "SQ" and tag in store:
+                for item in elem.value:
+                    self.walk(item)
 
     # -- walk callback -------------------------------------------------------
     def visit(self, ds: Dataset, elem: DataElement) -> None:
@@ -390,18 +426,24 @@ def _methods(policy: Policy, pixels_clean: bool | None) -> list[Deidentification
     return methods
 
 
+def _put(ds: Dataset, tag: int, vr: str, value: Any) -> None:
+    # Values written here are constants or generated in valid form; skipping
+    # pydicom's per-value validation keeps the per-instance cost low.
+    ds[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
+
+
 def _write_method(ds: Dataset, methods: list[DeidentificationMethodCodeValues]) -> None:
     """PS3.3 C.7.1.1 Patient Identity Removed, De-identification Method (Code Sequence)."""
-    ds.PatientIdentityRemoved = PatientIdentityRemovedValues.YES.value
-    ds.DeidentificationMethod = [m.code_meaning for m in methods]
+    _put(ds, 0x00120062, "CS", PatientIdentityRemovedValues.YES.value)
+    _put(ds, 0x00120063, "LO", [m.code_meaning for m in methods])
     items = []
     for method in methods:
         item = Dataset()
-        item.CodeValue = method.code_value
-        item.CodingSchemeDesignator = "DCM"
-        item.CodeMeaning = method.code_meaning
+        _put(item, 0x00080100, "SH", method.code_value)
+        _put(item, 0x00080102, "SH", "DCM")
+        _put(item, 0x00080104, "LO", method.code_meaning)
         items.append(item)
-    ds.DeidentificationMethodCodeSequence = items
+    _put(ds, 0x00120064, "SQ", Sequence(items))
 
 
 def _input_dates(ds: Dataset) -> tuple[str, str]:
@@ -422,10 +464,10 @@ def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResul
 
     engine = _Deidentifier(ds, policy, hints, pseudonym)
     engine.prune(ds)
-    ds.walk(engine.visit)
+    engine.walk(ds)
 
-    ds.PatientName = pseudonym.patient_name
-    ds.PatientID = pseudonym.patient_id
+    _put(ds, 0x00100010, "PN", pseudonym.patient_name)
+    _put(ds, 0x00100020, "LO", pseudonym.patient_id)
     if policy.retain_patient_characteristics and not had_age:
         birth_date, reference_date = parse_da(birth), parse_da(reference)
         if birth_date and reference_date:
@@ -433,10 +475,13 @@ def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResul
             if age:
                 ds.PatientAge = age
                 engine.record(0x00101010, "computed from birth date")
-    ds.LongitudinalTemporalInformationModified = (
+    _put(
+        ds,
+        0x00280303,
+        "CS",
         LongitudinalTemporalInformationModifiedValues.MODIFIED.value
         if policy.shift_dates
-        else LongitudinalTemporalInformationModifiedValues.REMOVED.value
+        else LongitudinalTemporalInformationModifiedValues.REMOVED.value,
     )
 
     reasons: list[str] = []
@@ -479,14 +524,17 @@ def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResul
     )
 
 
-def deidentify_dataset(ds: Dataset, policy: Policy) -> DeidResult:
+def deidentify_dataset(ds: Dataset, policy: Policy, *, in_place: bool = False) -> DeidResult:
     """De-identify a dataset (PS3.15 E.1.1 Basic Profile plus the policy's options).
 
     Parameters
     ----------
     ds : pydicom.Dataset
-        Input; not modified (the result holds a new dataset).
+        Input; not modified (the result holds a new dataset) unless `in_place`.
     policy : Policy
+    in_place : bool
+        De-identify `ds` itself instead of a deep copy (saves time and memory
+        when the caller owns the dataset and discards the original).
 
     Returns
     -------
@@ -506,7 +554,7 @@ def deidentify_dataset(ds: Dataset, policy: Policy) -> DeidResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         hints = collect_phi_hints(ds)
-        out = copy.deepcopy(ds)
+        out = ds if in_place else copy.deepcopy(ds)
         if not hasattr(out, "file_meta"):
             out.file_meta = FileMetaDataset()
         return _deidentify_owned(out, policy, hints)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from pydicom.datadict import tag_for_keyword
 from pydicom.multival import MultiValue
 
+from archive.deid.elements import RawDataElement, element_vr
 from archive.deid.uids import CLASS_UID_TAGS, is_standard_uid
 
 if TYPE_CHECKING:
@@ -90,6 +91,7 @@ _SPLIT_NAME_RE = re.compile(r"[\^=\s,]+")
 _SPLIT_ADDRESS_RE = re.compile(r"[\^\r\n,;]+")
 _DIGITS_RE = re.compile(r"\D+")
 MIN_SUBSTRING_LEN = 3
+_HINT_VRS = frozenset({"PN", "DA", "DT", "UI", "SQ"})
 MIN_NUMERIC_SUBSTRING_LEN = 6
 MIN_FREE_SUBSTRING_LEN = 5
 
@@ -257,6 +259,18 @@ def _walk_leniently(ds: Dataset, collector: _Collector) -> None:
     # Like Dataset.walk, but an element that cannot be decoded is skipped
     # instead of aborting (the engine removes such elements later).
     for tag in list(ds._dict):
+        if tag >> 16 & 1:
+            # Private elements are removed (or kept only when numeric, see
+            # archive.deid.private); not decoding them saves most of the cost.
+            continue
+        raw = ds._dict[tag]
+        if (
+            type(raw) is RawDataElement
+            and tag not in _TAG_CATEGORIES
+            and tag not in _VOCABULARY_TAGS
+            and element_vr(tag, raw) not in _HINT_VRS
+        ):
+            continue  # cannot hold a hint: leave it undecoded
         try:
             elem = ds[tag]
         except Exception:

@@ -113,9 +113,6 @@ def read_dataset(data: bytes) -> Dataset:
             warnings.simplefilter("ignore")
             ds = dcmread(DicomBytesIO(data), force=not has_preamble)
             _check_truncation(ds)
-            # Parse every element now so that broken structure surfaces here.
-            for _ in ds.iterall():
-                pass
     except RejectedInput:
         raise
     except InvalidDicomError as exc:

@@ -16,11 +16,11 @@ from pydicom.datadict import keyword_for_tag
 from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
+from archive.deid.elements import RawDataElement, element_vr
 from archive.deid.uids import CLASS_UID_TAGS
 
 if TYPE_CHECKING:
     from pydicom import Dataset
-    from pydicom.dataelem import DataElement
 
     from archive.deid.hints import PhiHints
 
@@ -39,9 +39,10 @@ _NUMERIC_STRING_VRS = frozenset({"DS", "IS", "AS", "TM"})
 _BULK_BYTES = 1024
 
 
-def _name(elem: DataElement) -> str:
-    keyword = keyword_for_tag(elem.tag) if not elem.tag.is_private else ""
-    return f"{keyword or 'private element'} {BaseTag(elem.tag)}"
+def _name(tag: int) -> str:
+    tag = BaseTag(tag)
+    keyword = keyword_for_tag(tag) if not tag.is_private else ""
+    return f"{keyword or 'private element'} {tag}"
 
 
 def _texts(value: object) -> list[str]:
@@ -50,36 +51,54 @@ def _texts(value: object) -> list[str]:
     return [str(value)]
 
 
-def _scan(ds: Dataset, hints: PhiHints, reasons: list[str]) -> None:
+def _encoding(ds: Dataset) -> str:
+    charset = ds.get("SpecificCharacterSet") or ""
+    return "utf-8" if "ISO_IR 192" in str(charset) else "latin-1"
+
+
+def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> None:
     pattern = hints.pattern
     long_pattern = hints.long_pattern
-    for elem in ds:
-        tag = elem.tag
+    store = ds._dict
+    for tag in sorted(store):
         if tag in _GENERATED_TAGS:
             continue
-        vr = elem.VR
+        elem = store[tag]
+        raw = type(elem) is RawDataElement
+        vr = element_vr(tag, elem) if raw else elem.VR
+        if vr in _NUMBER_VRS:
+            continue
+        if vr == "SQ":
+            try:
+                items = ds[tag].value
+            except Exception:
+                reasons.append(f"Undecodable sequence {_name(tag)}.")
+                continue
+            for item in items or ():
+                _scan(item, hints, reasons, encoding)
+            continue
         value = elem.value
         if value is None:
             continue
-        if vr == "SQ":
-            for item in value:
-                _scan(item, hints, reasons)
-            continue
-        if vr in _NUMBER_VRS:
-            continue
-        if vr in _BINARY_VRS or isinstance(value, bytes | bytearray):
-            raw = bytes(value) if isinstance(value, bytes | bytearray) else b""
-            text = raw.decode("latin-1").upper()
-            use = long_pattern if len(raw) > _BULK_BYTES else pattern
+        if vr in _BINARY_VRS or (not raw and isinstance(value, bytes | bytearray)):
+            data = bytes(value) if isinstance(value, bytes | bytearray) else b""
+            text = data.decode("latin-1").upper()
+            use = long_pattern if len(data) > _BULK_BYTES else pattern
             if use is not None and (m := use.search(text)):
-                reasons.append(f"Residual {hints.substrings[m.group(0)]} found in {_name(elem)}.")
+                reasons.append(f"Residual {hints.substrings[m.group(0)]} found in {_name(tag)}.")
             continue
-        texts = [t.strip(" \x00").upper() for t in _texts(value)]
+        if raw:
+            texts = [
+                t.strip(" \x00").upper()
+                for t in bytes(value).decode(encoding, "replace").split("\\")
+            ]
+        else:
+            texts = [t.strip(" \x00").upper() for t in _texts(value)]
         if tag in _PSEUDONYM_TAGS and all(_PSEUDONYM_RE.match(t) for t in texts):
             continue
         if vr == "UI":
             if tag not in CLASS_UID_TAGS and any(t in hints.uids for t in texts):
-                reasons.append(f"Residual original UID found in {_name(elem)}.")
+                reasons.append(f"Residual original UID found in {_name(tag)}.")
             continue
         hit = None
         for t in texts:
@@ -90,7 +109,7 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str]) -> None:
                 hit = hints.substrings[m.group(0)]
                 break
         if hit is not None:
-            reasons.append(f"Residual {hit} found in {_name(elem)}.")
+            reasons.append(f"Residual {hit} found in {_name(tag)}.")
 
 
 def verify(output: Dataset, hints: PhiHints) -> list[str]:
@@ -115,7 +134,8 @@ def verify(output: Dataset, hints: PhiHints) -> list[str]:
     if not hints:
         return reasons
     meta = getattr(output, "file_meta", None)
+    encoding = _encoding(output)
     if meta is not None:
-        _scan(meta, hints, reasons)
-    _scan(output, hints, reasons)
+        _scan(meta, hints, reasons, "latin-1")
+    _scan(output, hints, reasons, encoding)
     return list(dict.fromkeys(reasons))
