@@ -146,6 +146,7 @@ def case_submit(request, pk: int):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, _("Submitted for review. A curator will publish it."))
+        return redirect("my-cases")  # the case is locked for its author while under review
     return redirect("case-edit", pk=case.pk)
 
 

@@ -8,17 +8,20 @@ from django.utils import timezone
 
 from archive.models import AgeGroup, Case, Instance
 
-AGE_UNITS_IN_YEARS = {"D": 1 / 365.25, "W": 7 / 365.25, "M": 1 / 12, "Y": 1}
+AGE_UNITS_IN_DAYS = {"D": 1, "W": 7, "M": 30.44, "Y": 365.25}
+NEONATE_DAYS = 28
 
 
 def age_group_from_dicom_age(age: str) -> str:
     """Map a DICOM AS value (e.g. ``045Y``, ``003M``, ``090Y`` for 90+) to an age group."""
     age = (age or "").strip().upper()
-    if len(age) != 4 or not age[:3].isdigit() or age[3] not in AGE_UNITS_IN_YEARS:
+    if len(age) != 4 or not age[:3].isdigit() or age[3] not in AGE_UNITS_IN_DAYS:
         return AgeGroup.UNKNOWN
-    years = int(age[:3]) * AGE_UNITS_IN_YEARS[age[3]]
-    if years < 1 / 12:
+    number, unit = int(age[:3]), age[3]
+    # "000Y" means "under a year", not "newborn": only day and week ages can say neonate.
+    if unit in {"D", "W"} and number * AGE_UNITS_IN_DAYS[unit] < NEONATE_DAYS:
         return AgeGroup.NEONATE
+    years = number * AGE_UNITS_IN_DAYS[unit] / 365.25
     if years < 18:
         return AgeGroup.CHILD
     if years < 65:
