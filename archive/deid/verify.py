@@ -60,6 +60,7 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> No
     pattern = hints.pattern
     long_pattern = hints.long_pattern
     store = ds._dict
+    pending: list[tuple[int, list[str]]] = []
     for tag in sorted(store):
         if tag in _GENERATED_TAGS:
             continue
@@ -100,16 +101,22 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> No
             if tag not in CLASS_UID_TAGS and any(t in hints.uids for t in texts):
                 reasons.append(f"Residual original UID found in {_name(tag)}.")
             continue
-        hit = None
-        for t in texts:
-            if vr not in _NUMERIC_STRING_VRS and t in hints.exact:
-                hit = hints.exact[t]
-                break
-            if pattern is not None and (m := pattern.search(t)):
-                hit = hints.substrings[m.group(0)]
-                break
-        if hit is not None:
-            reasons.append(f"Residual {hit} found in {_name(tag)}.")
+        if vr not in _NUMERIC_STRING_VRS:
+            for t in texts:
+                if t in hints.exact:
+                    reasons.append(f"Residual {hints.exact[t]} found in {_name(tag)}.")
+                    break
+        pending.append((tag, texts))
+    # One regex pass over all text of this level; per element only on a hit.
+    if pattern is not None and pending:
+        joined = "\x01".join("\x01".join(texts) for _, texts in pending)
+        if pattern.search(joined):
+            for tag, texts in pending:
+                for t in texts:
+                    if m := pattern.search(t):
+                        category = hints.substrings[m.group(0)]
+                        reasons.append(f"Residual {category} found in {_name(tag)}.")
+                        break
 
 
 def verify(output: Dataset, hints: PhiHints) -> list[str]:
