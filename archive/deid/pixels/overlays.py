@@ -21,7 +21,9 @@ GRAPHIC_ANNOTATION_SEQUENCE = 0x00700001
 def remove_overlay_planes(ds: Dataset) -> list[str]:
     """Delete every 60xx overlay element (and graphic annotations); return what was removed."""
     removed: list[str] = []
-    for tag in [e.tag for e in ds if 0x6000 <= e.tag.group <= 0x601E and e.tag.group % 2 == 0]:
+    # Iterate tags, not elements: iterating a Dataset converts every raw element (slow, and the
+    # header engine deliberately leaves untouched elements raw).
+    for tag in [t for t in ds.keys() if 0x6000 <= t.group <= 0x601E and t.group % 2 == 0]:
         group = f"{tag.group:04X}"
         if tag.element == 0x3000:
             removed.append(f"overlay plane {group} data")
