@@ -193,3 +193,29 @@ class UploadItemAdmin(admin.ModelAdmin):
 
 admin.site.register(Series)
 admin.site.site_header = "Teaching archive — curation"
+
+
+# --- DICOM nodes (archive/dimse) ---------------------------------------------------------------
+
+from archive.models import KeyObjectImport, RemoteNode  # noqa: E402
+
+
+@admin.register(RemoteNode)
+class RemoteNodeAdmin(admin.ModelAdmin):
+    """Calling AE titles the DICOM listener accepts, each sending for one teacher."""
+
+    list_display = ["ae_title", "teacher", "target_case", "is_active", "description", "created_at"]
+    list_filter = ["is_active"]
+    search_fields = ["ae_title", "description", "teacher__username"]
+    raw_id_fields = ["teacher", "target_case"]
+
+
+@admin.register(KeyObjectImport)
+class KeyObjectImportAdmin(admin.ModelAdmin):
+    """De-identified teaching-file hints received in Key Object Selection documents."""
+
+    list_display = ["upload", "title", "applied_at"]
+    readonly_fields = [f.name for f in KeyObjectImport._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -334,3 +334,55 @@ class UploadItem(models.Model):
         self.status = status
         self.reason = reason
         self.processed_at = timezone.now()
+
+
+class RemoteNode(models.Model):
+    """A PACS or modality allowed to send studies to the archive's DICOM listener.
+
+    Associations are accepted only from the calling AE titles registered here (and active). What
+    a node sends lands in its teacher's ``target_case`` while that case is still a draft, or in
+    a new draft case otherwise.
+    """
+
+    ae_title = models.CharField(
+        _("calling AE title"), max_length=16, unique=True,
+        help_text=_("The AE title the PACS or modality calls from (at most 16 characters)."),
+    )
+    teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remote_nodes"
+    )
+    target_case = models.ForeignKey(
+        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="remote_nodes",
+        help_text=_("Draft case that receives the studies; empty: a new draft per association."),
+    )
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ae_title"]
+        verbose_name = _("remote DICOM node")
+
+    def __str__(self) -> str:
+        return self.ae_title
+
+
+class KeyObjectImport(models.Model):
+    """What an IHE TCE Key Object Selection document sent with an upload asks for.
+
+    Text is stored only after de-identification against the PHI found in the received headers;
+    key images are the pseudonymous SOP Instance UIDs of the referenced instances.
+    """
+
+    upload = models.OneToOneField(
+        Upload, on_delete=models.CASCADE, related_name="key_object_import"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    history = models.TextField(blank=True)
+    findings = models.TextField(blank=True)
+    diagnosis = models.CharField(max_length=200, blank=True)
+    key_image_uids = models.JSONField(default=list, blank=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Key objects of upload {self.upload_id}"

@@ -190,3 +190,16 @@ LOGGING = {
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+
+# --- DICOM listener and DICOMweb (archive/dimse, archive/dicomweb) ---------------------------
+# The listener binds to localhost unless told otherwise: a PACS on another host needs
+# TA_DICOM_BIND_ADDRESS=0.0.0.0 (and a firewall that only lets registered nodes in).
+TA_DICOM_AE_TITLE = env("TA_DICOM_AE_TITLE", "TEACHARCHIVE")
+TA_DICOM_BIND_ADDRESS = env("TA_DICOM_BIND_ADDRESS", "127.0.0.1")
+TA_DICOM_PORT = int(env("TA_DICOM_PORT", "11112"))
+TA_DICOM_MAX_ASSOCIATIONS = int(env("TA_DICOM_MAX_ASSOCIATIONS", "10"))
+# Seconds of silence after which a slow peer's association is aborted (and its files discarded).
+TA_DICOM_NETWORK_TIMEOUT = int(env("TA_DICOM_NETWORK_TIMEOUT", "60"))
+# The worker registers the listener's follow-up task (IHE TCE key objects).
+CELERY_IMPORTS = ["archive.dimse.tasks"]

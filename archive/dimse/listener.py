@@ -1,0 +1,187 @@
+"""The archive's DICOM node: Storage SCP for every storage SOP class, and Verification SCP.
+
+Only registered, active calling AE titles are accepted (association rejected otherwise, PS3.8
+A-ASSOCIATE-RJ "calling AE title not recognized"). Every association is a
+:class:`~archive.dimse.session.ReceivingSession`: filed on release, discarded on abort, lost
+connection or network timeout. Log lines name the calling AE title, never a header value.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+from pynetdicom import AE, evt
+from pynetdicom.association import Association
+from pynetdicom.transport import ThreadedAssociationServer
+
+from archive.dimse.contexts import storage_contexts, verification_context
+from archive.dimse.nodes import active_node, registered_calling_aets
+from archive.dimse.session import STATUS_OUT_OF_RESOURCES, ReceivingSession
+
+log = logging.getLogger(__name__)
+
+__all__ = ["ArchiveAE", "DicomListener"]
+
+# pynetdicom rejects a calling AE title absent from a non-empty list; this never matches a
+# real title (it has a control character), so "no node registered" still rejects everyone.
+_NOBODY = "\x01NO NODE"
+
+
+class ArchiveAE(AE):
+    """An AE whose accepted calling AE titles are read from the database per association."""
+
+    @property
+    def require_calling_aet(self) -> list[str]:
+        close_old_connections()
+        try:
+            return registered_calling_aets() or [_NOBODY]
+        except Exception as exc:  # database down: refuse rather than accept anyone
+            log.error("Could not read registered AE titles (%s); association refused",
+                      type(exc).__name__)
+            return [_NOBODY]
+        finally:
+            connections.close_all()
+
+    @require_calling_aet.setter
+    def require_calling_aet(self, ae_titles: list[str]) -> None:
+        raise AttributeError("Calling AE titles are registered as RemoteNode rows in the admin.")
+
+
+class DicomListener:
+    """Build, start and stop the Storage/Verification SCP.
+
+    Parameters default to the ``TA_DICOM_*`` settings; ``port=0`` picks a free port (tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        ae_title: str | None = None,
+        host: str | None = None,
+        port: int | None = None,
+        network_timeout: int | None = None,
+        maximum_associations: int | None = None,
+    ) -> None:
+        self.ae_title = ae_title or getattr(settings, "TA_DICOM_AE_TITLE", "TEACHARCHIVE")
+        self.host = host or getattr(settings, "TA_DICOM_BIND_ADDRESS", "127.0.0.1")
+        self.port = getattr(settings, "TA_DICOM_PORT", 11112) if port is None else port
+        self.network_timeout = network_timeout or getattr(settings, "TA_DICOM_NETWORK_TIMEOUT", 60)
+        self.maximum_associations = maximum_associations or getattr(
+            settings, "TA_DICOM_MAX_ASSOCIATIONS", 10
+        )
+        self.server: ThreadedAssociationServer | None = None
+        self._sessions: dict[int, ReceivingSession] = {}
+        self._lock = threading.Lock()
+
+    def application_entity(self) -> ArchiveAE:
+        ae = ArchiveAE(ae_title=self.ae_title)
+        ae.supported_contexts = [*storage_contexts(), verification_context()]
+        ae.network_timeout = self.network_timeout
+        ae.dimse_timeout = self.network_timeout
+        ae.acse_timeout = self.network_timeout
+        ae.maximum_associations = self.maximum_associations
+        # A peer that stalls is aborted (not released): its partial study is discarded.
+        ae.network_timeout_response = "A-ABORT"
+        return ae
+
+    def handlers(self) -> list[tuple]:
+        return [
+            (evt.EVT_C_STORE, self._on_store),
+            (evt.EVT_RELEASED, self._on_released),
+            (evt.EVT_ABORTED, self._on_aborted),
+            (evt.EVT_CONN_CLOSE, self._on_connection_closed),
+        ]
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> ThreadedAssociationServer:
+        """Start serving in background threads; returns the server (``server_address``)."""
+        ae = self.application_entity()
+        self.server = ae.start_server(
+            (self.host, self.port), block=False, evt_handlers=self.handlers()
+        )
+        self.port = self.server.server_address[1]
+        log.info("DICOM listener %s on %s:%s", self.ae_title, self.host, self.port)
+        return self.server
+
+    def serve_forever(self) -> None:
+        self.start()
+        try:
+            threading.Event().wait()
+        finally:
+            self.stop()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server = None
+        with self._lock:
+            leftovers = list(self._sessions.values())
+            self._sessions.clear()
+        for session in leftovers:
+            session.discard()
+
+    # --- sessions ----------------------------------------------------------------------------
+
+    def _session(self, assoc: Association) -> ReceivingSession | None:
+        with self._lock:
+            session = self._sessions.get(id(assoc))
+        if session is not None:
+            return session
+        node = active_node(ae_title=assoc.requestor.ae_title)
+        if node is None:  # deactivated since the association was accepted
+            return None
+        session = ReceivingSession(node_id=node.pk, calling_ae_title=node.ae_title)
+        with self._lock:
+            self._sessions[id(assoc)] = session
+        return session
+
+    def _pop(self, assoc: Association) -> ReceivingSession | None:
+        with self._lock:
+            return self._sessions.pop(id(assoc), None)
+
+    def _on_store(self, event) -> int:
+        try:
+            session = self._session(event.assoc)
+            if session is None:
+                return STATUS_OUT_OF_RESOURCES
+            return session.store(event.encoded_dataset())
+        except Exception as exc:  # noqa: BLE001 - answer the peer, keep serving
+            log.error("C-STORE from %s failed (%s)", event.assoc.requestor.ae_title,
+                      type(exc).__name__)
+            return STATUS_OUT_OF_RESOURCES
+
+    def _on_released(self, event) -> None:
+        session = self._pop(event.assoc)
+        try:
+            if session is not None:
+                session.commit()
+        except Exception:  # noqa: BLE001 - logged (without PHI) by the session
+            pass
+        finally:
+            connections.close_all()
+
+    def _on_aborted(self, event) -> None:
+        session = self._pop(event.assoc)
+        try:
+            if session is not None:
+                session.discard()
+        finally:
+            connections.close_all()
+
+    def _on_connection_closed(self, event) -> None:
+        # Fired by the transport thread, possibly while the association thread is still
+        # handling a release. Wait (elsewhere) for the association to finish, then discard
+        # whatever was neither released nor aborted: the peer just went away.
+        assoc = event.assoc
+
+        def settle() -> None:
+            assoc.join(timeout=self.network_timeout + 30)
+            session = self._pop(assoc)
+            if session is not None:
+                session.discard()
+
+        threading.Thread(target=settle, name="dicom-settle", daemon=True).start()

@@ -1,0 +1,298 @@
+"""One association → one ``Upload``: raw files held while the association lasts, queued on
+release, discarded on abort.
+
+Nothing reaches the database until the peer releases the association: the files are written to
+the raw holding storage (atomically, under ``dimse/<upload id>/``) and remembered in memory.
+On release one transaction creates the draft case if needed, the ``Upload`` and its
+``UploadItem`` rows, and queues the same Celery task as browser uploads. On abort, a lost
+connection or a network timeout the raw files are deleted and nothing else happened: a partial
+study never reaches a case. Identifying values collected for the Key Object text stay in memory.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import threading
+import uuid
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from pydicom import Dataset
+
+from archive.deid import PhiHints, RejectedInput, collect_phi_hints, pseudonymize_uid
+from archive.deid.reading import read_dataset
+from archive.dimse.key_objects import (
+    KEY_OBJECT_SELECTION_SOP_CLASS,
+    KeyObjectContent,
+    deidentify_fields,
+    read_key_object,
+    teaching_file_fields,
+)
+from archive.models import (
+    BodyRegion,
+    Case,
+    KeyObjectImport,
+    Modality,
+    RemoteNode,
+    Upload,
+    UploadItem,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "RECEIVED_TITLE_PREFIX",
+    "STATUS_CANNOT_UNDERSTAND",
+    "STATUS_OUT_OF_RESOURCES",
+    "STATUS_SUCCESS",
+    "ReceivingSession",
+]
+
+STATUS_SUCCESS = 0x0000
+STATUS_OUT_OF_RESOURCES = 0xA700  # PS3.4 B.2.3 "Refused: Out of Resources"
+STATUS_CANNOT_UNDERSTAND = 0xC210  # PS3.4 B.2.3 "Error: Cannot understand" (C000-CFFF)
+RECEIVED_TITLE_PREFIX = "Received study"
+HOLDING_PREFIX = "dimse"
+
+_BODY_PARTS = {
+    "HEAD": BodyRegion.HEAD, "BRAIN": BodyRegion.HEAD, "SKULL": BodyRegion.HEAD,
+    "NECK": BodyRegion.NECK, "CHEST": BodyRegion.CHEST, "THORAX": BodyRegion.CHEST,
+    "LUNG": BodyRegion.CHEST, "HEART": BodyRegion.CARDIAC, "ABDOMEN": BodyRegion.ABDOMEN,
+    "LIVER": BodyRegion.ABDOMEN, "PELVIS": BodyRegion.PELVIS, "SPINE": BodyRegion.SPINE,
+    "CSPINE": BodyRegion.SPINE, "TSPINE": BodyRegion.SPINE, "LSPINE": BodyRegion.SPINE,
+    "BREAST": BodyRegion.BREAST, "WHOLEBODY": BodyRegion.WHOLE_BODY,
+    "ARM": BodyRegion.UPPER_LIMB, "HAND": BodyRegion.UPPER_LIMB, "SHOULDER": BodyRegion.UPPER_LIMB,
+    "LEG": BodyRegion.LOWER_LIMB, "KNEE": BodyRegion.LOWER_LIMB, "FOOT": BodyRegion.LOWER_LIMB,
+    "HIP": BodyRegion.LOWER_LIMB, "ANKLE": BodyRegion.LOWER_LIMB,
+}  # fmt: skip
+
+
+def _raw_storage():
+    return UploadItem._meta.get_field("raw_file").storage
+
+
+def _write_atomically(name: str, data: bytes) -> None:
+    """Write ``data`` under ``name`` in the holding storage so no reader sees a partial file."""
+    storage = _raw_storage()
+    try:
+        path = storage.path(name)
+    except NotImplementedError:  # remote storage: the object appears whole when saved
+        storage.save(name, ContentFile(data))
+        return
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    partial = f"{path}.part"
+    with open(partial, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(partial, path)
+
+
+@dataclass
+class _Held:
+    name: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class _Rejected:
+    reason: str
+
+
+@dataclass
+class ReceivingSession:
+    """What one association has delivered so far.
+
+    ``store`` is called from the association's thread for each C-STORE; ``commit`` on release
+    and ``discard`` on abort are mutually exclusive (whichever comes first wins).
+    """
+
+    node_id: int
+    calling_ae_title: str
+    public_id: uuid.UUID = field(default_factory=uuid.uuid4)
+    received: list[_Held | _Rejected] = field(default_factory=list)
+    modality: str = ""
+    body_part: str = ""
+    key_objects: list[KeyObjectContent] = field(default_factory=list)
+    # Identifying by construction: never logged, never stored.
+    _hints: list[PhiHints] = field(default_factory=list, repr=False)
+    _series_seen: set[str] = field(default_factory=set, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _state: str = "open"
+
+    @property
+    def held(self) -> list[_Held]:
+        return [r for r in self.received if isinstance(r, _Held)]
+
+    # --- receiving ---------------------------------------------------------------------------
+
+    def store(self, data: bytes) -> int:
+        """Validate and hold one received instance; returns the C-STORE status."""
+        if len(data) > settings.TA_MAX_UPLOAD_BYTES:
+            log.warning("C-STORE from %s refused: instance larger than the upload limit",
+                        self.calling_ae_title)
+            return STATUS_OUT_OF_RESOURCES
+        try:
+            ds = read_dataset(data)
+            sop_class = str(ds.SOPClassUID)
+            ds.SOPInstanceUID  # noqa: B018 - a storable instance must have one
+        except (RejectedInput, AttributeError) as exc:
+            # The reason sentence is generic (no header values); the type is for operators.
+            log.warning("C-STORE from %s rejected: malformed dataset (%s)",
+                        self.calling_ae_title, type(exc).__name__)
+            self.received.append(_Rejected(
+                "A dataset sent by the PACS or modality could not be read (malformed); "
+                "it was refused and not stored."
+            ))
+            return STATUS_CANNOT_UNDERSTAND
+        self._observe(ds, sop_class)
+        number = len(self.received) + 1
+        name = f"{HOLDING_PREFIX}/{self.public_id}/{number:08d}.raw"
+        with self._lock:
+            if self._state != "open":
+                return STATUS_OUT_OF_RESOURCES
+            try:
+                _write_atomically(name, data)
+            except OSError as exc:
+                log.error("C-STORE from %s failed: holding area not writable (%s)",
+                          self.calling_ae_title, type(exc).__name__)
+                return STATUS_OUT_OF_RESOURCES
+            self.received.append(_Held(name, len(data), hashlib.sha256(data).hexdigest()))
+        return STATUS_SUCCESS
+
+    def _observe(self, ds: Dataset, sop_class: str) -> None:
+        series = str(ds.get("SeriesInstanceUID", ""))
+        if series not in self._series_seen:
+            # Headers repeat within a series; one instance's hints stand for its series.
+            self._series_seen.add(series)
+            self._hints.append(collect_phi_hints(ds))
+        if sop_class == KEY_OBJECT_SELECTION_SOP_CLASS:
+            self._hints.append(collect_phi_hints(ds))
+            self.key_objects.append(read_key_object(ds))
+            return
+        if not self.modality:
+            self.modality = str(ds.get("Modality", "")).upper()
+        if not self.body_part:
+            self.body_part = str(ds.get("BodyPartExamined", "")).upper().replace(" ", "")
+
+    # --- ending ------------------------------------------------------------------------------
+
+    def commit(self) -> Upload | None:
+        """Turn what was received into an Upload and queue it (on release)."""
+        with self._lock:
+            if self._state != "open":
+                return None
+            self._state = "committing"
+        if not self.held:
+            self._state = "committed"
+            return None
+        try:
+            upload = self._commit()
+        except Exception as exc:
+            log.error("Association from %s could not be filed (%s); its files were discarded",
+                      self.calling_ae_title, type(exc).__name__)
+            self._state = "open"
+            self.discard()
+            raise
+        self._state = "committed"
+        log.info("Association from %s filed as upload %s: %d instance(s)",
+                 self.calling_ae_title, upload.public_id, len(self.held))
+        return upload
+
+    @transaction.atomic
+    def _commit(self) -> Upload:
+        from archive.dimse.tasks import queue_upload
+
+        node = RemoteNode.objects.select_related("teacher", "target_case").get(pk=self.node_id)
+        case = self._case_for(node)
+        upload = Upload.objects.create(
+            public_id=self.public_id, case=case, uploaded_by=node.teacher, source="dicom"
+        )
+        items = []
+        for number, entry in enumerate(self.received, start=1):
+            item = UploadItem(upload=upload, label=f"Received instance {number}")
+            if isinstance(entry, _Held):
+                item.size, item.sha256, item.raw_file = entry.size, entry.sha256, entry.name
+            else:
+                item.mark(UploadItem.Status.REJECTED, entry.reason)
+            items.append(item)
+        UploadItem.objects.bulk_create(items)
+        has_key_objects = self._file_key_objects(upload)
+        queue_upload(upload.pk, with_key_objects=has_key_objects)
+        return upload
+
+    def _file_key_objects(self, upload: Upload) -> bool:
+        if not self.key_objects:
+            return False
+        from archive.services.policy import archive_policy
+
+        fields = teaching_file_fields(d for k in self.key_objects for d in k.descriptions)
+        clean = deidentify_fields(fields, self._hints)
+        policy = archive_policy()
+        uids = [
+            pseudonymize_uid(uid, policy)
+            for k in self.key_objects
+            for uid in k.referenced_sop_instance_uids
+        ]
+        KeyObjectImport.objects.create(
+            upload=upload, title=clean.title[:200], history=clean.history,
+            findings=clean.findings, diagnosis=clean.diagnosis[:200],
+            key_image_uids=list(dict.fromkeys(uids)),
+        )
+        return True
+
+    def _case_for(self, node: RemoteNode) -> Case:
+        target = node.target_case
+        if (
+            target is not None
+            and target.owner_id == node.teacher_id
+            and target.status in {Case.Status.DRAFT, Case.Status.RETURNED}
+        ):
+            return target
+        # Neutral title: the date of receipt, never a header value (names, dates are PHI).
+        return Case.objects.create(
+            owner=node.teacher,
+            title=received_title(),
+            modality=self.modality if self.modality in Modality.values else Modality.OT,
+            body_region=_BODY_PARTS.get(self.body_part, ""),
+        )
+
+    def discard(self) -> int:
+        """Delete every raw file of this association (on abort); returns how many."""
+        with self._lock:
+            if self._state != "open":
+                return 0
+            self._state = "discarded"
+        storage = _raw_storage()
+        removed = 0
+        for entry in self.held:
+            try:
+                storage.delete(entry.name)
+                removed += 1
+            except OSError:
+                pass
+        try:
+            os.rmdir(storage.path(f"{HOLDING_PREFIX}/{self.public_id}"))
+        except (NotImplementedError, OSError):
+            pass
+        self._hints.clear()
+        self.key_objects.clear()
+        if removed:
+            log.info("Association from %s ended without release: %d received instance(s) "
+                     "discarded", self.calling_ae_title, removed)
+        return removed
+
+    @property
+    def state(self) -> str:
+        return self._state
+
+
+def received_title(on: dt.date | None = None) -> str:
+    return f"{RECEIVED_TITLE_PREFIX} — {(on or timezone.localdate()).isoformat()}"

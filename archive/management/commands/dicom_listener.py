@@ -1,0 +1,48 @@
+"""``manage.py dicom_listener``: run the archive's DICOM node (C-STORE and C-ECHO)."""
+
+from __future__ import annotations
+
+import signal
+
+from django.core.management.base import BaseCommand
+
+from archive.dimse.listener import DicomListener
+
+
+class Command(BaseCommand):
+    help = (
+        "Receive studies from registered PACS and modalities (Storage SCP + Verification SCP). "
+        "Each association becomes an upload for the node's teacher, de-identified by the worker."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--ae-title", default=None,
+                            help="Called AE title (default: TA_DICOM_AE_TITLE).")
+        parser.add_argument("--host", default=None,
+                            help="Address to bind (default: TA_DICOM_BIND_ADDRESS).")
+        parser.add_argument("--port", type=int, default=None,
+                            help="TCP port (default: TA_DICOM_PORT).")
+
+    def handle(self, *args, ae_title=None, host=None, port=None, **options):
+        listener = DicomListener(ae_title=ae_title, host=host, port=port)
+        listener.start()
+        self.stdout.write(
+            f"DICOM listener {listener.ae_title} on {listener.host}:{listener.port} "
+            f"(timeout {listener.network_timeout}s, max {listener.maximum_associations} "
+            "associations). Stop with Ctrl-C."
+        )
+        self.stdout.flush()
+        stopped = False
+
+        def stop(signum, frame):
+            nonlocal stopped
+            stopped = True
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            while not stopped:
+                signal.pause()
+        finally:
+            listener.stop()
+            self.stdout.write("DICOM listener stopped.")
