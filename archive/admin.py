@@ -73,8 +73,17 @@ class StudyInline(admin.TabularInline):
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
-    list_display = ["title", "status", "owner", "diagnosis", "modality", "body_region",
-                    "quiz_mode", "is_demo", "updated_at"]
+    list_display = [
+        "title",
+        "status",
+        "owner",
+        "diagnosis",
+        "modality",
+        "body_region",
+        "quiz_mode",
+        "is_demo",
+        "updated_at",
+    ]
     list_filter = ["status", "modality", "body_region", "level", "quiz_mode", "is_demo"]
     search_fields = ["title", "diagnosis__name", "findings"]
     autocomplete_fields = ["diagnosis", "tags"]
@@ -121,13 +130,15 @@ class CaseAdmin(admin.ModelAdmin):
     def return_to_author(self, request, queryset):
         for case in queryset:
             case_services.unpublish_case(
-                case=case, user=request.user,
+                case=case,
+                user=request.user,
                 comment=case.review_comment or "Please revise this case (see curator's notes).",
             )
         self.message_user(request, f"Returned {queryset.count()} case(s).")
 
-    @admin.action(description="Rebuild the search index (all published cases)",
-                  permissions=["publish"])
+    @admin.action(
+        description="Rebuild the search index (all published cases)", permissions=["publish"]
+    )
     def rebuild_search_index(self, request, queryset):
         from django.core.management import call_command
 
@@ -155,12 +166,26 @@ class UploadItemInline(admin.TabularInline):
 
 @admin.register(Upload)
 class UploadAdmin(admin.ModelAdmin):
-    list_display = ["public_id", "case", "uploaded_by", "source", "status", "created_at",
-                    "finished_at"]
+    list_display = [
+        "public_id",
+        "case",
+        "uploaded_by",
+        "source",
+        "status",
+        "created_at",
+        "finished_at",
+    ]
     list_filter = ["status", "source"]
     inlines = [UploadItemInline]
-    readonly_fields = ["public_id", "case", "uploaded_by", "source", "status", "created_at",
-                       "finished_at"]
+    readonly_fields = [
+        "public_id",
+        "case",
+        "uploaded_by",
+        "source",
+        "status",
+        "created_at",
+        "finished_at",
+    ]
 
 
 @admin.register(UploadItem)
@@ -173,8 +198,11 @@ class UploadItemAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("<int:pk>/quarantine/", self.admin_site.admin_view(self.quarantine_file),
-                 name="archive_uploaditem_quarantine"),
+            path(
+                "<int:pk>/quarantine/",
+                self.admin_site.admin_view(self.quarantine_file),
+                name="archive_uploaditem_quarantine",
+            ),
             *super().get_urls(),
         ]
 
@@ -184,8 +212,11 @@ class UploadItemAdmin(admin.ModelAdmin):
         item = get_object_or_404(UploadItem, pk=pk)
         if not item.quarantined_file:
             raise Http404
-        return FileResponse(item.quarantined_file.open("rb"), as_attachment=True,
-                            filename=f"quarantined-{item.pk}.dcm")
+        return FileResponse(
+            item.quarantined_file.open("rb"),
+            as_attachment=True,
+            filename=f"quarantined-{item.pk}.dcm",
+        )
 
     def has_add_permission(self, request):
         return False

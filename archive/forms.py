@@ -46,14 +46,35 @@ class CaseForm(forms.ModelForm):
     class Meta:
         model = Case
         fields = [
-            "title", "history", "findings", "diagnosis_name", "icd10", "certainty",
-            "differential", "discussion", "teaching_points", "references", "modality",
-            "body_region", "organ_system", "level", "age_group", "sex", "tag_names", "quiz_mode",
+            "title",
+            "history",
+            "findings",
+            "diagnosis_name",
+            "icd10",
+            "certainty",
+            "differential",
+            "discussion",
+            "teaching_points",
+            "references",
+            "modality",
+            "body_region",
+            "organ_system",
+            "level",
+            "age_group",
+            "sex",
+            "tag_names",
+            "quiz_mode",
         ]
         widgets = {
             name: forms.Textarea(attrs={"rows": 3})
-            for name in ["history", "findings", "differential", "discussion", "teaching_points",
-                         "references"]
+            for name in [
+                "history",
+                "findings",
+                "differential",
+                "discussion",
+                "teaching_points",
+                "references",
+            ]
         }
 
     def __init__(self, *args, **kwargs):

@@ -83,8 +83,9 @@ def _cache_path(instance: Instance, frame: int, preset: str, size: int | None) -
     return Path(settings.RENDER_CACHE_ROOT) / key[:2] / f"{key}.png"
 
 
-def render_frame(instance: Instance, frame: int = 0, preset: str = "default",
-                 size: int | None = None) -> tuple[bytes, str]:
+def render_frame(
+    instance: Instance, frame: int = 0, preset: str = "default", size: int | None = None
+) -> tuple[bytes, str]:
     """Return (PNG bytes, ETag) for one frame of an anonymized instance."""
     if preset not in WINDOW_PRESETS:
         preset = "default"

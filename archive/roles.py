@@ -38,7 +38,8 @@ def ensure_roles(group_model, permission_model) -> None:
         for app_label, model, codename in perms:
             group.permissions.add(
                 permission_model.objects.get(
-                    content_type__app_label=app_label, content_type__model=model,
+                    content_type__app_label=app_label,
+                    content_type__model=model,
                     codename=codename,
                 )
             )

@@ -37,7 +37,9 @@ class SyntheticPatient:
         self.family = self.family or _word(r, 3) + "ova"
         self.given = self.given or _word(r, 2) + "ia"
         self.patient_id = self.patient_id or "".join(r.choices(string.digits, k=9))
-        self.birth_date = self.birth_date or f"19{r.randint(30, 99)}0{r.randint(1, 9)}1{r.randint(0, 9)}"
+        self.birth_date = (
+            self.birth_date or f"19{r.randint(30, 99)}0{r.randint(1, 9)}1{r.randint(0, 9)}"
+        )
         self.institution = self.institution or f"{_word(r)} {_word(r)} Hospital"
         self.physician = self.physician or f"{_word(r, 3)}ek^{_word(r, 2)}"
         self.accession = self.accession or "A" + "".join(r.choices(string.digits, k=8))
@@ -48,8 +50,15 @@ class SyntheticPatient:
 
     def secrets(self) -> list[str]:
         """Every value that must not survive de-identification (as text)."""
-        return [self.family, self.given, self.patient_id, self.birth_date, self.institution,
-                self.physician.split("^")[0], self.accession]
+        return [
+            self.family,
+            self.given,
+            self.patient_id,
+            self.birth_date,
+            self.institution,
+            self.physician.split("^")[0],
+            self.accession,
+        ]
 
 
 def inject_phi(ds: Dataset, patient: SyntheticPatient) -> Dataset:

@@ -120,8 +120,11 @@ def _unpack_zip(upload: Upload, archive_label: str, stream: IO[bytes]) -> None:
             with archive.open(info) as member:
                 _hash_and_store(item, member, min(info.file_size, max_total - unpacked) + 1)
         except _TooLarge:
-            _reject(item, "This archive entry is larger than its header says or than the upload "
-                    "limit allows (possible zip bomb); skipped.")
+            _reject(
+                item,
+                "This archive entry is larger than its header says or than the upload "
+                "limit allows (possible zip bomb); skipped.",
+            )
             continue
         except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError):
             _reject(item, "This archive entry is damaged and could not be read; skipped.")

@@ -14,6 +14,7 @@ import logging
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from pydicom.multival import MultiValue
 
 from archive.deid import DeidResult, RejectedInput, deidentify_bytes
 from archive.models import Instance, Series, Study, Upload, UploadItem
@@ -44,11 +45,11 @@ def _number(ds, keyword: str) -> int | None:
 
 def _first_float(ds, keyword: str) -> float | None:
     value = ds.get(keyword)
-    if value in (None, ""):
-        return None
+    if isinstance(value, MultiValue):
+        value = value[0] if value else None
     try:
-        return float(value[0] if hasattr(value, "__len__") and not isinstance(value, str) else value)
-    except (TypeError, ValueError, IndexError):
+        return None if value in (None, "") else float(value)
+    except (TypeError, ValueError):
         return None
 
 
@@ -136,8 +137,10 @@ def process_item(item_id: int) -> str | None:
             with item.raw_file.open("rb") as fh:
                 data = fh.read()
         except (FileNotFoundError, ValueError):
-            item.mark(UploadItem.Status.REJECTED, "The received file was lost before processing; "
-                      "please upload it again.")
+            item.mark(
+                UploadItem.Status.REJECTED,
+                "The received file was lost before processing; please upload it again.",
+            )
             item.save()
             return item.status
         try:
@@ -146,8 +149,9 @@ def process_item(item_id: int) -> str | None:
             item.mark(UploadItem.Status.REJECTED, str(exc))
         except Exception as exc:  # noqa: BLE001 - a broken file must never stop the upload
             # The exception text may quote header values, so only its type is logged.
-            log.error("De-identification failed for upload item %s (%s)", item.pk,
-                      type(exc).__name__)
+            log.error(
+                "De-identification failed for upload item %s (%s)", item.pk, type(exc).__name__
+            )
             item.mark(
                 UploadItem.Status.QUARANTINED,
                 "The file could not be de-identified safely and was set aside for a curator.",
@@ -202,6 +206,4 @@ def _after_upload(case_id: int) -> None:
 
 
 def unfinished_upload_ids() -> list[int]:
-    return list(
-        Upload.objects.exclude(status=Upload.Status.DONE).values_list("pk", flat=True)
-    )
+    return list(Upload.objects.exclude(status=Upload.Status.DONE).values_list("pk", flat=True))

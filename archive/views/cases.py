@@ -1,20 +1,19 @@
-"""Teacher and student pages. Thin: the work is in ``archive.services``."""
+"""Case pages for teachers (editor, upload, submit) and students (case page). Thin: the work is
+in ``archive.services``."""
 
 from __future__ import annotations
-
-import hashlib
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from archive.forms import CaseForm, UploadForm
-from archive.models import Case, Diagnosis, Instance, Upload
-from archive.rendering import WINDOW_PRESETS, FrameNotFound, render_frame
+from archive.models import Case, Diagnosis, Upload
+from archive.rendering import WINDOW_PRESETS
 from archive.services import cases as case_services
 from archive.services.intake import receive_files, received_from_django
 
@@ -22,9 +21,7 @@ from archive.services.intake import receive_files, received_from_django
 def home(request):
     recent = []
     if request.user.is_authenticated:
-        recent = (
-            Case.objects.published().select_related("diagnosis").prefetch_related("tags")[:12]
-        )
+        recent = Case.objects.published().select_related("diagnosis").prefetch_related("tags")[:12]
     return render(request, "archive/home.html", {"recent": recent})
 
 
@@ -75,8 +72,14 @@ def case_edit(request, pk: int):
     return render(
         request,
         "archive/case_edit.html",
-        {"case": case, "form": form, "upload_form": UploadForm(), "uploads": uploads,
-         "series": _series_of(case), "diagnoses": _diagnoses()},
+        {
+            "case": case,
+            "form": form,
+            "upload_form": UploadForm(),
+            "uploads": uploads,
+            "series": _series_of(case),
+            "diagnoses": _diagnoses(),
+        },
     )
 
 
@@ -103,7 +106,8 @@ def case_upload(request, pk: int):
         messages.error(request, _("Choose at least one file."))
         return redirect("case-edit", pk=case.pk)
     upload = receive_files(
-        case=case, user=request.user,
+        case=case,
+        user=request.user,
         files=[received_from_django(f) for f in form.cleaned_data["files"]],
     )
     if request.headers.get("Accept") == "application/json":
@@ -118,8 +122,12 @@ def _upload_status(upload: Upload) -> dict:
         "status": upload.status,
         "counts": upload.counts(),
         "items": [
-            {"label": i.label, "status": i.status, "status_display": i.get_status_display(),
-             "reason": i.reason}
+            {
+                "label": i.label,
+                "status": i.status,
+                "status_display": i.get_status_display(),
+                "reason": i.reason,
+            }
             for i in upload.items.all()
         ],
         "status_url": f"/uploads/{upload.public_id}/status",
@@ -166,38 +174,11 @@ def case_detail(request, pk: int):
     return render(
         request,
         "archive/case_detail.html",
-        {"case": case, "series": series, "presets": list(WINDOW_PRESETS),
-         "viewer_data": viewer_data,
-         "can_edit": case_services.can_edit(request.user, case)},
+        {
+            "case": case,
+            "series": series,
+            "presets": list(WINDOW_PRESETS),
+            "viewer_data": viewer_data,
+            "can_edit": case_services.can_edit(request.user, case),
+        },
     )
-
-
-@login_required
-def instance_frame(request, pk: int, frame: int):
-    instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
-    if not case_services.can_view(request.user, instance.series.study.case):
-        raise Http404
-    preset = request.GET.get("preset", "default")
-    size = request.GET.get("size")
-    size = min(max(int(size), 32), 2048) if size and size.isdigit() else None
-    try:
-        data, etag = render_frame(instance, frame, preset, size)
-    except FrameNotFound as exc:
-        raise Http404 from exc
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified()
-    response = HttpResponse(data, content_type="image/png")
-    response["ETag"] = etag
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
-
-
-@login_required
-def instance_download(request, pk: int):
-    instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
-    case = instance.series.study.case
-    if not case_services.can_view(request.user, case):
-        raise Http404
-    name = hashlib.sha256(instance.sop_uid.encode()).hexdigest()[:16] + ".dcm"
-    return FileResponse(instance.file.open("rb"), as_attachment=True, filename=name,
-                        content_type="application/dicom")

@@ -37,14 +37,17 @@ def _receive_and_process(case, teacher, *blobs: bytes):
     return upload, list(upload.items.order_by("pk"))
 
 
-def test_zip_of_a_study_is_unpacked_and_each_entry_processed(case, teacher, phi_file, patient,
-                                                             storage_dirs):
-    archive = _zip({
-        f"{patient.family}/IM0001": phi_file("CT_small.dcm"),
-        f"{patient.family}/IM0002": phi_file("MR_small.dcm"),
-        "__MACOSX/._IM0001": b"junk",
-        "readme.txt": b"not dicom",
-    })
+def test_zip_of_a_study_is_unpacked_and_each_entry_processed(
+    case, teacher, phi_file, patient, storage_dirs
+):
+    archive = _zip(
+        {
+            f"{patient.family}/IM0001": phi_file("CT_small.dcm"),
+            f"{patient.family}/IM0002": phi_file("MR_small.dcm"),
+            "__MACOSX/._IM0001": b"junk",
+            "readme.txt": b"not dicom",
+        }
+    )
     upload, items = _receive_and_process(case, teacher, archive)
     assert upload.status == "done"
     assert [i.status for i in items] == ["anonymized", "anonymized", "rejected"]
@@ -56,8 +59,9 @@ def test_zip_of_a_study_is_unpacked_and_each_entry_processed(case, teacher, phi_
 def test_path_traversal_entries_are_rejected_and_nothing_is_written_outside(
     case, teacher, phi_file, tmp_path
 ):
-    archive = _zip({"../../evil.dcm": phi_file(), "/etc/passwd.dcm": phi_file(),
-                    "ok/IM1": phi_file()})
+    archive = _zip(
+        {"../../evil.dcm": phi_file(), "/etc/passwd.dcm": phi_file(), "ok/IM1": phi_file()}
+    )
     upload, items = _receive_and_process(case, teacher, archive)
     assert [i.status for i in items] == ["rejected", "rejected", "anonymized"]
     assert "unsafe path" in items[0].reason

@@ -16,8 +16,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def draft(teacher, phi_file):
-    case = Case.objects.create(owner=teacher, title="Draft case", modality="CT",
-                               body_region="chest")
+    case = Case.objects.create(
+        owner=teacher, title="Draft case", modality="CT", body_region="chest"
+    )
     upload = receive_files(case=case, user=teacher, files=[received_from_bytes(phi_file())])
     process_upload(upload.pk)
     return case

@@ -22,17 +22,24 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def _case(owner, **extra) -> Case:
-    fields = {"title": "Tension pneumothorax after line insertion", "modality": "CT",
-              "body_region": "chest", "findings": "Large right pneumothorax with shift."}
+    fields = {
+        "title": "Tension pneumothorax after line insertion",
+        "modality": "CT",
+        "body_region": "chest",
+        "findings": "Large right pneumothorax with shift.",
+    }
     fields.update(extra)
     return Case.objects.create(owner=owner, **fields)
 
 
 def _upload(client: Client, case: Case, files: dict[str, bytes]) -> Upload:
-    uploads = [SimpleUploadedFile(name, data, content_type="application/octet-stream")
-               for name, data in files.items()]
-    response = client.post(f"/cases/{case.pk}/upload/", {"files": uploads},
-                           HTTP_ACCEPT="application/json")
+    uploads = [
+        SimpleUploadedFile(name, data, content_type="application/octet-stream")
+        for name, data in files.items()
+    ]
+    response = client.post(
+        f"/cases/{case.pk}/upload/", {"files": uploads}, HTTP_ACCEPT="application/json"
+    )
     assert response.status_code == 201, response.content
     return Upload.objects.get(public_id=response.json()["id"])
 
@@ -45,8 +52,6 @@ def _done(upload: Upload) -> bool:
 def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
     celery_worker_process, teacher, student, curator, storage_dirs, patient
 ):
-    from pydicom.uid import generate_uid
-
     def tampered(name: str, hook=None) -> bytes:
         ds = pydicom.dcmread(get_testdata_file(name))
         inject_phi(ds, patient)
@@ -73,8 +78,13 @@ def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
     wait_for(lambda: _done(upload), timeout=90, message="the worker to finish the upload")
 
     items = list(upload.items.order_by("pk"))
-    assert [i.status for i in items] == ["anonymized", "anonymized", "rejected", "rejected",
-                                         "rejected"], [i.reason for i in items]
+    assert [i.status for i in items] == [
+        "anonymized",
+        "anonymized",
+        "rejected",
+        "rejected",
+        "rejected",
+    ], [i.reason for i in items]
     not_dicom, cut, empty = (i.reason for i in items[2:])
     assert "not a DICOM file" in not_dicom
     assert "truncated" in cut.lower() or "damaged" in cut.lower()
@@ -105,7 +115,8 @@ def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
     publish_case(case=case, user=curator)  # queues indexing on the real worker
     wait_for(
         lambda: student_client.get("/api/search", {"q": "pneumothorax"}).json()["total"] == 1,
-        timeout=60, message="the published case to be indexed",
+        timeout=60,
+        message="the published case to be indexed",
     )
     hit = student_client.get("/api/search", {"q": "pneumothorax", "modality": "CT"}).json()
     assert hit["results"][0]["id"] == case.pk

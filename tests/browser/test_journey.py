@@ -24,8 +24,16 @@ def _logout(page) -> None:
 
 
 def test_teacher_uploads_curator_publishes_student_finds_and_views(
-    live_server, page, screenshot, celery_worker_process, teacher, curator, student, phi_file,
-    patient, tmp_path,
+    live_server,
+    page,
+    screenshot,
+    celery_worker_process,
+    teacher,
+    curator,
+    student,
+    phi_file,
+    patient,
+    tmp_path,
 ):
     base = live_server.url
     # Hospital exports often name files after the patient; the name must not leak anywhere.
@@ -54,7 +62,9 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     screenshot(page, "1-teacher-upload-progress")
     page.wait_for_selector(".series-thumb img", timeout=90_000)
     thumb = page.locator(".series-thumb img").first
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=thumb.element_handle()
+    )
     body = page.content()
     assert "rejected" in body.lower() and "not a DICOM file" in body
     assert patient.family not in body and patient.given not in body
@@ -80,7 +90,8 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     _login(page, base, student.username)
     wait_for(
         lambda: "Spontaneous" in page.request.get(f"{base}/api/search?q=pneumothorax").text(),
-        timeout=60, message="the case to be indexed",
+        timeout=60,
+        message="the case to be indexed",
     )
     box = page.get_by_label("Search by diagnosis", exact=True)
     box.fill("pnuemothorax")  # a typo students make
@@ -93,13 +104,15 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     screenshot(page, "4-student-search")
     page.get_by_role("link", name="Spontaneous pneumothorax in a tall young adult").click()
     image = page.locator("#viewer-image")
-    page.wait_for_function("img => img.complete && img.naturalWidth > 0",
-                           arg=image.element_handle())
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
+    )
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
     page.get_by_label("Window").select_option("lung")
-    page.wait_for_function("img => img.src.includes('preset=lung') && img.complete",
-                           arg=image.element_handle())
+    page.wait_for_function(
+        "img => img.src.includes('preset=lung') && img.complete", arg=image.element_handle()
+    )
     assert Instance.objects.filter(series__study__case=case).count() == 1
     html = page.content()
     assert patient.family not in html

@@ -32,7 +32,9 @@ DEMO_CASES = [
     {
         "title": "Demo: small CT slice",
         "files": ["CT_small.dcm"],
-        "modality": "CT", "body_region": "abdomen", "organ_system": "gastrointestinal",
+        "modality": "CT",
+        "body_region": "abdomen",
+        "organ_system": "gastrointestinal",
         "level": "student",
         "history": "Demo case built from a public test image. Follow-up imaging.",
         "findings": "Single axial CT slice, soft-tissue window.",
@@ -43,7 +45,10 @@ DEMO_CASES = [
     {
         "title": "Demo: MR with RLE and JPEG 2000 copies",
         "files": ["MR_small.dcm", "MR_small_RLE.dcm", "MR_small_jp2klossless.dcm"],
-        "modality": "MR", "body_region": "head", "organ_system": "neuro", "level": "resident",
+        "modality": "MR",
+        "body_region": "head",
+        "organ_system": "neuro",
+        "level": "resident",
         "history": "Demo case from public test images in three transfer syntaxes.",
         "findings": "Small MR slice; the three files are the same image compressed differently.",
         "diagnosis": ("Glioblastoma", "C71.9", "GBM\nglioblastoma multiforme"),
@@ -53,8 +58,11 @@ DEMO_CASES = [
     {
         "title": "Demo: colour ultrasound frames",
         "files": ["SC_rgb_rle_2frame.dcm"],
-        "modality": "US", "body_region": "abdomen", "organ_system": "genitourinary",
-        "level": "student", "quiz_mode": True,
+        "modality": "US",
+        "body_region": "abdomen",
+        "organ_system": "genitourinary",
+        "level": "student",
+        "quiz_mode": True,
         "history": "Demo quiz case: two colour frames from a public test image.",
         "findings": "Colour test pattern frames.",
         "diagnosis": ("Renal cyst", "N28.1", "simple renal cyst"),
@@ -85,10 +93,12 @@ class Command(BaseCommand):
         if not options["no_cases"]:
             for spec in DEMO_CASES:
                 self._demo_case(spec, users["teacher"], users["curator"])
-        self.stdout.write(self.style.SUCCESS(
-            "Demo accounts: curator, teacher, student — password in "
-            f"{self._credentials_file()} (or $TA_DEMO_PASSWORD)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                "Demo accounts: curator, teacher, student — password in "
+                f"{self._credentials_file()} (or $TA_DEMO_PASSWORD)."
+            )
+        )
 
     def _credentials_file(self) -> Path:
         return Path(settings.VAR_DIR) / "demo-password.txt"
@@ -115,15 +125,23 @@ class Command(BaseCommand):
         )
         with transaction.atomic():
             case = Case.objects.create(
-                title=spec["title"], owner=teacher, history=spec["history"],
-                findings=spec["findings"], diagnosis=diagnosis, discussion=spec["discussion"],
-                modality=spec["modality"], body_region=spec["body_region"],
-                organ_system=spec["organ_system"], level=spec["level"],
-                quiz_mode=spec.get("quiz_mode", False), is_demo=True,
+                title=spec["title"],
+                owner=teacher,
+                history=spec["history"],
+                findings=spec["findings"],
+                diagnosis=diagnosis,
+                discussion=spec["discussion"],
+                modality=spec["modality"],
+                body_region=spec["body_region"],
+                organ_system=spec["organ_system"],
+                level=spec["level"],
+                quiz_mode=spec.get("quiz_mode", False),
+                is_demo=True,
             )
             case.tags.set([Tag.objects.get_or_create(name=t)[0] for t in spec["tags"]])
-            files = [received_from_bytes(Path(get_testdata_file(f)).read_bytes())
-                     for f in spec["files"]]
+            files = [
+                received_from_bytes(Path(get_testdata_file(f)).read_bytes()) for f in spec["files"]
+            ]
             upload = receive_files(case=case, user=teacher, files=files, source="demo")
         process_upload(upload.pk)
         publish_case(case=case, user=curator)
