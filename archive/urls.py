@@ -1,12 +1,12 @@
 from django.urls import path
 
-from archive.views import cases, images
+from archive.views import case_page, cases, images
 
 urlpatterns = [
     path("", cases.home, name="home"),
     path("my/cases/", cases.my_cases, name="my-cases"),
     path("cases/new/", cases.case_create, name="case-create"),
-    path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
+    path("cases/<int:pk>/", case_page.case_detail, name="case-detail"),
     path("cases/<int:pk>/edit/", cases.case_edit, name="case-edit"),
     path("cases/<int:pk>/upload/", cases.case_upload, name="case-upload"),
     path("cases/<int:pk>/submit/", cases.case_submit, name="case-submit"),

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from archive.forms import CaseForm, UploadForm
 from archive.models import Case, Diagnosis, Upload
-from archive.rendering import WINDOW_PRESETS
 from archive.services import cases as case_services
 from archive.services.intake import receive_files, received_from_django
 
@@ -156,29 +155,3 @@ def case_submit(request, pk: int):
         messages.success(request, _("Submitted for review. A curator will publish it."))
         return redirect("my-cases")  # the case is locked for its author while under review
     return redirect("case-edit", pk=case.pk)
-
-
-@login_required
-def case_detail(request, pk: int):
-    case = _case_for(request, pk)
-    series = _series_of(case)
-    viewer_data = [
-        {
-            "label": f"{s.modality} {s.description}".strip(),
-            "images": [
-                {"id": i.pk, "frames": max(i.frames, 1)} for i in s.instances.all() if i.has_pixels
-            ],
-        }
-        for s in series
-    ]
-    return render(
-        request,
-        "archive/case_detail.html",
-        {
-            "case": case,
-            "series": series,
-            "presets": list(WINDOW_PRESETS),
-            "viewer_data": viewer_data,
-            "can_edit": case_services.can_edit(request.user, case),
-        },
-    )
