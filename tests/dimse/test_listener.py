@@ -1,0 +1,198 @@
+"""The listener against real peers (dcmtk, pynetdicom), without a worker: who may associate,
+what an association leaves behind when released, aborted or dropped, malformed datasets."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+from pydicom.uid import ExplicitVRLittleEndian
+from pynetdicom import AE
+from pynetdicom.sop_class import CTImageStorage
+
+from archive.dimse.session import RECEIVED_TITLE_PREFIX, STATUS_CANNOT_UNDERSTAND
+from archive.models import Case, RemoteNode, Upload, UploadItem
+from tests.conftest import wait_for
+from tests.dimse.conftest import (
+    CALLED_AET,
+    CALLING_AET,
+    echoscu,
+    holding_files,
+    storescu,
+    write_series,
+)
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(autouse=True)
+def _no_queue(monkeypatch):
+    """These tests look at what the listener files; the worker path has its own tests."""
+    queued: list[int] = []
+    monkeypatch.setattr(
+        "archive.services.processing.schedule_upload", lambda upload_id: queued.append(upload_id)
+    )
+    return queued
+
+
+@pytest.fixture
+def raw_sending(monkeypatch):
+    """Send files byte for byte (pynetdicom would otherwise decode and re-encode them)."""
+    from pynetdicom import _config
+
+    monkeypatch.setattr(_config, "STORE_SEND_CHUNKED_DATASET", True)
+
+
+def _scu(calling: str = CALLING_AET) -> AE:
+    ae = AE(ae_title=calling)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    return ae
+
+
+def test_echo_from_registered_node_succeeds_and_unknown_ae_title_is_refused(listener, node):
+    ok = echoscu(listener.port)
+    assert ok.returncode == 0, ok.stderr
+    refused = echoscu(listener.port, calling="STRANGER")
+    assert refused.returncode != 0
+    assert "reject" in (refused.stderr + refused.stdout).lower()
+
+
+def test_inactive_node_and_empty_registry_refuse_everyone(listener, node):
+    RemoteNode.objects.filter(pk=node.pk).update(is_active=False)
+    assert echoscu(listener.port).returncode != 0
+    RemoteNode.objects.all().delete()
+    assert echoscu(listener.port).returncode != 0
+
+
+def test_unknown_ae_title_cannot_store(listener, node, tmp_path, patient):
+    files = write_series(tmp_path / "in", "CT_small.dcm", patient, count=2)
+    result = storescu(listener.port, files, calling="STRANGER")
+    assert result.returncode != 0
+    assert not Upload.objects.exists()
+    assert not holding_files({"holding": tmp_path / "holding"})
+
+
+def test_released_association_becomes_one_upload_in_a_neutral_new_draft(
+    listener, node, tmp_path, patient, storage_dirs, _no_queue
+):
+    files = write_series(tmp_path / "in", "CT_small.dcm", patient, count=3)
+    result = storescu(listener.port, files)
+    assert result.returncode == 0, result.stderr
+
+    wait_for(lambda: Upload.objects.exists(), timeout=10, message="the upload to be filed")
+    upload = Upload.objects.get()
+    assert upload.source == "dicom"
+    assert upload.uploaded_by == node.teacher
+    assert _no_queue == [upload.pk]
+    items = list(upload.items.all())
+    assert [i.status for i in items] == [UploadItem.Status.PENDING] * 3
+    assert {i.label for i in items} == {f"Received instance {n}" for n in (1, 2, 3)}
+    for item in items:
+        assert item.raw_file.name.startswith(f"dimse/{upload.public_id}/")
+        assert not any(s.upper() in item.raw_file.name.upper() for s in patient.secrets())
+        with item.raw_file.open("rb") as fh:
+            data = fh.read()
+        assert data[128:132] == b"DICM" and len(data) == item.size
+    assert len(holding_files(storage_dirs)) == 3
+    assert not [p for p in holding_files(storage_dirs) if p.suffix == ".part"]
+
+    case = upload.case
+    assert case.owner == node.teacher and case.status == Case.Status.DRAFT
+    assert case.title.startswith(RECEIVED_TITLE_PREFIX)
+    assert not any(s.upper() in case.title.upper() for s in patient.secrets())
+    assert case.modality == "CT"
+
+
+def test_node_target_draft_case_receives_the_study(listener, node, tmp_path, patient, teacher):
+    target = Case.objects.create(owner=teacher, title="My draft", modality="CT",
+                                 body_region="chest")
+    node.target_case = target
+    node.save()
+    assert storescu(listener.port, write_series(tmp_path / "in", "CT_small.dcm", patient)
+                    ).returncode == 0
+    wait_for(lambda: Upload.objects.exists(), timeout=10)
+    assert Upload.objects.get().case == target
+    assert Case.objects.count() == 1
+
+
+def test_published_target_case_is_not_touched(listener, node, tmp_path, patient, teacher):
+    published = Case.objects.create(owner=teacher, title="Done", modality="CT",
+                                    body_region="chest", status=Case.Status.PUBLISHED)
+    node.target_case = published
+    node.save()
+    assert storescu(listener.port, write_series(tmp_path / "in", "CT_small.dcm", patient)
+                    ).returncode == 0
+    wait_for(lambda: Upload.objects.exists(), timeout=10)
+    assert Upload.objects.get().case != published
+
+
+def test_aborted_association_leaves_nothing(listener, node, tmp_path, patient, storage_dirs):
+    files = write_series(tmp_path / "in", "CT_small.dcm", patient, count=3)
+    assoc = _scu().associate("127.0.0.1", listener.port, ae_title=CALLED_AET)
+    assert assoc.is_established
+    for path in files[:2]:
+        assert assoc.send_c_store(path).Status == 0x0000
+    assert len(holding_files(storage_dirs)) == 2  # held while the association lasts
+    assoc.abort()
+
+    wait_for(lambda: not holding_files(storage_dirs), timeout=10,
+             message="the raw files of the aborted association to be deleted")
+    time.sleep(0.3)
+    assert not Upload.objects.exists()
+    assert not UploadItem.objects.exists()
+    assert not Case.objects.exists()
+
+
+def test_dropped_connection_leaves_nothing_and_listener_keeps_serving(
+    listener, node, tmp_path, patient, storage_dirs
+):
+    files = write_series(tmp_path / "in", "CT_small.dcm", patient, count=2)
+    assoc = _scu().associate("127.0.0.1", listener.port, ae_title=CALLED_AET)
+    assert assoc.send_c_store(files[0]).Status == 0x0000
+    # The peer vanishes mid-study: no A-RELEASE, no A-ABORT, just a closed socket.
+    assoc.dul.socket.socket.close()
+    assoc.kill()
+
+    wait_for(lambda: not holding_files(storage_dirs), timeout=15,
+             message="the raw files of the dropped association to be deleted")
+    assert not Upload.objects.exists()
+    assert echoscu(listener.port).returncode == 0
+
+
+def test_malformed_dataset_is_refused_with_failure_status_and_logged_without_phi(
+    listener, node, tmp_path, patient, caplog, raw_sending
+):
+    good, bad = write_series(tmp_path / "in", "CT_small.dcm", patient, count=2)
+    data = bad.read_bytes()
+    # Keep the file meta and the patient's name, cut the dataset in the middle of an element.
+    name_at = data.index(patient.family.encode())
+    bad.write_bytes(data[: name_at + 400])
+
+    caplog.set_level(logging.INFO)
+    assoc = _scu().associate("127.0.0.1", listener.port, ae_title=CALLED_AET)
+    assert assoc.send_c_store(good).Status == 0x0000
+    status = assoc.send_c_store(bad)
+    assert status.Status == STATUS_CANNOT_UNDERSTAND
+    assoc.release()
+
+    wait_for(lambda: Upload.objects.exists(), timeout=10)
+    items = list(Upload.objects.get().items.order_by("pk"))
+    assert [i.status for i in items] == ["pending", "rejected"]
+    assert "malformed" in items[1].reason
+    assert "malformed dataset" in caplog.text
+    for secret in patient.secrets():
+        assert secret not in caplog.text
+        assert secret not in items[1].reason
+
+
+def test_only_malformed_datasets_create_no_case(listener, node, tmp_path, patient, raw_sending):
+    (bad,) = write_series(tmp_path / "in", "CT_small.dcm", patient)
+    data = bad.read_bytes()
+    bad.write_bytes(data[: data.index(patient.family.encode()) + 3])  # inside Patient's Name
+    assoc = _scu().associate("127.0.0.1", listener.port, ae_title=CALLED_AET)
+    assert assoc.send_c_store(bad).Status == STATUS_CANNOT_UNDERSTAND
+    assoc.release()
+    time.sleep(0.5)
+    assert not Upload.objects.exists() and not Case.objects.exists()
