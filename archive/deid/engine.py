@@ -144,6 +144,9 @@ class DeidResult:
         is then left as in the input and the caller decides), ``True`` when it
         reported success (Burned In Annotation set to ``NO``), ``False`` when
         it failed (the instance is quarantined).
+    pixel_report : dict
+        What the pixel cleaner did, for the teacher's review: ``{"boxes": [[frame, x0, y0, x1,
+        y1, reason], ...], "frames": n, "changed": bool}``; empty when no cleaner ran.
     """
 
     dataset: Dataset
@@ -152,6 +155,7 @@ class DeidResult:
     audit: list[dict[str, Any]]
     phi_hints: PhiHints = field(repr=False)
     pixels_clean: bool | None = None
+    pixel_report: dict[str, Any] = field(default_factory=dict)
     _bytes: bytes | None = field(default=None, repr=False)
 
     @property
@@ -446,6 +450,17 @@ def _write_method(ds: Dataset, methods: list[DeidentificationMethodCodeValues]) 
     _put(ds, 0x00120064, "SQ", Sequence(items))
 
 
+def _pixel_report(outcome: object) -> dict[str, Any]:
+    """The cleaner's boxes and counts as JSON-ready data (coordinates and reasons, no text)."""
+    if outcome is None or isinstance(outcome, bool):
+        return {}
+    return {
+        "boxes": [list(box) for box in getattr(outcome, "boxes", ()) or ()],
+        "frames": int(getattr(outcome, "frames", 0) or 0),
+        "changed": bool(getattr(outcome, "changed", False)),
+    }
+
+
 def _input_dates(ds: Dataset) -> tuple[str, str]:
     birth = str(ds.get("PatientBirthDate") or "")
     for keyword in _REFERENCE_DATES:
@@ -458,7 +473,6 @@ def _input_dates(ds: Dataset) -> tuple[str, str]:
 def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResult:
     """De-identify `ds` in place (the caller owns it) and build the result."""
     pseudonym = pseudonymize_patient(ds, policy)
-    transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds.__dict__ else None
     birth, reference = _input_dates(ds)
     had_age = bool(ds.get("PatientAge"))
 
@@ -486,6 +500,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResul
 
     reasons: list[str] = []
     pixels_clean: bool | None = None
+    pixel_report: dict[str, Any] = {}
     if policy.pixel_cleaner is not None and ("PixelData" in ds or "FloatPixelData" in ds):
         try:
             outcome = policy.pixel_cleaner(ds, hints)
@@ -494,6 +509,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResul
             outcome = None
             pixels_clean = False
             reasons.append(f"Pixel cleaning failed ({type(exc).__name__}).")
+        pixel_report = _pixel_report(outcome)
         if pixels_clean:
             ds.BurnedInAnnotation = BurnedInAnnotationValues.NO.value
         elif not reasons:
@@ -501,6 +517,8 @@ def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResul
             reasons.extend(str(r) for r in getattr(outcome, "reasons", None) or ())
     _write_method(ds, _methods(policy, pixels_clean))
 
+    # Read only now: the pixel cleaner may have re-encoded the pixel data (lossy → lossless).
+    transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds.__dict__ else None
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = ds.SOPClassUID
     meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
@@ -521,6 +539,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResul
         audit=engine.audit_records(),
         phi_hints=hints,
         pixels_clean=pixels_clean,
+        pixel_report=pixel_report,
     )
 
 

@@ -102,7 +102,7 @@ def _file_instance(item: UploadItem, result: DeidResult) -> Instance:
         window_width=_first_float(ds, "WindowWidth"),
         has_pixels=has_pixels,
         audit=result.audit,
-        pixel_report=getattr(result, "pixel_report", None) or {},
+        pixel_report=result.pixel_report,
     )
     name = f"instances/{case.pk}/{sop_uid}.dcm"
     storage = instance.file.storage
