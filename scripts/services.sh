@@ -7,7 +7,8 @@ set -euo pipefail
 
 PG_PORT=${TA_PG_PORT:-5432}
 REDIS_PORT=${TA_REDIS_PORT:-6379}
-APT_PACKAGES=(postgresql redis-server chromium tesseract-ocr fonts-dejavu-core dcmtk)
+APT_PACKAGES=(postgresql redis-server chromium tesseract-ocr tesseract-ocr-eng fonts-dejavu-core
+  fonts-liberation dcmtk dicom3tools gettext)
 
 need=()
 for p in "${APT_PACKAGES[@]}"; do
