@@ -163,7 +163,11 @@ CELERY_TASK_TIME_LIMIT = int(env("TA_TASK_TIME_LIMIT", "3600"))
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(env("TA_VISIBILITY_TIMEOUT", "600"))}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # How long a delivered but unacknowledged task waits before Redis hands it out again.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": int(env("TA_VISIBILITY_TIMEOUT", "600"))
+    }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
 
