@@ -1,17 +1,37 @@
-"""Curators work here: review queue, publish / return / unpublish, uploads and quarantine."""
+"""Curators work here: review queue, de-identification audit, publish / return / unpublish,
+bulk tags, diagnosis merging, uploads and the quarantine list (admin-only downloads)."""
 
 from __future__ import annotations
 
+import io
+
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Case as When_
+from django.db.models import Count, IntegerField, Value, When
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
+from archive.forms import BulkTagForm, ReturnCaseForm, tags_from_text
 from archive.models import Case, Diagnosis, Instance, Series, Study, Tag, Upload, UploadItem
 from archive.services import cases as case_services
+from archive.views.cases import redacted_boxes, series_previews
+
+# Submitted cases first: they are what curators come here for.
+QUEUE_ORDER = [
+    Case.Status.SUBMITTED,
+    Case.Status.RETURNED,
+    Case.Status.DRAFT,
+    Case.Status.PUBLISHED,
+]
 
 
 @admin.register(Diagnosis)
@@ -23,20 +43,24 @@ class DiagnosisAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_cases=Count("cases"))
 
-    @admin.display(description="cases", ordering="n_cases")
+    @admin.display(description=gettext_lazy("cases"), ordering="n_cases")
     def case_count(self, obj):
         return obj.n_cases
 
-    @admin.action(description="Merge selected diagnoses into the one with most cases")
+    @admin.action(description=gettext_lazy("Merge selected diagnoses into the one with most cases"))
     def merge_into_first(self, request, queryset):
         chosen = list(queryset.order_by("-n_cases", "pk"))
         if len(chosen) < 2:
-            self.message_user(request, "Select at least two diagnoses.", messages.WARNING)
+            self.message_user(request, _("Select at least two diagnoses."), messages.WARNING)
             return
         keep, others = chosen[0], chosen[1:]
         synonyms = set(keep.synonym_list)
         for other in others:
             synonyms.update([other.name, *other.synonym_list])
+            if other.name_cs and not keep.name_cs:
+                keep.name_cs = other.name_cs
+            if other.icd10 and not keep.icd10:
+                keep.icd10 = other.icd10
             for case in Case.objects.filter(diagnosis=other):
                 case.diagnosis = keep
                 case.save(update_fields=["diagnosis", "updated_at"])
@@ -44,72 +68,257 @@ class DiagnosisAdmin(admin.ModelAdmin):
             other.delete()
         synonyms.discard(keep.name)
         keep.synonyms = "\n".join(sorted(synonyms))
-        keep.save(update_fields=["synonyms"])
-        self.message_user(request, f"Merged {len(others)} diagnosis(es) into “{keep.name}”.")
+        keep.save(update_fields=["synonyms", "name_cs", "icd10"])
+        self.message_user(
+            request,
+            ngettext(
+                "Merged %(n)d diagnosis into “%(name)s”.",
+                "Merged %(n)d diagnoses into “%(name)s”.",
+                len(others),
+            )
+            % {"n": len(others), "name": keep.name},
+        )
 
 
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
     search_fields = ["name"]
+    list_display = ["name", "case_count"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_cases=Count("cases"))
+
+    @admin.display(description=gettext_lazy("cases"), ordering="n_cases")
+    def case_count(self, obj):
+        return obj.n_cases
 
 
 class StudyInline(admin.TabularInline):
     model = Study
     extra = 0
-    fields = ["study_uid", "study_date", "description", "thumbnails"]
+    fields = ["study_uid", "study_date", "description", "pseudonymous_patient_id"]
     readonly_fields = fields
     can_delete = False
+    show_change_link = False
 
-    @admin.display(description="images")
-    def thumbnails(self, obj):
-        instances = Instance.objects.filter(series__study=obj, has_pixels=True)[:12]
-        return format_html_join(
-            "",
-            '<img src="{}" alt="image {}" width="96" height="96" style="object-fit:contain;'
-            'background:#000;margin:2px">',
-            ((reverse("instance-frame", args=[i.pk, 0]) + "?size=96", i.pk) for i in instances),
-        )
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+def _action_page(modeladmin, request, queryset, *, form, template: str, title: str, action: str):
+    """An intermediate page for an admin action that needs input (Django's delete pattern)."""
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "form": form,
+        "queryset": queryset,
+        "opts": modeladmin.model._meta,
+        "action": action,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "media": modeladmin.media,
+    }
+    request.current_app = modeladmin.admin_site.name
+    return TemplateResponse(request, template, context)
 
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = [
         "title",
-        "status",
+        "status_badge",
         "owner",
         "diagnosis",
         "modality",
         "body_region",
+        "image_count",
+        "problem_files",
         "quiz_mode",
         "is_demo",
         "updated_at",
     ]
-    list_filter = ["status", "modality", "body_region", "level", "quiz_mode", "is_demo"]
-    search_fields = ["title", "diagnosis__name", "findings"]
+    list_display_links = ["title"]
+
+    class Media:
+        css = {"all": ["css/admin-review.css"]}
+    list_filter = ["status", "modality", "body_region", "level", "quiz_mode", "is_demo", "tags"]
+    search_fields = ["title", "diagnosis__name", "findings", "owner__username"]
     autocomplete_fields = ["diagnosis", "tags"]
     inlines = [StudyInline]
-    actions = ["publish", "unpublish", "return_to_author", "rebuild_search_index"]
-    readonly_fields = ["created_at", "updated_at", "published_at", "deid_audit"]
+    actions = [
+        "publish",
+        "return_to_author",
+        "unpublish",
+        "edit_tags",
+        "rebuild_search_index",
+    ]
+    readonly_fields = [
+        "status",
+        "owner",
+        "created_at",
+        "updated_at",
+        "published_at",
+        "image_previews",
+        "upload_problems",
+        "deid_audit",
+    ]
+    fieldsets = [
+        (
+            gettext_lazy("Review"),
+            {"fields": ["status", "owner", "review_comment", "image_previews", "upload_problems"]},
+        ),
+        (
+            gettext_lazy("De-identification audit"),
+            {"fields": ["deid_audit"], "classes": ["collapse"]},
+        ),
+        (gettext_lazy("Case"), {"fields": ["title", "history", "findings"]}),
+        (
+            gettext_lazy("Diagnosis"),
+            {"fields": ["diagnosis", "certainty", "differential"]},
+        ),
+        (
+            gettext_lazy("Teaching"),
+            {"fields": ["discussion", "teaching_points", "references"]},
+        ),
+        (
+            gettext_lazy("Classification"),
+            {
+                "fields": [
+                    ("modality", "body_region", "organ_system"),
+                    ("level", "age_group", "sex"),
+                    "tags",
+                    ("quiz_mode", "is_demo"),
+                ]
+            },
+        ),
+        (
+            gettext_lazy("Dates"),
+            {"fields": ["created_at", "updated_at", "published_at"], "classes": ["collapse"]},
+        ),
+    ]
 
-    @admin.display(description="de-identification audit")
-    def deid_audit(self, obj):
-        rows = []
-        for inst in Instance.objects.filter(series__study__case=obj)[:50]:
-            actions: dict[str, int] = {}
-            for entry in inst.audit or []:
-                actions[entry.get("action", "?")] = actions.get(entry.get("action", "?"), 0) + 1
-            summary = ", ".join(f"{k}: {v}" for k, v in sorted(actions.items()))
-            rows.append((inst.pk, summary or "—"))
-        return format_html(
-            "<table>{}</table>",
-            format_html_join("", "<tr><td>instance {}</td><td>{}</td></tr>", rows),
+    # --- review queue ----------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        rank = When_(
+            *[When(status=s, then=Value(i)) for i, s in enumerate(QUEUE_ORDER)],
+            default=Value(len(QUEUE_ORDER)),
+            output_field=IntegerField(),
         )
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("owner", "diagnosis")
+            .annotate(
+                queue_rank=rank,
+                n_images=Count("studies__series__instances", distinct=True),
+            )
+        )
+
+    def get_ordering(self, request):
+        return ["queue_rank", "-updated_at"]
+
+    def changelist_view(self, request, extra_context=None):
+        counts = dict(
+            Case.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+        )
+        base = reverse("admin:archive_case_changelist")
+        status_counts = [
+            {
+                "status": status,
+                "label": Case.Status(status).label,
+                "count": counts.get(status, 0),
+                "url": f"{base}?{urlencode({'status__exact': status})}",
+                "current": request.GET.get("status__exact") == status,
+            }
+            for status in QUEUE_ORDER
+        ]
+        quarantined = UploadItem.objects.filter(status=UploadItem.Status.QUARANTINED).count()
+        extra = {
+            "status_counts": status_counts,
+            "quarantined_count": quarantined,
+            "quarantine_url": reverse("admin:archive_uploaditem_changelist")
+            + "?"
+            + urlencode({"status__exact": UploadItem.Status.QUARANTINED}),
+        }
+        return super().changelist_view(request, {**(extra_context or {}), **extra})
+
+    @admin.display(description=gettext_lazy("status"), ordering="queue_rank")
+    def status_badge(self, obj):
+        return format_html(
+            '<span class="ta-status ta-status-{}">{}</span>', obj.status, obj.get_status_display()
+        )
+
+    @admin.display(description=gettext_lazy("images"), ordering="n_images")
+    def image_count(self, obj):
+        return getattr(obj, "n_images", None)
+
+    @admin.display(description=gettext_lazy("rejected / quarantined files"))
+    def problem_files(self, obj):
+        items = UploadItem.objects.filter(upload__case=obj)
+        rejected = items.filter(status=UploadItem.Status.REJECTED).count()
+        quarantined = items.filter(status=UploadItem.Status.QUARANTINED).count()
+        if not rejected and not quarantined:
+            return "—"
+        return f"{rejected} / {quarantined}"
+
+    # --- change form: what a curator checks -------------------------------------------------
+
+    @admin.display(description=gettext_lazy("anonymized images"))
+    def image_previews(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        previews = series_previews(obj)
+        if not previews:
+            return _("No anonymized images.")
+        return render_to_string(
+            "admin/archive/case/_previews.html", {"previews": previews, "size": 128}
+        )
+
+    @admin.display(description=gettext_lazy("rejected and quarantined files"))
+    def upload_problems(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        items = (
+            UploadItem.objects.filter(upload__case=obj)
+            .exclude(status__in=[UploadItem.Status.ANONYMIZED, UploadItem.Status.DUPLICATE])
+            .select_related("upload")
+        )
+        return render_to_string("admin/archive/case/_upload_problems.html", {"items": items})
+
+    @admin.display(description=gettext_lazy("de-identification audit per instance"))
+    def deid_audit(self, obj):
+        if obj is None or obj.pk is None:
+            return "—"
+        instances = list(
+            Instance.objects.filter(series__study__case=obj).select_related("series")[:500]
+        )
+        rows = []
+        for inst in instances:
+            entries = sorted(
+                inst.audit or [],
+                key=lambda e: (str(e.get("action", "")), str(e.get("tag", ""))),
+            )
+            by_action: dict[str, int] = {}
+            for entry in entries:
+                action = str(entry.get("action", "?"))
+                by_action[action] = by_action.get(action, 0) + int(entry.get("count", 1) or 1)
+            rows.append(
+                {
+                    "instance": inst,
+                    "entries": entries,
+                    "summary": sorted(by_action.items()),
+                    "boxes": redacted_boxes(inst),
+                }
+            )
+        return render_to_string("admin/archive/case/_deid_audit.html", {"rows": rows})
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         case_services.case_changed(obj)
 
-    @admin.action(description="Publish selected cases", permissions=["publish"])
+    # --- actions ----------------------------------------------------------------------------
+
+    @admin.action(description=gettext_lazy("Publish selected cases"), permissions=["publish"])
     def publish(self, request, queryset):
         done = 0
         for case in queryset:
@@ -117,33 +326,107 @@ class CaseAdmin(admin.ModelAdmin):
                 case_services.publish_case(case=case, user=request.user)
                 done += 1
             except ValidationError as exc:
-                self.message_user(request, f"{case}: {' '.join(exc.messages)}", messages.ERROR)
-        self.message_user(request, f"Published {done} case(s).")
+                reason = " ".join(_(m) for m in exc.messages)
+                self.message_user(request, f"{case}: {reason}", messages.ERROR)
+        self.message_user(
+            request,
+            ngettext("Published %(n)d case.", "Published %(n)d cases.", done) % {"n": done},
+        )
 
-    @admin.action(description="Unpublish selected cases", permissions=["publish"])
+    @admin.action(description=gettext_lazy("Unpublish selected cases"), permissions=["publish"])
     def unpublish(self, request, queryset):
-        for case in queryset:
+        n = 0
+        for case in queryset.filter(status=Case.Status.PUBLISHED):
             case_services.unpublish_case(case=case, user=request.user)
-        self.message_user(request, f"Unpublished {queryset.count()} case(s).")
-
-    @admin.action(description="Return selected cases to their authors", permissions=["publish"])
-    def return_to_author(self, request, queryset):
-        for case in queryset:
-            case_services.unpublish_case(
-                case=case,
-                user=request.user,
-                comment=case.review_comment or "Please revise this case (see curator's notes).",
-            )
-        self.message_user(request, f"Returned {queryset.count()} case(s).")
+            n += 1
+        self.message_user(
+            request,
+            ngettext("Unpublished %(n)d case.", "Unpublished %(n)d cases.", n) % {"n": n},
+        )
 
     @admin.action(
-        description="Rebuild the search index (all published cases)", permissions=["publish"]
+        description=gettext_lazy("Return selected cases to their authors with a comment…"),
+        permissions=["publish"],
+    )
+    def return_to_author(self, request, queryset):
+        form = ReturnCaseForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            comment = form.cleaned_data["comment"].strip()
+            for case in queryset:
+                case_services.return_case(case=case, user=request.user, comment=comment)
+            n = queryset.count()
+            self.message_user(
+                request,
+                ngettext(
+                    "Returned %(n)d case to its author.",
+                    "Returned %(n)d cases to their authors.",
+                    n,
+                )
+                % {"n": n},
+            )
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            template="admin/archive/case/return_form.html",
+            title=_("Return cases to their authors"),
+            action="return_to_author",
+        )
+
+    @admin.action(description=gettext_lazy("Add or remove a tag…"), permissions=["change"])
+    def edit_tags(self, request, queryset):
+        form = BulkTagForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            name = form.cleaned_data["tag"]
+            cases = list(queryset)
+            if form.cleaned_data["operation"] == "add":
+                tag = tags_from_text(name)[0]
+                for case in cases:
+                    case.tags.add(tag)
+                message = ngettext(
+                    "Added the tag “%(tag)s” to %(n)d case.",
+                    "Added the tag “%(tag)s” to %(n)d cases.",
+                    len(cases),
+                )
+            else:
+                for case in cases:
+                    case.tags.remove(*Tag.objects.filter(name__iexact=name))
+                message = ngettext(
+                    "Removed the tag “%(tag)s” from %(n)d case.",
+                    "Removed the tag “%(tag)s” from %(n)d cases.",
+                    len(cases),
+                )
+            for case in cases:
+                case_services.case_changed(case)
+            self.message_user(request, message % {"tag": name, "n": len(cases)})
+            return None
+        return _action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            template="admin/archive/case/bulk_tags.html",
+            title=_("Add or remove a tag"),
+            action="edit_tags",
+        )
+
+    @admin.action(
+        description=gettext_lazy("Rebuild the search index (all published cases)"),
+        permissions=["publish"],
     )
     def rebuild_search_index(self, request, queryset):
+        from django.conf import settings
         from django.core.management import call_command
 
-        call_command("search_index", "--rebuild")
-        self.message_user(request, "Search index rebuilt.")
+        out = io.StringIO()
+        call_command("search_index", "--rebuild", "--no-progress", stdout=out)
+        self.message_user(
+            request,
+            _("Search index rebuilt on the “%(backend)s” backend: %(output)s")
+            % {"backend": settings.SEARCH_BACKEND, "output": out.getvalue().strip()},
+        )
 
     def has_publish_permission(self, request):
         return request.user.has_perm("archive.publish_case")
@@ -156,12 +439,19 @@ class UploadItemInline(admin.TabularInline):
     readonly_fields = fields
     can_delete = False
 
-    @admin.display(description="quarantined file")
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("quarantined file"))
     def quarantine_link(self, obj):
-        if not obj.quarantined_file:
-            return "—"
-        url = reverse("admin:archive_uploaditem_quarantine", args=[obj.pk])
-        return format_html('<a href="{}">download (admins only)</a>', url)
+        return quarantine_link(obj)
+
+
+def quarantine_link(item: UploadItem) -> str:
+    if not item.quarantined_file:
+        return "—"
+    url = reverse("admin:archive_uploaditem_quarantine", args=[item.pk])
+    return format_html('<a href="{}">{}</a>', url, _("download (admins only)"))
 
 
 @admin.register(Upload)
@@ -190,11 +480,29 @@ class UploadAdmin(admin.ModelAdmin):
 
 @admin.register(UploadItem)
 class UploadItemAdmin(admin.ModelAdmin):
-    """The quarantine list: files that failed verification, for admins only."""
+    """The quarantine list: files that failed verification, for admins only. The files are
+    served by ``quarantine_file`` below (admin login + publish permission) and nowhere else."""
 
-    list_display = ["label", "upload", "status", "reason", "processed_at"]
+    list_display = ["label", "case_link", "status", "reason", "processed_at", "download"]
     list_filter = ["status"]
-    readonly_fields = [f.name for f in UploadItem._meta.fields]
+    readonly_fields = [f.name for f in UploadItem._meta.fields if f.name != "raw_file"]
+    exclude = ["raw_file"]
+    list_select_related = ["upload__case"]
+
+    def lookup_allowed(self, lookup, value, request=None):
+        return lookup in {"upload__case__id__exact"} or super().lookup_allowed(
+            lookup, value, request
+        )
+
+    @admin.display(description=gettext_lazy("case"))
+    def case_link(self, obj):
+        case = obj.upload.case
+        url = reverse("admin:archive_case_change", args=[case.pk])
+        return format_html('<a href="{}">{}</a>', url, case.title)
+
+    @admin.display(description=gettext_lazy("file"))
+    def download(self, obj):
+        return quarantine_link(obj)
 
     def get_urls(self):
         return [
@@ -222,8 +530,15 @@ class UploadItemAdmin(admin.ModelAdmin):
         return False
 
 
-admin.site.register(Series)
-admin.site.site_header = "Teaching archive — curation"
+@admin.register(Series)
+class SeriesAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "study", "modality", "description"]
+    readonly_fields = ["study", "series_uid", "modality", "body_part", "description", "number"]
+
+
+admin.site.site_header = gettext_lazy("Teaching archive — curation")
+admin.site.site_title = gettext_lazy("Teaching archive")
+admin.site.index_title = gettext_lazy("Curation")
 
 
 # --- DICOM nodes (archive/dimse) ---------------------------------------------------------------

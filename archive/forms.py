@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import Case, Diagnosis, Tag
@@ -31,14 +32,54 @@ class UploadForm(forms.Form):
     )
 
 
+TEXTAREA_ROWS = {
+    "history": 4,
+    "findings": 5,
+    "differential": 3,
+    "discussion": 6,
+    "teaching_points": 4,
+    "references": 3,
+}
+
+
 class CaseForm(forms.ModelForm):
+    # The editor's sections, in order: (legend, field names). Short fields sit side by side.
+    SECTIONS = [
+        (_("The case"), ["title", "history", "findings"]),
+        (_("Diagnosis"), ["diagnosis_name", "icd10", "certainty", "differential"]),
+        (_("Teaching"), ["discussion", "teaching_points", "references"]),
+        (
+            _("Classification"),
+            ["modality", "body_region", "organ_system", "level", "age_group", "sex"],
+        ),
+        (_("Tags and quiz"), ["tag_names", "quiz_mode"]),
+    ]
+
     diagnosis_name = forms.CharField(
         label=_("Diagnosis"),
         required=False,
-        help_text=_("Start typing: existing diagnoses are suggested with their ICD-10 code."),
-        widget=forms.TextInput(attrs={"list": "diagnosis-options", "autocomplete": "off"}),
+        max_length=200,
+        help_text=_(
+            "Start typing a name, an abbreviation or an ICD-10 code: known diagnoses are "
+            "suggested with their code. A new name is added to the vocabulary."
+        ),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "role": "combobox",
+                "aria-autocomplete": "list",
+                "aria-expanded": "false",
+                "aria-controls": "diagnosis-listbox",
+                "data-diagnosis-autocomplete": reverse_lazy("api-diagnoses"),
+            }
+        ),
     )
-    icd10 = forms.CharField(label=_("ICD-10 code"), required=False, max_length=16)
+    icd10 = forms.CharField(
+        label=_("ICD-10 code"),
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"size": 8}),
+    )
     tag_names = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
     )
@@ -66,15 +107,12 @@ class CaseForm(forms.ModelForm):
             "quiz_mode",
         ]
         widgets = {
-            name: forms.Textarea(attrs={"rows": 3})
-            for name in [
-                "history",
-                "findings",
-                "differential",
-                "discussion",
-                "teaching_points",
-                "references",
-            ]
+            name: forms.Textarea(attrs={"rows": rows}) for name, rows in TEXTAREA_ROWS.items()
+        }
+        help_texts = {
+            "differential": _("One diagnosis per line; quiz mode can offer them as choices."),
+            "teaching_points": _("One point per line."),
+            "references": _("One reference per line (articles, guidelines, links)."),
         }
 
     def __init__(self, *args, **kwargs):
@@ -85,6 +123,10 @@ class CaseForm(forms.ModelForm):
                 self.fields["diagnosis_name"].initial = self.instance.diagnosis.name
                 self.fields["icd10"].initial = self.instance.diagnosis.icd10
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+
+    def sections(self):
+        """The bound fields grouped for the template: [(legend, [BoundField, ...]), ...]."""
+        return [(legend, [self[name] for name in names]) for legend, names in self.SECTIONS]
 
     def clean(self):
         data = super().clean()
@@ -113,6 +155,32 @@ class CaseForm(forms.ModelForm):
         return case
 
     def save_tags(self, case: Case) -> None:
-        names = {t.strip().lower() for t in self.cleaned_data.get("tag_names", "").split(",")}
-        tags = [Tag.objects.get_or_create(name=n[:64])[0] for n in sorted(names) if n]
-        case.tags.set(tags)
+        case.tags.set(tags_from_text(self.cleaned_data.get("tag_names", "")))
+
+
+def tags_from_text(text: str) -> list[Tag]:
+    names = {t.strip().lower()[:64] for t in text.split(",")}
+    return [Tag.objects.get_or_create(name=n)[0] for n in sorted(names) if n]
+
+
+class ReturnCaseForm(forms.Form):
+    """The curator's comment when returning cases to their authors (admin action)."""
+
+    comment = forms.CharField(
+        label=_("Comment for the author"),
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80}),
+        help_text=_("Say what the author should change; they see this above their editor."),
+    )
+
+
+class BulkTagForm(forms.Form):
+    OPERATIONS = [("add", _("Add the tag")), ("remove", _("Remove the tag"))]
+
+    operation = forms.ChoiceField(label=_("Operation"), choices=OPERATIONS, initial="add")
+    tag = forms.CharField(label=_("Tag"), max_length=64)
+
+    def clean_tag(self) -> str:
+        tag = self.cleaned_data["tag"].strip().lower()
+        if not tag:
+            raise forms.ValidationError(_("Enter a tag."))
+        return tag

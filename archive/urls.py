@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<int:pk>/edit/", cases.case_edit, name="case-edit"),
     path("cases/<int:pk>/upload/", cases.case_upload, name="case-upload"),
     path("cases/<int:pk>/submit/", cases.case_submit, name="case-submit"),
+    path("api/diagnoses", cases.api_diagnoses, name="api-diagnoses"),
     path("uploads/<uuid:public_id>/status", cases.upload_status, name="upload-status"),
     path("instances/<int:pk>/frames/<int:frame>.png", images.instance_frame, name="instance-frame"),
     path("instances/<int:pk>/download", images.instance_download, name="instance-download"),

@@ -1,0 +1,38 @@
+"""Cases with real anonymized images, built without a worker (intake + processing in-process)."""
+
+from __future__ import annotations
+
+from archive.models import Case, Diagnosis, UploadItem
+from archive.services.intake import receive_files, received_from_bytes
+from archive.services.processing import process_upload
+
+
+def case_with_images(owner, files: list[bytes], **fields) -> Case:
+    fields.setdefault("title", "Right upper lobe mass")
+    fields.setdefault("modality", "CT")
+    fields.setdefault("body_region", "chest")
+    case = Case.objects.create(owner=owner, **fields)
+    upload = receive_files(case=case, user=owner, files=[received_from_bytes(f) for f in files])
+    process_upload(upload.pk)
+    return case
+
+
+def hcc() -> Diagnosis:
+    return Diagnosis.objects.create(
+        name="Hepatocellular carcinoma",
+        icd10="C22.0",
+        synonyms="HCC\nHepatoma\nLiver cell carcinoma",
+        name_cs="Hepatocelulární karcinom",
+    )
+
+
+def quarantined_item(case: Case, data: bytes = b"DICM quarantined bytes") -> UploadItem:
+    """An item as the pipeline leaves a file that failed verification."""
+    from django.core.files.base import ContentFile
+
+    upload = case.uploads.first() or receive_files(case=case, user=case.owner, files=[])
+    item = UploadItem.objects.create(upload=upload, label="File 9", size=len(data))
+    item.quarantined_file.save(f"{upload.public_id}/{item.pk:08d}.dcm", ContentFile(data))
+    item.mark(UploadItem.Status.QUARANTINED, "Residual PHI found in (0010,0010).")
+    item.save()
+    return item
