@@ -114,7 +114,10 @@ def read_key_object(ds: Dataset) -> KeyObjectContent:
 
 
 def teaching_file_fields(descriptions: Iterable[str]) -> TeachingFileFields:
-    """Parse ``key=value`` / ``key: value`` lines; a line without a key continues the last one."""
+    """Parse ``key=value`` / ``key: value`` lines.
+
+    A line without a key continues the field above it; a line with an unknown key ends it.
+    """
     values: dict[str, list[str]] = {}
     current: str | None = None
     for text in descriptions:
@@ -124,6 +127,8 @@ def teaching_file_fields(descriptions: Iterable[str]) -> TeachingFileFields:
             if key is not None:
                 current = key
                 values.setdefault(key, []).append(match.group(2).strip())
+            elif match:  # another "key: value" line (e.g. "Requested by: …") ends the field
+                current = None
             elif current is not None and line.strip():
                 values[current].append(line.strip())
     joined = {k: "\n".join(v).strip() for k, v in values.items()}

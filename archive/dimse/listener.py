@@ -39,8 +39,9 @@ class ArchiveAE(AE):
         try:
             return registered_calling_aets() or [_NOBODY]
         except Exception as exc:  # database down: refuse rather than accept anyone
-            log.error("Could not read registered AE titles (%s); association refused",
-                      type(exc).__name__)
+            log.error(
+                "Could not read registered AE titles (%s); association refused", type(exc).__name__
+            )
             return [_NOBODY]
         finally:
             connections.close_all()
@@ -116,8 +117,12 @@ class DicomListener:
 
     def stop(self) -> None:
         if self.server is not None:
+            active = list(self.server.active_associations)
             self.server.shutdown()
             self.server = None
+            for assoc in active:  # unreleased: aborted, so their sessions are discarded
+                assoc.abort()
+                assoc.join(timeout=5)
         with self._lock:
             leftovers = list(self._sessions.values())
             self._sessions.clear()
@@ -150,8 +155,9 @@ class DicomListener:
                 return STATUS_OUT_OF_RESOURCES
             return session.store(event.encoded_dataset())
         except Exception as exc:  # noqa: BLE001 - answer the peer, keep serving
-            log.error("C-STORE from %s failed (%s)", event.assoc.requestor.ae_title,
-                      type(exc).__name__)
+            log.error(
+                "C-STORE from %s failed (%s)", event.assoc.requestor.ae_title, type(exc).__name__
+            )
             return STATUS_OUT_OF_RESOURCES
 
     def _on_released(self, event) -> None:

@@ -136,8 +136,10 @@ class ReceivingSession:
     def store(self, data: bytes) -> int:
         """Validate and hold one received instance; returns the C-STORE status."""
         if len(data) > settings.TA_MAX_UPLOAD_BYTES:
-            log.warning("C-STORE from %s refused: instance larger than the upload limit",
-                        self.calling_ae_title)
+            log.warning(
+                "C-STORE from %s refused: instance larger than the upload limit",
+                self.calling_ae_title,
+            )
             return STATUS_OUT_OF_RESOURCES
         try:
             ds = read_dataset(data)
@@ -145,12 +147,17 @@ class ReceivingSession:
             ds.SOPInstanceUID  # noqa: B018 - a storable instance must have one
         except (RejectedInput, AttributeError) as exc:
             # The reason sentence is generic (no header values); the type is for operators.
-            log.warning("C-STORE from %s rejected: malformed dataset (%s)",
-                        self.calling_ae_title, type(exc).__name__)
-            self.received.append(_Rejected(
-                "A dataset sent by the PACS or modality could not be read (malformed); "
-                "it was refused and not stored."
-            ))
+            log.warning(
+                "C-STORE from %s rejected: malformed dataset (%s)",
+                self.calling_ae_title,
+                type(exc).__name__,
+            )
+            self.received.append(
+                _Rejected(
+                    "A dataset sent by the PACS or modality could not be read (malformed); "
+                    "it was refused and not stored."
+                )
+            )
             return STATUS_CANNOT_UNDERSTAND
         self._observe(ds, sop_class)
         number = len(self.received) + 1
@@ -161,8 +168,11 @@ class ReceivingSession:
             try:
                 _write_atomically(name, data)
             except OSError as exc:
-                log.error("C-STORE from %s failed: holding area not writable (%s)",
-                          self.calling_ae_title, type(exc).__name__)
+                log.error(
+                    "C-STORE from %s failed: holding area not writable (%s)",
+                    self.calling_ae_title,
+                    type(exc).__name__,
+                )
                 return STATUS_OUT_OF_RESOURCES
             self.received.append(_Held(name, len(data), hashlib.sha256(data).hexdigest()))
         return STATUS_SUCCESS
@@ -196,14 +206,21 @@ class ReceivingSession:
         try:
             upload = self._commit()
         except Exception as exc:
-            log.error("Association from %s could not be filed (%s); its files were discarded",
-                      self.calling_ae_title, type(exc).__name__)
+            log.error(
+                "Association from %s could not be filed (%s); its files were discarded",
+                self.calling_ae_title,
+                type(exc).__name__,
+            )
             self._state = "open"
             self.discard()
             raise
         self._state = "committed"
-        log.info("Association from %s filed as upload %s: %d instance(s)",
-                 self.calling_ae_title, upload.public_id, len(self.held))
+        log.info(
+            "Association from %s filed as upload %s: %d instance(s)",
+            self.calling_ae_title,
+            upload.public_id,
+            len(self.held),
+        )
         return upload
 
     @transaction.atomic
@@ -242,8 +259,11 @@ class ReceivingSession:
             for uid in k.referenced_sop_instance_uids
         ]
         KeyObjectImport.objects.create(
-            upload=upload, title=clean.title[:200], history=clean.history,
-            findings=clean.findings, diagnosis=clean.diagnosis[:200],
+            upload=upload,
+            title=clean.title[:200],
+            history=clean.history,
+            findings=clean.findings,
+            diagnosis=clean.diagnosis[:200],
             key_image_uids=list(dict.fromkeys(uids)),
         )
         return True
@@ -285,8 +305,11 @@ class ReceivingSession:
         self._hints.clear()
         self.key_objects.clear()
         if removed:
-            log.info("Association from %s ended without release: %d received instance(s) "
-                     "discarded", self.calling_ae_title, removed)
+            log.info(
+                "Association from %s ended without release: %d received instance(s) discarded",
+                self.calling_ae_title,
+                removed,
+            )
         return removed
 
     @property

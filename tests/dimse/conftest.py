@@ -38,9 +38,7 @@ def phi_dataset(name: str, patient: SyntheticPatient) -> pydicom.Dataset:
     return ds
 
 
-def write_series(
-    folder: Path, name: str, patient: SyntheticPatient, count: int = 1
-) -> list[Path]:
+def write_series(folder: Path, name: str, patient: SyntheticPatient, count: int = 1) -> list[Path]:
     """``count`` instances of one series (unique SOP Instance UIDs), as files with PHI."""
     folder.mkdir(parents=True, exist_ok=True)
     base = phi_dataset(name, patient)
@@ -53,18 +51,23 @@ def write_series(
     return paths
 
 
-def storescu(port: int, paths: list[Path], *, calling: str = CALLING_AET) -> subprocess.CompletedProcess:
+def storescu(
+    port: int, paths: list[Path], *, calling: str = CALLING_AET
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["storescu", "-aet", calling, "-aec", CALLED_AET, "127.0.0.1", str(port),
-         *map(str, paths)],
-        capture_output=True, text=True, timeout=120,
+        ["storescu", "-aet", calling, "-aec", CALLED_AET, "127.0.0.1", str(port), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
 def echoscu(port: int, *, calling: str = CALLING_AET) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["echoscu", "-aet", calling, "-aec", CALLED_AET, "127.0.0.1", str(port)],
-        capture_output=True, text=True, timeout=30,
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
 
 

@@ -106,24 +106,34 @@ def test_released_association_becomes_one_upload_in_a_neutral_new_draft(
 
 
 def test_node_target_draft_case_receives_the_study(listener, node, tmp_path, patient, teacher):
-    target = Case.objects.create(owner=teacher, title="My draft", modality="CT",
-                                 body_region="chest")
+    target = Case.objects.create(
+        owner=teacher, title="My draft", modality="CT", body_region="chest"
+    )
     node.target_case = target
     node.save()
-    assert storescu(listener.port, write_series(tmp_path / "in", "CT_small.dcm", patient)
-                    ).returncode == 0
+    assert (
+        storescu(listener.port, write_series(tmp_path / "in", "CT_small.dcm", patient)).returncode
+        == 0
+    )
     wait_for(lambda: Upload.objects.exists(), timeout=10)
     assert Upload.objects.get().case == target
     assert Case.objects.count() == 1
 
 
 def test_published_target_case_is_not_touched(listener, node, tmp_path, patient, teacher):
-    published = Case.objects.create(owner=teacher, title="Done", modality="CT",
-                                    body_region="chest", status=Case.Status.PUBLISHED)
+    published = Case.objects.create(
+        owner=teacher,
+        title="Done",
+        modality="CT",
+        body_region="chest",
+        status=Case.Status.PUBLISHED,
+    )
     node.target_case = published
     node.save()
-    assert storescu(listener.port, write_series(tmp_path / "in", "CT_small.dcm", patient)
-                    ).returncode == 0
+    assert (
+        storescu(listener.port, write_series(tmp_path / "in", "CT_small.dcm", patient)).returncode
+        == 0
+    )
     wait_for(lambda: Upload.objects.exists(), timeout=10)
     assert Upload.objects.get().case != published
 
@@ -137,8 +147,11 @@ def test_aborted_association_leaves_nothing(listener, node, tmp_path, patient, s
     assert len(holding_files(storage_dirs)) == 2  # held while the association lasts
     assoc.abort()
 
-    wait_for(lambda: not holding_files(storage_dirs), timeout=10,
-             message="the raw files of the aborted association to be deleted")
+    wait_for(
+        lambda: not holding_files(storage_dirs),
+        timeout=10,
+        message="the raw files of the aborted association to be deleted",
+    )
     time.sleep(0.3)
     assert not Upload.objects.exists()
     assert not UploadItem.objects.exists()
@@ -155,8 +168,11 @@ def test_dropped_connection_leaves_nothing_and_listener_keeps_serving(
     assoc.dul.socket.socket.close()
     assoc.kill()
 
-    wait_for(lambda: not holding_files(storage_dirs), timeout=15,
-             message="the raw files of the dropped association to be deleted")
+    wait_for(
+        lambda: not holding_files(storage_dirs),
+        timeout=15,
+        message="the raw files of the dropped association to be deleted",
+    )
     assert not Upload.objects.exists()
     assert echoscu(listener.port).returncode == 0
 

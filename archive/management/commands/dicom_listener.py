@@ -16,12 +16,15 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--ae-title", default=None,
-                            help="Called AE title (default: TA_DICOM_AE_TITLE).")
-        parser.add_argument("--host", default=None,
-                            help="Address to bind (default: TA_DICOM_BIND_ADDRESS).")
-        parser.add_argument("--port", type=int, default=None,
-                            help="TCP port (default: TA_DICOM_PORT).")
+        parser.add_argument(
+            "--ae-title", default=None, help="Called AE title (default: TA_DICOM_AE_TITLE)."
+        )
+        parser.add_argument(
+            "--host", default=None, help="Address to bind (default: TA_DICOM_BIND_ADDRESS)."
+        )
+        parser.add_argument(
+            "--port", type=int, default=None, help="TCP port (default: TA_DICOM_PORT)."
+        )
 
     def handle(self, *args, ae_title=None, host=None, port=None, **options):
         listener = DicomListener(ae_title=ae_title, host=host, port=port)
