@@ -386,3 +386,60 @@ class KeyObjectImport(models.Model):
 
     def __str__(self) -> str:
         return f"Key objects of upload {self.upload_id}"
+
+
+class KeyImage(models.Model):
+    """A frame a teacher or curator picked to show first, with optional annotations.
+
+    Annotations are data drawn by the viewer as an overlay, never burned into pixels: a list of
+    ``{"type": "arrow", "x1", "y1", "x2", "y2", "label"}`` (tail → tip) or
+    ``{"type": "circle", "cx", "cy", "r", "label"}``, coordinates normalised to 0..1 of the
+    image's width (x, r) and height (y).
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="key_images")
+    instance = models.ForeignKey(Instance, on_delete=models.CASCADE, related_name="key_images")
+    frame = models.PositiveIntegerField(default=0)
+    caption = models.CharField(_("caption"), max_length=200, blank=True)
+    annotations = models.JSONField(default=list, blank=True)
+    order = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["instance", "frame"], name="unique_key_image_frame")
+        ]
+
+    def __str__(self) -> str:
+        return f"Key image {self.order} of case {self.case_id}"
+
+
+class QuizAnswer(models.Model):
+    """A student's answer to a quiz case. The first answer counts; it reveals the diagnosis."""
+
+    class Mode(models.TextChoices):
+        TEXT = "text", _("Free text")
+        CHOICE = "choice", _("Multiple choice")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="quiz_answers"
+    )
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="quiz_answers")
+    answer_text = models.CharField(_("answer"), max_length=300)
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.TEXT)
+    correct = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "case"], name="one_quiz_answer_per_case")
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer of user {self.user_id} to case {self.case_id}"

@@ -15,3 +15,24 @@ urlpatterns = [
     path("instances/<int:pk>/frames/<int:frame>.png", images.instance_frame, name="instance-frame"),
     path("instances/<int:pk>/download", images.instance_download, name="instance-download"),
 ]
+
+from archive.views import quiz  # noqa: E402
+
+# Student side of issue 6: viewer extras, key images, quiz, progress, study download.
+urlpatterns += [
+    path("cases/<int:pk>/download.zip", images.case_download, name="case-download"),
+    path("cases/<int:pk>/key-images/", case_page.key_image_create, name="case-key-images"),
+    path(
+        "cases/<int:pk>/key-images/<int:key_pk>/delete",
+        case_page.key_image_delete,
+        name="case-key-image-delete",
+    ),
+    path("cases/<int:pk>/quiz/answer", quiz.quiz_answer, name="quiz-answer"),
+    path("cases/<int:pk>/quiz/choices/", quiz.quiz_choices, name="quiz-choices"),
+    path("my/progress/", quiz.my_progress, name="my-progress"),
+    path(
+        "instances/<int:pk>/frames/<int:frame>/window.json",
+        images.instance_window,
+        name="instance-window",
+    ),
+]

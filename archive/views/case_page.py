@@ -1,29 +1,101 @@
 """The case page students study: history, findings, the image viewer and, unless the case is in
-quiz mode, the diagnosis and discussion."""
+quiz mode and still unanswered, the diagnosis and discussion. Teachers and curators who may edit
+the case also pick key images here."""
 
 from __future__ import annotations
 
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+import json
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.http import require_POST
+
+from archive.models import KeyImage, QuizAnswer
 from archive.rendering import WINDOW_PRESETS
 from archive.services import cases as case_services
+from archive.services import key_images as key_image_services
+from archive.services import quiz
 from archive.views.cases import _case_for, _series_of
+
+COLOUR_PREFIXES = ("RGB", "YBR", "PALETTE")
+
+
+def key_image_json(k: KeyImage, position: tuple[int, int] | None, hidden: bool) -> dict:
+    return {
+        "id": k.pk,
+        "instance": k.instance_id,
+        "frame": k.frame,
+        "series": position[0] if position else 0,
+        "position": position[1] if position else 0,
+        # Captions and labels are the teacher's words: they may name the diagnosis.
+        "caption": "" if hidden else k.caption,
+        "annotations": [
+            {**a, "label": "" if hidden else a.get("label", "")} for a in k.annotations
+        ],
+        "thumb": reverse("instance-frame", args=[k.instance_id, k.frame]) + "?size=96",
+    }
+
+
+def viewer_data(case, series, *, hidden: bool, can_edit: bool) -> dict:
+    terms = quiz.hidden_terms(case) if hidden else []
+    positions: dict[tuple[int, int], tuple[int, int]] = {}
+    out_series = []
+    for s_index, s in enumerate(series):
+        images, position = [], 0
+        for i in s.instances.all():
+            if not i.has_pixels:
+                continue
+            frames = max(i.frames, 1)
+            for f in range(frames):
+                positions[(i.pk, f)] = (s_index, position + f)
+            position += frames
+            images.append(
+                {
+                    "id": i.pk,
+                    "frames": frames,
+                    "rows": i.rows,
+                    "cols": i.columns,
+                    "wc": i.window_center,
+                    "ww": i.window_width,
+                    "colour": i.photometric.upper().startswith(COLOUR_PREFIXES),
+                }
+            )
+        label = f"{s.modality} {s.description}".strip()
+        out_series.append(
+            {"label": quiz.redact(label, terms) if terms else label, "images": images}
+        )
+    keys = [
+        key_image_json(k, positions.get((k.instance_id, k.frame)), hidden)
+        for k in case.key_images.all()
+        if (k.instance_id, k.frame) in positions
+    ]
+    return {
+        "series": out_series,
+        "keyImages": keys,
+        "presets": {name: list(v) for name, v in WINDOW_PRESETS.items() if v},
+        "canEdit": can_edit,
+        "keyImageUrl": reverse("case-key-images", args=[case.pk]) if can_edit else "",
+    }
 
 
 @login_required
 def case_detail(request, pk: int):
     case = _case_for(request, pk)
     series = _series_of(case)
-    viewer_data = [
-        {
-            "label": f"{s.modality} {s.description}".strip(),
-            "images": [
-                {"id": i.pk, "frames": max(i.frames, 1)} for i in s.instances.all() if i.has_pixels
-            ],
-        }
-        for s in series
-    ]
+    can_edit = case_services.can_edit(request.user, case)
+    hidden = quiz.diagnosis_hidden(request.user, case)
+    terms = quiz.hidden_terms(case) if hidden else []
+    answer = (
+        QuizAnswer.objects.filter(user_id=request.user.pk, case=case).first()
+        if case.quiz_mode
+        else None
+    )
+    data = viewer_data(case, series, hidden=hidden, can_edit=can_edit)
+    tags = [t for t in case.tags.all() if not (hidden and quiz.mentions_diagnosis(t.name, case))]
     return render(
         request,
         "archive/case_detail.html",
@@ -31,7 +103,64 @@ def case_detail(request, pk: int):
             "case": case,
             "series": series,
             "presets": list(WINDOW_PRESETS),
-            "viewer_data": viewer_data,
-            "can_edit": case_services.can_edit(request.user, case),
+            "viewer_data": data,
+            "can_edit": can_edit,
+            "hidden": hidden,
+            "answer": answer,
+            "title": quiz.redact(case.title, terms) if hidden else case.title,
+            "history": quiz.redact(case.history, terms) if hidden else case.history,
+            "tags": tags,
+            "diagnosis_name": (
+                quiz.display_name(case.diagnosis, get_language()) if case.diagnosis else ""
+            ),
+            "has_choices": hidden and len(quiz.choices_for(request.user, case)) >= 2,
+            "has_images": any(s["images"] for s in data["series"]),
         },
     )
+
+
+def _editable_case(request, pk: int):
+    case = _case_for(request, pk)  # 404 for whoever may not see the case
+    if not case_services.can_edit(request.user, case):
+        raise PermissionDenied
+    return case
+
+
+@login_required
+@require_POST
+def key_image_create(request, pk: int):
+    case = _editable_case(request, pk)
+    try:
+        body = json.loads(request.body or b"{}")
+        key = key_image_services.add_key_image(
+            case=case,
+            user=request.user,
+            instance_id=int(body.get("instance")),
+            frame=int(body.get("frame", 0)),
+            caption=str(body.get("caption", "")),
+            annotations=body.get("annotations") or [],
+        )
+    except (ValueError, TypeError, json.JSONDecodeError):
+        return JsonResponse({"error": "Send the image, the frame and the annotations."}, status=400)
+    except ValidationError as exc:
+        return JsonResponse({"error": " ".join(exc.messages)}, status=400)
+    series = _series_of(case)
+    data = viewer_data(case, series, hidden=False, can_edit=True)
+    return JsonResponse(
+        {
+            "keyImage": next((k for k in data["keyImages"] if k["id"] == key.pk), None),
+            "keyImages": data["keyImages"],
+        },
+        status=201,
+    )
+
+
+@login_required
+@require_POST
+def key_image_delete(request, pk: int, key_pk: int):
+    case = _editable_case(request, pk)
+    if not case.key_images.filter(pk=key_pk).exists():
+        raise Http404
+    key_image_services.remove_key_image(case=case, user=request.user, key_image_id=key_pk)
+    data = viewer_data(case, _series_of(case), hidden=False, can_edit=True)
+    return JsonResponse({"keyImages": data["keyImages"]})

@@ -6,12 +6,20 @@ from __future__ import annotations
 import hashlib
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotModified
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpResponse,
+    HttpResponseNotModified,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404
 
-from archive.models import Instance
-from archive.rendering import FrameNotFound, render_frame
+from archive.models import Case, Instance
+from archive.rendering import FrameNotFound, custom_window, effective_window, render_frame
 from archive.services import cases as case_services
+from archive.services import downloads, quiz
 
 
 @login_required
@@ -22,8 +30,13 @@ def instance_frame(request, pk: int, frame: int):
     preset = request.GET.get("preset", "default")
     size = request.GET.get("size")
     size = min(max(int(size), 32), 2048) if size and size.isdigit() else None
+    window = None
+    if "wc" in request.GET or "ww" in request.GET:
+        window = custom_window(request.GET.get("wc"), request.GET.get("ww"))
+        if window is None:
+            return HttpResponse("wc and ww must be numbers.", status=400, content_type="text/plain")
     try:
-        data, etag = render_frame(instance, frame, preset, size)
+        data, etag = render_frame(instance, frame, preset, size, window)
     except FrameNotFound as exc:
         raise Http404 from exc
     if request.headers.get("If-None-Match") == etag:
@@ -35,15 +48,54 @@ def instance_frame(request, pk: int, frame: int):
 
 
 @login_required
+def instance_window(request, pk: int, frame: int):
+    """The window the default rendering of a frame uses (JSON), where a W/L drag starts."""
+    instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
+    if not case_services.can_view(request.user, instance.series.study.case):
+        raise Http404
+    try:
+        window = effective_window(instance, frame)
+    except FrameNotFound as exc:
+        raise Http404 from exc
+    body = {"center": window[0], "width": window[1]} if window else {"center": None, "width": None}
+    response = JsonResponse(body)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
 def instance_download(request, pk: int):
     instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
     case = instance.series.study.case
     if not case_services.can_view(request.user, case):
         raise Http404
     name = hashlib.sha256(instance.sop_uid.encode()).hexdigest()[:16] + ".dcm"
+    if case.quiz_mode:  # headers scrubbed of the diagnosis, as in the study zip
+        terms = quiz.hidden_terms(case)
+        return HttpResponse(
+            b"".join(downloads.instance_bytes(instance, terms)),
+            content_type="application/dicom",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     return FileResponse(
         instance.file.open("rb"),
         as_attachment=True,
         filename=name,
         content_type="application/dicom",
     )
+
+
+@login_required
+def case_download(request, pk: int):
+    """The case's anonymized images as a zip of DICOM files, streamed."""
+    case = get_object_or_404(Case.objects.select_related("diagnosis"), pk=pk)
+    if not case_services.can_view(request.user, case):
+        raise Http404
+    if not case.instances().exists():
+        raise Http404
+    response = StreamingHttpResponse(
+        downloads.stream_study_zip(case), content_type="application/zip"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{downloads.study_zip_name(case)}"'
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -1,0 +1,85 @@
+"""Key images: frames a teacher or curator shows first, with annotations kept as data.
+
+An annotation is never burned into pixels; the viewer draws it as an SVG overlay. Coordinates
+are normalised (0..1 of the image width for x and r, of the height for y), so they survive any
+rendering size.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from archive.models import Case, Instance, KeyImage
+from archive.services import cases as case_services
+
+MAX_ANNOTATIONS = 10
+MAX_LABEL = 80
+_SHAPES = {"arrow": ("x1", "y1", "x2", "y2"), "circle": ("cx", "cy", "r")}
+
+
+def clean_annotations(raw) -> list[dict]:
+    """Validate annotations from the browser; raise ValidationError with a sentence to show."""
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_ANNOTATIONS:
+        raise ValidationError(f"Send a list of at most {MAX_ANNOTATIONS} annotations.")
+    out = []
+    for item in raw:
+        if not isinstance(item, dict) or item.get("type") not in _SHAPES:
+            raise ValidationError("An annotation is an arrow or a circle.")
+        shape = {"type": item["type"]}
+        for key in _SHAPES[item["type"]]:
+            value = item.get(key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValidationError(f"The {item['type']} needs a number for {key}.")
+            if not 0.0 <= float(value) <= 1.0:
+                raise ValidationError("Annotation coordinates must lie within the image.")
+            shape[key] = round(float(value), 4)
+        if item["type"] == "circle" and shape["r"] <= 0:
+            raise ValidationError("A circle needs a radius.")
+        label = item.get("label", "")
+        if not isinstance(label, str):
+            raise ValidationError("An annotation label is text.")
+        shape["label"] = " ".join(label.split())[:MAX_LABEL]
+        out.append(shape)
+    return out
+
+
+@transaction.atomic
+def add_key_image(
+    *, case: Case, user, instance_id: int, frame: int, caption: str = "", annotations=None
+) -> KeyImage:
+    """Mark a frame of the case as key image, or update it if it already is one."""
+    if not case_services.can_edit(user, case):
+        raise PermissionDenied
+    instance = Instance.objects.filter(pk=instance_id, series__study__case=case).first()
+    if instance is None or not instance.has_pixels:
+        raise ValidationError("Pick an image of this case.")
+    if not 0 <= frame < max(instance.frames, 1):
+        raise ValidationError("That frame does not exist in the image.")
+    clean = clean_annotations(annotations)
+    caption = " ".join((caption or "").split())[:200]
+    existing = KeyImage.objects.select_for_update().filter(instance=instance, frame=frame).first()
+    if existing is not None:
+        existing.caption, existing.annotations = caption, clean
+        existing.save(update_fields=["caption", "annotations"])
+        return existing
+    last = KeyImage.objects.filter(case=case).aggregate(m=Max("order"))["m"]
+    return KeyImage.objects.create(
+        case=case,
+        instance=instance,
+        frame=frame,
+        caption=caption,
+        annotations=clean,
+        order=0 if last is None else last + 1,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def remove_key_image(*, case: Case, user, key_image_id: int) -> None:
+    if not case_services.can_edit(user, case):
+        raise PermissionDenied
+    KeyImage.objects.filter(case=case, pk=key_image_id).delete()

@@ -1,0 +1,69 @@
+"""Quiz mode for students: answer a case (free text or multiple choice), then see the reveal;
+and "My progress", the score per topic."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from archive.services import quiz
+from archive.views.cases import _case_for
+
+
+@login_required
+@require_POST
+def quiz_answer(request, pk: int):
+    case = _case_for(request, pk)
+    if not case.quiz_mode or not quiz.diagnosis_hidden(request.user, case):
+        return redirect(case)
+    raw_choice = request.POST.get("choice", "")
+    choice = int(raw_choice) if raw_choice.isdigit() else None
+    if "choice" in request.POST and choice is None:
+        messages.error(request, _("Choose one of the offered answers."))
+        return redirect("quiz-choices", pk=case.pk)
+    try:
+        quiz.answer_case(
+            user=request.user,
+            case=case,
+            text=request.POST.get("answer", ""),
+            choice=choice,
+            language=get_language(),
+        )
+    except ValueError as exc:
+        messages.error(request, _(str(exc)))
+        return redirect(case)
+    return redirect(f"{case.get_absolute_url()}#quiz-result")
+
+
+@login_required
+def quiz_choices(request, pk: int):
+    case = _case_for(request, pk)
+    if not quiz.diagnosis_hidden(request.user, case):
+        return redirect(case)
+    options = quiz.choices_for(request.user, case, get_language())
+    if len(options) < 2:
+        return redirect(case)
+    terms = quiz.hidden_terms(case)
+    return render(
+        request,
+        "archive/quiz_choices.html",
+        {
+            "case": case,
+            "title": quiz.redact(case.title, terms),
+            "options": [o.text for o in options],
+        },
+    )
+
+
+@login_required
+def my_progress(request):
+    context = quiz.progress(user=request.user)
+    context["tables"] = [
+        (_("By organ system"), context["by_organ_system"]),
+        (_("By body region"), context["by_body_region"]),
+    ]
+    return render(request, "archive/my_progress.html", context)
