@@ -41,7 +41,7 @@ def test_viewer_json_lists_series_frames_and_presets(case, student):
         assert f'for="{control}"' in html
     for name in ("Zoom in", "Zoom out"):
         assert f'aria-label="{name}"' in html
-    assert 'href="/cases/%d/download.zip"' % case.pk in html
+    assert f'href="/cases/{case.pk}/download.zip"' in html
     assert "viewer.css" in html
 
 
