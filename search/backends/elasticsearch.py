@@ -10,6 +10,11 @@
 - Facets as in ``FacetedSearch``: selections go to ``post_filter``; each facet's aggregation is
   filtered by the *other* facets' selections only.
 - Highlights with ``encoder: html``: the text is escaped and matches wrapped in ``<mark>``.
+
+The request bodies are built with ``elasticsearch.dsl`` as plain dicts; the few calls whose
+signature or response differs between client majors (client construction, bulk, alias update,
+delete-by-query, executing a search, the not-found error) are methods here, so a version subclass
+(``elasticsearch7.Elasticsearch7SearchBackend``) overrides only those.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from elasticsearch.dsl import (
     token_filter,
     tokenizer,
 )
+from elasticsearch.dsl.response import Response
 
 from ..documents import TEXT_FIELDS
 from ..facets import FACETS
@@ -114,6 +120,8 @@ def _ci_prefix_regex(prefix: str) -> str:
 
 class ElasticsearchSearchBackend(BaseSearchBackend):
     supports_zero_downtime_rebuild = True
+    # The client library's "no such document/index" error.
+    not_found_error: type[Exception] = NotFoundError
 
     def __init__(
         self,
@@ -121,7 +129,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         URL: str = "http://127.0.0.1:9200",
         INDEX_PREFIX: str = "teaching-archive",
         TIMEOUT: float = 10.0,
-        client: Elasticsearch | None = None,
+        client: Any = None,
         **options: Any,
     ) -> None:
         super().__init__(alias, **options)
@@ -131,10 +139,29 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         self._client = client
 
     @property
-    def client(self) -> Elasticsearch:
+    def client(self) -> Any:
         if self._client is None:
-            self._client = Elasticsearch(self.url, request_timeout=self.timeout)
+            self._client = self.connect()
         return self._client
+
+    # What differs between client majors -----------------------------------------------------
+    def connect(self) -> Elasticsearch:
+        return Elasticsearch(self.url, request_timeout=self.timeout)
+
+    def bulk(self, actions: Iterable[dict[str, Any]]) -> int:
+        ok, _ = helpers.bulk(self.client, actions, chunk_size=1000)
+        return ok
+
+    def update_aliases(self, actions: list[dict[str, Any]]) -> None:
+        self.client.indices.update_aliases(actions=actions)
+
+    def delete_all(self, index: str) -> None:
+        self.client.delete_by_query(
+            index=index, query={"match_all": {}}, refresh=True, conflicts="proceed"
+        )
+
+    def execute(self, search: Search) -> Response:
+        return search.execute()
 
     # Index management ---------------------------------------------------------------------------
     def index_body(self) -> dict[str, Any]:
@@ -176,7 +203,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     def _indices_behind_alias(self) -> list[str]:
         try:
             return list(self.client.indices.get_alias(name=self.index_alias).keys())
-        except NotFoundError:
+        except self.not_found_error:
             return []
 
     def ensure_index(self) -> None:
@@ -215,13 +242,12 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
 
     def index_many(self, docs: Iterable[dict[str, Any]]) -> int:
         self.ensure_index()
-        ok, _ = helpers.bulk(self.client, self._actions(docs, self.index_alias), chunk_size=1000)
-        return ok
+        return self.bulk(self._actions(docs, self.index_alias))
 
     def delete(self, case_id: int) -> None:
         try:
             self.client.delete(index=self.index_alias, id=str(case_id), refresh="wait_for")
-        except NotFoundError:
+        except self.not_found_error:
             pass  # not indexed (or no index yet): already as wanted
 
     def rebuild(self, docs: Iterable[dict[str, Any]]) -> int:
@@ -229,7 +255,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         new = self._new_index_name()
         self.client.indices.create(index=new, **self.index_body())
         try:
-            ok, _ = helpers.bulk(self.client, self._actions(docs, new), chunk_size=1000)
+            ok = self.bulk(self._actions(docs, new))
             self.client.indices.refresh(index=new)
         except Exception:
             self.client.indices.delete(index=new, ignore_unavailable=True)
@@ -240,16 +266,14 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             self.client.indices.delete(index=self.index_alias)
         actions = [{"remove": {"index": i, "alias": self.index_alias}} for i in old]
         actions.append({"add": {"index": new, "alias": self.index_alias}})
-        self.client.indices.update_aliases(actions=actions)
+        self.update_aliases(actions)
         for i in old:
             self.client.indices.delete(index=i, ignore_unavailable=True)
         return ok
 
     def clear(self) -> None:
         self.ensure_index()
-        self.client.delete_by_query(
-            index=self.index_alias, query={"match_all": {}}, refresh=True, conflicts="proceed"
-        )
+        self.delete_all(self.index_alias)
 
     def refresh(self) -> None:
         if self.client.indices.exists_alias(name=self.index_alias):
@@ -257,8 +281,24 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
 
     # Reading ------------------------------------------------------------------------------------
     @staticmethod
-    def _text_query(text: str):
+    def _typo_tolerant(text: str, fields: list[str], **params: Any):
+        """Words matched with ``fuzziness: AUTO``, but words with digits (codes such as C22.0,
+        numbers) only exactly: one edit away from a code is a different disease."""
+        words = text.split()
+        plain = [w for w in words if not any(c.isdigit() for c in w)]
+        coded = [w for w in words if any(c.isdigit() for c in w)]
+        if not plain:
+            return None
+        common = {"fields": fields, "operator": "and", "analyzer": "ta_text", **params}
+        fuzzy = Q("multi_match", query=" ".join(plain), fuzziness="AUTO", **common)
+        if coded:
+            fuzzy &= Q("multi_match", query=" ".join(coded), **common)
+        return fuzzy
+
+    @classmethod
+    def _text_query(cls, text: str):
         fields = [f"{f}^{b}" for f, b in FIELD_BOOSTS.items()]
+        code = text.strip().lower()
         exact = Q(
             "multi_match",
             query=text,
@@ -267,39 +307,32 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             operator="and",
             analyzer=SEARCH_ANALYZER,
         )
-        fuzzy = Q(
-            "multi_match",
-            query=text,
-            fields=fields,
-            type="most_fields",
-            operator="and",
-            fuzziness="AUTO",
-            prefix_length=0,
-            max_expansions=30,
-            analyzer="ta_text",
+        fuzzy = cls._typo_tolerant(
+            text, fields, type="most_fields", prefix_length=0, max_expansions=30
         )
-        code = Q("term", icd10={"value": text.strip().lower(), "boost": 20})
-        diagnosis_first = Q(
-            "constant_score",
-            filter=Q(
+        diagnosis_fields = ["diagnosis", "diagnosis_terms"]
+        on_diagnosis = [
+            Q(
                 "multi_match",
                 query=text,
-                fields=["diagnosis", "diagnosis_terms"],
+                fields=diagnosis_fields,
                 analyzer=SEARCH_ANALYZER,
                 operator="or",
-            )
-            | Q(
-                "multi_match",
-                query=text,
-                fields=["diagnosis", "diagnosis_terms"],
-                fuzziness="AUTO",
-                analyzer="ta_text",
-                operator="and",
-            )
-            | Q("term", icd10=text.strip().lower()),
+            ),
+            Q("term", icd10=code),
+        ]
+        fuzzy_diagnosis = cls._typo_tolerant(text, diagnosis_fields)
+        if fuzzy_diagnosis is not None:
+            on_diagnosis.append(fuzzy_diagnosis)
+        diagnosis_first = Q(
+            "constant_score",
+            filter=Q("bool", should=on_diagnosis, minimum_should_match=1),
             boost=DIAGNOSIS_FIRST_BOOST,
         )
-        matched = Q("bool", should=[exact, fuzzy, code], minimum_should_match=1)
+        should = [exact, Q("term", icd10={"value": code, "boost": 20})]
+        if fuzzy is not None:
+            should.append(fuzzy)
+        matched = Q("bool", should=should, minimum_should_match=1)
         return Q("bool", must=[matched], should=[diagnosis_first])
 
     @staticmethod
@@ -345,7 +378,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         self.ensure_index()
-        response = self.build_search(query).execute()
+        response = self.execute(self.build_search(query))
         hits = []
         for h in response.hits:
             highlight = getattr(h.meta, "highlight", None)
@@ -409,7 +442,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             include=_ci_prefix_regex(p.lower()),
             order=[{"_key": "asc"}],
         )
-        aggs = s.execute().aggregations
+        aggs = self.execute(s).aggregations
         out = [{"text": b["key"], "kind": "diagnosis"} for b in aggs.diagnoses.names.buckets]
         out += [{"text": b["key"], "kind": "tag"} for b in aggs.tags.names.buckets]
         return out[:limit]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
-import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -82,12 +83,17 @@ def elasticsearch_url() -> str:
     return os.environ.get("ELASTICSEARCH_URL", "http://127.0.0.1:9200")
 
 
-def elasticsearch_answers(url: str | None = None, timeout: float = 1.0) -> bool:
+def elasticsearch_info(url: str | None = None, timeout: float = 1.0) -> dict | None:
+    """The node's ``GET /`` answer, or None when nothing answers."""
     try:
         with urllib.request.urlopen(url or elasticsearch_url(), timeout=timeout) as r:
-            return r.status == 200
-    except OSError:
-        return False
+            return json.load(r) if r.status == 200 else None
+    except (OSError, ValueError):
+        return None
+
+
+def elasticsearch_answers(url: str | None = None, timeout: float = 1.0) -> bool:
+    return elasticsearch_info(url, timeout) is not None
 
 
 @pytest.fixture(scope="session")
@@ -96,17 +102,48 @@ def elasticsearch_node():
     script = REPO / "search" / "es_node" / "run.sh"
     started = None
     if not elasticsearch_answers() and os.environ.get("TA_START_ES_NODE") == "1":
+        port = urllib.parse.urlsplit(elasticsearch_url()).port or 9200
         started = subprocess.run(
-            ["bash", str(script), "--background"], capture_output=True, text=True, timeout=900
+            ["bash", str(script), "--background"],
+            capture_output=True,
+            text=True,
+            timeout=900,
+            env={**os.environ, "TA_ES_PORT": str(port)},
         )
-        deadline = time.monotonic() + 60
-        while started.returncode == 0 and time.monotonic() < deadline:
-            if elasticsearch_answers():
-                break
-            time.sleep(1)
+        # run.sh exits 0 without starting anything when a node already answers: not ours to stop.
+        if "using it" in started.stdout:
+            started = None
     if not elasticsearch_answers():
         why = (started.stdout + started.stderr)[-300:] if started is not None else ""
         pytest.skip(f"no Elasticsearch node answers at {elasticsearch_url()} {why}".strip())
     yield elasticsearch_url()
     if started is not None and started.returncode == 0:
         subprocess.run(["bash", str(script), "--stop"], capture_output=True, timeout=60)
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_major(elasticsearch_node) -> int:
+    """The major version of the node (7 for the Maven cluster-runner node, 8 in production)."""
+    info = elasticsearch_info(elasticsearch_node, timeout=5) or {}
+    return int(str(info.get("version", {}).get("number", "0")).split(".")[0])
+
+
+@pytest.fixture(scope="session")
+def elasticsearch_index_prefix(elasticsearch_node):
+    """An index prefix of this test session, so sessions sharing one node do not collide."""
+    prefix = f"ta-test-{os.getpid()}"
+    yield prefix
+    request = urllib.request.Request(
+        f"{elasticsearch_node}/{prefix}-*?ignore_unavailable=true", method="DELETE"
+    )
+    try:
+        urllib.request.urlopen(request, timeout=30).close()
+    except OSError:
+        pass  # the node is gone already: nothing left to clean
+
+
+def use_elasticsearch_backend(settings, alias: str, backend: str, prefix: str) -> None:
+    """Add ``alias`` to SEARCH_BACKENDS (unless settings have it) with this session's prefix."""
+    entry = settings.SEARCH_BACKENDS.get(alias) or {"BACKEND": backend, "OPTIONS": {}}
+    options = {**entry.get("OPTIONS", {}), "URL": elasticsearch_url(), "INDEX_PREFIX": prefix}
+    settings.SEARCH_BACKENDS = {**settings.SEARCH_BACKENDS, alias: {**entry, "OPTIONS": options}}
