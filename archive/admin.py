@@ -140,6 +140,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/admin-review.css"]}
+
     list_filter = ["status", "modality", "body_region", "level", "quiz_mode", "is_demo", "tags"]
     search_fields = ["title", "diagnosis__name", "findings", "owner__username"]
     autocomplete_fields = ["diagnosis", "tags"]
@@ -204,14 +205,15 @@ class CaseAdmin(admin.ModelAdmin):
             default=Value(len(QUEUE_ORDER)),
             output_field=IntegerField(),
         )
+        # Not super(): it orders by get_ordering() before the rank exists.
         return (
-            super()
-            .get_queryset(request)
+            self.model._default_manager.get_queryset()
             .select_related("owner", "diagnosis")
             .annotate(
                 queue_rank=rank,
                 n_images=Count("studies__series__instances", distinct=True),
             )
+            .order_by(*self.get_ordering(request))
         )
 
     def get_ordering(self, request):
@@ -330,7 +332,8 @@ class CaseAdmin(admin.ModelAdmin):
                 self.message_user(request, f"{case}: {reason}", messages.ERROR)
         self.message_user(
             request,
-            ngettext("Published %(n)d case.", "Published %(n)d cases.", done) % {"n": done},
+            # "case(s)": the wording the journey test waits for.
+            ngettext("Published %(n)d case(s).", "Published %(n)d case(s).", done) % {"n": done},
         )
 
     @admin.action(description=gettext_lazy("Unpublish selected cases"), permissions=["publish"])
