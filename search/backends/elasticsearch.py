@@ -232,12 +232,15 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     # Writing ------------------------------------------------------------------------------------
     def index(self, doc: dict[str, Any]) -> None:
         self.ensure_index()
-        # wait_for: a published (or edited) case is searchable when the task returns.
+        # A published (or edited, unpublished) case is searchable as it is when the task returns.
+        # refresh=true rather than wait_for: single writes come one per curator action, so the
+        # extra refresh is cheap, and wait_for would hold a worker up to refresh_interval (1 s)
+        # per case. Bulk paths (index_many, rebuild) do not refresh per document.
         self.client.index(
             index=self.index_alias,
             id=str(doc["id"]),
             document=self._source(doc),
-            refresh="wait_for",
+            refresh=True,
         )
 
     def index_many(self, docs: Iterable[dict[str, Any]]) -> int:
@@ -246,7 +249,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
 
     def delete(self, case_id: int) -> None:
         try:
-            self.client.delete(index=self.index_alias, id=str(case_id), refresh="wait_for")
+            self.client.delete(index=self.index_alias, id=str(case_id), refresh=True)
         except self.not_found_error:
             pass  # not indexed (or no index yet): already as wanted
 
