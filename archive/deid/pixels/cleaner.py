@@ -56,6 +56,9 @@ class PixelPolicy:
     margin: float = 0.3
     #: extra verify-and-redact rounds before giving up (→ ok False)
     retries: int = 2
+    #: model (confirmer) calls per frame; speckle must not cost one call per blob.  Beyond the
+    #: budget, line-shaped candidates (three or more glyphs) are redacted, the rest are not.
+    max_model_calls: int = 8
 
 
 @dataclass
@@ -115,16 +118,40 @@ def _decide(
     views: Sequence[np.ndarray],
     policy: PixelPolicy,
     hint_tokens: set[str],
+    ignore: np.ndarray | None = None,
+    recheck: bool = False,
 ) -> list[TextRegion]:
-    """The regions of one frame that must be redacted."""
+    """The regions of one frame that must be redacted.
+
+    ``recheck`` (verifier): ``ignore`` holds pixels whose structure cannot be text (the fills
+    already made and the edges they create), and weak candidates, which the model already
+    judged on the unredacted frame, are not judged again (a second budget would only give
+    speckle a second chance to be misread); strong text and header hints still count.
+    """
+    if ignore is not None and detector.supports_ignore:
+        regions = detector.detect(views, ignore=ignore)
+    else:
+        regions = detector.detect(views)
     out: list[TextRegion] = []
-    for region in detector.detect(views):
+    # Most text-like weak candidates first, so the model budget goes where text is likeliest.
+    weak = sorted((r for r in regions if not r.strong), key=lambda r: (-r.glyphs, -r.snr, r.box))
+    calls = 0
+    for region in [r for r in regions if r.strong] + weak:
         if not region.strong:
-            if not detector.confirm(views, region):
-                if not hint_tokens or not _matches_hint(
-                    detector.read(views, region) or "", hint_tokens
-                ):
+            if recheck:
+                if hint_tokens and _matches_hint(detector.read(views, region) or "", hint_tokens):
+                    out.append(region)
+                continue
+            if calls >= policy.max_model_calls:
+                if region.glyphs < 3:
                     continue
+            else:
+                calls += 1
+                if not detector.confirm(views, region):
+                    if not hint_tokens or not _matches_hint(
+                        detector.read(views, region) or "", hint_tokens
+                    ):
+                        continue
         if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
             detector.read(views, region), policy, hint_tokens
         ):
@@ -152,6 +179,20 @@ def _expand(box: Box, margin: float, shape: tuple[int, ...]) -> Box:
     m = max(2, int(round(margin * (y1 - y0))))
     mx = max(3, int(round(2 * margin * (y1 - y0))))  # punctuation and thin glyphs at line ends
     return (max(0, x0 - mx), max(0, y0 - m), min(shape[1], x1 + mx), min(shape[0], y1 + m))
+
+
+#: How far a fill's edge reaches into the detector's view: the top-hat kernel plus a pixel.
+FILL_EDGE = 9
+
+
+def _filled_mask(shape: tuple[int, ...], boxes: Sequence[BoxRecord]) -> np.ndarray:
+    """Pixels of a frame that were filled, grown by the reach of a fill's edge."""
+    mask = np.zeros(shape[:2], bool)
+    for _, x0, y0, x1, y1, _reason in boxes:
+        mask[max(0, y0 - FILL_EDGE) : y1 + FILL_EDGE, max(0, x0 - FILL_EDGE) : x1 + FILL_EDGE] = (
+            True
+        )
+    return mask
 
 
 def _fill(pixels: DecodedPixels, index: int, box: Box, value) -> None:
@@ -247,17 +288,29 @@ def clean_pixels(
                 _fill(pixels, i, box, fill)
                 result.boxes.append((i, *box, "drawn by teacher/curator"))
             changed.add(i)
-    # Verifier: re-run detection on every changed frame; redact again, then give up.
+    # Verifier: re-run detection on every changed frame, ignoring the fills and their edges
+    # (a black box in speckle makes the speckle next to it look like strokes); redact again,
+    # then give up.
     for i in sorted(changed):
+        filled = _filled_mask(pixels.frames.shape[1:3], [b for b in result.boxes if b[0] == i])
         for attempt in range(policy.retries + 1):
-            remaining = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
+            remaining = _decide(
+                detector,
+                detection_views(pixels, i),
+                policy,
+                hint_tokens,
+                ignore=filled,
+                recheck=True,
+            )
             if not remaining:
                 break
             if attempt == policy.retries:
                 result.ok = False
                 result.reasons.append(f"frame {i}: text remained after redaction")
                 break
+            before = len(result.boxes)
             _redact_frame(pixels, i, remaining, policy, result)
+            filled |= _filled_mask(filled.shape, result.boxes[before:])
     if changed or need_store:
         result.transfer_syntax = store_frames(
             ds, pixels, changed if not need_store else set(range(pixels.count))

@@ -28,7 +28,7 @@ candidates), it never vetoes a strong one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -40,6 +40,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without OpenCV i
     ) from exc
 
 __all__ = ["Box", "TextRegion", "BurnedInTextDetector", "ClassicalTextDetector", "merge_boxes"]
+
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
 
 #: ``(x0, y0, x1, y1)`` in frame pixel coordinates, end-exclusive.
 Box = tuple[int, int, int, int]
@@ -54,6 +56,10 @@ class TextRegion:
     strong: bool
     polarity: str  # "bright" or "dark"
     reason: str
+    #: stroke minus background in units of the background's spread (robust contrast-to-noise)
+    snr: float = 0.0
+    #: fraction of stroke pixels close to the stroke colour (text is drawn in one colour)
+    uniformity: float = 0.0
 
 
 class BurnedInTextDetector:
@@ -66,8 +72,13 @@ class BurnedInTextDetector:
 
     #: True when :meth:`read` returns the text of a region (needed by safe-list policies).
     supports_reading = False
+    #: True when :meth:`detect` accepts ``ignore`` (a mask of pixels whose structure is not text,
+    #: e.g. redaction fills and their edges, used by the verifier's re-check).
+    supports_ignore = False
 
-    def detect(self, views: Sequence[np.ndarray]) -> list[TextRegion]:
+    def detect(
+        self, views: Sequence[np.ndarray], ignore: np.ndarray | None = None
+    ) -> list[TextRegion]:
         raise NotImplementedError
 
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
@@ -104,12 +115,24 @@ def merge_boxes(boxes: Iterable[Box], gap: int = 0) -> list[Box]:
 
 
 class ClassicalTextDetector(BurnedInTextDetector):
-    """Morphological stroke detector with glyph line grouping.
+    """Morphological stroke detector with glyph line grouping and stroke/background statistics.
+
+    A candidate line is *strong* (redacted without asking a model) when it has the shape of text
+    (three or more glyphs on a common baseline, or a long merged word) **and** its strokes stand
+    out from their own background (``snr >= snr_text``).  Ultrasound speckle and colour Doppler
+    also form rows of similar blobs, but their "strokes" are barely brighter than the speckle
+    around them and vary in value, whereas burned-in text is drawn in one colour: candidates with
+    ``snr < snr_speckle`` *and* ``uniformity < uniform_text`` are dropped without a model call.
+    Everything in between is *weak*: a confirmer (model) decides, or, without one, it is redacted.
 
     Parameters
     ----------
     contrast : int
-        Minimum top-hat response (in 8-bit view units) for a stroke pixel.
+        Top-hat response (in 8-bit view units) that is always a stroke.
+    low_contrast : int
+        Smallest top-hat response accepted where the frame is locally smooth: the threshold is
+        ``noise_factor`` times the local mean absolute high-pass, clipped to
+        ``[low_contrast, contrast]`` (faint text over soft tissue, not over speckle).
     kernels : tuple of int
         Top-hat kernel sizes: strokes narrower than the kernel are kept.
     min_glyph_height, max_glyph_height : int
@@ -118,47 +141,65 @@ class ClassicalTextDetector(BurnedInTextDetector):
         A model that confirms *weak* candidates and reads text (e.g. :class:`RapidOCRConfirmer`).
     """
 
+    supports_ignore = True
+
     def __init__(
         self,
         *,
         contrast: int = 40,
+        low_contrast: int = 12,
+        noise_factor: float = 3.0,
         kernels: tuple[int, ...] = (7,),
         min_glyph_height: int = 5,
         max_glyph_height: int = 48,
+        snr_text: float = 16.0,
+        snr_speckle: float = 6.0,
+        uniform_text: float = 0.6,
         confirmer: BurnedInTextDetector | None = None,
     ) -> None:
         self.contrast = contrast
+        self.low_contrast = low_contrast
+        self.noise_factor = noise_factor
         self.kernels = kernels
         self.min_glyph_height = min_glyph_height
         self.max_glyph_height = max_glyph_height
+        self.snr_text = snr_text
+        self.snr_speckle = snr_speckle
+        self.uniform_text = uniform_text
         self.confirmer = confirmer
         self.supports_reading = bool(confirmer and confirmer.supports_reading)
         self._kernel_cache: dict[int, np.ndarray] = {}
 
     # -- interface -------------------------------------------------------------------------
-    def detect(self, views: Sequence[np.ndarray]) -> list[TextRegion]:
+    def detect(
+        self, views: Sequence[np.ndarray], ignore: np.ndarray | None = None
+    ) -> list[TextRegion]:
         regions: list[TextRegion] = []
         scale = 1
         imgs = list(views)
+        keep = None if ignore is None else ~ignore
+        # The verifier's re-check (``ignore`` given) asks for clearer evidence than the first
+        # pass: a line just under the bar on one pass and just over it on the next is the same
+        # line, and it was already judged (hysteresis, not a weaker first pass).
+        snr_text = self.snr_text * (1.5 if ignore is not None else 1.0)
         while True:
+            thresholds = [self._threshold(img) for img in imgs]
             for polarity in ("bright", "dark"):
                 for k in self.kernels:
+                    hats = [self._hat(img, k, polarity) for img in imgs]
                     # One stroke mask per polarity: the union over all windows of the frame.
-                    mask = None
-                    for img in imgs:
-                        m = self._stroke_mask(img, k, polarity)
-                        mask = m if mask is None else (mask | m)
-                    assert mask is not None
+                    mask = hats[0] >= thresholds[0]
+                    for hat, thr in zip(hats[1:], thresholds[1:], strict=True):
+                        mask |= hat >= thr
+                    if keep is not None:
+                        mask &= keep
                     for r in self._glyph_lines(mask, k, polarity, scale):
+                        r = self._measure(r, imgs, hats, thresholds, snr_text)
+                        if r is None:
+                            continue
                         if scale != 1:
                             x0, y0, x1, y1 = r.box
-                            r = TextRegion(
-                                (x0 * scale, y0 * scale, x1 * scale, y1 * scale),
-                                r.glyphs,
-                                r.strong,
-                                r.polarity,
-                                r.reason,
-                            )
+                            r = replace(r, box=(x0 * scale, y0 * scale, x1 * scale, y1 * scale))
                         regions.append(r)
             # Reduced copies only look for fonts too large for the full-resolution kernel,
             # and only on large images (radiographs) where such fonts occur.
@@ -168,6 +209,11 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 cv2.resize(i, (i.shape[1] // 2, i.shape[0] // 2), interpolation=cv2.INTER_AREA)
                 for i in imgs
             ]
+            if keep is not None:
+                small = cv2.resize(
+                    keep.view(np.uint8), (imgs[0].shape[1], imgs[0].shape[0]), cv2.INTER_AREA
+                )
+                keep = small == 1
             scale *= 2
         return _promote_neighbours(_dedupe(regions, views[0].shape))
 
@@ -187,13 +233,71 @@ class ClassicalTextDetector(BurnedInTextDetector):
             self._kernel_cache[k] = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
         return self._kernel_cache[k]
 
-    def _stroke_mask(self, img: np.ndarray, k: int, polarity: str) -> np.ndarray:
+    def _threshold(self, img: np.ndarray) -> np.ndarray | int:
+        """Per-pixel stroke threshold: low where the frame is smooth, ``contrast`` in texture."""
+        if self.low_contrast >= self.contrast:
+            return self.contrast
+        highpass = cv2.absdiff(img, cv2.blur(img, (3, 3)))
+        noise = cv2.blur(highpass, (15, 15))
+        thr = cv2.multiply(noise, self.noise_factor, dtype=cv2.CV_8U)  # saturating
+        return np.clip(thr, self.low_contrast, self.contrast)
+
+    def _hat(self, img: np.ndarray, k: int, polarity: str) -> np.ndarray:
         pad = k + 2
         # Replicated padding: a glyph cut by the image edge still has background on three sides.
         padded = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
         op = cv2.MORPH_TOPHAT if polarity == "bright" else cv2.MORPH_BLACKHAT
         hat = cv2.morphologyEx(padded, op, self._kernel(k))
-        return hat[pad:-pad, pad:-pad] >= self.contrast
+        return hat[pad:-pad, pad:-pad]
+
+    def _measure(self, r: TextRegion, imgs, hats, thresholds, snr_text: float) -> TextRegion | None:
+        """Stroke-vs-background statistics of a candidate (best view); None for speckle."""
+        x0, y0, x1, y1 = r.box
+        h, w = imgs[0].shape
+        # The background is sampled around the line too (half its height): a speckle blob sits
+        # in speckle, text usually in a clear band even when it crosses anatomy.
+        m = max(3, (y1 - y0) // 2)
+        x0, y0, x1, y1 = max(0, x0 - m), max(0, y0 - m), min(w, x1 + m), min(h, y1 + m)
+        best_snr, best_uni = float("inf"), 1.0
+        for img, hat, thr in zip(imgs, hats, thresholds, strict=True):
+            t = thr if isinstance(thr, int) else thr[y0:y1, x0:x1]
+            strokes = hat[y0:y1, x0:x1] >= t
+            n = int(np.count_nonzero(strokes))
+            if n < 4:
+                continue
+            crop = img[y0:y1, x0:x1]
+            near = cv2.dilate(strokes.view(np.uint8), _NEIGHBOURS).view(bool)
+            values = crop[strokes]
+            if r.polarity == "dark":
+                values = 255 - values
+            peak = float(np.percentile(values, 90))
+            # Contrast against the background's own texture at the stroke scale (the top-hat
+            # of the background): speckle is as "stroky" as its blobs, soft tissue is not.
+            texture = hat[y0:y1, x0:x1][~near]
+            if texture.size >= 4:
+                hats_in = hat[y0:y1, x0:x1][strokes]
+                snr = float(np.median(hats_in)) / (float(texture.mean()) + 1.0)
+                background = crop[~near]
+                if r.polarity == "dark":
+                    background = 255 - background
+                tol = max(8.0, 0.15 * (peak - float(np.median(background))))
+            else:
+                snr, tol = 0.0, 8.0
+            uni = float(np.count_nonzero(values >= peak - tol)) / n
+            # Every window that shows the strokes must agree: a narrow window clips the
+            # background to a flat black (bone edges in the top-of-range window would look like
+            # text on black), and a Doppler map is uniform in red but not in green.
+            best_snr, best_uni = min(best_snr, snr), min(best_uni, uni)
+        if best_snr == float("inf"):
+            best_snr = 0.0
+        if best_snr < self.snr_speckle and best_uni < self.uniform_text:
+            return None
+        strong = r.strong and best_snr >= snr_text
+        if r.strong and not strong and self.confirmer is None:
+            strong = True  # without a model to ask, a text-shaped line is redacted (recall)
+        if not strong and self.confirmer is None and not r.strong:
+            return None
+        return replace(r, strong=strong, snr=round(best_snr, 1), uniformity=round(best_uni, 2))
 
     def _glyph_lines(
         self, mask: np.ndarray, k: int, polarity: str, scale: int = 1
@@ -313,12 +417,17 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
             other = max(1, (b[2] - b[0]) * (b[3] - b[1]))
             if iw * ih >= 0.5 * min(area, other):
                 nb = (min(b[0], box[0]), min(b[1], box[1]), max(b[2], box[2]), max(b[3], box[3]))
-                out[i] = TextRegion(
-                    nb, max(o.glyphs, r.glyphs), o.strong or r.strong, o.polarity, o.reason
+                out[i] = replace(
+                    o,
+                    box=nb,
+                    glyphs=max(o.glyphs, r.glyphs),
+                    strong=o.strong or r.strong,
+                    snr=max(o.snr, r.snr),
+                    uniformity=max(o.uniformity, r.uniformity),
                 )
                 break
         else:
-            out.append(TextRegion(box, r.glyphs, r.strong, r.polarity, r.reason))
+            out.append(replace(r, box=box))
     return out
 
 
@@ -340,9 +449,7 @@ def _promote_neighbours(regions: list[TextRegion]) -> list[TextRegion]:
                 overlap = min(y1, s.box[3]) - max(y0, s.box[1])
                 gap = max(s.box[0] - x1, x0 - s.box[2])
                 if overlap >= 0.5 * min(sh, y1 - y0) and gap <= 2 * sh + 2:
-                    regions[i] = TextRegion(
-                        r.box, r.glyphs, True, r.polarity, r.reason + ", on a text line"
-                    )
+                    regions[i] = replace(r, strong=True, reason=r.reason + ", on a text line")
                     strong.append(regions[i])
                     changed = True
                     break

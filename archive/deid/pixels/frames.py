@@ -83,17 +83,30 @@ def _to_u8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
 def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
     if rgb.dtype != np.uint8:
         rgb = _to_u8(rgb, 0, float(rgb.max()) or 1.0)
-    y = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
-    chroma = (rgb.max(axis=2) - rgb.min(axis=2)).astype(np.uint8)
+    rgb = np.ascontiguousarray(rgb)
+    y = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     views = [y]
-    # Chroma only adds information where there is colour (coloured text on grey anatomy).
-    if int(chroma.max()) >= 40:
-        views.append(chroma)
+    # Coloured text on grey anatomy (even isoluminant) stands out in at least one channel.  The
+    # channels, not a chroma image: in chroma a colour Doppler map on grey is a saturated,
+    # uniform "stroke" on a zero background, in the channels it varies like the map does.
+    sub = rgb[::4, ::4]
+    if int((sub.max(axis=2).astype(np.int16) - sub.min(axis=2)).max()) >= 40:
+        views.extend(cv2.split(rgb))
     # Low-contrast toolbar text on dark grey: stretch the dark half as well.
-    lo, hi = np.percentile(y[::2, ::2], (1, 99))
+    lo, hi = _percentiles(y, 1, 99)
     if hi - lo < 200 and hi > lo:
         views.append(_to_u8(y, lo, hi))
     return views
+
+
+def _percentiles(img: np.ndarray, low: float, high: float) -> tuple[float, float]:
+    """Percentiles of an 8-bit image from a histogram of a subsample (no sort)."""
+    sub = img[::2, ::2]
+    hist = np.bincount(sub.ravel(), minlength=256).cumsum()
+    n = hist[-1]
+    lo = int(np.searchsorted(hist, n * low / 100.0))
+    hi = int(np.searchsorted(hist, n * high / 100.0))
+    return float(lo), float(hi)
 
 
 def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
@@ -101,7 +114,7 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
 
     Monochrome: the full stored range (letters brighter than bone stay apart from it) and a
     robust 0.5-99.5 percentile window (low-contrast text next to a few extreme pixels).
-    Colour: luminance, chroma (coloured text) and a stretched luminance.
+    Colour: luminance, the three channels (coloured text) and a stretched luminance.
     """
     frame = pixels.frames[index]
     rep = pixels.representation
@@ -111,16 +124,11 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     if rep is Representation.RGB:
         return _colour_views(frame)
     if rep is Representation.YBR_FULL:
-        y = frame[..., 0].astype(np.uint8)
-        chroma = np.clip(
-            np.abs(frame[..., 1].astype(np.int16) - 128)
-            + np.abs(frame[..., 2].astype(np.int16) - 128),
-            0,
-            255,
-        ).astype(np.uint8)
-        views = [np.ascontiguousarray(y)]
-        if int(chroma.max()) >= 40:
-            views.append(chroma)
+        views = [np.ascontiguousarray(frame[..., 0])]
+        cb = np.ascontiguousarray(frame[..., 1])
+        cr = np.ascontiguousarray(frame[..., 2])
+        if max(int(np.abs(c[::4, ::4].astype(np.int16) - 128).max()) for c in (cb, cr)) >= 20:
+            views.extend([cb, cr])
         return views
     lo = float(frame.min())
     hi = float(frame.max())
