@@ -1,0 +1,217 @@
+"""Who gets what: anonymous / student / teacher (owner) / other teacher / curator × every URL of
+the project, for a draft and a published case, in one table. A URL added to the project without
+a row here fails ``test_every_url_is_in_the_matrix``."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from archive.models import Case
+from archive.services.cases import publish_case
+from tests.editor.builders import case_with_images, quarantined_item
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ROLES = ("anonymous", "student", "owner", "other_teacher", "curator")
+L = "login"  # 302 to the login page (site login or admin login)
+
+# (route name, method, URL template, case, expected status per role in ROLES order)
+# {case} {instance} {upload} {study} {series} {sop} {item} are filled in per case.
+MATRIX: list[tuple[str, str, str, str, tuple]] = [
+    ("home", "GET", "/", "-", (200, 200, 200, 200, 200)),
+    ("login", "GET", "/accounts/login/", "-", (200, 200, 200, 200, 200)),
+    ("search", "GET", "/search/?q=case", "-", (L, 200, 200, 200, 200)),
+    ("api-search", "GET", "/api/search?q=case", "-", (401, 200, 200, 200, 200)),
+    ("api-autocomplete", "GET", "/api/autocomplete?q=ca", "-", (401, 200, 200, 200, 200)),
+    ("api-diagnoses", "GET", "/api/diagnoses?q=ca", "-", (401, 403, 200, 200, 200)),
+    ("my-cases", "GET", "/my/cases/", "-", (L, 403, 200, 200, 200)),
+    ("my-progress", "GET", "/my/progress/", "-", (L, 200, 200, 200, 200)),
+    ("case-create", "GET", "/cases/new/", "-", (L, 403, 200, 200, 200)),
+    # A draft: its author and curators only; to anyone else it does not exist (404).
+    ("case-detail", "GET", "/cases/{case}/", "draft", (L, 404, 200, 404, 200)),
+    ("case-edit", "GET", "/cases/{case}/edit/", "draft", (L, 404, 200, 404, 200)),
+    ("case-upload", "POST", "/cases/{case}/upload/", "draft", (L, 404, 302, 404, 302)),
+    ("case-submit", "POST", "/cases/{case}/submit/", "draft", (L, 404, 302, 404, 403)),
+    ("case-download", "GET", "/cases/{case}/download.zip", "draft", (L, 404, 200, 404, 200)),
+    ("case-key-images", "POST", "/cases/{case}/key-images/", "draft", (L, 404, 400, 404, 400)),
+    ("case-key-image-delete", "POST", "/cases/{case}/key-images/999999/delete", "draft",
+     (L, 404, 404, 404, 404)),
+    # Not a quiz case: those who may see it are sent back to the case page.
+    ("quiz-answer", "POST", "/cases/{case}/quiz/answer", "draft", (L, 404, 302, 404, 302)),
+    ("quiz-choices", "GET", "/cases/{case}/quiz/choices/", "draft", (L, 404, 302, 404, 302)),
+    ("upload-status", "GET", "/uploads/{upload}/status", "draft", (L, 404, 200, 404, 200)),
+    ("instance-frame", "GET", "/instances/{instance}/frames/0.png", "draft",
+     (L, 404, 200, 404, 200)),
+    ("instance-window", "GET", "/instances/{instance}/frames/0/window.json", "draft",
+     (L, 404, 200, 404, 200)),
+    ("instance-download", "GET", "/instances/{instance}/download", "draft",
+     (L, 404, 200, 404, 200)),
+    # Published: every logged-in user reads it; only curators change it.
+    ("case-detail", "GET", "/cases/{case}/", "published", (L, 200, 200, 200, 200)),
+    ("case-edit", "GET", "/cases/{case}/edit/", "published", (L, 403, 403, 403, 200)),
+    ("case-upload", "POST", "/cases/{case}/upload/", "published", (L, 403, 403, 403, 302)),
+    ("case-submit", "POST", "/cases/{case}/submit/", "published", (L, 403, 302, 403, 403)),
+    ("case-download", "GET", "/cases/{case}/download.zip", "published", (L, 200, 200, 200, 200)),
+    ("case-key-images", "POST", "/cases/{case}/key-images/", "published",
+     (L, 403, 403, 403, 400)),
+    ("case-key-image-delete", "POST", "/cases/{case}/key-images/999999/delete", "published",
+     (L, 403, 403, 403, 404)),
+    ("upload-status", "GET", "/uploads/{upload}/status", "published", (L, 404, 200, 404, 200)),
+    ("instance-frame", "GET", "/instances/{instance}/frames/0.png", "published",
+     (L, 200, 200, 200, 200)),
+    ("instance-window", "GET", "/instances/{instance}/frames/0/window.json", "published",
+     (L, 200, 200, 200, 200)),
+    ("instance-download", "GET", "/instances/{instance}/download", "published",
+     (L, 200, 200, 200, 200)),
+    # Curation happens in the admin: staff curators only, everyone else goes to its login.
+    ("admin:index", "GET", "/admin/", "-", (L, L, L, L, 200)),
+    ("admin:archive_case_changelist", "GET", "/admin/archive/case/", "-", (L, L, L, L, 200)),
+    ("admin:archive_case_change", "GET", "/admin/archive/case/{case}/change/", "draft",
+     (L, L, L, L, 200)),
+    ("admin:archive_uploaditem_changelist", "GET", "/admin/archive/uploaditem/", "-",
+     (L, L, L, L, 200)),
+    ("admin:archive_uploaditem_quarantine", "GET", "/admin/archive/uploaditem/{item}/quarantine/",
+     "draft", (L, L, L, L, 200)),
+    ("admin:archive_diagnosis_changelist", "GET", "/admin/archive/diagnosis/", "-",
+     (L, L, L, L, 200)),
+    ("admin:archive_upload_changelist", "GET", "/admin/archive/upload/", "-", (L, L, L, L, 200)),
+    # DICOMweb: logged-in users (session or HTTP Basic), the same visibility as the case page.
+    ("dicomweb:studies", "GET", "/dicomweb/studies", "-", (401, 200, 200, 200, 200)),
+    ("dicomweb:study", "GET", "/dicomweb/studies/{study}", "draft", (401, 404, 200, 404, 200)),
+    ("dicomweb:study", "GET", "/dicomweb/studies/{study}", "published", (401, 200, 200, 200, 200)),
+    ("dicomweb:study-metadata", "GET", "/dicomweb/studies/{study}/metadata", "draft",
+     (401, 404, 200, 404, 200)),
+    ("dicomweb:study-metadata", "GET", "/dicomweb/studies/{study}/metadata", "published",
+     (401, 200, 200, 200, 200)),
+    ("dicomweb:study-series", "GET", "/dicomweb/studies/{study}/series", "published",
+     (401, 200, 200, 200, 200)),
+    ("dicomweb:series", "GET", "/dicomweb/studies/{study}/series/{series}", "published",
+     (401, 200, 200, 200, 200)),
+    ("dicomweb:series-metadata", "GET", "/dicomweb/studies/{study}/series/{series}/metadata",
+     "published", (401, 200, 200, 200, 200)),
+    ("dicomweb:series-instances", "GET", "/dicomweb/studies/{study}/series/{series}/instances",
+     "published", (401, 200, 200, 200, 200)),
+    ("dicomweb:instance", "GET", "/dicomweb/studies/{study}/series/{series}/instances/{sop}",
+     "draft", (401, 404, 200, 404, 200)),
+    ("dicomweb:instance", "GET", "/dicomweb/studies/{study}/series/{series}/instances/{sop}",
+     "published", (401, 200, 200, 200, 200)),
+    ("dicomweb:instance-metadata", "GET",
+     "/dicomweb/studies/{study}/series/{series}/instances/{sop}/metadata", "published",
+     (401, 200, 200, 200, 200)),
+    ("dicomweb:bulkdata", "GET",
+     "/dicomweb/studies/{study}/series/{series}/instances/{sop}/bulkdata/7FE00010", "draft",
+     (401, 404, 200, 404, 200)),
+    ("dicomweb:rendered-frame", "GET",
+     "/dicomweb/studies/{study}/series/{series}/instances/{sop}/frames/1/rendered", "published",
+     (401, 200, 200, 200, 200)),
+]  # fmt: skip
+
+# Django's own account pages (password reset/change, logout, set_language) need no row.
+DJANGO_OWN = {
+    "logout", "password_change", "password_change_done", "password_reset",
+    "password_reset_done", "password_reset_confirm", "password_reset_complete", "set_language",
+}  # fmt: skip
+
+
+def _route_names(patterns, namespace: str = "") -> set[str]:
+    names = set()
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            ns = f"{namespace}{p.namespace}:" if p.namespace else namespace
+            if ns == "admin:":
+                continue  # the admin's generated pages: representative rows above
+            names |= _route_names(p.url_patterns, ns)
+        elif isinstance(p, URLPattern) and p.name:
+            names.add(namespace + p.name)
+    return names
+
+
+def test_every_url_is_in_the_matrix():
+    covered = {row[0] for row in MATRIX}
+    missing = _route_names(get_resolver().url_patterns) - covered - DJANGO_OWN
+    assert not missing, f"add these URLs to the permission matrix: {sorted(missing)}"
+
+
+@pytest.fixture
+def world(teacher, other_teacher, student, curator, phi_file):
+    draft = case_with_images(teacher, [phi_file()], title="Draft case")
+    item = quarantined_item(draft)
+    # New original UIDs, so the published case has its own study, series and instance.
+    from pydicom.uid import generate_uid
+
+    def new_uids(ds):
+        ds.StudyInstanceUID, ds.SeriesInstanceUID = generate_uid(), generate_uid()
+        ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+
+    published = case_with_images(teacher, [phi_file(dataset_hook=new_uids)], title="Published")
+    publish_case(case=published, user=curator)
+    users = {
+        "anonymous": None,
+        "student": student,
+        "owner": teacher,
+        "other_teacher": other_teacher,
+        "curator": curator,
+    }
+    return {"draft": draft, "published": published, "item": item, "users": users}
+
+
+def _values(case: Case, item) -> dict:
+    instance = case.instances().select_related("series__study").first()
+    return {
+        "case": case.pk,
+        "instance": instance.pk,
+        "upload": case.uploads.first().public_id,
+        "study": instance.series.study.study_uid,
+        "series": instance.series.series_uid,
+        "sop": instance.sop_uid,
+        "item": item.pk,
+    }
+
+
+def test_permission_matrix(world):
+    values = {kind: _values(world[kind], world["item"]) for kind in ("draft", "published")}
+    clients = {}
+    for role, user in world["users"].items():
+        clients[role] = Client()
+        if user is not None:
+            clients[role].force_login(user)
+    wrong = []
+    for name, method, template, kind, expected in MATRIX:
+        url = template.format(**values.get(kind, values["draft"]))
+        for role, want in zip(ROLES, expected, strict=True):
+            c = clients[role]
+            response = c.get(url) if method == "GET" else c.post(url, {})
+            got = response.status_code
+            if want == L:
+                ok = got == 302 and "login" in response["Location"]
+            else:
+                ok = got == want
+            if not ok:
+                wrong.append(f"{kind:9} {method} {url} as {role}: expected {want}, got {got}")
+            if kind == "published" and name == "case-submit" and got == 302:
+                Case.objects.filter(pk=world["published"].pk).update(status="published")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_no_url_serves_the_storage_folders(world, settings, storage_dirs):
+    instance = world["published"].instances().first()
+    item = world["item"]
+    raw = storage_dirs["holding"] / "leftover.dcm"
+    raw.write_bytes(b"raw")
+    curator = Client()
+    curator.force_login(world["users"]["curator"])
+    paths = [
+        f"/media/{instance.file.name}",
+        f"{settings.MEDIA_URL}{instance.file.name}",
+        f"/media/{item.quarantined_file.name}",
+        f"/quarantine/{item.quarantined_file.name}",
+        "/holding/leftover.dcm",
+        "/media/leftover.dcm",
+        f"/static/{instance.file.name}",
+        "/var/media/",
+    ]
+    for path in paths:
+        for c in (Client(), curator):
+            assert c.get(path).status_code == 404, path
