@@ -75,6 +75,7 @@
     slider.max = Math.max(state.frames.length - 1, 0);
     playButton.disabled = state.frames.length < 2;
     show(position === undefined ? Math.floor(state.frames.length / 2) : position);
+    updateReadout();
   }
 
   // --- Layout, zoom, pan ------------------------------------------------------------------------
@@ -147,12 +148,13 @@
     return data.keyImages.find((k) => k.instance === cur.image.id && k.frame === cur.f) || null;
   }
   function drawShapes(shapes, cols, rows, cls) {
-    const font = Math.max(rows * 0.045, 6);
+    const font = Math.max(rows * 0.04, 6);
     for (const a of shapes) {
       let lx, ly;
       if (a.type === "arrow") {
         overlay.appendChild(svgEl("line", {x1: a.x1 * cols, y1: a.y1 * rows, x2: a.x2 * cols, y2: a.y2 * rows,
-          class: cls, "marker-end": "url(#arrowhead)", "vector-effect": "non-scaling-stroke"}));
+          class: cls, "marker-end": cls.includes("draft") ? "url(#arrowhead-draft)" : "url(#arrowhead)",
+          "vector-effect": "non-scaling-stroke"}));
         lx = a.x1 * cols; ly = a.y1 * rows;
       } else if (a.type === "circle") {
         overlay.appendChild(svgEl("circle", {cx: a.cx * cols, cy: a.cy * rows, r: a.r * cols, class: cls,
@@ -251,7 +253,7 @@
     return editor && editor.open && checked ? checked.value : "none";
   }
   stage.addEventListener("pointerdown", async (e) => {
-    stage.setPointerCapture(e.pointerId);
+    try { stage.setPointerCapture(e.pointerId); } catch (err) { /* not an active pointer */ }
     pointers.set(e.pointerId, {x: e.clientX, y: e.clientY});
     if (pointers.size === 2) {
       const [a, b] = [...pointers.values()];
