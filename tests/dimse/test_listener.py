@@ -212,3 +212,43 @@ def test_only_malformed_datasets_create_no_case(listener, node, tmp_path, patien
     assoc.release()
     time.sleep(0.5)
     assert not Upload.objects.exists() and not Case.objects.exists()
+
+
+def test_management_command_serves_until_terminated(node, storage_dirs, tmp_path):
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO, _database_url
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "TA_DICOM_PORT": str(port),
+        "TA_DICOM_AE_TITLE": CALLED_AET,
+        "TA_RAW_HOLDING_ROOT": str(storage_dirs["holding"]),
+    }
+    log = tmp_path / "listener.log"
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "dicom_listener"],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(
+            lambda: "DICOM listener" in log.read_text(), timeout=30, message="the listener to start"
+        )
+        assert f"127.0.0.1:{port}" in log.read_text()
+        assert echoscu(port).returncode == 0
+        assert echoscu(port, calling="STRANGER").returncode != 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(20) == 0
+    assert "stopped" in log.read_text()
