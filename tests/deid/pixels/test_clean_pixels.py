@@ -117,7 +117,7 @@ def test_low_contrast_and_inverted_text():
 
 
 def test_text_over_bright_bone_mid_image():
-    """Letters at the top of the range over the vertebra (bone HU) vanish under min/max windowing."""
+    """Letters at the top of the range over the vertebra vanish under min/max windowing."""
     ds = _upscaled_ct()
     frame = ds.pixel_array
     texts = [Text("DOE^JOHN", (175, 90), 14, "sans"), Text("1234567", (180, 130), 12, "mono")]
