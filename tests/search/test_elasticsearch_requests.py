@@ -150,3 +150,109 @@ def test_delete_of_a_missing_document_is_harmless(backend):
 
     backend.client.delete.side_effect = NotFoundError("not found", mock.Mock(status=404), {})
     backend.delete(42)
+
+
+def test_codes_and_numbers_are_never_fuzzy(backend):
+    """C22.0 is one edit from C22.1 (another disease): only words without digits get fuzziness."""
+    code = str(backend._text_query("C22.0").to_dict())
+    assert "fuzziness" not in code
+    mixed = backend._text_query("pnuemothorax T2").to_dict()
+    [fuzzy] = [
+        q for q in mixed["bool"]["must"][0]["bool"]["should"] if "bool" in q and "must" in q["bool"]
+    ]
+    words, codes = fuzzy["bool"]["must"]
+    assert words["multi_match"]["query"] == "pnuemothorax"
+    assert words["multi_match"]["fuzziness"] == "AUTO"
+    assert codes["multi_match"]["query"] == "T2" and "fuzziness" not in codes["multi_match"]
+
+
+# --- the 7.x subclass: only the calls whose signature differs -----------------------------------
+
+
+@pytest.fixture
+def backend7(db):
+    from search.backends.elasticsearch7 import Elasticsearch7SearchBackend
+
+    return Elasticsearch7SearchBackend(INDEX_PREFIX="t", client=mock.MagicMock())
+
+
+def test_es7_sends_the_same_search_body_with_keywords(backend7):
+    backend7.client.indices.exists_alias.return_value = True
+    backend7.client.search.return_value = {
+        "hits": {"total": {"value": 0, "relation": "eq"}, "hits": []},
+        "aggregations": {
+            f.name: {"doc_count": 0, "values": {"buckets": []}} for f in es_backend.FACETS
+        },
+    }
+    q = SearchQuery(text="pe", filters={"modality": ("CT",)}, page=2)
+    res = backend7.search(q)
+    assert res.total == 0 and res.hits == []
+    kwargs = backend7.client.search.call_args.kwargs
+    assert "body" not in kwargs and "from" not in kwargs
+    assert kwargs["index"] == ["t-cases"] and kwargs["from_"] == 20 and kwargs["size"] == 20
+    expected = backend7.build_search(q).to_dict()
+    expected["from_"] = expected.pop("from")
+    assert {k: v for k, v in kwargs.items() if k != "index"} == expected
+
+
+def test_es7_alias_swap_and_clear_use_a_body(backend7, monkeypatch):
+    from search.backends import elasticsearch7
+
+    client = backend7.client
+    client.indices.get_alias.return_value = {"t-cases-old": {"aliases": {"t-cases": {}}}}
+    monkeypatch.setattr(
+        elasticsearch7.helpers, "bulk", lambda _c, actions, **kw: (len(list(actions)), [])
+    )
+    assert backend7.rebuild([{"id": 1}]) == 1
+    new = client.indices.create.call_args.kwargs["index"]
+    client.indices.update_aliases.assert_called_once_with(
+        body={
+            "actions": [
+                {"remove": {"index": "t-cases-old", "alias": "t-cases"}},
+                {"add": {"index": new, "alias": "t-cases"}},
+            ]
+        }
+    )
+    backend7.clear()
+    assert client.delete_by_query.call_args.kwargs["body"] == {"query": {"match_all": {}}}
+
+
+def test_es7_missing_document_is_harmless(backend7):
+    from elasticsearch7 import NotFoundError
+
+    backend7.client.delete.side_effect = NotFoundError(404, "not_found", {})
+    backend7.delete(42)
+
+
+def _transport_answering(info: dict, headers: dict | None = None):
+    import json
+
+    from elasticsearch7.connection import Connection
+
+    from search.backends.elasticsearch7 import OpenSourceFlavourTransport
+
+    class Answer(Connection):
+        def perform_request(self, method, url, *args, **kwargs):
+            body = info if url == "/" else {"ok": True}
+            return 200, headers or {}, json.dumps(body)
+
+    return OpenSourceFlavourTransport([{"host": "127.0.0.1", "port": 1}], connection_class=Answer)
+
+
+def test_es7_transport_accepts_an_oss_7_10_node_but_nothing_else():
+    from elasticsearch7.exceptions import UnsupportedProductError
+
+    oss = {
+        "version": {"number": "7.10.2", "build_flavor": "oss"},
+        "tagline": "You Know, for Search",
+    }
+    assert _transport_answering(oss).perform_request("GET", "/_cluster/health") == {"ok": True}
+    impostor = {"version": {"number": "7.10.2", "build_flavor": "oss"}, "tagline": "Other"}
+    with pytest.raises(UnsupportedProductError):
+        _transport_answering(impostor).perform_request("GET", "/_cluster/health")
+    no_header = {
+        "version": {"number": "7.17.0", "build_flavor": "default"},
+        "tagline": "You Know, for Search",
+    }
+    with pytest.raises(UnsupportedProductError):
+        _transport_answering(no_header).perform_request("GET", "/_cluster/health")
