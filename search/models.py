@@ -1,14 +1,15 @@
 """Tables of the database search backend.
 
 ``SearchEntry`` holds each published case's search document (one row per case) with its facet
-values as columns. On PostgreSQL it also carries a weighted ``tsvector`` (GIN-indexed by a
-migration); on SQLite the text lives in the FTS5 table ``search_fts`` (rowid = case id), created
-by a migration only there. ``SearchTerm`` is the vocabulary that typos are corrected towards.
+values as columns: what a result shows and what highlights are cut from. What is searched lives
+in a vendor-specific table made by migrations: on SQLite the FTS5 table ``search_fts`` (rowid =
+case id); on PostgreSQL the narrow ``search_doc`` (weighted ``tsvector`` with a GIN index, facet
+values as small integer codes from ``search_facet_code``), so matching, ranking and facet counts
+never read the wide text rows. ``SearchTerm`` is the vocabulary that typos are corrected towards.
 """
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchVectorField
 from django.db import models
 
 
@@ -21,8 +22,6 @@ class SearchEntry(models.Model):
     diagnosis_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
     diagnosis_terms = models.TextField(blank=True)
     tags_text = models.TextField(blank=True)
-    # Tags joined by U+001F, so PostgreSQL can count them in the same scan as the other facets.
-    tag_list = models.TextField(blank=True, default="")
     anatomy = models.TextField(blank=True)
     findings = models.TextField(blank=True)
     history = models.TextField(blank=True)
@@ -35,8 +34,6 @@ class SearchEntry(models.Model):
     sex = models.CharField(max_length=1, blank=True)
     quiz_mode = models.BooleanField(default=False)
     published_at = models.DateTimeField(null=True, blank=True)
-    # PostgreSQL only (stays NULL on SQLite); its GIN index is made by migration 0002.
-    search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
         ordering = ["-published_at", "-case_id"]

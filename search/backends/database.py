@@ -24,8 +24,8 @@ from ..synonyms import Concept, close_terms, max_edits, synonym_table
 from .base import BaseSearchBackend, FacetValue, SearchHit, SearchQuery, SearchResults
 
 HL_START, HL_STOP = "[[hl]]", "[[/hl]]"
-TAG_SEPARATOR = "\x1f"
 BATCH_SIZE = 1000
+BULK_WRITE = 5000  # documents written at once after which the engine refreshes statistics
 ENTRY_TABLE = SearchEntry._meta.db_table
 TAG_TABLE = SearchEntryTag._meta.db_table
 TERM_TABLE = SearchTerm._meta.db_table
@@ -78,8 +78,13 @@ class TextEngine:
     def highlights(self, cursor, compiled, ids: Sequence[int]) -> dict[int, dict[str, str]]:
         raise NotImplementedError
 
-    # Optional: (total, {facet: [(value, count)]}) in one go; None → one query per facet.
-    facets_and_total = None
+    def after_bulk_write(self, cursor) -> None:
+        """Called after many documents were written (statistics, for instance)."""
+
+    # Optional: ``search_page(cursor, compiled, filters, limit, offset)`` →
+    # (total, {facet: [(value, count)]}, [(case_id, score)]) in one go; None → the generic
+    # queries below (a COUNT, one GROUP BY per facet, a ranked page).
+    search_page = None
 
 
 def _placeholders(values: Sequence[Any]) -> str:
@@ -87,15 +92,24 @@ def _placeholders(values: Sequence[Any]) -> str:
 
 
 class PostgresTextEngine(TextEngine):
+    """Matching, ranking and facet counts on the narrow ``search_doc`` rows (migration 0004)."""
+
     config = "english"
+    doc_table = "search_doc"
+    code_table = "search_facet_code"
     vector_sql = (
-        "setweight(to_tsvector('english', coalesce(diagnosis, '') || ' ' || "
-        "coalesce(diagnosis_terms, '')), 'A') || "
-        "setweight(to_tsvector('english', coalesce(title, '') || ' ' || coalesce(tags_text, '')),"
-        " 'B') || "
-        "setweight(to_tsvector('english', coalesce(findings, '') || ' ' || coalesce(anatomy, '')"
-        " || ' ' || coalesce(history, '')), 'C') || "
-        "setweight(to_tsvector('english', coalesce(discussion, '')), 'D')"
+        "setweight(to_tsvector('english', coalesce(e.diagnosis, '') || ' ' || "
+        "coalesce(e.diagnosis_terms, '')), 'A') || "
+        "setweight(to_tsvector('english', coalesce(e.title, '') || ' ' || "
+        "coalesce(e.tags_text, '')), 'B') || "
+        "setweight(to_tsvector('english', coalesce(e.findings, '') || ' ' || "
+        "coalesce(e.anatomy, '') || ' ' || coalesce(e.history, '')), 'C') || "
+        "setweight(to_tsvector('english', coalesce(e.discussion, '')), 'D')"
+    )
+    # The weight-A part alone: the same lexemes and positions ts_filter(vector, '{a}') keeps.
+    diagnosis_vector_sql = (
+        "setweight(to_tsvector('english', coalesce(e.diagnosis, '') || ' ' || "
+        "coalesce(e.diagnosis_terms, '')), 'A')"
     )
 
     def prepare(self, cursor):
@@ -104,17 +118,45 @@ class PostgresTextEngine(TextEngine):
 
     def write(self, cursor, docs):
         ids = [d["id"] for d in docs]
+        values = ", ".join(f"('{c}', e.{c}::text)" for c in FACET_COLUMNS)
         cursor.execute(
-            f"UPDATE {ENTRY_TABLE} SET search_vector = {self.vector_sql} "
-            f"WHERE case_id IN ({_placeholders(ids)})",
-            ids,
+            f"INSERT INTO {self.code_table} (facet, value) "
+            f"SELECT x.facet, x.value FROM {ENTRY_TABLE} e "
+            f"CROSS JOIN LATERAL (VALUES {values}) AS x (facet, value) "
+            "WHERE e.case_id = ANY(%s) AND x.value <> '' "
+            f"UNION SELECT 'tags', t.name FROM {TAG_TABLE} t WHERE t.entry_id = ANY(%s) "
+            "ON CONFLICT DO NOTHING",
+            [ids, ids],
+        )
+        codes = "".join(
+            f"(SELECT c.code FROM {self.code_table} c WHERE c.facet = '{col}' "
+            f"AND c.value = e.{col}), "
+            for col in FACET_COLUMNS
+        )
+        # The entries were just (re)created, which removed their old rows here (ON DELETE CASCADE).
+        cursor.execute(
+            f"INSERT INTO {self.doc_table} (case_id, published_at, {', '.join(FACET_COLUMNS)}, "
+            "tags, dx_vector, search_vector) "
+            f"SELECT e.case_id, e.published_at, {codes}"
+            f"ARRAY(SELECT c.code FROM {TAG_TABLE} t JOIN {self.code_table} c "
+            "ON c.facet = 'tags' AND c.value = t.name WHERE t.entry_id = e.case_id "
+            "ORDER BY c.code), "
+            f"{self.diagnosis_vector_sql}, {self.vector_sql} "
+            f"FROM {ENTRY_TABLE} e WHERE e.case_id = ANY(%s)",
+            [ids],
         )
 
     def remove(self, cursor, ids):
-        pass  # the vector lives in the entry row
+        pass  # ON DELETE CASCADE from the entry row
 
     def clear(self, cursor):
         pass
+
+    def after_bulk_write(self, cursor):
+        # Fresh statistics, so the planner sees how common each word and facet value is.
+        cursor.execute(
+            f"ANALYZE {self.doc_table}, {self.code_table}, {ENTRY_TABLE}, {TAG_TABLE}, {TERM_TABLE}"
+        )
 
     def fuzzy_candidates(self, cursor, term):
         cursor.execute(
@@ -137,21 +179,117 @@ class PostgresTextEngine(TextEngine):
             return None
         return (self._tsquery(concepts, "&"), self._tsquery(concepts, "|"))
 
-    def match_sql(self, compiled):
-        return "e.search_vector @@ to_tsquery('english', %s)", [compiled[0]]
+    def search_page(self, cursor, compiled, filters, limit, offset):
+        """Total, every facet's counts and one ranked page, in one statement over one scan.
 
-    def ranked_ids(self, cursor, compiled, where, params, limit, offset):
-        cursor.execute(
-            "SELECT e.case_id, "
-            "(ts_filter(e.search_vector, '{a}') @@ to_tsquery('english', %s)) AS dm, "
-            "ts_rank(e.search_vector, to_tsquery('english', %s)) AS rank "
-            f"FROM {ENTRY_TABLE} e "
-            f"WHERE e.search_vector @@ to_tsquery('english', %s) AND {where} "
-            "ORDER BY dm DESC, rank DESC, e.published_at DESC NULLS LAST, e.case_id DESC "
-            "LIMIT %s OFFSET %s",
-            [compiled[1], compiled[0], compiled[0], *params, limit, offset],
+        The matches are read once into a CTE holding only small integer codes and a flag per
+        selected facet; rows failing two or more selections cannot count anywhere and are left
+        out. ``ts_rank`` is computed only for rows passing every selection. The text queries
+        are parsed once beforehand and passed as ``tsquery`` constants, so the planner can
+        estimate from the statistics how many rows they match.
+        """
+        params: list[Any] = []
+        match = "TRUE"
+        if compiled is not None:
+            cursor.execute(
+                f"SELECT to_tsquery('{self.config}', %s)::text, "
+                f"to_tsquery('{self.config}', %s)::text",
+                [compiled[0], compiled[1]],
+            )
+            q_and, q_or = cursor.fetchone()
+            match = "d.search_vector @@ %s::tsquery"
+            params.append(q_and)
+
+        active = [(name, values) for name, values in filters.items() if values]
+        codes = self._codes(cursor, active)
+        flags, flag_params = [], []
+        for i, (name, _values) in enumerate(active):
+            if name == "tags":
+                flags.append(f"(d.tags && %s::int[]) AS p{i}")
+            else:
+                flags.append(f"(d.{FACET_COLUMNS[name]} = ANY(%s::int[])) AS p{i}")
+            flag_params.append(codes[name])
+
+        def passing(skip: str | None = None) -> str:
+            kept = [f"m.p{i}" for i, (name, _) in enumerate(active) if name != skip]
+            return " AND ".join(kept) or "TRUE"
+
+        all_flags = " AND ".join(f"s.p{i}" for i in range(len(active))) or "TRUE"
+        cols = ", ".join(FACET_COLUMNS)
+        pcols = "".join(f", s.p{i}" for i in range(len(active)))
+        if compiled is not None:
+            scored = (
+                f"CASE WHEN {all_flags} THEN s.dx_vector @@ %s::tsquery END AS dm, "
+                f"CASE WHEN {all_flags} THEN ts_rank(s.search_vector, %s::tsquery) END AS rank"
+            )
+            scored_params = [q_or, q_and]
+            order = "m.dm DESC, m.rank DESC, m.published_at DESC NULLS LAST, m.case_id DESC"
+        else:
+            scored, scored_params = "NULL::boolean AS dm, NULL::real AS rank", []
+            order = "m.published_at DESC, m.case_id DESC"
+        prefilter = ""
+        if len(active) >= 2:
+            prefilter = (
+                "WHERE "
+                + " + ".join(f"s.p{i}::int" for i in range(len(active)))
+                + f" >= {len(active) - 1}"
+            )
+        branches = [
+            "SELECT 't', NULL::bigint, count(*), NULL::real, NULL::boolean "
+            f"FROM m WHERE {passing()}"
+        ]
+        for name in FACET_COLUMNS:
+            col = FACET_COLUMNS[name]
+            branches.append(
+                f"SELECT 'c', m.{col}, count(*), NULL, NULL FROM m "
+                f"WHERE {passing(name)} AND m.{col} IS NOT NULL GROUP BY m.{col}"
+            )
+        branches.append(
+            "SELECT 'c', t, count(*), NULL, NULL FROM m, unnest(m.tags) t "
+            f"WHERE {passing('tags')} GROUP BY t"
         )
-        return [(row[0], float(row[2]) + (1.0 if row[1] else 0.0)) for row in cursor.fetchall()]
+        branches.append(
+            "SELECT 'h', h.case_id, row_number() OVER (), h.rank, h.dm FROM ("
+            f"SELECT m.case_id, m.rank, m.dm FROM m WHERE {passing()} ORDER BY {order} "
+            "LIMIT %s OFFSET %s) h"
+        )
+        sql = (
+            f"WITH s AS (SELECT d.case_id, d.published_at, d.{cols.replace(', ', ', d.')}, "
+            f"d.tags, d.dx_vector, d.search_vector{''.join(', ' + f for f in flags)} "
+            f"FROM {self.doc_table} d WHERE {match}), "
+            f"m AS MATERIALIZED (SELECT s.case_id, s.published_at, s.{cols.replace(', ', ', s.')}, "
+            f"s.tags{pcols}, {scored} FROM s {prefilter}) "
+            "SELECT u.kind, u.key, c.facet, c.value, u.n, u.rank, u.dm FROM ("
+            + " UNION ALL ".join(branches)
+            + f") AS u (kind, key, n, rank, dm) LEFT JOIN {self.code_table} c "
+            "ON u.kind = 'c' AND c.code = u.key"
+        )
+        cursor.execute(sql, [*flag_params, *params, *scored_params, limit, offset])
+        total, rows, hits = 0, {}, []
+        for kind, key, facet, value, n, rank, dm in cursor.fetchall():
+            if kind == "t":
+                total = int(n)
+            elif kind == "c":
+                rows.setdefault(facet, []).append((value, int(n)))
+            else:
+                score = float(rank) + (1.0 if dm else 0.0) if compiled is not None else 0.0
+                hits.append((int(n), int(key), score))
+        ranked = [(case_id, score) for _, case_id, score in sorted(hits)]
+        return total, rows, ranked
+
+    def _codes(self, cursor, active) -> dict[str, list[int]]:
+        """The codes of the selected values (a value no document has yet gets none)."""
+        codes: dict[str, list[int]] = {name: [] for name, _ in active}
+        if not active:
+            return codes
+        cursor.execute(
+            f"SELECT facet, code FROM {self.code_table} WHERE "
+            + " OR ".join("(facet = %s AND value = ANY(%s))" for _ in active),
+            [p for name, values in active for p in (name, list(values))],
+        )
+        for facet, code in cursor.fetchall():
+            codes[facet].append(code)
+        return codes
 
     def highlights(self, cursor, compiled, ids):
         if not ids:
@@ -161,6 +299,7 @@ class PostgresTextEngine(TextEngine):
             f'StartSel="{HL_START}", StopSel="{HL_STOP}", MaxFragments=2, MaxWords=18, '
             'MinWords=6, FragmentDelimiter=" … "'
         )
+        # Only the page's rows, never every match.
         cursor.execute(
             "SELECT e.case_id, "
             "ts_headline('english', e.title, q, %s), ts_headline('english', e.diagnosis, q, %s), "
@@ -170,57 +309,6 @@ class PostgresTextEngine(TextEngine):
             [whole, whole, frag, frag, compiled[1], *ids],
         )
         return {row[0]: dict(zip(HIGHLIGHT_FIELDS, row[1:], strict=True)) for row in cursor}
-
-    def facets_and_total(self, cursor, match, match_params, filters):
-        """Total and every facet's counts in one statement over one scan of the matches."""
-        cols = [f.name for f in FACETS if not f.multi_valued]
-
-        def where(skip):
-            clauses, params = [], []
-            for name, values in filters.items():
-                if name == skip or not values:
-                    continue
-                if name == "tags":
-                    clauses.append(
-                        f"string_to_array(m.tag_list, chr(31)) && ARRAY[{_placeholders(values)}]"
-                        "::text[]"
-                    )
-                elif name in FACET_COLUMNS:
-                    clauses.append(f"m.{FACET_COLUMNS[name]} IN ({_placeholders(values)})")
-                else:
-                    continue
-                params.extend(values)
-            return (" AND ".join(clauses) or "TRUE"), params
-
-        parts, params = [], []
-        w, p = where(None)
-        parts.append(f"SELECT '_total', NULL, count(*) FROM m WHERE {w}")
-        params += p
-        for name in cols:
-            w, p = where(name)
-            parts.append(
-                f"SELECT '{name}', m.{name}, count(*) FROM m WHERE {w} AND m.{name} <> '' "
-                f"GROUP BY m.{name}"
-            )
-            params += p
-        w, p = where("tags")
-        parts.append(
-            "SELECT 'tags', t, count(*) FROM m, unnest(string_to_array(m.tag_list, chr(31))) t "
-            f"WHERE {w} AND t <> '' GROUP BY t"
-        )
-        params += p
-        sql = (
-            f"WITH m AS MATERIALIZED (SELECT e.{', e.'.join(cols)}, e.tag_list "
-            f"FROM {ENTRY_TABLE} e WHERE {match}) " + " UNION ALL ".join(parts)
-        )
-        cursor.execute(sql, [*match_params, *params])
-        total, rows = 0, {}
-        for facet, value, n in cursor.fetchall():
-            if facet == "_total":
-                total = int(n)
-            else:
-                rows.setdefault(facet, []).append((value, int(n)))
-        return total, rows
 
 
 class SQLiteTextEngine(TextEngine):
@@ -368,6 +456,9 @@ class DatabaseSearchBackend(BaseSearchBackend):
                 batch = []
         if batch:
             n += self._write_batch(batch)
+        if n >= BULK_WRITE:
+            with self.connection.cursor() as cursor:
+                self.engine.after_bulk_write(cursor)
         return n
 
     def _write_batch(self, docs: list[dict[str, Any]]) -> int:
@@ -399,7 +490,6 @@ class DatabaseSearchBackend(BaseSearchBackend):
             diagnosis_ref=d["diagnosis_id"],
             diagnosis_terms=d["diagnosis_terms"],
             tags_text=d["tags_text"],
-            tag_list=TAG_SEPARATOR.join(t[:64] for t in d["tags"]),
             anatomy=d["anatomy"],
             findings=d["findings"],
             history=d["history"],
@@ -472,11 +562,11 @@ class DatabaseSearchBackend(BaseSearchBackend):
             compiled = engine.compile(self.concepts(cursor, query.text)) if query.text else None
             if query.text and compiled is None:
                 return SearchResults(0, [], self._empty_facets(filters))
-            match, match_params = engine.match_sql(compiled) if compiled else ("1=1", [])
-            where, params = self._filter_sql(filters)
 
-            if engine.facets_and_total is not None:
-                total, rows = engine.facets_and_total(cursor, match, match_params, filters)
+            if engine.search_page is not None:
+                total, rows, ranked = engine.search_page(
+                    cursor, compiled, filters, query.page_size, query.offset
+                )
                 facets = {
                     f.name: self._facet_values(
                         sorted(rows.get(f.name, []), key=lambda r: (-r[1], r[0]))[: f.max_values],
@@ -485,24 +575,25 @@ class DatabaseSearchBackend(BaseSearchBackend):
                     for f in FACETS
                 }
             else:
+                match, match_params = engine.match_sql(compiled) if compiled else ("1=1", [])
+                where, params = self._filter_sql(filters)
                 cursor.execute(
                     f"SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE {match} AND {where}",
                     [*match_params, *params],
                 )
                 total = cursor.fetchone()[0]
                 facets = self._facets(cursor, match, match_params, filters)
-
-            if compiled:
-                ranked = engine.ranked_ids(
-                    cursor, compiled, where, params, query.page_size, query.offset
-                )
-            else:
-                cursor.execute(
-                    f"SELECT e.case_id FROM {ENTRY_TABLE} e WHERE {where} "
-                    "ORDER BY e.published_at DESC, e.case_id DESC LIMIT %s OFFSET %s",
-                    [*params, query.page_size, query.offset],
-                )
-                ranked = [(row[0], 0.0) for row in cursor.fetchall()]
+                if compiled:
+                    ranked = engine.ranked_ids(
+                        cursor, compiled, where, params, query.page_size, query.offset
+                    )
+                else:
+                    cursor.execute(
+                        f"SELECT e.case_id FROM {ENTRY_TABLE} e WHERE {where} "
+                        "ORDER BY e.published_at DESC, e.case_id DESC LIMIT %s OFFSET %s",
+                        [*params, query.page_size, query.offset],
+                    )
+                    ranked = [(row[0], 0.0) for row in cursor.fetchall()]
             ids = [i for i, _ in ranked]
             marks = engine.highlights(cursor, compiled, ids) if compiled else {}
 
