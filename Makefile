@@ -52,10 +52,15 @@ lint: venv ## ruff check and ruff format --check
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+messages: venv ## Refresh the Czech translations (locale/cs) and compile them (needs gettext)
+	$(PY) manage.py makemessages -l cs --ignore=.venv --ignore=var --ignore=search/es_node \
+	  --ignore=benchmarks --ignore=tests --no-location
+	$(PY) manage.py compilemessages
+
 bench: venv services ## Run the benchmarks and print their figures
 	for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean: ## Remove var/ (database, media, caches) — the demo data comes back on the next run
 	rm -rf var
 
-.PHONY: help venv setup run services test test-fast lint bench clean
+.PHONY: help venv setup run services test test-fast lint messages bench clean
