@@ -125,8 +125,8 @@ def _decide(
 
     ``recheck`` (verifier): ``ignore`` holds pixels whose structure cannot be text (the fills
     already made and the edges they create), and weak candidates, which the model already
-    judged on the unredacted frame, are not judged again (a second budget would only give
-    speckle a second chance to be misread); strong text and header hints still count.
+    judged (and read for header hints) on the unredacted frame, are not judged again: a second
+    budget would only give speckle a second chance to be misread.
     """
     if ignore is not None and detector.supports_ignore:
         regions = detector.detect(views, ignore=ignore)
@@ -139,9 +139,7 @@ def _decide(
     for region in [r for r in regions if r.strong] + weak:
         if not region.strong:
             if recheck:
-                if hint_tokens and _matches_hint(detector.read(views, region) or "", hint_tokens):
-                    out.append(region)
-                continue
+                continue  # judged (and read for hints) on the first pass
             if calls >= policy.max_model_calls:
                 if region.glyphs < 3:
                     continue

@@ -194,9 +194,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
                     if keep is not None:
                         mask &= keep
                     for r in self._glyph_lines(mask, k, polarity, scale):
-                        if ignore is None or r.strong:
-                            r = self._measure(r, imgs, hats, thresholds, snr_text, keep)
-                        # (re-check: weak shapes were judged on the first pass already)
+                        if ignore is not None and not r.strong:
+                            continue  # re-check: weak shapes were judged on the first pass
+                        r = self._measure(r, imgs, hats, thresholds, snr_text, keep)
                         if r is None:
                             continue
                         if scale != 1:
