@@ -35,13 +35,16 @@ setup: venv ## Migrate the embedded SQLite database, collect static files, creat
 run: setup ## Serve the site on http://$(HOST):$(PORT) with a Celery worker (Ctrl-C stops both)
 	HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
+es-node: ## Run one Elasticsearch 7.10 node on 127.0.0.1:9200 (Java 17 JDK + Maven; jars fetched once)
+	search/es_node/run.sh
+
 services: ## Install (if missing) and start PostgreSQL and Redis on 127.0.0.1 for the tests
 	scripts/services.sh
 
-test: venv services ## Run the whole test suite against PostgreSQL, Redis, a real worker and browser
+test: venv services ## The whole suite: PostgreSQL, Redis, a real worker, browser and Elasticsearch node
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) manage.py makemigrations --check --dry-run
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) TA_START_ES_NODE=1 \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: venv services ## The suite without the slow end-to-end tests
@@ -63,4 +66,4 @@ bench: venv services ## Run the benchmarks and print their figures
 clean: ## Remove var/ (database, media, caches) — the demo data comes back on the next run
 	rm -rf var
 
-.PHONY: help venv setup run services test test-fast lint messages bench clean
+.PHONY: help venv setup run es-node services test test-fast lint messages bench clean

@@ -182,6 +182,14 @@ SEARCH_BACKENDS = {
             "INDEX_PREFIX": env("TA_ES_INDEX_PREFIX", "teaching-archive"),
         },
     },
+    # The same backend for an Elasticsearch 7.x node (the one the test suite runs from Maven).
+    "elasticsearch7": {
+        "BACKEND": "search.backends.elasticsearch7.Elasticsearch7SearchBackend",
+        "OPTIONS": {
+            "URL": env("ELASTICSEARCH_URL", "http://127.0.0.1:9200"),
+            "INDEX_PREFIX": env("TA_ES_INDEX_PREFIX", "teaching-archive"),
+        },
+    },
 }
 
 LOGGING = {
