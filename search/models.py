@@ -59,3 +59,16 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class SearchIndexState(models.Model):
+    """One row whose ``token`` changes (to a value never used before) with every index write.
+
+    Cached search results are keyed by it, so a write makes every older cached page unreachable
+    at once, in every process; a write that is rolled back leaves a token no cache holds.
+    """
+
+    token = models.CharField(max_length=32, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Search index state {self.token}"

@@ -11,15 +11,18 @@ selections of the *other* facets only, so multi-select counts stay right.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.core.cache import caches
 from django.db import connections, transaction
 
 from ..documents import TEXT_FIELDS, document_vocabulary
 from ..facets import FACETS
-from ..models import SearchEntry, SearchEntryTag, SearchTerm
+from ..models import SearchEntry, SearchEntryTag, SearchIndexState, SearchTerm
 from ..synonyms import Concept, close_terms, max_edits, synonym_table
 from .base import BaseSearchBackend, FacetValue, SearchHit, SearchQuery, SearchResults
 
@@ -29,6 +32,7 @@ BULK_WRITE = 5000  # documents written at once after which the engine refreshes 
 ENTRY_TABLE = SearchEntry._meta.db_table
 TAG_TABLE = SearchEntryTag._meta.db_table
 TERM_TABLE = SearchTerm._meta.db_table
+STATE_TABLE = SearchIndexState._meta.db_table
 FACET_COLUMNS = {f.name: f.name for f in FACETS if not f.multi_valued}
 HIGHLIGHT_FIELDS = ("title", "diagnosis", "findings", "history")
 
@@ -113,8 +117,10 @@ class PostgresTextEngine(TextEngine):
     )
 
     def prepare(self, cursor):
-        # JIT compiling costs tens of ms on these short queries over a large table.
+        # JIT compiling costs tens of ms on these short queries over a large table; the
+        # matches of a broad query (~100k small rows) should stay in memory, not spill to disk.
         cursor.execute("SET LOCAL jit = off")
+        cursor.execute("SET LOCAL work_mem = '32MB'")
 
     def write(self, cursor, docs):
         ids = [d["id"] for d in docs]
@@ -244,9 +250,10 @@ class PostgresTextEngine(TextEngine):
                 f"SELECT 'c', m.{col}, count(*), NULL, NULL FROM m "
                 f"WHERE {passing(name)} AND m.{col} IS NOT NULL GROUP BY m.{col}"
             )
+        # Few distinct tag sets: group by the set first, unnest only those (not every row).
         branches.append(
-            "SELECT 'c', t, count(*), NULL, NULL FROM m, unnest(m.tags) t "
-            f"WHERE {passing('tags')} GROUP BY t"
+            "SELECT 'c', t, sum(g.n)::bigint, NULL, NULL FROM (SELECT m.tags, count(*) AS n "
+            f"FROM m WHERE {passing('tags')} GROUP BY m.tags) g, unnest(g.tags) t GROUP BY t"
         )
         branches.append(
             "SELECT 'h', h.case_id, row_number() OVER (), h.rank, h.dm FROM ("
@@ -424,9 +431,20 @@ ENGINES = {"postgresql": PostgresTextEngine, "sqlite": SQLiteTextEngine}
 class DatabaseSearchBackend(BaseSearchBackend):
     """Search in the project's own database; no extra service to run."""
 
-    def __init__(self, alias: str = "database", DATABASE: str = "default", **options: Any):
+    def __init__(
+        self,
+        alias: str = "database",
+        DATABASE: str = "default",
+        CACHE: str | None = "default",
+        CACHE_TIMEOUT: int = 600,
+        **options: Any,
+    ):
         super().__init__(alias, **options)
         self.using = DATABASE
+        # Pages already computed are kept in this Django cache (None: no caching), keyed by the
+        # index token that every write changes, so a cached page is never older than the index.
+        self.cache_alias = CACHE
+        self.cache_timeout = CACHE_TIMEOUT
 
     @property
     def connection(self):
@@ -475,6 +493,7 @@ class DatabaseSearchBackend(BaseSearchBackend):
                 ignore_conflicts=True,
             )
             engine.write(cursor, docs)
+            self._touch(cursor)
             words: set[str] = set()
             for d in docs:
                 words |= document_vocabulary(d)
@@ -508,6 +527,15 @@ class DatabaseSearchBackend(BaseSearchBackend):
         with transaction.atomic(using=self.using), self.connection.cursor() as cursor:
             SearchEntry.objects.using(self.using).filter(case_id=case_id).delete()
             self.engine.remove(cursor, [case_id])
+            self._touch(cursor)
+
+    def _touch(self, cursor) -> None:
+        """Give the index a new token (inside the writing transaction): cached pages expire."""
+        cursor.execute(
+            f"INSERT INTO {STATE_TABLE} (id, token) VALUES (1, %s) "
+            "ON CONFLICT (id) DO UPDATE SET token = excluded.token",
+            [uuid.uuid4().hex],
+        )
 
     def rebuild(self, docs: Iterable[dict[str, Any]]) -> int:
         # One transaction: readers keep seeing the old entries until the new ones are committed.
@@ -515,6 +543,7 @@ class DatabaseSearchBackend(BaseSearchBackend):
             with self.connection.cursor() as cursor:
                 SearchEntry.objects.using(self.using).all().delete()
                 self.engine.clear(cursor)
+                self._touch(cursor)
             return self.index_many(docs)
 
     # Reading ------------------------------------------------------------------------------------
@@ -562,42 +591,67 @@ class DatabaseSearchBackend(BaseSearchBackend):
             compiled = engine.compile(self.concepts(cursor, query.text)) if query.text else None
             if query.text and compiled is None:
                 return SearchResults(0, [], self._empty_facets(filters))
-
-            if engine.search_page is not None:
-                total, rows, ranked = engine.search_page(
-                    cursor, compiled, filters, query.page_size, query.offset
-                )
-                facets = {
-                    f.name: self._facet_values(
-                        sorted(rows.get(f.name, []), key=lambda r: (-r[1], r[0]))[: f.max_values],
-                        filters.get(f.name, ()),
-                    )
-                    for f in FACETS
-                }
-            else:
-                match, match_params = engine.match_sql(compiled) if compiled else ("1=1", [])
-                where, params = self._filter_sql(filters)
-                cursor.execute(
-                    f"SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE {match} AND {where}",
-                    [*match_params, *params],
-                )
-                total = cursor.fetchone()[0]
-                facets = self._facets(cursor, match, match_params, filters)
-                if compiled:
-                    ranked = engine.ranked_ids(
-                        cursor, compiled, where, params, query.page_size, query.offset
-                    )
-                else:
-                    cursor.execute(
-                        f"SELECT e.case_id FROM {ENTRY_TABLE} e WHERE {where} "
-                        "ORDER BY e.published_at DESC, e.case_id DESC LIMIT %s OFFSET %s",
-                        [*params, query.page_size, query.offset],
-                    )
-                    ranked = [(row[0], 0.0) for row in cursor.fetchall()]
+            cache, key = self._cache_key(cursor, compiled, filters, query)
+            found = cache.get(key) if key else None
+            if found is None:
+                found = self._count_and_rank(engine, cursor, compiled, filters, query)
+                if key:
+                    cache.set(key, found, self.cache_timeout)
+            total, facets, ranked = found
             ids = [i for i, _ in ranked]
             marks = engine.highlights(cursor, compiled, ids) if compiled else {}
 
-        entries = SearchEntry.objects.using(self.using).in_bulk(ids)
+        return self._results(total, facets, ranked, marks)
+
+    def _cache_key(self, cursor, compiled, filters, query) -> tuple[Any, str | None]:
+        if self.cache_alias is None:
+            return None, None
+        cursor.execute(f"SELECT token FROM {STATE_TABLE} WHERE id = 1")
+        row = cursor.fetchone()
+        if row is None:
+            return None, None
+        what = repr((compiled, sorted(filters.items()), query.page_size, query.offset))
+        name = self.connection.settings_dict["NAME"]
+        digest = hashlib.sha256(f"{name}|{row[0]}|{what}".encode()).hexdigest()
+        return caches[self.cache_alias], f"search-db:{digest}"
+
+    def _count_and_rank(self, engine, cursor, compiled, filters, query):
+        """(total, facets, [(case_id, score)] of the page) straight from the database."""
+        if engine.search_page is not None:
+            total, rows, ranked = engine.search_page(
+                cursor, compiled, filters, query.page_size, query.offset
+            )
+            facets = {
+                f.name: self._facet_values(
+                    sorted(rows.get(f.name, []), key=lambda r: (-r[1], r[0]))[: f.max_values],
+                    filters.get(f.name, ()),
+                )
+                for f in FACETS
+            }
+        else:
+            match, match_params = engine.match_sql(compiled) if compiled else ("1=1", [])
+            where, params = self._filter_sql(filters)
+            cursor.execute(
+                f"SELECT COUNT(*) FROM {ENTRY_TABLE} e WHERE {match} AND {where}",
+                [*match_params, *params],
+            )
+            total = cursor.fetchone()[0]
+            facets = self._facets(cursor, match, match_params, filters)
+            if compiled:
+                ranked = engine.ranked_ids(
+                    cursor, compiled, where, params, query.page_size, query.offset
+                )
+            else:
+                cursor.execute(
+                    f"SELECT e.case_id FROM {ENTRY_TABLE} e WHERE {where} "
+                    "ORDER BY e.published_at DESC, e.case_id DESC LIMIT %s OFFSET %s",
+                    [*params, query.page_size, query.offset],
+                )
+                ranked = [(row[0], 0.0) for row in cursor.fetchall()]
+        return total, facets, ranked
+
+    def _results(self, total, facets, ranked, marks) -> SearchResults:
+        entries = SearchEntry.objects.using(self.using).in_bulk([i for i, _ in ranked])
         hits = []
         for case_id, score in ranked:
             e = entries.get(case_id)
