@@ -12,6 +12,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from archive.models import KeyImage, QuizAnswer
@@ -79,6 +80,26 @@ def viewer_data(case, series, *, hidden: bool, can_edit: bool) -> dict:
         "presets": {name: list(v) for name, v in WINDOW_PRESETS.items() if v},
         "canEdit": can_edit,
         "keyImageUrl": reverse("case-key-images", args=[case.pk]) if can_edit else "",
+        "text": viewer_text(),
+    }
+
+
+def viewer_text() -> dict[str, str]:
+    """The viewer script's words, translated here: there is no JavaScript catalogue."""
+    return {
+        "play": _("Play"),
+        "pause": _("Pause"),
+        "imageOf": _("Image %(n)s of %(total)s"),
+        "imageOfSeries": _("Image %(n)s of %(total)s in series %(series)s"),
+        "keyImage": _("Key image %(n)s"),
+        "removeKeyImage": _("Remove key image %(n)s"),
+        "colour": _("Colour image (shown as stored)"),
+        "colourNoContrast": _("Colour images are shown as stored; contrast cannot be changed."),
+        "saveKey": _("Save as key image"),
+        "updateKey": _("Update key image"),
+        "saved": _("Saved: image %(n)s is a key image."),
+        "removed": _("Key image removed."),
+        "saveFailed": _("The key image could not be saved. Reload the page and try again."),
     }
 
 

@@ -17,6 +17,12 @@
   const keyStrip = $("key-strip"), status = $("viewer-status");
   const SVG = "http://www.w3.org/2000/svg";
   const WL_DEBOUNCE_MS = 120;
+  const T = data.text || {};
+  function t(key, fallback, values) {
+    let text = T[key] || fallback;
+    for (const [k, v] of Object.entries(values || {})) text = text.replace(`%(${k})s`, v);
+    return text;
+  }
 
   const state = {
     series: 0, position: 0, frames: [],
@@ -58,9 +64,10 @@
     slider.value = state.position;
     const n = state.frames.length;
     counter.textContent = `${state.position + 1} / ${n}`;
-    img.alt = `Image ${state.position + 1} of ${n} in series ${state.series + 1}`;
+    img.alt = t("imageOfSeries", "Image %(n)s of %(total)s in series %(series)s",
+      {n: state.position + 1, total: n, series: state.series + 1});
     img.dataset.position = state.position;
-    slider.setAttribute("aria-valuetext", `Image ${state.position + 1} of ${n}`);
+    slider.setAttribute("aria-valuetext", t("imageOf", "Image %(n)s of %(total)s", {n: state.position + 1, total: n}));
     fit(image);
     drawOverlay();
     markActiveKey();
@@ -108,7 +115,7 @@
   // --- Window / level -------------------------------------------------------------------------
   function updateReadout() {
     const image = current() && current().image;
-    if (image && image.colour) { readout.textContent = "Colour image (shown as stored)"; return; }
+    if (image && image.colour) { readout.textContent = t("colour", "Colour image (shown as stored)"); return; }
     if (state.window) readout.textContent = `W ${Math.round(state.window.w)} · L ${Math.round(state.window.c)}`;
     else readout.textContent = `W/L: ${presetSelect.options[presetSelect.selectedIndex].text}`;
   }
@@ -162,9 +169,9 @@
         lx = a.cx * cols; ly = (a.cy - a.r) * rows - font * 0.3;
       }
       if (a.label) {
-        const t = svgEl("text", {x: lx, y: ly, "font-size": font, class: "annotation-label"});
-        t.textContent = a.label;
-        overlay.appendChild(t);
+        const text = svgEl("text", {x: lx, y: ly, "font-size": font, class: "annotation-label"});
+        text.textContent = a.label;
+        overlay.appendChild(text);
       }
     }
   }
@@ -188,19 +195,20 @@
       b.type = "button";
       b.className = "key-thumb";
       b.dataset.key = k.id;
-      b.setAttribute("aria-label", `Key image ${n + 1}${k.caption ? ": " + k.caption : ""}`);
-      const t = document.createElement("img");
-      t.src = k.thumb; t.alt = ""; t.width = 64; t.height = 64;
-      b.appendChild(t);
+      const name = t("keyImage", "Key image %(n)s", {n: n + 1});
+      b.setAttribute("aria-label", k.caption ? `${name}: ${k.caption}` : name);
+      const thumb = document.createElement("img");
+      thumb.src = k.thumb; thumb.alt = ""; thumb.width = 64; thumb.height = 64;
+      b.appendChild(thumb);
       const c = document.createElement("span");
-      c.textContent = k.caption || `Key image ${n + 1}`;
+      c.textContent = k.caption || name;
       b.appendChild(c);
       b.addEventListener("click", () => { stop(); loadSeries(k.series, k.position); viewer.focus(); });
       item.appendChild(b);
       if (data.canEdit) {
         const del = document.createElement("button");
         del.type = "button"; del.className = "key-remove"; del.textContent = "×";
-        del.setAttribute("aria-label", `Remove key image ${n + 1}`);
+        del.setAttribute("aria-label", t("removeKeyImage", "Remove key image %(n)s", {n: n + 1}));
         del.addEventListener("click", () => removeKey(k.id));
         item.appendChild(del);
       }
@@ -227,7 +235,7 @@
     if (state.frames.length < 2) return;
     state.playing = true;
     playButton.setAttribute("aria-pressed", "true");
-    playButton.textContent = "❚❚ Pause";
+    playButton.textContent = `❚❚ ${t("pause", "Pause")}`;
     counter.setAttribute("aria-live", "off");
     state.timer = setTimeout(tick, 1000 / fps());
   }
@@ -235,7 +243,7 @@
     state.playing = false;
     clearTimeout(state.timer);
     playButton.setAttribute("aria-pressed", "false");
-    playButton.textContent = "▶ Play";
+    playButton.textContent = `▶ ${t("play", "Play")}`;
     counter.setAttribute("aria-live", "polite");
   }
   function togglePlay() { state.playing ? stop() : play(); }
@@ -278,7 +286,7 @@
     }
     if (mode === "wl") {
       const image = current().image;
-      if (image.colour) { announce("Colour images are shown as stored; contrast cannot be changed."); drag = null; return; }
+      if (image.colour) { announce(t("colourNoContrast", "Colour images are shown as stored.")); drag = null; return; }
       const thisDrag = drag;
       const base = await baseWindow();
       if (drag === thisDrag) thisDrag.base = base;
@@ -345,8 +353,7 @@
 
   // --- Keyboard -------------------------------------------------------------------------------
   viewer.addEventListener("keydown", (e) => {
-    const t = e.target;
-    if (t !== viewer && t !== stage) return; // controls keep their own keys
+    if (e.target !== viewer && e.target !== stage) return; // controls keep their own keys
     const step = {ArrowDown: 1, ArrowRight: 1, ArrowUp: -1, ArrowLeft: -1, PageDown: 10, PageUp: -10}[e.key];
     let handled = true;
     if (step !== undefined) show(state.position + step);
@@ -383,7 +390,7 @@
     const key = keyAt(state.position);
     state.draft = key ? key.annotations.map((a) => ({...a})) : [];
     $("key-caption").value = key ? key.caption : "";
-    $("key-save").textContent = key ? "Update key image" : "Save as key image";
+    $("key-save").textContent = key ? t("updateKey", "Update key image") : t("saveKey", "Save as key image");
     $("key-remove").hidden = !key;
     if (editor.open) drawOverlay();
   }
@@ -391,14 +398,14 @@
     const r = await fetch(u, {method: "POST", credentials: "same-origin",
       headers: {"Content-Type": "application/json", "X-CSRFToken": csrf()}, body: JSON.stringify(body || {})});
     const json = await r.json().catch(() => ({}));
-    if (!r.ok) throw new Error(json.error || "The key image could not be saved. Reload the page and try again.");
+    if (!r.ok) throw new Error(json.error || t("saveFailed", "The key image could not be saved."));
     return json;
   }
   async function removeKey(id) {
     try {
       const res = await post(`${data.keyImageUrl}${id}/delete`);
       data.keyImages = res.keyImages; buildKeyStrip(); syncEditor(); drawOverlay();
-      announce("Key image removed.");
+      announce(t("removed", "Key image removed."));
     } catch (err) { announce(err.message); }
   }
   if (editor) {
@@ -410,7 +417,7 @@
         const res = await post(data.keyImageUrl, {instance: image.id, frame: f,
           caption: $("key-caption").value, annotations: state.draft});
         data.keyImages = res.keyImages; buildKeyStrip(); syncEditor();
-        announce(`Saved: image ${state.position + 1} is a key image.`);
+        announce(t("saved", "Saved: image %(n)s is a key image.", {n: state.position + 1}));
       } catch (err) { announce(err.message); }
     });
     $("key-remove").addEventListener("click", () => { const k = keyAt(state.position); if (k) removeKey(k.id); });
