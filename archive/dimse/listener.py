@@ -19,7 +19,11 @@ from pynetdicom.transport import ThreadedAssociationServer
 
 from archive.dimse.contexts import storage_contexts, verification_context
 from archive.dimse.nodes import active_node, registered_calling_aets
-from archive.dimse.session import STATUS_OUT_OF_RESOURCES, ReceivingSession
+from archive.dimse.session import (
+    STATUS_OUT_OF_RESOURCES,
+    ReceivingSession,
+    sweep_orphaned_holding,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +104,7 @@ class DicomListener:
 
     def start(self) -> ThreadedAssociationServer:
         """Start serving in background threads; returns the server (``server_address``)."""
+        sweep_orphaned_holding()
         ae = self.application_entity()
         self.server = ae.start_server(
             (self.host, self.port), block=False, evt_handlers=self.handlers()

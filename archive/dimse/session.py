@@ -317,5 +317,40 @@ class ReceivingSession:
         return self._state
 
 
+def sweep_orphaned_holding(*, older_than: float = 3600.0) -> int:
+    """Delete raw files a killed listener left behind (no Upload was ever filed for them).
+
+    Only folders untouched for ``older_than`` seconds are considered, so another listener's
+    association in progress (a new file at least every network timeout) is never touched.
+    Returns the number of folders removed.
+    """
+    import shutil
+    import time
+
+    storage = _raw_storage()
+    try:
+        root = storage.path(HOLDING_PREFIX)
+    except NotImplementedError:
+        return 0
+    if not os.path.isdir(root):
+        return 0
+    removed = 0
+    now = time.time()
+    for entry in os.scandir(root):
+        try:
+            public_id = uuid.UUID(entry.name)
+        except ValueError:
+            continue
+        if not entry.is_dir() or now - entry.stat().st_mtime < older_than:
+            continue
+        if Upload.objects.filter(public_id=public_id).exists():
+            continue
+        shutil.rmtree(entry.path, ignore_errors=True)
+        removed += 1
+    if removed:
+        log.warning("Removed %d folder(s) of raw files left by an interrupted listener", removed)
+    return removed
+
+
 def received_title(on: dt.date | None = None) -> str:
     return f"{RECEIVED_TITLE_PREFIX} — {(on or timezone.localdate()).isoformat()}"
