@@ -72,3 +72,25 @@ class SearchIndexState(models.Model):
 
     def __str__(self) -> str:
         return f"Search index state {self.token}"
+
+
+class SearchDoc(models.Model):
+    """The narrow PostgreSQL row per case that matching, ranking and facet counts read.
+
+    Its table is created by raw SQL in migration 0004 (PostgreSQL only: tsvector columns and
+    integer facet codes the ORM never reads). It is declared here so Django knows the table
+    exists: a test database flush must truncate it together with ``search_searchentry``, which it
+    references. Only the key is described; the backend reads and writes the rest in SQL.
+    """
+
+    entry = models.OneToOneField(
+        SearchEntry,
+        on_delete=models.DO_NOTHING,
+        primary_key=True,
+        db_column="case_id",
+        db_constraint=False,
+        related_name="+",
+    )
+
+    class Meta:
+        db_table = "search_doc"
