@@ -58,7 +58,7 @@ lint: venv ## ruff check and ruff format --check
 messages: venv ## Refresh the Czech translations (locale/cs) and compile them (needs gettext)
 	$(PY) manage.py makemessages -l cs --ignore=.venv --ignore=var --ignore=search/es_node \
 	  --ignore=benchmarks --ignore=tests --no-location
-	$(PY) manage.py compilemessages
+	$(PY) manage.py compilemessages -l cs --ignore=.venv --ignore=var
 
 bench: venv services ## Run the benchmarks and print their figures
 	for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
