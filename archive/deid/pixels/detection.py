@@ -60,6 +60,11 @@ class TextRegion:
     snr: float = 0.0
     #: fraction of stroke pixels close to the stroke colour (text is drawn in one colour)
     uniformity: float = 0.0
+    #: median glyph height, median glyph bottom (the baseline) and mean stroke width, in frame
+    #: pixels: what a piece must share with a line to be taken as part of it (0 = unknown)
+    glyph_height: int = 0
+    baseline: int = 0
+    stroke: float = 0.0
 
 
 class BurnedInTextDetector:
@@ -201,7 +206,13 @@ class ClassicalTextDetector(BurnedInTextDetector):
                             continue
                         if scale != 1:
                             x0, y0, x1, y1 = r.box
-                            r = replace(r, box=(x0 * scale, y0 * scale, x1 * scale, y1 * scale))
+                            r = replace(
+                                r,
+                                box=(x0 * scale, y0 * scale, x1 * scale, y1 * scale),
+                                glyph_height=r.glyph_height * scale,
+                                baseline=r.baseline * scale,
+                                stroke=r.stroke * scale,
+                            )
                         regions.append(r)
             # Reduced copies only look for fonts too large for the full-resolution kernel,
             # and only on large images (radiographs) where such fonts occur.
@@ -217,7 +228,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
                 keep = small == 1
             scale *= 2
-        return _stacked_gaps(_promote_neighbours(_dedupe(regions, views[0].shape)))
+        regions = _dedupe(regions, views[0].shape)
+        # Bands between stacked lines are taken between lines confirmed on their own, before
+        # weak pieces are promoted onto them.
+        return _promote_neighbours(regions) + _stacked_gaps(regions)
 
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
         if self.confirmer is None:
@@ -321,9 +335,14 @@ class ClassicalTextDetector(BurnedInTextDetector):
     ) -> list[TextRegion]:
         if not mask.any():
             return []
-        n, _labels, stats, _ = cv2.connectedComponentsWithStats(mask.view(np.uint8), connectivity=8)
+        m8 = mask.view(np.uint8)
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8)
         if n <= 1:
             return []
+        # Stroke width of each component: twice its area over its boundary length (a bar of
+        # width w >= 2 has about 2 boundary pixels per unit of length; 1-2 px strokes give 2).
+        edge = m8 > cv2.erode(m8, _NEIGHBOURS, borderType=cv2.BORDER_REPLICATE)
+        boundary = np.bincount(labels[edge], minlength=n)[1:]
         st = stats[1:]
         x, y, w, h, area = st[:, 0], st[:, 1], st[:, 2], st[:, 3], st[:, 4]
         fill = area / np.maximum(w * h, 1)
@@ -338,9 +357,11 @@ class ClassicalTextDetector(BurnedInTextDetector):
         idx = np.nonzero(ok)[0]
         if idx.size == 0:
             return []
-        return self._lines(x[idx], y[idx], w[idx], h[idx], fill[idx], polarity)
+        return self._lines(
+            x[idx], y[idx], w[idx], h[idx], fill[idx], area[idx], boundary[idx], polarity
+        )
 
-    def _lines(self, x, y, w, h, fill, polarity: str) -> list[TextRegion]:
+    def _lines(self, x, y, w, h, fill, area, boundary, polarity: str) -> list[TextRegion]:
         order = np.argsort(x, kind="stable")
         xs = x[order].tolist()
         ys = y[order].tolist()
@@ -348,6 +369,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         x1s = (x + w)[order].tolist()
         y1s = (y + h)[order].tolist()
         fills = fill[order].tolist()
+        areas = area[order].tolist()
+        edges = boundary[order].tolist()
         n = len(xs)
         parent = list(range(n))
 
@@ -409,7 +432,20 @@ class ClassicalTextDetector(BurnedInTextDetector):
             if not strong and (not want_weak or (glyphs == 1 and width < 1.5 * hh)):
                 continue
             reason = f"{polarity} text line, {glyphs} glyph(s), height {hh} px"
-            out.append(TextRegion((bx0, by0, bx1, by1), glyphs, strong, polarity, reason))
+            out.append(
+                TextRegion(
+                    (bx0, by0, bx1, by1),
+                    glyphs,
+                    strong,
+                    polarity,
+                    reason,
+                    glyph_height=hh,
+                    baseline=sorted(y1s[i] for i in m)[glyphs // 2],
+                    stroke=round(
+                        2.0 * sum(areas[i] for i in m) / max(1, sum(edges[i] for i in m)), 2
+                    ),
+                )
+            )
         return out
 
 
@@ -448,51 +484,88 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
     return out
 
 
+#: A piece is part of a line only if its glyphs are the line's size within this fraction.
+LINE_HEIGHT_TOLERANCE = 0.3
+#: Baseline (or cap line) of a piece within this fraction of the glyph height (+1 px).
+LINE_ALIGN_TOLERANCE = 0.2
+#: Stroke widths of a piece and its line within this factor (+0.5 px for 1-2 px strokes).
+LINE_STROKE_RATIO = 1.6
+
+
+def _fits_line(piece: TextRegion, line: TextRegion) -> bool:
+    """Whether ``piece`` is drawn like ``line``: same polarity, glyph height within
+    ``LINE_HEIGHT_TOLERANCE``, standing on its baseline (or hanging from its cap line), with the
+    same stroke width.  Anatomy that touches a text line joins the stroke mask into "glyphs" of
+    another height, off the baseline, with thicker strokes: it fails at least one of these."""
+    h = line.glyph_height
+    if piece.polarity != line.polarity or h <= 0 or piece.glyph_height <= 0:
+        return False
+    if abs(piece.glyph_height - h) > LINE_HEIGHT_TOLERANCE * h:
+        return False
+    if piece.box[3] - piece.box[1] > 1.7 * h + 2:  # one glyph the line's size, the rest not
+        return False
+    tol = LINE_ALIGN_TOLERANCE * h + 1
+    if abs(piece.baseline - line.baseline) > tol and abs(piece.box[1] - line.box[1]) > tol:
+        return False
+    a, b = sorted((piece.stroke, line.stroke))
+    return not (a > 0 and b > LINE_STROKE_RATIO * a + 0.5)
+
+
 def _promote_neighbours(regions: list[TextRegion]) -> list[TextRegion]:
-    """A weak piece on the same line as, and close to, a strong line is part of that line
-    (e.g. "1961" - "04" - "12" split by dashes too small to be glyphs)."""
-    strong = [r for r in regions if r.strong]
-    if not strong:
+    """A weak piece drawn like a confirmed (strong) line and close to it along the line is part of
+    that line (e.g. "1961" - "04" - "12" split by dashes too small to be glyphs).
+
+    Every piece is compared with the confirmed line itself, never with another promoted piece:
+    a chain of promotions cannot drift to another size or baseline.  Only the distance is
+    measured to the line as grown so far.
+    """
+    lines = [r for r in regions if r.strong and r.glyph_height > 0]
+    if not lines:
         return regions
-    changed = True
-    while changed:
-        changed = False
-        for i, r in enumerate(regions):
-            if r.strong:
-                continue
-            x0, y0, x1, y1 = r.box
-            for s in strong:
-                sh = s.box[3] - s.box[1]
-                overlap = min(y1, s.box[3]) - max(y0, s.box[1])
-                gap = max(s.box[0] - x1, x0 - s.box[2])
-                if overlap >= 0.5 * min(sh, y1 - y0) and gap <= 2 * sh + 2:
+    regions = list(regions)
+    for line in lines:
+        grown = [line.box]
+        h = line.glyph_height
+        changed = True
+        while changed:
+            changed = False
+            for i, r in enumerate(regions):
+                if r.strong or not _fits_line(r, line):
+                    continue
+                x0, x1 = r.box[0], r.box[2]
+                if any(max(b[0] - x1, x0 - b[2]) <= 2 * h + 2 for b in grown):
                     regions[i] = replace(r, strong=True, reason=r.reason + ", on a text line")
-                    strong.append(regions[i])
+                    grown.append(r.box)
                     changed = True
-                    break
     return regions
 
 
 def _stacked_gaps(regions: list[TextRegion]) -> list[TextRegion]:
-    """The band between two strong lines stacked closer than one and a half line heights.
+    """The band between two confirmed lines stacked closer than one line height.
 
     Small fonts with tight line spacing (a 6 px scanner header) touch the lines above and below,
     so the middle line's glyphs join them into components too tall to be glyphs and the line is
     not found on its own; once its neighbours are filled, only a few rows of it remain, too short
-    to be found but still readable.  The band between its neighbours covers it.
+    to be found but still readable.  The band between its neighbours covers it.  Only lines
+    confirmed on their own (not pieces promoted onto a line), of one polarity and glyph height
+    (within ``LINE_HEIGHT_TOLERANCE``), overlapping horizontally, and closer than one glyph
+    height (``regions`` must be those *before* promotion): a header, not anatomy between two
+    unrelated shapes.
     """
-    strong = sorted((r for r in regions if r.strong), key=lambda r: r.box[1])
+    lines = sorted((r for r in regions if r.strong and r.glyph_height > 0), key=lambda r: r.box[1])
     extra: list[TextRegion] = []
-    for i, a in enumerate(strong):
+    for i, a in enumerate(lines):
         ax0, ay0, ax1, ay1 = a.box
-        for b in strong[i + 1 :]:
+        for b in lines[i + 1 :]:
             bx0, by0, bx1, by1 = b.box
-            height = max(ay1 - ay0, by1 - by0)
-            if by0 - ay1 > 1.5 * height + 2:
-                break
-            if by0 <= ay1 or min(ax1, bx1) <= max(ax0, bx0):
+            if by0 - ay1 >= max(a.glyph_height, b.glyph_height):
+                break  # sorted by top: every later line starts at least as far below
+            if by0 <= ay1 or min(ax1, bx1) <= max(ax0, bx0) or b.polarity != a.polarity:
+                continue
+            lo, hi = sorted((a.glyph_height, b.glyph_height))
+            if hi - lo > LINE_HEIGHT_TOLERANCE * hi:
                 continue
             box = (min(ax0, bx0), ay1, max(ax1, bx1), by0)
             extra.append(replace(a, box=box, glyphs=0, reason="between stacked text lines"))
             break
-    return regions + extra
+    return extra
