@@ -135,8 +135,12 @@ def _decide(
     out: list[TextRegion] = []
     # Most text-like weak candidates first, so the model budget goes where text is likeliest.
     weak = sorted((r for r in regions if not r.strong), key=lambda r: (-r.glyphs, -r.snr, r.box))
+    strong = [r for r in regions if r.strong]
     calls = 0
-    for region in [r for r in regions if r.strong] + weak:
+    judged = views
+    if weak and strong and not recheck:
+        judged = _without(views, [_expand(r.box, policy.margin, views[0].shape) for r in strong])
+    for region in strong + weak:
         if not region.strong:
             if recheck:
                 continue  # judged (and read for hints) on the first pass
@@ -145,9 +149,9 @@ def _decide(
                     continue
             else:
                 calls += 1
-                if not detector.confirm(views, region):
+                if not detector.confirm(judged, region):
                     if not hint_tokens or not _matches_hint(
-                        detector.read(views, region) or "", hint_tokens
+                        detector.read(judged, region) or "", hint_tokens
                     ):
                         continue
         if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
@@ -155,6 +159,19 @@ def _decide(
         ):
             continue
         out.append(region)
+    return out
+
+
+def _without(views: Sequence[np.ndarray], boxes: Sequence[Box]) -> list[np.ndarray]:
+    """Copies of ``views`` with ``boxes`` (text already accepted) painted over with the median of
+    the ring around each.  A model asked about a weak candidate next to an accepted line would
+    read that line in its crop (crops are padded) and confirm anatomy that touches the line."""
+    out = []
+    for view in views:
+        v = view.copy()
+        for box in boxes:
+            v[box[1] : box[3], box[0] : box[2]] = _ring_median(view, box)
+        out.append(v)
     return out
 
 
@@ -201,6 +218,17 @@ def _fill(pixels: DecodedPixels, index: int, box: Box, value) -> None:
     pixels.frames[index, y0:y1, x0:x1] = value
 
 
+def _fill_keeps_strokes(frame: np.ndarray, box: Box, fill, ring: np.ndarray) -> bool:
+    """Black letters on grey anatomy: a black fill would leave the letters' own pixels as they
+    were (the box is still opaque, but the text mask is not changed), the surroundings would not."""
+    x0, y0, x1, y1 = box
+    crop = frame[y0:y1, x0:x1]
+    same = crop == fill
+    if same.ndim == 3:
+        same = same.all(axis=2)
+    return bool(same.mean() >= 0.02) and bool(np.any(ring != fill))
+
+
 def _redact_frame(
     pixels: DecodedPixels,
     index: int,
@@ -219,7 +247,9 @@ def _redact_frame(
             # dark letters also look like bright strokes.
             ring = _ring_median(frame, box)
             lo, hi = float(frame.min()), float(frame.max())
-            if float(np.mean(ring)) > lo + 0.5 * (hi - lo):
+            if float(np.mean(ring)) > lo + 0.5 * (hi - lo) or _fill_keeps_strokes(
+                frame, box, dark, ring
+            ):
                 value = ring
         elif region.polarity == "dark" and pixels.representation is not Representation.PALETTE:
             value = _ring_median(frame, box)

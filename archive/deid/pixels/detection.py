@@ -449,9 +449,24 @@ class ClassicalTextDetector(BurnedInTextDetector):
         return out
 
 
+def _same_size(a: TextRegion, b: TextRegion) -> bool:
+    """Glyph heights within ``LINE_HEIGHT_TOLERANCE`` of each other (unknown heights agree)."""
+    if a.glyph_height <= 0 or b.glyph_height <= 0:
+        return True
+    lo, hi = sorted((a.glyph_height, b.glyph_height))
+    return hi - lo <= LINE_HEIGHT_TOLERANCE * hi
+
+
 def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
     """Collapse the same line found in several views/scales; a merged region is strong if any
-    part is.  Only substantially overlapping boxes merge, so lines never chain into blocks."""
+    part is.  Only substantially overlapping boxes of the same glyph size merge, so lines never
+    chain into blocks.
+
+    A weak candidate of another glyph size that covers most of a strong line is that line joined
+    with what touches it (letters over bone join the bone's top-hat into one tall "glyph"): it is
+    dropped, not merged, since merging would stretch the line's box over the anatomy and a model
+    asked about it would only read the line again.
+    """
     if not regions:
         return []
     h, w = shape[:2]
@@ -468,17 +483,22 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
             if iw <= 0 or ih <= 0:
                 continue
             other = max(1, (b[2] - b[0]) * (b[3] - b[1]))
-            if iw * ih >= 0.5 * min(area, other):
-                nb = (min(b[0], box[0]), min(b[1], box[1]), max(b[2], box[2]), max(b[3], box[3]))
-                out[i] = replace(
-                    o,
-                    box=nb,
-                    glyphs=max(o.glyphs, r.glyphs),
-                    strong=o.strong or r.strong,
-                    snr=max(o.snr, r.snr),
-                    uniformity=max(o.uniformity, r.uniformity),
-                )
-                break
+            if iw * ih < 0.5 * min(area, other):
+                continue
+            if not _same_size(o, r):
+                if o.strong and not r.strong and iw * ih >= 0.5 * other:
+                    break  # the line joined with its surroundings: drop
+                continue
+            nb = (min(b[0], box[0]), min(b[1], box[1]), max(b[2], box[2]), max(b[3], box[3]))
+            out[i] = replace(
+                o,
+                box=nb,
+                glyphs=max(o.glyphs, r.glyphs),
+                strong=o.strong or r.strong,
+                snr=max(o.snr, r.snr),
+                uniformity=max(o.uniformity, r.uniformity),
+            )
+            break
         else:
             out.append(replace(r, box=box))
     return out
