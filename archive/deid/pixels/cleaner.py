@@ -17,7 +17,13 @@ from enum import Enum
 import numpy as np
 from pydicom import Dataset
 
-from .detection import Box, BurnedInTextDetector, ClassicalTextDetector, TextRegion
+from .detection import (
+    Box,
+    BurnedInTextDetector,
+    ClassicalTextDetector,
+    TextRegion,
+    same_glyph_size,
+)
 from .encoding import store_frames
 from .frames import DecodedPixels, Representation, bright_fill, decode, detection_views
 from .overlays import has_high_bit_content, remove_overlay_planes
@@ -137,9 +143,6 @@ def _decide(
     weak = sorted((r for r in regions if not r.strong), key=lambda r: (-r.glyphs, -r.snr, r.box))
     strong = [r for r in regions if r.strong]
     calls = 0
-    judged = views
-    if weak and strong and not recheck:
-        judged = _without(views, [_expand(r.box, policy.margin, views[0].shape) for r in strong])
     for region in strong + weak:
         if not region.strong:
             if recheck:
@@ -149,6 +152,7 @@ def _decide(
                     continue
             else:
                 calls += 1
+                judged = _without(views, strong, region, policy) if strong else views
                 if not detector.confirm(judged, region):
                     if not hint_tokens or not _matches_hint(
                         detector.read(judged, region) or "", hint_tokens
@@ -162,15 +166,27 @@ def _decide(
     return out
 
 
-def _without(views: Sequence[np.ndarray], boxes: Sequence[Box]) -> list[np.ndarray]:
-    """Copies of ``views`` with ``boxes`` (text already accepted) painted over with the median of
-    the ring around each.  A model asked about a weak candidate next to an accepted line would
-    read that line in its crop (crops are padded) and confirm anatomy that touches the line."""
+def _without(
+    views: Sequence[np.ndarray],
+    accepted: Sequence[TextRegion],
+    candidate: TextRegion,
+    policy: PixelPolicy,
+) -> list[np.ndarray]:
+    """Copies of ``views`` with the ``accepted`` lines painted over (median of the ring around
+    each), for a model to judge ``candidate``.  A model would read an accepted line in the
+    candidate's padded crop and confirm the anatomy that touches the line.  Where the candidate
+    has the line's glyph size (the same text seen in the other polarity, or more of it), the
+    candidate's own pixels are left as they are."""
+    shape = views[0].shape
+    cx0, cy0, cx1, cy1 = candidate.box
     out = []
     for view in views:
         v = view.copy()
-        for box in boxes:
+        for line in accepted:
+            box = _expand(line.box, policy.margin, shape)
             v[box[1] : box[3], box[0] : box[2]] = _ring_median(view, box)
+            if same_glyph_size(line, candidate):
+                v[cy0:cy1, cx0:cx1] = view[cy0:cy1, cx0:cx1]
         out.append(v)
     return out
 
@@ -226,7 +242,7 @@ def _fill_keeps_strokes(frame: np.ndarray, box: Box, fill, ring: np.ndarray) -> 
     same = crop == fill
     if same.ndim == 3:
         same = same.all(axis=2)
-    return bool(same.mean() >= 0.02) and bool(np.any(ring != fill))
+    return bool(same.mean() > 0.002) and bool(np.any(ring != fill))
 
 
 def _redact_frame(

@@ -449,7 +449,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         return out
 
 
-def _same_size(a: TextRegion, b: TextRegion) -> bool:
+def same_glyph_size(a: TextRegion, b: TextRegion) -> bool:
     """Glyph heights within ``LINE_HEIGHT_TOLERANCE`` of each other (unknown heights agree)."""
     if a.glyph_height <= 0 or b.glyph_height <= 0:
         return True
@@ -459,8 +459,9 @@ def _same_size(a: TextRegion, b: TextRegion) -> bool:
 
 def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
     """Collapse the same line found in several views/scales; a merged region is strong if any
-    part is.  Only substantially overlapping boxes of the same glyph size merge, so lines never
-    chain into blocks.
+    part is.  Only substantially overlapping boxes of the same glyph size and about the same
+    height merge, so lines never chain into blocks (nor into a chain of anatomy that has the
+    line's glyph size, whose box a model would judge instead of the line's).
 
     A weak candidate of another glyph size that covers most of a strong line is that line joined
     with what touches it (letters over bone join the bone's top-hat into one tall "glyph"): it is
@@ -485,7 +486,8 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
             other = max(1, (b[2] - b[0]) * (b[3] - b[1]))
             if iw * ih < 0.5 * min(area, other):
                 continue
-            if not _same_size(o, r):
+            bh, rh = sorted((b[3] - b[1], box[3] - box[1]))
+            if not same_glyph_size(o, r) or rh > 1.5 * bh + 2:
                 if o.strong and not r.strong and iw * ih >= 0.5 * other:
                     break  # the line joined with its surroundings: drop
                 continue
@@ -552,10 +554,18 @@ def _promote_neighbours(regions: list[TextRegion]) -> list[TextRegion]:
             for i, r in enumerate(regions):
                 if r.strong or not _fits_line(r, line):
                     continue
-                x0, x1 = r.box[0], r.box[2]
-                if any(max(b[0] - x1, x0 - b[2]) <= 2 * h + 2 for b in grown):
-                    regions[i] = replace(r, strong=True, reason=r.reason + ", on a text line")
-                    grown.append(r.box)
+                x0, y0, x1, y1 = r.box
+                near = [b for b in grown if max(b[0] - x1, x0 - b[2]) <= 2 * h + 2]
+                if near:
+                    # The gap to the line is part of the line (glyphs too small or too merged
+                    # to be found on their own, e.g. "HN" of a 7 px bold name).
+                    x0 = min([x0] + [b[2] for b in near if b[2] < x0])
+                    x1 = max([x1] + [b[0] for b in near if b[0] > x1])
+                    box = (x0, y0, x1, y1)
+                    regions[i] = replace(
+                        r, box=box, strong=True, reason=r.reason + ", on a text line"
+                    )
+                    grown.append(box)
                     changed = True
     return regions
 
