@@ -203,7 +203,7 @@ def test_student_scrolls_windows_zooms_plays_and_takes_quizzes(
     page.wait_for_selector("#quiz-result.correct")
     screenshot(page, "student-6-quiz-correct")
 
-    page.get_by_role("link", name="My progress").click()
+    page.locator("#quiz-result").get_by_role("link", name="My progress").click()
     page.wait_for_selector("text=1 of 2 quiz cases correct (50 %).")
     assert page.locator("table.progress-table").first.inner_text().count("%") >= 2
     screenshot(page, "student-7-progress")
