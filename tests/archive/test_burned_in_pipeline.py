@@ -35,7 +35,6 @@ def _ingest(teacher, data: bytes) -> Instance:
     return item.instance
 
 
-@pytest.mark.xfail(reason="detector flags CT anatomy once real text is present (pixels WIP)")
 def test_name_burned_into_a_ct_is_redacted_and_its_box_reported(teacher, patient):
     ds = pydicom.dcmread(get_testdata_file("CT_small.dcm"))
     inject_phi(ds, patient)
@@ -61,7 +60,6 @@ def test_name_burned_into_a_ct_is_redacted_and_its_box_reported(teacher, patient
     assert unchanged > 0.99
 
 
-@pytest.mark.xfail(reason="white text on a red bar is missed (pixels WIP)")
 def test_lossy_colour_source_is_stored_losslessly_and_decodes(teacher, patient):
     ds = pydicom.dcmread(get_testdata_file("SC_rgb_jpeg_gdcm.dcm"))
     inject_phi(ds, patient)
