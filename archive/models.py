@@ -443,3 +443,49 @@ class QuizAnswer(models.Model):
 
     def __str__(self) -> str:
         return f"Answer of user {self.user_id} to case {self.case_id}"
+
+
+class RedactionBox(models.Model):
+    """A rectangle a teacher (or curator) drew on a series' preview to blank it on every frame
+    of every image of the series, in addition to what the pixel cleaner found.
+
+    Coordinates are normalised to 0..1 of the image's width (x) and height (y), so one box fits
+    every instance of the series whatever its matrix. Applied by re-running de-identification
+    from the kept raw original (``archive.services.review``), never by editing the stored file.
+    """
+
+    series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="redaction_boxes")
+    x0 = models.FloatField()
+    y0 = models.FloatField()
+    x1 = models.FloatField()
+    y1 = models.FloatField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(x0__gte=0, y0__gte=0, x1__lte=1, y1__lte=1)
+                & models.Q(x0__lt=models.F("x1"), y0__lt=models.F("y1")),
+                name="redaction_box_inside_image",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Redaction box {self.pk} of series {self.series_id}"
+
+    def pixels(self, columns: int, rows: int) -> tuple[int, int, int, int]:
+        """``(x0, y0, x1, y1)`` in pixels of a ``columns`` × ``rows`` image, rounded outwards so
+        the whole drawn area is covered."""
+        import math
+
+        return (
+            max(0, math.floor(self.x0 * columns)),
+            max(0, math.floor(self.y0 * rows)),
+            min(columns, math.ceil(self.x1 * columns)),
+            min(rows, math.ceil(self.y1 * rows)),
+        )

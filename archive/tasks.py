@@ -17,3 +17,18 @@ from archive.services.processing import process_upload
 )
 def deidentify_upload(upload_id: int) -> None:
     process_upload(upload_id)
+
+
+@shared_task(
+    name="archive.redact_series",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def redact_series(series_id: int) -> None:
+    """Re-run de-identification of a series from its kept originals with the teacher's boxes."""
+    from archive.services.review import redact_series_again
+
+    redact_series_again(series_id)

@@ -36,3 +36,25 @@ urlpatterns += [
         name="instance-window",
     ),
 ]
+
+# Teacher review of the pixel redaction (issue 4): boxes drawn on a series, applied from the
+# kept originals until the review is finished.
+urlpatterns += [
+    path(
+        "series/<int:pk>/redaction-boxes/",
+        cases.series_redaction_box_add,
+        name="series-redaction-boxes",
+    ),
+    path(
+        "series/<int:pk>/redaction-boxes/<int:box_pk>/delete",
+        cases.series_redaction_box_delete,
+        name="series-redaction-box-delete",
+    ),
+    path(
+        "series/<int:pk>/redaction.json",
+        cases.series_redaction_status,
+        name="series-redaction-status",
+    ),
+    path("series/<int:pk>/preview", cases.series_preview_fragment, name="series-preview"),
+    path("cases/<int:pk>/finish-review", cases.case_finish_review, name="case-finish-review"),
+]

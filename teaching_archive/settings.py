@@ -123,6 +123,9 @@ MEDIA_URL = "/media/"
 RAW_HOLDING_ROOT = Path(env("TA_RAW_HOLDING_ROOT", str(VAR_DIR / "holding")))
 QUARANTINE_ROOT = Path(env("TA_QUARANTINE_ROOT", str(VAR_DIR / "quarantine")))
 RENDER_CACHE_ROOT = Path(env("TA_RENDER_CACHE_ROOT", str(VAR_DIR / "render-cache")))
+# A browser upload's raw originals stay in the holding area after processing so the teacher can
+# add redaction boxes, until the case is submitted or this many hours pass (purge_originals).
+TA_RAW_RETENTION_HOURS = float(env("TA_RAW_RETENTION_HOURS", "72"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

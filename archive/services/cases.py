@@ -95,7 +95,15 @@ def submit_case(*, case: Case, user) -> Case:
         raise ValidationError("Wait until all uploads have finished processing.")
     case.status = Case.Status.SUBMITTED
     case.save(update_fields=["status", "updated_at"])
+    _finish_review(case)
     return case
+
+
+def _finish_review(case: Case) -> None:
+    """The teacher's review of the images is over: the kept raw originals go (on commit)."""
+    from archive.services.review import discard_originals
+
+    discard_originals(case=case)
 
 
 @transaction.atomic
@@ -108,6 +116,7 @@ def publish_case(*, case: Case, user=None) -> Case:
     case.published_at = case.published_at or timezone.now()
     case.review_comment = ""
     case.save(update_fields=["status", "published_at", "review_comment", "updated_at"])
+    _finish_review(case)  # originals of a curator's own late upload
     _schedule_indexing(case.pk)
     return case
 

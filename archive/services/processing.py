@@ -3,7 +3,8 @@
 ``process_upload`` is what the Celery task runs. It is safe to run twice, or after a worker was
 killed half-way: each item is handled in its own transaction, a processed item is never processed
 again, and an instance that already exists in the case is recognised by its (pseudonymous) SOP
-Instance UID instead of being stored twice. Raw bytes are deleted once their item is settled.
+Instance UID instead of being stored twice. Raw bytes are deleted once their item is settled,
+except a browser upload's anonymized originals, kept for the teacher's review.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from archive.models import Instance, Series, Study, Upload, UploadItem
 from archive.services.policy import archive_policy
 
 log = logging.getLogger(__name__)
+
+#: Upload sources whose raw originals are kept for the teacher's review (see ``_keeps_original``);
+#: files sent by a PACS or STOW-RS are deleted as soon as they are processed.
+KEEP_ORIGINAL_SOURCES = frozenset({"browser"})
 
 
 def schedule_upload(upload_id: int) -> None:
@@ -169,12 +174,36 @@ def process_item(item_id: int) -> str | None:
             else:
                 _quarantine(item, result)
                 item.mark(UploadItem.Status.QUARANTINED, " ".join(result.reasons))
-        item.raw_file = ""
-        item.save()
-        if raw_name:
+        if raw_name and not _keeps_original(item):
+            item.raw_file = ""
             storage = UploadItem._meta.get_field("raw_file").storage
             transaction.on_commit(lambda: storage.delete(raw_name))
+        item.save()
         return item.status
+
+
+def _keeps_original(item: UploadItem) -> bool:
+    """Whether the raw original stays in the holding storage for the teacher's review.
+
+    Only a browser upload's anonymized files (or a re-upload of one whose original is gone): the
+    teacher may draw boxes over text the detector missed, and redaction is re-run from the
+    original (``archive.services.review``) until the case is submitted, the teacher finishes the
+    review, or ``TA_RAW_RETENTION_HOURS`` pass.
+    """
+    if item.upload.source not in KEEP_ORIGINAL_SOURCES:
+        return False
+    if item.status == UploadItem.Status.ANONYMIZED:
+        return True
+    # The same file uploaded again after its original was discarded reopens the review.
+    return (
+        item.status == UploadItem.Status.DUPLICATE
+        and item.instance_id is not None
+        and not UploadItem.objects.filter(instance_id=item.instance_id)
+        .exclude(pk=item.pk)
+        .exclude(raw_file="")
+        .exclude(status=UploadItem.Status.PENDING)
+        .exists()
+    )
 
 
 def process_upload(upload_id: int) -> Upload | None:

@@ -17,8 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from archive.forms import CaseForm, UploadForm
-from archive.models import Case, Diagnosis, Instance, Series, Upload
+from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Upload
 from archive.services import cases as case_services
+from archive.services import review as review_services
 from archive.services.intake import receive_files, received_from_django
 
 DIAGNOSIS_SUGGESTIONS = 10
@@ -30,6 +31,7 @@ WORKFLOW_MESSAGES = [
     gettext_noop("Wait until all uploads have finished processing."),
     gettext_noop("This case still has uploads being processed."),
     gettext_noop("Say what the author should change."),
+    gettext_noop("Draw a larger box: drag across the area to blank."),
 ]
 
 
@@ -91,8 +93,11 @@ def case_edit(request, pk: int):
             "form": form,
             "upload_form": UploadForm(),
             "uploads": uploads,
-            "previews": series_previews(case),
+            "previews": series_previews(case, review=True),
             "upload_messages": _upload_messages(),
+            "review_messages": _review_messages(),
+            "originals_kept": review_services.kept_originals(case=case).count(),
+            "review_closes_at": review_services.review_closes_at(case),
             "can_submit": case.owner_id == request.user.pk
             and case.status in {Case.Status.DRAFT, Case.Status.RETURNED},
         },
@@ -117,6 +122,7 @@ class RedactedBox:
     width: float
     height: float
     reason: str
+    pk: int | None = None  # a teacher's RedactionBox, which the editor can remove
 
 
 @dataclass
@@ -127,6 +133,15 @@ class SeriesPreview:
     boxes: list[RedactedBox] = field(default_factory=list)
     redacted_areas: int = 0
     redacted_images: int = 0
+    # In the editor only: the teacher's boxes and whether they can still be applied.
+    review: review_services.SeriesReview | None = None
+    teacher_boxes: list[RedactedBox] = field(default_factory=list)
+
+    @property
+    def revision(self) -> int:
+        """Changes whenever the thumbnail's file is replaced: busts the browser's image cache."""
+        report = self.thumbnail.pixel_report if self.thumbnail else None
+        return int((report or {}).get(review_services.REVISION_KEY) or 0)
 
 
 def redacted_boxes(instance: Instance, frame: int | None = None) -> list[RedactedBox]:
@@ -145,27 +160,37 @@ def redacted_boxes(instance: Instance, frame: int | None = None) -> list[Redacte
     return out
 
 
-def series_previews(case: Case) -> list[SeriesPreview]:
+def series_previews(case: Case, *, review: bool = False) -> list[SeriesPreview]:
     """One thumbnail per series, preferring an image with redacted areas so the teacher sees
-    what was blanked before submitting."""
-    previews = []
-    for series in _series_of(case):
-        instances = [i for i in series.instances.all() if i.has_pixels]
-        with_boxes = [(i, redacted_boxes(i)) for i in instances]
-        redacted = [(i, b) for i, b in with_boxes if b]
-        thumbnail = next((i for i, b in redacted if redacted_boxes(i, 0)), None)
-        thumbnail = thumbnail or (instances[0] if instances else None)
-        previews.append(
-            SeriesPreview(
-                series=series,
-                images=len(series.instances.all()),
-                thumbnail=thumbnail,
-                boxes=redacted_boxes(thumbnail, 0) if thumbnail else [],
-                redacted_areas=sum(len(b) for _, b in redacted),
-                redacted_images=len(redacted),
-            )
-        )
-    return previews
+    what was blanked before submitting. ``review`` adds the teacher's boxes (editor)."""
+    return [series_preview(series, review=review) for series in _series_of(case)]
+
+
+def series_preview(series: Series, *, review: bool = False) -> SeriesPreview:
+    instances = [i for i in series.instances.all() if i.has_pixels]
+    with_boxes = [(i, redacted_boxes(i)) for i in instances]
+    redacted = [(i, b) for i, b in with_boxes if b]
+    thumbnail = next((i for i, b in redacted if redacted_boxes(i, 0)), None)
+    thumbnail = thumbnail or (instances[0] if instances else None)
+    preview = SeriesPreview(
+        series=series,
+        images=len(series.instances.all()),
+        thumbnail=thumbnail,
+        boxes=redacted_boxes(thumbnail, 0) if thumbnail else [],
+        redacted_areas=sum(len(b) for _, b in redacted),
+        redacted_images=len(redacted),
+    )
+    if review and thumbnail is not None:
+        preview.review = review_services.series_review(series)
+        preview.teacher_boxes = [
+            _in_pixels(box, thumbnail, _("drawn by you")) for box in preview.review.boxes
+        ]
+    return preview
+
+
+def _in_pixels(box: RedactionBox, instance: Instance, reason: str) -> RedactedBox:
+    x0, y0, x1, y1 = box.pixels(instance.columns, instance.rows)
+    return RedactedBox(x0, y0, x1 - x0, y1 - y0, reason, pk=box.pk)
 
 
 def _upload_messages() -> dict[str, str]:
@@ -182,6 +207,153 @@ def _upload_messages() -> dict[str, str]:
         "file": _("File"),
         "entries": _("entries"),
     }
+
+
+def _review_messages() -> dict[str, str]:
+    """The words review.js shows, in the user's language."""
+    return {
+        "applying": _("Applying the box to this series…"),
+        "progress": _("images redacted"),
+        "done": _("Done: the series was redacted again from the originals."),
+        "failed": _(
+            "Some images could not be redacted with this box; they keep their previous "
+            "redaction. Try a different box or ask a curator."
+        ),
+        "draw": _("Draw a box on the image first (drag across the area to blank)."),
+        "network": _("Network error. Try again."),
+    }
+
+
+# --- Teacher review of the redaction -----------------------------------------------------------
+
+
+REVIEW_CLOSED = gettext_noop(
+    "The originals of this series have been deleted (the review is finished), so boxes can no "
+    "longer be added or removed."
+)
+
+
+def _series_for_review(request, pk: int) -> Series:
+    series = get_object_or_404(Series.objects.select_related("study__case"), pk=pk)
+    case = series.study.case
+    if not case_services.can_view(request.user, case):
+        raise Http404
+    if not case_services.can_edit(request.user, case):
+        raise PermissionDenied
+    return series
+
+
+def _review_status(series: Series) -> dict:
+    review = review_services.series_review(series)
+    return {
+        "state": review.state,
+        "images": review.images,
+        "editable": review.editable,
+        "done": review.done,
+        "failed": review.failed,
+        "pending": review.pending,
+        "boxes": len(review.boxes),
+        "status_url": reverse("series-redaction-status", args=[series.pk]),
+        "preview_url": reverse("series-preview", args=[series.pk]),
+    }
+
+
+def _review_error(request, series: Series, message: str, status: int):
+    if _wants_json(request):
+        return JsonResponse({"error": message}, status=status)
+    messages.error(request, message)
+    return redirect("case-edit", pk=series.study.case_id)
+
+
+def _reference_instance(series: Series, instance_id: str | None) -> Instance | None:
+    instances = series.instances.filter(has_pixels=True, columns__gt=0, rows__gt=0)
+    if instance_id and instance_id.isdigit():
+        chosen = instances.filter(pk=int(instance_id)).first()
+        if chosen is not None:
+            return chosen
+    return instances.first()
+
+
+@login_required
+@require_POST
+def series_redaction_box_add(request, pk: int):
+    """A box the teacher drew (or typed), in pixels of the series' preview image: blank it on
+    every frame of every image of the series, from the kept originals."""
+    series = _series_for_review(request, pk)
+    reference = _reference_instance(series, request.POST.get("instance"))
+    try:
+        x, y, w, h = (float(request.POST[k]) for k in ("x", "y", "width", "height"))
+    except (KeyError, ValueError):
+        return _review_error(
+            request, series, _("Give the box's x, y, width and height in pixels."), 400
+        )
+    if reference is None:
+        return _review_error(request, series, _("This series has no image to draw on."), 400)
+    cols, rows = reference.columns, reference.rows
+    try:
+        review_services.add_box(
+            series=series,
+            user=request.user,
+            x0=x / cols,
+            y0=y / rows,
+            x1=(x + w) / cols,
+            y1=(y + h) / rows,
+        )
+    except review_services.ReviewClosed:
+        return _review_error(request, series, _(REVIEW_CLOSED), 409)
+    except ValueError as exc:
+        return _review_error(request, series, _(str(exc)), 400)
+    if _wants_json(request):
+        return JsonResponse(_review_status(series), status=202)
+    messages.info(request, _("The box is being applied to the series; reload to see it."))
+    return redirect("case-edit", pk=series.study.case_id)
+
+
+@login_required
+@require_POST
+def series_redaction_box_delete(request, pk: int, box_pk: int):
+    series = _series_for_review(request, pk)
+    box = get_object_or_404(RedactionBox, pk=box_pk, series=series)
+    try:
+        review_services.remove_box(box=box)
+    except review_services.ReviewClosed:
+        return _review_error(request, series, _(REVIEW_CLOSED), 409)
+    if _wants_json(request):
+        return JsonResponse(_review_status(series), status=202)
+    messages.info(request, _("The box was removed; the series is being redacted again."))
+    return redirect("case-edit", pk=series.study.case_id)
+
+
+@login_required
+@require_GET
+def series_redaction_status(request, pk: int):
+    return JsonResponse(_review_status(_series_for_review(request, pk)))
+
+
+@login_required
+@require_GET
+def series_preview_fragment(request, pk: int):
+    """The editor's preview of one series (HTML), re-fetched after a redaction finished."""
+    series = _series_for_review(request, pk)
+    return render(
+        request,
+        "archive/_series_preview.html",
+        {"preview": series_preview(series, review=True)},
+    )
+
+
+@login_required
+@require_POST
+def case_finish_review(request, pk: int):
+    """Delete the kept originals now: the teacher has checked every image."""
+    case = _case_for(request, pk)
+    if not case_services.can_edit(request.user, case):
+        raise PermissionDenied
+    review_services.discard_originals(case=case)
+    messages.success(
+        request, _("Review finished: the original files were deleted. The images are final.")
+    )
+    return redirect("case-edit", pk=case.pk)
 
 
 # --- Upload ------------------------------------------------------------------------------------

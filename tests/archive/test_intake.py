@@ -11,6 +11,7 @@ import pytest
 from archive.models import Instance, UploadItem
 from archive.services.intake import receive_files, received_from_bytes
 from archive.services.processing import process_upload
+from archive.services.review import discard_originals
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,6 +54,13 @@ def test_zip_of_a_study_is_unpacked_and_each_entry_processed(
     assert [i.status for i in items] == ["anonymized", "anonymized", "rejected"]
     assert all(patient.family not in i.label for i in items)
     assert Instance.objects.filter(series__study__case=case).count() == 2
+    # The two anonymized originals are kept for the teacher's review (nothing else is), and
+    # deleted when it is finished.
+    held = [p for p in storage_dirs["holding"].rglob("*") if p.is_file()]
+    assert sorted(p.name for p in held) == sorted(
+        i.raw_file.name.rsplit("/", 1)[-1] for i in items[:2]
+    )
+    discard_originals(case=case)
     assert not [p for p in storage_dirs["holding"].rglob("*") if p.is_file()]
 
 

@@ -15,6 +15,7 @@ from pydicom.data import get_testdata_file
 
 from archive.models import Case, Instance, Upload, UploadItem
 from archive.services.cases import publish_case
+from archive.services.review import discard_originals
 from tests.conftest import dicom_bytes, wait_for
 from tests.phi import SyntheticPatient, inject_phi, unique_copy
 
@@ -92,8 +93,10 @@ def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
     for item in items:
         for secret in patient.secrets():
             assert secret not in item.label and secret not in item.reason
-    # The raw holding area is empty: raw bytes are deleted once processed.
-    assert not [p for p in storage_dirs["holding"].rglob("*") if p.is_file()]
+    # The raw holding area keeps only the anonymized originals, for the teacher's review (until
+    # the case is submitted or published); the rejected files' bytes are gone.
+    held = [p for p in storage_dirs["holding"].rglob("*") if p.is_file()]
+    assert len(held) == 2
 
     # Every stored instance is free of the synthetic patient, in every byte.
     instances = list(Instance.objects.filter(series__study__case=case))
@@ -113,6 +116,7 @@ def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
     assert student_client.get("/api/search", {"q": "pneumothorax"}).json()["total"] == 0
 
     publish_case(case=case, user=curator)  # queues indexing on the real worker
+    assert not [p for p in storage_dirs["holding"].rglob("*") if p.is_file()]
     wait_for(
         lambda: student_client.get("/api/search", {"q": "pneumothorax"}).json()["total"] == 1,
         timeout=60,
@@ -156,6 +160,9 @@ def test_killed_worker_loses_nothing_and_processes_each_file_once(
     instances = Instance.objects.filter(series__study__case=case)
     assert instances.count() == len(files)
     assert all(i.upload_items.count() == 1 for i in instances)
+    # One kept original per file (for the teacher's review), then none once the review ends.
+    assert len([p for p in storage_dirs["holding"].rglob("*") if p.is_file()]) == len(files)
+    discard_originals(case=case)
     assert not [p for p in storage_dirs["holding"].rglob("*") if p.is_file()]
     stored = [p for p in storage_dirs["media"].rglob("*.dcm")]
     assert len(stored) == len(files), "a killed worker left an orphan or lost a file"

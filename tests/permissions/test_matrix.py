@@ -18,7 +18,7 @@ ROLES = ("anonymous", "student", "owner", "other_teacher", "curator")
 L = "login"  # 302 to the login page (site login or admin login)
 
 # (route name, method, URL template, case, expected status per role in ROLES order)
-# {case} {instance} {upload} {study} {series} {sop} {item} are filled in per case.
+# {case} {instance} {upload} {study} {series} {series_pk} {sop} {item} are filled in per case.
 MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("home", "GET", "/", "-", (200, 200, 200, 200, 200)),
     ("login", "GET", "/accounts/login/", "-", (200, 200, 200, 200, 200)),
@@ -48,6 +48,16 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
      (L, 404, 200, 404, 200)),
     ("instance-download", "GET", "/instances/{instance}/download", "draft",
      (L, 404, 200, 404, 200)),
+    # Teacher review of the redaction (an empty form is sent back to the editor with a message).
+    ("series-redaction-boxes", "POST", "/series/{series_pk}/redaction-boxes/", "draft",
+     (L, 404, 302, 404, 302)),
+    ("series-redaction-box-delete", "POST", "/series/{series_pk}/redaction-boxes/999999/delete",
+     "draft", (L, 404, 404, 404, 404)),
+    ("series-redaction-status", "GET", "/series/{series_pk}/redaction.json", "draft",
+     (L, 404, 200, 404, 200)),
+    ("series-preview", "GET", "/series/{series_pk}/preview", "draft", (L, 404, 200, 404, 200)),
+    ("case-finish-review", "POST", "/cases/{case}/finish-review", "draft",
+     (L, 404, 302, 404, 302)),
     # Published: every logged-in user reads it; only curators change it.
     ("case-detail", "GET", "/cases/{case}/", "published", (L, 200, 200, 200, 200)),
     ("case-edit", "GET", "/cases/{case}/edit/", "published", (L, 403, 403, 403, 200)),
@@ -65,6 +75,16 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
      (L, 200, 200, 200, 200)),
     ("instance-download", "GET", "/instances/{instance}/download", "published",
      (L, 200, 200, 200, 200)),
+    ("series-redaction-boxes", "POST", "/series/{series_pk}/redaction-boxes/", "published",
+     (L, 403, 403, 403, 302)),
+    ("series-redaction-box-delete", "POST", "/series/{series_pk}/redaction-boxes/999999/delete",
+     "published", (L, 403, 403, 403, 404)),
+    ("series-redaction-status", "GET", "/series/{series_pk}/redaction.json", "published",
+     (L, 403, 403, 403, 200)),
+    ("series-preview", "GET", "/series/{series_pk}/preview", "published",
+     (L, 403, 403, 403, 200)),
+    ("case-finish-review", "POST", "/cases/{case}/finish-review", "published",
+     (L, 403, 403, 403, 302)),
     # Curation happens in the admin: staff curators only, everyone else goes to its login.
     ("admin:index", "GET", "/admin/", "-", (L, L, L, L, 200)),
     ("admin:archive_case_changelist", "GET", "/admin/archive/case/", "-", (L, L, L, L, 200)),
@@ -165,6 +185,7 @@ def _values(case: Case, item) -> dict:
         "upload": case.uploads.first().public_id,
         "study": instance.series.study.study_uid,
         "series": instance.series.series_uid,
+        "series_pk": instance.series_id,
         "sop": instance.sop_uid,
         "item": item.pk,
     }
