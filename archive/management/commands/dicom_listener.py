@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import threading
 
 from django.core.management.base import BaseCommand
 
@@ -27,6 +28,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, ae_title=None, host=None, port=None, **options):
+        stop_requested = threading.Event()
+
+        def stop(signum, frame):
+            stop_requested.set()
+
+        # Before serving: a stop request that arrives during start-up must not be lost.
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
         listener = DicomListener(ae_title=ae_title, host=host, port=port)
         listener.start()
         self.stdout.write(
@@ -35,17 +44,10 @@ class Command(BaseCommand):
             "associations). Stop with Ctrl-C."
         )
         self.stdout.flush()
-        stopped = False
-
-        def stop(signum, frame):
-            nonlocal stopped
-            stopped = True
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
         try:
-            while not stopped:
-                signal.pause()
+            # A timed wait, not signal.pause(): a signal landing just before pause() would be lost.
+            while not stop_requested.wait(0.5):
+                pass
         finally:
             listener.stop()
             self.stdout.write("DICOM listener stopped.")
