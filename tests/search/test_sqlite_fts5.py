@@ -42,6 +42,7 @@ def test_database_contract_on_sqlite_fts5(tmp_path):
             "no:cacheprovider",
             "tests/search/test_contract_database.py",
             "tests/search/test_api.py",
+            "tests/search/test_database_facet_memory.py",
         ],
         cwd=REPO,
         env=env,
