@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from archive.models import Instance
+from tests.browser.conftest import browser, page, screenshot  # noqa: F401 - the browser tests
 from tests.deid.pixels.synthetic import Text, alpha_mask, blend
 from tests.editor.builders import case_with_images
 
