@@ -53,3 +53,16 @@ def screenshot():
         return path
 
     return take
+
+
+def login(page, base: str, username: str) -> None:
+    """Log in through the real login form (test users' passwords are ``pw-<username>``)."""
+    page.goto(f"{base}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw-" + username)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def logout(page) -> None:
+    page.get_by_role("button", name="Log out").click()

@@ -6,21 +6,10 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Case, Instance
+from tests.browser.conftest import login, logout
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
-
-
-def _logout(page) -> None:
-    page.get_by_role("button", name="Log out").click()
 
 
 def test_teacher_uploads_curator_publishes_student_finds_and_views(
@@ -43,7 +32,7 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     junk.write_text("not an image")
 
     # Teacher: create the case, upload, watch progress, see thumbnails, submit.
-    _login(page, base, teacher.username)
+    login(page, base, teacher.username)
     page.get_by_role("link", name="My cases").click()
     page.get_by_role("link", name="New case").click()
     page.get_by_label("Title").fill("Spontaneous pneumothorax in a tall young adult")
@@ -71,23 +60,23 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     screenshot(page, "2-teacher-thumbnails")
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_selector("text=Submitted for review")
-    _logout(page)
+    logout(page)
 
     case = Case.objects.get(title__startswith="Spontaneous pneumothorax")
     assert case.status == "submitted"
 
     # Curator: publish from the admin review queue.
-    _login(page, base, curator.username)
+    login(page, base, curator.username)
     page.goto(f"{base}/admin/archive/case/?status__exact=submitted")
     page.locator(f"input[name=_selected_action][value='{case.pk}']").check()
     page.locator("select[name=action]").select_option("publish")
     page.locator("button[name=index]").click()
     page.wait_for_selector("text=Published 1 case(s).")
     screenshot(page, "3-curator-published")
-    _logout(page)
+    logout(page)
 
     # Student: search with a facet, open the case, scroll, change the window.
-    _login(page, base, student.username)
+    login(page, base, student.username)
     wait_for(
         lambda: "Spontaneous" in page.request.get(f"{base}/api/search?q=pneumothorax").text(),
         timeout=60,

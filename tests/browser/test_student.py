@@ -8,17 +8,10 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Diagnosis, KeyImage
+from tests.browser.conftest import login
 from tests.viewer.factories import ct_stack, make_case, pneumothorax, rgb_multiframe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def _image_ready(page) -> None:
@@ -86,7 +79,7 @@ def test_student_scrolls_windows_zooms_plays_and_takes_quizzes(
 ):
     ct, liver = cases
     base = live_server.url
-    _login(page, base, student.username)
+    login(page, base, student.username)
     page.goto(f"{base}/cases/{ct.pk}/")
     _image_ready(page)
 
@@ -216,7 +209,7 @@ def test_viewer_on_a_phone(live_server, browser, screenshot, student, cases):
     )
     page = context.new_page()
     try:
-        _login(page, live_server.url, student.username)
+        login(page, live_server.url, student.username)
         page.goto(f"{live_server.url}/cases/{ct.pk}/")
         _image_ready(page)
         # Touch devices start with the scroll tool: a swipe moves through the stack.
@@ -250,7 +243,7 @@ def test_viewer_on_a_phone(live_server, browser, screenshot, student, cases):
 def test_curator_marks_a_key_image_with_an_arrow(live_server, page, screenshot, curator, cases):
     ct, _ = cases
     base = live_server.url
-    _login(page, base, curator.username)
+    login(page, base, curator.username)
     page.goto(f"{base}/cases/{ct.pk}/")
     _image_ready(page)
     page.locator("#viewer").focus()

@@ -8,22 +8,11 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Case, Instance
+from tests.browser.conftest import login, logout
 from tests.conftest import wait_for
 from tests.editor.builders import hcc
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
-
-
-def _logout(page) -> None:
-    page.get_by_role("button", name="Log out").click()
 
 
 def _admin_action(page, base: str, case: Case, action: str) -> None:
@@ -44,7 +33,7 @@ def test_teacher_edits_uploads_submits_curator_returns_then_publishes(
     bad.write_text("not an image")
 
     # Teacher: the editor, with the diagnosis found by its abbreviation.
-    _login(page, base, teacher.username)
+    login(page, base, teacher.username)
     page.goto(f"{base}/cases/new/")
     page.get_by_label("Title").fill("Arterial enhancing liver lesion in cirrhosis")
     page.get_by_label("Clinical history").fill("Hepatitis C cirrhosis, rising AFP.")
@@ -100,12 +89,12 @@ def test_teacher_edits_uploads_submits_curator_returns_then_publishes(
     screenshot(page, "teacher-curator-3-thumbnails-with-boxes")
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_selector("text=Submitted for review. A curator will publish it.")
-    _logout(page)
+    logout(page)
     case.refresh_from_db()
     assert case.status == "submitted"
 
     # Curator: return with a comment written on the action's own page.
-    _login(page, base, curator.username)
+    login(page, base, curator.username)
     page.goto(f"{base}/admin/archive/case/")
     screenshot(page, "teacher-curator-4-review-queue")
     page.goto(f"{base}/admin/archive/case/{case.pk}/change/")
@@ -116,10 +105,10 @@ def test_teacher_edits_uploads_submits_curator_returns_then_publishes(
     screenshot(page, "teacher-curator-6-return-comment")
     page.get_by_role("button", name="Return to the authors").click()
     page.wait_for_selector("text=Returned 1 case to its author.")
-    _logout(page)
+    logout(page)
 
     # Teacher: sees the comment, resubmits.
-    _login(page, base, teacher.username)
+    login(page, base, teacher.username)
     page.goto(f"{base}/my/cases/")
     assert "Please add the portal venous phase." in page.content()
     page.get_by_role("link", name="Arterial enhancing liver lesion in cirrhosis").click()
@@ -127,20 +116,20 @@ def test_teacher_edits_uploads_submits_curator_returns_then_publishes(
     screenshot(page, "teacher-curator-7-returned")
     page.get_by_role("button", name="Submit again for review").click()
     page.wait_for_selector("text=Submitted for review. A curator will publish it.")
-    _logout(page)
+    logout(page)
     case.refresh_from_db()
     assert case.status == "submitted"
 
     # Curator publishes.
-    _login(page, base, curator.username)
+    login(page, base, curator.username)
     _admin_action(page, base, case, "publish")
     page.wait_for_selector("text=Published 1 case(s).")
     case.refresh_from_db()
     assert case.status == "published"
-    _logout(page)
+    logout(page)
 
     # The Czech interface, chosen with the header's switcher.
-    _login(page, base, teacher.username)
+    login(page, base, teacher.username)
     page.goto(f"{base}/cases/new/")
     with page.expect_navigation():
         page.get_by_label("Language").select_option("cs")
@@ -155,7 +144,7 @@ def test_the_editor_on_a_phone(live_server, browser, screenshot, teacher):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     page = context.new_page()
     try:
-        _login(page, live_server.url, teacher.username)
+        login(page, live_server.url, teacher.username)
         page.goto(f"{live_server.url}/cases/new/")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, f"the editor scrolls sideways on a phone ({width}px)"
