@@ -255,7 +255,14 @@ def _replace_file(instance: Instance, result, digest: str) -> None:
     if name != old_name and storage.exists(name):  # left by a worker killed before commit
         storage.delete(name)
     saved = storage.save(name, ContentFile(result.to_bytes()))
-    transaction.on_commit(lambda: storage.delete(old_name) if old_name != saved else None)
+    frames, pk = instance.frames, instance.pk
+
+    def forget_old() -> None:
+        if old_name != saved:
+            storage.delete(old_name)
+            _forget_rendered(pk, old_name, frames)
+
+    transaction.on_commit(forget_old)
     report = dict(result.pixel_report or {})
     report[DIGEST_KEY] = digest
     report[REVISION_KEY] = revision
@@ -265,6 +272,28 @@ def _replace_file(instance: Instance, result, digest: str) -> None:
     # Re-encoding (a lossy source stored losslessly) may change how the pixels are described.
     instance.photometric = str(result.dataset.get("PhotometricInterpretation", ""))[:16]
     instance.save(update_fields=["file", "pixel_report", "audit", "photometric"])
+
+
+#: Sizes the editor, the admin and the viewer ask for (``?size=``; None: full size).
+RENDERED_SIZES = (None, 128, 160)
+
+
+def _forget_rendered(instance_pk: int, file_name: str, frames: int) -> None:
+    """Delete the cached PNGs of a replaced file: they may show what the teacher blanked.
+
+    The cache is keyed by a hash of the file name, so entries of the old file are unreachable
+    anyway; this removes them from disk for the usual presets and sizes (a custom W/L drag's
+    entries age out with the cache).
+    """
+    from types import SimpleNamespace
+
+    from archive.rendering import WINDOW_PRESETS, _cache_path
+
+    old = SimpleNamespace(pk=instance_pk, file=SimpleNamespace(name=file_name))
+    for frame in range(max(frames, 1)):
+        for preset in WINDOW_PRESETS:
+            for size in RENDERED_SIZES:
+                _cache_path(old, frame, preset, size).unlink(missing_ok=True)
 
 
 @transaction.atomic

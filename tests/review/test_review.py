@@ -94,8 +94,11 @@ def test_a_teacher_box_is_blanked_from_the_original_and_nothing_else_changes(
     assert not (storage_dirs["media"] / old_name).exists()
     reasons = [b[5] for b in ct_instance.pixel_report["boxes"]]
     assert "drawn by teacher/curator" in reasons
-    # The rendered frame follows the new file.
+    # The rendered frame follows the new file; the old file's PNGs are gone from the cache.
     assert _etag(client, ct_instance) != etag_before
+    cached = [p.name for p in storage_dirs["render"].rglob("*.png")]
+    assert etag_before.strip('"') not in " ".join(cached)
+    assert len(cached) == 1
     status = client.get(f"/series/{ct_instance.series_id}/redaction.json").json()
     assert status["state"] == "done" and status["done"] == 1 and status["boxes"] == 1
     # The editor outlines the blanked area and cache-busts the thumbnail.
@@ -356,3 +359,47 @@ def test_a_png_of_the_new_frame_shows_the_box(teacher, ct_instance, queued):
     image = np.asarray(Image.open(io.BytesIO(png.content)))
     x, y, w, h = TEACHER_BOX
     assert len(np.unique(image[y : y + h, x : x + w])) == 1
+
+
+# --- Every image and every frame of the series ------------------------------------------------
+
+
+def test_the_box_reaches_every_image_of_the_series(teacher, patient, queued):
+    from pydicom.data import get_testdata_file
+
+    from tests.conftest import dicom_bytes
+    from tests.editor.builders import case_with_images
+    from tests.phi import inject_phi, unique_copy
+
+    base = inject_phi(pydicom.dcmread(get_testdata_file("CT_small.dcm")), patient)
+    case = case_with_images(teacher, [dicom_bytes(unique_copy(base, n)) for n in (1, 2, 3)])
+    instances = list(case.instances())
+    assert len(instances) == 3 and len({i.series_id for i in instances}) == 1
+    client = _client(teacher)
+    assert _add_box(client, instances[1], box=(60, 0, 68, 20)).status_code == 202
+    assert review.redact_series_again(instances[0].series_id)["redacted"] == 3
+    for instance in instances:
+        assert len(np.unique(_pixels(instance)[0:20, 60:128])) == 1
+    status = client.get(f"/series/{instances[0].series_id}/redaction.json").json()
+    assert (status["state"], status["done"], status["editable"]) == ("done", 3, 3)
+
+
+def test_the_box_reaches_every_frame_of_a_colour_cine(teacher, phi_file, queued):
+    from tests.editor.builders import case_with_images
+
+    case = case_with_images(teacher, [phi_file("examples_ybr_color.dcm")], modality="US")
+    instance = case.instances().get()
+    assert instance.frames == 30
+    _add_box(_client(teacher), instance, box=(0, 200, 320, 40))
+    assert review.redact_series_again(instance.series_id)["redacted"] == 1
+    instance.refresh_from_db()
+    with instance.file.open("rb") as fh:
+        ds = pydicom.dcmread(fh)
+    assert ds.SOPInstanceUID == instance.sop_uid
+    frames = ds.pixel_array
+    assert frames.shape[0] == 30
+    for frame in frames:
+        band = frame[200:240, :, :].reshape(-1, 3)
+        assert len(np.unique(band, axis=0)) == 1
+    teacher_boxes = [b for b in instance.pixel_report["boxes"] if "teacher" in b[5]]
+    assert sorted({b[0] for b in teacher_boxes}) == list(range(30))
