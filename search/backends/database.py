@@ -181,21 +181,29 @@ class FacetColumns:
         # Positions are only valid for this instance (another read may list rows in another
         # order), so what is computed from them is kept under this number.
         self.serial = next(self._serials)
+        # Codes come from a sequence that every write advances (ON CONFLICT still draws a
+        # number), so they are renumbered 1..n here: counts are arrays of n + 1, not max(code).
+        codes = sorted(codes)
+        known = np.array([c[0] for c in codes], dtype=np.int64)
+
+        def dense(raw: np.ndarray) -> np.ndarray:
+            return np.where(raw > 0, np.searchsorted(known, raw) + 1, 0).astype(np.int32)
+
         records = np.frombuffer(docs, dtype=self.RECORD)
         self.case_ids = records["case_id"].astype(np.int64)
         # Microseconds since 2000 (PostgreSQL's own timestamptz), NO_TIME where there is none.
         self.published = records["published"].astype(np.int64)
-        self.facets = {c: records[c].astype(np.int32) for c in FACET_COLUMNS}
+        self.facets = {c: dense(records[c].astype(np.int64)) for c in FACET_COLUMNS}
         self.by_id = np.argsort(self.case_ids)
         self.sorted_ids = self.case_ids[self.by_id]
         self.tag_rows = np.repeat(np.arange(len(records)), records["tags"].astype(np.int64))
-        self.tag_codes = np.frombuffer(tags, dtype=self.TAG)["code"].astype(np.int32)
+        self.tag_codes = dense(np.frombuffer(tags, dtype=self.TAG)["code"].astype(np.int64))
         # ORDER BY published_at DESC, case_id DESC (PostgreSQL puts NULLs first there).
         undated = self.published == NO_TIME
         self.newest_first = np.lexsort((-self.case_ids, -self.published, ~undated))
-        self.values = {code: (facet, value) for code, facet, value in codes}
-        self.code_of = {(facet, value): code for code, facet, value in codes}
-        self.size = max(self.values, default=0) + 1
+        self.values = {i: (facet, value) for i, (_, facet, value) in enumerate(codes, 1)}
+        self.code_of = {(facet, value): i for i, (_, facet, value) in enumerate(codes, 1)}
+        self.size = len(codes) + 1
 
     def positions(self, case_ids: np.ndarray) -> np.ndarray:
         """Where each case id is held (-1: not held)."""
