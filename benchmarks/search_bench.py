@@ -10,11 +10,17 @@ in the same run (``SELECT count(*)`` and an unfiltered search page with all face
 ``--reuse`` keeps the database and its cases, ``--dump``/``--compare`` check that a change kept
 every query's results, ``--no-cache`` computes every page, ``--rounds`` keeps the best round.
 
-Last figures (PostgreSQL 15, 2 shared cores under load 5-8, 100,000 cases, ratios to count(*)):
-before: unfiltered page p50 127x, mixed p50 15.3x, p95 126x (p95 1,321 ms);
-after, no page cache: unfiltered page p50 29.9x, mixed p50 2.5x (47 ms), p95 23.4x (451 ms);
-after, page cache: mixed p50 5.5x (61 ms), p95 46.4x (520 ms). 0 of 200 results differ.
-Goal p95 <= 50 ms: not met (broad texts read 70-97k rows whatever the filters).
+``--no-match-cache`` (PostgreSQL) ranks every text afresh for every query; every round starts
+with no cached page and no text's ranked matches. "first after an index write" times the
+unfiltered page when the process must read the facet columns again.
+
+Last figures (PostgreSQL 15, 2 shared cores, 100,000 cases, ratios to count(*) in the same run,
+best of 3 rounds, two alternating runs each): before (0006, one SQL statement, no page cache):
+unfiltered page p50 35-47x, mixed p50 4.8-4.9x, p95 36-39x (197-233 ms). Now (facet counts with
+numpy over facet columns held per index token, ranked matches kept per text), no page cache:
+unfiltered page 1.2-1.8x, mixed p50 0.9-1.8x (8 ms), p95 3.6-6.1x (28-33 ms); with the page
+cache p95 3.4-4.3x (25-26 ms); with --no-match-cache p95 20-21x (102-149 ms); first search
+after an index write 29-44x (186-307 ms). 0 of 200 results differ in every mode.
 """
 
 from __future__ import annotations
