@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from celery.signals import worker_ready
 
 from archive.services.processing import process_upload
 
@@ -32,3 +33,13 @@ def redact_series(series_id: int) -> None:
     from archive.services.review import redact_series_again
 
     redact_series_again(series_id)
+
+
+@worker_ready.connect
+def requeue_unfinished_redactions(**_kwargs) -> None:
+    """As for uploads (``archive.signals``): the embedded broker may lose a task whose worker
+    was killed; redacting again is idempotent, so a redelivered one does no harm."""
+    from archive.services.review import unfinished_series_ids
+
+    for series_id in unfinished_series_ids():
+        redact_series.delay(series_id)

@@ -132,6 +132,21 @@ def series_review(series: Series) -> SeriesReview:
     return SeriesReview(series.pk, boxes, len(instances), len(editable), done, failed)
 
 
+def unfinished_series_ids() -> list[int]:
+    """Series whose kept originals are not yet redacted with their current boxes (a worker
+    died, or the embedded broker lost the task)."""
+    candidates = set(
+        kept_originals()
+        .filter(status__in=USABLE, instance__isnull=False)
+        .values_list("instance__series_id", flat=True)
+    )
+    out = []
+    for series in Series.objects.filter(pk__in=candidates).prefetch_related("instances"):
+        if series_review(series).pending:
+            out.append(series.pk)
+    return out
+
+
 # --- Services ----------------------------------------------------------------------------------
 
 
@@ -360,6 +375,7 @@ __all__ = [
     "remove_box",
     "series_review",
     "sweep_orphaned_originals",
+    "unfinished_series_ids",
 ]
 
 

@@ -176,6 +176,7 @@
 
   function poll(figure, url) {
     figure.setAttribute("aria-busy", "true");
+    let wait = 600;
     const step = async () => {
       let status;
       try {
@@ -189,7 +190,8 @@
       }
       if (status.state === "running") {
         showProgress(figure, status);
-        setTimeout(step, 700);
+        wait = Math.min(wait * 1.25, 5000); // a long series: ask less often
+        setTimeout(step, wait);
         return;
       }
       try {

@@ -20,7 +20,7 @@ from archive.services import review
 from archive.services.cases import publish_case, submit_case
 from archive.services.intake import receive_files, received_from_bytes
 from archive.services.processing import process_upload
-from tests.review.conftest import TEACHER_BOX, text_mask
+from tests.review.faint_text import TEACHER_BOX, text_mask
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -248,7 +248,7 @@ def test_finish_review_deletes_the_originals_and_the_editor_says_boxes_are_over(
 
 
 def test_uploading_the_same_file_again_reopens_the_review(teacher, review_case, phi_file, queued):
-    from tests.review.conftest import burn_faint_text
+    from tests.review.faint_text import burn_faint_text
 
     review.discard_originals(case=review_case)
     again = receive_files(
@@ -403,3 +403,15 @@ def test_the_box_reaches_every_frame_of_a_colour_cine(teacher, phi_file, queued)
         assert len(np.unique(band, axis=0)) == 1
     teacher_boxes = [b for b in instance.pixel_report["boxes"] if "teacher" in b[5]]
     assert sorted({b[0] for b in teacher_boxes}) == list(range(30))
+
+
+def test_a_worker_starting_requeues_series_left_half_done(teacher, ct_instance, queued):
+    from archive.tasks import requeue_unfinished_redactions
+
+    assert review.unfinished_series_ids() == []
+    _add_box(_client(teacher), ct_instance)  # queued, but the broker "lost" it
+    queued.clear()
+    requeue_unfinished_redactions()
+    assert queued == [ct_instance.series_id]
+    review.redact_series_again(ct_instance.series_id)
+    assert review.unfinished_series_ids() == []

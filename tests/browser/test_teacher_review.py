@@ -1,7 +1,8 @@
 """The teacher draws a box over faint text the detector left, in a real browser (Debian Chromium)
 against a live server and a real Celery worker, applies it to the series, watches the progress,
 and sees the thumbnail come back with the area blanked; submitting deletes the originals.
-Screenshots: var/screenshots/review-*.png."""
+Screenshots: var/screenshots/review-*.png. (Here, not in tests/review/, to share this folder's
+one Playwright session: a second sync Playwright in the same process cannot start.)"""
 
 from __future__ import annotations
 
@@ -10,18 +11,11 @@ import pydicom
 import pytest
 
 from archive.models import Instance, RedactionBox
+from tests.browser.conftest import login
 from tests.editor.builders import case_with_images
-from tests.review.conftest import TEACHER_BOX, burn_faint_text
+from tests.review.faint_text import TEACHER_BOX, burn_faint_text
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _login(page, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill("pw-" + username)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{base}/")
 
 
 def test_teacher_draws_a_box_applies_it_and_sees_the_series_redacted(
@@ -32,7 +26,7 @@ def test_teacher_draws_a_box_applies_it_and_sees_the_series_redacted(
     )
     instance = Instance.objects.get(series__study__case=case)
     base = live_server.url
-    _login(page, base, teacher.username)
+    login(page, base, teacher.username)
     page.goto(f"{base}/cases/{case.pk}/edit/")
     figure = page.locator(f"#series-{instance.series_id}")
     img = figure.locator("img")
@@ -95,7 +89,7 @@ def test_keyboard_users_type_the_box(
     case = case_with_images(teacher, [phi_file("CT_small.dcm")], title="Typed box")
     instance = Instance.objects.get(series__study__case=case)
     base = live_server.url
-    _login(page, base, teacher.username)
+    login(page, base, teacher.username)
     page.goto(f"{base}/cases/{case.pk}/edit/")
     figure = page.locator(f"#series-{instance.series_id}")
     for label, value in zip(("x", "y", "width", "height"), (0, 0, 40, 12), strict=True):
