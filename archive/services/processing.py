@@ -230,8 +230,10 @@ def process_upload(upload_id: int) -> Upload | None:
 
 def _after_upload(case_id: int) -> None:
     from archive.services.cases import refresh_case_from_images
+    from archive.services.review import schedule_new_images
 
     refresh_case_from_images(case_id)
+    schedule_new_images(case_id)
 
 
 def unfinished_upload_ids() -> list[int]:

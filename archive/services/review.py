@@ -150,6 +150,19 @@ def unfinished_series_ids() -> list[int]:
 # --- Services ----------------------------------------------------------------------------------
 
 
+def schedule_new_images(case_id: int) -> None:
+    """After an upload: images added to a series the teacher already drew boxes on get them
+    too (from their originals, kept like the others)."""
+    series_ids = (
+        RedactionBox.objects.filter(series__study__case_id=case_id)
+        .values_list("series_id", flat=True)
+        .distinct()
+    )
+    for series in Series.objects.filter(pk__in=list(series_ids)).prefetch_related("instances"):
+        if series_review(series).pending:
+            _schedule(series.pk)
+
+
 def _schedule(series_id: int) -> None:
     from archive.tasks import redact_series
 
@@ -323,7 +336,7 @@ def discard_originals(*, case: Case) -> int:
 def _discard(items: QuerySet) -> int:
     storage = _raw_storage()
     names = []
-    for item in items.select_for_update():
+    for item in items.select_for_update(of=("self",)):
         names.append(item.raw_file.name)
         item.raw_file = ""
         item.save(update_fields=["raw_file"])

@@ -415,3 +415,29 @@ def test_a_worker_starting_requeues_series_left_half_done(teacher, ct_instance, 
     assert queued == [ct_instance.series_id]
     review.redact_series_again(ct_instance.series_id)
     assert review.unfinished_series_ids() == []
+
+
+def test_images_uploaded_later_into_a_boxed_series_get_the_box(teacher, patient, queued):
+    from pydicom.data import get_testdata_file
+
+    from tests.conftest import dicom_bytes
+    from tests.editor.builders import case_with_images
+    from tests.phi import inject_phi, unique_copy
+
+    base = inject_phi(pydicom.dcmread(get_testdata_file("CT_small.dcm")), patient)
+    case = case_with_images(teacher, [dicom_bytes(unique_copy(base, 1))])
+    first = case.instances().get()
+    _add_box(_client(teacher), first, box=(0, 0, 30, 10))
+    review.redact_series_again(first.series_id)
+    queued.clear()
+
+    later = receive_files(
+        case=case, user=teacher, files=[received_from_bytes(dicom_bytes(unique_copy(base, 2)))]
+    )
+    process_upload(later.pk)
+    assert queued == [first.series_id]
+    assert review.redact_series_again(first.series_id) == {
+        "redacted": 1, "skipped": 1, "failed": 0, "closed": 0,
+    }  # fmt: skip
+    for instance in case.instances():
+        assert len(np.unique(_pixels(instance)[0:10, 0:30])) == 1
