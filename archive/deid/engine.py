@@ -2,11 +2,15 @@
 
 Flow (PS3.15 E.1.1 and the options of E.3 selected by :class:`Policy`):
 
-1. collect identifying values from the input (:mod:`archive.deid.hints`);
-2. per dataset level, remove private groups, curves/overlays and ``X``
-   attributes in bulk, and drop elements that cannot be decoded;
-3. :meth:`pydicom.dataset.Dataset.walk` applies the compiled Table E.1-1 to the
-   remaining elements at every sequence depth;
+1. the identifying values of the file meta are collected
+   (:mod:`archive.deid.hints`);
+2. one walk over every dataset level, at every sequence depth, collects the
+   identifying values of each element before changing it, removes
+   curves/overlays, ``X`` attributes and elements that cannot be decoded,
+   applies the compiled Table E.1-1 (raw elements that need neither are left
+   undecoded), and removes private groups in bulk;
+3. descriptors kept by the Clean Descriptors Option are checked against all
+   the collected values (known only after the walk);
 4. pseudonymous patient identity, age, de-identification method attributes
    and new file meta are written;
 5. the optional Clean Pixel Data hook runs;
@@ -20,6 +24,7 @@ import re
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from pydicom import Dataset, config, dcmwrite
@@ -41,7 +46,7 @@ from archive.deid.enums import (
     LongitudinalTemporalInformationModifiedValues,
     PatientIdentityRemovedValues,
 )
-from archive.deid.hints import PhiHints, collect_phi_hints
+from archive.deid.hints import HINT_TAGS, HINT_VRS, PhiHintCollector, PhiHints
 from archive.deid.private import SAFE_PRIVATE, is_numeric_value
 from archive.deid.profile import Operation, compile_profile
 from archive.deid.pseudonyms import PatientPseudonym, pseudonymize_patient
@@ -111,13 +116,18 @@ _SAFE_CREATOR_SLOTS = frozenset(
 )
 # VRs that get a VR-based operation even outside Table E.1-1 (see visit()).
 _VISIT_VRS = frozenset({"UI", "DA", "DT", "PN", "UN", "SQ"})
+# VRs read and rewritten as raw bytes (ASCII values, PS3.5 6.2).
+_ASCII_VRS = frozenset({"UI", "DA", "DT"})
 _CLEAN_DESCRIPTOR_RE = re.compile(r"^[A-Za-z0-9 _\-+/().,:&%#*<>=]{0,64}$")
 _DIGIT_RUN_RE = re.compile(r"\d{4,}")
 _REFERENCE_DATES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
 
 
-def _tag_text(tag: int) -> str:
-    return str(BaseTag(tag))
+@lru_cache(maxsize=4096)
+def _audit_key(tag: int) -> tuple[str, str]:
+    """Keyword (empty for private tags) and ``(gggg,eeee)`` text of a tag."""
+    base = BaseTag(tag)
+    return ("" if base.is_private else keyword_for_tag(base)), str(base)
 
 
 @dataclass
@@ -177,13 +187,13 @@ class DeidResult:
 class _Deidentifier:
     """Per-instance state for the walk callbacks."""
 
-    def __init__(
-        self, root: Dataset, policy: Policy, hints: PhiHints, pseudonym: PatientPseudonym
-    ) -> None:
+    def __init__(self, root: Dataset, policy: Policy, pseudonym: PatientPseudonym) -> None:
         compiled = compile_profile(policy)
         self.root = root
         self.policy = policy
-        self.hints = hints
+        self.collector = PhiHintCollector()
+        self.hints = PhiHints()  # complete only after the walk, see finish()
+        self.pending: list[tuple[Dataset, DataElement]] = []
         self.pseudonym = pseudonym
         self.operations = compiled.operations
         self.fallbacks = compiled.fallbacks
@@ -193,49 +203,150 @@ class _Deidentifier:
 
     # -- audit -----------------------------------------------------------
     def record(self, tag: int, action: str) -> None:
-        tag = BaseTag(tag)
-        keyword = "" if tag.is_private else keyword_for_tag(tag)
-        self.audit[(keyword, _tag_text(tag), action)] += 1
+        keyword, text = _audit_key(int(tag))
+        self.audit[(keyword, text, action)] += 1
 
     def audit_records(self) -> list[dict[str, Any]]:
         return [
             {"keyword": k, "tag": t, "action": a, "count": n}
-            for (k, t, a), n in sorted(self.audit.items(), key=lambda i: i[0][1])
+            for (k, t, a), n in sorted(self.audit.items(), key=lambda i: (i[0][1], i[0][2]))
         ]
 
-    # -- bulk pass per dataset level ------------------------------------
-    def prune(self, ds: Dataset) -> None:
-        """Remove private groups, curves/overlays, ``X`` attributes and broken
-        elements of one dataset level in bulk (no per-element dispatch)."""
+    # -- single pass per dataset level -----------------------------------------
+    def walk(self, ds: Dataset) -> None:
+        """One pass over a dataset level: collect the PHI hints of each element
+        before changing it, remove curves/overlays, ``X`` attributes and broken
+        elements, apply the compiled Table E.1-1 through :meth:`visit`, recurse
+        into kept sequences, and remove private groups in bulk at the end.
+
+        Raw elements whose tag and VR need neither a hint nor a change are left
+        undecoded (decoding dominates the cost); UIDs and dates are read and
+        rewritten as raw bytes (they are ASCII, PS3.5 6.2); an element that
+        cannot be decoded is removed instead of stopping the batch.
+        """
         store = ds._dict
         operations = self.operations
         clean_graphics = self.policy.clean_graphics
-        private: list[int] = []
-        for tag in list(store):
+        collector = self.collector
+        private: list[BaseTag] = []
+        for key in list(store):
+            tag = int(key)
             group = tag >> 16
             if group & 1:
-                private.append(tag)
+                private.append(key)
                 continue
             element = tag & 0xFFFF
             if element == 0 and group != 0x0002:
-                del store[tag]  # group lengths (retired) would be wrong after changes
+                del store[key]  # group lengths (retired) would be wrong after changes
                 continue
+            item = store[key]
+            raw = type(item) is RawDataElement
+            vr = element_vr(tag, item) if raw else str(item.VR)  # type: ignore[arg-type]
+            needs_hint = tag in HINT_TAGS or vr in HINT_VRS
+            action = None
             if 0x5000 <= group <= 0x50FF:
-                del store[tag]
-                self.record(tag, "removed (curve)")
+                action = "removed (curve)"
+            elif 0x6000 <= group <= 0x60FF and (clean_graphics or element in (0x3000, 0x4000)):
+                action = "removed (overlay)"
+            op = operations.get(tag)
+            if action is not None or op is Operation.REMOVE:
+                if needs_hint:
+                    self._collect_removed(ds, key)
+                del store[key]
+                self.record(tag, action or "removed")
                 continue
-            if 0x6000 <= group <= 0x60FF and (clean_graphics or element in (0x3000, 0x4000)):
-                del store[tag]
-                self.record(tag, "removed (overlay)")
+            if raw:
+                if op is None or op is Operation.KEEP:
+                    if vr not in _VISIT_VRS and not needs_hint:
+                        continue
+                    if vr == "UI" and tag in CLASS_UID_TAGS:
+                        continue  # a kind of thing, not an instance: no hint, kept
+                if vr in _ASCII_VRS and self._visit_raw(store, key, tag, vr, op):
+                    continue
+                try:
+                    elem = ds[key]
+                except Exception:
+                    if (op is None or op is Operation.KEEP) and vr not in _VISIT_VRS:
+                        continue  # kept as read, as the hint collector skips it
+                    del store[key]
+                    self.record(tag, "removed: value could not be decoded")
+                    continue
+                vr = str(elem.VR)  # e.g. UN read as SQ from the data dictionary
+            else:
+                elem = item  # type: ignore[assignment]
+            if needs_hint:
+                collector.visit(elem)
+            if vr != "SQ":
+                self.visit(ds, elem)
                 continue
-            if operations.get(tag) is Operation.REMOVE:
-                del store[tag]
-                self.record(tag, "removed")
-                continue
+            items = list(elem.value or ())
+            self.visit(ds, elem)
+            kept = key in store and elem.value is not None and len(elem.value) == len(items)
+            for child in items:
+                if kept:
+                    self.walk(child)
+                else:
+                    collector.walk(child)
         if private:
             self._prune_private(ds, private)
 
-    def _prune_private(self, ds: Dataset, tags: list[int]) -> None:
+    def _collect_removed(self, ds: Dataset, key: BaseTag) -> None:
+        """Hints of an element about to be removed (and of its sequence items)."""
+        try:
+            elem = ds[key]
+        except Exception:
+            return
+        self.collector.visit(elem)
+        if elem.VR == "SQ":
+            for child in elem.value or ():
+                self.collector.walk(child)
+
+    def _visit_raw(
+        self, store: dict[BaseTag, Any], key: BaseTag, tag: int, vr: str, op: Operation | None
+    ) -> bool:
+        """Collect and apply UID remapping or date shifting on raw bytes.
+
+        Decodes as pydicom does for these VRs (ISO 8859-1, trailing NUL and
+        space padding stripped, backslash-separated values), without building a
+        :class:`DataElement`.  Returns ``False`` when the generic path must run.
+        """
+        if op is None:
+            if vr == "UI":
+                op = Operation.REMAP_UID  # class UIDs were skipped by the caller
+            elif vr in ("DA", "DT"):
+                op = Operation.SHIFT_DATE if self.shift else Operation.EMPTY
+        if op is not Operation.REMAP_UID and op is not Operation.SHIFT_DATE:
+            return False
+        raw: RawDataElement = store[key]
+        text = (raw.value or b"").decode("latin-1").rstrip(" \x00")
+        values = text.split("\\") if text else []
+        self.collector.add_values(tag, vr, values)
+        if op is Operation.REMAP_UID:
+            if text:
+                policy = self.policy
+                new = "\\".join(pseudonymize_uid(v, policy) for v in values)
+                data = new.encode("ascii")
+                if len(data) & 1:
+                    data += b"\x00"
+                store[key] = raw._replace(value=data, length=len(data))
+            self.record(tag, "UID remapped")
+            return True
+        if not text:
+            return True
+        shift = shift_da if vr == "DA" else shift_dt
+        shifted = [shift(v, self.days) for v in values]
+        if any(s is None for s in shifted):
+            del store[key]
+            self.record(tag, "removed: invalid date")
+            return True
+        data = "\\".join(s for s in shifted if s is not None).encode("ascii")
+        if len(data) & 1:
+            data += b" "
+        store[key] = raw._replace(value=data, length=len(data))
+        self.record(tag, "date shifted")
+        return True
+
+    def _prune_private(self, ds: Dataset, tags: list[BaseTag]) -> None:
         store = ds._dict
         kept: set[int] = set()
         if self.policy.retain_safe_private:
@@ -272,33 +383,6 @@ class _Deidentifier:
             if tag & 0xFFFF >= 0x1000:
                 self.record(tag, "kept (safe private)")
 
-    # -- traversal -------------------------------------------------------------
-    def walk(self, ds: Dataset) -> None:
-        """:meth:`Dataset.walk` with :meth:`visit` as callback, except that raw
-        elements whose tag and VR need no change are left undecoded (decoding
-        dominates the cost), and an element that cannot be decoded is removed
-        instead of stopping the batch."""
-        store = ds._dict
-        operations = self.operations
-        for tag in sorted(store):
-            elem = store.get(tag)
-            if elem is None:
-                continue
-            if type(elem) is RawDataElement:
-                op = operations.get(tag)
-                if (op is None or op is Operation.KEEP) and element_vr(tag, elem) not in _VISIT_VRS:
-                    continue
-                try:
-                    elem = ds[tag]
-                except Exception:
-                    del store[tag]
-                    self.record(tag, "removed: value could not be decoded")
-                    continue
-            self.visit(ds, elem)
-            if elem.VR == "SQ" and tag in store:
-                for item in elem.value:
-                    self.walk(item)
-
     # -- walk callback -------------------------------------------------------
     def visit(self, ds: Dataset, elem: DataElement) -> None:
         tag = elem.tag
@@ -320,17 +404,22 @@ class _Deidentifier:
             else:
                 return
         if op is Operation.KEEP or op is Operation.RECURSE:
-            if vr == "SQ":
-                for item in elem.value:
-                    self.prune(item)
-            return
+            return  # sequence items are walked by the caller
         if op is Operation.CLEAN_TEXT:
-            if tag in _KEEPABLE_DESCRIPTORS and self._is_clean(elem.value):
-                self.record(tag, "kept (clean descriptor)")
+            if tag in _KEEPABLE_DESCRIPTORS and self._is_plain(elem.value):
+                # Whether it holds an identifying value is known only once
+                # every hint of the instance is collected: decided in finish().
+                self.pending.append((ds, elem))
                 return
             op = self.fallbacks.get(tag, Operation.REMOVE)
             if op is Operation.RECURSE:
                 return
+        self.apply(ds, elem, op)
+
+    def apply(self, ds: Dataset, elem: DataElement, op: Operation) -> None:
+        """Apply a (non-keeping) operation to a decoded element."""
+        tag = elem.tag
+        vr = elem.VR
         if op is Operation.REMOVE:
             del ds[tag]
             self.record(tag, "removed")
@@ -372,16 +461,40 @@ class _Deidentifier:
                 elem.value = value
                 self.record(tag, "age above 89 reported as 090Y")
 
-    def _is_clean(self, value: object) -> bool:
+    def finish(self, hints: PhiHints) -> None:
+        """Decide the descriptors left pending by :meth:`visit` (PS3.15 E.3.7):
+        kept when free of every identifying value of the instance, else the
+        Basic Profile action."""
+        self.hints = hints
+        for ds, elem in self.pending:
+            tag = elem.tag
+            if self._is_free_of_hints(elem.value):
+                self.record(tag, "kept (clean descriptor)")
+                continue
+            op = self.fallbacks.get(tag, Operation.REMOVE)
+            if op is not Operation.RECURSE:
+                self.apply(ds, elem, op)
+        self.pending = []
+
+    @staticmethod
+    def _texts(value: object) -> list[str]:
         if value is None:
-            return True
-        texts = [str(v) for v in value] if isinstance(value, MultiValue | list) else [str(value)]
-        pattern = self.hints.pattern
-        for text in texts:
+            return []
+        return [str(v) for v in value] if isinstance(value, MultiValue | list) else [str(value)]
+
+    def _is_plain(self, value: object) -> bool:
+        """Short descriptor characters only, no long digit runs (no hints needed)."""
+        for text in self._texts(value):
             if not _CLEAN_DESCRIPTOR_RE.match(text) or _DIGIT_RUN_RE.search(text):
                 return False
+        return True
+
+    def _is_free_of_hints(self, value: object) -> bool:
+        hints = self.hints
+        pattern = hints.pattern
+        for text in self._texts(value):
             upper = text.strip().upper()
-            if upper in self.hints.exact or (pattern is not None and pattern.search(upper)):
+            if upper in hints.exact or (pattern is not None and pattern.search(upper)):
                 return False
         return True
 
@@ -436,18 +549,31 @@ def _put(ds: Dataset, tag: int, vr: str, value: Any) -> None:
     ds[tag] = DataElement(tag, vr, value, validation_mode=config.IGNORE)
 
 
+_CODE_VALUE, _CODING_SCHEME, _CODE_MEANING = (
+    BaseTag(t) for t in (0x00080100, 0x00080102, 0x00080104)
+)
+
+
+def _code_item(method: DeidentificationMethodCodeValues) -> Dataset:
+    # A new, public, non-pixel item: its elements go straight into the item's
+    # store (Dataset.__setitem__ only adds checks that cannot apply here).
+    item = Dataset()
+    store = item._dict
+    store[_CODE_VALUE] = DataElement(
+        _CODE_VALUE, "SH", method.code_value, validation_mode=config.IGNORE
+    )
+    store[_CODING_SCHEME] = DataElement(_CODING_SCHEME, "SH", "DCM", validation_mode=config.IGNORE)
+    store[_CODE_MEANING] = DataElement(
+        _CODE_MEANING, "LO", method.code_meaning, validation_mode=config.IGNORE
+    )
+    return item
+
+
 def _write_method(ds: Dataset, methods: list[DeidentificationMethodCodeValues]) -> None:
     """PS3.3 C.7.1.1 Patient Identity Removed, De-identification Method (Code Sequence)."""
     _put(ds, 0x00120062, "CS", PatientIdentityRemovedValues.YES.value)
     _put(ds, 0x00120063, "LO", [m.code_meaning for m in methods])
-    items = []
-    for method in methods:
-        item = Dataset()
-        _put(item, 0x00080100, "SH", method.code_value)
-        _put(item, 0x00080102, "SH", "DCM")
-        _put(item, 0x00080104, "LO", method.code_meaning)
-        items.append(item)
-    _put(ds, 0x00120064, "SQ", Sequence(items))
+    _put(ds, 0x00120064, "SQ", Sequence([_code_item(m) for m in methods]))
 
 
 def _pixel_report(outcome: object) -> dict[str, Any]:
@@ -470,15 +596,21 @@ def _input_dates(ds: Dataset) -> tuple[str, str]:
     return birth, ""
 
 
-def _deidentify_owned(ds: Dataset, policy: Policy, hints: PhiHints) -> DeidResult:
+def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
     """De-identify `ds` in place (the caller owns it) and build the result."""
     pseudonym = pseudonymize_patient(ds, policy)
     birth, reference = _input_dates(ds)
     had_age = bool(ds.get("PatientAge"))
 
-    engine = _Deidentifier(ds, policy, hints, pseudonym)
-    engine.prune(ds)
+    engine = _Deidentifier(ds, policy, pseudonym)
+    meta = getattr(ds, "file_meta", None)
+    if meta is not None:
+        engine.collector.walk(meta)  # replaced below: hints only
+    # One pass collects the hints and applies the profile (hints are taken
+    # from each element before it is changed).
     engine.walk(ds)
+    hints = engine.collector.finish()
+    engine.finish(hints)
 
     _put(ds, 0x00100010, "PN", pseudonym.patient_name)
     _put(ds, 0x00100020, "LO", pseudonym.patient_id)
@@ -572,11 +704,10 @@ def deidentify_dataset(ds: Dataset, policy: Policy, *, in_place: bool = False) -
     # pydicom warnings can quote element values; keep them out of the logs.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        hints = collect_phi_hints(ds)
         out = ds if in_place else copy.deepcopy(ds)
         if not hasattr(out, "file_meta"):
             out.file_meta = FileMetaDataset()
-        return _deidentify_owned(out, policy, hints)
+        return _deidentify_owned(out, policy)
 
 
 def deidentify_bytes(data: bytes, policy: Policy) -> DeidResult:
@@ -601,5 +732,4 @@ def deidentify_bytes(data: bytes, policy: Policy) -> DeidResult:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         ds = read_dataset(data)
-        hints = collect_phi_hints(ds)
-        return _deidentify_owned(ds, policy, hints)
+        return _deidentify_owned(ds, policy)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydicom.datadict import tag_for_keyword
 from pydicom.multival import MultiValue
@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from pydicom import Dataset
     from pydicom.dataelem import DataElement
 
-__all__ = ["HintCategoryValues", "PhiHints", "collect_phi_hints"]
+__all__ = [
+    "HINT_TAGS",
+    "HINT_VRS",
+    "HintCategoryValues",
+    "PhiHintCollector",
+    "PhiHints",
+    "collect_phi_hints",
+]
 
 
 class HintCategoryValues:
@@ -91,7 +98,8 @@ _SPLIT_NAME_RE = re.compile(r"[\^=\s,]+")
 _SPLIT_ADDRESS_RE = re.compile(r"[\^\r\n,;]+")
 _DIGITS_RE = re.compile(r"\D+")
 MIN_SUBSTRING_LEN = 3
-_HINT_VRS = frozenset({"PN", "DA", "DT", "UI", "SQ"})
+HINT_VRS = frozenset({"PN", "DA", "DT", "UI", "SQ"})
+"""VRs whose elements can hold a hint whatever their tag."""
 MIN_NUMERIC_SUBSTRING_LEN = 6
 MIN_FREE_SUBSTRING_LEN = 5
 
@@ -102,6 +110,8 @@ MIN_FREE_SUBSTRING_LEN = 5
 _VOCABULARY_TAGS = frozenset(
     t for t in (tag_for_keyword(k) for k in ("Manufacturer", "ManufacturerModelName")) if t
 )
+HINT_TAGS = frozenset(_TAG_CATEGORIES) | _VOCABULARY_TAGS
+"""Tags whose elements hold a hint (or equipment vocabulary) whatever their VR."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +167,14 @@ class PhiHints:
             return None
         return re.compile("|".join(re.escape(a) for a in sorted(longs, key=len, reverse=True)))
 
+    @cached_property
+    def long_ascii_pattern(self) -> re.Pattern[bytes] | None:
+        """:attr:`long_pattern` over bytes, or ``None`` unless every long hint is ASCII."""
+        pattern = self.long_pattern
+        if pattern is None or not pattern.pattern.isascii():
+            return None
+        return re.compile(pattern.pattern.encode("ascii"))
+
     def __iter__(self) -> Iterator[str]:
         return iter(self.texts())
 
@@ -165,7 +183,13 @@ class PhiHints:
         return sorted({*self.substrings, *self.exact}, key=len, reverse=True)
 
 
-class _Collector:
+class PhiHintCollector:
+    """Accumulates hints element by element; :meth:`finish` makes the :class:`PhiHints`.
+
+    The engine feeds it during its single pass over the input (each element
+    before it is changed); :func:`collect_phi_hints` walks a dataset with it.
+    """
+
     def __init__(self) -> None:
         self.substrings: dict[str, str] = {}
         self.exact: dict[str, str] = {}
@@ -210,19 +234,29 @@ class _Collector:
                      f"{y}/{m}/{d}", f"{y}.{m}.{d}"):  # fmt: skip
             self.substrings.setdefault(form, _C.DATE)
 
-    def visit(self, _ds: Dataset, elem: DataElement) -> None:
+    def visit(self, elem: DataElement) -> None:
+        """Collect the hints of one decoded element (not its sequence items)."""
         vr = elem.VR
         value = elem.value
         if value is None or value == "" or vr == "SQ":
             return
-        if elem.tag in _VOCABULARY_TAGS:
-            self.vocabulary.append(str(value).upper())
-            return
         values = list(value) if isinstance(value, MultiValue | list) else [value]
+        self.add_values(int(elem.tag), str(vr), values, value)
+
+    def add_values(self, tag: int, vr: str, values: list[Any], value: object = None) -> None:
+        """Collect the hints of one element from its (decoded) values.
+
+        `value` is the element value as a whole (only used for the equipment
+        vocabulary); it defaults to the single value of `values`.
+        """
+        if tag in _VOCABULARY_TAGS:
+            whole = value if value is not None else values[0] if len(values) == 1 else values
+            self.vocabulary.append(str(whole).upper())
+            return
         if not values:
             return
         if vr == "UI":
-            if elem.tag in CLASS_UID_TAGS:
+            if tag in CLASS_UID_TAGS:
                 return
             for uid in values:
                 uid = str(uid).strip("\x00 ")
@@ -239,7 +273,7 @@ class _Collector:
             for date in values:
                 self.add_date(str(date))
             return
-        category = _TAG_CATEGORIES.get(elem.tag)
+        category = _TAG_CATEGORIES.get(tag)
         if category is None or not isinstance(values[0], str | bytes):
             return
         for item in values:
@@ -254,31 +288,34 @@ class _Collector:
                 if len(digits) >= MIN_NUMERIC_SUBSTRING_LEN:
                     self.add(digits, category)
 
+    def walk(self, ds: Dataset) -> None:
+        """Collect from every element of `ds` at every sequence depth.
 
-def _walk_leniently(ds: Dataset, collector: _Collector) -> None:
-    # Like Dataset.walk, but an element that cannot be decoded is skipped
-    # instead of aborting (the engine removes such elements later).
-    for tag in list(ds._dict):
-        if tag >> 16 & 1:
-            # Private elements are removed (or kept only when numeric, see
-            # archive.deid.private); not decoding them saves most of the cost.
-            continue
-        raw = ds._dict[tag]
-        if (
-            type(raw) is RawDataElement
-            and tag not in _TAG_CATEGORIES
-            and tag not in _VOCABULARY_TAGS
-            and element_vr(tag, raw) not in _HINT_VRS
-        ):
-            continue  # cannot hold a hint: leave it undecoded
-        try:
-            elem = ds[tag]
-        except Exception:
-            continue
-        collector.visit(ds, elem)
-        if elem.VR == "SQ" and elem.value:
-            for item in elem.value:
-                _walk_leniently(item, collector)
+        Like :meth:`Dataset.walk`, but an element that cannot be decoded is
+        skipped instead of aborting (the engine removes such elements).
+        """
+        store = ds._dict
+        for key in list(store):
+            tag = int(key)
+            if tag >> 16 & 1:
+                # Private elements are removed (or kept only when numeric, see
+                # archive.deid.private); not decoding them saves most of the cost.
+                continue
+            raw = store[key]
+            if (
+                type(raw) is RawDataElement
+                and tag not in HINT_TAGS
+                and element_vr(tag, raw) not in HINT_VRS
+            ):
+                continue  # cannot hold a hint: leave it undecoded
+            try:
+                elem = ds[key]
+            except Exception:
+                continue
+            self.visit(elem)
+            if elem.VR == "SQ" and elem.value:
+                for item in elem.value:
+                    self.walk(item)
 
 
 def collect_phi_hints(ds: Dataset) -> PhiHints:
@@ -299,9 +336,9 @@ def collect_phi_hints(ds: Dataset) -> PhiHints:
     -------
     PhiHints
     """
-    collector = _Collector()
+    collector = PhiHintCollector()
     meta = getattr(ds, "file_meta", None)
     if meta is not None:
-        _walk_leniently(meta, collector)
-    _walk_leniently(ds, collector)
+        collector.walk(meta)
+    collector.walk(ds)
     return collector.finish()
