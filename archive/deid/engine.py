@@ -25,7 +25,7 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from pydicom import Dataset, config, dcmwrite
 from pydicom.datadict import keyword_for_tag, tag_for_keyword
@@ -55,7 +55,7 @@ from archive.deid.uids import CLASS_UID_TAGS, pseudonymize_uid
 from archive.deid.verify import verify
 
 if TYPE_CHECKING:
-    from pydicom.dataelem import DataElement
+    from collections.abc import MutableMapping
 
     from archive.deid.policy import Policy
 
@@ -240,8 +240,8 @@ class _Deidentifier:
                 del store[key]  # group lengths (retired) would be wrong after changes
                 continue
             item = store[key]
-            raw = type(item) is RawDataElement
-            vr = element_vr(tag, item) if raw else str(item.VR)  # type: ignore[arg-type]
+            raw = item if type(item) is RawDataElement else None
+            vr = element_vr(tag, raw) if raw is not None else str(item.VR)
             needs_hint = tag in HINT_TAGS or vr in HINT_VRS
             action = None
             if 0x5000 <= group <= 0x50FF:
@@ -255,13 +255,13 @@ class _Deidentifier:
                 del store[key]
                 self.record(tag, action or "removed")
                 continue
-            if raw:
+            if raw is not None:
                 if op is None or op is Operation.KEEP:
                     if vr not in _VISIT_VRS and not needs_hint:
                         continue
                     if vr == "UI" and tag in CLASS_UID_TAGS:
                         continue  # a kind of thing, not an instance: no hint, kept
-                if vr in _ASCII_VRS and self._visit_raw(store, key, tag, vr, op):
+                if vr in _ASCII_VRS and self._visit_raw(store, key, raw, vr, op):
                     continue
                 try:
                     elem = ds[key]
@@ -273,16 +273,17 @@ class _Deidentifier:
                     continue
                 vr = str(elem.VR)  # e.g. UN read as SQ from the data dictionary
             else:
-                elem = item  # type: ignore[assignment]
+                elem = cast(DataElement, item)
             if needs_hint:
                 collector.visit(elem)
             if vr != "SQ":
                 self.visit(ds, elem)
                 continue
-            items = list(elem.value or ())
+            sequence = elem.value
             self.visit(ds, elem)
-            kept = key in store and elem.value is not None and len(elem.value) == len(items)
-            for child in items:
+            # Emptied or removed: the items only give hints.
+            kept = key in store and elem.value is sequence
+            for child in sequence or ():
                 if kept:
                     self.walk(child)
                 else:
@@ -302,7 +303,12 @@ class _Deidentifier:
                 self.collector.walk(child)
 
     def _visit_raw(
-        self, store: dict[BaseTag, Any], key: BaseTag, tag: int, vr: str, op: Operation | None
+        self,
+        store: MutableMapping[BaseTag, DataElement | RawDataElement],
+        key: BaseTag,
+        raw: RawDataElement,
+        vr: str,
+        op: Operation | None,
     ) -> bool:
         """Collect and apply UID remapping or date shifting on raw bytes.
 
@@ -317,7 +323,7 @@ class _Deidentifier:
                 op = Operation.SHIFT_DATE if self.shift else Operation.EMPTY
         if op is not Operation.REMAP_UID and op is not Operation.SHIFT_DATE:
             return False
-        raw: RawDataElement = store[key]
+        tag = int(key)
         text = (raw.value or b"").decode("latin-1").rstrip(" \x00")
         values = text.split("\\") if text else []
         self.collector.add_values(tag, vr, values)
@@ -379,9 +385,9 @@ class _Deidentifier:
                 removed[tag >> 16] += 1
         for group, count in removed.items():
             self.audit[("", f"({group:04X},xxxx)", "removed private group")] += count
-        for tag in kept:
-            if tag & 0xFFFF >= 0x1000:
-                self.record(tag, "kept (safe private)")
+        for kept_tag in kept:
+            if kept_tag & 0xFFFF >= 0x1000:
+                self.record(kept_tag, "kept (safe private)")
 
     # -- walk callback -------------------------------------------------------
     def visit(self, ds: Dataset, elem: DataElement) -> None:
@@ -660,7 +666,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
     ds.file_meta = meta
     ds.preamble = b"\x00" * 128  # a preamble may carry a TIFF header or other data
-    ds.filename = None  # type: ignore[assignment]
+    ds.filename = None
 
     reasons.extend(verify(ds, hints))
     status = DeidStatusValues.QUARANTINED if reasons else DeidStatusValues.ANONYMIZED

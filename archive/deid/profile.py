@@ -154,9 +154,9 @@ def _compile(policy_flags: tuple[bool, bool, bool, bool]) -> CompiledProfile:
     if policy_flags[0]:
         overrides["PatientAge"] = Operation.AGE
     for keyword, operation in overrides.items():
-        tag = tag_for_keyword(keyword)
-        assert tag is not None
-        operations[tag] = operation
+        override_tag = tag_for_keyword(keyword)
+        assert override_tag is not None
+        operations[override_tag] = operation
     text_value = tag_for_keyword("TextValue")
     assert text_value is not None
     fallbacks[text_value] = Operation.DUMMY

@@ -86,7 +86,7 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> No
             continue
         elem = store[key]
         raw = type(elem) is RawDataElement
-        vr = element_vr(tag, elem) if raw else str(elem.VR)  # type: ignore[arg-type]
+        vr = element_vr(tag, elem) if isinstance(elem, RawDataElement) else str(elem.VR)
         if vr in _NUMBER_VRS:
             continue
         if vr == "SQ":
