@@ -63,8 +63,11 @@ def _raw_storage():
 
 
 def kept_originals(*, case: Case | None = None, series: Series | None = None) -> QuerySet:
-    """Upload items whose raw original is still in the holding storage after processing."""
-    items = UploadItem.objects.exclude(raw_file="").exclude(status=UploadItem.Status.PENDING)
+    """Upload items whose raw original is still in the holding storage after processing (an
+    anonymized file, or a re-upload of one whose original was gone; see ``processing``)."""
+    items = UploadItem.objects.exclude(raw_file="").filter(
+        status__in=USABLE, instance__isnull=False
+    )
     if case is not None:
         items = items.filter(upload__case=case)
     if series is not None:
@@ -117,11 +120,7 @@ def series_review(series: Series) -> SeriesReview:
     boxes = list(series.redaction_boxes.all())
     digest = boxes_digest(boxes)
     instances = [i for i in series.instances.all() if i.has_pixels]
-    kept = set(
-        kept_originals(series=series)
-        .filter(status__in=USABLE)
-        .values_list("instance_id", flat=True)
-    )
+    kept = set(kept_originals(series=series).values_list("instance_id", flat=True))
     editable = [i for i in instances if i.pk in kept]
     done = sum(1 for i in editable if instance_digest(i) == digest)
     failed = sum(
@@ -135,11 +134,7 @@ def series_review(series: Series) -> SeriesReview:
 def unfinished_series_ids() -> list[int]:
     """Series whose kept originals are not yet redacted with their current boxes (a worker
     died, or the embedded broker lost the task)."""
-    candidates = set(
-        kept_originals()
-        .filter(status__in=USABLE, instance__isnull=False)
-        .values_list("instance__series_id", flat=True)
-    )
+    candidates = set(kept_originals().values_list("instance__series_id", flat=True))
     out = []
     for series in Series.objects.filter(pk__in=candidates).prefetch_related("instances"):
         if series_review(series).pending:
@@ -233,13 +228,7 @@ def _redact_instance(instance_id: int) -> str:
         )
         if instance is None:
             return "skipped"
-        item = (
-            kept_originals()
-            .select_for_update()
-            .filter(instance=instance, status__in=USABLE)
-            .order_by("pk")
-            .first()
-        )
+        item = kept_originals().select_for_update().filter(instance=instance).order_by("pk").first()
         if item is None:
             return "closed"
         boxes = list(RedactionBox.objects.filter(series_id=instance.series_id))

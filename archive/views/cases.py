@@ -221,6 +221,9 @@ def _review_messages() -> dict[str, str]:
         ),
         "draw": _("Draw a box on the image first (drag across the area to blank)."),
         "network": _("Network error. Try again."),
+        "finish": _(
+            "Delete the original files now? Boxes can no longer be added to this case's images."
+        ),
     }
 
 

@@ -4,11 +4,17 @@
 // is fetched again, showing the blanked area. Works without JS as plain form posts.
 (function () {
   "use strict";
-  const container = document.querySelector(".series-thumbs");
-  if (!container) return;
   const msgNode = document.getElementById("review-messages");
   const messages = msgNode ? JSON.parse(msgNode.textContent) : {};
   const t = (key, fallback) => messages[key] || fallback;
+  const finish = document.querySelector("form.finish-review-form");
+  if (finish) {
+    finish.addEventListener("submit", (e) => {
+      if (!window.confirm(t("finish", "Delete the original files now?"))) e.preventDefault();
+    });
+  }
+  const container = document.querySelector(".series-thumbs");
+  if (!container) return;
   const SVG = "http://www.w3.org/2000/svg";
   const MIN_SIDE = 2; // image pixels: a click is not a box
 
