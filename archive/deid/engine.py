@@ -32,13 +32,14 @@ from pydicom.datadict import keyword_for_tag, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
+from pydicom.filewriter import write_dataset
 from pydicom.multival import MultiValue
 from pydicom.sequence import Sequence
-from pydicom.tag import BaseTag
+from pydicom.tag import BaseTag, ItemTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
 from archive.deid.dates import age_between, cap_age, parse_da, shift_da, shift_dt
-from archive.deid.elements import RawDataElement, element_vr
+from archive.deid.elements import ASCII_VRS, RawDataElement, ascii_values, element_vr
 from archive.deid.enums import (
     BurnedInAnnotationValues,
     DeidentificationMethodCodeValues,
@@ -116,8 +117,6 @@ _SAFE_CREATOR_SLOTS = frozenset(
 )
 # VRs that get a VR-based operation even outside Table E.1-1 (see visit()).
 _VISIT_VRS = frozenset({"UI", "DA", "DT", "PN", "UN", "SQ"})
-# VRs read and rewritten as raw bytes (ASCII values, PS3.5 6.2).
-_ASCII_VRS = frozenset({"UI", "DA", "DT"})
 _CLEAN_DESCRIPTOR_RE = re.compile(r"^[A-Za-z0-9 _\-+/().,:&%#*<>=]{0,64}$")
 _DIGIT_RUN_RE = re.compile(r"\d{4,}")
 _REFERENCE_DATES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
@@ -261,7 +260,7 @@ class _Deidentifier:
                         continue
                     if vr == "UI" and tag in CLASS_UID_TAGS:
                         continue  # a kind of thing, not an instance: no hint, kept
-                if vr in _ASCII_VRS and self._visit_raw(store, key, raw, vr, op):
+                if vr in ASCII_VRS and self._visit_raw(store, key, raw, vr, op):
                     continue
                 try:
                     elem = ds[key]
@@ -324,11 +323,10 @@ class _Deidentifier:
         if op is not Operation.REMAP_UID and op is not Operation.SHIFT_DATE:
             return False
         tag = int(key)
-        text = (raw.value or b"").decode("latin-1").rstrip(" \x00")
-        values = text.split("\\") if text else []
+        values = ascii_values(raw)
         self.collector.add_values(tag, vr, values)
         if op is Operation.REMAP_UID:
-            if text:
+            if values:
                 policy = self.policy
                 new = "\\".join(pseudonymize_uid(v, policy) for v in values)
                 data = new.encode("ascii")
@@ -337,7 +335,7 @@ class _Deidentifier:
                 store[key] = raw._replace(value=data, length=len(data))
             self.record(tag, "UID remapped")
             return True
-        if not text:
+        if not values:
             return True
         shift = shift_da if vr == "DA" else shift_dt
         shifted = [shift(v, self.days) for v in values]
@@ -575,11 +573,48 @@ def _code_item(method: DeidentificationMethodCodeValues) -> Dataset:
     return item
 
 
+_METHOD_CODE_SEQUENCE = BaseTag(0x00120064)
+
+
+@lru_cache(maxsize=64)
+def _encoded_code_items(
+    methods: tuple[DeidentificationMethodCodeValues, ...], implicit_vr: bool, little_endian: bool
+) -> bytes:
+    """The items of De-identification Method Code Sequence, encoded (PS3.5 7.5)."""
+    out = DicomBytesIO()
+    out.is_implicit_VR, out.is_little_endian = implicit_vr, little_endian
+    for method in methods:
+        body = DicomBytesIO()
+        body.is_implicit_VR, body.is_little_endian = implicit_vr, little_endian
+        write_dataset(body, _code_item(method))
+        data = body.getvalue()
+        out.write_tag(ItemTag)
+        out.write_UL(len(data))
+        out.write(data)
+    return out.getvalue()
+
+
 def _write_method(ds: Dataset, methods: list[DeidentificationMethodCodeValues]) -> None:
     """PS3.3 C.7.1.1 Patient Identity Removed, De-identification Method (Code Sequence)."""
     _put(ds, 0x00120062, "CS", PatientIdentityRemovedValues.YES.value)
     _put(ds, 0x00120063, "LO", [m.code_meaning for m in methods])
-    _put(ds, 0x00120064, "SQ", Sequence([_code_item(m) for m in methods]))
+    implicit_vr, little_endian = ds.original_encoding
+    if implicit_vr is None or little_endian is None:
+        _put(ds, _METHOD_CODE_SEQUENCE, "SQ", Sequence([_code_item(m) for m in methods]))
+        return
+    # A parsed dataset: the sequence goes in as a raw element encoded like the
+    # elements read with it (decoded by pydicom only if someone reads it), so
+    # the same few constant items are not rebuilt as datasets for every file.
+    value = _encoded_code_items(tuple(methods), implicit_vr, little_endian)
+    ds._dict[_METHOD_CODE_SEQUENCE] = RawDataElement(
+        _METHOD_CODE_SEQUENCE,
+        None if implicit_vr else "SQ",
+        len(value),
+        value,
+        0,
+        implicit_vr,
+        little_endian,
+    )
 
 
 def _pixel_report(outcome: object) -> dict[str, Any]:

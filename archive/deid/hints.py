@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pydicom.datadict import tag_for_keyword
 from pydicom.multival import MultiValue
 
-from archive.deid.elements import RawDataElement, element_vr
+from archive.deid.elements import ASCII_VRS, RawDataElement, ascii_values, element_vr
 from archive.deid.uids import CLASS_UID_TAGS, is_standard_uid
 
 if TYPE_CHECKING:
@@ -302,12 +302,13 @@ class PhiHintCollector:
                 # archive.deid.private); not decoding them saves most of the cost.
                 continue
             raw = store[key]
-            if (
-                type(raw) is RawDataElement
-                and tag not in HINT_TAGS
-                and element_vr(tag, raw) not in HINT_VRS
-            ):
-                continue  # cannot hold a hint: leave it undecoded
+            if type(raw) is RawDataElement:
+                vr = element_vr(tag, raw)
+                if tag not in HINT_TAGS and vr not in HINT_VRS:
+                    continue  # cannot hold a hint: leave it undecoded
+                if vr in ASCII_VRS:
+                    self.add_values(tag, vr, ascii_values(raw))
+                    continue
             try:
                 elem = ds[key]
             except Exception:
