@@ -97,6 +97,7 @@ _NAME_STOPWORDS = frozenset(
 _SPLIT_NAME_RE = re.compile(r"[\^=\s,]+")
 _SPLIT_ADDRESS_RE = re.compile(r"[\^\r\n,;]+")
 _DIGITS_RE = re.compile(r"\D+")
+_YEAR_RE = re.compile(r"\d{4}")
 MIN_SUBSTRING_LEN = 3
 HINT_VRS = frozenset({"PN", "DA", "DT", "UI", "SQ"})
 """VRs whose elements can hold a hint whatever their tag."""
@@ -174,6 +175,74 @@ class PhiHints:
         if pattern is None or not pattern.pattern.isascii():
             return None
         return re.compile(pattern.pattern.encode("ascii"))
+
+    # Compiling the alternations costs about 2 ms per instance (the hints differ
+    # from file to file), more than the de-identification itself; almost every
+    # text is free of hints, which plain substring tests show without a regex.
+    # The patterns are compiled only when a hint occurs as a substring.
+
+    @cached_property
+    def _substring_groups(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """Substring hints grouped under a common part that occurs in each of them.
+
+        The textual forms of one date share their year, so one test of the
+        year rules all of them out; other hints are their own group.
+        """
+        groups: dict[str, list[str]] = {}
+        for hint, category in self.substrings.items():
+            year = _YEAR_RE.search(hint) if category == _C.DATE else None
+            groups.setdefault(year.group(0) if year else hint, []).append(hint)
+        return tuple((key, tuple(hints)) for key, hints in groups.items())
+
+    @cached_property
+    def _long_byte_groups(self) -> tuple[tuple[bytes, tuple[bytes, ...]], ...] | None:
+        """:attr:`_substring_groups` of the long hints as ASCII bytes (``None`` if not ASCII)."""
+        groups = []
+        for key, hints in self._substring_groups:
+            longs = [h for h in hints if len(h) >= MIN_NUMERIC_SUBSTRING_LEN]
+            if not longs:
+                continue
+            if not all(h.isascii() for h in longs):
+                return None
+            groups.append((key.encode("ascii"), tuple(h.encode("ascii") for h in longs)))
+        return tuple(groups)
+
+    def contains_substring_hint(self, text: str) -> bool:
+        """Whether a substring hint occurs in `text` (no regex).
+
+        ``False`` means :attr:`pattern` finds nothing in `text`; ``True`` means
+        it may (short hints also need token boundaries).
+        """
+        return any(
+            key in text and any(h in text for h in hints) for key, hints in self._substring_groups
+        )
+
+    def search(self, text: str) -> str | None:
+        """Category of the first hint :attr:`pattern` finds in upper-case `text`, or ``None``."""
+        if not self.contains_substring_hint(text):
+            return None
+        m = self.pattern.search(text) if self.pattern is not None else None
+        return self.substrings[m.group(0)] if m else None
+
+    def search_long_bytes(self, data: bytes) -> str | None:
+        """Category of the first hint :attr:`long_pattern` finds in `data` read as
+        Latin-1 and upper-cased, or ``None``.
+
+        Upper-casing Latin-1 text maps no non-ASCII character to ASCII except
+        U+00DF (``ß`` -> ``SS``), so for ASCII hints ``bytes.upper()`` finds
+        exactly what the upper-cased text finds, much faster (pixel and
+        waveform data are hundreds of kilobytes).
+        """
+        groups = self._long_byte_groups
+        if groups is not None and b"\xdf" not in data:
+            upper = data.upper()
+            if not any(k in upper and any(h in upper for h in hs) for k, hs in groups):
+                return None
+            found = self.long_ascii_pattern.search(upper) if self.long_ascii_pattern else None
+            return self.substrings[found.group(0).decode("ascii")] if found else None
+        pattern = self.long_pattern
+        m = pattern.search(data.decode("latin-1").upper()) if pattern is not None else None
+        return self.substrings[m.group(0)] if m else None
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.texts())

@@ -56,28 +56,7 @@ def _encoding(ds: Dataset) -> str:
     return "utf-8" if "ISO_IR 192" in str(charset) else "latin-1"
 
 
-def _search_bulk(data: bytes, hints: PhiHints) -> str | None:
-    """Category of the first long hint in bulk binary data read as Latin-1, or ``None``.
-
-    Upper-casing Latin-1 text maps no non-ASCII character to ASCII except
-    U+00DF (``ß`` -> ``SS``), so for ASCII hints the search over
-    ``bytes.upper()`` finds exactly what the search over the upper-cased
-    text finds, at a fraction of the cost (pixel and waveform data are
-    hundreds of kilobytes).
-    """
-    pattern = hints.long_pattern
-    if pattern is None:
-        return None
-    ascii_pattern = hints.long_ascii_pattern
-    if ascii_pattern is not None and b"\xdf" not in data:
-        found = ascii_pattern.search(data.upper())
-        return hints.substrings[found.group(0).decode("ascii")] if found else None
-    m = pattern.search(data.decode("latin-1").upper())
-    return hints.substrings[m.group(0)] if m else None
-
-
 def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> None:
-    pattern = hints.pattern
     store = ds._dict
     pending: list[tuple[int, list[str]]] = []
     for key in sorted(store, key=int):  # int keys: BaseTag compares in Python
@@ -104,10 +83,9 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> No
         if vr in _BINARY_VRS or (not raw and isinstance(value, bytes | bytearray)):
             data = bytes(value) if isinstance(value, bytes | bytearray) else b""
             if len(data) > _BULK_BYTES:
-                category = _search_bulk(data, hints)
+                category = hints.search_long_bytes(data)
             else:
-                m = pattern.search(data.decode("latin-1").upper()) if pattern else None
-                category = hints.substrings[m.group(0)] if m else None
+                category = hints.search(data.decode("latin-1").upper())
             if category is not None:
                 reasons.append(f"Residual {category} found in {_name(tag)}.")
             continue
@@ -131,13 +109,12 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> No
                     break
         pending.append((tag, texts))
     # One regex pass over all text of this level; per element only on a hit.
-    if pattern is not None and pending:
+    if pending:
         joined = "\x01".join("\x01".join(texts) for _, texts in pending)
-        if pattern.search(joined):
+        if hints.search(joined):
             for tag, texts in pending:
                 for t in texts:
-                    if m := pattern.search(t):
-                        category = hints.substrings[m.group(0)]
+                    if category := hints.search(t):
                         reasons.append(f"Residual {category} found in {_name(tag)}.")
                         break
 
