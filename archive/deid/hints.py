@@ -207,6 +207,13 @@ class PhiHints:
             groups.append((key.encode("ascii"), tuple(h.encode("ascii") for h in longs)))
         return tuple(groups)
 
+    @cached_property
+    def _long_bytes_absent(self) -> bytes:
+        """Bytes that, upper-cased, occur in no long ASCII hint."""
+        present = {c for _, hints in self._long_byte_groups or () for h in hints for c in h}
+        upper = bytes(range(256)).upper()
+        return bytes(c for c in range(256) if upper[c] not in present)
+
     def contains_substring_hint(self, text: str) -> bool:
         """Whether a substring hint occurs in `text` (no regex).
 
@@ -235,9 +242,12 @@ class PhiHints:
         """
         groups = self._long_byte_groups
         if groups is not None and b"\xdf" not in data:
-            upper = data.upper()
-            if not any(k in upper and any(h in upper for h in hs) for k, hs in groups):
+            # A hint found in the data is found in what is left after deleting
+            # every byte that occurs in no hint; mostly little of pixel data.
+            compact = data.translate(None, self._long_bytes_absent).upper()
+            if not any(k in compact and any(h in compact for h in hs) for k, hs in groups):
                 return None
+            upper = data.upper()
             found = self.long_ascii_pattern.search(upper) if self.long_ascii_pattern else None
             return self.substrings[found.group(0).decode("ascii")] if found else None
         pattern = self.long_pattern
