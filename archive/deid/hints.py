@@ -235,19 +235,26 @@ class PhiHints:
         """Category of the first hint :attr:`long_pattern` finds in `data` read as
         Latin-1 and upper-cased, or ``None``.
 
-        Upper-casing Latin-1 text maps no non-ASCII character to ASCII except
-        U+00DF (``ß`` -> ``SS``), so for ASCII hints ``bytes.upper()`` finds
-        exactly what the upper-cased text finds, much faster (pixel and
-        waveform data are hundreds of kilobytes).
+        Upper-casing Latin-1 text maps each character to one character, ASCII
+        to ASCII and the rest to non-ASCII, except U+00DF (``ß`` -> ``SS``);
+        so once ``ß`` is spelled ``SS``, ``bytes.upper()`` puts every ASCII
+        character where the upper-cased text has it, and ASCII hints are found
+        exactly as in that text, much faster (pixel and waveform data are
+        hundreds of kilobytes).
         """
         groups = self._long_byte_groups
-        if groups is not None and b"\xdf" not in data:
+        if groups is not None:
+            if b"\xdf" in data:
+                data = data.replace(b"\xdf", b"SS")
             # A hint found in the data is found in what is left after deleting
             # every byte that occurs in no hint; mostly little of pixel data.
             compact = data.translate(None, self._long_bytes_absent).upper()
-            if not any(k in compact and any(h in compact for h in hs) for k, hs in groups):
+            candidates = [h for k, hs in groups if k in compact for h in hs if h in compact]
+            if not candidates:
                 return None
             upper = data.upper()
+            if not any(h in upper for h in candidates):
+                return None
             found = self.long_ascii_pattern.search(upper) if self.long_ascii_pattern else None
             return self.substrings[found.group(0).decode("ascii")] if found else None
         pattern = self.long_pattern

@@ -56,7 +56,15 @@ def _encoding(ds: Dataset) -> str:
     return "utf-8" if "ISO_IR 192" in str(charset) else "latin-1"
 
 
-def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> None:
+def _scan(
+    ds: Dataset,
+    hints: PhiHints,
+    reasons: list[str],
+    encoding: str,
+    deferred: list[str] | None = None,
+) -> None:
+    """Scan one dataset level (and its items); text hints are searched per
+    level, or, with `deferred`, only gathered there (one search for all)."""
     store = ds._dict
     pending: list[tuple[int, list[str]]] = []
     for key in sorted(store, key=int):  # int keys: BaseTag compares in Python
@@ -75,7 +83,7 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> No
                 reasons.append(f"Undecodable sequence {_name(tag)}.")
                 continue
             for item in items or ():
-                _scan(item, hints, reasons, encoding)
+                _scan(item, hints, reasons, encoding, deferred)
             continue
         value = elem.value
         if value is None:
@@ -108,6 +116,9 @@ def _scan(ds: Dataset, hints: PhiHints, reasons: list[str], encoding: str) -> No
                     reasons.append(f"Residual {hints.exact[t]} found in {_name(tag)}.")
                     break
         pending.append((tag, texts))
+    if deferred is not None:
+        deferred.extend("\x01".join(texts) for _, texts in pending)
+        return
     # One regex pass over all text of this level; per element only on a hit.
     if pending:
         joined = "\x01".join("\x01".join(texts) for _, texts in pending)
@@ -142,7 +153,17 @@ def verify(output: Dataset, hints: PhiHints) -> list[str]:
         return reasons
     meta = getattr(output, "file_meta", None)
     encoding = _encoding(output)
+    # First pass: every check but the text search, whose texts are gathered
+    # for one search.  A hint matched in a level's joined texts is matched in
+    # all of them joined the same way (separators are no hint's characters),
+    # so only then is the scan repeated level by level, for the reasons.
+    deferred: list[str] = []
     if meta is not None:
-        _scan(meta, hints, reasons, "latin-1")
-    _scan(output, hints, reasons, encoding)
+        _scan(meta, hints, reasons, "latin-1", deferred)
+    _scan(output, hints, reasons, encoding, deferred)
+    if hints.search("\x01".join(deferred)) or any("\x01" in h for h in hints.substrings):
+        reasons = []
+        if meta is not None:
+            _scan(meta, hints, reasons, "latin-1")
+        _scan(output, hints, reasons, encoding)
     return list(dict.fromkeys(reasons))
