@@ -546,6 +546,17 @@ def _methods(policy: Policy, pixels_clean: bool | None) -> list[Deidentification
     return methods
 
 
+def _uid_value(ds: Dataset, tag: int) -> object:
+    """Value of a UI element; a raw single value is read from its bytes (no decoding
+    into a validated :class:`pydicom.uid.UID`, whose text is the same)."""
+    elem = ds._dict.get(BaseTag(tag))
+    if type(elem) is RawDataElement:
+        values = ascii_values(elem)
+        if len(values) == 1:
+            return values[0]
+    return ds[tag].value
+
+
 def _put(ds: Dataset, tag: int, vr: str, value: Any) -> None:
     # Values written here are constants or generated in valid form; skipping
     # pydicom's per-value validation keeps the per-instance cost low.
@@ -692,12 +703,12 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
     # Read only now: the pixel cleaner may have re-encoded the pixel data (lossy → lossless).
     transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds.__dict__ else None
     meta = FileMetaDataset()
-    meta.MediaStorageSOPClassUID = ds.SOPClassUID
-    meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+    _put(meta, 0x00020002, "UI", _uid_value(ds, 0x00080016))
+    _put(meta, 0x00020003, "UI", _uid_value(ds, 0x00080018))
     if transfer_syntax is not None:
-        meta.TransferSyntaxUID = transfer_syntax
-    meta.ImplementationClassUID = PYDICOM_IMPLEMENTATION_UID
-    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+        _put(meta, 0x00020010, "UI", transfer_syntax)
+    _put(meta, 0x00020012, "UI", PYDICOM_IMPLEMENTATION_UID)
+    _put(meta, 0x00020013, "SH", IMPLEMENTATION_VERSION_NAME)
     ds.file_meta = meta
     ds.preamble = b"\x00" * 128  # a preamble may carry a TIFF header or other data
     ds.filename = None
