@@ -26,7 +26,10 @@ class MultipleFileField(forms.FileField):
 class UploadForm(forms.Form):
     files = MultipleFileField(
         label=_("DICOM files or a .zip of a study"),
-        help_text=_("Files are anonymized before anyone can see them; originals are deleted."),
+        help_text=_(
+            "Files are anonymized before anyone can see them. The originals are never shown "
+            "and are deleted when you finish the review or submit the case."
+        ),
         # An empty file must reach the pipeline to be reported per file, not fail the form.
         allow_empty_file=True,
     )

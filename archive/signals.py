@@ -1,8 +1,9 @@
 """Worker start-up recovery.
 
 With Redis, a task whose worker was killed is redelivered (late acks). The embedded broker cannot
-promise that, so every worker, when it starts, re-queues uploads that are not finished. The
-service is idempotent, so a task that is also redelivered does no harm.
+promise that, so every worker, when it starts, re-queues the uploads and the series redactions
+that are not finished. Both services are idempotent, so a task that is also redelivered does no
+harm.
 """
 
 from __future__ import annotations
@@ -24,3 +25,12 @@ def requeue_unfinished_uploads(**_kwargs) -> None:
         deidentify_upload.delay(upload_id)
     if ids:
         log.info("Re-queued %d unfinished upload(s) at worker start", len(ids))
+
+
+@worker_ready.connect
+def requeue_unfinished_redactions(**_kwargs) -> None:
+    from archive.services.review import unfinished_series_ids
+    from archive.tasks import redact_series
+
+    for series_id in unfinished_series_ids():
+        redact_series.delay(series_id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from celery import shared_task
-from celery.signals import worker_ready
 
 from archive.services.processing import process_upload
 
@@ -35,11 +34,10 @@ def redact_series(series_id: int) -> None:
     redact_series_again(series_id)
 
 
-@worker_ready.connect
-def requeue_unfinished_redactions(**_kwargs) -> None:
-    """As for uploads (``archive.signals``): the embedded broker may lose a task whose worker
-    was killed; redacting again is idempotent, so a redelivered one does no harm."""
-    from archive.services.review import unfinished_series_ids
+@shared_task(name="archive.purge_originals", acks_late=True)
+def purge_originals() -> None:
+    """Delete raw originals whose review period ended (scheduled hourly by Celery beat)."""
+    from archive.services.review import purge_expired_originals, sweep_orphaned_originals
 
-    for series_id in unfinished_series_ids():
-        redact_series.delay(series_id)
+    purge_expired_originals()
+    sweep_orphaned_originals()

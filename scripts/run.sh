@@ -6,7 +6,8 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 VENV=.venv
 
-$VENV/bin/celery -A teaching_archive worker --loglevel=INFO --concurrency=2 -n "worker@%h" &
+# -B: the worker also runs the hourly housekeeping schedule (purging expired review originals).
+$VENV/bin/celery -A teaching_archive worker -B --loglevel=INFO --concurrency=2 -n "worker@%h" &
 WORKER=$!
 $VENV/bin/gunicorn teaching_archive.wsgi:application --bind "$HOST:$PORT" --workers 2 \
   --timeout 300 --access-logfile - &

@@ -173,6 +173,11 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
+# Beat (run by `make run` inside the worker, a `beat` service in docker-compose): housekeeping.
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-originals": {"task": "archive.purge_originals", "schedule": 3600.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Search: {"BACKEND": dotted path, "OPTIONS": {...}} as Django's caches and storages.
 SEARCH_BACKEND = env("TA_SEARCH_BACKEND", "database")

@@ -43,7 +43,8 @@ def instance_frame(request, pk: int, frame: int):
         return HttpResponseNotModified()
     response = HttpResponse(data, content_type="image/png")
     response["ETag"] = etag
-    response["Cache-Control"] = "private, max-age=3600"
+    # Revalidate every time (cheap with the ETag): a teacher may blank part of an image.
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 
@@ -59,7 +60,8 @@ def instance_window(request, pk: int, frame: int):
         raise Http404 from exc
     body = {"center": window[0], "width": window[1]} if window else {"center": None, "width": None}
     response = JsonResponse(body)
-    response["Cache-Control"] = "private, max-age=3600"
+    # Revalidate every time (cheap with the ETag): a teacher may blank part of an image.
+    response["Cache-Control"] = "private, no-cache"
     return response
 
 

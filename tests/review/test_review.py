@@ -406,7 +406,7 @@ def test_the_box_reaches_every_frame_of_a_colour_cine(teacher, phi_file, queued)
 
 
 def test_a_worker_starting_requeues_series_left_half_done(teacher, ct_instance, queued):
-    from archive.tasks import requeue_unfinished_redactions
+    from archive.signals import requeue_unfinished_redactions
 
     assert review.unfinished_series_ids() == []
     _add_box(_client(teacher), ct_instance)  # queued, but the broker "lost" it
