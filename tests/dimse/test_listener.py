@@ -195,8 +195,10 @@ def test_malformed_dataset_is_refused_with_failure_status_and_logged_without_phi
 
     wait_for(lambda: Upload.objects.exists(), timeout=10)
     items = list(Upload.objects.get().items.order_by("pk"))
-    assert [i.status for i in items] == ["pending", "rejected"]
-    assert "malformed" in items[1].reason
+    # The good file waits for the worker (or was already processed by one); the bad one never
+    # reaches it.
+    assert items[0].status in {"pending", "anonymized"}
+    assert items[1].status == "rejected" and "malformed" in items[1].reason
     ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("archive"))
     assert "malformed dataset" in ours
     for secret in patient.secrets():
