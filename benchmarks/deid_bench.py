@@ -4,7 +4,7 @@ Usage::
 
     python benchmarks/deid_bench.py [--rounds N]
 
-Two figures, each best of ``--repeat`` runs:
+Two figures, best and median of ``--repeat`` runs of each side, alternating:
 
 1. bytes in: both sides start from the same in-memory bytes and parse them
    (``deidentify_bytes`` parses, collects hints, de-identifies and verifies;
@@ -14,12 +14,31 @@ Two figures, each best of ``--repeat`` runs:
 
 Encoding the output is excluded on both sides; pixel cleaning is not part of
 the header path.
+
+Figures (2026-11-29, shared 2-core machine under load, ``--rounds 20
+--repeat 9``, pydicom 3.0.2, dicognito 0.19.0; files/s, best / median):
+
+=====================  ==============  ==============  ===========
+figure                 archive.deid    dicognito       ratio
+=====================  ==============  ==============  ===========
+bytes in               335.4 / 262.6   146.0 / 111.4   2.30x/2.36x
+parsed dataset in      474.9 / 298.3   145.6 / 118.7   3.26x/2.51x
+=====================  ==============  ==============  ===========
+
+The engine before the single-pass rewrite (commit 52f75eb), measured in the
+same session: bytes in 1.43x / 1.34x, parsed dataset in 1.52x / 1.74x.
+
+The same 15 files repeat every round, so ``re``'s compiled-pattern cache hides
+the cost of compiling per-instance hint patterns (about 2 ms each with fresh
+hints); the engine now compiles them only when a hint occurs as a substring,
+so real uploads, whose hints differ file to file, gain more than shown here.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import statistics
 import sys
 import time
 import warnings
@@ -100,29 +119,38 @@ def _dicognito_parsed(datasets: list[pydicom.Dataset]) -> float:
     return len(datasets) / (time.perf_counter() - start)
 
 
-def _report(label: str, ours: float, theirs: float) -> None:
-    print(f"{label}")
-    print(f"  archive.deid : {ours:8.1f} files/s")
-    print(f"  dicognito    : {theirs:8.1f} files/s")
-    print(f"  ratio        : {ours / theirs:8.2f}x")
+def _report(label: str, ours: list[float], theirs: list[float]) -> None:
+    best_ours, best_theirs = max(ours), max(theirs)
+    med_ours, med_theirs = statistics.median(ours), statistics.median(theirs)
+    print(label)
+    print(f"  {'':13s}  {'best':>8s}  {'median':>8s}  files/s")
+    print(f"  archive.deid : {best_ours:8.1f}  {med_ours:8.1f}")
+    print(f"  dicognito    : {best_theirs:8.1f}  {med_theirs:8.1f}")
+    print(f"  ratio        : {best_ours / best_theirs:7.2f}x  {med_ours / med_theirs:7.2f}x")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     blobs = _load()
     _ours(blobs, 1)  # warm caches (compiled table, imports) on both sides
     _dicognito(blobs, 1)
-    print(f"files: {len(blobs)} x {args.rounds} rounds (best of {args.repeat})")
-    ours = max(_ours(blobs, args.rounds) for _ in range(args.repeat))
-    theirs = max(_dicognito(blobs, args.rounds) for _ in range(args.repeat))
+    print(f"files: {len(blobs)} x {args.rounds} rounds, {args.repeat} repeats (alternating)")
+    # The two sides alternate, so a load spike on a shared machine hits both.
+    ours: list[float] = []
+    theirs: list[float] = []
+    for _ in range(args.repeat):
+        ours.append(_ours(blobs, args.rounds))
+        theirs.append(_dicognito(blobs, args.rounds))
     _report("bytes in (parse + de-identify + verify; dicognito: parse + anonymize)", ours, theirs)
     # Header path only: both get freshly parsed, not yet decoded datasets.
-    ours = max(_ours_parsed(_parsed(blobs, args.rounds)) for _ in range(args.repeat))
-    theirs = max(_dicognito_parsed(_parsed(blobs, args.rounds)) for _ in range(args.repeat))
+    ours, theirs = [], []
+    for _ in range(args.repeat):
+        ours.append(_ours_parsed(_parsed(blobs, args.rounds)))
+        theirs.append(_dicognito_parsed(_parsed(blobs, args.rounds)))
     _report("parsed dataset in (header path only)", ours, theirs)
     return 0
 
