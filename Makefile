@@ -51,9 +51,10 @@ test-fast: venv services ## The suite without the slow end-to-end tests
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
-lint: venv ## ruff check and ruff format --check
+lint: venv ## ruff check, ruff format --check, and mypy on the de-identification library
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy archive/deid --ignore-missing-imports --exclude archive/deid/pixels
 
 messages: venv ## Refresh the Czech translations (locale/cs) and compile them (needs gettext)
 	$(PY) manage.py makemessages -l cs --ignore=.venv --ignore=var --ignore=search/es_node \

@@ -345,14 +345,20 @@ class RemoteNode(models.Model):
     """
 
     ae_title = models.CharField(
-        _("calling AE title"), max_length=16, unique=True,
+        _("calling AE title"),
+        max_length=16,
+        unique=True,
         help_text=_("The AE title the PACS or modality calls from (at most 16 characters)."),
     )
     teacher = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="remote_nodes"
     )
     target_case = models.ForeignKey(
-        Case, on_delete=models.SET_NULL, null=True, blank=True, related_name="remote_nodes",
+        Case,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="remote_nodes",
         help_text=_("Draft case that receives the studies; empty: a new draft per association."),
     )
     description = models.CharField(_("description"), max_length=200, blank=True)
@@ -404,7 +410,10 @@ class KeyImage(models.Model):
     annotations = models.JSONField(default=list, blank=True)
     order = models.PositiveIntegerField(default=0)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -460,7 +469,10 @@ class RedactionBox(models.Model):
     x1 = models.FloatField()
     y1 = models.FloatField()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
