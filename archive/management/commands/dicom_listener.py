@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 
 from django.core.management.base import BaseCommand
 
 from archive.dimse.listener import DicomListener
+
+STOP_GRACE_SECONDS = 20
 
 
 class Command(BaseCommand):
@@ -49,5 +52,16 @@ class Command(BaseCommand):
             while not stop_requested.wait(0.5):
                 pass
         finally:
-            listener.stop()
+            # Stopping waits for open associations; never let one keep the process alive.
+            stopper = threading.Thread(target=listener.stop, daemon=True)
+            stopper.start()
+            stopper.join(STOP_GRACE_SECONDS)
             self.stdout.write("DICOM listener stopped.")
+            if stopper.is_alive():
+                self.stderr.write(
+                    f"Open associations did not end within {STOP_GRACE_SECONDS} s; exiting "
+                    "anyway. Their partial files are swept when the listener next starts."
+                )
+                self.stdout.flush()
+                self.stderr.flush()
+                os._exit(0)
