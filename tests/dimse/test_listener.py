@@ -182,9 +182,11 @@ def test_malformed_dataset_is_refused_with_failure_status_and_logged_without_phi
 ):
     good, bad = write_series(tmp_path / "in", "CT_small.dcm", patient, count=2)
     data = bad.read_bytes()
-    # Keep the file meta and the patient's name, cut the dataset in the middle of an element.
-    name_at = data.index(patient.family.encode())
-    bad.write_bytes(data[: name_at + 400])
+    # Keep the file meta and the patient's name, cut the dataset in the middle of an element:
+    # 4 bytes into the 8-byte value of Patient's Birth Date (0010,0030), which follows the name
+    # (explicit VR little endian: 4 bytes tag, 2 VR, 2 length, then the value).
+    assert data.index(patient.family.encode()) < data.index(b"\x10\x00\x30\x00DA")
+    bad.write_bytes(data[: data.index(b"\x10\x00\x30\x00DA") + 8 + 4])
 
     caplog.set_level(logging.INFO)
     assoc = _scu().associate("127.0.0.1", listener.port, ae_title=CALLED_AET)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from archive.models import Case, Diagnosis, UploadItem
 from archive.services.intake import receive_files, received_from_bytes
 from archive.services.processing import process_upload
+from tests.conftest import wait_for
 
 
 def case_with_images(owner, files: list[bytes], **fields) -> Case:
@@ -14,6 +15,13 @@ def case_with_images(owner, files: list[bytes], **fields) -> Case:
     case = Case.objects.create(owner=owner, **fields)
     upload = receive_files(case=case, user=owner, files=[received_from_bytes(f) for f in files])
     process_upload(upload.pk)
+    # A worker started by the test may have taken an item first (items are locked while one
+    # process works on them): wait until it has committed.
+    wait_for(
+        lambda: not upload.items.filter(status=UploadItem.Status.PENDING).exists(),
+        timeout=60,
+        message="the upload's items to be processed",
+    )
     return case
 
 
