@@ -17,10 +17,11 @@ from django.views.decorators.http import require_POST
 
 from archive.models import KeyImage, QuizAnswer
 from archive.rendering import WINDOW_PRESETS
+from archive.selectors import case_series
 from archive.services import cases as case_services
 from archive.services import key_images as key_image_services
 from archive.services import quiz
-from archive.views.cases import _case_for, _series_of
+from archive.views.cases import viewable_case_or_404
 
 COLOUR_PREFIXES = ("RGB", "YBR", "PALETTE")
 
@@ -105,8 +106,8 @@ def viewer_text() -> dict[str, str]:
 
 @login_required
 def case_detail(request, pk: int):
-    case = _case_for(request, pk)
-    series = _series_of(case)
+    case = viewable_case_or_404(request, pk)
+    series = case_series(case=case)
     can_edit = case_services.can_edit(request.user, case)
     hidden = quiz.diagnosis_hidden(request.user, case)
     terms = quiz.hidden_terms(case) if hidden else []
@@ -141,7 +142,7 @@ def case_detail(request, pk: int):
 
 
 def _editable_case(request, pk: int):
-    case = _case_for(request, pk)  # 404 for whoever may not see the case
+    case = viewable_case_or_404(request, pk)  # 404 for whoever may not see the case
     if not case_services.can_edit(request.user, case):
         raise PermissionDenied
     return case
@@ -165,7 +166,7 @@ def key_image_create(request, pk: int):
         return JsonResponse({"error": "Send the image, the frame and the annotations."}, status=400)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
-    series = _series_of(case)
+    series = case_series(case=case)
     data = viewer_data(case, series, hidden=False, can_edit=True)
     return JsonResponse(
         {
@@ -183,5 +184,5 @@ def key_image_delete(request, pk: int, key_pk: int):
     if not case.key_images.filter(pk=key_pk).exists():
         raise Http404
     key_image_services.remove_key_image(case=case, user=request.user, key_image_id=key_pk)
-    data = viewer_data(case, _series_of(case), hidden=False, can_edit=True)
+    data = viewer_data(case, case_series(case=case), hidden=False, can_edit=True)
     return JsonResponse({"keyImages": data["keyImages"]})

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from archive.forms import CaseForm, UploadForm
 from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Upload
+from archive.selectors import case_series
 from archive.services import cases as case_services
 from archive.services import review as review_services
 from archive.services.intake import receive_files, received_from_django
@@ -42,7 +43,7 @@ def home(request):
     return render(request, "archive/home.html", {"recent": recent})
 
 
-def _case_for(request, pk: int) -> Case:
+def viewable_case_or_404(request, pk: int) -> Case:
     case = get_object_or_404(Case.objects.select_related("diagnosis", "owner"), pk=pk)
     if not case_services.can_view(request.user, case):
         raise Http404  # do not reveal that an unpublished case exists
@@ -75,7 +76,7 @@ def case_create(request):
 
 @login_required
 def case_edit(request, pk: int):
-    case = _case_for(request, pk)
+    case = viewable_case_or_404(request, pk)
     if not case_services.can_edit(request.user, case):
         raise PermissionDenied
     form = CaseForm(request.POST or None, instance=case)
@@ -101,14 +102,6 @@ def case_edit(request, pk: int):
             "can_submit": case.owner_id == request.user.pk
             and case.status in {Case.Status.DRAFT, Case.Status.RETURNED},
         },
-    )
-
-
-def _series_of(case: Case):
-    return (
-        Series.objects.filter(study__case=case)
-        .prefetch_related("instances")
-        .order_by("study_id", "number", "pk")
     )
 
 
@@ -163,7 +156,7 @@ def redacted_boxes(instance: Instance, frame: int | None = None) -> list[Redacte
 def series_previews(case: Case, *, review: bool = False) -> list[SeriesPreview]:
     """One thumbnail per series, preferring an image with redacted areas so the teacher sees
     what was blanked before submitting. ``review`` adds the teacher's boxes (editor)."""
-    return [series_preview(series, review=review) for series in _series_of(case)]
+    return [series_preview(series, review=review) for series in case_series(case=case)]
 
 
 def series_preview(series: Series, *, review: bool = False) -> SeriesPreview:
@@ -349,7 +342,7 @@ def series_preview_fragment(request, pk: int):
 @require_POST
 def case_finish_review(request, pk: int):
     """Delete the kept originals now: the teacher has checked every image."""
-    case = _case_for(request, pk)
+    case = viewable_case_or_404(request, pk)
     if not case_services.can_edit(request.user, case):
         raise PermissionDenied
     review_services.discard_originals(case=case)
@@ -369,7 +362,7 @@ def _wants_json(request) -> bool:
 @login_required
 @require_POST
 def case_upload(request, pk: int):
-    case = _case_for(request, pk)
+    case = viewable_case_or_404(request, pk)
     if not case_services.can_edit(request.user, case):
         raise PermissionDenied
     form = UploadForm(request.POST, request.FILES)
@@ -424,7 +417,7 @@ def upload_status(request, public_id):
 @login_required
 @require_POST
 def case_submit(request, pk: int):
-    case = _case_for(request, pk)
+    case = viewable_case_or_404(request, pk)
     try:
         case_services.submit_case(case=case, user=request.user)
     except ValidationError as exc:

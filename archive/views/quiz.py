@@ -11,13 +11,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from archive.services import quiz
-from archive.views.cases import _case_for
+from archive.views.cases import viewable_case_or_404
 
 
 @login_required
 @require_POST
 def quiz_answer(request, pk: int):
-    case = _case_for(request, pk)
+    case = viewable_case_or_404(request, pk)
     if not case.quiz_mode or not quiz.diagnosis_hidden(request.user, case):
         return redirect(case)
     raw_choice = request.POST.get("choice", "")
@@ -41,7 +41,7 @@ def quiz_answer(request, pk: int):
 
 @login_required
 def quiz_choices(request, pk: int):
-    case = _case_for(request, pk)
+    case = viewable_case_or_404(request, pk)
     if not quiz.diagnosis_hidden(request.user, case):
         return redirect(case)
     options = quiz.choices_for(request.user, case, get_language())
