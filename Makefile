@@ -8,6 +8,8 @@ PORT ?= 8000
 # The test suite's services (started by scripts/services.sh); override to use others.
 TEST_DATABASE_URL ?= postgres://ta:ta@127.0.0.1:5432/ta
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+# The site's secrets, generated once (mode 0600) unless the environment sets them: see keys.
+KEYS_FILE ?= var/keys.env
 
 -include .env
 export
@@ -26,7 +28,12 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed ## Create .venv and install the pinned requirements
 
-setup: venv ## Migrate the embedded SQLite database, collect static files, create demo data
+$(KEYS_FILE): | $(VENV)/.installed
+	$(PY) -m teaching_archive.keys $@
+
+keys: $(KEYS_FILE) ## Generate the secret keys once into var/keys.env (back it up apart from the data)
+
+setup: venv keys ## Migrate the embedded SQLite database, collect static files, create demo data
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py collectstatic --noinput -v0
@@ -41,13 +48,13 @@ es-node: ## Run one Elasticsearch 7.10 node on 127.0.0.1:9200 (Java 17 JDK + Mav
 services: ## Install (if missing) and start PostgreSQL and Redis on 127.0.0.1 for the tests
 	scripts/services.sh
 
-test: venv services ## The whole suite: PostgreSQL, Redis, a real worker, browser and Elasticsearch node
+test: venv keys services ## The whole suite: PostgreSQL, Redis, a real worker, browser and Elasticsearch node
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) TA_START_ES_NODE=1 \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
-test-fast: venv services ## The suite without the slow end-to-end tests
+test-fast: venv keys services ## The suite without the slow end-to-end tests
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
@@ -61,10 +68,10 @@ messages: venv ## Refresh the Czech translations (locale/cs) and compile them (n
 	  --ignore=benchmarks --ignore=tests --no-location
 	$(PY) manage.py compilemessages -l cs --ignore=.venv --ignore=var
 
-bench: venv services ## Run the benchmarks and print their figures
+bench: venv keys services ## Run the benchmarks and print their figures
 	for b in benchmarks/*_bench.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-clean: ## Remove var/ (database, media, caches) — the demo data comes back on the next run
-	rm -rf var
+clean: ## Remove var/ except the keys (database, media, caches); demo data comes back on the next run
+	find var -mindepth 1 -maxdepth 1 ! -name keys.env -exec rm -rf {} + 2>/dev/null || true
 
-.PHONY: help venv setup run es-node services test test-fast lint messages bench clean
+.PHONY: help venv keys setup run es-node services test test-fast lint messages bench clean

@@ -6,4 +6,8 @@ class ArchiveConfig(AppConfig):
     verbose_name = "Teaching archive"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (registers the worker-ready recovery hook)
+        from archive.services.policy import load_pixel_cleaner
+
+        # Fail closed: no web or worker process starts without the burned-in text cleaner.
+        load_pixel_cleaner()
+        from . import checks, signals  # noqa: F401  (system checks; worker start-up hooks)

@@ -4,6 +4,7 @@ from django import forms
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
+from archive import privacy
 from archive.models import Case, Diagnosis, Tag
 
 
@@ -134,9 +135,16 @@ class CaseForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         name = (data.get("diagnosis_name") or "").strip()
-        title = (data.get("title") or "").lower()
-        if data.get("quiz_mode") and name and name.lower() in title:
-            self.add_error("title", _("In quiz mode the title must not give the diagnosis away."))
+        title = data.get("title") or ""
+        if data.get("quiz_mode") and name:
+            diagnosis = Diagnosis.objects.filter(name__iexact=name).first() or Diagnosis(
+                name=name, icd10=data.get("icd10") or ""
+            )
+            # The same terms the privacy policy hides: synonyms and the ICD-10 code count too.
+            if privacy.mentions(title, privacy.hidden_terms(diagnosis)):
+                self.add_error(
+                    "title", _("In quiz mode the title must not give the diagnosis away.")
+                )
         return data
 
     def save(self, commit: bool = True) -> Case:

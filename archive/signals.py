@@ -1,4 +1,4 @@
-"""Worker start-up recovery.
+"""Worker start-up: refuse to run without the pixel cleaner, then recover unfinished work.
 
 With Redis, a task whose worker was killed is redelivered (late acks). The embedded broker cannot
 promise that, so every worker, when it starts, re-queues the uploads and the series redactions
@@ -10,9 +10,17 @@ from __future__ import annotations
 
 import logging
 
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 
 log = logging.getLogger(__name__)
+
+
+@worker_init.connect
+def refuse_without_pixel_cleaner(**_kwargs) -> None:
+    """A worker whose OCR models cannot load must not take uploads: it stops here, loudly."""
+    from archive.services.policy import check_pixel_cleaner
+
+    check_pixel_cleaner()
 
 
 @worker_ready.connect

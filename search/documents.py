@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive import privacy
 from archive.models import Case
 
-from .synonyms import SynonymTable, mask_terms, synonym_table, vocabulary_words
-
-QUIZ_MASK = "[hidden]"
+from .synonyms import SynonymTable, synonym_table, vocabulary_words
 
 TEXT_FIELDS = (
     "title",
@@ -84,19 +83,17 @@ def build_document(case: Case, synonyms: SynonymTable | None = None) -> dict[str
         terms += [diagnosis.icd10] if diagnosis.icd10 else []
         doc["diagnosis_terms"] = "\n".join(dict.fromkeys(terms))
     if case.quiz_mode:
-        _make_quiz_safe(doc, diagnosis_names, synonyms)
+        _make_quiz_safe(doc, privacy.hidden_terms(diagnosis, synonyms))
     return doc
 
 
-def _make_quiz_safe(doc: dict[str, Any], names: list[str], synonyms: SynonymTable) -> None:
-    secret = [*synonyms.terms_for(names), *names]
-    if doc["icd10"]:
-        secret.append(doc["icd10"])
+def _make_quiz_safe(doc: dict[str, Any], secret: list[str]) -> None:
+    """What the privacy policy hides on a quiz case is neither indexed nor shown."""
     doc.update(diagnosis="", diagnosis_id=None, icd10="", diagnosis_terms="", discussion="")
     for name in ("title", "findings", "history"):
-        doc[name] = mask_terms(doc[name], secret, QUIZ_MASK)
+        doc[name] = privacy.redact(doc[name], secret)
     # A tag that names the diagnosis would give the answer away (in facets and autocomplete).
-    doc["tags"] = [t for t in doc["tags"] if mask_terms(t, secret, QUIZ_MASK) == t]
+    doc["tags"] = [t for t in doc["tags"] if not privacy.mentions(t, secret)]
     doc["tags_text"] = " ".join(doc["tags"])
 
 

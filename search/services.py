@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
+from archive import privacy
 from archive.models import Case
 
-from .backends import SearchQuery, get_search_backend
+from .backends import SearchHit, SearchQuery, get_search_backend
 from .documents import build_document, cases_for_indexing
 from .facets import FACETS
 from .synonyms import synonym_table
@@ -29,6 +30,28 @@ def schedule_case_indexing(case_id: int) -> None:
     from .tasks import index_case
 
     transaction.on_commit(lambda: index_case.delay(case_id))
+
+
+def remove_from_index_now(case_id: int) -> None:
+    """Take a case out of the index as soon as the current transaction commits, in this
+    process: an unpublished case must not wait for a worker to stop being found. If the
+    backend cannot be reached, the indexing task is queued to retry (searches re-check
+    publication against the database meanwhile)."""
+
+    def remove() -> None:
+        try:
+            get_search_backend().delete(case_id)
+        except Exception as exc:  # noqa: BLE001 - the task retries; searches re-check anyway
+            logger.warning(
+                "Case %s could not be removed from the search index now (%s); queued.",
+                case_id,
+                type(exc).__name__,
+            )
+            from .tasks import index_case
+
+            index_case.delay(case_id)
+
+    transaction.on_commit(remove)
 
 
 def index_case(case_id: int) -> str:
@@ -125,10 +148,27 @@ class SearchPage:
 
 
 def case_url(case_id: int) -> str:
-    try:
-        return reverse("case-detail", args=[case_id])
-    except NoReverseMatch:
-        return f"/cases/{case_id}/"
+    return reverse("case-detail", args=[case_id])
+
+
+# Fields whose highlights the case page would not show before a quiz is answered.
+ANSWER_FIELDS = frozenset({"diagnosis", "diagnosis_terms", "findings", "discussion"})
+
+
+def _result(hit: SearchHit, view: privacy.CaseView) -> dict[str, Any]:
+    """One hit as the user may see it: the index's text, re-checked by the privacy policy."""
+    highlights = hit.highlights
+    if view.hidden:
+        highlights = {f: view.text(h) for f, h in highlights.items() if f not in ANSWER_FIELDS}
+    return {
+        "id": hit.id,
+        "title": view.text(hit.title),
+        "diagnosis": None if view.hidden else hit.diagnosis,
+        "modality": hit.modality,
+        "body_region": hit.body_region,
+        "url": case_url(hit.id),
+        "highlights": highlights,
+    }
 
 
 def search_cases(
@@ -137,8 +177,10 @@ def search_cases(
     filters: dict[str, tuple[str, ...]] | None = None,
     page: int = 1,
     page_size: int = 20,
+    user=None,
 ) -> SearchPage:
-    """Published cases matching ``text`` and the facet selections, one page of them."""
+    """Published cases matching ``text`` and the facet selections, one page of them, as
+    ``user`` may see them (``None``: as a student who has answered no quiz)."""
     query = SearchQuery(
         text=" ".join(text.split())[:500],
         filters=filters or {},
@@ -146,18 +188,15 @@ def search_cases(
         page_size=page_size,
     )
     found = get_search_backend().search(query)
-    results = [
-        {
-            "id": h.id,
-            "title": h.title,
-            "diagnosis": h.diagnosis,
-            "modality": h.modality,
-            "body_region": h.body_region,
-            "url": case_url(h.id),
-            "highlights": h.highlights,
-        }
-        for h in found.hits
-    ]
+    # The index may still hold a case unpublished a moment ago: the database decides.
+    views = privacy.search_views(user, [h.id for h in found.hits])
+    results = [_result(h, views[h.id]) for h in found.hits if h.id in views]
+    total = max(found.total - (len(found.hits) - len(results)), 0)
+    names, tags = privacy.shown_vocabulary(
+        diagnoses=[v.value for v in found.facets.get("diagnosis", [])],
+        tags=[v.value for v in found.facets.get("tags", [])],
+    )
+    shown = {"diagnosis": names, "tags": tags}
     facets = {}
     for facet in FACETS:
         values = found.facets.get(facet.name, [])
@@ -169,9 +208,12 @@ def search_cases(
                 "selected": v.selected,
             }
             for v in values
+            # Open vocabularies are re-checked against the database (the index may lag).
+            if facet.name not in shown or v.selected or v.value in shown[facet.name]
         ]
-    return SearchPage(query=query, total=found.total, results=results, facets=facets)
+    return SearchPage(query=query, total=total, results=results, facets=facets)
 
 
 def suggest(prefix: str, limit: int = 10) -> list[dict[str, str]]:
-    return get_search_backend().suggest(prefix, limit=limit)
+    """Autocomplete from the index, re-checked against the database by the privacy policy."""
+    return privacy.suggestable(get_search_backend().suggest(prefix, limit=limit))

@@ -203,16 +203,3 @@ def close_terms(term: str, candidates: Iterable[str], limit: int = 5) -> list[st
 def vocabulary_words(texts: Sequence[str]) -> set[str]:
     """Words worth correcting towards: alphabetic, 4+ letters."""
     return {t for text in texts for t in tokenize(text) if len(t) >= 4 and t.isalpha()}
-
-
-def mask_terms(text: str, terms: Iterable[str], mask: str = "[hidden]") -> str:
-    """Replace each of ``terms`` (whole words; long ones with any ending) by ``mask``."""
-    pats = []
-    for term in sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True):
-        words = [re.escape(w) for w in term.split()]
-        body = r"[\W_]+".join(words)
-        tail = r"\w*" if len(term) > 4 else ""
-        pats.append(rf"(?<!\w){body}{tail}(?!\w)")
-    if not pats or not text:
-        return text
-    return re.sub("|".join(pats), mask, text, flags=re.IGNORECASE)

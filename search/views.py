@@ -38,6 +38,7 @@ def _search(request: HttpRequest) -> services.SearchPage:
         text=request.GET.get("q", ""),
         filters=parse_filters(request.GET),
         page=_page_number(request),
+        user=request.user,
     )
 
 

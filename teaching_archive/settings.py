@@ -13,6 +13,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from teaching_archive.keys import UnusableKey, load_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -30,8 +32,14 @@ def env_bool(name: str, default: bool) -> bool:
 VAR_DIR = Path(env("TA_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
-# The development key is only for the embedded setup; production sets DJANGO_SECRET_KEY.
-SECRET_KEY = env("DJANGO_SECRET_KEY", "dev-only-insecure-key-change-me")
+# No key has a default (teaching_archive/keys.py says why): each comes from the environment or
+# from the keys file `make run` generates once, and a missing or weak key stops the start-up.
+TA_KEYS_FILE = Path(env("TA_KEYS_FILE", str(VAR_DIR / "keys.env")))
+try:
+    _KEYS = load_keys(os.environ, TA_KEYS_FILE)
+except UnusableKey as exc:
+    raise ImproperlyConfigured(str(exc)) from None
+SECRET_KEY = _KEYS["DJANGO_SECRET_KEY"]
 ALLOWED_HOSTS = [
     h for h in env("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]").split(",") if h
 ]
@@ -153,8 +161,8 @@ TA_MAX_ZIP_RATIO = int(env("TA_MAX_ZIP_RATIO", "100"))
 
 # De-identification secrets. The UID and pseudonym keys must stay the same for the life of the
 # archive (they make the mapping consistent across uploads) and are never stored with the data.
-DEID_UID_KEY = env("TA_DEID_UID_KEY", "dev-only-uid-key")
-DEID_PSEUDONYM_KEY = env("TA_DEID_PSEUDONYM_KEY", "dev-only-pseudonym-key")
+DEID_UID_KEY = _KEYS["TA_DEID_UID_KEY"]
+DEID_PSEUDONYM_KEY = _KEYS["TA_DEID_PSEUDONYM_KEY"]
 DEID_UID_ROOT = env("TA_DEID_UID_ROOT", "")
 
 # Celery. Tasks take ids only; late acks + reject on worker loss so a killed worker loses nothing.

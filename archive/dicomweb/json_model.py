@@ -7,13 +7,14 @@ dates, headers of the de-identified files.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pydicom
 from pydicom import Dataset
 from pydicom.tag import Tag
 
 from archive.models import Instance, Series, Study
+from archive.privacy import redact_dataset
 
 __all__ = ["instance_json", "metadata_json", "series_json", "study_json"]
 
@@ -41,6 +42,7 @@ def study_json(
     n_instances: int,
     first_instance: Instance | None,
     retrieve_url: str,
+    hidden_terms: Sequence[str] = (),
 ) -> dict:
     header = _header(first_instance)
     ds = Dataset()
@@ -56,10 +58,13 @@ def study_json(
     ds.NumberOfStudyRelatedSeries = n_series
     ds.NumberOfStudyRelatedInstances = n_instances
     ds.RetrieveURL = retrieve_url
+    redact_dataset(ds, hidden_terms)
     return ds.to_json_dict()
 
 
-def series_json(series: Series, *, n_instances: int, retrieve_url: str) -> dict:
+def series_json(
+    series: Series, *, n_instances: int, retrieve_url: str, hidden_terms: Sequence[str] = ()
+) -> dict:
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.Modality = series.modality
@@ -71,6 +76,7 @@ def series_json(series: Series, *, n_instances: int, retrieve_url: str) -> dict:
     ds.BodyPartExamined = series.body_part
     ds.NumberOfSeriesRelatedInstances = n_instances
     ds.RetrieveURL = retrieve_url
+    redact_dataset(ds, hidden_terms)
     return ds.to_json_dict()
 
 
@@ -90,10 +96,14 @@ def instance_json(instance: Instance, *, retrieve_url: str) -> dict:
     return ds.to_json_dict()
 
 
-def metadata_json(instance: Instance, *, bulk_data_uri: Callable[[int], str]) -> dict:
-    """All attributes of an anonymized instance; Pixel Data as a BulkDataURI."""
+def metadata_json(
+    instance: Instance, *, bulk_data_uri: Callable[[int], str], hidden_terms: Sequence[str] = ()
+) -> dict:
+    """All attributes of an anonymized instance, without ``hidden_terms`` (what the privacy
+    policy hides from this user); Pixel Data as a BulkDataURI."""
     with instance.file.open("rb") as fh:
         ds = pydicom.dcmread(fh, stop_before_pixels=True)
+    redact_dataset(ds, hidden_terms)
     out = ds.to_json_dict(bulk_data_threshold=10**9)
     if instance.has_pixels:
         vr = "OB" if ds.file_meta.TransferSyntaxUID.is_compressed else "OW"

@@ -1,35 +1,32 @@
-"""What a DICOMweb user may see: published cases for everyone signed in, plus their own cases,
-plus everything for curators (the rule of ``archive.services.cases.can_view``)."""
+"""What a DICOMweb user may see: the cases ``archive.privacy.case_filter`` lets through (published
+cases for everyone signed in, their own cases, everything for curators), as querysets."""
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from archive.models import Case, Instance, Series, Study
+from archive.models import Instance, Series, Study
+from archive.privacy import case_filter
 
 __all__ = ["visible_instances", "visible_series", "visible_studies"]
 
 
-def _case_filter(user, prefix: str) -> Q:
-    if user.has_perm("archive.publish_case"):
-        return Q()
-    return Q(**{f"{prefix}status": Case.Status.PUBLISHED}) | Q(**{f"{prefix}owner": user})
-
-
 def visible_studies(*, user) -> QuerySet[Study]:
-    return Study.objects.filter(_case_filter(user, "case__"))
+    return Study.objects.filter(case_filter(user, "case__")).select_related("case__diagnosis")
 
 
 def visible_series(*, user, study_uid: str) -> QuerySet[Series]:
-    return Series.objects.filter(_case_filter(user, "study__case__"), study__study_uid=study_uid)
+    return Series.objects.filter(
+        case_filter(user, "study__case__"), study__study_uid=study_uid
+    ).select_related("study__case__diagnosis")
 
 
 def visible_instances(
     *, user, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
 ) -> QuerySet[Instance]:
     qs = Instance.objects.filter(
-        _case_filter(user, "series__study__case__"), series__study__study_uid=study_uid
-    ).select_related("series__study")
+        case_filter(user, "series__study__case__"), series__study__study_uid=study_uid
+    ).select_related("series__study__case__diagnosis")
     if series_uid is not None:
         qs = qs.filter(series__series_uid=series_uid)
     if sop_uid is not None:

@@ -1,8 +1,10 @@
 """DICOMweb endpoints (PS3.18): QIDO-RS search, WADO-RS retrieve, STOW-RS store.
 
-Thin views: visibility comes from ``selectors`` (an unpublished case is invisible, as a 404,
-except to its owner and curators), JSON from ``json_model``, uploads go through the intake
-service into the same de-identification pipeline as browser uploads.
+Thin views: visibility comes from ``selectors`` and what a quiz hides from ``archive.privacy``
+(an unpublished case is invisible, as a 404, except to its owner and curators; an unanswered quiz
+case's descriptions and headers lose every way of writing its diagnosis), JSON from
+``json_model``, uploads go through the intake service into the same de-identification pipeline
+as browser uploads.
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 from pydicom.pixels import pixel_array
 
+from archive import privacy
 from archive.dicomweb import json_model
 from archive.dicomweb.auth import dicomweb_auth
 from archive.dicomweb.multipart import (
     BodyTooLarge,
     boundary_of,
-    file_chunks,
     iter_parts,
     multipart_stream,
     new_boundary,
@@ -39,7 +41,7 @@ from archive.dicomweb.multipart import (
 from archive.dicomweb.selectors import visible_instances, visible_series, visible_studies
 from archive.models import Case, Instance, Modality
 from archive.rendering import FrameNotFound, render_frame
-from archive.services import cases as case_services
+from archive.services.downloads import instance_bytes
 from archive.services.intake import Received, receive_files
 
 DICOM_JSON = "application/dicom+json"
@@ -107,6 +109,7 @@ def search_studies(request: HttpRequest) -> HttpResponse:
             studies = studies.filter(study_date__lte=end)
     offset, limit = _page(request)
     studies = studies.distinct().order_by("pk")[offset : offset + limit]
+    policy = privacy.policy_for(request.user)
     out = []
     for study in studies:
         series = list(study.series.annotate(n=Count("instances")))
@@ -119,6 +122,7 @@ def search_studies(request: HttpRequest) -> HttpResponse:
                 n_instances=sum(s.n for s in series),
                 first_instance=first,
                 retrieve_url=_url(request, "study", study.study_uid),
+                hidden_terms=policy.view(study.case).terms,
             )
         )
     return _json(out)
@@ -133,11 +137,15 @@ def search_series(request: HttpRequest, study_uid: str) -> HttpResponse:
     if modalities := _param(request, "Modality", "00080060"):
         series = series.filter(modality__in=modalities)
     offset, limit = _page(request)
-    rows = series.select_related("study").annotate(n=Count("instances")).order_by("number", "pk")
+    rows = series.annotate(n=Count("instances")).order_by("number", "pk")
+    policy = privacy.policy_for(request.user)
     return _json(
         [
             json_model.series_json(
-                s, n_instances=s.n, retrieve_url=_url(request, "series", study_uid, s.series_uid)
+                s,
+                n_instances=s.n,
+                retrieve_url=_url(request, "series", study_uid, s.series_uid),
+                hidden_terms=policy.view(s.study.case).terms,
             )
             for s in rows[offset : offset + limit]
         ]
@@ -179,8 +187,13 @@ def _retrieve(request: HttpRequest, instances) -> HttpResponse:
     instances = list(instances.order_by("series__number", "instance_number", "pk"))
     if not instances:
         raise Http404
+    policy = privacy.policy_for(request.user)
     boundary = new_boundary()
-    parts = (("application/dicom", file_chunks(i.file.open("rb"))) for i in instances)
+    # An unanswered quiz case's files are re-written without its diagnosis (as downloads are).
+    parts = (
+        ("application/dicom", instance_bytes(i, policy.view(i.series.study.case).terms))
+        for i in instances
+    )
     response = StreamingHttpResponse(
         multipart_stream(parts, boundary),
         content_type=f'multipart/related; type="application/dicom"; boundary={boundary}',
@@ -215,6 +228,7 @@ def retrieve_instance(request, study_uid: str, series_uid: str, sop_uid: str):
 
 
 def _metadata(request: HttpRequest, instances) -> HttpResponse:
+    policy = privacy.policy_for(request.user)
     out = []
     for instance in instances.order_by("series__number", "instance_number", "pk"):
         study, series = instance.series.study.study_uid, instance.series.series_uid
@@ -222,7 +236,8 @@ def _metadata(request: HttpRequest, instances) -> HttpResponse:
         def uri(tag, instance=instance, study=study, series=series) -> str:
             return _url(request, "bulkdata", study, series, instance.sop_uid, f"{tag:08X}")
 
-        out.append(json_model.metadata_json(instance, bulk_data_uri=uri))
+        terms = policy.view(instance.series.study.case).terms
+        out.append(json_model.metadata_json(instance, bulk_data_uri=uri, hidden_terms=terms))
     if not out:
         raise Http404
     return _json(out)
@@ -302,7 +317,7 @@ def _target_case(request: HttpRequest) -> Case:
     case_id = request.GET.get("case")
     if case_id:
         case = Case.objects.filter(pk=case_id if case_id.isdigit() else None).first()
-        if case is None or not case_services.can_edit(request.user, case) or case.is_published:
+        if case is None or not privacy.can_edit_case(request.user, case) or case.is_published:
             raise PermissionDenied
         return case
     if not request.user.has_perm("archive.add_case"):

@@ -30,10 +30,8 @@ def age_group_from_dicom_age(age: str) -> str:
 
 
 def _schedule_indexing(case_id: int) -> None:
-    try:
-        from search.services import schedule_case_indexing
-    except ImportError:  # search app not built yet in this checkout
-        return
+    from search.services import schedule_case_indexing
+
     schedule_case_indexing(case_id)
 
 
@@ -67,20 +65,6 @@ def refresh_case_from_images(case_id: int) -> None:
 def case_changed(case: Case) -> None:
     """Call after a teacher or curator edited a case: keeps the search index in step."""
     _schedule_indexing(case.pk)
-
-
-def can_edit(user, case: Case) -> bool:
-    if user.has_perm("archive.publish_case"):
-        return True
-    return case.owner_id == user.pk and case.status in {Case.Status.DRAFT, Case.Status.RETURNED}
-
-
-def can_view(user, case: Case) -> bool:
-    if not user.is_authenticated:
-        return False
-    if case.is_published:
-        return True
-    return case.owner_id == user.pk or user.has_perm("archive.publish_case")
 
 
 @transaction.atomic
@@ -123,12 +107,16 @@ def publish_case(*, case: Case, user=None) -> Case:
 
 @transaction.atomic
 def unpublish_case(*, case: Case, user=None, comment: str = "") -> Case:
+    from search.services import remove_from_index_now
+
     if user is not None and not user.has_perm("archive.publish_case"):
         raise PermissionDenied
     case.status = Case.Status.RETURNED if comment else Case.Status.DRAFT
     case.review_comment = comment
     case.save(update_fields=["status", "review_comment", "updated_at"])
-    _schedule_indexing(case.pk)
+    # Out of the index as soon as this commits, not when a worker gets to it (searches also
+    # re-check publication against the database, in case the removal fails).
+    remove_from_index_now(case.pk)
     return case
 
 

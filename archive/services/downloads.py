@@ -10,16 +10,14 @@ from __future__ import annotations
 
 import io
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import pydicom
-from pydicom.dataset import Dataset
 
 from archive.models import Case, Instance
-from archive.services import quiz
+from archive.privacy import redact_dataset
 
 CHUNK = 256 * 1024
-TEXT_VRS = {"AE", "CS", "DS", "IS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"}
 
 README = """\
 Anonymized teaching case {case_number}
@@ -73,35 +71,16 @@ def ordered_instances(case: Case) -> list[Instance]:
     )
 
 
-def scrub_terms(ds: Dataset, terms: list[str]) -> int:
-    """Remove the terms from every text element, nested sequences included. Returns the count."""
-    if not terms:
-        return 0
-    changed = 0
-
-    def callback(dataset: Dataset, elem) -> None:
-        nonlocal changed
-        if elem.VR not in TEXT_VRS or elem.value in (None, "", b""):
-            return
-        values = list(elem.value) if elem.VM > 1 else [elem.value]
-        cleaned = [quiz.redact(str(v), terms, "").strip() for v in values]
-        if cleaned != [str(v) for v in values]:
-            elem.value = cleaned if elem.VM > 1 else cleaned[0]
-            changed += 1
-
-    ds.walk(callback)
-    return changed
-
-
-def instance_bytes(instance: Instance, terms: list[str]) -> Iterator[bytes]:
+def instance_bytes(instance: Instance, terms: Iterable[str] = ()) -> Iterator[bytes]:
     """The stored file, or, when there are terms to hide, the file re-written without them."""
+    terms = list(terms)
     with instance.file.open("rb") as fh:
         if not terms:
             while chunk := fh.read(CHUNK):
                 yield chunk
             return
         ds = pydicom.dcmread(fh)
-    scrub_terms(ds, terms)
+    redact_dataset(ds, terms)
     out = io.BytesIO()
     ds.save_as(out, enforce_file_format=True)
     yield out.getvalue()
@@ -121,9 +100,10 @@ def study_zip_name(case: Case) -> str:
     return f"case-{case.pk}-anonymized.zip"
 
 
-def stream_study_zip(case: Case) -> Iterator[bytes]:
-    """Yield the zip of all anonymized instances of the case, a piece at a time."""
-    terms = quiz.hidden_terms(case) if case.quiz_mode else []
+def stream_study_zip(case: Case, terms: Iterable[str] = ()) -> Iterator[bytes]:
+    """Yield the zip of all anonymized instances of the case, a piece at a time, with ``terms``
+    (what ``archive.privacy`` hides from the user downloading it) scrubbed from the headers."""
+    terms = list(terms)
     instances = ordered_instances(case)
     sink = _Sink()
     with zipfile.ZipFile(sink, mode="w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:

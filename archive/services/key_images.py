@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 
+from archive import privacy
 from archive.models import Case, Instance, KeyImage
-from archive.services import cases as case_services
 
 MAX_ANNOTATIONS = 10
 MAX_LABEL = 80
@@ -52,7 +52,7 @@ def add_key_image(
     *, case: Case, user, instance_id: int, frame: int, caption: str = "", annotations=None
 ) -> KeyImage:
     """Mark a frame of the case as key image, or update it if it already is one."""
-    if not case_services.can_edit(user, case):
+    if not privacy.can_edit_case(user, case):
         raise PermissionDenied
     instance = Instance.objects.filter(pk=instance_id, series__study__case=case).first()
     if instance is None or not instance.has_pixels:
@@ -80,6 +80,6 @@ def add_key_image(
 
 @transaction.atomic
 def remove_key_image(*, case: Case, user, key_image_id: int) -> None:
-    if not case_services.can_edit(user, case):
+    if not privacy.can_edit_case(user, case):
         raise PermissionDenied
     KeyImage.objects.filter(case=case, pk=key_image_id).delete()

@@ -1,41 +1,26 @@
-"""Quiz mode: what a student may see of a case before answering, how answers are matched, and
-the score per topic.
+"""Quiz mode: how answers are matched, the multiple choices, and the score per topic.
 
-While a quiz case is unanswered nothing may name the diagnosis: not the page, not the viewer's
-JSON, not image URLs, not downloaded headers. ``hidden_terms`` lists every way the diagnosis can
-be written (name, synonyms, Czech name, ICD-10 code) and ``redact`` removes them from any text the
-teacher wrote elsewhere (title, history, series descriptions) because teachers do slip.
+What a student may see of a quiz case before answering is decided by ``archive.privacy`` (the
+one privacy policy); this module matches answers and keeps scores.
 """
 
 from __future__ import annotations
 
-import hashlib
 import random
 import re
-import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
+from django.utils.crypto import salted_hmac
 
 from archive.models import BodyRegion, Case, Diagnosis, OrganSystem, QuizAnswer
-from archive.services import cases as case_services
+from archive.privacy import diagnosis_terms, normalise
 
-REDACTED = "▇▇▇"
-_PUNCT_RE = re.compile(r"[^\w]+", re.UNICODE)
 _BULLET_RE = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s*")
 
 
 # --- Normalisation and matching ---------------------------------------------------------------
-
-
-def normalise(text: str) -> str:
-    """Fold case, diacritics, punctuation: ``"Pneumotórax, L."`` → ``"pneumotorax l"``."""
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_PUNCT_RE.sub(" ", stripped.casefold()).replace("_", " ").split())
 
 
 def _compact(text: str) -> str:
@@ -77,20 +62,6 @@ def _words_match(answer_words: list[str], term_words: list[str]) -> bool:
     )
 
 
-def diagnosis_terms(diagnosis: Diagnosis | None) -> list[str]:
-    """Every way of writing the diagnosis: name, synonyms, Czech name, ICD-10 code."""
-    if diagnosis is None:
-        return []
-    terms = [diagnosis.name, *diagnosis.synonym_list, diagnosis.name_cs, diagnosis.icd10]
-    seen, out = set(), []
-    for t in terms:
-        t = (t or "").strip()
-        if t and normalise(t) not in seen:
-            seen.add(normalise(t))
-            out.append(t)
-    return out
-
-
 _NEGATIONS = {"no", "not", "without", "non", "ne", "bez", "neni"}
 
 
@@ -124,68 +95,6 @@ def answer_matches(answer: str, diagnosis: Diagnosis | None) -> bool:
         if _words_match(["".join(words)], ["".join(term_words)]):
             return True
     return False
-
-
-# --- Visibility and redaction -----------------------------------------------------------------
-
-
-def has_answered(user, case: Case) -> bool:
-    return QuizAnswer.objects.filter(user_id=user.pk, case=case).exists()
-
-
-def diagnosis_hidden(user, case: Case) -> bool:
-    """Whether this user must not see the diagnosis of this case (yet)."""
-    if not case.quiz_mode:
-        return False
-    if case.owner_id == user.pk or case_services.can_edit(user, case):
-        return False
-    return not has_answered(user, case)
-
-
-def hidden_terms(case: Case) -> list[str]:
-    return diagnosis_terms(case.diagnosis)
-
-
-def _term_pattern(terms: Iterable[str]) -> re.Pattern[str] | None:
-    parts = sorted({t for t in terms if len(t) >= 2}, key=len, reverse=True)
-    if not parts:
-        return None
-    alternatives = "|".join(
-        r"\s*".join(re.escape(w) for w in re.split(r"[\s\-]+", p) if w) for p in parts
-    )
-    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-
-
-def redact(text: str, terms: Iterable[str], replacement: str = REDACTED) -> str:
-    """Replace every occurrence of the terms (case- and diacritic-insensitive) in text."""
-    if not text:
-        return text
-    terms = list(terms)
-    pattern = _term_pattern(terms)
-    if pattern is not None:
-        text = pattern.sub(replacement, text)
-    # A diacritic variant ("pneumotorax" for "pneumotórax"): compare word by word, folded.
-    folded_terms = {normalise(t) for t in terms if normalise(t)}
-    if not folded_terms:
-        return text
-    tokens = re.split(r"(\W+)", text)
-    words = [
-        (i, normalise(tok)) for i, tok in enumerate(tokens) if tok and not re.match(r"\W", tok)
-    ]
-    for term in folded_terms:
-        n = len(term.split())
-        for k in range(len(words) - n + 1):
-            window = words[k : k + n]
-            if " ".join(w for _, w in window) == term:
-                first, last = window[0][0], window[-1][0]
-                tokens[first] = replacement
-                for j in range(first + 1, last + 1):
-                    tokens[j] = ""
-    return "".join(tokens)
-
-
-def mentions_diagnosis(text: str, case: Case) -> bool:
-    return redact(text, hidden_terms(case), "\x00") != text
 
 
 # --- Multiple choice --------------------------------------------------------------------------
@@ -227,7 +136,8 @@ def choices_for(user, case: Case, language: str | None = None) -> list[Choice]:
         options.append(Choice(item, False))
     if len(options) < 2:
         return []
-    seed = hashlib.sha256(f"{settings.SECRET_KEY}|quiz|{user.pk}|{case.pk}".encode()).digest()
+    # Keyed by the site's secret: a student who knows the code cannot predict the order.
+    seed = salted_hmac("archive.quiz.choices", f"{user.pk}|{case.pk}").digest()
     random.Random(seed).shuffle(options)
     return options
 

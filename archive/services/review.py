@@ -169,7 +169,7 @@ def add_box(*, series: Series, user, x0: float, y0: float, x1: float, y1: float)
     """Record a teacher's box (normalised coordinates) and queue the series' redaction.
 
     Raises ``ValueError`` for a box outside the image or too small, ``ReviewClosed`` when the
-    originals are gone. Permission is the caller's job (``cases.can_edit``).
+    originals are gone. Permission is the caller's job (``privacy.can_edit_case``).
     """
     if not all(math.isfinite(float(v)) for v in (x0, y0, x1, y1)):
         raise ValueError("Draw a larger box: drag across the area to blank.")

@@ -15,10 +15,11 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from archive import privacy
 from archive.models import KeyImage, QuizAnswer
+from archive.privacy import CaseView
 from archive.rendering import WINDOW_PRESETS
 from archive.selectors import case_series
-from archive.services import cases as case_services
 from archive.services import key_images as key_image_services
 from archive.services import quiz
 from archive.views.cases import viewable_case_or_404
@@ -26,7 +27,7 @@ from archive.views.cases import viewable_case_or_404
 COLOUR_PREFIXES = ("RGB", "YBR", "PALETTE")
 
 
-def key_image_json(k: KeyImage, position: tuple[int, int] | None, hidden: bool) -> dict:
+def key_image_json(k: KeyImage, position: tuple[int, int] | None, view: CaseView) -> dict:
     return {
         "id": k.pk,
         "instance": k.instance_id,
@@ -34,16 +35,16 @@ def key_image_json(k: KeyImage, position: tuple[int, int] | None, hidden: bool) 
         "series": position[0] if position else 0,
         "position": position[1] if position else 0,
         # Captions and labels are the teacher's words: they may name the diagnosis.
-        "caption": "" if hidden else k.caption,
+        "caption": "" if view.hidden else k.caption,
         "annotations": [
-            {**a, "label": "" if hidden else a.get("label", "")} for a in k.annotations
+            {**a, "label": "" if view.hidden else a.get("label", "")} for a in k.annotations
         ],
         "thumb": reverse("instance-frame", args=[k.instance_id, k.frame]) + "?size=96",
     }
 
 
-def viewer_data(case, series, *, hidden: bool, can_edit: bool) -> dict:
-    terms = quiz.hidden_terms(case) if hidden else []
+def viewer_data(view: CaseView, series) -> dict:
+    case = view.case
     positions: dict[tuple[int, int], tuple[int, int]] = {}
     out_series = []
     for s_index, s in enumerate(series):
@@ -66,12 +67,10 @@ def viewer_data(case, series, *, hidden: bool, can_edit: bool) -> dict:
                     "colour": i.photometric.upper().startswith(COLOUR_PREFIXES),
                 }
             )
-        label = f"{s.modality} {s.description}".strip()
-        out_series.append(
-            {"label": quiz.redact(label, terms) if terms else label, "images": images}
-        )
+        label = view.text(f"{s.modality} {s.description}".strip())
+        out_series.append({"label": label, "images": images})
     keys = [
-        key_image_json(k, positions.get((k.instance_id, k.frame)), hidden)
+        key_image_json(k, positions.get((k.instance_id, k.frame)), view)
         for k in case.key_images.all()
         if (k.instance_id, k.frame) in positions
     ]
@@ -79,8 +78,8 @@ def viewer_data(case, series, *, hidden: bool, can_edit: bool) -> dict:
         "series": out_series,
         "keyImages": keys,
         "presets": {name: list(v) for name, v in WINDOW_PRESETS.items() if v},
-        "canEdit": can_edit,
-        "keyImageUrl": reverse("case-key-images", args=[case.pk]) if can_edit else "",
+        "canEdit": view.editable,
+        "keyImageUrl": reverse("case-key-images", args=[case.pk]) if view.editable else "",
         "text": viewer_text(),
     }
 
@@ -108,16 +107,13 @@ def viewer_text() -> dict[str, str]:
 def case_detail(request, pk: int):
     case = viewable_case_or_404(request, pk)
     series = case_series(case=case)
-    can_edit = case_services.can_edit(request.user, case)
-    hidden = quiz.diagnosis_hidden(request.user, case)
-    terms = quiz.hidden_terms(case) if hidden else []
+    view = privacy.case_view(request.user, case)
     answer = (
         QuizAnswer.objects.filter(user_id=request.user.pk, case=case).first()
         if case.quiz_mode
         else None
     )
-    data = viewer_data(case, series, hidden=hidden, can_edit=can_edit)
-    tags = [t for t in case.tags.all() if not (hidden and quiz.mentions_diagnosis(t.name, case))]
+    data = viewer_data(view, series)
     return render(
         request,
         "archive/case_detail.html",
@@ -126,16 +122,16 @@ def case_detail(request, pk: int):
             "series": series,
             "presets": list(WINDOW_PRESETS),
             "viewer_data": data,
-            "can_edit": can_edit,
-            "hidden": hidden,
+            "can_edit": view.editable,
+            "hidden": view.hidden,
             "answer": answer,
-            "title": quiz.redact(case.title, terms) if hidden else case.title,
-            "history": quiz.redact(case.history, terms) if hidden else case.history,
-            "tags": tags,
+            "title": view.title,
+            "history": view.text(case.history),
+            "tags": view.tags(),
             "diagnosis_name": (
                 quiz.display_name(case.diagnosis, get_language()) if case.diagnosis else ""
             ),
-            "has_choices": hidden and len(quiz.choices_for(request.user, case)) >= 2,
+            "has_choices": view.hidden and len(quiz.choices_for(request.user, case)) >= 2,
             "has_images": any(s["images"] for s in data["series"]),
         },
     )
@@ -143,7 +139,7 @@ def case_detail(request, pk: int):
 
 def _editable_case(request, pk: int):
     case = viewable_case_or_404(request, pk)  # 404 for whoever may not see the case
-    if not case_services.can_edit(request.user, case):
+    if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
     return case
 
@@ -166,8 +162,7 @@ def key_image_create(request, pk: int):
         return JsonResponse({"error": "Send the image, the frame and the annotations."}, status=400)
     except ValidationError as exc:
         return JsonResponse({"error": " ".join(exc.messages)}, status=400)
-    series = case_series(case=case)
-    data = viewer_data(case, series, hidden=False, can_edit=True)
+    data = viewer_data(privacy.case_view(request.user, case), case_series(case=case))
     return JsonResponse(
         {
             "keyImage": next((k for k in data["keyImages"] if k["id"] == key.pk), None),
@@ -184,5 +179,5 @@ def key_image_delete(request, pk: int, key_pk: int):
     if not case.key_images.filter(pk=key_pk).exists():
         raise Http404
     key_image_services.remove_key_image(case=case, user=request.user, key_image_id=key_pk)
-    data = viewer_data(case, case_series(case=case), hidden=False, can_edit=True)
+    data = viewer_data(privacy.case_view(request.user, case), case_series(case=case))
     return JsonResponse({"keyImages": data["keyImages"]})

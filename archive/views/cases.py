@@ -16,6 +16,7 @@ from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from archive import privacy
 from archive.forms import CaseForm, UploadForm
 from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Upload
 from archive.selectors import case_series
@@ -39,13 +40,15 @@ WORKFLOW_MESSAGES = [
 def home(request):
     recent = []
     if request.user.is_authenticated:
-        recent = Case.objects.published().select_related("diagnosis").prefetch_related("tags")[:12]
+        policy = privacy.policy_for(request.user)
+        cases = Case.objects.published().select_related("diagnosis").prefetch_related("tags")
+        recent = [policy.view(case) for case in cases[:12]]
     return render(request, "archive/home.html", {"recent": recent})
 
 
 def viewable_case_or_404(request, pk: int) -> Case:
     case = get_object_or_404(Case.objects.select_related("diagnosis", "owner"), pk=pk)
-    if not case_services.can_view(request.user, case):
+    if not privacy.can_view_case(request.user, case):
         raise Http404  # do not reveal that an unpublished case exists
     return case
 
@@ -77,7 +80,7 @@ def case_create(request):
 @login_required
 def case_edit(request, pk: int):
     case = viewable_case_or_404(request, pk)
-    if not case_services.can_edit(request.user, case):
+    if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
     form = CaseForm(request.POST or None, instance=case)
     if request.method == "POST" and form.is_valid():
@@ -232,9 +235,9 @@ REVIEW_CLOSED = gettext_noop(
 def _series_for_review(request, pk: int) -> Series:
     series = get_object_or_404(Series.objects.select_related("study__case"), pk=pk)
     case = series.study.case
-    if not case_services.can_view(request.user, case):
+    if not privacy.can_view_case(request.user, case):
         raise Http404
-    if not case_services.can_edit(request.user, case):
+    if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
     return series
 
@@ -343,7 +346,7 @@ def series_preview_fragment(request, pk: int):
 def case_finish_review(request, pk: int):
     """Delete the kept originals now: the teacher has checked every image."""
     case = viewable_case_or_404(request, pk)
-    if not case_services.can_edit(request.user, case):
+    if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
     review_services.discard_originals(case=case)
     messages.success(
@@ -363,7 +366,7 @@ def _wants_json(request) -> bool:
 @require_POST
 def case_upload(request, pk: int):
     case = viewable_case_or_404(request, pk)
-    if not case_services.can_edit(request.user, case):
+    if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
@@ -404,9 +407,7 @@ def _upload_status(upload: Upload) -> dict:
 @login_required
 def upload_status(request, public_id):
     upload = get_object_or_404(Upload.objects.select_related("case"), public_id=public_id)
-    if upload.uploaded_by_id != request.user.pk and not request.user.has_perm(
-        "archive.publish_case"
-    ):
+    if not privacy.can_view_upload(request.user, upload):
         raise Http404
     return JsonResponse(_upload_status(upload))
 

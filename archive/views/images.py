@@ -16,16 +16,16 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404
 
+from archive import privacy
 from archive.models import Case, Instance
 from archive.rendering import FrameNotFound, custom_window, effective_window, render_frame
-from archive.services import cases as case_services
-from archive.services import downloads, quiz
+from archive.services import downloads
 
 
 @login_required
 def instance_frame(request, pk: int, frame: int):
     instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
-    if not case_services.can_view(request.user, instance.series.study.case):
+    if not privacy.can_view_case(request.user, instance.series.study.case):
         raise Http404
     preset = request.GET.get("preset", "default")
     size = request.GET.get("size")
@@ -52,7 +52,7 @@ def instance_frame(request, pk: int, frame: int):
 def instance_window(request, pk: int, frame: int):
     """The window the default rendering of a frame uses (JSON), where a W/L drag starts."""
     instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
-    if not case_services.can_view(request.user, instance.series.study.case):
+    if not privacy.can_view_case(request.user, instance.series.study.case):
         raise Http404
     try:
         window = effective_window(instance, frame)
@@ -67,15 +67,16 @@ def instance_window(request, pk: int, frame: int):
 
 @login_required
 def instance_download(request, pk: int):
-    instance = get_object_or_404(Instance.objects.select_related("series__study__case"), pk=pk)
-    case = instance.series.study.case
-    if not case_services.can_view(request.user, case):
+    instance = get_object_or_404(
+        Instance.objects.select_related("series__study__case__diagnosis"), pk=pk
+    )
+    view = privacy.case_view(request.user, instance.series.study.case)
+    if not view.visible:
         raise Http404
     name = hashlib.sha256(instance.sop_uid.encode()).hexdigest()[:16] + ".dcm"
-    if case.quiz_mode:  # headers scrubbed of the diagnosis, as in the study zip
-        terms = quiz.hidden_terms(case)
+    if view.hidden:  # headers scrubbed of the diagnosis, as in the study zip
         return HttpResponse(
-            b"".join(downloads.instance_bytes(instance, terms)),
+            b"".join(downloads.instance_bytes(instance, view.terms)),
             content_type="application/dicom",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
@@ -91,12 +92,11 @@ def instance_download(request, pk: int):
 def case_download(request, pk: int):
     """The case's anonymized images as a zip of DICOM files, streamed."""
     case = get_object_or_404(Case.objects.select_related("diagnosis"), pk=pk)
-    if not case_services.can_view(request.user, case):
-        raise Http404
-    if not case.instances().exists():
+    view = privacy.case_view(request.user, case)
+    if not view.visible or not case.instances().exists():
         raise Http404
     response = StreamingHttpResponse(
-        downloads.stream_study_zip(case), content_type="application/zip"
+        downloads.stream_study_zip(case, view.terms), content_type="application/zip"
     )
     response["Content-Disposition"] = f'attachment; filename="{downloads.study_zip_name(case)}"'
     response["Cache-Control"] = "private, no-store"

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from archive import privacy
 from archive.services import quiz
 from archive.views.cases import viewable_case_or_404
 
@@ -18,7 +19,7 @@ from archive.views.cases import viewable_case_or_404
 @require_POST
 def quiz_answer(request, pk: int):
     case = viewable_case_or_404(request, pk)
-    if not case.quiz_mode or not quiz.diagnosis_hidden(request.user, case):
+    if not privacy.case_view(request.user, case).hidden:
         return redirect(case)
     raw_choice = request.POST.get("choice", "")
     choice = int(raw_choice) if raw_choice.isdigit() else None
@@ -42,18 +43,18 @@ def quiz_answer(request, pk: int):
 @login_required
 def quiz_choices(request, pk: int):
     case = viewable_case_or_404(request, pk)
-    if not quiz.diagnosis_hidden(request.user, case):
+    view = privacy.case_view(request.user, case)
+    if not view.hidden:
         return redirect(case)
     options = quiz.choices_for(request.user, case, get_language())
     if len(options) < 2:
         return redirect(case)
-    terms = quiz.hidden_terms(case)
     return render(
         request,
         "archive/quiz_choices.html",
         {
             "case": case,
-            "title": quiz.redact(case.title, terms),
+            "title": view.title,
             "options": [o.text for o in options],
         },
     )

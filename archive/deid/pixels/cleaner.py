@@ -82,13 +82,16 @@ _DEFAULT: BurnedInTextDetector | None = None
 
 
 def default_detector() -> BurnedInTextDetector:
-    """Classical detector, with the RapidOCR confirmer when the wheel is installed (cached)."""
+    """Classical detector with the RapidOCR confirmer (cached).
+
+    The confirmer is not optional: without it the detector would either blank anatomy or miss
+    text, so a missing or broken ``rapidocr-onnxruntime`` raises here instead of degrading.
+    """
     global _DEFAULT
     if _DEFAULT is None:
-        from .rapidocr import RapidOCRConfirmer, rapidocr_available
+        from .rapidocr import RapidOCRConfirmer
 
-        confirmer = RapidOCRConfirmer() if rapidocr_available() else None
-        _DEFAULT = ClassicalTextDetector(confirmer=confirmer)
+        _DEFAULT = ClassicalTextDetector(confirmer=RapidOCRConfirmer())
     return _DEFAULT
 
 

@@ -18,15 +18,7 @@ import numpy as np
 
 from .detection import BurnedInTextDetector, TextRegion
 
-__all__ = ["RapidOCRConfirmer", "rapidocr_available"]
-
-
-def rapidocr_available() -> bool:
-    try:
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError:
-        return False
-    return True
+__all__ = ["RapidOCRConfirmer"]
 
 
 class RapidOCRConfirmer(BurnedInTextDetector):

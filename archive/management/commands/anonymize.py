@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from archive.deid import DeidStatusValues, Policy, RejectedInput, deidentify_bytes
+from archive.services.policy import load_pixel_cleaner
 
 
 def _setting_bytes(name: str) -> bytes:
@@ -45,11 +47,9 @@ def _policy(with_pixels: bool) -> Policy:
         options["uid_root"] = root
     if with_pixels:
         try:
-            from archive.deid.pixels import clean_pixels
-        except ImportError:
-            pass
-        else:
-            options["pixel_cleaner"] = clean_pixels
+            options["pixel_cleaner"] = load_pixel_cleaner()
+        except ImproperlyConfigured as exc:
+            raise CommandError(str(exc)) from exc
     try:
         return Policy(**options)
     except ValueError as exc:

@@ -1,0 +1,424 @@
+"""The one privacy policy of the archive: what a user may see.
+
+Every surface asks here, and nowhere else: case pages, the home page and lists, search results
+and autocomplete, DICOMweb (QIDO-RS, WADO-RS, metadata, bulk data, rendered frames), file and
+zip downloads, the editor's and the admin's previews. ``tests/privacy/test_surfaces.py`` walks
+every URL of the project against these rules; a URL without a row there fails it.
+
+Two questions are answered:
+
+* **May this user see this case (its instances, its upload)?** Published cases: every signed-in
+  user. Anything else: its author and curators only; to everyone else it does not exist (the
+  views answer 404, never 403). Querysets use :func:`case_filter` so lists, search re-checks and
+  DICOMweb queries apply the same rule in SQL.
+* **What must stay hidden from this user on this case?** While a quiz case is unanswered (for a
+  user who is neither its author nor may edit it), every way of writing its diagnosis: name,
+  synonyms and abbreviations (the case's own and the built-in vocabulary of search), Czech name,
+  ICD-10 code (with and without its dot) and its parent category. :class:`CaseView` masks them
+  in every text the user gets (titles, history, descriptions, captions, tags, DICOM headers) and
+  says that the answer fields (diagnosis, findings, differential, discussion, teaching points)
+  are withheld.
+
+Search indexes may lag behind the database (a worker indexes on commit), so search results are
+re-checked here against the database at query time: an unpublished case is dropped whatever the
+index says, and a case's quiz state is the database's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+from pydicom import Dataset
+
+from archive.models import Case, Diagnosis, QuizAnswer, Tag, Upload
+
+if TYPE_CHECKING:
+    from search.synonyms import SynonymTable
+
+__all__ = [
+    "REDACTED",
+    "CaseView",
+    "UserPolicy",
+    "can_edit_case",
+    "can_view_case",
+    "can_view_upload",
+    "case_filter",
+    "diagnosis_terms",
+    "hidden_terms",
+    "is_curator",
+    "mentions",
+    "normalise",
+    "published_ids",
+    "redact",
+    "redact_dataset",
+    "visible_cases",
+]
+
+REDACTED = "▇▇▇"
+_PUNCT_RE = re.compile(r"[^\w]+", re.UNICODE)
+_WORD_RE = re.compile(r"\w+", re.UNICODE)
+_ICD10_RE = re.compile(r"^([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{1,4})?$")
+#: A term of more than this many characters also hides its inflected forms ("pneumothoraxes").
+_STEM_MIN = 4
+_TEXT_VRS = {"AE", "CS", "DS", "IS", "LO", "LT", "PN", "SH", "ST", "UC", "UT"}
+
+
+# --- Who may see and change a case ------------------------------------------------------------
+
+
+def is_curator(user) -> bool:
+    return bool(user.is_authenticated and user.has_perm("archive.publish_case"))
+
+
+def case_filter(user, prefix: str = "") -> Q:
+    """The cases ``user`` may see, as a filter on a queryset whose path to Case is ``prefix``
+    (``""`` for Case itself, ``"series__study__case__"`` for Instance, ...)."""
+    if not user.is_authenticated:
+        return Q(**{f"{prefix}pk__in": []})
+    if is_curator(user):
+        return Q()
+    return Q(**{f"{prefix}status": Case.Status.PUBLISHED}) | Q(**{f"{prefix}owner": user})
+
+
+def visible_cases(user) -> QuerySet[Case]:
+    return Case.objects.filter(case_filter(user))
+
+
+def can_view_case(user, case: Case) -> bool:
+    if not user.is_authenticated:
+        return False
+    return case.is_published or case.owner_id == user.pk or is_curator(user)
+
+
+def can_edit_case(user, case: Case) -> bool:
+    """Curators edit any case; an author edits their own while it is a draft or returned."""
+    if is_curator(user):
+        return True
+    return (
+        user.is_authenticated
+        and case.owner_id == user.pk
+        and case.status in {Case.Status.DRAFT, Case.Status.RETURNED}
+    )
+
+
+def can_view_upload(user, upload: Upload) -> bool:
+    """An upload's per-file report: whoever sent it, and curators."""
+    return user.is_authenticated and (upload.uploaded_by_id == user.pk or is_curator(user))
+
+
+def published_ids(case_ids: Iterable[int]) -> set[int]:
+    """Which of ``case_ids`` are published now, by the database (not by a search index)."""
+    ids = list(case_ids)
+    if not ids:
+        return set()
+    return set(Case.objects.published().filter(pk__in=ids).values_list("pk", flat=True))
+
+
+# --- What a quiz hides ------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Fold case, diacritics, punctuation: ``"Pneumotórax, L."`` → ``"pneumotorax l"``."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(_PUNCT_RE.sub(" ", stripped.casefold()).replace("_", " ").split())
+
+
+def _fold_word(word: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", word)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def icd10_forms(code: str) -> list[str]:
+    """The ways an ICD-10 code gives a diagnosis away: ``J93.1``, ``J931`` and ``J93``."""
+    code = (code or "").strip().upper()
+    match = _ICD10_RE.match(code)
+    if not match:
+        return [code] if code else []
+    category, detail = match.groups()
+    if not detail:
+        return [category]
+    return [f"{category}.{detail}", f"{category}{detail}", category]
+
+
+def diagnosis_terms(diagnosis: Diagnosis | None) -> list[str]:
+    """Every way the diagnosis's own record writes it: name, synonyms, Czech name, ICD-10 code."""
+    if diagnosis is None:
+        return []
+    terms = [diagnosis.name, *diagnosis.synonym_list, diagnosis.name_cs, diagnosis.icd10]
+    seen, out = set(), []
+    for t in terms:
+        t = (t or "").strip()
+        if t and normalise(t) not in seen:
+            seen.add(normalise(t))
+            out.append(t)
+    return out
+
+
+def hidden_terms(diagnosis: Diagnosis | None, synonyms: SynonymTable | None = None) -> list[str]:
+    """What a quiz hides: :func:`diagnosis_terms`, the synonyms and abbreviations that search
+    knows for any of them (``synonyms``, default: the current table), and every form of the
+    ICD-10 code with its parent category."""
+    if diagnosis is None:
+        return []
+    from search.synonyms import synonym_table
+
+    own = diagnosis_terms(diagnosis)
+    names = [t for t in own if t != diagnosis.icd10]
+    table = synonyms or synonym_table()
+    terms = [*own, *table.terms_for(names), *icd10_forms(diagnosis.icd10)]
+    seen, out = set(), []
+    for t in terms:
+        key = normalise(t)
+        if key and key not in seen:
+            seen.add(key)
+            out.append(t)
+    return out
+
+
+@dataclass(frozen=True)
+class _Term:
+    words: tuple[str, ...]
+    stem: bool  # the last word may go on ("pneumothorax" hides "pneumothoraxes")
+
+
+def _compile_terms(terms: Iterable[str]) -> list[_Term]:
+    compiled = set()
+    for term in terms:
+        words = tuple(_fold_word(w) for w in _WORD_RE.findall(term or ""))
+        if not words or (len(words) == 1 and len(words[0]) < 2):
+            continue
+        compiled.add(_Term(words, stem=len("".join(words)) > _STEM_MIN))
+    # Longest first, so "J93.1" is hidden whole rather than as "J93" + ".1".
+    return sorted(compiled, key=lambda t: (-len(t.words), -len("".join(t.words))))
+
+
+def redact(text: str, terms: Iterable[str], replacement: str = REDACTED) -> str:
+    """``text`` with every occurrence of the terms replaced.
+
+    Words are compared folded (case and diacritics), whatever separates them (spaces,
+    hyphens, dots: "J93.1", "pneumo-thorax" written as two words); a term longer than four
+    letters also hides its inflections.
+    """
+    if not text:
+        return text
+    compiled = _compile_terms(terms)
+    if not compiled:
+        return text
+    tokens = list(_WORD_RE.finditer(text))
+    folded = [_fold_word(m.group()) for m in tokens]
+    out, cursor, i = [], 0, 0
+    while i < len(tokens):
+        for term in compiled:
+            n = len(term.words)
+            window = folded[i : i + n]
+            if len(window) < n or window[:-1] != list(term.words[:-1]):
+                continue
+            last, want = window[-1], term.words[-1]
+            if last == want or (term.stem and last.startswith(want)):
+                out.append(text[cursor : tokens[i].start()])
+                out.append(replacement)
+                cursor = tokens[i + n - 1].end()
+                i += n
+                break
+        else:
+            i += 1
+    out.append(text[cursor:])
+    return "".join(out)
+
+
+def mentions(text: str, terms: Iterable[str]) -> bool:
+    return redact(text, terms, "\x00") != text
+
+
+def redact_dataset(ds: Dataset, terms: Iterable[str]) -> int:
+    """Remove the terms from every text element of a DICOM dataset, nested sequences included
+    (descriptions the Clean Descriptors option kept because they looked clinical, such as
+    "CT chest pneumothorax"). Returns how many elements changed."""
+    terms = list(terms)
+    if not terms:
+        return 0
+    changed = 0
+
+    def callback(dataset: Dataset, elem) -> None:
+        nonlocal changed
+        if elem.VR not in _TEXT_VRS or elem.value in (None, "", b""):
+            return
+        values = list(elem.value) if elem.VM > 1 else [elem.value]
+        cleaned = [redact(str(v), terms, "").strip() for v in values]
+        if cleaned != [str(v) for v in values]:
+            elem.value = cleaned if elem.VM > 1 else cleaned[0]
+            changed += 1
+
+    ds.walk(callback)
+    return changed
+
+
+# --- One user's view ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What one user gets of one case."""
+
+    case: Case
+    visible: bool
+    editable: bool
+    #: True while the case is a quiz the user has not answered: the answer fields are withheld
+    #: and :attr:`terms` are masked everywhere.
+    hidden: bool
+    terms: tuple[str, ...] = ()
+
+    def text(self, value: str) -> str:
+        """A text the teacher or the scanner wrote, safe for this user."""
+        return redact(value, self.terms) if self.hidden else value
+
+    def shows(self, value: str) -> bool:
+        """False for a short label (a tag) that would name the hidden diagnosis."""
+        return not (self.hidden and mentions(value, self.terms))
+
+    @property
+    def title(self) -> str:
+        return self.text(self.case.title)
+
+    def tags(self) -> list[Tag]:
+        return [t for t in self.case.tags.all() if self.shows(t.name)]
+
+
+@dataclass
+class UserPolicy:
+    """The policy applied to one user, remembering per request what it looked up."""
+
+    user: object
+    _answered: set[int] | None = None
+    _views: dict[int, CaseView] = field(default_factory=dict)
+
+    def answered(self, case: Case) -> bool:
+        if self._answered is None:
+            self._answered = (
+                set(
+                    QuizAnswer.objects.filter(user_id=self.user.pk).values_list(
+                        "case_id", flat=True
+                    )
+                )
+                if self.user.is_authenticated
+                else set()
+            )
+        return case.pk in self._answered
+
+    def view(self, case: Case) -> CaseView:
+        cached = self._views.get(case.pk)
+        if cached is not None and cached.case is case:
+            return cached
+        visible = can_view_case(self.user, case)
+        editable = visible and can_edit_case(self.user, case)
+        author = case.owner_id == self.user.pk
+        hidden = bool(
+            visible and case.quiz_mode and not (author or editable) and not self.answered(case)
+        )
+        terms = tuple(hidden_terms(case.diagnosis)) if hidden else ()
+        view = CaseView(case=case, visible=visible, editable=editable, hidden=hidden, terms=terms)
+        self._views[case.pk] = view
+        return view
+
+    def forget_answers(self) -> None:
+        """Call after the user answered a quiz in this request."""
+        self._answered = None
+        self._views.clear()
+
+
+def policy_for(user) -> UserPolicy:
+    return UserPolicy(user)
+
+
+def case_view(user, case: Case) -> CaseView:
+    return UserPolicy(user).view(case)
+
+
+def diagnosis_hidden(user, case: Case) -> bool:
+    return case_view(user, case).hidden
+
+
+# --- Search: the index may lag, the database decides --------------------------------------------
+
+
+def search_views(user, case_ids: Iterable[int]) -> dict[int, CaseView]:
+    """The search hits ``case_ids`` that may be shown: published cases only, by the database
+    whatever the index says, each as ``user`` sees it (``None``: as a student who has answered
+    no quiz, the strictest view)."""
+    ids = list(case_ids)
+    if not ids:
+        return {}
+    cases = Case.objects.published().filter(pk__in=ids).select_related("diagnosis").in_bulk()
+    if user is not None:
+        policy = UserPolicy(user)
+        return {pk: policy.view(case) for pk, case in cases.items()}
+    return {
+        pk: CaseView(
+            case=case,
+            visible=True,
+            editable=False,
+            hidden=case.quiz_mode,
+            terms=tuple(hidden_terms(case.diagnosis)) if case.quiz_mode else (),
+        )
+        for pk, case in cases.items()
+    }
+
+
+def shown_vocabulary(
+    *, diagnoses: Iterable[str] = (), tags: Iterable[str] = ()
+) -> tuple[set[str], set[str]]:
+    """Which of these diagnosis names and tag names students are shown now, by the database:
+    a diagnosis while some published case that is not a quiz has it; a tag while some published
+    case shows it (a quiz case hides a tag that names its diagnosis). Autocomplete and the
+    open-vocabulary search facets pass through here, whatever the index holds."""
+    names, tags = set(diagnoses), set(tags)
+    published = Case.objects.published()
+    shown_names = (
+        set(
+            published.filter(quiz_mode=False, diagnosis__name__in=names).values_list(
+                "diagnosis__name", flat=True
+            )
+        )
+        if names
+        else set()
+    )
+    shown_tags = (
+        set(
+            published.filter(quiz_mode=False, tags__name__in=tags).values_list(
+                "tags__name", flat=True
+            )
+        )
+        if tags
+        else set()
+    )
+    rest = tags - shown_tags
+    quiz_cases = published.filter(quiz_mode=True, tags__name__in=rest).select_related("diagnosis")
+    for case in quiz_cases.distinct().iterator(chunk_size=200) if rest else ():
+        terms = hidden_terms(case.diagnosis)
+        for name in rest & set(case.tags.values_list("name", flat=True)):
+            if not mentions(name, terms):
+                shown_tags.add(name)
+        rest -= shown_tags
+        if not rest:
+            break
+    return shown_names, shown_tags
+
+
+def suggestable(suggestions: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Autocomplete suggestions that :func:`shown_vocabulary` lets through."""
+    names, tags = shown_vocabulary(
+        diagnoses=[s["text"] for s in suggestions if s.get("kind") == "diagnosis"],
+        tags=[s["text"] for s in suggestions if s.get("kind") == "tag"],
+    )
+    return [
+        s
+        for s in suggestions
+        if (s.get("kind") == "diagnosis" and s["text"] in names)
+        or (s.get("kind") == "tag" and s["text"] in tags)
+    ]
