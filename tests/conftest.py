@@ -24,6 +24,13 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _keys_for_child_processes():
+    # A worker, a server or a child pytest started with another TA_VAR_DIR reads the same keys.
+    os.environ.setdefault("TA_KEYS_FILE", str(django_settings.TA_KEYS_FILE))
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _strict_pydicom():
     # Write-side validation on: an invalid value we write is an error, not a warning.
     pydicom.config.settings.writing_validation_mode = pydicom.config.RAISE
