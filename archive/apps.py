@@ -6,4 +6,4 @@ class ArchiveConfig(AppConfig):
     verbose_name = "Teaching archive"
 
     def ready(self) -> None:
-        from . import signals  # noqa: F401  (registers the worker-ready recovery hook)
+        from . import checks, signals  # noqa: F401  (register system checks, worker-ready hook)
