@@ -110,9 +110,9 @@ def _message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     return ngettext(
         "Too many failed log-ins for this account or from your network. Try again in "
-        "%(minutes)d minute, or ask a curator to unlock the account.",
+        "%(minutes)d minute, or ask an administrator to unlock the account.",
         "Too many failed log-ins for this account or from your network. Try again in "
-        "%(minutes)d minutes, or ask a curator to unlock the account.",
+        "%(minutes)d minutes, or ask an administrator to unlock the account.",
         minutes,
     ) % {"minutes": minutes}
 

@@ -310,7 +310,7 @@ CONTENT_SECURITY_POLICY = {
 # authenticate(); failures are counted in the database (shared by every process and machine)
 # per username and per client address, separately. Once locked, a username or address is
 # refused for the cool-off period without running the password hasher, even with the right
-# password; a curator can unlock it earlier in the admin (Axes › Access attempts).
+# password; an administrator can unlock it earlier in the admin (Axes › Access attempts).
 AXES_HANDLER = "archive.throttling.LoginThrottleHandler"
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = int(env("TA_LOGIN_FAILURES_PER_USER", "5"))
