@@ -67,7 +67,8 @@ def _basic_verdict(request: HttpRequest, header: str):
     if found is not None:
         return found
     pending = _cache_key(header, "pending")
-    if not cache.add(pending, 1, PENDING_TTL):
+    owner = cache.add(pending, 1, PENDING_TTL)
+    if not owner:
         deadline = time.monotonic() + PENDING_WAIT
         while time.monotonic() < deadline:
             time.sleep(0.05)
@@ -84,7 +85,8 @@ def _basic_verdict(request: HttpRequest, header: str):
         cache.set(_cache_key(header), (user.pk, _digest(user.password)), VERIFIED_TTL)
         return user
     finally:
-        cache.delete(pending)
+        if owner:
+            cache.delete(pending)
 
 
 def _check_basic(request: HttpRequest, header: str):
