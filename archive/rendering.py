@@ -2,16 +2,25 @@
 
 Monochrome frames go through the modality LUT (rescale) and a window: the file's own window by
 default, a named preset, or a custom (center, width) the viewer sends while the user drags;
-custom values are bounded and rounded to whole units so a drag cannot fill the cache with
-near-identical PNGs. Colour frames are shown as stored (pydicom converts YBR to RGB).
-Rendered PNGs are cached on disk by instance, frame, preset and size; the cache key includes the
-stored file's name, which changes whenever the file is replaced.
+custom values are bounded and rounded to whole units. Colour frames are shown as stored
+(pydicom converts YBR to RGB).
+
+Rendered presets are cached on disk by instance, frame, preset and size; the cache key includes
+the stored file's name, which changes whenever the file is replaced. Custom windows are rendered
+every time and never stored: any client could otherwise fill the disk with one PNG per value.
+The cache is capped at ``TA_RENDER_CACHE_MAX_MB``: past it the least recently used PNGs are
+deleted (a hit refreshes a file's modification time). Each process keeps a running total of what
+it wrote and re-measures the folder at least once a minute, so the cap holds across processes
+within a minute's worth of writes. Every frame has an ETag computed without rendering.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+import os
+import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -118,6 +127,28 @@ def _is_colour(instance: Instance) -> bool:
     return instance.photometric.upper().startswith(("RGB", "YBR", "PALETTE"))
 
 
+def _normalized(
+    instance: Instance, preset: str, window: tuple[float, float] | None
+) -> tuple[str, tuple[float, float] | None]:
+    if preset not in WINDOW_PRESETS:
+        preset = "default"
+    if window is not None and _is_colour(instance):
+        window = None  # colour is shown as stored: one picture, not one per drag step
+    return preset, window
+
+
+def frame_etag(
+    instance: Instance,
+    frame: int = 0,
+    preset: str = "default",
+    size: int | None = None,
+    window: tuple[float, float] | None = None,
+) -> str:
+    """The ETag ``render_frame`` gives these arguments, without rendering (for a 304)."""
+    preset, window = _normalized(instance, preset, window)
+    return f'"{_cache_path(instance, frame, preset, size, window).stem[:32]}"'
+
+
 def render_frame(
     instance: Instance,
     frame: int = 0,
@@ -127,18 +158,22 @@ def render_frame(
 ) -> tuple[bytes, str]:
     """Return (PNG bytes, ETag) for one frame of an anonymized instance.
 
-    ``window`` (center, width), already bounded by ``custom_window``, overrides the preset.
+    ``window`` (center, width), already bounded by ``custom_window``, overrides the preset; such
+    a rendering is not stored in the cache.
     """
-    if preset not in WINDOW_PRESETS:
-        preset = "default"
-    if window is not None and _is_colour(instance):
-        window = None  # colour is shown as stored: one cache entry, not one per drag step
+    preset, window = _normalized(instance, preset, window)
     if not instance.has_pixels or frame < 0 or frame >= max(instance.frames, 1):
         raise FrameNotFound
     path = _cache_path(instance, frame, preset, size, window)
     etag = f'"{path.stem[:32]}"'
-    if path.exists():
-        return path.read_bytes(), etag
+    if window is None:
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            pass
+        else:
+            _touch(path)
+            return data, etag
     with instance.file.open("rb") as fh:
         ds = dcmread(fh, stop_before_pixels=True)
         fh.seek(0)
@@ -152,11 +187,98 @@ def render_frame(
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=False, compress_level=3)
     data = out.getvalue()
+    if window is None:
+        _store(path, data)
+    return data, etag
+
+
+# --- The size cap -----------------------------------------------------------------------------
+
+#: Seconds after which a process re-measures the cache folder instead of trusting its total.
+RESCAN_SECONDS = 60.0
+#: Eviction goes below the cap by this fraction, so it does not run again at the next write.
+EVICT_TO = 0.9
+
+_lock = threading.Lock()
+# Per cache folder: (bytes believed to be in it, monotonic time of the last measurement).
+_totals: dict[Path, tuple[int, float]] = {}
+
+
+def _cap_bytes() -> int:
+    return int(float(settings.TA_RENDER_CACHE_MAX_MB) * 1024 * 1024)
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)  # the modification time is the "last used" of the LRU eviction
+    except OSError:
+        pass  # evicted meanwhile by another process: the bytes read are still good
+
+
+def _store(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
+    # A name of its own: two processes may render the same frame at once.
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)
-    return data, etag
+    root = path.parent.parent
+    with _lock:
+        total, measured = _totals.get(root, (-1, 0.0))
+        now = time.monotonic()
+        if total < 0 or now - measured > RESCAN_SECONDS:
+            total, measured = _measure(root), now
+        else:
+            total += len(data)
+        if total > _cap_bytes():
+            total, measured = _evict(root, int(_cap_bytes() * EVICT_TO)), now
+        _totals[root] = (total, measured)
+
+
+def _entries(root: Path) -> list[tuple[float, int, str]]:
+    """(modification time, size, path) of every file in the cache folder."""
+    found = []
+    try:
+        folders = list(os.scandir(root))
+    except FileNotFoundError:
+        return found
+    for folder in folders:
+        if not folder.is_dir(follow_symlinks=False):
+            continue
+        try:
+            with os.scandir(folder.path) as files:
+                for f in files:
+                    try:
+                        st = f.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue
+                    found.append((st.st_mtime, st.st_size, f.path))
+        except FileNotFoundError:
+            continue
+    return found
+
+
+def _measure(root: Path) -> int:
+    return sum(size for _mtime, size, _path in _entries(root))
+
+
+def _evict(root: Path, target: int) -> int:
+    """Delete the least recently used files until at most ``target`` bytes remain."""
+    entries = sorted(_entries(root))
+    total = sum(size for _mtime, size, _path in entries)
+    for _mtime, size, path in entries:
+        if total <= target:
+            break
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass  # another process evicted it first
+        total -= size
+    return total
+
+
+def render_cache_size() -> int:
+    """Bytes in the render cache folder now (for tests and the admin's eyes)."""
+    return _measure(Path(settings.RENDER_CACHE_ROOT))
 
 
 def effective_window(instance: Instance, frame: int = 0) -> tuple[float, float] | None:

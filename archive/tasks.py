@@ -41,3 +41,12 @@ def purge_originals() -> None:
 
     purge_expired_originals()
     sweep_orphaned_originals()
+
+
+@shared_task(name="archive.purge_quarantine", acks_late=True)
+def purge_quarantine() -> None:
+    """Delete quarantined files older than TA_QUARANTINE_RETENTION_DAYS (hourly by Celery beat)."""
+    from archive.services.quarantine import purge_expired_quarantine, sweep_orphaned_quarantine
+
+    purge_expired_quarantine()
+    sweep_orphaned_quarantine()

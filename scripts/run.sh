@@ -5,6 +5,9 @@ cd "$(dirname "$0")/.."
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
 VENV=.venv
+# Plain http on this machine: no HTTPS redirect, HSTS or HTTPS-only cookies (production, where
+# DEBUG is off, has them on by default; see TA_HTTPS in .env.example).
+export TA_HTTPS="${TA_HTTPS:-0}"
 
 # -B: the worker also runs the hourly housekeeping schedule (purging expired review originals).
 $VENV/bin/celery -A teaching_archive worker -B --loglevel=INFO --concurrency=2 -n "worker@%h" &

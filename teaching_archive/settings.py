@@ -7,6 +7,8 @@ worker on an embedded (SQLAlchemy/SQLite) broker, files under ``var/``.
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import os
 from pathlib import Path
 
@@ -53,12 +55,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.postgres",
+    "axes",
+    "csp",
     "archive",
     "search",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -67,6 +72,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the "try again later" page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "teaching_archive.urls"
@@ -107,6 +114,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# django-axes first: a locked-out username or address is refused before the password hasher runs.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -131,19 +144,32 @@ MEDIA_URL = "/media/"
 RAW_HOLDING_ROOT = Path(env("TA_RAW_HOLDING_ROOT", str(VAR_DIR / "holding")))
 QUARANTINE_ROOT = Path(env("TA_QUARANTINE_ROOT", str(VAR_DIR / "quarantine")))
 RENDER_CACHE_ROOT = Path(env("TA_RENDER_CACHE_ROOT", str(VAR_DIR / "render-cache")))
+# Rendered PNGs of the presets are kept up to this many megabytes; past it the least recently
+# used are deleted. Custom windows (a W/L drag) are rendered but never stored.
+TA_RENDER_CACHE_MAX_MB = float(env("TA_RENDER_CACHE_MAX_MB", "1024"))
 # A browser upload's raw originals stay in the holding area after processing so the teacher can
 # add redaction boxes, until the case is submitted or this many hours pass (purge_originals).
 TA_RAW_RETENTION_HOURS = float(env("TA_RAW_RETENTION_HOURS", "72"))
+# Quarantined files (output that failed verification: it may still identify a patient) are
+# deleted this many days after quarantine (purge_quarantine, hourly); the item and its reason stay.
+TA_QUARANTINE_RETENTION_DAYS = float(env("TA_QUARANTINE_RETENTION_DAYS", "30"))
 
+# Raw and quarantined files may identify a patient: readable by the archive's own user only,
+# whatever the umask of the process that writes them (web, worker or DICOM listener).
+PRIVATE_FILE_OPTIONS = {
+    "base_url": None,
+    "file_permissions_mode": 0o600,
+    "directory_permissions_mode": 0o700,
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "raw_holding": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(RAW_HOLDING_ROOT), "base_url": None},
+        "OPTIONS": {"location": str(RAW_HOLDING_ROOT), **PRIVATE_FILE_OPTIONS},
     },
     "quarantine": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(QUARANTINE_ROOT), "base_url": None},
+        "OPTIONS": {"location": str(QUARANTINE_ROOT), **PRIVATE_FILE_OPTIONS},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
@@ -184,6 +210,7 @@ CELERY_TASK_IGNORE_RESULT = True
 # Beat (run by `make run` inside the worker, a `beat` service in docker-compose): housekeeping.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-originals": {"task": "archive.purge_originals", "schedule": 3600.0},
+    "purge-expired-quarantine": {"task": "archive.purge_quarantine", "schedule": 3600.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -217,9 +244,93 @@ LOGGING = {
     "loggers": {"django.request": {"level": "WARNING"}},
 }
 
+# --- Caches -------------------------------------------------------------------------------
+# Short-lived state that every web process must see alike (the DICOMweb Basic verdicts of
+# archive/dicomweb/auth.py, the database search backend's pages). Production shares the Redis it
+# already runs for Celery (TA_CACHE_URL to use another one); the embedded setup is one machine,
+# where a per-process memory cache is enough: each gunicorn worker then checks a bad header at
+# most once per verdict period, and the login lock-out counts live in the database anyway.
+_CACHE_URL = env(
+    "TA_CACHE_URL",
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "locmem://",
+)
+if _CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _CACHE_URL,
+            "KEY_PREFIX": "ta-cache",
+        }
+    }
+elif _CACHE_URL == "locmem://":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    raise ImproperlyConfigured("TA_CACHE_URL must be redis://host:port/db or locmem://.")
+
+# --- HTTPS, cookies and headers ------------------------------------------------------------
+# On unless DEBUG is: HTTP redirects to HTTPS, HSTS, cookies only over HTTPS. `make run` serves
+# plain http on 127.0.0.1 for a laptop, so scripts/run.sh sets TA_HTTPS=0.
+TA_HTTPS = env_bool("TA_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = TA_HTTPS
+SESSION_COOKIE_SECURE = TA_HTTPS
+CSRF_COOKIE_SECURE = TA_HTTPS
+SECURE_HSTS_SECONDS = int(env("TA_HSTS_SECONDS", "31536000")) if TA_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("TA_HSTS_INCLUDE_SUBDOMAINS", True)
+# Inert until someone submits the domain to the browsers' preload list (registrable domains only).
+SECURE_HSTS_PRELOAD = env_bool("TA_HSTS_PRELOAD", True)
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Reverse proxies in front of gunicorn (addresses or networks, comma-separated). Only a request
+# from one of them has its X-Forwarded-For believed (for the login lock-out's client address) and
+# its X-Forwarded-Proto: https taken as HTTPS; without any, the peer address is the client.
+TA_TRUSTED_PROXIES = [p.strip() for p in env("TA_TRUSTED_PROXIES", "").split(",") if p.strip()]
+for _proxy in TA_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as e:
+        raise ImproperlyConfigured(
+            f"TA_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.0/8)."
+        ) from e
+if TA_TRUSTED_PROXIES:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Content-Security-Policy (django-csp): only the site's own scripts, styles, images and fetches;
+# no inline script or style anywhere, no framing, forms post only here.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+# --- Login throttling (django-axes) ----------------------------------------------------------
+# Every login path (/accounts/login/, /admin/login/, DICOMweb HTTP Basic) goes through
+# authenticate(); failures are counted in the database (shared by every process and machine)
+# per username and per client address, separately. Once locked, a username or address is
+# refused for the cool-off period without running the password hasher, even with the right
+# password; an administrator can unlock it earlier in the admin (Axes › Access attempts).
+AXES_HANDLER = "archive.throttling.LoginThrottleHandler"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = int(env("TA_LOGIN_FAILURES_PER_USER", "5"))
+# Higher: a whole classroom may reach the archive from one school address.
+TA_LOGIN_FAILURES_PER_ADDRESS = int(env("TA_LOGIN_FAILURES_PER_ADDRESS", "20"))
+AXES_COOLOFF_TIME = dt.timedelta(minutes=float(env("TA_LOGIN_COOLOFF_MINUTES", "15")))
+# Attempts during a lock-out are not recorded: they neither extend it nor cost a database write.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_CLIENT_IP_CALLABLE = "archive.throttling.client_address"
+AXES_LOCKOUT_CALLABLE = "archive.throttling.lockout_response"
+# No row per successful login (who logged in from where is not the archive's business).
+AXES_DISABLE_ACCESS_LOG = True
 
 # --- DICOM listener and DICOMweb (archive/dimse, archive/dicomweb) ---------------------------
 # The listener binds to localhost unless told otherwise: a PACS on another host needs

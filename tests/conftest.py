@@ -16,6 +16,7 @@ import pydicom
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, User
+from django.test import override_settings
 from pydicom.data import get_testdata_file
 
 from tests.phi import SyntheticPatient, inject_phi
@@ -37,6 +38,33 @@ def _strict_pydicom():
     yield
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http_test_server():
+    """The test client and the live server speak plain http, as `make run` does (TA_HTTPS=0);
+    settings load before any fixture, so this undoes what TA_HTTPS's default turned on.
+    tests/security checks the production values in a subprocess."""
+    with override_settings(
+        SECURE_SSL_REDIRECT=False,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+        SECURE_HSTS_SECONDS=0,
+    ):
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: the Redis one outlives a test session."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+def _moved(storage: dict, location: Path) -> dict:
+    return {**storage, "OPTIONS": {**storage.get("OPTIONS", {}), "location": str(location)}}
+
+
 @pytest.fixture(autouse=True)
 def storage_dirs(settings, tmp_path) -> dict[str, Path]:
     """Every test gets its own media, holding, quarantine and render-cache folders."""
@@ -53,14 +81,9 @@ def storage_dirs(settings, tmp_path) -> dict[str, Path]:
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             "OPTIONS": {"location": str(dirs["media"])},
         },
-        "raw_holding": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(dirs["holding"]), "base_url": None},
-        },
-        "quarantine": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(dirs["quarantine"]), "base_url": None},
-        },
+        # The real options (private file and folder modes), only somewhere else.
+        "raw_holding": _moved(django_settings.STORAGES["raw_holding"], dirs["holding"]),
+        "quarantine": _moved(django_settings.STORAGES["quarantine"], dirs["quarantine"]),
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     return dirs

@@ -85,9 +85,19 @@ def _write_atomically(name: str, data: bytes) -> None:
     except NotImplementedError:  # remote storage: the object appears whole when saved
         storage.save(name, ContentFile(data))
         return
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # The storage's private modes (settings.PRIVATE_FILE_OPTIONS) apply here too: this write
+    # goes around FileSystemStorage.save to be atomic.
+    file_mode = getattr(storage, "file_permissions_mode", None) or 0o666
+    dir_mode = getattr(storage, "directory_permissions_mode", None)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    if dir_mode is not None:
+        root = os.path.abspath(storage.path(""))
+        while os.path.abspath(folder).startswith(root + os.sep):
+            os.chmod(folder, dir_mode)
+            folder = os.path.dirname(folder)
     partial = f"{path}.part"
-    with open(partial, "wb") as fh:
+    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode), "wb") as fh:
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())

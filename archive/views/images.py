@@ -18,7 +18,13 @@ from django.shortcuts import get_object_or_404
 
 from archive import privacy
 from archive.models import Case, Instance
-from archive.rendering import FrameNotFound, custom_window, effective_window, render_frame
+from archive.rendering import (
+    FrameNotFound,
+    custom_window,
+    effective_window,
+    frame_etag,
+    render_frame,
+)
 from archive.services import downloads
 
 
@@ -35,12 +41,14 @@ def instance_frame(request, pk: int, frame: int):
         window = custom_window(request.GET.get("wc"), request.GET.get("ww"))
         if window is None:
             return HttpResponse("wc and ww must be numbers.", status=400, content_type="text/plain")
+    etag = frame_etag(instance, frame, preset, size, window)
+    exists = instance.has_pixels and 0 <= frame < max(instance.frames, 1)
+    if exists and request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified()  # custom windows are not cached: skip the rendering
     try:
         data, etag = render_frame(instance, frame, preset, size, window)
     except FrameNotFound as exc:
         raise Http404 from exc
-    if request.headers.get("If-None-Match") == etag:
-        return HttpResponseNotModified()
     response = HttpResponse(data, content_type="image/png")
     response["ETag"] = etag
     # Revalidate every time (cheap with the ETag): a teacher may blank part of an image.
