@@ -219,10 +219,15 @@ def keep_for_curator(session: ReceivingSession, exc: BaseException) -> ReceivedS
     manifest = f"{_folder(session.public_id)}/{MANIFEST_NAME}"
     # Written first: if the database cannot take the record either, or this process dies
     # now, the next start registers the study from it.
-    write_atomically(_storage(where), manifest, json.dumps(record).encode(), private=True)
+    try:
+        write_atomically(_storage(where), manifest, json.dumps(record).encode(), private=True)
+    except OSError as manifest_exc:  # the database record below is what counts
+        log.error("Manifest of a kept study not written (%s)", type(manifest_exc).__name__)
     try:
         failure = _create_failure(record)
     except Exception as db_exc:  # noqa: BLE001 - the manifest keeps it
+        if _registered_meanwhile(session.public_id):  # by another thread, from the manifest
+            return ReceivedStudyFailure.objects.get(public_id=session.public_id)
         log.error(
             "Association from %s could not be filed (%s) and the failure could not be recorded "
             "(%s); %d received instance(s) kept in the %s storage under %s, registered when "
@@ -245,6 +250,13 @@ def keep_for_curator(session: ReceivingSession, exc: BaseException) -> ReceivedS
         failure.pk,
     )
     return failure
+
+
+def _registered_meanwhile(public_id: uuid.UUID) -> bool:
+    try:
+        return ReceivedStudyFailure.objects.filter(public_id=public_id).exists()
+    except Exception:  # noqa: BLE001 - the database is down
+        return False
 
 
 def _create_failure(record: dict) -> ReceivedStudyFailure:
@@ -272,19 +284,29 @@ def register_unrecorded_failures() -> int:
         store = _storage(which)
         try:
             folders, _files = store.listdir(HOLDING_PREFIX)
-        except (FileNotFoundError, NotImplementedError):
+        except (OSError, NotImplementedError):  # no folder yet (or not a folder at all)
             continue
         for folder in folders:
             manifest = f"{HOLDING_PREFIX}/{folder}/{MANIFEST_NAME}"
-            if not store.exists(manifest):
-                continue
-            with store.open(manifest, "rb") as fh:
-                record = json.loads(fh.read())
-            with transaction.atomic():
-                if not ReceivedStudyFailure.objects.filter(public_id=record["public_id"]).exists():
-                    _create_failure(record)
-                    registered += 1
-            store.delete(manifest)
+            try:
+                if not store.exists(manifest):
+                    continue
+                with store.open(manifest, "rb") as fh:
+                    record = json.loads(fh.read())
+                with transaction.atomic():
+                    if not ReceivedStudyFailure.objects.filter(
+                        public_id=record["public_id"]
+                    ).exists():
+                        _create_failure(record)
+                        registered += 1
+                store.delete(manifest)
+            except Exception as exc:  # noqa: BLE001 - the others still get registered
+                log.error(
+                    "Kept study %s in the %s storage could not be registered (%s)",
+                    folder,
+                    which,
+                    type(exc).__name__,
+                )
     if registered:
         log.warning(
             "Registered %d received study(ies) kept while the database was unavailable",

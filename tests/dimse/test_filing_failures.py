@@ -37,7 +37,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 ADMIN_LIST = "/admin/archive/receivedstudyfailure/"
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def queued(monkeypatch) -> list[int]:
     """The uploads handed to the worker (the worker path has its own tests)."""
     ids: list[int] = []
@@ -281,7 +281,7 @@ def test_target_case_deleted_while_filing_keeps_the_study_and_retry_makes_a_new_
 
 
 def test_when_the_database_refuses_the_failure_record_too_a_manifest_keeps_it_until_restart(
-    listener, node, tmp_path, patient, storage_dirs, database_refusal, caplog
+    listener, node, tmp_path, patient, storage_dirs, database_refusal, caplog, queued
 ):
     caplog.set_level(logging.INFO)
     database_refusal.refuse("archive_upload")
@@ -364,7 +364,7 @@ def test_unwritable_quarantine_keeps_the_files_in_holding_safe_from_the_sweep(
 
 
 def test_curator_discards_a_kept_study_after_confirming(
-    listener, node, curator, tmp_path, patient, storage_dirs, database_refusal
+    listener, node, curator, tmp_path, patient, storage_dirs, database_refusal, queued
 ):
     database_refusal.refuse("archive_upload")
     sent = write_series(tmp_path / "in", "CT_small.dcm", patient)
@@ -387,3 +387,61 @@ def test_curator_discards_a_kept_study_after_confirming(
     again = _action(c, "retry_filing", [failure])
     assert any("no longer waiting" in m for m in _messages(again))
     assert not Upload.objects.exists()
+
+
+@pytest.fixture
+def broker(monkeypatch, settings):
+    """Point this process's Celery producer at a port where no Redis listens, and back."""
+    from teaching_archive.celery import app
+
+    def reconnect(url: str) -> None:
+        from kombu import pools
+
+        # Celery reads CELERY_BROKER_URL from the environment before its configuration; the
+        # pooled connections to the previous URL are dropped: kombu's registry (closed and
+        # cleared) and the app's references to its pools (recreated on next use).
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        pools.reset()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    working = settings.CELERY_BROKER_URL
+    reconnect("redis://127.0.0.1:1/0")
+    yield lambda: reconnect(working)
+    reconnect(working)
+
+
+def test_queue_down_after_filing_keeps_the_upload_and_a_retry_queues_it(
+    listener, node, curator, tmp_path, patient, storage_dirs, broker
+):
+    from teaching_archive.celery import app
+
+    sent = write_series(tmp_path / "in", "CT_small.dcm", patient, count=2)
+    assert storescu(listener.port, sent).returncode == 0
+
+    wait_for(ReceivedStudyFailure.objects.exists, timeout=30, message="the failure record")
+    failure = ReceivedStudyFailure.objects.get()
+    upload = Upload.objects.get()
+    assert failure.upload == upload and failure.status == ReceivedStudyFailure.Status.KEPT
+    assert failure.error_type == "OperationalError"
+    assert failure.reason == (
+        f"The study was filed as upload {upload.public_id}, but the worker could not be asked "
+        "to process it: The task queue (Redis) could not be reached. Its files wait with the "
+        "upload; retry the filing to queue it again."
+    )
+    # The files stay with the upload (not deleted, not moved): the worker will read them there.
+    assert [i.status for i in upload.items.all()] == [UploadItem.Status.PENDING] * 2
+    assert all(i.raw_file.storage.exists(i.raw_file.name) for i in upload.items.all())
+    assert not _kept_files(storage_dirs)
+
+    broker()  # Redis is back
+    with app.connection_for_write() as conn:  # nothing queued before
+        conn.default_channel.queue_purge("celery")
+    done = _action(_curator_client(curator), "retry_filing", [failure])
+    assert any("filed into the case" in m for m in _messages(done)), _messages(done)
+    failure.refresh_from_db()
+    assert failure.status == ReceivedStudyFailure.Status.FILED
+    with app.connection_for_write() as conn:
+        name, waiting, _consumers = conn.default_channel.queue_declare("celery", passive=True)
+        assert waiting == 1  # the de-identification of this upload
+        conn.default_channel.queue_purge("celery")
