@@ -175,6 +175,8 @@ def test_refused_filing_keeps_the_study_for_a_curator_who_retries_once_the_cause
     assert "<strong>1</strong> received studies not filed" in queue
     listing = c.get(ADMIN_LIST).content.decode()
     assert failure.reason in listing and CALLING_AET in listing and "127.0.0.1" in listing
+    detail = c.get(f"{ADMIN_LIST}{failure.pk}/change/").content.decode()
+    assert failure.reason in detail and "IntegrityError" in detail
     download = c.get(f"{ADMIN_LIST}{failure.pk}/download/")
     assert download.status_code == 200
     with zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content))) as zf:
