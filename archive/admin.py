@@ -21,7 +21,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from archive.forms import BulkTagForm, ReturnCaseForm, tags_from_text
-from archive.models import Case, Diagnosis, Instance, Series, Study, Tag, Upload, UploadItem
+from archive.models import (
+    Case,
+    Diagnosis,
+    Instance,
+    ReceivedStudyFailure,
+    Series,
+    Study,
+    Tag,
+    Upload,
+    UploadItem,
+)
 from archive.services import cases as case_services
 from archive.views.cases import redacted_boxes, series_previews
 
@@ -241,6 +251,13 @@ class CaseAdmin(admin.ModelAdmin):
             "quarantine_url": reverse("admin:archive_uploaditem_changelist")
             + "?"
             + urlencode({"status__exact": UploadItem.Status.QUARANTINED}),
+            # Studies the DICOM listener received but could not file: never silent.
+            "unfiled_count": ReceivedStudyFailure.objects.filter(
+                status=ReceivedStudyFailure.Status.KEPT
+            ).count(),
+            "unfiled_url": reverse("admin:archive_receivedstudyfailure_changelist")
+            + "?"
+            + urlencode({"status__exact": ReceivedStudyFailure.Status.KEPT}),
         }
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
@@ -551,12 +568,186 @@ from archive.models import KeyObjectImport, RemoteNode  # noqa: E402
 
 @admin.register(RemoteNode)
 class RemoteNodeAdmin(admin.ModelAdmin):
-    """Calling AE titles the DICOM listener accepts, each sending for one teacher."""
+    """Calling AE titles the DICOM listener accepts, each sending for one teacher, optionally
+    only from pinned peer addresses (validated by the model field)."""
 
-    list_display = ["ae_title", "teacher", "target_case", "is_active", "description", "created_at"]
+    list_display = [
+        "ae_title",
+        "teacher",
+        "target_case",
+        "pinned_addresses",
+        "is_active",
+        "description",
+        "created_at",
+    ]
     list_filter = ["is_active"]
     search_fields = ["ae_title", "description", "teacher__username"]
     raw_id_fields = ["teacher", "target_case"]
+    fields = ["ae_title", "teacher", "target_case", "allowed_addresses", "description", "is_active"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "target_case":
+            # Not CaseAdmin's ordering: it sorts by a review-queue annotation that only its own
+            # queryset has, and the node form would fail with a FieldError.
+            kwargs["queryset"] = Case.objects.order_by("-updated_at")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=gettext_lazy("allowed peer addresses"))
+    def pinned_addresses(self, obj):
+        return ", ".join(obj.allowed_addresses.split()) or _("any (AE title only)")
+
+
+def _is_curator(user) -> bool:
+    # Kept studies hold unprocessed PHI: the quarantine's rule (publish permission) applies.
+    return user.is_active and user.is_staff and user.has_perm("archive.publish_case")
+
+
+@admin.register(ReceivedStudyFailure)
+class ReceivedStudyFailureAdmin(admin.ModelAdmin):
+    """Studies the DICOM listener received but could not file (``archive.dimse.filing``): their
+    files wait in the quarantine storage; curators retry the filing, download or discard."""
+
+    list_display = [
+        "received_at",
+        "calling_ae_title",
+        "peer_address",
+        "node",
+        "instance_count",
+        "status",
+        "reason",
+        "attempts",
+        "filed_as",
+        "download",
+    ]
+    list_filter = ["status"]
+    actions = ["retry_filing", "discard_kept_files"]
+    fields = [
+        "status",
+        "reason",
+        "error_type",
+        "calling_ae_title",
+        "peer_address",
+        "node",
+        "instance_count",
+        "attempts",
+        "received_at",
+        "resolved_at",
+        "filed_as",
+        "download",
+    ]
+    readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None):
+        return _is_curator(request.user)
+
+    def has_change_permission(self, request, obj=None):
+        return _is_curator(request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # "Discard" deletes the files and keeps the record
+
+    @admin.display(description=gettext_lazy("upload"))
+    def filed_as(self, obj):
+        if obj.upload is None:
+            return "—"
+        url = reverse("admin:archive_upload_change", args=[obj.upload.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.upload.case.title)
+
+    @admin.display(description=gettext_lazy("files"))
+    def download(self, obj):
+        if obj.status != ReceivedStudyFailure.Status.KEPT or obj.upload_id is not None:
+            return "—"
+        url = reverse("admin:archive_receivedstudyfailure_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("download (admins only)"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_files),
+                name="archive_receivedstudyfailure_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_files(self, request, pk: int):
+        """The kept instances as a zip with neutral names (the received files, unchanged)."""
+        import tempfile
+        import zipfile
+
+        from archive.dimse.filing import kept_files
+
+        if not _is_curator(request.user):
+            raise Http404
+        failure = get_object_or_404(
+            ReceivedStudyFailure, pk=pk, status=ReceivedStudyFailure.Status.KEPT
+        )
+        out = tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024)
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as zf:
+            for number, fh in kept_files(failure):
+                with zf.open(f"instance-{number:04d}.dcm", "w", force_zip64=True) as member:
+                    while chunk := fh.read(1024 * 1024):
+                        member.write(chunk)
+        out.seek(0)
+        return FileResponse(out, as_attachment=True, filename=f"received-study-{failure.pk}.zip")
+
+    @admin.action(description=gettext_lazy("Retry filing the selected studies"))
+    def retry_filing(self, request, queryset):
+        from archive.dimse.filing import KeptStudyError, retry_filing
+
+        filed = 0
+        for failure in queryset:
+            try:
+                upload = retry_filing(failure.pk)
+            except KeptStudyError as exc:
+                self.message_user(request, f"{failure}: {exc}", messages.ERROR)
+                continue
+            filed += 1
+            self.message_user(
+                request,
+                _("%(study)s: filed into the case “%(case)s”.")
+                % {"study": failure, "case": upload.case.title},
+            )
+        if not filed:
+            self.message_user(request, _("No study was filed."), messages.WARNING)
+
+    @admin.action(description=gettext_lazy("Discard the kept files of the selected studies…"))
+    def discard_kept_files(self, request, queryset):
+        from django import forms
+
+        from archive.dimse.filing import KeptStudyError, discard_kept
+
+        if "apply" not in request.POST:
+            return _action_page(
+                self,
+                request,
+                queryset,
+                form=forms.Form(),
+                template="admin/archive/receivedstudyfailure/discard_confirm.html",
+                title=_("Discard received studies"),
+                action="discard_kept_files",
+            )
+        discarded = 0
+        for failure in queryset:
+            try:
+                discard_kept(failure.pk)
+            except KeptStudyError as exc:
+                self.message_user(request, f"{failure}: {exc}", messages.ERROR)
+                continue
+            discarded += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Discarded the files of %(n)d received study.",
+                "Discarded the files of %(n)d received studies.",
+                discarded,
+            )
+            % {"n": discarded},
+        )
+        return None
 
 
 @admin.register(KeyObjectImport)

@@ -11,12 +11,19 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from archive import storage
+from archive.dimse.peers import (
+    address_allowed,
+    normalized_networks,
+    parse_networks,
+    validate_peer_networks,
+)
 
 
 def raw_holding_storage():
@@ -339,9 +346,10 @@ class UploadItem(models.Model):
 class RemoteNode(models.Model):
     """A PACS or modality allowed to send studies to the archive's DICOM listener.
 
-    Associations are accepted only from the calling AE titles registered here (and active). What
-    a node sends lands in its teacher's ``target_case`` while that case is still a draft, or in
-    a new draft case otherwise.
+    Associations are accepted only from the calling AE titles registered here (and active) and,
+    when ``allowed_addresses`` is filled in, only from those peer addresses. What a node sends
+    lands in its teacher's ``target_case`` while that case is still a draft, or in a new draft
+    case otherwise.
     """
 
     ae_title = models.CharField(
@@ -361,6 +369,17 @@ class RemoteNode(models.Model):
         related_name="remote_nodes",
         help_text=_("Draft case that receives the studies; empty: a new draft per association."),
     )
+    allowed_addresses = models.TextField(
+        _("allowed peer addresses"),
+        blank=True,
+        validators=[validate_peer_networks],
+        help_text=_(
+            "IP addresses or networks (CIDR) this node connects from, one per line, such as "
+            "192.0.2.10 or 10.20.0.0/16. An association with this AE title from any other "
+            "address is refused. Recommended: an AE title is easy to imitate. Empty: any "
+            "address is accepted with this AE title."
+        ),
+    )
     description = models.CharField(_("description"), max_length=200, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -371,6 +390,74 @@ class RemoteNode(models.Model):
 
     def __str__(self) -> str:
         return self.ae_title
+
+    def clean(self) -> None:
+        try:
+            self.allowed_addresses = normalized_networks(self.allowed_addresses)
+        except ValidationError:
+            pass  # reported on the field by its validator
+
+    def admits(self, address: str) -> bool:
+        """Whether an association from ``address`` may use this node's AE title."""
+        networks = parse_networks(self.allowed_addresses)
+        return not networks or address_allowed(address, networks)
+
+
+class ReceivedStudyFailure(models.Model):
+    """A study the DICOM listener received in full but could not file into an upload.
+
+    The peer was told every instance was stored (C-STORE success) before the filing failed
+    (database refused, storage unwritable, the target case deleted meanwhile, ...), so the
+    received files are never deleted: they wait in the quarantine storage, readable by
+    curators only, who retry the filing once the cause is fixed, download or discard them.
+    """
+
+    class Status(models.TextChoices):
+        KEPT = "kept", _("Kept for a curator")
+        FILED = "filed", _("Filed on retry")
+        DISCARDED = "discarded", _("Discarded by a curator")
+
+    # The association's id: names the folder its files are kept in.
+    public_id = models.UUIDField(unique=True, editable=False)
+    node = models.ForeignKey(
+        RemoteNode,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="filing_failures",
+        verbose_name=_("remote DICOM node"),
+    )
+    calling_ae_title = models.CharField(_("calling AE title"), max_length=16)
+    peer_address = models.GenericIPAddressField(_("peer address"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.KEPT
+    )
+    instance_count = models.PositiveIntegerField(_("instances"), default=0)
+    error_type = models.CharField(_("error type"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"))
+    # What the association delivered, in order: {"file", "storage", "size", "sha256"} for a
+    # kept instance, {"rejected": reason} for a dataset refused at receipt. Neutral names only.
+    entries = models.JSONField(default=list, blank=True)
+    # Set when the study was filed; also when it was filed but could not be queued.
+    upload = models.ForeignKey(
+        Upload,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("upload"),
+    )
+    attempts = models.PositiveIntegerField(_("filing attempts"), default=1)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = _("received study not filed")
+        verbose_name_plural = _("received studies not filed")
+
+    def __str__(self) -> str:
+        return f"{self.calling_ae_title} {self.received_at:%Y-%m-%d %H:%M} ({self.status})"
 
 
 class KeyObjectImport(models.Model):

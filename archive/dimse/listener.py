@@ -1,9 +1,11 @@
 """The archive's DICOM node: Storage SCP for every storage SOP class, and Verification SCP.
 
-Only registered, active calling AE titles are accepted (association rejected otherwise, PS3.8
-A-ASSOCIATE-RJ "calling AE title not recognized"). Every association is a
-:class:`~archive.dimse.session.ReceivingSession`: filed on release, discarded on abort, lost
-connection or network timeout. Log lines name the calling AE title, never a header value.
+Only registered, active calling AE titles are accepted, and for a node pinned to peer
+addresses only from those addresses (association rejected otherwise, PS3.8 A-ASSOCIATE-RJ
+"rejected-permanent, calling AE title not recognized"). Every association is a
+:class:`~archive.dimse.session.ReceivingSession`: filed on release (kept for a curator if
+filing fails, see :mod:`~archive.dimse.filing`), discarded on abort, lost connection or network
+timeout. Log lines name the calling AE title and peer address, never a header value.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ from pynetdicom.association import Association
 from pynetdicom.transport import ThreadedAssociationServer
 
 from archive.dimse.contexts import storage_contexts, verification_context
-from archive.dimse.nodes import active_node, registered_calling_aets
+from archive.dimse.filing import file_on_release, register_unrecorded_failures
+from archive.dimse.nodes import active_node, address_refused, registered_calling_aets
 from archive.dimse.session import (
     STATUS_OUT_OF_RESOURCES,
     ReceivingSession,
     sweep_orphaned_holding,
 )
+from archive.models import Upload
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +36,10 @@ __all__ = ["ArchiveAE", "DicomListener"]
 # pynetdicom rejects a calling AE title absent from a non-empty list; this never matches a
 # real title (it has a control character), so "no node registered" still rejects everyone.
 _NOBODY = "\x01NO NODE"
+
+# PS3.8 9.3.4 A-ASSOCIATE-RJ: result 1 "rejected-permanent", source 1 "DICOM UL service-user",
+# reason 3 "calling-AE-title-not-recognized" - what an unregistered AE title gets too.
+_REJECT_CALLING_AE = (0x01, 0x01, 0x03)
 
 
 class ArchiveAE(AE):
@@ -94,6 +102,7 @@ class DicomListener:
 
     def handlers(self) -> list[tuple]:
         return [
+            (evt.EVT_REQUESTED, self._on_requested),
             (evt.EVT_C_STORE, self._on_store),
             (evt.EVT_RELEASED, self._on_released),
             (evt.EVT_ABORTED, self._on_aborted),
@@ -105,6 +114,7 @@ class DicomListener:
     def start(self) -> ThreadedAssociationServer:
         """Start serving in background threads; returns the server (``server_address``)."""
         sweep_orphaned_holding()
+        register_unrecorded_failures()
         ae = self.application_entity()
         self.server = ae.start_server(
             (self.host, self.port), block=False, evt_handlers=self.handlers()
@@ -144,7 +154,11 @@ class DicomListener:
         node = active_node(ae_title=assoc.requestor.ae_title)
         if node is None:  # deactivated since the association was accepted
             return None
-        session = ReceivingSession(node_id=node.pk, calling_ae_title=node.ae_title)
+        session = ReceivingSession(
+            node_id=node.pk,
+            calling_ae_title=node.ae_title,
+            peer_address=assoc.requestor.address,
+        )
         with self._lock:
             self._sessions[id(assoc)] = session
         return session
@@ -152,6 +166,43 @@ class DicomListener:
     def _pop(self, assoc: Association) -> ReceivingSession | None:
         with self._lock:
             return self._sessions.pop(id(assoc), None)
+
+    def _on_requested(self, event) -> None:
+        """Refuse a registered AE title calling from an address its node is not pinned to.
+
+        Runs in the association's thread after the A-ASSOCIATE-RQ arrived and before
+        pynetdicom negotiates (which then checks the AE title itself); pynetdicom does not
+        negotiate an association a handler of EVT_REQUESTED rejected.
+        """
+        assoc = event.assoc
+        calling = str(assoc.requestor.primitive.calling_ae_title).strip()
+        address = assoc.requestor.address
+        close_old_connections()
+        try:
+            refused = address_refused(ae_title=calling, address=address)
+        except Exception as exc:  # noqa: BLE001 - database down or bad data: refuse
+            log.error(
+                "Could not check the peer address of %s (%s); association refused",
+                calling,
+                type(exc).__name__,
+            )
+            refused = True
+        finally:
+            connections.close_all()
+        if refused:
+            log.warning(
+                "Association from %s at %s refused: not an allowed peer address for that node",
+                calling,
+                address,
+            )
+            try:
+                assoc.acse.send_reject(*_REJECT_CALLING_AE)
+            finally:
+                # pynetdicom skips negotiation for a rejected association; marked here too in
+                # case the reject could not be sent, so the peer is never accepted. Killing it
+                # is what pynetdicom's own rejection does.
+                assoc.is_rejected = True
+                assoc.kill()
 
     def _on_store(self, event) -> int:
         try:
@@ -168,10 +219,15 @@ class DicomListener:
     def _on_released(self, event) -> None:
         session = self._pop(event.assoc)
         try:
-            if session is not None:
-                session.commit()
-        except Exception:  # noqa: BLE001 - logged (without PHI) by the session
-            pass
+            if session is not None and isinstance(file_on_release(session), Upload):
+                # The database takes records again: register studies kept while it did not.
+                register_unrecorded_failures()
+        except Exception as exc:  # noqa: BLE001 - keep serving; the files are kept
+            log.error(
+                "Association from %s: recording its filing failed (%s)",
+                event.assoc.requestor.ae_title,
+                type(exc).__name__,
+            )
         finally:
             connections.close_all()
 

@@ -1,12 +1,14 @@
 """One association → one ``Upload``: raw files held while the association lasts, queued on
-release, discarded on abort.
+release, discarded on abort, kept for a curator if filing fails (``archive.dimse.filing``).
 
 Nothing reaches the database until the peer releases the association: the files are written to
 the raw holding storage (atomically, under ``dimse/<upload id>/``) and remembered in memory.
 On release one transaction creates the draft case if needed, the ``Upload`` and its
 ``UploadItem`` rows, and queues the same Celery task as browser uploads. On abort, a lost
 connection or a network timeout the raw files are deleted and nothing else happened: a partial
-study never reaches a case. Identifying values collected for the Key Object text stay in memory.
+study never reaches a case. If the filing itself fails, the peer has already been told every
+instance was stored, so the files are left in place for ``filing.keep_for_curator``.
+Identifying values collected for the Key Object text stay in memory.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from archive.models import (
     Case,
     KeyObjectImport,
     Modality,
+    ReceivedStudyFailure,
     RemoteNode,
     Upload,
     UploadItem,
@@ -59,6 +62,8 @@ STATUS_OUT_OF_RESOURCES = 0xA700  # PS3.4 B.2.3 "Refused: Out of Resources"
 STATUS_CANNOT_UNDERSTAND = 0xC210  # PS3.4 B.2.3 "Error: Cannot understand" (C000-CFFF)
 RECEIVED_TITLE_PREFIX = "Received study"
 HOLDING_PREFIX = "dimse"
+#: Written next to kept files when the database could not record their failure either.
+MANIFEST_NAME = "manifest.json"
 
 _BODY_PARTS = {
     "HEAD": BodyRegion.HEAD, "BRAIN": BodyRegion.HEAD, "SKULL": BodyRegion.HEAD,
@@ -77,14 +82,15 @@ def _raw_storage():
     return UploadItem._meta.get_field("raw_file").storage
 
 
-def _write_atomically(name: str, data: bytes) -> None:
-    """Write ``data`` under ``name`` in the holding storage so no reader sees a partial file."""
-    storage = _raw_storage()
+def write_atomically(storage, name: str, data: bytes) -> str:
+    """Write ``data`` under ``name`` so no reader sees a partial file; returns the stored name.
+    Files and folders get the storage's permission modes (holding and quarantine: 0600/0700)."""
     try:
         path = storage.path(name)
     except NotImplementedError:  # remote storage: the object appears whole when saved
-        storage.save(name, ContentFile(data))
-        return
+        if storage.exists(name):
+            storage.delete(name)
+        return storage.save(name, ContentFile(data))
     # The storage's private modes (settings.PRIVATE_FILE_OPTIONS) apply here too: this write
     # goes around FileSystemStorage.save to be atomic.
     file_mode = getattr(storage, "file_permissions_mode", None) or 0o666
@@ -98,10 +104,12 @@ def _write_atomically(name: str, data: bytes) -> None:
             folder = os.path.dirname(folder)
     partial = f"{path}.part"
     with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode), "wb") as fh:
+        os.fchmod(fh.fileno(), file_mode)  # also when a stale partial file was reused
         fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
     os.replace(partial, path)
+    return name
 
 
 @dataclass
@@ -126,6 +134,7 @@ class ReceivingSession:
 
     node_id: int
     calling_ae_title: str
+    peer_address: str = ""
     public_id: uuid.UUID = field(default_factory=uuid.uuid4)
     received: list[_Held | _Rejected] = field(default_factory=list)
     modality: str = ""
@@ -176,7 +185,7 @@ class ReceivingSession:
             if self._state != "open":
                 return STATUS_OUT_OF_RESOURCES
             try:
-                _write_atomically(name, data)
+                write_atomically(_raw_storage(), name, data)
             except OSError as exc:
                 log.error(
                     "C-STORE from %s failed: holding area not writable (%s)",
@@ -186,6 +195,10 @@ class ReceivingSession:
                 return STATUS_OUT_OF_RESOURCES
             self.received.append(_Held(name, len(data), hashlib.sha256(data).hexdigest()))
         return STATUS_SUCCESS
+
+    def note_rejected(self, reason: str) -> None:
+        """Remember a dataset refused at receipt (replaying a kept study, see ``filing``)."""
+        self.received.append(_Rejected(reason))
 
     def _observe(self, ds: Dataset, sop_class: str) -> None:
         series = str(ds.get("SeriesInstanceUID", ""))
@@ -205,7 +218,11 @@ class ReceivingSession:
     # --- ending ------------------------------------------------------------------------------
 
     def commit(self) -> Upload | None:
-        """Turn what was received into an Upload and queue it (on release)."""
+        """Turn what was received into an Upload and queue it (on release).
+
+        If that fails the exception propagates and the held files stay where they are (state
+        ``failed``): the peer was told they were stored, so they must not be discarded.
+        """
         with self._lock:
             if self._state != "open":
                 return None
@@ -214,15 +231,9 @@ class ReceivingSession:
             self._state = "committed"
             return None
         try:
-            upload = self._commit()
-        except Exception as exc:
-            log.error(
-                "Association from %s could not be filed (%s); its files were discarded",
-                self.calling_ae_title,
-                type(exc).__name__,
-            )
-            self._state = "open"
-            self.discard()
+            upload = self.file()
+        except Exception:
+            self._state = "failed"
             raise
         self._state = "committed"
         log.info(
@@ -234,7 +245,8 @@ class ReceivingSession:
         return upload
 
     @transaction.atomic
-    def _commit(self) -> Upload:
+    def file(self) -> Upload:
+        """Create the draft case if needed, the Upload and its items; queue it on commit."""
         from archive.dimse.tasks import queue_upload
 
         node = RemoteNode.objects.select_related("teacher", "target_case").get(pk=self.node_id)
@@ -300,6 +312,23 @@ class ReceivingSession:
             if self._state != "open":
                 return 0
             self._state = "discarded"
+        removed = self._delete_held()
+        if removed:
+            log.info(
+                "Association from %s ended without release: %d received instance(s) discarded",
+                self.calling_ae_title,
+                removed,
+            )
+        return removed
+
+    def discard_copies(self) -> int:
+        """Delete the held copies of a kept study whose retried filing failed (the kept files
+        themselves stay, see ``filing.retry_filing``); returns how many."""
+        with self._lock:
+            self._state = "discarded"
+        return self._delete_held()
+
+    def _delete_held(self) -> int:
         storage = _raw_storage()
         removed = 0
         for entry in self.held:
@@ -314,12 +343,6 @@ class ReceivingSession:
             pass
         self._hints.clear()
         self.key_objects.clear()
-        if removed:
-            log.info(
-                "Association from %s ended without release: %d received instance(s) discarded",
-                self.calling_ae_title,
-                removed,
-            )
         return removed
 
     @property
@@ -354,6 +377,11 @@ def sweep_orphaned_holding(*, older_than: float = 3600.0) -> int:
         if not entry.is_dir() or now - entry.stat().st_mtime < older_than:
             continue
         if Upload.objects.filter(public_id=public_id).exists():
+            continue
+        # Kept for a curator because filing failed (the quarantine was not writable either).
+        if os.path.exists(os.path.join(entry.path, MANIFEST_NAME)):
+            continue
+        if ReceivedStudyFailure.objects.filter(public_id=public_id).exists():
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
         removed += 1

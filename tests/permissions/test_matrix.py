@@ -97,6 +97,8 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("admin:archive_diagnosis_changelist", "GET", "/admin/archive/diagnosis/", "-",
      (L, L, L, L, 200)),
     ("admin:archive_upload_changelist", "GET", "/admin/archive/upload/", "-", (L, L, L, L, 200)),
+    ("admin:archive_receivedstudyfailure_changelist", "GET",
+     "/admin/archive/receivedstudyfailure/", "-", (L, L, L, L, 200)),
     # DICOMweb: logged-in users (session or HTTP Basic), the same visibility as the case page.
     ("dicomweb:studies", "GET", "/dicomweb/studies", "-", (401, 200, 200, 200, 200)),
     ("dicomweb:study", "GET", "/dicomweb/studies/{study}", "draft", (401, 404, 200, 404, 200)),

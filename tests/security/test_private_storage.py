@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from archive.dimse.session import _write_atomically
+from archive.dimse.session import _raw_storage, write_atomically
 from archive.models import Case, UploadItem
 from tests.editor.builders import quarantined_item
 from tests.security.test_http_settings import REPO, production_env
@@ -54,7 +54,7 @@ def test_quarantined_files_are_0600_in_0700_folders(teacher):
 
 
 def test_files_from_the_dicom_listener_are_private_too(storage_dirs):
-    _write_atomically("dimse/0123/000001.dcm", b"DICM")
+    write_atomically(_raw_storage(), "dimse/0123/000001.dcm", b"DICM")
     written = storage_dirs["holding"] / "dimse" / "0123" / "000001.dcm"
     assert _mode(written) == 0o600
     assert _mode(written.parent) == 0o700 and _mode(written.parent.parent) == 0o700
