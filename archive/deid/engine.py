@@ -13,7 +13,8 @@ Flow (PS3.15 E.1.1 and the options of E.3 selected by :class:`Policy`):
    the collected values (known only after the walk);
 4. pseudonymous patient identity, age, de-identification method attributes
    and new file meta are written;
-5. the optional Clean Pixel Data hook runs;
+5. the Clean Pixel Data hook runs; an instance with pixel data and no hook, or
+   whose hook did not confirm the pixels clean, is quarantined;
 6. the verifier scans the output; any residual value quarantines the instance.
 """
 
@@ -120,6 +121,11 @@ _VISIT_VRS = frozenset({"UI", "DA", "DT", "PN", "UN", "SQ"})
 _CLEAN_DESCRIPTOR_RE = re.compile(r"^[A-Za-z0-9 _\-+/().,:&%#*<>=]{0,64}$")
 _DIGIT_RUN_RE = re.compile(r"\d{4,}")
 _REFERENCE_DATES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+PIXELS_NOT_CHECKED = (
+    "The pixel data was not checked for burned-in text (no pixel cleaner is configured), so "
+    "the image was set aside instead of being published."
+)
 
 
 @lru_cache(maxsize=4096)
@@ -149,10 +155,11 @@ class DeidResult:
         Identifying values from the input, for the pixel text detector and
         the verifier.  Never log them.
     pixels_clean : bool or None
-        ``None`` when no pixel cleaner ran (Burned In Annotation (0028,0301)
-        is then left as in the input and the caller decides), ``True`` when it
-        reported success (Burned In Annotation set to ``NO``), ``False`` when
-        it failed (the instance is quarantined).
+        ``None`` when no pixel cleaner ran (no pixel data; or no cleaner in the
+        policy, and an instance with pixel data is then quarantined: burned-in
+        text was not looked for), ``True`` when it reported success (Burned In
+        Annotation (0028,0301) set to ``NO``), ``False`` when it failed (the
+        instance is quarantined).
     pixel_report : dict
         What the pixel cleaner did, for the teacher's review: ``{"boxes": [[frame, x0, y0, x1,
         y1, reason], ...], "frames": n, "changed": bool}``; empty when no cleaner ran.
@@ -684,7 +691,11 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
     reasons: list[str] = []
     pixels_clean: bool | None = None
     pixel_report: dict[str, Any] = {}
-    if policy.pixel_cleaner is not None and ("PixelData" in ds or "FloatPixelData" in ds):
+    has_pixels = any(keyword in ds for keyword in _PIXEL_KEYWORDS)
+    if has_pixels and policy.pixel_cleaner is None:
+        # Fail closed: text burned into the pixels is invisible to the header profile.
+        reasons.append(PIXELS_NOT_CHECKED)
+    elif has_pixels and policy.pixel_cleaner is not None:
         try:
             outcome = policy.pixel_cleaner(ds, hints)
             pixels_clean = bool(getattr(outcome, "ok", outcome))
