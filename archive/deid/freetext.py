@@ -407,7 +407,7 @@ _CUE_WORDS = (
 _MAY_MATCH = re.compile(rf"[\d^@]|(?<![\w]){_CUE_WORDS}|[{_UP}](?:[{_LOW}]+|[{_UP}]+),[ \t][{_UP}]")
 
 
-def find_phi(text: str, *, pn_form: bool = True) -> list[FreeTextFinding]:
+def find_phi(text: str) -> list[FreeTextFinding]:
     """Spans of `text` that look like a person name, date, time, phone number, e-mail address
     or identifier, sorted and merged where they overlap.
 
@@ -415,9 +415,6 @@ def find_phi(text: str, *, pn_form: bool = True) -> list[FreeTextFinding]:
     ----------
     text : str
         One value of a free-text element, as decoded (case matters: names are capitalised).
-    pn_form : bool
-        Whether ``Word^Word`` counts as a DICOM person name.  ``False`` for descriptors in
-        which vendors separate region and protocol with a caret ("Chest^CTA", "Gyn^Mamma").
 
     Returns
     -------
@@ -428,8 +425,6 @@ def find_phi(text: str, *, pn_form: bool = True) -> list[FreeTextFinding]:
         return []
     found: list[FreeTextFinding] = []
     for pattern in _PATTERNS_CAPITALS if text.isupper() else _PATTERNS:
-        if not pn_form and pattern.name == "pn":
-            continue
         for m in pattern.regex.finditer(text):
             if pattern.check is not None and not pattern.check(text, m):
                 continue
@@ -450,18 +445,18 @@ def find_phi(text: str, *, pn_form: bool = True) -> list[FreeTextFinding]:
     return merged
 
 
-def first_phi_category(text: str, *, pn_form: bool = True) -> FreeTextCategoryValues | None:
+def first_phi_category(text: str) -> FreeTextCategoryValues | None:
     """Category of the first span :func:`find_phi` finds in `text`, or ``None``."""
-    found = find_phi(text, pn_form=pn_form)
+    found = find_phi(text)
     return found[0].category if found else None
 
 
-def redact_phi(text: str, *, pn_form: bool = True) -> str:
+def redact_phi(text: str) -> str:
     """`text` with every span :func:`find_phi` finds replaced by :data:`REDACTED`.
 
     Idempotent: the marker matches no pattern, so redacting again changes nothing.
     """
-    found = find_phi(text, pn_form=pn_form)
+    found = find_phi(text)
     if not found:
         return text
     parts: list[str] = []

@@ -164,8 +164,10 @@ def test_cue_words_stay_and_only_the_name_goes() -> None:
     )
 
 
-def test_caret_names_can_be_switched_off_for_vendor_descriptors() -> None:
-    assert redact_phi("Gyn^Mamma", pn_form=False) == "Gyn^Mamma"
+def test_vendor_region_and_protocol_with_a_caret_is_not_a_name() -> None:
+    assert redact_phi("Chest^CTA protocol") == "Chest^CTA protocol"
+    assert redact_phi("Head^Routine") == "Head^Routine"
+    assert redact_phi("Abdomen^01_Leber") == "Abdomen^01_Leber"
     assert redact_phi("Zyxwvuts^Qwertina") == REDACTED
 
 
