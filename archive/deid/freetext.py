@@ -54,7 +54,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -148,11 +148,31 @@ _NOT_NAME_WORDS = (
     "mi ca dm htn copd cad chf cva tia tb hiv als pe dvt af ckd ibd ra sle"
 ).split()
 _NOT_NAME_SET = frozenset(_NOT_NAME_WORDS)
-_NOT_NAME = (
-    r"(?i:(?:"
-    + "|".join(sorted(map(re.escape, {*_NOT_NAME_WORDS, *_VOCABULARY}), key=len, reverse=True))
-    + r")(?:['’]s)?(?![\w'’]))"
-)
+
+
+def _trie(words: set[str]) -> str:
+    """An alternation of `words` factored by common prefixes ("an|and|are" -> "a(?:n(?:d)?|re)"):
+    Python's ``re`` tries the branches of a plain alternation one by one at every position."""
+    root: dict[str, dict] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, dict]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        group = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" not in node:
+            return group
+        return f"(?:{group})?" if len(branches) == 1 else group + "?"
+
+    return build(root)
+
+
+_NOT_NAME = rf"(?i:{_trie({*_NOT_NAME_WORDS, *_VOCABULARY})}(?:['’]s)?(?![\w'’]))"
 
 # Novák, O'Brien, Nováková-Smith, Smith's
 _CAPITALISED = rf"(?:[{_UP}]['’])?[{_UP}][{_LOW}]+(?:-[{_UP}]?[{_LOW}]+)*(?:['’][{_LOW}]+)?"
@@ -334,6 +354,9 @@ class _Pattern:
     regex: re.Pattern[str]
     group: str | None = None
     check: Callable[[str, re.Match[str]], bool] | None = None
+    # Whether the pattern may match at all, from the text, its words in lower case and their
+    # beginnings (see _candidates): a cheap test that spares most texts the search.
+    guard: Callable[[str, _Words], bool] | None = None
 
 
 # A capitalised word and a comma before the pair, or a comma and one after: a list
@@ -362,49 +385,140 @@ def _enough_digits(text: str, m: re.Match[str]) -> bool:
     return sum(c.isdigit() for c in m.group(0)) >= 9
 
 
-def _compile(capitals: bool) -> tuple[_Pattern, ...]:
-    patterns: list[_Pattern] = []
-    for name, source in _name_patterns(capitals):
-        patterns.append(
-            _Pattern(
-                name,
-                _C.PERSON_NAME,
-                re.compile(source),
-                _NAME_GROUPS.get(name),
-                {"pair": _pair_is_name, "pn": _pn_is_name}.get(name),
-            )
-        )
-    patterns += [_Pattern("date", _C.DATE, re.compile(p)) for p in _DATE_PATTERNS]
-    patterns += [_Pattern("time", _C.TIME, re.compile(p)) for p in _TIME_PATTERNS]
-    patterns += [
-        _Pattern("phone", _C.PHONE, re.compile(p), None, _enough_digits if i == 2 else None)
-        for i, p in enumerate(_PHONE_PATTERNS)
-    ]
-    patterns.append(_Pattern("email", _C.EMAIL, re.compile(_EMAIL)))
-    patterns += [_Pattern("id", _C.IDENTIFIER, re.compile(p)) for p in _ID_PATTERNS]
-    return tuple(patterns)
+class _Words(NamedTuple):
+    """The words of a text in lower case, and every beginning of them of 2 to 12 letters."""
+
+    words: frozenset[str]
+    starts: frozenset[str]
 
 
-_PATTERNS = _compile(capitals=False)
-_PATTERNS_CAPITALS = _compile(capitals=True)
+class _Stems:
+    """Whether a word of the text starts with one of the stems (lower case)."""
 
-# Texts without a digit, '^', '@', a cue word or a "Word, Word" pair cannot match: much kept
-# text ("Left lower lobe", "RITMO SINUSALE") skips the full search.
-_CUE_WORDS = (
-    r"(?i:mudr|mddr|mvdr|pharmdr|phdr|rndr|judr|paeddr|thdr|thlic|ing|bc|mgr|doc|prof|drs?|mrs?"
-    r"|ms|mx|as|odb|doctor|professor|miss|sir|dame|herr|frau|nurse|sister|matron|sestr|primář"
-    r"|pan|paní|slečn|md|m\.d|rn|phd|ph|csc|drsc|dis|frcr|frcp|mbbs"
-    r"|wife|husband|spouse|son|daughter|mother|father|mom|mum|dad|partner|brother|grand|aunt"
-    r"|uncle|niece|nephew|cousin|fianc|guardian|step|manžel|syn|dcer|mat|ot|bratr|druh|družk"
-    r"|babičk|dědeč|vnuk|vnučk|tet|strýc|opatrovník|dictated|signed|e-signed|signature|reported"
-    r"|reviewed|verified|approved|read|transcribed|typed|referred|requested|ordered|interpreted"
-    r"|performed|seen|examined|discussed|electronically|popsal|diktoval|vyšetřil|podepsal"
-    r"|schválil|přepsal|vypracoval|odeslal|indikoval|zapsal|radiolog|physician|referr|attending"
-    r"|consultant|technologist|radiographer|reporter|author|operator|cc|podpis|lékař"
-    r"|odesílající|indikující|ošetřující|laborant|tel|phone|telephone|mobile|mob|cell|fax"
-    r"|telefon|mobil|id|mrn|pid|acc|hospital|case|patient|rč|r\.|č\.)"
+    def __init__(self, stems: str) -> None:
+        self.stems = frozenset(stems.split())
+        assert all(2 <= len(stem) <= _LONGEST_STEM for stem in self.stems)
+
+    def __call__(self, text: str, words: _Words) -> bool:
+        return not words.starts.isdisjoint(self.stems)
+
+
+_LONGEST_STEM = 12
+_TITLE_STEMS = _Stems(
+    "mudr mddr mvdr pharmdr phdr rndr judr paeddr thdr thlic ing bc mgr doc prof dr drs mr mrs "
+    "ms mx doctor professor miss sir dame herr frau nurse sister matron sestr primář pan paní "
+    "slečn"
 )
-_MAY_MATCH = re.compile(rf"[\d^@]|(?<![\w]){_CUE_WORDS}|[{_UP}](?:[{_LOW}]+|[{_UP}]+),[ \t][{_UP}]")
+_POSTFIX_WORDS = frozenset("md rn phd ph csc drsc dis frcr frcp mbbs".split())
+_RELATIVE_STEMS = _Stems(
+    "wife husband spouse son daughter mother father mom mum dad partner brother sister grand "
+    "aunt uncle niece nephew cousin fianc guardian step manžel syn dcer mat ot bratr sestr druh "
+    "družk babičk dědeč vnuk vnučk tet strýc opatrovník"
+)
+_SIGNED_STEMS = _Stems(
+    "dictated signed reported reviewed verified approved read transcribed typed referred "
+    "requested ordered interpreted performed seen examined discussed popsal diktoval vyšetřil "
+    "podepsal schválil přepsal vypracoval odeslal indikoval zapsal"
+)
+_ROLE_STEMS = _Stems(
+    "signed signature radiolog physician referr attending consultant technologist radiographer "
+    "reporter author operator nurse cc podpis lékař odesílající indikující ošetřující laborant "
+    "sestr"
+)
+_PAIR = re.compile(rf"[{_UP}](?:[{_LOW}]+|[{_UP}]+),[ \t][{_UP}]")
+_NAME_GUARDS: dict[str, Callable[[str, _Words], bool]] = {
+    "title": _TITLE_STEMS,
+    "postfix": lambda text, words: "M.D" in text or not words.words.isdisjoint(_POSTFIX_WORDS),
+    "relative": _RELATIVE_STEMS,
+    "signed": _SIGNED_STEMS,
+    "role": lambda text, words: ":" in text and _ROLE_STEMS(text, words),
+    "referring": lambda text, words: "referring" in words.words,
+    "pn": lambda text, words: "^" in text,
+    "pair": lambda text, words: _PAIR.search(text) is not None,
+}
+
+
+def _compile_names(capitals: bool) -> tuple[_Pattern, ...]:
+    return tuple(
+        _Pattern(
+            name,
+            _C.PERSON_NAME,
+            re.compile(source),
+            _NAME_GROUPS.get(name),
+            {"pair": _pair_is_name, "pn": _pn_is_name}.get(name),
+            _NAME_GUARDS[name],
+        )
+        for name, source in _name_patterns(capitals)
+    )
+
+
+def _numbers(
+    sources: list[str],
+    category: FreeTextCategoryValues,
+    guard: Callable[[str, _Words], bool] | None = None,
+) -> list[_Pattern]:
+    return [_Pattern(str(category), category, re.compile(p), guard=guard) for p in sources]
+
+
+_MONTH_WORDS = frozenset(m.lower() for m in (*_MONTHS_EN, *_MONTHS_CS))
+_NUMBER_CUES = frozenset(
+    "am pm a p tel phone telephone mobile mob cell fax telefon mobil id mrn pid acc accession "
+    "hospital case patient rč r č".split()
+)
+
+
+def _has_month(text: str, words: _Words) -> bool:
+    return not words.words.isdisjoint(_MONTH_WORDS)
+
+
+def _has_number_cue(text: str, words: _Words) -> bool:
+    return not words.words.isdisjoint(_NUMBER_CUES)
+
+
+_NAMES = _compile_names(capitals=False)
+_NAMES_CAPITALS = _compile_names(capitals=True)
+# Number patterns by what must be in the text besides a digit: nothing more, a month name, or a
+# cue word (tel., ID, am/pm).
+_DIGITS_ONLY = tuple(
+    _numbers(_DATE_PATTERNS[:4], _C.DATE)
+    + _numbers(_TIME_PATTERNS[:1], _C.TIME)
+    + [
+        _Pattern(str(_C.PHONE), _C.PHONE, re.compile(p), None, _enough_digits if i == 1 else None)
+        for i, p in enumerate(_PHONE_PATTERNS[1:])
+    ]
+    + _numbers(_ID_PATTERNS[:3], _C.IDENTIFIER)
+)
+_WITH_WORDS = tuple(
+    _numbers(_DATE_PATTERNS[4:], _C.DATE, _has_month)
+    + _numbers(_TIME_PATTERNS[1:], _C.TIME, _has_number_cue)
+    + _numbers(_PHONE_PATTERNS[:1], _C.PHONE, _has_number_cue)
+    + _numbers(_ID_PATTERNS[3:], _C.IDENTIFIER, _has_number_cue)
+)
+_EMAIL_PATTERN = _Pattern("email", _C.EMAIL, re.compile(_EMAIL))
+# One search tells whether any of them may match (most texts with a digit, such as "Series 3"
+# or "AXIAL 5MM", match none); the patterns then run one by one for the spans.
+_ANY_DIGITS_ONLY = re.compile("|".join(f"(?:{p.regex.pattern})" for p in _DIGITS_ONLY))
+
+_WORD = re.compile(r"[^\W\d_]+")
+_DIGIT = re.compile(r"\d")
+
+
+def _candidates(text: str) -> list[_Pattern]:
+    """The patterns that may match `text`, by their guards."""
+    lower = frozenset(_WORD.findall(text.lower()))
+    words = _Words(
+        lower,
+        frozenset(w[:n] for w in lower for n in range(2, min(len(w), _LONGEST_STEM) + 1)),
+    )
+    names = _NAMES_CAPITALS if text.isupper() else _NAMES
+    patterns = [p for p in names if p.guard is None or p.guard(text, words)]
+    if _DIGIT.search(text):
+        if _ANY_DIGITS_ONLY.search(text):
+            patterns += _DIGITS_ONLY
+        patterns += [p for p in _WITH_WORDS if p.guard is None or p.guard(text, words)]
+    if "@" in text:
+        patterns.append(_EMAIL_PATTERN)
+    return patterns
 
 
 def find_phi(text: str) -> list[FreeTextFinding]:
@@ -421,10 +535,10 @@ def find_phi(text: str) -> list[FreeTextFinding]:
     list of FreeTextFinding
         Empty when nothing was found.
     """
-    if not text or _MAY_MATCH.search(text) is None:
+    if not text:
         return []
     found: list[FreeTextFinding] = []
-    for pattern in _PATTERNS_CAPITALS if text.isupper() else _PATTERNS:
+    for pattern in _candidates(text):
         for m in pattern.regex.finditer(text):
             if pattern.check is not None and not pattern.check(text, m):
                 continue

@@ -210,3 +210,33 @@ def test_generated_names_in_clinical_sentences_never_survive() -> None:
         if given in cue:
             assert given not in cleaned, text
         assert redact_phi(cleaned) == cleaned  # idempotent: the marker matches nothing
+
+
+def test_the_cheap_guards_skip_only_searches_that_find_nothing() -> None:
+    """find_phi runs a pattern only when its guard allows; running every pattern on every
+    text must find exactly the same spans."""
+    from archive.deid import freetext
+
+    def unguarded(text: str) -> set[tuple[int, int]]:
+        names = freetext._NAMES_CAPITALS if text.isupper() else freetext._NAMES
+        spans = set()
+        everything = (*names, *freetext._DIGITS_ONLY, *freetext._WITH_WORDS)
+        for pattern in (*everything, freetext._EMAIL_PATTERN):
+            for m in pattern.regex.finditer(text):
+                if pattern.check is None or pattern.check(text, m):
+                    spans.add(m.span(pattern.group) if pattern.group else m.span())
+        return spans
+
+    rng = random.Random(7)
+    texts = [t for t, _, _ in PHI_PHRASES] + CLINICAL_PHRASES
+    texts += [
+        rng.choice(_CUES).format(n=_word(rng, 3), g=_word(rng, 2)) + f" {rng.randint(1, 28)}.3.2024"
+        for _ in range(200)
+    ]
+    for text in texts:
+        found = {(f.start, f.end) for f in find_phi(text)}
+        expected = unguarded(text)
+        # find_phi merges overlapping spans: every unguarded span lies inside a found one.
+        for start, end in expected:
+            assert any(s <= start and end <= e for s, e in found), text
+        assert bool(found) == bool(expected), text
