@@ -2,7 +2,8 @@
 
 Implements the DICOM PS3.15 Annex E Basic Application Level Confidentiality
 Profile with the options a teaching archive needs, keyed pseudonyms and UID
-remapping, and a residual-PHI verifier.  See :func:`deidentify_bytes`.
+remapping, names and dates removed from kept free text, and a residual-PHI
+verifier.  See :func:`deidentify_bytes`.
 """
 
 from archive.deid.engine import DeidResult, deidentify_bytes, deidentify_dataset
@@ -15,6 +16,7 @@ from archive.deid.enums import (
     LongitudinalTemporalInformationModifiedValues,
     PatientIdentityRemovedValues,
 )
+from archive.deid.freetext import FreeTextCategoryValues, find_phi, redact_phi
 from archive.deid.hints import PhiHints, collect_phi_hints
 from archive.deid.policy import DEFAULT_UID_ROOT, PixelCleaner, Policy
 from archive.deid.pseudonyms import PatientPseudonym, pseudonymize_patient
@@ -30,6 +32,7 @@ __all__ = [
     "DeidResult",
     "DeidStatusValues",
     "DeidentificationMethodCodeValues",
+    "FreeTextCategoryValues",
     "LongitudinalTemporalInformationModifiedValues",
     "PatientIdentityRemovedValues",
     "PatientPseudonym",
@@ -40,7 +43,9 @@ __all__ = [
     "collect_phi_hints",
     "deidentify_bytes",
     "deidentify_dataset",
+    "find_phi",
     "pseudonymize_patient",
     "pseudonymize_uid",
+    "redact_phi",
     "verify",
 ]

@@ -8,12 +8,16 @@ Flow (PS3.15 E.1.1 and the options of E.3 selected by :class:`Policy`):
    identifying values of each element before changing it, removes
    curves/overlays, ``X`` attributes and elements that cannot be decoded,
    applies the compiled Table E.1-1 (raw elements that need neither are left
-   undecoded), and removes private groups in bulk;
-3. descriptors kept by the Clean Descriptors Option are checked against all
-   the collected values (known only after the walk);
+   undecoded), removes person names, dates and numbers from kept free text
+   (SR/KOS text values, graphic annotation text, other free-text elements; see
+   :mod:`archive.deid.freetext`), and removes private groups in bulk;
+3. descriptors and text values kept by the Clean Descriptors, Clean Graphics
+   and Clean Structured Content Options are checked against all the collected
+   values (known only after the walk);
 4. pseudonymous patient identity, age, de-identification method attributes
    and new file meta are written;
-5. the optional Clean Pixel Data hook runs;
+5. the Clean Pixel Data hook runs; an instance with pixel data and no hook, or
+   whose hook did not confirm the pixels clean, is quarantined;
 6. the verifier scans the output; any residual value quarantines the instance.
 """
 
@@ -28,7 +32,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 from pydicom import Dataset, config, dcmwrite
-from pydicom.datadict import keyword_for_tag, tag_for_keyword
+from pydicom.datadict import keyword_for_tag
 from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
@@ -47,9 +51,16 @@ from archive.deid.enums import (
     LongitudinalTemporalInformationModifiedValues,
     PatientIdentityRemovedValues,
 )
+from archive.deid.freetext import REDACTED, find_phi, redact_phi
 from archive.deid.hints import HINT_TAGS, HINT_VRS, PhiHintCollector, PhiHints
 from archive.deid.private import SAFE_PRIVATE, is_numeric_value
-from archive.deid.profile import Operation, compile_profile
+from archive.deid.profile import (
+    FREE_TEXT_VRS,
+    KEEPABLE_DESCRIPTORS,
+    Operation,
+    compile_profile,
+    holds_free_text,
+)
 from archive.deid.pseudonyms import PatientPseudonym, pseudonymize_patient
 from archive.deid.reading import RejectedInput, read_dataset
 from archive.deid.uids import CLASS_UID_TAGS, pseudonymize_uid
@@ -82,35 +93,6 @@ _DUMMY: dict[str, Any] = {
     "UT": "ANONYMIZED",
 }
 
-# Short descriptors that the Clean Descriptors Option keeps when they contain no
-# identifying value (PS3.15 E.3.5); all other "C" descriptors and every
-# free-text comment are removed.
-_KEEPABLE_DESCRIPTORS = frozenset(
-    t
-    for t in (
-        tag_for_keyword(k)
-        for k in (
-            "StudyDescription",
-            "SeriesDescription",
-            "ProtocolName",
-            "PerformedProcedureStepDescription",
-            "RequestedProcedureDescription",
-            "ScheduledProcedureStepDescription",
-            "RequestedSeriesDescription",
-            "AcquisitionDeviceProcessingDescription",
-            "ContrastBolusAgent",
-            "ROIName",
-            "ROIObservationLabel",
-            "RTPlanLabel",
-            "RTPlanName",
-            "StructureSetLabel",
-            "StructureSetName",
-            "TreatmentSite",
-            "TextValue",
-        )
-    )
-    if t is not None
-)
 # (group, creator element) slots worth decoding: groups that have safe entries.
 _SAFE_CREATOR_SLOTS = frozenset(
     (group, slot) for group in {key[0] for key in SAFE_PRIVATE} for slot in range(0x10, 0x100)
@@ -120,6 +102,27 @@ _VISIT_VRS = frozenset({"UI", "DA", "DT", "PN", "UN", "SQ"})
 _CLEAN_DESCRIPTOR_RE = re.compile(r"^[A-Za-z0-9 _\-+/().,:&%#*<>=]{0,64}$")
 _DIGIT_RUN_RE = re.compile(r"\d{4,}")
 _REFERENCE_DATES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
+_CONTENT_SEQUENCE = 0x0040A730
+# Longest value of each text VR (PS3.5 Table 6.2-1); a value that redaction made longer is
+# removed rather than written out of range.
+_MAX_CHARS = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240}
+_PIXEL_KEYWORDS = ("PixelData", "FloatPixelData", "DoubleFloatPixelData")
+PIXELS_NOT_CHECKED = (
+    "The pixel data was not checked for burned-in text (no pixel cleaner is configured), so "
+    "the image was set aside instead of being published."
+)
+
+
+def _free_of_phi_raw(raw: RawDataElement) -> bool:
+    """Whether a raw free-text value is certainly free of :mod:`archive.deid.freetext`
+    findings, read without decoding the element (ASCII only; other bytes need the
+    character set, so the element is decoded)."""
+    data = raw.value
+    if not data:
+        return True
+    if not data.isascii():
+        return False
+    return not find_phi(data.decode("ascii"))
 
 
 @lru_cache(maxsize=4096)
@@ -149,10 +152,11 @@ class DeidResult:
         Identifying values from the input, for the pixel text detector and
         the verifier.  Never log them.
     pixels_clean : bool or None
-        ``None`` when no pixel cleaner ran (Burned In Annotation (0028,0301)
-        is then left as in the input and the caller decides), ``True`` when it
-        reported success (Burned In Annotation set to ``NO``), ``False`` when
-        it failed (the instance is quarantined).
+        ``None`` when no pixel cleaner ran (no pixel data; or no cleaner in the
+        policy, and an instance with pixel data is then quarantined: burned-in
+        text was not looked for), ``True`` when it reported success (Burned In
+        Annotation (0028,0301) set to ``NO``), ``False`` when it failed (the
+        instance is quarantined).
     pixel_report : dict
         What the pixel cleaner did, for the teacher's review: ``{"boxes": [[frame, x0, y0, x1,
         y1, reason], ...], "frames": n, "changed": bool}``; empty when no cleaner ran.
@@ -199,6 +203,8 @@ class _Deidentifier:
         self.shift = policy.shift_dates
         self.days = pseudonym.date_shift_days
         self.audit: Counter[tuple[str, str, str]] = Counter()
+        # Whether SR/KOS content items were kept and cleaned (PS3.15 E.3.4).
+        self.structured_content = False
 
     # -- audit -----------------------------------------------------------
     def record(self, tag: int, action: str) -> None:
@@ -257,7 +263,12 @@ class _Deidentifier:
             if raw is not None:
                 if op is None or op is Operation.KEEP:
                     if vr not in _VISIT_VRS and not needs_hint:
-                        continue
+                        if (
+                            vr not in FREE_TEXT_VRS
+                            or not holds_free_text(tag, vr)
+                            or _free_of_phi_raw(raw)
+                        ):
+                            continue
                     if vr == "UI" and tag in CLASS_UID_TAGS:
                         continue  # a kind of thing, not an instance: no hint, kept
                 if vr in ASCII_VRS and self._visit_raw(store, key, raw, vr, op):
@@ -265,7 +276,11 @@ class _Deidentifier:
                 try:
                     elem = ds[key]
                 except Exception:
-                    if (op is None or op is Operation.KEEP) and vr not in _VISIT_VRS:
+                    if (
+                        (op is None or op is Operation.KEEP)
+                        and vr not in _VISIT_VRS
+                        and vr not in FREE_TEXT_VRS  # free text reaches here only when flagged
+                    ):
                         continue  # kept as read, as the hint collector skips it
                     del store[key]
                     self.record(tag, "removed: value could not be decoded")
@@ -282,6 +297,8 @@ class _Deidentifier:
             self.visit(ds, elem)
             # Emptied or removed: the items only give hints.
             kept = key in store and elem.value is sequence
+            if kept and tag == _CONTENT_SEQUENCE and sequence:
+                self.structured_content = True
             for child in sequence or ():
                 if kept:
                     self.walk(child)
@@ -406,15 +423,23 @@ class _Deidentifier:
             elif vr == "SQ":
                 op = Operation.RECURSE
             else:
+                if vr in FREE_TEXT_VRS and holds_free_text(tag, vr):
+                    self._clean_free_text(ds, elem)
                 return
         if op is Operation.KEEP or op is Operation.RECURSE:
             return  # sequence items are walked by the caller
         if op is Operation.CLEAN_TEXT:
-            if tag in _KEEPABLE_DESCRIPTORS and self._is_plain(elem.value):
-                # Whether it holds an identifying value is known only once
-                # every hint of the instance is collected: decided in finish().
-                self.pending.append((ds, elem))
-                return
+            if tag in KEEPABLE_DESCRIPTORS:
+                texts = self._texts(elem.value)
+                cleaned = [redact_phi(t) for t in texts]
+                if self._is_plain(cleaned) and self._fits(str(vr), cleaned):
+                    if cleaned != texts:
+                        self._set_texts(elem, cleaned)
+                        self.record(tag, "cleaned (names, dates or numbers removed)")
+                    # Whether it holds an identifying value is known only once
+                    # every hint of the instance is collected: decided in finish().
+                    self.pending.append((ds, elem))
+                    return
             op = self.fallbacks.get(tag, Operation.REMOVE)
             if op is Operation.RECURSE:
                 return
@@ -486,12 +511,38 @@ class _Deidentifier:
             return []
         return [str(v) for v in value] if isinstance(value, MultiValue | list) else [str(value)]
 
-    def _is_plain(self, value: object) -> bool:
-        """Short descriptor characters only, no long digit runs (no hints needed)."""
-        for text in self._texts(value):
+    @staticmethod
+    def _is_plain(texts: list[str]) -> bool:
+        """Short descriptor characters only, no long digit runs (no hints needed); the
+        marker of removed spans does not count."""
+        for text in texts:
+            text = text.replace(REDACTED, "")
             if not _CLEAN_DESCRIPTOR_RE.match(text) or _DIGIT_RUN_RE.search(text):
                 return False
         return True
+
+    @staticmethod
+    def _fits(vr: str, texts: list[str]) -> bool:
+        limit = _MAX_CHARS.get(vr)
+        return limit is None or all(len(t) <= limit for t in texts)
+
+    @staticmethod
+    def _set_texts(elem: DataElement, texts: list[str]) -> None:
+        elem.value = texts[0] if len(texts) == 1 else texts
+
+    def _clean_free_text(self, ds: Dataset, elem: DataElement) -> None:
+        """Remove names, dates and numbers from kept free text (:mod:`archive.deid.freetext`);
+        a value that would grow beyond its VR's length is removed instead."""
+        texts = self._texts(elem.value)
+        cleaned = [redact_phi(t) for t in texts]
+        if cleaned == texts:
+            return
+        if self._fits(str(elem.VR), cleaned):
+            self._set_texts(elem, cleaned)
+            self.record(elem.tag, "cleaned (names, dates or numbers removed)")
+        else:
+            del ds[elem.tag]
+            self.record(elem.tag, "removed: free text with names, dates or numbers")
 
     def _is_free_of_hints(self, value: object) -> bool:
         hints = self.hints
@@ -528,13 +579,23 @@ class _Deidentifier:
         self.record(elem.tag, "date shifted")
 
 
-def _methods(policy: Policy, pixels_clean: bool | None) -> list[DeidentificationMethodCodeValues]:
+def _methods(
+    policy: Policy, pixels_clean: bool | None, structured_content: bool
+) -> list[DeidentificationMethodCodeValues]:
+    """The options applied to this instance (PS3.16 CID 7050), in code order.
+
+    Clean Graphics: overlays and curves removed, graphic annotation text cleaned like SR text
+    (the text is cleaned whatever the option; the option also removes every overlay).  Clean
+    Structured Content only when the instance had SR/KOS content items, kept and cleaned.
+    """
     codes = DeidentificationMethodCodeValues
     methods = [codes.BASIC_PROFILE]
     if pixels_clean:
         methods.append(codes.CLEAN_PIXEL_DATA)
     if policy.clean_graphics:
         methods.append(codes.CLEAN_GRAPHICS)
+    if structured_content:
+        methods.append(codes.CLEAN_STRUCTURED_CONTENT)
     if policy.clean_descriptors:
         methods.append(codes.CLEAN_DESCRIPTORS)
     if policy.shift_dates:
@@ -684,7 +745,11 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
     reasons: list[str] = []
     pixels_clean: bool | None = None
     pixel_report: dict[str, Any] = {}
-    if policy.pixel_cleaner is not None and ("PixelData" in ds or "FloatPixelData" in ds):
+    has_pixels = any(keyword in ds for keyword in _PIXEL_KEYWORDS)
+    if has_pixels and policy.pixel_cleaner is None:
+        # Fail closed: text burned into the pixels is invisible to the header profile.
+        reasons.append(PIXELS_NOT_CHECKED)
+    elif has_pixels and policy.pixel_cleaner is not None:
         try:
             outcome = policy.pixel_cleaner(ds, hints)
             pixels_clean = bool(getattr(outcome, "ok", outcome))
@@ -698,7 +763,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         elif not reasons:
             reasons.append("Burned-in text could not be removed from the pixel data.")
             reasons.extend(str(r) for r in getattr(outcome, "reasons", None) or ())
-    _write_method(ds, _methods(policy, pixels_clean))
+    _write_method(ds, _methods(policy, pixels_clean, engine.structured_content))
 
     # Read only now: the pixel cleaner may have re-encoded the pixel data (lossy → lossless).
     transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds.__dict__ else None

@@ -65,12 +65,16 @@ class Policy:
         values; all other descriptions and comments are removed.
     clean_graphics : bool
         Clean Graphics Option (PS3.15 E.3.3): overlays (60xx) and curves (50xx)
-        are removed entirely, graphic annotations are cleaned.
+        are removed entirely.  The text of graphic annotations (in images and
+        presentation states) is cleaned whatever this option, like SR text
+        (:mod:`archive.deid.freetext`).
     retain_safe_private : bool
         Retain Safe Private Option (PS3.15 E.3.10) with the table in
         :mod:`archive.deid.private`.
     pixel_cleaner : callable, optional
-        Clean Pixel Data hook, see :data:`PixelCleaner`.
+        Clean Pixel Data hook, see :data:`PixelCleaner`.  Without one, an
+        instance with pixel data is quarantined: burned-in text was not looked
+        for.
     """
 
     uid_key: bytes

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.tag import BaseTag
 
 from archive.deid.enums import ActionCodeValues
 from archive.deid.profile_table import TABLE_E1_1
@@ -25,9 +26,12 @@ if TYPE_CHECKING:
     from archive.deid.table import ProfileRow
 
 __all__ = [
+    "FREE_TEXT_VRS",
+    "KEEPABLE_DESCRIPTORS",
     "CompiledProfile",
     "Operation",
     "compile_profile",
+    "holds_free_text",
     "resolve_action",
 ]
 
@@ -46,6 +50,79 @@ class Operation(IntEnum):
     PSEUDONYM_NAME = 8
     PSEUDONYM_ID = 9
     AGE = 10
+
+
+def _tags(keywords: str) -> frozenset[int]:
+    tags = {tag_for_keyword(k) for k in keywords.split()}
+    return frozenset(t for t in tags if t is not None)
+
+
+KEEPABLE_DESCRIPTORS = _tags(
+    "StudyDescription SeriesDescription ProtocolName PerformedProcedureStepDescription "
+    "RequestedProcedureDescription ScheduledProcedureStepDescription RequestedSeriesDescription "
+    "AcquisitionDeviceProcessingDescription ContrastBolusAgent ROIName ROIObservationLabel "
+    "RTPlanLabel RTPlanName StructureSetLabel StructureSetName TreatmentSite "
+    "TextValue UnformattedTextValue"
+)
+"""Text kept when short, plain and free of identifying values (:attr:`Operation.CLEAN_TEXT`).
+
+The short descriptors that the Clean Descriptors Option keeps (PS3.15 E.3.7), the text values
+of SR and Key Object content items (Clean Structured Content, E.3.4) and the text objects of
+graphic annotations in images and presentation states (Clean Graphics, E.3.3); every other
+"C" descriptor and every free-text comment of Table E.1-1 is removed.
+"""
+
+FREE_TEXT_VRS = frozenset({"LO", "LT", "ST", "UT", "UC"})
+"""VRs of text a person may type (PS3.5 6.2); SH, CS and the rest are codes and labels."""
+
+# Kept text that is coded or names a product, a coding scheme or a private creator, written
+# by a vendor or a standard, not about a patient (Table E.1-1 keeps them by not listing them).
+_VOCABULARY = _tags(
+    "CodeMeaning ExtendedCodeMeaning LongCodeValue CodingSchemeName "
+    "CodingSchemeResponsibleOrganization CodingSchemeRegistry CodingSchemeExternalID "
+    "MappingResourceName Manufacturer ManufacturerModelName "
+    "ManufacturerModelVersion SoftwareVersions SecondaryCaptureDeviceManufacturer "
+    "SecondaryCaptureDeviceManufacturerModelName SecondaryCaptureDeviceSoftwareVersions "
+    "DetectorManufacturerName DetectorManufacturerModelName ReceiveCoilManufacturerName "
+    "TransmitCoilManufacturerName ApplicationName ApplicationVersion ApplicationManufacturer "
+    "IOLManufacturer AlgorithmName AlgorithmVersion AlgorithmSource PrivateCreatorReference "
+    "DimensionIndexPrivateCreator FunctionalGroupPrivateCreator "
+    "SelectorSequencePointerPrivateCreator SelectorAttributePrivateCreator "
+    "AttributeOccurrencePrivateCreator PrivateDataElementName PrivateDataElementKeyword "
+    "PrivateDataElementDescription PrivateDataElementEncoding DeidentificationMethod "
+    "MIMETypeOfEncapsulatedDocument ListOfMIMETypes ConfidentialityCode ModalityLUTType "
+    "RescaleType FontName CSSFontName"
+)
+_TABLE_TAGS = frozenset(
+    int(row.tag, 16) for row in TABLE_E1_1 if len(row.tag) == 8 and "x" not in row.tag
+)
+
+
+@lru_cache(maxsize=4096)
+def holds_free_text(tag: int, vr: str) -> bool:
+    """Whether an element the profile keeps may hold text a person typed.
+
+    The :data:`KEEPABLE_DESCRIPTORS`, and every public element of a free-text VR
+    (:data:`FREE_TEXT_VRS`) that Table E.1-1 does not list, at any depth, except coded and
+    vendor vocabulary: e.g. Graphic Layer Description and Content Description of presentation
+    states, Overlay Description, Segment Description, Window Center & Width Explanation.  The
+    engine removes names, dates and numbers from them (:mod:`archive.deid.freetext`) and the
+    verifier checks them again.
+
+    Parameters
+    ----------
+    tag : int
+    vr : str
+        VR of the element as read (explicit, or from the data dictionary).
+    """
+    if tag in KEEPABLE_DESCRIPTORS:
+        return True
+    return (
+        vr in FREE_TEXT_VRS
+        and not BaseTag(tag).is_private
+        and tag not in _TABLE_TAGS
+        and tag not in _VOCABULARY
+    )
 
 
 def _vr(tag: int) -> str:
@@ -142,9 +219,11 @@ def _compile(policy_flags: tuple[bool, bool, bool, bool]) -> CompiledProfile:
         # Birth date is identifying even when shifted; the age is kept instead.
         "PatientBirthDate": Operation.EMPTY,
         "PatientBirthTime": Operation.REMOVE,
-        # SR free text (not in Table E.1-1): kept only when it passes the
-        # descriptor check, else replaced by a dummy (Type 1 in TEXT items).
+        # SR and graphic annotation free text (not in Table E.1-1): kept only when it
+        # passes the descriptor check, else replaced by a dummy (Type 1 in TEXT items and
+        # text objects).
         "TextValue": Operation.CLEAN_TEXT,
+        "UnformattedTextValue": Operation.CLEAN_TEXT,
         # Written afresh by the engine.
         "PatientIdentityRemoved": Operation.REMOVE,
         "DeidentificationMethod": Operation.REMOVE,
@@ -157,9 +236,10 @@ def _compile(policy_flags: tuple[bool, bool, bool, bool]) -> CompiledProfile:
         override_tag = tag_for_keyword(keyword)
         assert override_tag is not None
         operations[override_tag] = operation
-    text_value = tag_for_keyword("TextValue")
-    assert text_value is not None
-    fallbacks[text_value] = Operation.DUMMY
+    for keyword in ("TextValue", "UnformattedTextValue"):
+        text_tag = tag_for_keyword(keyword)
+        assert text_tag is not None
+        fallbacks[text_tag] = Operation.DUMMY
     return CompiledProfile(MappingProxyType(operations), MappingProxyType(fallbacks))
 
 

@@ -3,8 +3,12 @@
 Scans every element of an output dataset - all VRs (binary ones decoded
 leniently as Latin-1), every sequence depth, private and public, and the file
 meta - for the identifying values collected from the input
-(:class:`archive.deid.hints.PhiHints`).  Reasons name the attribute and the
-kind of value found, never the value.
+(:class:`archive.deid.hints.PhiHints`).  Kept free text
+(:func:`archive.deid.profile.holds_free_text`) is also searched for the shapes
+of names, dates, phone numbers and identifiers of anyone
+(:mod:`archive.deid.freetext`): the hints know only the people named in the
+same header, not a physician or a relative named in a text.  Reasons name the
+attribute and the kind of value found, never the value.
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from pydicom.multival import MultiValue
 from pydicom.tag import BaseTag
 
 from archive.deid.elements import RawDataElement, element_vr
+from archive.deid.freetext import first_phi_category
+from archive.deid.profile import holds_free_text
 from archive.deid.uids import CLASS_UID_TAGS
 
 if TYPE_CHECKING:
@@ -62,9 +68,11 @@ def _scan(
     reasons: list[str],
     encoding: str,
     deferred: list[str] | None = None,
+    free: list[tuple[int, list[str]]] | None = None,
 ) -> None:
     """Scan one dataset level (and its items); text hints are searched per
-    level, or, with `deferred`, only gathered there (one search for all)."""
+    level, or, with `deferred`, only gathered there (one search for all).
+    Kept free text is gathered in `free`, as written (case tells names)."""
     store = ds._dict
     pending: list[tuple[int, list[str]]] = []
     for key in sorted(store, key=int):  # int keys: BaseTag compares in Python
@@ -83,7 +91,7 @@ def _scan(
                 reasons.append(f"Undecodable sequence {_name(tag)}.")
                 continue
             for item in items or ():
-                _scan(item, hints, reasons, encoding, deferred)
+                _scan(item, hints, reasons, encoding, deferred, free)
             continue
         value = elem.value
         if value is None:
@@ -98,12 +106,12 @@ def _scan(
                 reasons.append(f"Residual {category} found in {_name(tag)}.")
             continue
         if raw:
-            texts = [
-                t.strip(" \x00").upper()
-                for t in bytes(value).decode(encoding, "replace").split("\\")
-            ]
+            written = bytes(value).decode(encoding, "replace").split("\\")
         else:
-            texts = [t.strip(" \x00").upper() for t in _texts(value)]
+            written = _texts(value)
+        texts = [t.strip(" \x00").upper() for t in written]
+        if free is not None and holds_free_text(tag, vr):
+            free.append((tag, written))
         if tag in _PSEUDONYM_TAGS and all(_PSEUDONYM_RE.match(t) for t in texts):
             continue
         if vr == "UI":
@@ -146,11 +154,11 @@ def verify(output: Dataset, hints: PhiHints) -> list[str]:
     list of str
         Empty when clean.  Each reason names the attribute (keyword and tag)
         and the kind of value, never the value itself (PS3.15 E.1: the output
-        must not contain identifying information).
+        must not contain identifying information).  Kept free text with a
+        finding of :func:`archive.deid.freetext.find_phi` is a reason too,
+        whoever it names.
     """
     reasons: list[str] = []
-    if not hints:
-        return reasons
     meta = getattr(output, "file_meta", None)
     encoding = _encoding(output)
     # First pass: every check but the text search, whose texts are gathered
@@ -158,12 +166,20 @@ def verify(output: Dataset, hints: PhiHints) -> list[str]:
     # all of them joined the same way (separators are no hint's characters),
     # so only then is the scan repeated level by level, for the reasons.
     deferred: list[str] = []
+    free: list[tuple[int, list[str]]] = []
     if meta is not None:
         _scan(meta, hints, reasons, "latin-1", deferred)
-    _scan(output, hints, reasons, encoding, deferred)
+    _scan(output, hints, reasons, encoding, deferred, free)
     if hints.search("\x01".join(deferred)) or any("\x01" in h for h in hints.substrings):
         reasons = []
         if meta is not None:
             _scan(meta, hints, reasons, "latin-1")
         _scan(output, hints, reasons, encoding)
+    for tag, written in free:
+        for text in written:
+            if category := first_phi_category(text):
+                reasons.append(
+                    f"Residual {category} pattern found in the free text of {_name(tag)}."
+                )
+                break
     return list(dict.fromkeys(reasons))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pydicom
 from django.core.management import call_command
 
+from archive.deid.engine import PIXELS_NOT_CHECKED
 from tests.deid.conftest import PHI, inject_phi, load, load_bytes, to_bytes
 
 
@@ -24,8 +25,7 @@ def test_anonymize_command(tmp_path: Path) -> None:
     out_dir = tmp_path / "out"
     report = tmp_path / "report.json"
 
-    call_command("anonymize", str(in_dir), "--out", str(out_dir), "--report", str(report),
-                 "--no-pixels")  # fmt: skip
+    call_command("anonymize", str(in_dir), "--out", str(out_dir), "--report", str(report))
 
     files = json.loads(report.read_text())["files"]
     by_name = {Path(f["input"]).name: f for f in files}
@@ -43,3 +43,23 @@ def test_anonymize_command(tmp_path: Path) -> None:
         ds = pydicom.dcmread(path)
         assert path.name == f"{ds.SOPInstanceUID}.dcm"
         assert PHI["name_family"].encode() not in path.read_bytes()
+
+
+def test_anonymize_command_without_pixel_cleaning_writes_no_image(tmp_path: Path) -> None:
+    """``--no-pixels``: burned-in text is not looked for, so an image is not published."""
+    in_dir = tmp_path / "in"
+    in_dir.mkdir()
+    (in_dir / "ct.dcm").write_bytes(to_bytes(inject_phi(load("CT_small.dcm"))))
+    (in_dir / "rtstruct.dcm").write_bytes(load_bytes("rtstruct.dcm"))
+    out_dir = tmp_path / "out"
+    report = tmp_path / "report.json"
+
+    call_command("anonymize", str(in_dir), "--out", str(out_dir), "--report", str(report),
+                 "--no-pixels")  # fmt: skip
+
+    by_name = {Path(f["input"]).name: f for f in json.loads(report.read_text())["files"]}
+    assert by_name["ct.dcm"]["status"] == "quarantined"
+    assert by_name["ct.dcm"]["output"] is None
+    assert by_name["ct.dcm"]["reason"] == PIXELS_NOT_CHECKED
+    assert by_name["rtstruct.dcm"]["status"] == "anonymized"  # no pixel data
+    assert [p.name for p in out_dir.iterdir()] == [Path(by_name["rtstruct.dcm"]["output"]).name]

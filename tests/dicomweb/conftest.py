@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 
 import pytest
@@ -41,12 +42,18 @@ def assert_dicom_json(dataset: dict) -> None:
 
 @pytest.fixture(autouse=True)
 def _fast_setup(settings, monkeypatch):
-    """Cheap password hashes, and no burned-in text OCR: these tests are about the API."""
+    """Cheap password hashes; burned-in text detection without the OCR confirmer, which these
+    API tests do not need (an image whose pixels were not checked at all is never published)."""
     from archive.deid import Policy
+    from archive.deid.pixels import ClassicalTextDetector, clean_pixels
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     policy = Policy(
-        uid_key=settings.DEID_UID_KEY.encode(), pseudonym_key=settings.DEID_PSEUDONYM_KEY.encode()
+        uid_key=settings.DEID_UID_KEY.encode(),
+        pseudonym_key=settings.DEID_PSEUDONYM_KEY.encode(),
+        pixel_cleaner=functools.partial(
+            clean_pixels, detector=ClassicalTextDetector(confirmer=None)
+        ),
     )
     monkeypatch.setattr("archive.services.processing.archive_policy", lambda: policy)
 

@@ -66,7 +66,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-pixels",
             action="store_true",
-            help="skip burned-in text cleaning (header de-identification only)",
+            help="skip burned-in text cleaning: header de-identification only, so files with "
+            "pixel data are quarantined (not written)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
