@@ -62,3 +62,49 @@ def test_the_anonymize_command_refuses_too(broken_platform, tmp_path):
     )  # fmt: skip
     assert result.returncode != 0
     assert "burned-in text cleaner" in result.stderr
+
+
+def _ct():
+    import pydicom
+    from pydicom.data import get_testdata_file
+
+    return pydicom.dcmread(get_testdata_file("CT_small.dcm"))
+
+
+def _deidentify(ds):
+    from django.conf import settings
+
+    from archive.deid import Policy, deidentify_dataset
+    from archive.services.policy import load_pixel_cleaner
+
+    policy = Policy(
+        uid_key=settings.DEID_UID_KEY.encode(),
+        pseudonym_key=settings.DEID_PSEUDONYM_KEY.encode(),
+        pixel_cleaner=load_pixel_cleaner(),
+    )
+    return deidentify_dataset(ds, policy)
+
+
+def test_pixel_data_the_cleaner_cannot_scan_is_quarantined():
+    import numpy as np
+    from pydicom.pixels import pack_bits
+
+    floats = _ct()
+    pixels = floats.pixel_array.astype(np.float32)
+    del floats.PixelData
+    floats.BitsAllocated = 32
+    floats.FloatPixelData = pixels.tobytes()
+    result = _deidentify(floats)
+    assert result.status == "quarantined"
+    assert any("Float pixel data" in r for r in result.reasons)
+
+    bitmap = _ct()
+    bits = (bitmap.pixel_array > bitmap.pixel_array.mean()).astype(np.uint8)
+    bitmap.BitsAllocated, bitmap.BitsStored, bitmap.HighBit = 1, 1, 0
+    bitmap.PixelRepresentation = 0
+    bitmap.PixelData = pack_bits(bits)
+    result = _deidentify(bitmap)
+    assert result.status == "quarantined"
+    assert any("1-bit pixel data" in r for r in result.reasons)
+
+    assert _deidentify(_ct()).status == "anonymized"  # a scannable image passes

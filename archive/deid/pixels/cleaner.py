@@ -306,10 +306,19 @@ def clean_pixels(
     result = PixelCleaningResult()
     result.overlays_removed = remove_overlay_planes(ds)
     if "PixelData" not in ds:
+        # Float or double pixel data (parametric maps) is not scanned: not confirmed, not clean.
+        if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+            result.ok = False
+            result.reasons.append(
+                "Float pixel data (a parametric map) cannot be checked for burned-in text yet."
+            )
         return result
     if int(ds.get("BitsAllocated", 8)) == 1:
         result.frames = int(ds.get("NumberOfFrames", 1) or 1)
-        result.reasons.append("1-bit pixel data (segmentation/bitmap) is not scanned for text")
+        result.ok = False
+        result.reasons.append(
+            "1-bit pixel data (a segmentation or bitmap) cannot be checked for burned-in text yet."
+        )
         return result
     hint_tokens = _hint_tokens(hints)
     pixels = decode(ds)
