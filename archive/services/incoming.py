@@ -11,9 +11,9 @@ The limits are enforced as the bytes arrive, so a body over a limit is never wri
 * per file (``TA_MAX_FILE_BYTES``): writing stops; the file becomes a rejected item with a reason
   and the rest of the upload goes on (a zip archive is held to the request limit instead: its
   entries meet the per-file limit when it is unpacked);
-* per request (``TA_MAX_REQUEST_BYTES``, from Content-Length, before any file byte is read) and
+* per request (``TA_MAX_REQUEST_BYTES``, from Content-Length, before any byte is read) and
   files per request (``TA_MAX_FILES_PER_REQUEST``): the whole request is refused with a sentence
-  the teacher can act on (``upload_refusal``);
+  the teacher can act on (``upload_refusal``; the upload page checks both before sending);
 * per upload (``TA_MAX_UPLOAD_TOTAL_BYTES``, everything stored for one upload, zip entries
   unpacked): checked by ``archive.services.intake``; files past it are rejected with a reason.
 
@@ -180,6 +180,7 @@ def upload_refusal(request: HttpRequest) -> str | None:
     A view that accepts files must check this first: the files parsed before the refusal are
     still in ``request.FILES``.
     """
+    request.FILES  # noqa: B018 - the body is parsed lazily (CSRF checks usually parse it first)
     return getattr(request, _REFUSAL_ATTRIBUTE, None)
 
 
@@ -187,8 +188,10 @@ class HoldingUploadHandler(FileUploadHandler):
     """Streams each file of a multipart/form-data request into an ``IncomingFile``.
 
     Only signed-in users get their files parsed at all: for anyone else the body is left unread
-    (the view then redirects to the login page or answers 403). The non-file fields (the CSRF
-    token) are parsed before a request is refused, so the view can answer with the reason.
+    (the view then redirects to the login page or answers 403). A body whose Content-Length is
+    over the request limit is refused before a byte of it is read (the upload form sends its
+    CSRF token in a header, so the view can still answer with the reason); too many files are
+    noticed while parsing, and the rest of the body is then read but not written.
     """
 
     chunk_size = 256 * 1024
@@ -196,24 +199,23 @@ class HoldingUploadHandler(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         self.limits = UploadLimits.from_settings()
         self.count = 0
-        self.too_large = content_length > self.limits.request_bytes
+        nothing = QueryDict(encoding=encoding), MultiValueDict()
         user = getattr(self.request, "user", None)
         if user is None or not user.is_authenticated:
-            return QueryDict(encoding=encoding), MultiValueDict()
+            return nothing
+        if content_length > self.limits.request_bytes:
+            setattr(self.request, _REFUSAL_ATTRIBUTE, self.limits.request_too_large())
+            return nothing
         return None
-
-    def _refuse(self, reason: str) -> None:
-        setattr(self.request, _REFUSAL_ATTRIBUTE, reason)
-        # Stop reading: the rest of the body is never written, nor even received.
-        raise StopUpload(connection_reset=True)
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, *args):
         super().new_file(field_name, file_name, content_type, content_length, charset, *args)
         self.count += 1
-        if self.too_large:
-            self._refuse(self.limits.request_too_large())
         if self.count > self.limits.files:
-            self._refuse(self.limits.too_many_files())
+            setattr(self.request, _REFUSAL_ATTRIBUTE, self.limits.too_many_files())
+            # The body is within the request limit: reading (not writing) the rest lets the
+            # client receive the answer instead of a reset connection.
+            raise StopUpload(connection_reset=False)
         self.file = IncomingFile(content_type, charset)
 
     def receive_data_chunk(self, raw_data, start):

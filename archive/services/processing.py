@@ -188,6 +188,7 @@ def _deidentify(item: UploadItem) -> _Outcome:
         )
     try:
         result = deidentify_bytes(data, archive_policy())
+        output = result.to_bytes()
     except RejectedInput as exc:
         return _Outcome(UploadItem.Status.REJECTED, str(exc))
     except Exception as exc:  # noqa: BLE001 - a broken file must never stop the upload
@@ -200,7 +201,7 @@ def _deidentify(item: UploadItem) -> _Outcome:
             staged=_stage(data),
             original=True,
         )
-    staged = _stage(result.to_bytes())
+    staged = _stage(output)
     if result.status == "anonymized":
         return _Outcome(UploadItem.Status.ANONYMIZED, result=result, staged=staged)
     return _Outcome(
