@@ -33,7 +33,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
 
@@ -187,8 +187,8 @@ def upload_refusal(request: HttpRequest) -> str | None:
 class HoldingUploadHandler(FileUploadHandler):
     """Streams each file of a multipart/form-data request into an ``IncomingFile``.
 
-    Only signed-in users get their files parsed at all: for anyone else the body is left unread
-    (the view then redirects to the login page or answers 403). A body whose Content-Length is
+    Only signed-in users' files are written: anyone else's are read past, never stored (the
+    other fields, such as a login form's, are parsed as usual). A body whose Content-Length is
     over the request limit is refused before a byte of it is read (the upload form sends its
     CSRF token in a header, so the view can still answer with the reason); too many files are
     noticed while parsing, and the rest of the body is then read but not written.
@@ -199,17 +199,18 @@ class HoldingUploadHandler(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
         self.limits = UploadLimits.from_settings()
         self.count = 0
-        nothing = QueryDict(encoding=encoding), MultiValueDict()
         user = getattr(self.request, "user", None)
-        if user is None or not user.is_authenticated:
-            return nothing
+        self.anonymous = user is None or not user.is_authenticated
         if content_length > self.limits.request_bytes:
             setattr(self.request, _REFUSAL_ATTRIBUTE, self.limits.request_too_large())
-            return nothing
+            return QueryDict(encoding=encoding), MultiValueDict()
         return None
 
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, *args):
         super().new_file(field_name, file_name, content_type, content_length, charset, *args)
+        if self.anonymous:
+            # Fields (a login form) are parsed; files are read past, never written.
+            raise SkipFile
         self.count += 1
         if self.count > self.limits.files:
             setattr(self.request, _REFUSAL_ATTRIBUTE, self.limits.too_many_files())

@@ -176,7 +176,7 @@ def test_a_zip_is_held_to_the_request_limit_and_its_entries_to_the_file_and_uplo
     assert not _incoming(storage_dirs)
 
 
-def test_anonymous_bodies_are_not_even_parsed(limits, case, storage_dirs):
+def test_files_of_anonymous_requests_are_never_written(limits, case, storage_dirs):
     response = Client().post(
         f"/cases/{case.pk}/upload/", {"files": [SimpleUploadedFile("f", b"x")]}
     )

@@ -212,6 +212,12 @@ def _stow(server, teacher, size: int) -> tuple[int, bytes]:
     return _stream(server, "/dicomweb/studies", headers, head, size, tail)
 
 
+def _nothing_left_in_incoming(storage_dirs) -> None:
+    # The request's temporary files are closed (deleted) just after its response is sent.
+    folder = storage_dirs["holding"] / "incoming"
+    wait_for(lambda: not list(folder.iterdir()), timeout=10, message="temporary files to go")
+
+
 @pytest.fixture
 def case(teacher):
     return Case.objects.create(owner=teacher, title="Big", modality="US", body_region="chest")
@@ -248,7 +254,7 @@ def test_a_1_gb_upload_leaves_the_web_workers_memory_flat(
     # Both files are in the holding storage, whole; no temporary file is left.
     held = sorted(p.stat().st_size for p in storage_dirs["holding"].rglob("*.raw"))
     assert held[-2:] == [GB, GB]
-    assert not list((storage_dirs["holding"] / "incoming").iterdir())
+    _nothing_left_in_incoming(storage_dirs)
 
 
 def test_the_real_server_refuses_what_is_over_its_limits_with_a_sentence(
@@ -286,7 +292,7 @@ def test_the_real_server_refuses_what_is_over_its_limits_with_a_sentence(
         "The files of this upload add up to more than 3 MB, the total one upload may hold; "
         "this file was not stored. Upload it separately."
     )
-    assert not list((storage_dirs["holding"] / "incoming").iterdir())
+    _nothing_left_in_incoming(storage_dirs)
 
 
 def test_rss_is_read_from_proc():
