@@ -33,7 +33,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import HttpRequest, QueryDict
 from django.utils.datastructures import MultiValueDict
 
@@ -41,9 +41,10 @@ log = logging.getLogger(__name__)
 
 INCOMING_FOLDER = "incoming"
 ZIP_MAGIC = b"PK\x03\x04"
-#: A temporary file untouched this long belongs to no running request (an upload in progress
-#: writes to its file continuously; a finished request deletes or moves it).
-STALE_AFTER_SECONDS = 3600.0
+#: A temporary file untouched this long belongs to no running request: a file being received
+#: is written continuously, and a request ends (deleting or moving its files) long before this
+#: (gunicorn's timeout in scripts/run.sh is 300 s).
+STALE_AFTER_SECONDS = 6 * 3600.0
 
 
 def format_size(n: int) -> str:
@@ -187,11 +188,11 @@ def upload_refusal(request: HttpRequest) -> str | None:
 class HoldingUploadHandler(FileUploadHandler):
     """Streams each file of a multipart/form-data request into an ``IncomingFile``.
 
-    Only signed-in users' files are written: anyone else's are read past, never stored (the
-    other fields, such as a login form's, are parsed as usual). A body whose Content-Length is
-    over the request limit is refused before a byte of it is read (the upload form sends its
-    CSRF token in a header, so the view can still answer with the reason); too many files are
-    noticed while parsing, and the rest of the body is then read but not written.
+    Only signed-in users' files are written: for anyone else parsing stops at the first file
+    (the fields before it, such as a login form's, are parsed as usual). A body whose
+    Content-Length is over the request limit is refused before a byte of it is read (the upload
+    form sends its CSRF token in a header, so the view can still answer with the reason); too
+    many files are noticed while parsing, and the rest of the body is then read, not written.
     """
 
     chunk_size = 256 * 1024
@@ -209,8 +210,9 @@ class HoldingUploadHandler(FileUploadHandler):
     def new_file(self, field_name, file_name, content_type, content_length, charset=None, *args):
         super().new_file(field_name, file_name, content_type, content_length, charset, *args)
         if self.anonymous:
-            # Fields (a login form) are parsed; files are read past, never written.
-            raise SkipFile
+            # The fields before it (a login form has no file) are parsed; no file of anyone
+            # signed out is written, nor the rest of the body read.
+            raise StopUpload(connection_reset=True)
         self.count += 1
         if self.count > self.limits.files:
             setattr(self.request, _REFUSAL_ATTRIBUTE, self.limits.too_many_files())

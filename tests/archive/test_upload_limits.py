@@ -295,7 +295,7 @@ def test_temporary_files_of_an_interrupted_request_are_swept(storage_dirs, setti
     stale, fresh = folder / "stale.part", folder / "fresh.part"
     stale.write_bytes(b"raw bytes of a request killed mid-way")
     fresh.write_bytes(b"an upload still streaming")
-    hours_ago = time.time() - 2 * 3600
+    hours_ago = time.time() - 7 * 3600
     os.utime(stale, (hours_ago, hours_ago))
     assert sweep_incoming() == 1
     assert not stale.exists() and fresh.exists()
