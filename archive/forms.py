@@ -35,6 +35,22 @@ class UploadForm(forms.Form):
         allow_empty_file=True,
     )
 
+    def __init__(self, *args, **kwargs):
+        from archive.services.incoming import UploadLimits
+
+        super().__init__(*args, **kwargs)
+        # The upload page refuses what the server would refuse as a whole before sending a
+        # byte (static/js/upload.js), with the server's own sentences.
+        limits = UploadLimits.from_settings()
+        self.fields["files"].widget.attrs.update(
+            {
+                "data-max-files": limits.files,
+                "data-max-request-bytes": limits.request_bytes,
+                "data-too-many": limits.too_many_files(),
+                "data-too-large": limits.request_too_large(),
+            }
+        )
+
 
 TEXTAREA_ROWS = {
     "history": 4,

@@ -330,6 +330,9 @@ class UploadItem(models.Model):
     )
     audit = models.JSONField(default=list, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # When a worker took the item to de-identify it (outside any transaction); a claim older
+    # than TA_ITEM_CLAIM_SECONDS is a killed worker's, and the item is taken again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["pk"]

@@ -179,11 +179,26 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
 # Upload limits: a whole study can be large; a zip is checked entry by entry against these.
-DATA_UPLOAD_MAX_NUMBER_FILES = int(env("TA_MAX_FILES_PER_REQUEST", "2000"))
-FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
-TA_MAX_UPLOAD_BYTES = int(env("TA_MAX_UPLOAD_BYTES", str(2 * 1024**3)))
+# Request bodies are streamed to temporary files in TA_RAW_HOLDING_ROOT/incoming, never held in
+# memory (archive/services/incoming.py, which replaces Django's handlers and so needs no
+# FILE_UPLOAD_TEMP_DIR); each limit is refused with a reason as the bytes arrive.
+FILE_UPLOAD_HANDLERS = ["archive.services.incoming.HoldingUploadHandler"]
+# The handler counts files itself so that too many is refused with a sentence, not a bare 400.
+DATA_UPLOAD_MAX_NUMBER_FILES = None
+TA_MAX_FILES_PER_REQUEST = int(env("TA_MAX_FILES_PER_REQUEST", "2000"))
+# One file (or one zip entry, unpacked); TA_MAX_UPLOAD_BYTES is its former name.
+TA_MAX_FILE_BYTES = int(env("TA_MAX_FILE_BYTES", env("TA_MAX_UPLOAD_BYTES", str(2 * 1024**3))))
+TA_MAX_UPLOAD_BYTES = TA_MAX_FILE_BYTES  # the name the DICOM listener reads
+# One request body (browser upload or STOW-RS), refused from its Content-Length before it is read.
+TA_MAX_REQUEST_BYTES = int(env("TA_MAX_REQUEST_BYTES", str(4 * 1024**3)))
+# Everything one upload stores in the holding area, zip entries unpacked.
+TA_MAX_UPLOAD_TOTAL_BYTES = int(env("TA_MAX_UPLOAD_TOTAL_BYTES", str(8 * 1024**3)))
 TA_MAX_ZIP_ENTRIES = int(env("TA_MAX_ZIP_ENTRIES", "20000"))
 TA_MAX_ZIP_RATIO = int(env("TA_MAX_ZIP_RATIO", "100"))
+# A worker's claim on an upload item (taken before de-identifying it outside any transaction)
+# expires after this many seconds, so the item of a killed worker is taken again by the next
+# delivery of its task; the Redis visibility timeout by default.
+TA_ITEM_CLAIM_SECONDS = int(env("TA_ITEM_CLAIM_SECONDS", env("TA_VISIBILITY_TIMEOUT", "600")))
 
 # De-identification secrets. The UID and pseudonym keys must stay the same for the life of the
 # archive (they make the mapping consistent across uploads) and are never stored with the data.

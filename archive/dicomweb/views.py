@@ -13,7 +13,6 @@ import datetime as dt
 import json
 
 import pydicom
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import (
@@ -31,17 +30,17 @@ from archive import privacy
 from archive.dicomweb import json_model
 from archive.dicomweb.auth import dicomweb_auth
 from archive.dicomweb.multipart import (
-    BodyTooLarge,
+    MalformedBody,
     boundary_of,
-    iter_parts,
     multipart_stream,
     new_boundary,
-    spool,
+    stream_parts,
 )
 from archive.dicomweb.selectors import visible_instances, visible_series, visible_studies
 from archive.models import Case, Instance, Modality
 from archive.rendering import FrameNotFound, render_frame
 from archive.services.downloads import instance_bytes
+from archive.services.incoming import IncomingFile, UploadLimits
 from archive.services.intake import Received, receive_files
 
 DICOM_JSON = "application/dicom+json"
@@ -328,6 +327,14 @@ def _target_case(request: HttpRequest) -> Case:
     )
 
 
+class _TooManyParts(Exception):
+    pass
+
+
+def _is_dicom(content_type: str) -> bool:
+    return content_type.split(";")[0].strip().lower() == "application/dicom"
+
+
 @require_http_methods(["POST"])
 @dicomweb_auth
 def store_instances(request: HttpRequest, study_uid: str | None = None) -> HttpResponse:
@@ -337,15 +344,42 @@ def store_instances(request: HttpRequest, study_uid: str | None = None) -> HttpR
     boundary = boundary_of(content_type)
     if not content_type.lower().startswith("multipart/related") or not boundary:
         return _error('Send multipart/related; type="application/dicom" with a boundary.', 415)
+    limits = UploadLimits.from_settings()
     try:
-        body = spool(request, settings.TA_MAX_UPLOAD_BYTES)
-    except BodyTooLarge:
-        return _error("The request is larger than the upload limit.", 413)
-    with body:
-        parts = list(iter_parts(body, boundary))
-        dicom = [
-            p for p in parts if p.content_type.split(";")[0].strip().lower() == "application/dicom"
-        ]
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limits.request_bytes:
+        # Refused before a byte of the body is read.
+        return _error(limits.request_too_large(), 413)
+    # Each DICOM part streams into its own temporary file in the holding area; other parts are
+    # only counted.
+    dicom: list[IncomingFile] = []
+    skipped = 0
+
+    def open_part(part_type: str):
+        nonlocal skipped
+        if not _is_dicom(part_type):
+            skipped += 1
+            return lambda chunk: None
+        if len(dicom) >= limits.files:
+            raise _TooManyParts
+        incoming = IncomingFile(content_type="application/dicom")
+        dicom.append(incoming)
+        return lambda chunk: incoming.append(chunk, limits.file_bytes, limits.file_too_large())
+
+    try:
+        try:
+            body = stream_parts(request, boundary, open_part)
+        except _TooManyParts:
+            return _error(limits.too_many_files(), 413)
+        except MalformedBody:
+            return _error(
+                "The body is not multipart/related with the boundary of its Content-Type.", 400
+            )
+        if body.truncated and dicom:
+            # The body stopped inside its last part: that part is incomplete, not stored.
+            dicom.pop().close()
         if not dicom:
             return _error("No application/dicom part was found in the request.", 400)
         try:
@@ -356,40 +390,23 @@ def store_instances(request: HttpRequest, study_uid: str | None = None) -> HttpR
             case=case,
             user=request.user,
             source="stow",
-            files=(Received(stream=_BytesView(p.data), size=len(p.data)) for p in dicom),
+            files=(Received(stream=f.finish(), size=f.size, refusal=f.refusal) for f in dicom),
         )
+    finally:
+        for incoming in dicom:
+            incoming.close()
     status_url = request.build_absolute_uri(reverse("upload-status", args=[upload.public_id]))
     ds = pydicom.Dataset()
     ds.RetrieveURL = status_url
     response = _json(ds.to_json_dict(), status=202)
-    skipped = len(parts) - len(dicom)
+    ignored = f"{skipped} part(s) that were not application/dicom ignored"
+    if body.truncated:
+        ignored += "; the body ended inside its last part, which was ignored"
     response["Warning"] = (
-        f'299 teaching-archive "{len(dicom)} instance(s) queued for de-identification; '
-        f'{skipped} part(s) that were not application/dicom ignored"'
+        f'299 teaching-archive "{len(dicom)} instance(s) queued for de-identification; {ignored}"'
     )
     response["Content-Location"] = request.build_absolute_uri(case.get_absolute_url())
     return response
-
-
-class _BytesView:
-    """A read/seek stream over a memoryview (the intake service reads parts as files)."""
-
-    def __init__(self, data: memoryview) -> None:
-        self._data = data
-        self._pos = 0
-
-    def read(self, size: int = -1) -> bytes:
-        end = len(self._data) if size is None or size < 0 else self._pos + size
-        chunk = bytes(self._data[self._pos : end])
-        self._pos += len(chunk)
-        return chunk
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        self._pos = pos if whence == 0 else (self._pos + pos if whence == 1 else len(self._data))
-        return self._pos
-
-    def tell(self) -> int:
-        return self._pos
 
 
 # --- resources with more than one method -------------------------------------------------------

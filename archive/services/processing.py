@@ -1,24 +1,30 @@
 """De-identifying the files of an upload and filing them under the case.
 
 ``process_upload`` is what the Celery task runs. It is safe to run twice, or after a worker was
-killed half-way: each item is handled in its own transaction, a processed item is never processed
+killed half-way: each item is claimed, de-identified outside any transaction, and settled in a
+short transaction that checks nobody settled it first; a processed item is never processed
 again, and an instance that already exists in the case is recognised by its (pseudonymous) SOP
 Instance UID instead of being stored twice. Raw bytes are deleted once their item is settled,
-except a browser upload's anonymized originals, kept for the teacher's review.
+except a browser upload's anonymized originals, kept for the teacher's review. Every
+quarantined item has its quarantine file (curators only).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import logging
+from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from pydicom.multival import MultiValue
 
 from archive.deid import DeidResult, RejectedInput, deidentify_bytes
 from archive.models import Instance, Series, Study, Upload, UploadItem
+from archive.services.incoming import IncomingFile, spool
 from archive.services.policy import archive_policy
 
 log = logging.getLogger(__name__)
@@ -66,7 +72,28 @@ def _date(ds, keyword: str) -> dt.date | None:
         return None
 
 
-def _file_instance(item: UploadItem, result: DeidResult) -> Instance:
+@dataclass
+class _Outcome:
+    """What de-identifying an item produced, before anything is written to the database.
+
+    ``staged`` is the file to store (anonymized output, or what goes to the quarantine),
+    already on disk in the incoming area so that storing it inside the short finishing
+    transaction is a rename.
+    """
+
+    status: str
+    reason: str = ""
+    result: DeidResult | None = None
+    staged: IncomingFile | None = None
+    #: The quarantined copy is the raw original (the file could not be de-identified at all).
+    original: bool = False
+
+
+def _stage(data: bytes) -> IncomingFile:
+    return spool(io.BytesIO(data), len(data))
+
+
+def _file_instance(item: UploadItem, result: DeidResult, staged: IncomingFile) -> Instance:
     """Create Study/Series/Instance rows for an anonymized dataset (or find the existing one)."""
     ds = result.dataset
     case = item.upload.case
@@ -113,24 +140,81 @@ def _file_instance(item: UploadItem, result: DeidResult) -> Instance:
     storage = instance.file.storage
     if storage.exists(name):  # left by a worker killed before its transaction committed
         storage.delete(name)
-    instance.file.save(name, ContentFile(result.to_bytes()), save=False)
+    instance.file.save(name, staged, save=False)
     instance.save()
     return instance
 
 
-def _quarantine(item: UploadItem, result: DeidResult) -> None:
-    name = f"{item.upload.public_id}/{item.pk:08d}.dcm"
+def _quarantine(item: UploadItem, staged: IncomingFile, *, original: bool) -> None:
+    # The raw original of a file that could not be de-identified is named as such, so that
+    # nobody mistakes it for a de-identified file that failed verification.
+    suffix = "original.dcm" if original else "dcm"
+    name = f"{item.upload.public_id}/{item.pk:08d}.{suffix}"
     storage = item.quarantined_file.storage
     if storage.exists(name):
         storage.delete(name)
-    item.quarantined_file.save(name, ContentFile(result.to_bytes()), save=False)
+    item.quarantined_file.save(name, staged, save=False)
 
 
-def process_item(item_id: int) -> str | None:
-    """De-identify one pending item. Returns its new status, or None if it was already settled."""
+def _claim(item_id: int) -> UploadItem | None:
+    """Take a pending item for this run (one short statement), or None if it is settled or a
+    live run holds it. A claim older than ``TA_ITEM_CLAIM_SECONDS`` belongs to a killed worker
+    and is taken over."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.TA_ITEM_CLAIM_SECONDS)
+    taken = (
+        UploadItem.objects.filter(pk=item_id, status=UploadItem.Status.PENDING)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        .update(claimed_at=now)
+    )
+    if not taken:
+        return None
+    return UploadItem.objects.select_related("upload__case").get(pk=item_id)
+
+
+def _release(item_id: int) -> None:
+    UploadItem.objects.filter(pk=item_id, status=UploadItem.Status.PENDING).update(claimed_at=None)
+
+
+def _deidentify(item: UploadItem) -> _Outcome:
+    """Read and de-identify the raw file, outside any transaction (it may take minutes)."""
+    try:
+        with item.raw_file.open("rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, ValueError):
+        return _Outcome(
+            UploadItem.Status.REJECTED,
+            "The received file was lost before processing; please upload it again.",
+        )
+    try:
+        result = deidentify_bytes(data, archive_policy())
+        output = result.to_bytes()
+    except RejectedInput as exc:
+        return _Outcome(UploadItem.Status.REJECTED, str(exc))
+    except Exception as exc:  # noqa: BLE001 - a broken file must never stop the upload
+        # The exception text may quote header values, so only its type is logged.
+        log.error("De-identification failed for upload item %s (%s)", item.pk, type(exc).__name__)
+        return _Outcome(
+            UploadItem.Status.QUARANTINED,
+            "The file could not be de-identified safely and was set aside for a curator. "
+            "The quarantined copy is the original as received (not de-identified).",
+            staged=_stage(data),
+            original=True,
+        )
+    staged = _stage(output)
+    if result.status == "anonymized":
+        return _Outcome(UploadItem.Status.ANONYMIZED, result=result, staged=staged)
+    return _Outcome(
+        UploadItem.Status.QUARANTINED, " ".join(result.reasons), result=result, staged=staged
+    )
+
+
+def _settle(item_id: int, outcome: _Outcome) -> str | None:
+    """Write the outcome in one short transaction, unless another run settled the item first
+    (then this run's result is discarded)."""
     with transaction.atomic():
         item = (
-            UploadItem.objects.select_for_update(skip_locked=True)
+            UploadItem.objects.select_for_update(of=("self",))
             .select_related("upload__case")
             .filter(pk=item_id, status=UploadItem.Status.PENDING)
             .first()
@@ -138,48 +222,52 @@ def process_item(item_id: int) -> str | None:
         if item is None:
             return None
         raw_name = item.raw_file.name
-        try:
-            with item.raw_file.open("rb") as fh:
-                data = fh.read()
-        except (FileNotFoundError, ValueError):
+        result = outcome.result
+        if result is not None:
+            item.audit = result.audit
+        if outcome.status == UploadItem.Status.ANONYMIZED:
+            instance = _file_instance(item, result, outcome.staged)
+            item.instance = instance
+            duplicate = instance.upload_items.exclude(pk=item.pk).exists()
             item.mark(
-                UploadItem.Status.REJECTED,
-                "The received file was lost before processing; please upload it again.",
-            )
-            item.save()
-            return item.status
-        try:
-            result = deidentify_bytes(data, archive_policy())
-        except RejectedInput as exc:
-            item.mark(UploadItem.Status.REJECTED, str(exc))
-        except Exception as exc:  # noqa: BLE001 - a broken file must never stop the upload
-            # The exception text may quote header values, so only its type is logged.
-            log.error(
-                "De-identification failed for upload item %s (%s)", item.pk, type(exc).__name__
-            )
-            item.mark(
-                UploadItem.Status.QUARANTINED,
-                "The file could not be de-identified safely and was set aside for a curator.",
+                UploadItem.Status.DUPLICATE if duplicate else UploadItem.Status.ANONYMIZED,
+                "The same image is already in this case." if duplicate else "",
             )
         else:
-            item.audit = result.audit
-            if result.status == "anonymized":
-                instance = _file_instance(item, result)
-                item.instance = instance
-                duplicate = instance.upload_items.exclude(pk=item.pk).exists()
-                item.mark(
-                    UploadItem.Status.DUPLICATE if duplicate else UploadItem.Status.ANONYMIZED,
-                    "The same image is already in this case." if duplicate else "",
-                )
-            else:
-                _quarantine(item, result)
-                item.mark(UploadItem.Status.QUARANTINED, " ".join(result.reasons))
+            if outcome.status == UploadItem.Status.QUARANTINED:
+                _quarantine(item, outcome.staged, original=outcome.original)
+            item.mark(outcome.status, outcome.reason)
+        item.claimed_at = None
         if raw_name and not _keeps_original(item):
             item.raw_file = ""
             storage = UploadItem._meta.get_field("raw_file").storage
             transaction.on_commit(lambda: storage.delete(raw_name))
         item.save()
         return item.status
+
+
+def process_item(item_id: int) -> str | None:
+    """De-identify one pending item. Returns its new status, or None if it was already settled
+    or another live run holds it.
+
+    Only the claim and the result are written, each in a short transaction; the work between
+    them holds no lock, so the embedded SQLite site keeps answering while a long cine is
+    de-identified. Safe under redelivery: a killed run's claim expires, and the finishing
+    transaction settles the item only if no other run did.
+    """
+    item = _claim(item_id)
+    if item is None:
+        return None
+    outcome = None
+    try:
+        outcome = _deidentify(item)
+        return _settle(item_id, outcome)
+    except BaseException:
+        _release(item_id)
+        raise
+    finally:
+        if outcome is not None and outcome.staged is not None:
+            outcome.staged.close()  # moved into storage, or discarded
 
 
 def _keeps_original(item: UploadItem) -> bool:
@@ -206,8 +294,20 @@ def _keeps_original(item: UploadItem) -> bool:
     )
 
 
+class ItemsInProgress(Exception):
+    """Items of the upload are claimed by another run; try again after ``retry_after`` s."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"items claimed by another run; retry in {retry_after:.0f} s")
+        self.retry_after = retry_after
+
+
 def process_upload(upload_id: int) -> Upload | None:
-    """Process every pending item of an upload; harmless to call again."""
+    """Process every pending item of an upload; harmless to call again.
+
+    Raises ``ItemsInProgress`` when items are still held by another run (a worker that may
+    have been killed): the task tries again once their claims can expire.
+    """
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None:
         return None
@@ -218,11 +318,21 @@ def process_upload(upload_id: int) -> Upload | None:
     )
     for item_id in pending:
         process_item(item_id)
+    claimed = list(
+        upload.items.filter(status=UploadItem.Status.PENDING).values_list("claimed_at", flat=True)
+    )
+    if claimed:
+        if None in claimed:  # released by a run that failed: take it again soon
+            raise ItemsInProgress(1)
+        expires = min(claimed) + dt.timedelta(seconds=settings.TA_ITEM_CLAIM_SECONDS)
+        raise ItemsInProgress(max((expires - timezone.now()).total_seconds(), 0) + 1)
     with transaction.atomic():
-        if not upload.items.filter(status=UploadItem.Status.PENDING).exists():
-            Upload.objects.filter(pk=upload.pk).update(
-                status=Upload.Status.DONE, finished_at=timezone.now()
-            )
+        finished = (
+            Upload.objects.filter(pk=upload.pk)
+            .exclude(status=Upload.Status.DONE)
+            .update(status=Upload.Status.DONE, finished_at=timezone.now())
+        )
+        if finished:
             _after_upload(upload.case_id)
     upload.refresh_from_db()
     return upload

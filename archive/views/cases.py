@@ -22,6 +22,7 @@ from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Uplo
 from archive.selectors import case_series
 from archive.services import cases as case_services
 from archive.services import review as review_services
+from archive.services.incoming import upload_refusal
 from archive.services.intake import receive_files, received_from_django
 
 DIAGNOSIS_SUGGESTIONS = 10
@@ -368,6 +369,12 @@ def case_upload(request, pk: int):
     case = viewable_case_or_404(request, pk)
     if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
+    refusal = upload_refusal(request)
+    if refusal:
+        if _wants_json(request):
+            return JsonResponse({"error": refusal}, status=413)
+        messages.error(request, refusal)
+        return redirect("case-edit", pk=case.pk)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         if _wants_json(request):
