@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0005_redaction_boxes'),
+        ('archive', '0006_listener_peers_and_kept_studies'),
     ]
 
     operations = [
