@@ -182,6 +182,8 @@ class WorkerProcess:
             TA_DEID_PSEUDONYM_KEY=django_settings.DEID_PSEUDONYM_KEY,
             TA_SEARCH_BACKEND=django_settings.SEARCH_BACKEND,
             PYTHONUNBUFFERED="1",
+            # Servers started from this environment speak plain http, as `make run` does.
+            TA_HTTPS="0",
         )
         return env
 
