@@ -15,6 +15,7 @@ from pydicom.data import get_testdata_file
 
 from archive.models import Case, Instance, Upload, UploadItem
 from archive.services.cases import publish_case
+from archive.services.incoming import sweep_incoming
 from archive.services.review import discard_originals
 from tests.conftest import dicom_bytes, wait_for
 from tests.phi import SyntheticPatient, inject_phi, unique_copy
@@ -160,6 +161,9 @@ def test_killed_worker_loses_nothing_and_processes_each_file_once(
     instances = Instance.objects.filter(series__study__case=case)
     assert instances.count() == len(files)
     assert all(i.upload_items.count() == 1 for i in instances)
+    # A worker killed while staging its output leaves a temporary file in the incoming area,
+    # which the hourly sweep removes (here at once).
+    sweep_incoming(older_than=0)
     # One kept original per file (for the teacher's review), then none once the review ends.
     assert len([p for p in storage_dirs["holding"].rglob("*") if p.is_file()]) == len(files)
     discard_originals(case=case)
