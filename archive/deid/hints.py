@@ -111,6 +111,13 @@ MIN_FREE_SUBSTRING_LEN = 5
 _VOCABULARY_TAGS = frozenset(
     t for t in (tag_for_keyword(k) for k in ("Manufacturer", "ManufacturerModelName")) if t
 )
+_BIRTH_DATE_TAGS = frozenset(
+    t
+    for t in (
+        tag_for_keyword(k) for k in ("PatientBirthDate", "PatientBirthDateInAlternativeCalendar")
+    )
+    if t
+)
 HINT_TAGS = frozenset(_TAG_CATEGORIES) | _VOCABULARY_TAGS
 """Tags whose elements hold a hint (or equipment vocabulary) whatever their VR."""
 
@@ -276,11 +283,23 @@ class PhiHintCollector:
     before it is changed); :func:`collect_phi_hints` walks a dataset with it.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        skip_uids: bool = False,
+        skip_dates: bool = False,
+        skip_tags: frozenset[int] = frozenset(),
+    ) -> None:
         self.substrings: dict[str, str] = {}
         self.exact: dict[str, str] = {}
         self.uids: set[str] = set()
         self.vocabulary: list[str] = []
+        # What the profile keeps is, by the privacy officer's choice, not identifying here:
+        # as a hint it would quarantine every instance (Retain UIDs, Full Dates, Retain
+        # Device or Institution Identity).  The birth date stays a hint: it is never kept.
+        self.skip_uids = skip_uids
+        self.skip_dates = skip_dates
+        self.skip_tags = skip_tags
 
     def finish(self) -> PhiHints:
         def allowed(hint: str) -> bool:
@@ -339,10 +358,10 @@ class PhiHintCollector:
             whole = value if value is not None else values[0] if len(values) == 1 else values
             self.vocabulary.append(str(whole).upper())
             return
-        if not values:
+        if not values or tag in self.skip_tags:
             return
         if vr == "UI":
-            if tag in CLASS_UID_TAGS:
+            if tag in CLASS_UID_TAGS or self.skip_uids:
                 return
             for uid in values:
                 uid = str(uid).strip("\x00 ")
@@ -356,6 +375,8 @@ class PhiHintCollector:
                 self.add_name(str(name))
             return
         if vr in ("DA", "DT"):
+            if self.skip_dates and tag not in _BIRTH_DATE_TAGS:
+                return
             for date in values:
                 self.add_date(str(date))
             return
