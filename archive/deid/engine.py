@@ -78,7 +78,7 @@ if TYPE_CHECKING:
 
     from archive.deid.policy import Policy
 
-__all__ = ["DeidResult", "deidentify_bytes", "deidentify_dataset"]
+__all__ = ["METHOD_ACTION", "DeidResult", "deidentify_bytes", "deidentify_dataset"]
 
 IMPLEMENTATION_VERSION_NAME = "TEACHARCH_DEID1"
 
@@ -168,7 +168,9 @@ class DeidResult:
         Human-readable reasons for quarantine (and notes); never contain PHI.
     audit : list of dict
         JSON-serializable ``{"keyword", "tag", "action", "count"}`` records of
-        what was changed, without values.
+        what was changed, without values; then one record per option applied
+        (action :data:`METHOD_ACTION`, with the CID 7050 ``code`` and ``meaning``,
+        as written in De-identification Method Code Sequence).
     phi_hints : PhiHints
         Identifying values from the input, for the pixel text detector and
         the verifier.  Never log them.
@@ -758,6 +760,25 @@ def _methods(
     return [code for code in codes if applied.get(code)]
 
 
+METHOD_ACTION = "applied"
+"""Action of the audit records that list the profile and options applied (one per CID 7050
+code, keyword ``DeidentificationMethodCodeSequence``), so the audit shows the profile too."""
+
+
+def _method_records(methods: list[DeidentificationMethodCodeValues]) -> list[dict[str, Any]]:
+    return [
+        {
+            "keyword": "DeidentificationMethodCodeSequence",
+            "tag": "(0012,0064)",
+            "action": METHOD_ACTION,
+            "code": method.code_value,
+            "meaning": method.code_meaning,
+            "count": 1,
+        }
+        for method in methods
+    ]
+
+
 def _uid_value(ds: Dataset, tag: int) -> object:
     """Value of a UI element; a raw single value is read from its bytes (no decoding
     into a validated :class:`pydicom.uid.UID`, whose text is the same)."""
@@ -919,7 +940,8 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         elif not reasons:
             reasons.append("Burned-in text could not be removed from the pixel data.")
             reasons.extend(str(r) for r in getattr(outcome, "reasons", None) or ())
-    _write_method(ds, _methods(policy, pixels_clean, engine.structured_content))
+    methods = _methods(policy, pixels_clean, engine.structured_content)
+    _write_method(ds, methods)
 
     # Read only now: the pixel cleaner may have re-encoded the pixel data (lossy → lossless).
     transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds.__dict__ else None
@@ -940,7 +962,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         dataset=ds,
         status=status,
         reasons=reasons,
-        audit=engine.audit_records(),
+        audit=engine.audit_records() + _method_records(methods),
         phi_hints=hints,
         pixels_clean=pixels_clean,
         pixel_report=pixel_report,

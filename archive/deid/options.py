@@ -73,13 +73,23 @@ class ProfileError(ValueError):
 
     Attributes
     ----------
+    problem : str
+        What is wrong, without the advice on acknowledging (a caller that knows the name of
+        its acknowledgement setting says that part itself).
     needs_acknowledgement : str or None
         The acknowledgement word that would make the profile acceptable, when that is the
         only problem.
     """
 
-    def __init__(self, message: str, needs_acknowledgement: str | None = None) -> None:
+    def __init__(self, problem: str, needs_acknowledgement: str | None = None) -> None:
+        message = problem
+        if needs_acknowledgement:
+            message += (
+                " If your privacy officer accepts that risk, acknowledge it with "
+                f"{needs_acknowledgement!r}."
+            )
         super().__init__(message)
+        self.problem = problem
         self.needs_acknowledgement = needs_acknowledgement
 
 
@@ -181,8 +191,7 @@ def parse_profile(
         if option in options and option not in accepted:
             raise ProfileError(
                 f"The de-identification profile names {option.value}, which "
-                f"{_WHY_IDENTIFYING[option]}; a teaching archive should not use it. If your "
-                f"privacy officer accepts that risk, acknowledge it with {word!r}.",
+                f"{_WHY_IDENTIFYING[option]}; a teaching archive should not use it.",
                 needs_acknowledgement=word,
             )
     return frozenset(options)

@@ -30,7 +30,13 @@ from pydicom.multival import MultiValue
 from archive.deid.safe_private_table import TABLE_E3_10_1
 from archive.deid.table import SafePrivateRow
 
-__all__ = ["SAFE_PRIVATE", "SafePrivateKindValues", "creator_key", "safe_private_kind"]
+__all__ = [
+    "SAFE_PRIVATE",
+    "SafePrivateKindValues",
+    "creator_key",
+    "safe_private_kind",
+    "safe_private_rule",
+]
 
 
 def creator_key(creator: str) -> str:
@@ -69,6 +75,15 @@ def _as_bytes(value: object) -> bytes | None:
         return "\\".join(str(v) for v in value).encode("latin-1", "replace")
     if isinstance(value, int | float):
         return str(value).encode("ascii")
+    return None
+
+
+def safe_private_rule(row: SafePrivateRow) -> SafePrivateKindValues | None:
+    """What the table's VR allows at best: numbers, verified text, or nothing (``None``)."""
+    if row.vr in _BINARY_SIZES or row.vr in _NUMERIC_TEXT_VRS:
+        return SafePrivateKindValues.NUMBERS
+    if row.vr in _TEXT_VRS:
+        return SafePrivateKindValues.TEXT
     return None
 
 
