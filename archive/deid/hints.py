@@ -300,10 +300,15 @@ class PhiHintCollector:
         self.skip_uids = skip_uids
         self.skip_dates = skip_dates
         self.skip_tags = skip_tags
+        # The values of those kept tags: the same value collected elsewhere (an Issuer of
+        # Patient ID equal to the kept Institution Name) is no hint either.
+        self.kept_values: set[str] = set()
 
     def finish(self) -> PhiHints:
+        kept = self.kept_values
+
         def allowed(hint: str) -> bool:
-            return not any(hint in v for v in self.vocabulary)
+            return hint not in kept and not any(hint in v for v in self.vocabulary)
 
         return PhiHints(
             {h: c for h, c in self.substrings.items() if allowed(h)},
@@ -358,7 +363,12 @@ class PhiHintCollector:
             whole = value if value is not None else values[0] if len(values) == 1 else values
             self.vocabulary.append(str(whole).upper())
             return
-        if not values or tag in self.skip_tags:
+        if not values:
+            return
+        if tag in self.skip_tags:
+            for v in values:
+                text = v.decode("latin-1") if isinstance(v, bytes) else str(v)
+                self.kept_values.add(text.strip(" \x00").upper())
             return
         if vr == "UI":
             if tag in CLASS_UID_TAGS or self.skip_uids:

@@ -238,3 +238,16 @@ def test_content_items_of_acquisition_context_are_kept_and_cleaned() -> None:
     assert PHI["operator"] not in str(kept.AcquisitionContextSequence[0].get("TextValue", ""))
     assert len(basic.AcquisitionContextSequence) == 0  # X/Z, Type 2: emptied
     assert "AcquisitionContextSequence" in basic  # present, as Type 2 needs
+
+
+def test_a_kept_institution_named_again_as_issuer_is_not_residual_phi() -> None:
+    # Scanners often write the hospital as Issuer of Patient ID too (tests/phi.py does).
+    from tests.phi import SyntheticPatient
+    from tests.phi import inject_phi as inject_scanner_phi
+
+    patient = SyntheticPatient()
+    ds = inject_scanner_phi(load("CT_small.dcm"), patient)
+    out, result = _run(ds, _with(O.RETAIN_INSTITUTION_IDENTITY))
+    assert out.InstitutionName == patient.institution
+    assert _header_only(result) == []
+    assert patient.patient_id not in result.to_bytes().decode("latin-1")
