@@ -322,7 +322,8 @@ def to_html(policy: Policy) -> str:
         "<title>De-identification profile</title>\n",
         "<style>body{font:14px sans-serif;margin:2em}table{border-collapse:collapse}"
         "td,th{border:1px solid #bbb;padding:2px 6px;vertical-align:top;text-align:left}"
-        "th{background:#eee}code{white-space:nowrap}</style>\n</head>\n<body>\n",
+        "th{background:#eee}code{white-space:nowrap}dt{font-weight:bold}"
+        "td:nth-child(3){word-break:break-all}</style>\n</head>\n<body>\n",
         "<h1>De-identification profile</h1>\n<dl>\n",
     ]
     for key, value in _header(policy):
