@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from archive.deid.engine import METHOD_ACTION
 from archive.forms import BulkTagForm, ReturnCaseForm, tags_from_text
 from archive.models import (
     Case,
@@ -313,8 +314,10 @@ class CaseAdmin(admin.ModelAdmin):
         )
         rows = []
         for inst in instances:
+            # The profile and options applied (CID 7050) are audit records too; listed apart.
+            methods = [e for e in inst.audit or [] if e.get("action") == METHOD_ACTION]
             entries = sorted(
-                inst.audit or [],
+                (e for e in inst.audit or [] if e.get("action") != METHOD_ACTION),
                 key=lambda e: (str(e.get("action", "")), str(e.get("tag", ""))),
             )
             by_action: dict[str, int] = {}
@@ -326,6 +329,7 @@ class CaseAdmin(admin.ModelAdmin):
                     "instance": inst,
                     "entries": entries,
                     "summary": sorted(by_action.items()),
+                    "methods": methods,
                     "boxes": redacted_boxes(inst),
                 }
             )

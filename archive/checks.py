@@ -24,6 +24,30 @@ def pixel_cleaner_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]
     return []
 
 
+@checks.register(checks.Tags.security)
+def deid_profile_check(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The de-identification profile names real options that fit together, and any option
+    that keeps identifying values is acknowledged (and then still reported)."""
+    from archive.deid.options import IDENTIFYING_OPTIONS
+    from archive.services.policy import effective_profile
+
+    try:
+        profile = effective_profile()
+    except ImproperlyConfigured as exc:
+        return [checks.Critical(str(exc), id="archive.E002")]
+    return [
+        checks.Warning(
+            f"TA_DEID_PROFILE keeps identifying values ({option.value}), acknowledged by "
+            "TA_DEID_ACCEPT_IDENTIFYING_OPTIONS; cases published from this archive can be "
+            "linked back to patients.",
+            hint="Remove the option unless your privacy officer has signed off this profile.",
+            id="archive.W002",
+        )
+        for option in profile
+        if option in IDENTIFYING_OPTIONS
+    ]
+
+
 #: Storages whose files may identify a patient, and the setting that names their folder.
 PRIVATE_STORAGES = {"raw_holding": "TA_RAW_HOLDING_ROOT", "quarantine": "TA_QUARANTINE_ROOT"}
 

@@ -15,6 +15,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from archive.deid.options import DEFAULT_PROFILE as DEFAULT_DEID_PROFILE
+from archive.services.policy import profile_from as deid_profile_from
 from teaching_archive.keys import UnusableKey, load_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -205,6 +207,16 @@ TA_ITEM_CLAIM_SECONDS = int(env("TA_ITEM_CLAIM_SECONDS", env("TA_VISIBILITY_TIME
 DEID_UID_KEY = _KEYS["TA_DEID_UID_KEY"]
 DEID_PSEUDONYM_KEY = _KEYS["TA_DEID_PSEUDONYM_KEY"]
 DEID_UID_ROOT = env("TA_DEID_UID_ROOT", "")
+
+# De-identification profile: the options of PS3.15 Table E.1-1 the archive applies on top of
+# the Basic Profile, comma-separated (docs/deid-profile.md explains each; `manage.py
+# deid_profile` prints the result attribute by attribute for the privacy officer). Checked
+# here, so no process starts with an unknown or contradictory option; Full Dates and Retain
+# UIDs keep values that identify patients and also need TA_DEID_ACCEPT_IDENTIFYING_OPTIONS
+# (full-dates, retain-uids) to name them.
+DEID_PROFILE = env("TA_DEID_PROFILE", ",".join(DEFAULT_DEID_PROFILE))
+DEID_ACCEPT_IDENTIFYING_OPTIONS = env("TA_DEID_ACCEPT_IDENTIFYING_OPTIONS", "")
+deid_profile_from(DEID_PROFILE, DEID_ACCEPT_IDENTIFYING_OPTIONS)
 
 # Celery. Tasks take ids only; late acks + reject on worker loss so a killed worker loses nothing.
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker.sqlite3'}")

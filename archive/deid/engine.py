@@ -42,10 +42,12 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag, ItemTag
 from pydicom.uid import PYDICOM_IMPLEMENTATION_UID
 
+from archive.deid.conformance import TYPE_1, TYPE_2, TYPE_3, AttributePath, attribute_types
 from archive.deid.dates import age_between, cap_age, parse_da, shift_da, shift_dt
 from archive.deid.elements import ASCII_VRS, RawDataElement, ascii_values, element_vr
 from archive.deid.enums import (
     BurnedInAnnotationValues,
+    DateModeValues,
     DeidentificationMethodCodeValues,
     DeidStatusValues,
     LongitudinalTemporalInformationModifiedValues,
@@ -53,7 +55,12 @@ from archive.deid.enums import (
 )
 from archive.deid.freetext import REDACTED, find_phi, redact_phi
 from archive.deid.hints import HINT_TAGS, HINT_VRS, PhiHintCollector, PhiHints
-from archive.deid.private import SAFE_PRIVATE, is_numeric_value
+from archive.deid.private import (
+    SAFE_PRIVATE,
+    SafePrivateKindValues,
+    creator_key,
+    safe_private_kind,
+)
 from archive.deid.profile import (
     FREE_TEXT_VRS,
     KEEPABLE_DESCRIPTORS,
@@ -71,7 +78,7 @@ if TYPE_CHECKING:
 
     from archive.deid.policy import Policy
 
-__all__ = ["DeidResult", "deidentify_bytes", "deidentify_dataset"]
+__all__ = ["METHOD_ACTION", "DeidResult", "deidentify_bytes", "deidentify_dataset"]
 
 IMPLEMENTATION_VERSION_NAME = "TEACHARCH_DEID1"
 
@@ -91,18 +98,32 @@ _DUMMY: dict[str, Any] = {
     "TM": "000000",
     "UC": "ANONYMIZED",
     "UT": "ANONYMIZED",
+    # Binary numbers: a Type 1 value the profile must not keep (rare; never identifying).
+    "US": 0,
+    "SS": 0,
+    "UL": 0,
+    "SL": 0,
+    "FL": 0.0,
+    "FD": 0.0,
 }
+# Type 1C attributes allowed only while another has a value (PS3.3 C.7.1.1: Responsible
+# Person Role "shall not be present otherwise"): removed with it.
+_CONDITIONAL_COMPANIONS = {0x00102297: (0x00102298,)}
+# Replaced by the engine after the walk; their Type does not matter on the way.
+_WRITTEN_AFRESH = frozenset({0x00120062, 0x00120063, 0x00120064, 0x00280303})
 
 # (group, creator element) slots worth decoding: groups that have safe entries.
 _SAFE_CREATOR_SLOTS = frozenset(
     (group, slot) for group in {key[0] for key in SAFE_PRIVATE} for slot in range(0x10, 0x100)
 )
+# Sequences of content items that Clean Structured Content keeps and cleans (PS3.15 E.3.4):
+# Content, Acquisition Context and Specimen Preparation.
+_CONTENT_SEQUENCES = frozenset({0x0040A730, 0x00400555, 0x00400610})
 # VRs that get a VR-based operation even outside Table E.1-1 (see visit()).
 _VISIT_VRS = frozenset({"UI", "DA", "DT", "PN", "UN", "SQ"})
 _CLEAN_DESCRIPTOR_RE = re.compile(r"^[A-Za-z0-9 _\-+/().,:&%#*<>=]{0,64}$")
 _DIGIT_RUN_RE = re.compile(r"\d{4,}")
 _REFERENCE_DATES = ("StudyDate", "SeriesDate", "AcquisitionDate", "ContentDate")
-_CONTENT_SEQUENCE = 0x0040A730
 # Longest value of each text VR (PS3.5 Table 6.2-1); a value that redaction made longer is
 # removed rather than written out of range.
 _MAX_CHARS = {"SH": 16, "LO": 64, "ST": 1024, "LT": 10240}
@@ -147,7 +168,9 @@ class DeidResult:
         Human-readable reasons for quarantine (and notes); never contain PHI.
     audit : list of dict
         JSON-serializable ``{"keyword", "tag", "action", "count"}`` records of
-        what was changed, without values.
+        what was changed, without values; then one record per option applied
+        (action :data:`METHOD_ACTION`, with the CID 7050 ``code`` and ``meaning``,
+        as written in De-identification Method Code Sequence).
     phi_hints : PhiHints
         Identifying values from the input, for the pixel text detector and
         the verifier.  Never log them.
@@ -194,16 +217,25 @@ class _Deidentifier:
         compiled = compile_profile(policy)
         self.root = root
         self.policy = policy
-        self.collector = PhiHintCollector()
+        self.collector = PhiHintCollector(
+            skip_uids=policy.retain_uids,
+            skip_dates=policy.date_mode == DateModeValues.KEEP,
+            skip_tags=compiled.kept_hint_tags,
+        )
         self.hints = PhiHints()  # complete only after the walk, see finish()
-        self.pending: list[tuple[Dataset, DataElement]] = []
+        self.pending: list[tuple[Dataset, DataElement, AttributePath]] = []
+        self.pending_private: list[tuple[Dataset, BaseTag, BaseTag]] = []
         self.pseudonym = pseudonym
         self.operations = compiled.operations
         self.fallbacks = compiled.fallbacks
-        self.shift = policy.shift_dates
-        self.days = pseudonym.date_shift_days
+        self.shift = policy.retains_dates
+        # Full Dates: dates go through the same path with no shift, so legacy forms are
+        # rewritten in the standard form and invalid ones treated like any invalid value.
+        self.days = pseudonym.date_shift_days if policy.shift_dates else 0
+        self.uid_op = Operation.KEEP if policy.retain_uids else Operation.REMAP_UID
+        self.types = attribute_types(str(_uid_value(root, 0x00080016) or ""))
         self.audit: Counter[tuple[str, str, str]] = Counter()
-        # Whether SR/KOS content items were kept and cleaned (PS3.15 E.3.4).
+        # Whether content items were kept and cleaned (PS3.15 E.3.4).
         self.structured_content = False
 
     # -- audit -----------------------------------------------------------
@@ -217,12 +249,58 @@ class _Deidentifier:
             for (k, t, a), n in sorted(self.audit.items(), key=lambda i: (i[0][1], i[0][2]))
         ]
 
+    # -- IOD conformance (archive.deid.conformance) ----------------------------------
+    def type_of(self, path: AttributePath, tag: int) -> int | None:
+        """Type (1, 2, 3) of the attribute in this instance's IOD, ``None`` if not listed."""
+        types = self.types
+        return types.get((*path, tag)) if types else None
+
+    def _typed(self, op: Operation, path: AttributePath, tag: int, vr: str) -> Operation:
+        """The operation that keeps the IOD valid where `op` removes or empties
+        (PS3.15 E.1.1: combined codes are resolved "to maintain IOD conformance")."""
+        kind = self.type_of(path, tag)
+        if kind is None or tag in _WRITTEN_AFRESH:
+            return op
+        if op is Operation.REMOVE:
+            if kind == TYPE_2:
+                return Operation.EMPTY
+            if kind == TYPE_1:
+                return Operation.RECURSE if vr == "SQ" else Operation.DUMMY
+        elif op is Operation.EMPTY:
+            if kind == TYPE_3:
+                return Operation.REMOVE
+            if kind == TYPE_1:
+                return Operation.RECURSE if vr == "SQ" else Operation.DUMMY
+        return op
+
+    def _drop(self, store: MutableMapping[BaseTag, Any], key: BaseTag, vr: str, path: AttributePath,
+              reason: str) -> None:  # fmt: skip
+        """Remove an element whose value cannot be written validly; where the IOD needs it,
+        leave it empty (Type 2) or give it a dummy value (Type 1) instead."""
+        tag = int(key)
+        kind = self.type_of(path, tag)
+        dummy = _DUMMY.get(vr)
+        # Where the Basic Profile itself writes a dummy (action D), a dummy is always right.
+        basic_dummy = kind is None and self.fallbacks.get(tag) is Operation.DUMMY
+        if dummy is not None and (kind == TYPE_1 or basic_dummy):
+            store[key] = DataElement(key, vr, dummy, validation_mode=config.IGNORE)
+            self.record(tag, f"{reason}: dummy value")
+        elif kind == TYPE_2 or (kind == TYPE_1 and dummy is None):
+            store[key] = DataElement(key, vr, None, validation_mode=config.IGNORE)
+            self.record(tag, f"{reason}: emptied (Type 2)")
+        else:
+            del store[key]
+            self.record(tag, f"removed: {reason}")
+
     # -- single pass per dataset level -----------------------------------------
-    def walk(self, ds: Dataset) -> None:
+    def walk(self, ds: Dataset, path: AttributePath = ()) -> None:
         """One pass over a dataset level: collect the PHI hints of each element
         before changing it, remove curves/overlays, ``X`` attributes and broken
         elements, apply the compiled Table E.1-1 through :meth:`visit`, recurse
         into kept sequences, and remove private groups in bulk at the end.
+
+        `path` is the tags of the sequences enclosing this level (for the
+        attribute Types of :mod:`archive.deid.conformance`).
 
         Raw elements whose tag and VR need neither a hint nor a change are left
         undecoded (decoding dominates the cost); UIDs and dates are read and
@@ -233,6 +311,7 @@ class _Deidentifier:
         operations = self.operations
         clean_graphics = self.policy.clean_graphics
         collector = self.collector
+        typed = bool(self.types)
         private: list[BaseTag] = []
         for key in list(store):
             tag = int(key)
@@ -254,6 +333,8 @@ class _Deidentifier:
             elif 0x6000 <= group <= 0x60FF and (clean_graphics or element in (0x3000, 0x4000)):
                 action = "removed (overlay)"
             op = operations.get(tag)
+            if op is Operation.REMOVE and typed and action is None:
+                op = self._typed(op, path, tag, vr)
             if action is not None or op is Operation.REMOVE:
                 if needs_hint:
                     self._collect_removed(ds, key)
@@ -271,7 +352,7 @@ class _Deidentifier:
                             continue
                     if vr == "UI" and tag in CLASS_UID_TAGS:
                         continue  # a kind of thing, not an instance: no hint, kept
-                if vr in ASCII_VRS and self._visit_raw(store, key, raw, vr, op):
+                if vr in ASCII_VRS and self._visit_raw(store, key, raw, vr, op, path):
                     continue
                 try:
                     elem = ds[key]
@@ -282,8 +363,7 @@ class _Deidentifier:
                         and vr not in FREE_TEXT_VRS  # free text reaches here only when flagged
                     ):
                         continue  # kept as read, as the hint collector skips it
-                    del store[key]
-                    self.record(tag, "removed: value could not be decoded")
+                    self._drop(store, key, vr, path, "value could not be decoded")
                     continue
                 vr = str(elem.VR)  # e.g. UN read as SQ from the data dictionary
             else:
@@ -291,17 +371,18 @@ class _Deidentifier:
             if needs_hint:
                 collector.visit(elem)
             if vr != "SQ":
-                self.visit(ds, elem)
+                self.visit(ds, elem, op, path)
                 continue
             sequence = elem.value
-            self.visit(ds, elem)
+            self.visit(ds, elem, op, path)
             # Emptied or removed: the items only give hints.
             kept = key in store and elem.value is sequence
-            if kept and tag == _CONTENT_SEQUENCE and sequence:
+            if kept and sequence and tag in _CONTENT_SEQUENCES:
                 self.structured_content = True
+            inner = (*path, tag)
             for child in sequence or ():
                 if kept:
-                    self.walk(child)
+                    self.walk(child, inner)
                 else:
                     collector.walk(child)
         if private:
@@ -325,6 +406,7 @@ class _Deidentifier:
         raw: RawDataElement,
         vr: str,
         op: Operation | None,
+        path: AttributePath,
     ) -> bool:
         """Collect and apply UID remapping or date shifting on raw bytes.
 
@@ -334,9 +416,12 @@ class _Deidentifier:
         """
         if op is None:
             if vr == "UI":
-                op = Operation.REMAP_UID  # class UIDs were skipped by the caller
+                op = self.uid_op  # class UIDs were skipped by the caller
             elif vr in ("DA", "DT"):
                 op = Operation.SHIFT_DATE if self.shift else Operation.EMPTY
+        if op is Operation.KEEP and vr == "UI":
+            self.collector.add_values(int(key), vr, ascii_values(raw))
+            return True
         if op is not Operation.REMAP_UID and op is not Operation.SHIFT_DATE:
             return False
         tag = int(key)
@@ -357,17 +442,21 @@ class _Deidentifier:
         shift = shift_da if vr == "DA" else shift_dt
         shifted = [shift(v, self.days) for v in values]
         if any(s is None for s in shifted):
-            del store[key]
-            self.record(tag, "removed: invalid date")
+            self._drop(store, key, vr, path, "invalid date")
             return True
+        if self.days == 0 and shifted == values:
+            return True  # Full Dates: already in the standard form, kept as read
         data = "\\".join(s for s in shifted if s is not None).encode("ascii")
         if len(data) & 1:
             data += b" "
         store[key] = raw._replace(value=data, length=len(data))
-        self.record(tag, "date shifted")
+        self.record(tag, "date shifted" if self.days else "date written in the standard form")
         return True
 
     def _prune_private(self, ds: Dataset, tags: list[BaseTag]) -> None:
+        """Remove private elements, except (Retain Safe Private) those of Table E.3.10-1
+        whose value is what the table says; text values among them are decided in
+        :meth:`finish`, once every identifying value of the instance is known."""
         store = ds._dict
         kept: set[int] = set()
         if self.policy.retain_safe_private:
@@ -376,7 +465,7 @@ class _Deidentifier:
                 element = tag & 0xFFFF
                 if 0x10 <= element <= 0xFF and (tag >> 16, element) in _SAFE_CREATOR_SLOTS:
                     try:
-                        creators[tag] = str(ds[tag].value).strip(" \x00").upper()
+                        creators[tag] = creator_key(str(ds[tag].value))
                     except Exception:
                         continue
             for tag in tags if creators else ():
@@ -385,14 +474,19 @@ class _Deidentifier:
                 creator = creators.get(creator_tag)
                 if element < 0x1000 or creator is None:
                     continue
-                if (tag >> 16, creator, element & 0xFF) not in SAFE_PRIVATE:
+                row = SAFE_PRIVATE.get((tag >> 16, creator, element & 0xFF))
+                if row is None:
                     continue
                 try:
                     elem = ds[tag]
                 except Exception:
                     continue
-                if is_numeric_value(elem.VR, elem.value):
-                    kept.update((tag, creator_tag))
+                kind = safe_private_kind(row, str(elem.VR), elem.value)
+                if kind is None:
+                    continue
+                kept.update((tag, creator_tag))
+                if kind is SafePrivateKindValues.TEXT:
+                    self.pending_private.append((ds, BaseTag(tag), BaseTag(creator_tag)))
         removed: Counter[int] = Counter()
         for tag in tags:
             if tag not in kept:
@@ -400,18 +494,16 @@ class _Deidentifier:
                 removed[tag >> 16] += 1
         for group, count in removed.items():
             self.audit[("", f"({group:04X},xxxx)", "removed private group")] += count
-        for kept_tag in kept:
-            if kept_tag & 0xFFFF >= 0x1000:
-                self.record(kept_tag, "kept (safe private)")
 
     # -- walk callback -------------------------------------------------------
-    def visit(self, ds: Dataset, elem: DataElement) -> None:
+    def visit(
+        self, ds: Dataset, elem: DataElement, op: Operation | None, path: AttributePath
+    ) -> None:
         tag = elem.tag
         vr = elem.VR
-        op = self.operations.get(tag)
         if op is None:
             if vr == "UI":
-                op = Operation.KEEP if tag in CLASS_UID_TAGS else Operation.REMAP_UID
+                op = Operation.KEEP if tag in CLASS_UID_TAGS else self.uid_op
             elif vr in ("DA", "DT"):
                 op = Operation.SHIFT_DATE if self.shift else Operation.EMPTY
             elif vr == "PN":
@@ -424,7 +516,7 @@ class _Deidentifier:
                 op = Operation.RECURSE
             else:
                 if vr in FREE_TEXT_VRS and holds_free_text(tag, vr):
-                    self._clean_free_text(ds, elem)
+                    self._clean_free_text(ds, elem, path)
                 return
         if op is Operation.KEEP or op is Operation.RECURSE:
             return  # sequence items are walked by the caller
@@ -438,17 +530,22 @@ class _Deidentifier:
                         self.record(tag, "cleaned (names, dates or numbers removed)")
                     # Whether it holds an identifying value is known only once
                     # every hint of the instance is collected: decided in finish().
-                    self.pending.append((ds, elem))
+                    self.pending.append((ds, elem, path))
                     return
             op = self.fallbacks.get(tag, Operation.REMOVE)
             if op is Operation.RECURSE:
                 return
-        self.apply(ds, elem, op)
+        self.apply(ds, elem, op, path)
 
-    def apply(self, ds: Dataset, elem: DataElement, op: Operation) -> None:
+    def apply(self, ds: Dataset, elem: DataElement, op: Operation, path: AttributePath) -> None:
         """Apply a (non-keeping) operation to a decoded element."""
         tag = elem.tag
         vr = elem.VR
+        if (op is Operation.EMPTY or op is Operation.REMOVE) and self.types:
+            typed = self._typed(op, path, tag, str(vr))
+            if typed is not op:
+                self._apply_typed(ds, elem, typed)
+                return
         if op is Operation.REMOVE:
             del ds[tag]
             self.record(tag, "removed")
@@ -459,7 +556,7 @@ class _Deidentifier:
             self._remap_uids(elem)
             self.record(tag, "UID remapped")
         elif op is Operation.SHIFT_DATE:
-            self._shift(ds, elem)
+            self._shift(ds, elem, path)
         elif op is Operation.DUMMY:
             dummy = _DUMMY.get(str(vr))
             if dummy is None:
@@ -480,30 +577,85 @@ class _Deidentifier:
                 self._empty(elem)
                 self.record(tag, "emptied")
         elif op is Operation.AGE:
-            value, capped = cap_age(str(elem.value or ""))
             if not elem.value:
                 return
+            text = str(elem.value)
+            value, capped = cap_age(text)
             if value is None:
-                del ds[tag]
-                self.record(tag, "removed: invalid age")
+                self._drop(ds._dict, BaseTag(tag), "AS", path, "invalid age")
             elif capped:
                 elem.value = value
                 self.record(tag, "age above 89 reported as 090Y")
+            elif value != text.strip(" \x00"):
+                elem.value = value
+                self.record(tag, "age written in the standard form")
+
+    def _apply_typed(self, ds: Dataset, elem: DataElement, op: Operation) -> None:
+        """Remove, empty or fill an element as its Type in the IOD requires."""
+        tag = elem.tag
+        if op is Operation.RECURSE:
+            self.record(tag, "kept, items de-identified (Type 1)")
+        elif op is Operation.REMOVE:
+            del ds[tag]
+            self.record(tag, "removed (Type 3)")
+        elif op is Operation.EMPTY:
+            self._empty(elem)
+            self.record(tag, "emptied (Type 2)")
+        else:
+            dummy = _DUMMY.get(str(elem.VR))
+            if dummy is None:
+                self._empty(elem)
+                self.record(tag, "emptied")
+            else:
+                elem.value = dummy
+                self.record(tag, "replaced with dummy value (Type 1)")
 
     def finish(self, hints: PhiHints) -> None:
-        """Decide the descriptors left pending by :meth:`visit` (PS3.15 E.3.7):
-        kept when free of every identifying value of the instance, else the
-        Basic Profile action."""
+        """Decide what :meth:`walk` left pending, now that every identifying value of the
+        instance is known: descriptors (PS3.15 E.3.5) are kept when free of them, else the
+        Basic Profile action applies; safe private text (E.3.10) is kept when it passes the
+        verifier's checks, else removed (with its creator when nothing else of the block is
+        left)."""
         self.hints = hints
-        for ds, elem in self.pending:
+        for ds, elem, path in self.pending:
             tag = elem.tag
             if self._is_free_of_hints(elem.value):
                 self.record(tag, "kept (clean descriptor)")
                 continue
             op = self.fallbacks.get(tag, Operation.REMOVE)
             if op is not Operation.RECURSE:
-                self.apply(ds, elem, op)
+                self.apply(ds, elem, op, path)
         self.pending = []
+        failed: set[tuple[int, BaseTag]] = set()
+        for ds, tag, creator in self.pending_private:
+            if self._private_text_passes(ds[tag]):
+                self.record(tag, "kept (safe private)")
+                continue
+            del ds[tag]
+            self.record(tag, "removed: safe private value failed verification")
+            failed.add((id(ds), creator))
+        for ds, _tag, creator in self.pending_private:
+            if (id(ds), creator) in failed and creator in ds:
+                block = (int(creator) & 0xFF) << 8
+                group = int(creator) & 0xFFFF0000
+                if not any(group | block <= int(t) <= group | block | 0xFF for t in ds._dict):
+                    del ds[creator]
+        self.pending_private = []
+
+    def _private_text_passes(self, elem: DataElement) -> bool:
+        """The verifier's checks on one kept private text value (archive.deid.verify)."""
+        value = elem.value
+        if isinstance(value, bytes | bytearray):
+            value = bytes(value).decode("latin-1").rstrip(" \x00")
+        texts = self._texts(value)
+        hints = self.hints
+        for text in texts:
+            upper = text.strip(" \x00").upper()
+            if upper in hints.uids or upper in hints.exact or hints.search(upper) is not None:
+                return False
+            if find_phi(text):
+                return False
+        return True
 
     @staticmethod
     def _texts(value: object) -> list[str]:
@@ -530,7 +682,7 @@ class _Deidentifier:
     def _set_texts(elem: DataElement, texts: list[str]) -> None:
         elem.value = texts[0] if len(texts) == 1 else texts
 
-    def _clean_free_text(self, ds: Dataset, elem: DataElement) -> None:
+    def _clean_free_text(self, ds: Dataset, elem: DataElement, path: AttributePath) -> None:
         """Remove names, dates and numbers from kept free text (:mod:`archive.deid.freetext`);
         a value that would grow beyond its VR's length is removed instead."""
         texts = self._texts(elem.value)
@@ -541,8 +693,9 @@ class _Deidentifier:
             self._set_texts(elem, cleaned)
             self.record(elem.tag, "cleaned (names, dates or numbers removed)")
         else:
-            del ds[elem.tag]
-            self.record(elem.tag, "removed: free text with names, dates or numbers")
+            self._drop(
+                ds._dict, elem.tag, str(elem.VR), path, "free text with names, dates or numbers"
+            )
 
     def _is_free_of_hints(self, value: object) -> bool:
         hints = self.hints
@@ -564,19 +717,20 @@ class _Deidentifier:
         elif value:
             elem.value = pseudonymize_uid(str(value), policy)
 
-    def _shift(self, ds: Dataset, elem: DataElement) -> None:
+    def _shift(self, ds: Dataset, elem: DataElement, path: AttributePath) -> None:
         value = elem.value
         if not value:
             return
         shift = shift_da if elem.VR == "DA" else shift_dt
-        values = list(value) if isinstance(value, MultiValue | list) else [value]
-        shifted = [shift(str(v), self.days) for v in values]
+        values = [str(v) for v in value] if isinstance(value, MultiValue | list) else [str(value)]
+        shifted = [shift(v, self.days) for v in values]
         if any(s is None for s in shifted):
-            del ds[elem.tag]
-            self.record(elem.tag, "removed: invalid date")
+            self._drop(ds._dict, elem.tag, str(elem.VR), path, "invalid date")
             return
+        if self.days == 0 and shifted == values:
+            return  # Full Dates: already in the standard form
         elem.value = shifted if len(shifted) > 1 else shifted[0]
-        self.record(elem.tag, "date shifted")
+        self.record(elem.tag, "date shifted" if self.days else "date written in the standard form")
 
 
 def _methods(
@@ -586,25 +740,43 @@ def _methods(
 
     Clean Graphics: overlays and curves removed, graphic annotation text cleaned like SR text
     (the text is cleaned whatever the option; the option also removes every overlay).  Clean
-    Structured Content only when the instance had SR/KOS content items, kept and cleaned.
+    Structured Content only when the instance had content items, kept and cleaned.
     """
     codes = DeidentificationMethodCodeValues
-    methods = [codes.BASIC_PROFILE]
-    if pixels_clean:
-        methods.append(codes.CLEAN_PIXEL_DATA)
-    if policy.clean_graphics:
-        methods.append(codes.CLEAN_GRAPHICS)
-    if structured_content:
-        methods.append(codes.CLEAN_STRUCTURED_CONTENT)
-    if policy.clean_descriptors:
-        methods.append(codes.CLEAN_DESCRIPTORS)
-    if policy.shift_dates:
-        methods.append(codes.RETAIN_LONGITUDINAL_MODIFIED_DATES)
-    if policy.retain_patient_characteristics:
-        methods.append(codes.RETAIN_PATIENT_CHARACTERISTICS)
-    if policy.retain_safe_private:
-        methods.append(codes.RETAIN_SAFE_PRIVATE)
-    return methods
+    applied = {
+        codes.BASIC_PROFILE: True,
+        codes.CLEAN_PIXEL_DATA: bool(pixels_clean),
+        codes.CLEAN_GRAPHICS: policy.clean_graphics,
+        codes.CLEAN_STRUCTURED_CONTENT: policy.clean_structured_content and structured_content,
+        codes.CLEAN_DESCRIPTORS: policy.clean_descriptors,
+        codes.RETAIN_LONGITUDINAL_FULL_DATES: policy.date_mode == DateModeValues.KEEP,
+        codes.RETAIN_LONGITUDINAL_MODIFIED_DATES: policy.shift_dates,
+        codes.RETAIN_PATIENT_CHARACTERISTICS: policy.retain_patient_characteristics,
+        codes.RETAIN_DEVICE_IDENTITY: policy.retain_device_identity,
+        codes.RETAIN_UIDS: policy.retain_uids,
+        codes.RETAIN_SAFE_PRIVATE: policy.retain_safe_private,
+        codes.RETAIN_INSTITUTION_IDENTITY: policy.retain_institution_identity,
+    }
+    return [code for code in codes if applied.get(code)]
+
+
+METHOD_ACTION = "applied"
+"""Action of the audit records that list the profile and options applied (one per CID 7050
+code, keyword ``DeidentificationMethodCodeSequence``), so the audit shows the profile too."""
+
+
+def _method_records(methods: list[DeidentificationMethodCodeValues]) -> list[dict[str, Any]]:
+    return [
+        {
+            "keyword": "DeidentificationMethodCodeSequence",
+            "tag": "(0012,0064)",
+            "action": METHOD_ACTION,
+            "code": method.code_value,
+            "meaning": method.code_meaning,
+            "count": 1,
+        }
+        for method in methods
+    ]
 
 
 def _uid_value(ds: Dataset, tag: int) -> object:
@@ -724,6 +896,13 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
     hints = engine.collector.finish()
     engine.finish(hints)
 
+    for tag, companions in _CONDITIONAL_COMPANIONS.items():
+        holder = ds.get(tag)
+        if (holder is None or not holder.value) and any(c in ds for c in companions):
+            for companion in companions:
+                if companion in ds:
+                    del ds[companion]
+                    engine.record(companion, "removed (its condition was removed)")
     _put(ds, 0x00100010, "PN", pseudonym.patient_name)
     _put(ds, 0x00100020, "LO", pseudonym.patient_id)
     if policy.retain_patient_characteristics and not had_age:
@@ -733,14 +912,12 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
             if age:
                 ds.PatientAge = age
                 engine.record(0x00101010, "computed from birth date")
-    _put(
-        ds,
-        0x00280303,
-        "CS",
-        LongitudinalTemporalInformationModifiedValues.MODIFIED.value
-        if policy.shift_dates
-        else LongitudinalTemporalInformationModifiedValues.REMOVED.value,
-    )
+    longitudinal = {
+        DateModeValues.SHIFT: LongitudinalTemporalInformationModifiedValues.MODIFIED,
+        DateModeValues.KEEP: LongitudinalTemporalInformationModifiedValues.UNMODIFIED,
+        DateModeValues.REMOVE: LongitudinalTemporalInformationModifiedValues.REMOVED,
+    }[DateModeValues(policy.date_mode)]
+    _put(ds, 0x00280303, "CS", longitudinal.value)
 
     reasons: list[str] = []
     pixels_clean: bool | None = None
@@ -763,7 +940,8 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         elif not reasons:
             reasons.append("Burned-in text could not be removed from the pixel data.")
             reasons.extend(str(r) for r in getattr(outcome, "reasons", None) or ())
-    _write_method(ds, _methods(policy, pixels_clean, engine.structured_content))
+    methods = _methods(policy, pixels_clean, engine.structured_content)
+    _write_method(ds, methods)
 
     # Read only now: the pixel cleaner may have re-encoded the pixel data (lossy → lossless).
     transfer_syntax = ds.file_meta.get("TransferSyntaxUID") if "file_meta" in ds.__dict__ else None
@@ -784,7 +962,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         dataset=ds,
         status=status,
         reasons=reasons,
-        audit=engine.audit_records(),
+        audit=engine.audit_records() + _method_records(methods),
         phi_hints=hints,
         pixels_clean=pixels_clean,
         pixel_report=pixel_report,

@@ -16,6 +16,7 @@ __all__ = [
     "DeidStatusValues",
     "LongitudinalTemporalInformationModifiedValues",
     "PatientIdentityRemovedValues",
+    "ProfileOptionValues",
 ]
 
 
@@ -83,6 +84,43 @@ class DateModeValues(StrEnum):
     every date of a patient is moved by the same keyed per-patient number of days."""
     REMOVE = "remove"
     """Basic Profile actions for dates (removed, emptied or dummy values)."""
+    KEEP = "keep"
+    """Retain Longitudinal Temporal Information with Full Dates (PS3.15 E.3.6): dates are
+    kept (only rewritten in the standard form when written in a legacy one)."""
+
+
+class ProfileOptionValues(StrEnum):
+    """The options of PS3.15 Table E.1-1 (the option columns; PS3.15 E.3) by their setting name.
+
+    The Clean Pixel Data and Clean Recognizable Visual Features Options have no column in the
+    table; the archive always cleans pixel data (and does not claim the second option).
+    """
+
+    RETAIN_LONGITUDINAL_FULL_DATES = "retain-longitudinal-full-dates"
+    """E.3.6: dates and times kept as they are."""
+    RETAIN_LONGITUDINAL_MODIFIED_DATES = "retain-longitudinal-modified-dates"
+    """E.3.6: dates moved by a keyed number of days per patient; intervals kept."""
+    RETAIN_PATIENT_CHARACTERISTICS = "retain-patient-characteristics"
+    """E.3.7: sex, age, size, weight and the like kept."""
+    RETAIN_DEVICE_IDENTITY = "retain-device-identity"
+    """E.3.8: station name, device serial numbers and the like kept."""
+    RETAIN_INSTITUTION_IDENTITY = "retain-institution-identity"
+    """E.3.11: institution name, address and department kept."""
+    RETAIN_UIDS = "retain-uids"
+    """E.3.9: UIDs kept as they are (not remapped)."""
+    CLEAN_DESCRIPTORS = "clean-descriptors"
+    """E.3.5: short descriptions kept when free of identifying values."""
+    CLEAN_STRUCTURED_CONTENT = "clean-structured-content"
+    """E.3.4: SR and acquisition-context content items kept, their text cleaned."""
+    CLEAN_GRAPHICS = "clean-graphics"
+    """E.3.3: overlays and curves removed; graphic annotation text cleaned."""
+    RETAIN_SAFE_PRIVATE = "retain-safe-private"
+    """E.3.10: private attributes listed as safe in Table E.3.10-1 kept when verified."""
+
+    @property
+    def method(self) -> DeidentificationMethodCodeValues:
+        """The CID 7050 code recorded when the option is applied."""
+        return DeidentificationMethodCodeValues[self.name]
 
 
 class DeidStatusValues(StrEnum):

@@ -9,7 +9,7 @@ Clean Descriptors Option, and free-text attributes that Table E.1-1 does not lis
 find only values that also stand in the same instance's header, so the name of a physician, a
 relative or another patient typed into such text, or a date written in words, passed them.
 This module finds such values by their *shape*, without knowing them (PS3.15 E.3.3 Clean
-Graphics, E.3.4 Clean Structured Content, E.3.7 Clean Descriptors: "replace with values of
+Graphics, E.3.4 Clean Structured Content, E.3.5 Clean Descriptors: "replace with values of
 similar meaning known not to contain identifying information").
 
 What it finds (:class:`FreeTextCategoryValues`)

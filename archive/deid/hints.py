@@ -111,6 +111,13 @@ MIN_FREE_SUBSTRING_LEN = 5
 _VOCABULARY_TAGS = frozenset(
     t for t in (tag_for_keyword(k) for k in ("Manufacturer", "ManufacturerModelName")) if t
 )
+_BIRTH_DATE_TAGS = frozenset(
+    t
+    for t in (
+        tag_for_keyword(k) for k in ("PatientBirthDate", "PatientBirthDateInAlternativeCalendar")
+    )
+    if t
+)
 HINT_TAGS = frozenset(_TAG_CATEGORIES) | _VOCABULARY_TAGS
 """Tags whose elements hold a hint (or equipment vocabulary) whatever their VR."""
 
@@ -276,15 +283,32 @@ class PhiHintCollector:
     before it is changed); :func:`collect_phi_hints` walks a dataset with it.
     """
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        skip_uids: bool = False,
+        skip_dates: bool = False,
+        skip_tags: frozenset[int] = frozenset(),
+    ) -> None:
         self.substrings: dict[str, str] = {}
         self.exact: dict[str, str] = {}
         self.uids: set[str] = set()
         self.vocabulary: list[str] = []
+        # What the profile keeps is, by the privacy officer's choice, not identifying here:
+        # as a hint it would quarantine every instance (Retain UIDs, Full Dates, Retain
+        # Device or Institution Identity).  The birth date stays a hint: it is never kept.
+        self.skip_uids = skip_uids
+        self.skip_dates = skip_dates
+        self.skip_tags = skip_tags
+        # The values of those kept tags: the same value collected elsewhere (an Issuer of
+        # Patient ID equal to the kept Institution Name) is no hint either.
+        self.kept_values: set[str] = set()
 
     def finish(self) -> PhiHints:
+        kept = self.kept_values
+
         def allowed(hint: str) -> bool:
-            return not any(hint in v for v in self.vocabulary)
+            return hint not in kept and not any(hint in v for v in self.vocabulary)
 
         return PhiHints(
             {h: c for h, c in self.substrings.items() if allowed(h)},
@@ -341,8 +365,13 @@ class PhiHintCollector:
             return
         if not values:
             return
+        if tag in self.skip_tags:
+            for v in values:
+                text = v.decode("latin-1") if isinstance(v, bytes) else str(v)
+                self.kept_values.add(text.strip(" \x00").upper())
+            return
         if vr == "UI":
-            if tag in CLASS_UID_TAGS:
+            if tag in CLASS_UID_TAGS or self.skip_uids:
                 return
             for uid in values:
                 uid = str(uid).strip("\x00 ")
@@ -356,6 +385,8 @@ class PhiHintCollector:
                 self.add_name(str(name))
             return
         if vr in ("DA", "DT"):
+            if self.skip_dates and tag not in _BIRTH_DATE_TAGS:
+                return
             for date in values:
                 self.add_date(str(date))
             return

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.tag import BaseTag
 
-from archive.deid.enums import ActionCodeValues
+from archive.deid.enums import ActionCodeValues, DateModeValues
 from archive.deid.profile_table import TABLE_E1_1
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ KEEPABLE_DESCRIPTORS = _tags(
 )
 """Text kept when short, plain and free of identifying values (:attr:`Operation.CLEAN_TEXT`).
 
-The short descriptors that the Clean Descriptors Option keeps (PS3.15 E.3.7), the text values
+The short descriptors that the Clean Descriptors Option keeps (PS3.15 E.3.5), the text values
 of SR and Key Object content items (Clean Structured Content, E.3.4) and the text objects of
 graphic annotations in images and presentation states (Clean Graphics, E.3.3); every other
 "C" descriptor and every free-text comment of Table E.1-1 is removed.
@@ -175,26 +175,56 @@ class CompiledProfile:
         Operation for each public tag of Table E.1-1 (plus our overrides).
     fallbacks : Mapping[int, Operation]
         Basic Profile operation used when cleaning (``C``) a value fails.
+    kept_hint_tags : frozenset of int
+        Tags an option keeps as they are (e.g. Institution Name under Retain Institution
+        Identity): their values are not identifying under this profile, so they are no
+        hints for the verifier.
     """
 
     operations: Mapping[int, Operation]
     fallbacks: Mapping[int, Operation]
+    kept_hint_tags: frozenset[int] = frozenset()
 
 
-def _row_operation(row: ProfileRow, vr: str, policy_flags: tuple[bool, ...]) -> Operation:
-    patient_chars, shift, clean_desc, clean_graphics = policy_flags
+@dataclass(frozen=True)
+class _Flags:
+    """The options of a :class:`Policy` that change Table E.1-1 operations."""
+
+    patient_characteristics: bool
+    date_mode: str
+    clean_descriptors: bool
+    clean_graphics: bool
+    clean_structured_content: bool
+    device_identity: bool
+    institution_identity: bool
+    uids: bool
+
+
+def _row_operation(row: ProfileRow, vr: str, flags: _Flags) -> Operation:
     option_codes: list[str] = []
-    if patient_chars and row.retain_patient_characteristics:
-        option_codes.append(row.retain_patient_characteristics)
-    if clean_desc and row.clean_descriptors:
-        option_codes.append(row.clean_descriptors)
-    if clean_graphics and row.clean_graphics:
-        option_codes.append(row.clean_graphics)
-    if shift and row.retain_long_modified_dates:
-        # Whole-day shifts keep times of day: TM needs no change.
-        if vr in ("DA", "DT"):
-            return Operation.SHIFT_DATE
-        return Operation.RECURSE if vr == "SQ" else Operation.KEEP
+    for enabled, code in (
+        (flags.patient_characteristics, row.retain_patient_characteristics),
+        (flags.device_identity, row.retain_device_identity),
+        (flags.institution_identity, row.retain_institution_identity),
+        (flags.uids, row.retain_uids),
+        (flags.clean_descriptors, row.clean_descriptors),
+        (flags.clean_graphics, row.clean_graphics),
+        (flags.clean_structured_content, row.clean_structured_content),
+    ):
+        if enabled and code:
+            option_codes.append(code)
+    if flags.date_mode != DateModeValues.REMOVE:
+        column = (
+            row.retain_long_modified_dates
+            if flags.date_mode == DateModeValues.SHIFT
+            else row.retain_long_full_dates
+        )
+        if column:
+            # Whole-day shifts keep times of day: TM needs no change.  Full dates go through
+            # the same path with no shift, so legacy forms are written in the standard one.
+            if vr in ("DA", "DT"):
+                return Operation.SHIFT_DATE
+            return Operation.RECURSE if vr == "SQ" else Operation.KEEP
     if "K" in option_codes:
         return resolve_action("K", vr)
     if "C" in option_codes:
@@ -202,17 +232,29 @@ def _row_operation(row: ProfileRow, vr: str, policy_flags: tuple[bool, ...]) -> 
     return resolve_action(row.basic, vr)
 
 
-@lru_cache(maxsize=16)
-def _compile(policy_flags: tuple[bool, bool, bool, bool]) -> CompiledProfile:
+# Values written afresh by the engine, whatever the input had.
+_WRITTEN_AFRESH = (
+    "PatientIdentityRemoved",
+    "DeidentificationMethod",
+    "DeidentificationMethodCodeSequence",
+    "LongitudinalTemporalInformationModified",
+)
+
+
+@lru_cache(maxsize=64)
+def _compile(flags: _Flags) -> CompiledProfile:
     operations: dict[int, Operation] = {}
     fallbacks: dict[int, Operation] = {}
+    kept: set[int] = set()
     for row in TABLE_E1_1:
         if len(row.tag) != 8 or "x" in row.tag:
             continue  # repeating groups and private groups are handled in bulk
         tag = int(row.tag, 16)
         vr = _vr(tag)
-        operations[tag] = _row_operation(row, vr, policy_flags)
+        operations[tag] = _row_operation(row, vr, flags)
         fallbacks[tag] = resolve_action(row.basic, vr)
+        if operations[tag] is Operation.KEEP and fallbacks[tag] is not Operation.KEEP:
+            kept.add(tag)
     overrides = {
         "PatientName": Operation.PSEUDONYM_NAME,
         "PatientID": Operation.PSEUDONYM_ID,
@@ -221,26 +263,25 @@ def _compile(policy_flags: tuple[bool, bool, bool, bool]) -> CompiledProfile:
         "PatientBirthTime": Operation.REMOVE,
         # SR and graphic annotation free text (not in Table E.1-1): kept only when it
         # passes the descriptor check, else replaced by a dummy (Type 1 in TEXT items and
-        # text objects).
-        "TextValue": Operation.CLEAN_TEXT,
+        # text objects).  Without Clean Structured Content, SR text is a dummy outright.
+        "TextValue": (Operation.CLEAN_TEXT if flags.clean_structured_content else Operation.DUMMY),
         "UnformattedTextValue": Operation.CLEAN_TEXT,
-        # Written afresh by the engine.
-        "PatientIdentityRemoved": Operation.REMOVE,
-        "DeidentificationMethod": Operation.REMOVE,
-        "DeidentificationMethodCodeSequence": Operation.REMOVE,
-        "LongitudinalTemporalInformationModified": Operation.REMOVE,
     }
-    if policy_flags[0]:
+    overrides.update(dict.fromkeys(_WRITTEN_AFRESH, Operation.REMOVE))
+    if flags.patient_characteristics:
         overrides["PatientAge"] = Operation.AGE
     for keyword, operation in overrides.items():
         override_tag = tag_for_keyword(keyword)
         assert override_tag is not None
         operations[override_tag] = operation
+        kept.discard(override_tag)
     for keyword in ("TextValue", "UnformattedTextValue"):
         text_tag = tag_for_keyword(keyword)
         assert text_tag is not None
         fallbacks[text_tag] = Operation.DUMMY
-    return CompiledProfile(MappingProxyType(operations), MappingProxyType(fallbacks))
+    return CompiledProfile(
+        MappingProxyType(operations), MappingProxyType(fallbacks), frozenset(kept)
+    )
 
 
 def compile_profile(policy: Policy) -> CompiledProfile:
@@ -251,10 +292,14 @@ def compile_profile(policy: Policy) -> CompiledProfile:
     policy : Policy
     """
     return _compile(
-        (
-            policy.retain_patient_characteristics,
-            policy.shift_dates,
-            policy.clean_descriptors,
-            policy.clean_graphics,
+        _Flags(
+            patient_characteristics=policy.retain_patient_characteristics,
+            date_mode=str(policy.date_mode),
+            clean_descriptors=policy.clean_descriptors,
+            clean_graphics=policy.clean_graphics,
+            clean_structured_content=policy.clean_structured_content,
+            device_identity=policy.retain_device_identity,
+            institution_identity=policy.retain_institution_identity,
+            uids=policy.retain_uids,
         )
     )

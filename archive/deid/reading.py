@@ -14,6 +14,7 @@ import zlib
 from pydicom import Dataset, dcmread
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
+from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
@@ -45,9 +46,15 @@ def _plausible_bare_dataset(data: bytes) -> bool:
 
 
 def _check_truncation(ds: Dataset) -> None:
+    """Reject a file that ends inside an element, at any sequence depth (pydicom stops
+    reading quietly there; what it read would be published as if complete)."""
     for tag, raw in ds._dict.items():
         length = getattr(raw, "length", None)
         value = getattr(raw, "value", None)
+        if isinstance(value, Sequence):  # already parsed: its items' elements are raw
+            for item in value:
+                _check_truncation(item)
+            continue
         if (
             length is not None
             and length != _UNDEFINED_LENGTH
@@ -85,6 +92,19 @@ def _check_pixel_data_length(ds: Dataset) -> None:
         )
 
 
+def _match_encoding(ds: Dataset) -> None:
+    """Record an Implicit VR body under an Explicit VR Transfer Syntax as what it is.
+
+    pydicom reads such a body (its elements have no VR) but keeps the encoding the meta
+    declares, so writing it back fails; marked implicit, every element is re-encoded on
+    writing, as for any change of transfer syntax.
+    """
+    if ds.original_encoding[0] is False and any(
+        getattr(raw, "VR", True) is None for raw in ds._dict.values()
+    ):
+        ds._read_implicit = True
+
+
 def read_dataset(data: bytes) -> Dataset:
     """Parse `data` into a dataset.
 
@@ -113,6 +133,7 @@ def read_dataset(data: bytes) -> Dataset:
             warnings.simplefilter("ignore")
             ds = dcmread(DicomBytesIO(data), force=not has_preamble)
             _check_truncation(ds)
+            _match_encoding(ds)
     except RejectedInput:
         raise
     except InvalidDicomError as exc:

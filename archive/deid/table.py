@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-__all__ = ["ProfileRow"]
+__all__ = ["ProfileRow", "SafePrivateRow"]
 
 
 class ProfileRow(NamedTuple):
@@ -51,3 +51,28 @@ clean_structured_content, clean_graphics : str or None
     clean_descriptors: str | None = None
     clean_structured_content: str | None = None
     clean_graphics: str | None = None
+
+
+class SafePrivateRow(NamedTuple):
+    """One row of PS3.15 Table E.3.10-1 "Safe Private Attributes".
+
+    Attributes
+    ----------
+    group : int
+        The (odd) group number.
+    creator : str
+        Private Creator string as printed in the standard.
+    element : int
+        The element byte within the creator's block: ``(gggg,xxEE)`` has ``EE``.
+    vr, vm : str
+        VR and VM as printed.
+    meaning : str
+        What the value means, as printed.
+    """
+
+    group: int
+    creator: str
+    element: int
+    vr: str
+    vm: str
+    meaning: str

@@ -1,5 +1,10 @@
-"""The archive's de-identification policy, built once from settings, and the check that every
-part of it is present.
+"""The archive's de-identification policy, built from settings, and the check that every part of
+it is present.
+
+The profile is the privacy officer's choice of PS3.15 options (``TA_DEID_PROFILE``, see
+``docs/deid-profile.md``); an unknown or contradictory option, or one that keeps identifying
+values (Full Dates, Retain UIDs) without ``TA_DEID_ACCEPT_IDENTIFYING_OPTIONS`` naming it, stops
+the start-up with a sentence that says what to change.
 
 The keys come from settings (environment or the generated keys file) and are never stored with
 the data: whoever holds the database and the files cannot reverse a pseudonym or a UID without
@@ -11,12 +16,15 @@ pixels were never looked at.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from archive.deid import Policy
+from archive.deid.enums import ProfileOptionValues
+from archive.deid.options import ProfileError, parse_acknowledgements, parse_profile
 
 MISSING_CLEANER = (
     "The burned-in text cleaner (archive.deid.pixels: OpenCV and RapidOCR's ONNX models) cannot "
@@ -45,13 +53,58 @@ def check_pixel_cleaner() -> None:
         raise ImproperlyConfigured(MISSING_CLEANER.format(error=type(exc).__name__)) from exc
 
 
-@lru_cache(maxsize=1)
-def archive_policy() -> Policy:
+def profile_from(
+    profile: str | Iterable[str], accepted: str | Iterable[str]
+) -> tuple[ProfileOptionValues, ...]:
+    """Read and check a profile as the settings give it (``TA_DEID_PROFILE`` and
+    ``TA_DEID_ACCEPT_IDENTIFYING_OPTIONS``), in the standard's order.
+
+    Raises
+    ------
+    ImproperlyConfigured
+        With a sentence naming the setting and what to change.
+    """
+    try:
+        acknowledged = parse_acknowledgements(accepted)
+    except ProfileError as exc:
+        raise ImproperlyConfigured(f"TA_DEID_ACCEPT_IDENTIFYING_OPTIONS: {exc}") from None
+    try:
+        options = parse_profile(profile, acknowledged)
+    except ProfileError as exc:
+        if exc.needs_acknowledgement:
+            raise ImproperlyConfigured(
+                f"TA_DEID_PROFILE: {exc.problem} Remove it from TA_DEID_PROFILE or, if your "
+                "privacy officer accepts that risk, set TA_DEID_ACCEPT_IDENTIFYING_OPTIONS="
+                f"{exc.needs_acknowledgement}."
+            ) from None
+        raise ImproperlyConfigured(f"TA_DEID_PROFILE: {exc}") from None
+    return tuple(option for option in ProfileOptionValues if option in options)
+
+
+def effective_profile() -> tuple[ProfileOptionValues, ...]:
+    """The profile in force (settings ``DEID_PROFILE``, ``DEID_ACCEPT_IDENTIFYING_OPTIONS``)."""
+    return profile_from(settings.DEID_PROFILE, settings.DEID_ACCEPT_IDENTIFYING_OPTIONS)
+
+
+@lru_cache(maxsize=8)
+def _policy(
+    profile: tuple[ProfileOptionValues, ...], uid_key: str, pseudonym_key: str, uid_root: str
+) -> Policy:
     options: dict = {
-        "uid_key": settings.DEID_UID_KEY.encode(),
-        "pseudonym_key": settings.DEID_PSEUDONYM_KEY.encode(),
+        "uid_key": uid_key.encode(),
+        "pseudonym_key": pseudonym_key.encode(),
         "pixel_cleaner": load_pixel_cleaner(),
     }
-    if settings.DEID_UID_ROOT:
-        options["uid_root"] = settings.DEID_UID_ROOT
-    return Policy(**options)
+    if uid_root:
+        options["uid_root"] = uid_root
+    return Policy.from_profile(profile, **options)
+
+
+def archive_policy() -> Policy:
+    """The policy every de-identification of the archive uses (built once per settings)."""
+    return _policy(
+        effective_profile(),
+        settings.DEID_UID_KEY,
+        settings.DEID_PSEUDONYM_KEY,
+        settings.DEID_UID_ROOT or "",
+    )

@@ -24,6 +24,7 @@ from archive.deid import (
     verify,
 )
 from archive.deid.engine import PIXELS_NOT_CHECKED
+from archive.deid.private import SAFE_PRIVATE, creator_key
 from archive.deid.uids import CLASS_UID_TAGS, is_standard_uid
 from tests.deid.conftest import (
     PHI,
@@ -72,6 +73,19 @@ def _read(result: DeidResult) -> Dataset:
     return pydicom.dcmread(DicomBytesIO(result.to_bytes()))
 
 
+def _assert_only_safe_private(ds: Dataset) -> None:
+    """Private elements left are rows of PS3.15 Table E.3.10-1 and their creators."""
+    for elem in ds:
+        tag = elem.tag
+        if elem.VR == "SQ":
+            for item in elem.value:
+                _assert_only_safe_private(item)
+        if not tag.is_private or tag.element < 0x1000:
+            continue
+        creator = creator_key(str(ds[(tag.group << 16) | (tag.element >> 8)].value))
+        assert (tag.group, creator, tag.element & 0xFF) in SAFE_PRIVATE, "private element kept"
+
+
 @pytest.mark.parametrize("name", FILES)
 def test_no_synthetic_phi_survives(name: str, policy: Policy) -> None:
     original = inject_phi(load(name))
@@ -87,8 +101,8 @@ def test_no_synthetic_phi_survives(name: str, policy: Policy) -> None:
     extra = sorted(u for u in uids if len(u) > 9 and not PYDICOM_ROOT.startswith(u))
     assert_no_phi(data, extra=extra)
     out = _read(result)
+    _assert_only_safe_private(out)
     for elem in out.iterall():
-        assert not elem.tag.is_private, "private element kept"
         if elem.VR == "UI" and elem.value:
             for uid in elem.value if isinstance(elem.value, list) else [elem.value]:
                 assert UID_RE.match(str(uid)) and len(str(uid)) <= 64
@@ -100,7 +114,8 @@ def test_no_synthetic_phi_survives(name: str, policy: Policy) -> None:
     assert out.PatientBirthDate == ""
     assert "OtherPatientIDsSequence" not in out and "ImageComments" not in out
     for item in out.get("RequestAttributesSequence", []):  # kept under Clean Descriptors
-        assert "RequestedProcedureID" not in item
+        # Type 1C in the Request Attributes Macro of image IODs: a dummy, not removed.
+        assert item.get("RequestedProcedureID") in (None, "ANONYMIZED")
     assert str(out.PatientName).startswith("ANON^")
     # Audit is JSON and carries no values.
     audit = json.dumps(result.audit)
@@ -285,12 +300,25 @@ def test_private_blocks_removed_and_safe_private_kept(policy: Policy) -> None:
                 ds.add(elem)
     siemens = ds.private_block(0x0019, "SIEMENS MR HEADER", create=True)
     siemens.add_new(0x0C, "IS", "1000")
-    siemens.add_new(0x0D, "CS", PHI["private_text"].upper())  # text at a safe offset
+    # Text at safe elements: the patient's name fails the verifier, a plain code passes.
+    siemens.add_new(0x0D, "CS", PHI["name_family"].upper())
+    siemens.add_new(0x0E, "FD", [0.0, 0.7071, 0.7071])
+    ge = ds.private_block(0x0019, "GEMS_ACQU_01", create=True)
+    ge.add_new(0x9E, "LO", "EPI2_DIFF")  # Internal Pulse Sequence Name
+    ge.add_new(0x23, "LO", "39.37 mm")  # Table Speed, but not with the table's VR (DS)
     result = deidentify_bytes(to_bytes(ds), policy)
     assert result.reasons == [PIXELS_NOT_CHECKED]  # nothing in the header
     out = _read(result)
     private = {elem.tag: elem.value for elem in out.iterall() if elem.tag.is_private}
-    assert private == {0x00190010: "SIEMENS MR HEADER", 0x0019100C: "1000"}
+    assert private == {
+        0x00190010: "SIEMENS MR HEADER",
+        0x0019100C: "1000",
+        0x0019100E: [0.0, 0.7071, 0.7071],
+        0x00190011: "GEMS_ACQU_01",
+        0x0019119E: "EPI2_DIFF",
+    }
+    audit = {(a["tag"], a["action"]) for a in result.audit}
+    assert ("(0019,100D)", "removed: safe private value failed verification") in audit
     assert_no_phi(result.to_bytes())
 
 

@@ -24,7 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from archive.deid import DeidStatusValues, Policy, RejectedInput, deidentify_bytes
-from archive.services.policy import load_pixel_cleaner
+from archive.services.policy import effective_profile, load_pixel_cleaner
 
 
 def _setting_bytes(name: str) -> bytes:
@@ -51,7 +51,11 @@ def _policy(with_pixels: bool) -> Policy:
         except ImproperlyConfigured as exc:
             raise CommandError(str(exc)) from exc
     try:
-        return Policy(**options)
+        # The profile the archive applies (TA_DEID_PROFILE), so a batch from the command line
+        # is de-identified exactly as an upload would be.
+        return Policy.from_profile(effective_profile(), **options)
+    except ImproperlyConfigured as exc:
+        raise CommandError(str(exc)) from exc
     except ValueError as exc:
         raise CommandError(f"Invalid de-identification settings: {exc}") from exc
 
