@@ -35,9 +35,8 @@ def test_the_upload_page_refuses_too_many_or_too_large_before_sending(
 
     page.set_input_files("#id_files", files[3:])
     page.get_by_role("button", name="Upload", exact=True).click()
-    page.wait_for_function(
-        "document.querySelector('#upload-summary').textContent.includes('per request')"
-    )
+    # Locator waits, not wait_for_function: the CSP forbids evaluating strings in the page.
+    page.locator("#upload-summary", has_text="per request").wait_for()
     assert "larger than the limit of 64 kB per request" in summary.inner_text()
     assert not Upload.objects.exists()
 
@@ -45,5 +44,5 @@ def test_the_upload_page_refuses_too_many_or_too_large_before_sending(
     page.set_input_files("#id_files", files[:2])
     page.get_by_role("button", name="Upload", exact=True).click()
     page.wait_for_selector("#upload-files li.upload-file >> nth=1")
-    page.wait_for_function("document.querySelector('#upload-summary').textContent.includes('/')")
+    page.locator("#upload-summary", has_text="/").wait_for()
     assert Upload.objects.count() == 1
