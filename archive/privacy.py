@@ -379,24 +379,15 @@ def shown_vocabulary(
     open-vocabulary search facets pass through here, whatever the index holds."""
     names, tags = set(diagnoses), set(tags)
     published = Case.objects.published()
-    shown_names = (
-        set(
-            published.filter(quiz_mode=False, diagnosis__name__in=names).values_list(
-                "diagnosis__name", flat=True
-            )
-        )
-        if names
-        else set()
-    )
-    shown_tags = (
-        set(
-            published.filter(quiz_mode=False, tags__name__in=tags).values_list(
-                "tags__name", flat=True
-            )
-        )
-        if tags
-        else set()
-    )
+
+    def shown_on_plain_cases(field: str, values: set[str]) -> set[str]:
+        if not values:
+            return set()
+        found = published.filter(quiz_mode=False, **{f"{field}__in": values})
+        return set(found.values_list(field, flat=True))
+
+    shown_names = shown_on_plain_cases("diagnosis__name", names)
+    shown_tags = shown_on_plain_cases("tags__name", tags)
     rest = tags - shown_tags
     quiz_cases = published.filter(quiz_mode=True, tags__name__in=rest).select_related("diagnosis")
     for case in quiz_cases.distinct().iterator(chunk_size=200) if rest else ():

@@ -179,7 +179,8 @@ def world(teacher, other_teacher, student, curator, phi_file):
     return {"draft": draft, "published": published, "item": item, "users": users}
 
 
-def _values(case: Case, item) -> dict:
+def _values(case: Case, item=None) -> dict:
+    """The URL parts of a case's first image (and of a quarantined item, when given)."""
     instance = case.instances().select_related("series__study").first()
     return {
         "case": case.pk,
@@ -189,7 +190,7 @@ def _values(case: Case, item) -> dict:
         "series": instance.series.series_uid,
         "series_pk": instance.series_id,
         "sop": instance.sop_uid,
-        "item": item.pk,
+        "item": item.pk if item else None,
     }
 
 

@@ -25,7 +25,7 @@ from archive.services.cases import unpublish_case
 from search.backends import get_search_backend
 from search.documents import build_document
 from search.services import index_case
-from tests.permissions.test_matrix import DJANGO_OWN, _route_names
+from tests.permissions.test_matrix import DJANGO_OWN, _route_names, _values
 from tests.viewer.factories import ct_stack, make_case, pneumothorax
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,7 +38,7 @@ QUIZ_SECRETS = re.compile(
 DRAFT_SECRETS = re.compile(r"(?<!\w)(zebrafinch|aortic dissection|dissection)(?!\w)")
 
 # (route name, method, URL template, case kind, student's status, proof the case was served)
-# {pk} {instance} {study} {series} {series_pk} {sop} {upload} are the case kind's values.
+# {case} {instance} {study} {series} {series_pk} {sop} {upload} are the case kind's values.
 SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("home", "GET", "/", "-", 200, "after a long flight"),
     ("login", "GET", "/accounts/login/", "-", 200, None),
@@ -53,25 +53,25 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("my-cases", "GET", "/my/cases/", "-", 403, None),
     ("my-progress", "GET", "/my/progress/", "-", 200, None),
     ("case-create", "GET", "/cases/new/", "-", 403, None),
-    ("case-detail", "GET", "/cases/{pk}/", "quiz", 200, "Tall young man"),
-    ("case-detail", "GET", "/cases/{pk}/", "draft", 404, None),
-    ("case-edit", "GET", "/cases/{pk}/edit/", "quiz", 403, None),
-    ("case-edit", "GET", "/cases/{pk}/edit/", "draft", 404, None),
-    ("case-upload", "POST", "/cases/{pk}/upload/", "quiz", 403, None),
-    ("case-upload", "POST", "/cases/{pk}/upload/", "draft", 404, None),
-    ("case-submit", "POST", "/cases/{pk}/submit/", "quiz", 403, None),
-    ("case-submit", "POST", "/cases/{pk}/submit/", "draft", 404, None),
-    ("case-download", "GET", "/cases/{pk}/download.zip", "quiz", 200, "DICM"),
-    ("case-download", "GET", "/cases/{pk}/download.zip", "draft", 404, None),
-    ("case-key-images", "POST", "/cases/{pk}/key-images/", "quiz", 403, None),
-    ("case-key-images", "POST", "/cases/{pk}/key-images/", "draft", 404, None),
-    ("case-key-image-delete", "POST", "/cases/{pk}/key-images/1/delete", "quiz", 403, None),
-    ("case-key-image-delete", "POST", "/cases/{pk}/key-images/1/delete", "draft", 404, None),
+    ("case-detail", "GET", "/cases/{case}/", "quiz", 200, "Tall young man"),
+    ("case-detail", "GET", "/cases/{case}/", "draft", 404, None),
+    ("case-edit", "GET", "/cases/{case}/edit/", "quiz", 403, None),
+    ("case-edit", "GET", "/cases/{case}/edit/", "draft", 404, None),
+    ("case-upload", "POST", "/cases/{case}/upload/", "quiz", 403, None),
+    ("case-upload", "POST", "/cases/{case}/upload/", "draft", 404, None),
+    ("case-submit", "POST", "/cases/{case}/submit/", "quiz", 403, None),
+    ("case-submit", "POST", "/cases/{case}/submit/", "draft", 404, None),
+    ("case-download", "GET", "/cases/{case}/download.zip", "quiz", 200, "DICM"),
+    ("case-download", "GET", "/cases/{case}/download.zip", "draft", 404, None),
+    ("case-key-images", "POST", "/cases/{case}/key-images/", "quiz", 403, None),
+    ("case-key-images", "POST", "/cases/{case}/key-images/", "draft", 404, None),
+    ("case-key-image-delete", "POST", "/cases/{case}/key-images/1/delete", "quiz", 403, None),
+    ("case-key-image-delete", "POST", "/cases/{case}/key-images/1/delete", "draft", 404, None),
     # An empty answer is refused (nothing recorded); the quiz stays unanswered for the walk.
-    ("quiz-answer", "POST", "/cases/{pk}/quiz/answer", "quiz", 302, None),
-    ("quiz-answer", "POST", "/cases/{pk}/quiz/answer", "draft", 404, None),
+    ("quiz-answer", "POST", "/cases/{case}/quiz/answer", "quiz", 302, None),
+    ("quiz-answer", "POST", "/cases/{case}/quiz/answer", "draft", 404, None),
     # The choices offer the diagnosis among the differential: checked in its own test below.
-    ("quiz-choices", "GET", "/cases/{pk}/quiz/choices/", "draft", 404, None),
+    ("quiz-choices", "GET", "/cases/{case}/quiz/choices/", "draft", 404, None),
     ("upload-status", "GET", "/uploads/{upload}/status", "quiz", 404, None),
     ("upload-status", "GET", "/uploads/{upload}/status", "draft", 404, None),
     ("instance-frame", "GET", "/instances/{instance}/frames/0.png", "quiz", 200, "PNG"),
@@ -90,11 +90,11 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("series-redaction-status", "GET", "/series/{series_pk}/redaction.json", "draft", 404, None),
     ("series-preview", "GET", "/series/{series_pk}/preview", "quiz", 403, None),
     ("series-preview", "GET", "/series/{series_pk}/preview", "draft", 404, None),
-    ("case-finish-review", "POST", "/cases/{pk}/finish-review", "quiz", 403, None),
-    ("case-finish-review", "POST", "/cases/{pk}/finish-review", "draft", 404, None),
+    ("case-finish-review", "POST", "/cases/{case}/finish-review", "quiz", 403, None),
+    ("case-finish-review", "POST", "/cases/{case}/finish-review", "draft", 404, None),
     # The admin (curators' previews, quarantine): the student is sent to its login.
     ("admin:index", "GET", "/admin/", "-", 302, None),
-    ("admin:archive_case_change", "GET", "/admin/archive/case/{pk}/change/", "quiz", 302, None),
+    ("admin:archive_case_change", "GET", "/admin/archive/case/{case}/change/", "quiz", 302, None),
     # DICOMweb, over HTTP Basic as an external viewer would.
     ("dicomweb:studies", "GET", "/dicomweb/studies", "-", 200, "{study_quiz}"),
     ("dicomweb:study", "GET", "/dicomweb/studies/{study}", "quiz", 200, "DICM"),
@@ -193,19 +193,6 @@ def world(teacher, student):
     get_search_backend().index(build_document(Case.objects.get(pk=draft.pk)))
     get_search_backend().refresh()
     return {"quiz": quiz, "draft": draft, "student": student}
-
-
-def _values(case: Case) -> dict:
-    instance = case.instances().select_related("series__study").first()
-    return {
-        "pk": case.pk,
-        "instance": instance.pk,
-        "upload": case.uploads.first().public_id,
-        "study": instance.series.study.study_uid,
-        "series": instance.series.series_uid,
-        "series_pk": instance.series_id,
-        "sop": instance.sop_uid,
-    }
 
 
 def _texts(response) -> list[str]:

@@ -9,47 +9,19 @@ contract already runs directly, so the child run is skipped.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from django.db import connection
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.sqlite import run_on_sqlite
 
 
 @pytest.mark.django_db
 def test_database_contract_on_sqlite_fts5(tmp_path):
-    if connection.vendor == "sqlite":
-        pytest.skip("the suite already runs on SQLite: test_contract_database covers FTS5")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "TA_VAR_DIR": str(tmp_path / "var"),
-        "TA_SEARCH_BACKEND": "database",
-        "CELERY_TASK_ALWAYS_EAGER": "1",
-    }
-    (tmp_path / "var").mkdir()
-    proc = subprocess.run(
+    run_on_sqlite(
+        tmp_path,
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
             "tests/search/test_contract_database.py",
             "tests/search/test_api.py",
             "tests/search/test_database_facet_memory.py",
         ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
+        CELERY_TASK_ALWAYS_EAGER="1",
     )
-    tail = (proc.stdout + proc.stderr)[-6000:]
-    assert proc.returncode == 0, tail
-    assert " passed" in proc.stdout and " failed" not in proc.stdout, tail
