@@ -80,7 +80,9 @@ def test_unanswered_quiz_hides_the_diagnosis_everywhere(quiz_case, student):
     data_json = re.search(r'id="viewer-data" type="application/json">(.*?)</script>', html, re.S)
     data = json.loads(data_json.group(1))
     _assert_clean(json.dumps(data, ensure_ascii=False), quiz_case, "viewer JSON")
-    assert data["keyImages"] and data["keyImages"][0]["annotations"][0]["type"] == "arrow"
+    # The key image is there to open on, but what the teacher drew and wrote on it is not.
+    assert data["keyImages"] and data["keyImages"][0]["annotations"] == []
+    assert data["keyImages"][0]["caption"] == ""
     alts = re.findall(r'alt="([^"]*)"', html)
     _assert_clean(" ".join(alts), quiz_case, "alt texts")
 
@@ -117,6 +119,9 @@ def test_answering_reveals_everything_and_is_remembered(quiz_case, student):
     assert "Correct!" in html and "Pneumothorax" in html and "J93.1" in html
     assert "Look for the pleural line" in html and "Visceral pleural line" in html
     assert "Pneumothorax on the right" in html  # key-image caption now shown
+    data_json = re.search(r'id="viewer-data" type="application/json">(.*?)</script>', html, re.S)
+    (key,) = json.loads(data_json.group(1))["keyImages"]
+    assert key["annotations"][0]["type"] == "arrow" and key["annotations"][0]["label"] == "PTX"
     assert 'name="answer"' not in html
     # A second answer does not replace the first.
     c.post(f"/cases/{quiz_case.pk}/quiz/answer", {"answer": "bulla"})
