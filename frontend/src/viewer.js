@@ -10,6 +10,7 @@ import {
   Enums,
   RenderingEngine,
   cache,
+  eventTarget,
   init as coreInit,
   utilities,
 } from "@cornerstonejs/core";
@@ -124,7 +125,7 @@ async function main() {
     for (const button of document.querySelectorAll("[data-tool]")) {
       button.setAttribute("aria-pressed", String(button.dataset.tool === name));
     }
-    element.dataset.tool = name;
+    element.dataset.activeTool = name;
   }
 
   // --- Series: metadata once, frames on demand ------------------------------------------------
@@ -199,6 +200,8 @@ async function main() {
     element.dataset.ready = "false";
     await viewport.setStack(state.imageIds, Math.min(position, state.imageIds.length - 1));
     applyPreset(initialPreset(state.presets));
+    state.baseInvert = Boolean(viewport.getProperties().invert);
+    $("invert").setAttribute("aria-pressed", "false");
     viewport.resetCamera();
     viewport.render();
     say("");
@@ -554,9 +557,11 @@ async function main() {
   // --- View actions --------------------------------------------------------------------------
   const actions = {
     invert: () => {
-      viewport.setProperties({ invert: !viewport.getProperties().invert });
+      // MONOCHROME1 is shown inverted already: the button says whether the user inverted it.
+      const invert = !viewport.getProperties().invert;
+      viewport.setProperties({ invert });
       viewport.render();
-      $("invert").setAttribute("aria-pressed", String(viewport.getProperties().invert));
+      $("invert").setAttribute("aria-pressed", String(invert !== state.baseInvert));
     },
     rotateRight: () => rotate(90),
     rotateLeft: () => rotate(-90),
@@ -578,6 +583,7 @@ async function main() {
       viewport.resetCamera();
       viewport.resetProperties();
       applyPreset(initialPreset(state.presets || []));
+      viewport.setProperties({ invert: state.baseInvert });
       viewport.render();
       $("invert").setAttribute("aria-pressed", "false");
     },
@@ -686,10 +692,19 @@ async function main() {
     if (!window.__firstImageAt) window.__firstImageAt = performance.now();
   });
   element.addEventListener("mousemove", pixelReadout);
+  // Annotation events go to Cornerstone's global event target; the statistics of a new
+  // measurement are computed when it is next drawn, so the last one is shown after each draw.
+  let lastMeasurement = null;
   for (const name of [ToolEnums.Events.ANNOTATION_COMPLETED,
     ToolEnums.Events.ANNOTATION_MODIFIED]) {
-    element.addEventListener(name, (event) => showMeasurement(event.detail.annotation));
+    eventTarget.addEventListener(name, (event) => {
+      lastMeasurement = event.detail.annotation;
+      showMeasurement(lastMeasurement);
+    });
   }
+  element.addEventListener(ToolEnums.Events.ANNOTATION_RENDERED, () => {
+    if (lastMeasurement) showMeasurement(lastMeasurement);
+  });
   new ResizeObserver(() => {
     engine.resize(true, false);
     drawOverlay();
