@@ -1,16 +1,13 @@
-// Orientation markers: which patient direction each edge of the screen faces, from the camera
-// (view up, view plane normal) in patient coordinates (DICOM LPS: +x left, +y posterior,
-// +z head). Rotation and flips move the camera, so the markers follow them.
+// Orientation markers: which patient direction each edge of the screen faces (DICOM LPS
+// patient coordinates: +x left, +y posterior, +z head). The viewer measures the screen's
+// directions in world space on the image itself, so rotation and flips are included whatever
+// the rendering path.
 
 const LETTERS = [
   ["L", "R"],
   ["P", "A"],
   ["S", "I"],
 ];
-
-function cross(a, b) {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
 
 // "L", "R", ... for a direction; two letters for an oblique one (larger component first).
 export function directionLabel(v) {
@@ -22,22 +19,28 @@ export function directionLabel(v) {
   return parts.map(({ c, axis }) => LETTERS[axis][c > 0 ? 0 : 1]).join("");
 }
 
-// Patient-coordinate letters for the four edges, or null when the image has no orientation.
-// ``toPatient`` maps a world direction to a patient one (identity when the header has Image
-// Orientation (Patient); built from Patient Orientation for projection images).
-export function orientationLabels(viewUp, viewPlaneNormal, toPatient = (v) => v) {
-  if (!viewUp || !viewPlaneNormal || !toPatient) return null;
-  const right = cross(viewUp, viewPlaneNormal);
+// Patient-coordinate letters for the four edges, from the world directions that point up and
+// right on the screen (rotation and flips included), or null when the image has no
+// orientation. ``toPatient`` maps a world direction to a patient one (identity when the header
+// has Image Orientation (Patient); built from Patient Orientation for projection images).
+export function orientationLabels(up, right, toPatient) {
+  if (!up || !right || !toPatient) return null;
   const neg = (v) => v.map((c) => -c);
-  const up = toPatient(viewUp);
+  const u = toPatient(up);
   const r = toPatient(right);
-  if (!up || !r) return null;
+  if (!u || !r) return null;
   return {
-    top: directionLabel(up),
-    bottom: directionLabel(neg(up)),
+    top: directionLabel(u),
+    bottom: directionLabel(neg(u)),
     right: directionLabel(r),
     left: directionLabel(neg(r)),
   };
+}
+
+export function unit(from, to) {
+  const v = [to[0] - from[0], to[1] - from[1], to[2] - from[2]];
+  const length = Math.hypot(...v);
+  return length ? v.map((c) => c / length) : null;
 }
 
 const AXES = { L: [1, 0, 0], R: [-1, 0, 0], P: [0, 1, 0], A: [0, -1, 0], H: [0, 0, 1],

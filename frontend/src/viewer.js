@@ -11,6 +11,7 @@ import {
   RenderingEngine,
   cache,
   eventTarget,
+  setUseCPURendering,
   init as coreInit,
   utilities,
 } from "@cornerstonejs/core";
@@ -30,7 +31,7 @@ import {
   utilities as toolUtilities,
 } from "@cornerstonejs/tools";
 
-import { orientationLabels, patientMapping } from "./orientation.js";
+import { orientationLabels, patientMapping, unit } from "./orientation.js";
 import { autoWindow, headerWindow, initialPreset, presetsFor } from "./windows.js";
 
 const $ = (id) => document.getElementById(id);
@@ -51,6 +52,23 @@ const DRAG_TOOLS = {
 const MEASUREMENTS = new Set(["length", "angle", "ellipse"]);
 const SVG = "http://www.w3.org/2000/svg";
 
+let software;
+function softwareWebGL() {
+  if (software === undefined) {
+    software = false;
+    try {
+      const gl = document.createElement("canvas").getContext("webgl2");
+      const info = gl && gl.getExtension("WEBGL_debug_renderer_info");
+      const renderer = info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : "";
+      software = /swiftshader|llvmpipe|software|softpipe/i.test(renderer);
+      gl?.getExtension("WEBGL_lose_context")?.loseContext();
+    } catch {
+      software = false;
+    }
+  }
+  return software;
+}
+
 function words(data) {
   const table = data.text || {};
   return (key, fallback, values) => {
@@ -70,6 +88,10 @@ async function main() {
   const coarse = window.matchMedia && window.matchMedia("(pointer: coarse)").matches;
 
   coreInit();
+  // A software "GPU" (SwiftShader, llvmpipe: headless browsers, some virtual machines) draws
+  // a 2D image several times slower than Cornerstone's canvas path; use that path then.
+  if (softwareWebGL()) setUseCPURendering(true);
+  element.dataset.renderer = softwareWebGL() ? "cpu" : "webgl";
   loaderInit({ maxWebWorkers: Math.min(2, navigator.hardwareConcurrency || 1) });
   toolsInit();
   for (const tool of [WindowLevelTool, PanTool, ZoomTool, StackScrollTool, LengthTool,
@@ -199,13 +221,18 @@ async function main() {
     element.dataset.series = String(index);
     element.dataset.ready = "false";
     await viewport.setStack(state.imageIds, Math.min(position, state.imageIds.length - 1));
+    // The rest of the series loads in the background, nearest slices first, so scrolling and
+    // cine run from memory.
+    toolUtilities.stackPrefetch.enable(element);
     applyPreset(initialPreset(state.presets));
     state.baseInvert = Boolean(viewport.getProperties().invert);
     $("invert").setAttribute("aria-pressed", "false");
-    viewport.resetCamera();
+    fitView();
     viewport.render();
     say("");
     updateCounter();
+    updateWindowReadout();
+    updateOrientation();
   }
 
   function fillPresets() {
@@ -222,9 +249,11 @@ async function main() {
     state.presets = presets;
   }
 
+  // The image on screen (null while none is): coordinates can be converted only then.
   function currentImage() {
     const id = viewport.getCurrentImageId();
-    return id ? cache.getImage(id) : null;
+    if (!id || !viewport.getImageData()) return null;
+    return cache.getImage(id) || null;
   }
 
   function applyPreset(name) {
@@ -243,6 +272,7 @@ async function main() {
     viewport.setProperties({ voiRange: utilities.windowLevel.toLowHighRange(width, center) });
     viewport.render();
     presetSelect.value = name;
+    updateWindowReadout();
   }
 
   // --- What the user reads: position, window, pixel value, orientation ---------------------
@@ -312,8 +342,15 @@ async function main() {
   }
 
   function updateOrientation() {
-    const camera = viewport.getCamera();
-    const labels = orientationLabels(camera.viewUp, camera.viewPlaneNormal, state.mapping);
+    let labels = null;
+    if (currentImage()) {
+      const rect = element.getBoundingClientRect();
+      const [cx, cy] = [rect.width / 2, rect.height / 2];
+      const origin = viewport.canvasToWorld([cx, cy]);
+      const right = unit(origin, viewport.canvasToWorld([cx + 10, cy]));
+      const up = unit(origin, viewport.canvasToWorld([cx, cy - 10]));
+      labels = orientationLabels(up, right, state.mapping);
+    }
     for (const side of ["top", "bottom", "left", "right"]) {
       $(`orientation-${side}`).textContent = labels ? labels[side] : "";
     }
@@ -565,26 +602,24 @@ async function main() {
     },
     rotateRight: () => rotate(90),
     rotateLeft: () => rotate(-90),
-    flipH: () => {
-      viewport.setCamera({ flipHorizontal: !viewport.getCamera().flipHorizontal });
-      viewport.render();
-    },
-    flipV: () => {
-      viewport.setCamera({ flipVertical: !viewport.getCamera().flipVertical });
-      viewport.render();
-    },
+    flipH: () => flip("flipHorizontal"),
+    flipV: () => flip("flipVertical"),
     zoomIn: () => zoomBy(1.25),
     zoomOut: () => zoomBy(0.8),
     fit: () => {
-      viewport.resetCamera();
+      fitView();
       viewport.render();
+      cameraChanged();
     },
     reset: () => {
-      viewport.resetCamera();
+      viewport.setRotation(0);
+      viewport.setCamera({ flipHorizontal: false, flipVertical: false });
+      fitView();
       viewport.resetProperties();
       applyPreset(initialPreset(state.presets || []));
       viewport.setProperties({ invert: state.baseInvert });
       viewport.render();
+      cameraChanged();
       $("invert").setAttribute("aria-pressed", "false");
     },
     fullscreen: () => {
@@ -601,14 +636,41 @@ async function main() {
   };
 
   function rotate(degrees) {
-    const current = viewport.getViewPresentation().rotation || 0;
-    viewport.setViewPresentation({ rotation: (current + degrees + 360) % 360 });
+    viewport.setRotation((Math.round(viewport.getRotation() || 0) + degrees + 360) % 360);
     viewport.render();
+    cameraChanged();
+  }
+
+  // Flips are about the screen's axes. The canvas path flips about the image's own axes, so
+  // on an image turned sideways the other flip gives what the user asked for.
+  function flip(which) {
+    const sideways = Math.round(viewport.getRotation() || 0) % 180 !== 0;
+    const axis = sideways && element.dataset.renderer === "cpu"
+      ? { flipHorizontal: "flipVertical", flipVertical: "flipHorizontal" }[which]
+      : which;
+    viewport.setCamera({ [axis]: !viewport.getCamera()[axis] });
+    viewport.render();
+    cameraChanged();
+  }
+
+  // Fit the image to the stage; zoom is shown relative to this (the rendering paths measure
+  // zoom differently).
+  function fitView() {
+    viewport.resetCamera();
+    state.fitZoom = viewport.getZoom() || 1;
   }
 
   function zoomBy(factor) {
     viewport.setZoom(viewport.getZoom() * factor);
     viewport.render();
+    cameraChanged();
+  }
+
+  // Not every rendering path reports camera changes: the view actions call this themselves.
+  function cameraChanged() {
+    updateOrientation();
+    drawOverlay();
+    $("zoom-level").textContent = `${Math.round((viewport.getZoom() / (state.fitZoom || 1)) * 100)}%`;
   }
 
   async function scrollBy(delta) {
@@ -681,11 +743,7 @@ async function main() {
   $("viewer").addEventListener("keydown", onKey);
   element.addEventListener(Enums.Events.STACK_NEW_IMAGE, updateCounter);
   element.addEventListener(Enums.Events.VOI_MODIFIED, updateWindowReadout);
-  element.addEventListener(Enums.Events.CAMERA_MODIFIED, () => {
-    updateOrientation();
-    drawOverlay();
-    $("zoom-level").textContent = `${Math.round(viewport.getZoom() * 100)}%`;
-  });
+  element.addEventListener(Enums.Events.CAMERA_MODIFIED, cameraChanged);
   element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
     element.dataset.ready = "true";
     element.dataset.position = String(viewport.getCurrentImageIdIndex());

@@ -43,7 +43,7 @@ def watch(page) -> list[str]:
         if m.type == "error" and ("Content Security Policy" in m.text or "CSP" in m.text)
         else None,
     )
-    page.on("pageerror", lambda e: found.append(f"script error: {e}"))
+    page.on("pageerror", lambda e: found.append(f"script error: {e} {e.stack[:600]}"))
     return found
 
 
