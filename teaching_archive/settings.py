@@ -298,7 +298,9 @@ if TA_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (django-csp): only the site's own scripts, styles, images and fetches;
-# no inline script or style anywhere, no framing, forms post only here.
+# no inline script or style anywhere, no framing, forms post only here. The viewer needs no
+# exception: a same-origin module script and module worker (worker-src falls back to
+# script-src), no WebAssembly (frames arrive uncompressed), styles set through the CSSOM.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
