@@ -16,7 +16,15 @@ from pydicom.tag import Tag
 from archive.models import Instance, Series, Study
 from archive.privacy import redact_dataset
 
-__all__ = ["instance_json", "metadata_json", "read_header", "series_json", "study_json"]
+__all__ = [
+    "instance_json",
+    "metadata_json",
+    "read_header",
+    "series_json",
+    "sop_identity",
+    "store_response",
+    "study_json",
+]
 
 PIXEL_DATA = Tag(0x7FE00010)
 # Patient/study attributes read from an anonymized header for study-level results.
@@ -183,3 +191,43 @@ def metadata_json(
         vr = "OB" if ds.file_meta.TransferSyntaxUID.is_compressed else "OW"
         out["7FE00010"] = {"vr": vr, "BulkDataURI": bulk_data_uri(PIXEL_DATA)}
     return out
+
+
+#: Failure Reason (0008,1197) for a part that is not a DICOM instance (PS3.4 Table GG.4-1).
+CANNOT_UNDERSTAND = 0xC000
+
+
+def sop_identity(stream) -> tuple[str, str] | None:
+    """(SOP Class UID, SOP Instance UID) of a received part, or None if it is not DICOM.
+
+    Only these two UIDs are read, to be echoed to the sender that sent them."""
+    try:
+        ds = pydicom.dcmread(
+            stream, stop_before_pixels=True, specific_tags=["SOPClassUID", "SOPInstanceUID"]
+        )
+        return str(ds.SOPClassUID), str(ds.SOPInstanceUID)
+    except (AttributeError, OSError, ValueError, EOFError, pydicom.errors.InvalidDicomError):
+        return None
+
+
+def store_response(retrieve_url: str, identities: Sequence[tuple[str, str] | None]) -> dict:
+    """The STOW-RS response (PS3.18 10.5.3): where to follow the upload, the instances accepted
+    for de-identification (Referenced SOP Sequence: the sender's own UIDs; the archive's are
+    pseudonymous and known only once processed) and the parts refused as not DICOM (Failed SOP
+    Sequence, Failure Reason C000)."""
+    ds = Dataset()
+    ds.RetrieveURL = retrieve_url
+    referenced, failed = [], []
+    for identity in identities:
+        item = Dataset()
+        if identity is None:
+            item.FailureReason = CANNOT_UNDERSTAND
+            failed.append(item)
+            continue
+        item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID = identity
+        referenced.append(item)
+    if referenced:
+        ds.ReferencedSOPSequence = referenced
+    if failed:
+        ds.FailedSOPSequence = failed
+    return ds.to_json_dict()

@@ -15,7 +15,6 @@ import hashlib
 import json
 from collections.abc import Callable, Iterable
 
-import pydicom
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
@@ -34,7 +33,7 @@ from pydicom import Dataset
 from archive import privacy
 from archive.dicomweb import json_model, matching
 from archive.dicomweb.auth import dicomweb_auth
-from archive.dicomweb.links import absolute
+from archive.dicomweb.links import absolute, external_base
 from archive.dicomweb.multipart import (
     BodyTooLarge,
     boundary_of,
@@ -684,22 +683,22 @@ def store_instances(request: HttpRequest, study_uid: str | None = None) -> HttpR
             case = _target_case(request)
         except PermissionDenied:
             return _error("You cannot add images to this case (not yours, or not a draft).", 403)
+        identities = [json_model.sop_identity(_BytesView(p.data)) for p in dicom]
         upload = receive_files(
             case=case,
             user=request.user,
             source="stow",
             files=(Received(stream=_BytesView(p.data), size=len(p.data)) for p in dicom),
         )
-    status_url = request.build_absolute_uri(reverse("upload-status", args=[upload.public_id]))
-    ds = pydicom.Dataset()
-    ds.RetrieveURL = status_url
-    response = _json(ds.to_json_dict(), status=202)
+    base = external_base(request)
+    status_url = base + reverse("upload-status", args=[upload.public_id])
+    response = _json(json_model.store_response(status_url, identities), status=202)
     skipped = len(parts) - len(dicom)
     response["Warning"] = (
         f'299 teaching-archive "{len(dicom)} instance(s) queued for de-identification; '
         f'{skipped} part(s) that were not application/dicom ignored"'
     )
-    response["Content-Location"] = request.build_absolute_uri(case.get_absolute_url())
+    response["Content-Location"] = base + case.get_absolute_url()
     return response
 
 

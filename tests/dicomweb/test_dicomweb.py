@@ -215,7 +215,14 @@ def test_stow_feeds_the_intake_pipeline_into_a_new_draft(client, teacher, phi_fi
     )
     response = client.post("/dicomweb/studies", body, content_type=content_type, **basic(teacher))
     assert response.status_code == 202, response.content
-    assert_dicom_json(response.json())
+    answer = response.json()
+    assert_dicom_json(answer)
+    referenced = answer["00081199"]["Value"]  # Referenced SOP Sequence
+    assert [r["00081155"]["Value"][0] for r in referenced] == [
+        pydicom.dcmread(io.BytesIO(phi_file(n))).SOPInstanceUID
+        for n in ("CT_small.dcm", "MR_small.dcm")
+    ]
+    assert "00081198" not in answer  # Failed SOP Sequence
     assert "2 instance(s) queued" in response["Warning"]
     upload = Upload.objects.get()
     assert upload.source == "stow" and upload.items.count() == 2
@@ -251,6 +258,18 @@ def test_stow_with_a_session_needs_the_csrf_token(teacher, phi_file):
     body, content_type = _multipart([("application/dicom", phi_file("CT_small.dcm"))])
     assert client.post("/dicomweb/studies", body, content_type=content_type).status_code == 403
     assert not Upload.objects.exists()
+
+
+def test_stow_lists_a_part_that_is_not_dicom_as_failed(client, teacher, phi_file):
+    body, content_type = _multipart(
+        [("application/dicom", phi_file("CT_small.dcm")), ("application/dicom", b"garbage")]
+    )
+    response = client.post("/dicomweb/studies", body, content_type=content_type, **basic(teacher))
+    assert response.status_code == 202
+    answer = response.json()
+    assert len(answer["00081199"]["Value"]) == 1
+    (failed,) = answer["00081198"]["Value"]
+    assert failed["00081197"]["Value"] == [0xC000]  # Failure Reason: cannot understand
 
 
 def test_stow_rejects_a_body_that_is_not_multipart(client, teacher, phi_file):

@@ -49,7 +49,13 @@ def stored(live_server, teacher, curator, phi_file, patient):
         pydicom.dcmread(io.BytesIO(phi_file("MR_small.dcm"))),
     ]
     answer = dicom.store_instances(datasets)
-    assert answer.RetrieveURL  # STOW_RETRIEVE_URL
+    # Where to follow the upload (with the server's port, which dicomweb-client's Host header
+    # leaves out), and the two instances accepted, by the UIDs the teacher sent.
+    assert answer.RetrieveURL.startswith(live_server.url + "/uploads/")
+    assert sorted(i.ReferencedSOPInstanceUID for i in answer.ReferencedSOPSequence) == sorted(
+        d.SOPInstanceUID for d in datasets
+    )
+    assert "FailedSOPSequence" not in answer
     upload = Upload.objects.get()
     process_upload(upload.pk)
     case = publish_case(case=upload.case, user=curator)
