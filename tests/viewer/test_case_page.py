@@ -91,3 +91,21 @@ def test_a_case_without_images_has_no_viewer_script(teacher, student):
     c.force_login(student)
     html = c.get(f"/cases/{case.pk}/").content.decode()
     assert "This case has no images yet." in html and "viewer.js" not in html
+
+
+def test_references_and_teaching_points_are_shown_once_the_answer_may_be(teacher, student):
+    case = make_case(
+        teacher,
+        ct_stack(1),
+        teaching_points="Look for the pleural line.",
+        references="https://example.org/pleural-line",
+    )
+    c = Client()
+    c.force_login(student)
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert "Look for the pleural line." in html
+    assert '<a href="https://example.org/pleural-line" rel="nofollow">' in html
+    case.quiz_mode = True
+    case.save(update_fields=["quiz_mode"])
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert "pleural-line" not in html and "Look for the pleural line." not in html
