@@ -129,10 +129,8 @@ def parse_accept(header: str | None) -> list[MediaRange]:
     return [r for _q, _n, r in sorted(ranges, key=lambda t: (t[0], t[1]))]
 
 
-def _transcodable(target: str, stored: str, has_pixels: bool) -> bool:
-    if target == stored:
-        return True
-    return target in TRANSCODABLE
+def _transcodable(target: str, stored: str) -> bool:
+    return target == stored or target in TRANSCODABLE
 
 
 def instance_choice(
@@ -155,7 +153,7 @@ def instance_choice(
             wanted = ExplicitVRLittleEndian
         if wanted == "*":
             return stored
-        if _transcodable(wanted, stored, has_pixels):
+        if _transcodable(wanted, stored):
             if not has_pixels and UID(wanted).is_compressed:
                 return ExplicitVRLittleEndian  # nothing to compress: the plain encoding
             return wanted

@@ -84,7 +84,6 @@ def _not_acceptable(offered: str) -> HttpResponse:
 
 
 def _matching(
-    request: HttpRequest,
     rows: QuerySet,
     query: matching.Query,
     view_of: Callable,
@@ -158,7 +157,6 @@ def search_studies(request: HttpRequest) -> HttpResponse:
     studies = visible_studies(user=request.user).filter(query.filters).distinct().order_by("pk")
     policy = privacy.policy_for(request.user)
     page = _matching(
-        request,
         studies,
         query,
         lambda s: policy.view(s.case),
@@ -202,7 +200,6 @@ def search_series(request: HttpRequest, study_uid: str | None = None) -> HttpRes
     )
     policy = privacy.policy_for(request.user)
     page = _matching(
-        request,
         rows,
         query,
         lambda s: policy.view(s.study.case),
@@ -255,7 +252,6 @@ def search_instances(
     )
     policy = privacy.policy_for(request.user)
     page = _matching(
-        request,
         rows,
         query,
         lambda i: policy.view(i.series.study.case),
@@ -459,7 +455,10 @@ def _pixel_parts(
 def frames(request, study_uid: str, series_uid: str, sop_uid: str, frame_list: str):
     """Frames ``1,2,…`` of an instance: uncompressed by default, or as the client asks."""
     instance = _one(request, study_uid, series_uid, sop_uid)
-    return _pixel_parts(request, instance, _frame_numbers(frame_list))
+    numbers = _frame_numbers(frame_list)
+    if len(numbers) > max(instance.frames, 1):
+        return _error("Ask for each frame at most once.", 400)
+    return _pixel_parts(request, instance, numbers)
 
 
 @require_GET

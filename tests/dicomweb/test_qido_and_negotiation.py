@@ -147,6 +147,7 @@ def test_frames_are_transcoded_or_refused(student, draft_case, other_teacher):
     again = _get(url, other_teacher, HTTP_IF_NONE_MATCH=etag)
     assert again.status_code == 304
     assert _get(url.replace("1,2", "3"), other_teacher).status_code == 404
+    assert _get(url.replace("1,2", "1,1,2"), other_teacher).status_code == 400
     assert _get(url, student).status_code == 404  # someone else's draft
 
 
