@@ -42,6 +42,17 @@ setup: venv keys ## Migrate the embedded SQLite database, collect static files, 
 run: setup ## Serve the site on http://$(HOST):$(PORT) with a Celery worker (Ctrl-C stops both)
 	HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --ignore-scripts --no-audit --no-fund
+
+assets: frontend/node_modules/.package-lock.json ## Build the viewer bundle into static/viewer/ (Node 20 + npm; commit the result)
+	cd frontend && node build.mjs
+
+assets-check: frontend/node_modules/.package-lock.json ## Fail if the committed viewer bundle is not what frontend/ builds
+	rm -rf var/assets-check && mkdir -p var/assets-check
+	cd frontend && VIEWER_OUT=../var/assets-check node build.mjs
+	diff -r static/viewer var/assets-check && echo "static/viewer is what frontend/ builds."
+
 es-node: ## Run one Elasticsearch 7.10 node on 127.0.0.1:9200 (Java 17 JDK + Maven; jars fetched once)
 	search/es_node/run.sh
 
@@ -74,4 +85,4 @@ bench: venv keys services ## Run the benchmarks and print their figures
 clean: ## Remove var/ except the keys (database, media, caches); demo data comes back on the next run
 	find var -mindepth 1 -maxdepth 1 ! -name keys.env -exec rm -rf {} + 2>/dev/null || true
 
-.PHONY: help venv keys setup run es-node services test test-fast lint messages bench clean
+.PHONY: help venv keys setup run assets assets-check es-node services test test-fast lint messages bench clean

@@ -49,6 +49,11 @@ WINDOW_CENTER_BOUNDS = (-70000.0, 70000.0)
 WINDOW_WIDTH_BOUNDS = (1.0, 140000.0)
 
 
+#: Output formats: name → (Pillow format, file suffix). DICOMweb's rendered resources default
+#: to JPEG (PS3.18 8.7.4); the site's own pages use PNG.
+FORMATS = {"png": ("PNG", "png"), "jpeg": ("JPEG", "jpg")}
+
+
 class FrameNotFound(Exception):
     pass
 
@@ -115,12 +120,14 @@ def _cache_path(
     preset: str,
     size: int | None,
     window: tuple[float, float] | None = None,
+    fmt: str = "png",
 ) -> Path:
     shown = f"w{window[0]:g},{window[1]:g}" if window else preset
-    key = hashlib.sha256(
-        f"{instance.pk}|{instance.file.name}|{frame}|{shown}|{size}".encode()
-    ).hexdigest()
-    return Path(settings.RENDER_CACHE_ROOT) / key[:2] / f"{key}.png"
+    text = f"{instance.pk}|{instance.file.name}|{frame}|{shown}|{size}"
+    if fmt != "png":
+        text += f"|{fmt}"
+    key = hashlib.sha256(text.encode()).hexdigest()
+    return Path(settings.RENDER_CACHE_ROOT) / key[:2] / f"{key}.{FORMATS[fmt][1]}"
 
 
 def _is_colour(instance: Instance) -> bool:
@@ -143,10 +150,11 @@ def frame_etag(
     preset: str = "default",
     size: int | None = None,
     window: tuple[float, float] | None = None,
+    fmt: str = "png",
 ) -> str:
     """The ETag ``render_frame`` gives these arguments, without rendering (for a 304)."""
     preset, window = _normalized(instance, preset, window)
-    return f'"{_cache_path(instance, frame, preset, size, window).stem[:32]}"'
+    return f'"{_cache_path(instance, frame, preset, size, window, fmt).stem[:32]}"'
 
 
 def render_frame(
@@ -155,8 +163,10 @@ def render_frame(
     preset: str = "default",
     size: int | None = None,
     window: tuple[float, float] | None = None,
+    fmt: str = "png",
 ) -> tuple[bytes, str]:
-    """Return (PNG bytes, ETag) for one frame of an anonymized instance.
+    """Return (image bytes, ETag) for one frame of an anonymized instance, PNG unless ``fmt``
+    says ``"jpeg"``.
 
     ``window`` (center, width), already bounded by ``custom_window``, overrides the preset; such
     a rendering is not stored in the cache.
@@ -164,7 +174,7 @@ def render_frame(
     preset, window = _normalized(instance, preset, window)
     if not instance.has_pixels or frame < 0 or frame >= max(instance.frames, 1):
         raise FrameNotFound
-    path = _cache_path(instance, frame, preset, size, window)
+    path = _cache_path(instance, frame, preset, size, window, fmt)
     etag = f'"{path.stem[:32]}"'
     if window is None:
         try:
@@ -185,7 +195,10 @@ def render_frame(
     if size:
         image.thumbnail((size, size))
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=3)
+    if fmt == "jpeg":
+        image.save(out, format="JPEG", quality=90)
+    else:
+        image.save(out, format="PNG", optimize=False, compress_level=3)
     data = out.getvalue()
     if window is None:
         _store(path, data)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -325,7 +326,9 @@ if TA_TRUSTED_PROXIES:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # Content-Security-Policy (django-csp): only the site's own scripts, styles, images and fetches;
-# no inline script or style anywhere, no framing, forms post only here.
+# no inline script or style anywhere, no framing, forms post only here. The viewer needs no
+# exception: a same-origin module script and module worker (worker-src falls back to
+# script-src), no WebAssembly (frames arrive uncompressed), styles set through the CSSOM.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -369,5 +372,14 @@ TA_DICOM_PORT = int(env("TA_DICOM_PORT", "11112"))
 TA_DICOM_MAX_ASSOCIATIONS = int(env("TA_DICOM_MAX_ASSOCIATIONS", "10"))
 # Seconds of silence after which a slow peer's association is aborted (and its files discarded).
 TA_DICOM_NETWORK_TIMEOUT = int(env("TA_DICOM_NETWORK_TIMEOUT", "60"))
+# The public address of the site (scheme, host, port; no path), e.g. https://archive.example.org:
+# DICOMweb's RetrieveURL and BulkDataURI values start with it. Unset: the request's own scheme,
+# host and port (right unless a reverse proxy changes the address; then set this).
+TA_EXTERNAL_URL = env("TA_EXTERNAL_URL", "").rstrip("/")
+if TA_EXTERNAL_URL and not re.match(r"^https?://[^/]+$", TA_EXTERNAL_URL):
+    raise ImproperlyConfigured(
+        "TA_EXTERNAL_URL must be a scheme and host with an optional port and no path, "
+        "e.g. https://archive.example.org or http://127.0.0.1:8000."
+    )
 # The worker registers the listener's follow-up task (IHE TCE key objects).
 CELERY_IMPORTS = ["archive.dimse.tasks"]

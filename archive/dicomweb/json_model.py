@@ -7,7 +7,7 @@ dates, headers of the de-identified files.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import pydicom
 from pydicom import Dataset
@@ -16,7 +16,15 @@ from pydicom.tag import Tag
 from archive.models import Instance, Series, Study
 from archive.privacy import redact_dataset
 
-__all__ = ["instance_json", "metadata_json", "series_json", "study_json"]
+__all__ = [
+    "instance_json",
+    "metadata_json",
+    "read_header",
+    "series_json",
+    "sop_identity",
+    "store_response",
+    "study_json",
+]
 
 PIXEL_DATA = Tag(0x7FE00010)
 # Patient/study attributes read from an anonymized header for study-level results.
@@ -24,7 +32,45 @@ _STUDY_HEADER_KEYWORDS = ["PatientName", "PatientSex", "PatientAge", "StudyTime"
                           "AccessionNumber", "ReferringPhysicianName"]  # fmt: skip
 
 
-def _header(instance: Instance | None) -> Dataset:
+#: What ``includefield=all`` adds at each level (PS3.18 Table 10.6.3-3/-4), from a header.
+STUDY_ALL = [
+    "PatientName",
+    "PatientID",
+    "IssuerOfPatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "PatientAge",
+    "PatientSize",
+    "PatientWeight",
+    "StudyDate",
+    "StudyTime",
+    "AccessionNumber",
+    "ReferringPhysicianName",
+    "StudyID",
+    "StudyDescription",
+]
+SERIES_ALL = ["Modality", "SeriesDescription", "SeriesNumber", "SeriesDate", "SeriesTime",
+              "BodyPartExamined", "Laterality", "ProtocolName", "PatientPosition",
+              "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime",
+              "FrameOfReferenceUID", "Manufacturer", "ManufacturerModelName"]  # fmt: skip
+
+
+def _include(ds: Dataset, source: Dataset, keywords: Iterable[str]) -> None:
+    """Copy the requested attributes the result lacks from an anonymized header."""
+    for keyword in keywords:
+        if keyword not in ds and keyword in source and keyword != "PixelData":
+            ds[keyword] = source[keyword]
+
+
+def _include_everything(ds: Dataset, source: Dataset) -> None:
+    for elem in source:
+        if elem.tag.group >= 0x0008 and elem.tag != PIXEL_DATA and elem.tag not in ds:
+            if elem.VR in ("OB", "OW", "OF", "OD", "OL", "OV", "UN"):
+                continue  # binary: retrieve the instance or its metadata for those
+            ds.add(elem)
+
+
+def read_header(instance: Instance | None) -> Dataset:
     if instance is None:
         return Dataset()
     try:
@@ -43,8 +89,10 @@ def study_json(
     first_instance: Instance | None,
     retrieve_url: str,
     hidden_terms: Sequence[str] = (),
+    include: Iterable[str] = (),
+    include_all: bool = False,
 ) -> dict:
-    header = _header(first_instance)
+    header = read_header(first_instance)
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.StudyDate = study.study_date.strftime("%Y%m%d") if study.study_date else ""
@@ -58,13 +106,23 @@ def study_json(
     ds.NumberOfStudyRelatedSeries = n_series
     ds.NumberOfStudyRelatedInstances = n_instances
     ds.RetrieveURL = retrieve_url
+    _include(ds, header, [*include, *(STUDY_ALL if include_all else [])])
     redact_dataset(ds, hidden_terms)
     return ds.to_json_dict()
 
 
 def series_json(
-    series: Series, *, n_instances: int, retrieve_url: str, hidden_terms: Sequence[str] = ()
+    series: Series,
+    *,
+    n_instances: int,
+    retrieve_url: str,
+    hidden_terms: Sequence[str] = (),
+    include: Iterable[str] = (),
+    include_all: bool = False,
+    first_instance: Instance | None = None,
+    study: Dataset | None = None,
 ) -> dict:
+    """A series result; ``study`` adds the study's attributes (top-level ``/series``)."""
     ds = Dataset()
     ds.SpecificCharacterSet = "ISO_IR 192"
     ds.Modality = series.modality
@@ -76,11 +134,26 @@ def series_json(
     ds.BodyPartExamined = series.body_part
     ds.NumberOfSeriesRelatedInstances = n_instances
     ds.RetrieveURL = retrieve_url
+    if study is not None:
+        _include(ds, study, [e.keyword for e in study if e.keyword])
+    include = list(include)
+    if include or include_all:
+        _include(ds, read_header(first_instance), [*include, *(SERIES_ALL if include_all else [])])
     redact_dataset(ds, hidden_terms)
     return ds.to_json_dict()
 
 
-def instance_json(instance: Instance, *, retrieve_url: str) -> dict:
+def instance_json(
+    instance: Instance,
+    *,
+    retrieve_url: str,
+    hidden_terms: Sequence[str] = (),
+    include: Iterable[str] = (),
+    include_all: bool = False,
+    parents: Dataset | None = None,
+) -> dict:
+    """An instance result; ``parents`` adds study and series attributes (top-level
+    ``/instances``)."""
     ds = Dataset()
     ds.SOPClassUID = instance.sop_class_uid
     ds.SOPInstanceUID = instance.sop_uid
@@ -93,6 +166,15 @@ def instance_json(instance: Instance, *, retrieve_url: str) -> dict:
         ds.Columns = instance.columns
         ds.NumberOfFrames = instance.frames
     ds.RetrieveURL = retrieve_url
+    if parents is not None:
+        _include(ds, parents, [e.keyword for e in parents if e.keyword])
+    include = list(include)
+    if include or include_all:
+        own = read_header(instance)
+        _include(ds, own, include)
+        if include_all:
+            _include_everything(ds, own)
+    redact_dataset(ds, hidden_terms)
     return ds.to_json_dict()
 
 
@@ -109,3 +191,43 @@ def metadata_json(
         vr = "OB" if ds.file_meta.TransferSyntaxUID.is_compressed else "OW"
         out["7FE00010"] = {"vr": vr, "BulkDataURI": bulk_data_uri(PIXEL_DATA)}
     return out
+
+
+#: Failure Reason (0008,1197) for a part that is not a DICOM instance (PS3.4 Table GG.4-1).
+CANNOT_UNDERSTAND = 0xC000
+
+
+def sop_identity(stream) -> tuple[str, str] | None:
+    """(SOP Class UID, SOP Instance UID) of a received part, or None if it is not DICOM.
+
+    Only these two UIDs are read, to be echoed to the sender that sent them."""
+    try:
+        ds = pydicom.dcmread(
+            stream, stop_before_pixels=True, specific_tags=["SOPClassUID", "SOPInstanceUID"]
+        )
+        return str(ds.SOPClassUID), str(ds.SOPInstanceUID)
+    except (AttributeError, OSError, ValueError, EOFError, pydicom.errors.InvalidDicomError):
+        return None
+
+
+def store_response(retrieve_url: str, identities: Sequence[tuple[str, str] | None]) -> dict:
+    """The STOW-RS response (PS3.18 10.5.3): where to follow the upload, the instances accepted
+    for de-identification (Referenced SOP Sequence: the sender's own UIDs; the archive's are
+    pseudonymous and known only once processed) and the parts refused as not DICOM (Failed SOP
+    Sequence, Failure Reason C000)."""
+    ds = Dataset()
+    ds.RetrieveURL = retrieve_url
+    referenced, failed = [], []
+    for identity in identities:
+        item = Dataset()
+        if identity is None:
+            item.FailureReason = CANNOT_UNDERSTAND
+            failed.append(item)
+            continue
+        item.ReferencedSOPClassUID, item.ReferencedSOPInstanceUID = identity
+        referenced.append(item)
+    if referenced:
+        ds.ReferencedSOPSequence = referenced
+    if failed:
+        ds.FailedSOPSequence = failed
+    return ds.to_json_dict()

@@ -15,18 +15,27 @@ def visible_studies(*, user) -> QuerySet[Study]:
     return Study.objects.filter(case_filter(user, "case__")).select_related("case__diagnosis")
 
 
-def visible_series(*, user, study_uid: str) -> QuerySet[Series]:
-    return Series.objects.filter(
-        case_filter(user, "study__case__"), study__study_uid=study_uid
-    ).select_related("study__case__diagnosis")
+def visible_series(*, user, study_uid: str | None = None) -> QuerySet[Series]:
+    qs = Series.objects.filter(case_filter(user, "study__case__")).select_related(
+        "study__case__diagnosis"
+    )
+    if study_uid is not None:
+        qs = qs.filter(study__study_uid=study_uid)
+    return qs
 
 
 def visible_instances(
-    *, user, study_uid: str, series_uid: str | None = None, sop_uid: str | None = None
+    *,
+    user,
+    study_uid: str | None = None,
+    series_uid: str | None = None,
+    sop_uid: str | None = None,
 ) -> QuerySet[Instance]:
-    qs = Instance.objects.filter(
-        case_filter(user, "series__study__case__"), series__study__study_uid=study_uid
-    ).select_related("series__study__case__diagnosis")
+    qs = Instance.objects.filter(case_filter(user, "series__study__case__")).select_related(
+        "series__study__case__diagnosis"
+    )
+    if study_uid is not None:
+        qs = qs.filter(series__study__study_uid=study_uid)
     if series_uid is not None:
         qs = qs.filter(series__series_uid=series_uid)
     if sop_uid is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pydicom
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, JsonResponse
@@ -16,9 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from archive import privacy
-from archive.models import KeyImage, QuizAnswer
+from archive.models import Instance, KeyImage, QuizAnswer
 from archive.privacy import CaseView
-from archive.rendering import WINDOW_PRESETS
 from archive.selectors import case_series
 from archive.services import key_images as key_image_services
 from archive.services import quiz
@@ -34,24 +34,51 @@ def key_image_json(k: KeyImage, position: tuple[int, int] | None, view: CaseView
         "frame": k.frame,
         "series": position[0] if position else 0,
         "position": position[1] if position else 0,
-        # Captions and labels are the teacher's words: they may name the diagnosis.
+        # Captions, labels and even the shapes (an arrow at the lesion) are the teacher's
+        # answer: an unanswered quiz gets the key image, not what was drawn or written on it.
         "caption": "" if view.hidden else k.caption,
-        "annotations": [
-            {**a, "label": "" if view.hidden else a.get("label", "")} for a in k.annotations
-        ],
+        "annotations": [] if view.hidden else [{**a, "label": a.get("label", "")}
+                                                for a in k.annotations],
         "thumb": reverse("instance-frame", args=[k.instance_id, k.frame]) + "?size=96",
-    }
+    }  # fmt: skip
+
+
+def _plane(instance: Instance | None) -> str:
+    """axial, coronal, sagittal or oblique, from Image Orientation (Patient); "" without it."""
+    if instance is None:
+        return ""
+    try:
+        with instance.file.open("rb") as fh:
+            ds = pydicom.dcmread(
+                fh, stop_before_pixels=True, specific_tags=["ImageOrientationPatient"]
+            )
+        row, column = ds.ImageOrientationPatient[:3], ds.ImageOrientationPatient[3:6]
+    except (AttributeError, OSError, ValueError, pydicom.errors.InvalidDicomError):
+        return ""
+    normal = [
+        row[1] * column[2] - row[2] * column[1],
+        row[2] * column[0] - row[0] * column[2],
+        row[0] * column[1] - row[1] * column[0],
+    ]
+    axis = max(range(3), key=lambda i: abs(normal[i]))
+    if abs(normal[axis]) < 0.8:
+        return "oblique"
+    return ("sagittal", "coronal", "axial")[axis]
 
 
 def viewer_data(view: CaseView, series) -> dict:
+    """What the viewer script needs: each series with its DICOMweb UIDs, label (masked for an
+    unanswered quiz), plane and image count; the key images; where to open (the first key
+    image, else the longest series); the words, translated."""
     case = view.case
     positions: dict[tuple[int, int], tuple[int, int]] = {}
     out_series = []
-    for s_index, s in enumerate(series):
+    with_pixels = [s for s in series if any(i.has_pixels for i in s.instances.all())]
+    for s_index, s in enumerate(with_pixels):
         images, position = [], 0
-        for i in s.instances.all():
-            if not i.has_pixels:
-                continue
+        instances = [i for i in s.instances.all() if i.has_pixels]
+        instances.sort(key=lambda i: (i.instance_number is None, i.instance_number or 0, i.pk))
+        for i in instances:
             frames = max(i.frames, 1)
             for f in range(frames):
                 positions[(i.pk, f)] = (s_index, position + f)
@@ -59,29 +86,55 @@ def viewer_data(view: CaseView, series) -> dict:
             images.append(
                 {
                     "id": i.pk,
+                    "sop": i.sop_uid,
                     "frames": frames,
-                    "rows": i.rows,
-                    "cols": i.columns,
-                    "wc": i.window_center,
-                    "ww": i.window_width,
                     "colour": i.photometric.upper().startswith(COLOUR_PREFIXES),
                 }
             )
-        label = view.text(f"{s.modality} {s.description}".strip())
-        out_series.append({"label": label, "images": images})
+        plane = _plane(instances[0] if instances else None)
+        label = view.text(s.description.strip()) or s.modality
+        out_series.append(
+            {
+                "label": label,
+                "modality": s.modality,
+                "plane": plane,
+                "count": position,
+                "study": s.study.study_uid,
+                "uid": s.series_uid,
+                "thumb": reverse(
+                    "dicomweb:series-thumbnail", args=[s.study.study_uid, s.series_uid]
+                )
+                + "?viewport=96,96",
+                "images": images,
+            }
+        )
     keys = [
         key_image_json(k, positions.get((k.instance_id, k.frame)), view)
         for k in case.key_images.all()
         if (k.instance_id, k.frame) in positions
     ]
+    lead = {"series": 0, "position": 0}
+    if keys:
+        lead = {"series": keys[0]["series"], "position": keys[0]["position"]}
+    elif out_series:
+        longest = max(range(len(out_series)), key=lambda n: out_series[n]["count"])
+        lead = {"series": longest, "position": 0}
     return {
+        "dicomweb": reverse("dicomweb:studies").removesuffix("/studies"),
         "series": out_series,
         "keyImages": keys,
-        "presets": {name: list(v) for name, v in WINDOW_PRESETS.items() if v},
+        "lead": lead,
         "canEdit": view.editable,
         "keyImageUrl": reverse("case-key-images", args=[case.pk]) if view.editable else "",
         "text": viewer_text(),
     }
+
+
+def _lead_metadata_url(data: dict) -> str:
+    if not data["series"]:
+        return ""
+    lead = data["series"][min(data["lead"]["series"], len(data["series"]) - 1)]
+    return reverse("dicomweb:series-metadata", args=[lead["study"], lead["uid"]])
 
 
 def viewer_text() -> dict[str, str]:
@@ -100,6 +153,21 @@ def viewer_text() -> dict[str, str]:
         "saved": _("Saved: image %(n)s is a key image."),
         "removed": _("Key image removed."),
         "saveFailed": _("The key image could not be saved. Reload the page and try again."),
+        "loading": _("Loading the images…"),
+        "loadFailed": _("The images could not be loaded. Reload the page to try again."),
+        "value": _("value %(v)s"),
+        "length": _("Length %(v)s %(unit)s"),
+        "angle": _("Angle %(v)s°"),
+        "ellipse": _("Mean %(mean)s, SD %(sd)s %(unit)s, area %(area)s %(areaUnit)s"),
+        "preset_header": _("as acquired"),
+        "preset_auto": _("auto"),
+        "preset_full": _("full range"),
+        "preset_lung": _("lung"),
+        "preset_mediastinum": _("mediastinum"),
+        "preset_bone": _("bone"),
+        "preset_brain": _("brain"),
+        "preset_abdomen": _("abdomen"),
+        "preset_liver": _("liver"),
     }
 
 
@@ -120,7 +188,6 @@ def case_detail(request, pk: int):
         {
             "case": case,
             "series": series,
-            "presets": list(WINDOW_PRESETS),
             "viewer_data": data,
             "can_edit": view.editable,
             "hidden": view.hidden,
@@ -133,6 +200,8 @@ def case_detail(request, pk: int):
             ),
             "has_choices": view.hidden and len(quiz.choices_for(request.user, case)) >= 2,
             "has_images": any(s["images"] for s in data["series"]),
+            # The viewer's first request, started while the page is still being read.
+            "lead_metadata_url": _lead_metadata_url(data),
         },
     )
 

@@ -54,10 +54,7 @@ def test_pages_work_under_the_policy(
     page.locator("#site-q").press_sequentially("pneu", delay=30)  # autocomplete.js fetches
     page.wait_for_load_state("networkidle")
     page.goto(f"{base}/cases/{case.pk}/")
-    page.wait_for_function(
-        "() => { const i = document.getElementById('viewer-image');"
-        " return i && i.complete && i.naturalWidth > 0; }"
-    )
+    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
     page.goto(f"{base}/my/progress/")

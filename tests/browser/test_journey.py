@@ -92,15 +92,12 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     page.wait_for_selector(".result >> text=Spontaneous")
     screenshot(page, "4-student-search")
     page.get_by_role("link", name="Spontaneous pneumothorax in a tall young adult").click()
-    image = page.locator("#viewer-image")
-    page.wait_for_function(
-        "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-    )
+    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
     page.get_by_label("Window").select_option("lung")
     page.wait_for_function(
-        "img => img.src.includes('preset=lung') && img.complete", arg=image.element_handle()
+        "() => document.getElementById('wl-readout').textContent === 'W 1500 L -600'"
     )
     assert Instance.objects.filter(series__study__case=case).count() == 1
     html = page.content()

@@ -129,7 +129,7 @@ def test_wado_instance_series_and_study_are_multipart_dicom(
         assert response["Content-Type"].startswith('multipart/related; type="application/dicom"')
         parts = _parts(response)
         assert len(parts) == 1
-        assert parts[0][0] == "application/dicom"
+        assert parts[0][0] == "application/dicom; transfer-syntax=1.2.840.10008.1.2.1"
         ds = pydicom.dcmread(io.BytesIO(parts[0][1]))
         assert ds.SOPInstanceUID == instance.sop_uid
         text = parts[0][1].decode("latin-1").upper()
@@ -172,20 +172,24 @@ def test_metadata_is_the_json_model_with_pixel_data_as_bulk_data(
     bulk = meta["7FE00010"]["BulkDataURI"]
     response = _get(client, bulk.replace("http://testserver", ""), other_teacher)
     ((content_type, data),) = _parts(response)
-    assert content_type == "application/octet-stream"
+    assert content_type == "application/octet-stream; transfer-syntax=1.2.840.10008.1.2.1"
     assert len(data) == instance.rows * instance.columns * 3 * instance.frames
 
 
-def test_rendered_frame_is_a_png(client, student, published_case):
+def test_rendered_frame_is_a_png_or_a_jpeg(client, student, published_case):
     instance = published_case.instances().get(series__modality="CT")
     series = instance.series
     url = (
         f"/dicomweb/studies/{series.study.study_uid}/series/{series.series_uid}"
         f"/instances/{instance.sop_uid}/frames/1/rendered"
     )
-    response = _get(client, url, student)
+    response = _get(client, url, student, HTTP_ACCEPT="image/png")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert Image.open(io.BytesIO(response.content)).size == (instance.columns, instance.rows)
+    # Without a preference, JPEG: the default of PS3.18 for rendered images.
+    plain = _get(client, url, student)
+    assert plain["Content-Type"] == "image/jpeg"
+    assert Image.open(io.BytesIO(plain.content)).format == "JPEG"
     assert _get(client, url.replace("/frames/1/", "/frames/2/"), student).status_code == 404
 
 
@@ -211,7 +215,14 @@ def test_stow_feeds_the_intake_pipeline_into_a_new_draft(client, teacher, phi_fi
     )
     response = client.post("/dicomweb/studies", body, content_type=content_type, **basic(teacher))
     assert response.status_code == 202, response.content
-    assert_dicom_json(response.json())
+    answer = response.json()
+    assert_dicom_json(answer)
+    referenced = answer["00081199"]["Value"]  # Referenced SOP Sequence
+    assert [r["00081155"]["Value"][0] for r in referenced] == [
+        pydicom.dcmread(io.BytesIO(phi_file(n))).SOPInstanceUID
+        for n in ("CT_small.dcm", "MR_small.dcm")
+    ]
+    assert "00081198" not in answer  # Failed SOP Sequence
     assert "2 instance(s) queued" in response["Warning"]
     upload = Upload.objects.get()
     assert upload.source == "stow" and upload.items.count() == 2
@@ -247,6 +258,18 @@ def test_stow_with_a_session_needs_the_csrf_token(teacher, phi_file):
     body, content_type = _multipart([("application/dicom", phi_file("CT_small.dcm"))])
     assert client.post("/dicomweb/studies", body, content_type=content_type).status_code == 403
     assert not Upload.objects.exists()
+
+
+def test_stow_lists_a_part_that_is_not_dicom_as_failed(client, teacher, phi_file):
+    body, content_type = _multipart(
+        [("application/dicom", phi_file("CT_small.dcm")), ("application/dicom", b"garbage")]
+    )
+    response = client.post("/dicomweb/studies", body, content_type=content_type, **basic(teacher))
+    assert response.status_code == 202
+    answer = response.json()
+    assert len(answer["00081199"]["Value"]) == 1
+    (failed,) = answer["00081198"]["Value"]
+    assert failed["00081197"]["Value"] == [0xC000]  # Failure Reason: cannot understand
 
 
 def test_stow_rejects_a_body_that_is_not_multipart(client, teacher, phi_file):

@@ -80,7 +80,9 @@ def test_unanswered_quiz_hides_the_diagnosis_everywhere(quiz_case, student):
     data_json = re.search(r'id="viewer-data" type="application/json">(.*?)</script>', html, re.S)
     data = json.loads(data_json.group(1))
     _assert_clean(json.dumps(data, ensure_ascii=False), quiz_case, "viewer JSON")
-    assert data["keyImages"] and data["keyImages"][0]["annotations"][0]["type"] == "arrow"
+    # The key image is there to open on, but what the teacher drew and wrote on it is not.
+    assert data["keyImages"] and data["keyImages"][0]["annotations"] == []
+    assert data["keyImages"][0]["caption"] == ""
     alts = re.findall(r'alt="([^"]*)"', html)
     _assert_clean(" ".join(alts), quiz_case, "alt texts")
 
@@ -117,6 +119,9 @@ def test_answering_reveals_everything_and_is_remembered(quiz_case, student):
     assert "Correct!" in html and "Pneumothorax" in html and "J93.1" in html
     assert "Look for the pleural line" in html and "Visceral pleural line" in html
     assert "Pneumothorax on the right" in html  # key-image caption now shown
+    data_json = re.search(r'id="viewer-data" type="application/json">(.*?)</script>', html, re.S)
+    (key,) = json.loads(data_json.group(1))["keyImages"]
+    assert key["annotations"][0]["type"] == "arrow" and key["annotations"][0]["label"] == "PTX"
     assert 'name="answer"' not in html
     # A second answer does not replace the first.
     c.post(f"/cases/{quiz_case.pk}/quiz/answer", {"answer": "bulla"})
@@ -193,3 +198,30 @@ def test_unpublished_quiz_cannot_be_answered(teacher, student):
     c = _client(student)
     assert c.post(f"/cases/{draft.pk}/quiz/answer", {"answer": "PTX"}).status_code == 404
     assert c.get(f"/cases/{draft.pk}/quiz/choices/").status_code == 404
+
+
+def test_the_viewer_requests_carry_no_answer(quiz_case, student):
+    """Everything the viewer script fetches for an unanswered quiz: the series metadata it
+    reads (descriptions, image comments), the frames, the series thumbnails, and a DICOMweb
+    search for the answer itself, which must find nothing."""
+    c = _client(student)
+    html = c.get(f"/cases/{quiz_case.pk}/").content.decode()
+    data = json.loads(
+        re.search(r'id="viewer-data" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
+    (series,) = data["series"]
+    _assert_clean(series["label"], quiz_case, "series label")
+    base = f"{data['dicomweb']}/studies/{series['study']}/series/{series['uid']}"
+    metadata = c.get(f"{base}/metadata")
+    assert metadata.status_code == 200 and len(metadata.json()) == 3
+    _assert_clean(metadata.content.decode(), quiz_case, "series metadata")
+    assert "CT chest" in metadata.content.decode()  # the rest of the description is kept
+    for image in series["images"]:
+        frame = c.get(f"{base}/instances/{image['sop']}/frames/1")
+        assert frame.status_code == 200
+        _assert_clean(frame.content.decode("latin-1"), quiz_case, "frame")
+    thumb = c.get(series["thumb"])
+    assert thumb.status_code == 200 and thumb["Content-Type"] == "image/jpeg"
+    for query in ("StudyDescription=*pneumothorax*", "SeriesDescription=PTX*"):
+        assert c.get(f"/dicomweb/series?{query}").json() == [], query
+    assert len(c.get("/dicomweb/series?SeriesDescription=*follow*").json()) == 1

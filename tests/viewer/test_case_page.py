@@ -1,4 +1,5 @@
-"""The case page carries what the viewer needs: series, frames, windows, key images first."""
+"""The case page carries what the viewer needs: each series with its DICOMweb UIDs, label, plane,
+image count and thumbnail; the key images; where to open; the controls, each labelled."""
 
 from __future__ import annotations
 
@@ -23,29 +24,47 @@ def case(teacher):
     return make_case(teacher, ct_stack(3) + [rgb_multiframe()])
 
 
-def test_viewer_json_lists_series_frames_and_presets(case, student):
+def test_viewer_json_lists_series_with_their_dicomweb_uids(case, student):
     c = Client()
     c.force_login(student)
     r = c.get(f"/cases/{case.pk}/")
     assert r.status_code == 200
     html = r.content.decode()
     data = _viewer_json(html)
-    frames = sorted(sum(i["frames"] for i in s["images"]) for s in data["series"])
-    assert frames == [2, 3]
-    colour = [i for s in data["series"] for i in s["images"] if i["colour"]]
-    assert len(colour) == 1 and colour[0]["frames"] == 2
-    assert data["presets"]["lung"] == [-600, 1500]
+    assert data["dicomweb"] == "/dicomweb"
+    ct, rgb = sorted(data["series"], key=lambda s: s["modality"] != "CT")
+    assert (ct["count"], ct["plane"], ct["modality"]) == (3, "axial", "CT")
+    assert (rgb["count"], rgb["plane"]) == (2, "")
+    series = case.instances().get(instance_number=1, series__modality="CT").series
+    assert (ct["study"], ct["uid"]) == (series.study.study_uid, series.series_uid)
+    assert [i["sop"] for i in ct["images"]] == [
+        i.sop_uid for i in series.instances.order_by("instance_number")
+    ]
+    assert ct["thumb"] == (
+        f"/dicomweb/studies/{series.study.study_uid}/series/{series.series_uid}/thumbnail"
+        "?viewport=96,96"
+    )
+    assert [i["colour"] for i in rgb["images"]] == [True]
+    # No key image: the longest series opens first.
+    assert data["lead"] == {"series": data["series"].index(ct), "position": 0}
     assert data["canEdit"] is False and data["keyImageUrl"] == ""
-    # Every control of the viewer has a label.
-    for control in ("series-select", "preset-select", "frame-slider", "cine-fps"):
+    # The series strip, the bundle (a module script) and the preload of the first request.
+    assert html.count('class="series-button"') == 2 and "axial · 3 images" in html
+    assert '<script type="module" src="/static/viewer/viewer.js"></script>' in html
+    assert (
+        f'<link rel="preload" href="/dicomweb/studies/{series.study.study_uid}/series/'
+        f'{series.series_uid}/metadata" as="fetch" crossorigin>'
+    ) in html
+    # Every control of the viewer has a name.
+    for control in ("preset-select", "frame-slider", "cine-fps"):
         assert f'for="{control}"' in html
-    for name in ("Zoom in", "Zoom out"):
+    for name in ("Zoom in", "Zoom out", "Rotate right", "Flip horizontally"):
         assert f'aria-label="{name}"' in html
     assert f'href="/cases/{case.pk}/download.zip"' in html
     assert "viewer.css" in html
 
 
-def test_key_images_come_first_with_their_position(case, teacher, student):
+def test_the_first_key_image_decides_where_the_viewer_opens(case, teacher, student):
     instance = case.instances().filter(frames=1).order_by("instance_number").last()
     KeyImage.objects.create(
         case=case,
@@ -59,8 +78,34 @@ def test_key_images_come_first_with_their_position(case, teacher, student):
     data = _viewer_json(c.get(f"/cases/{case.pk}/").content.decode())
     (key,) = data["keyImages"]
     series = data["series"][key["series"]]
-    ids = [i["id"] for i in series["images"]]
-    assert ids[key["position"]] == instance.pk
+    assert [i["sop"] for i in series["images"]][key["position"]] == instance.sop_uid
+    assert data["lead"] == {"series": key["series"], "position": key["position"]}
     assert key["caption"] == "Look at the apex"
     assert key["annotations"][0]["label"] == "apex"
     assert key["thumb"].startswith(f"/instances/{instance.pk}/frames/0.png")
+
+
+def test_a_case_without_images_has_no_viewer_script(teacher, student):
+    case = make_case(teacher, [])
+    c = Client()
+    c.force_login(student)
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert "This case has no images yet." in html and "viewer.js" not in html
+
+
+def test_references_and_teaching_points_are_shown_once_the_answer_may_be(teacher, student):
+    case = make_case(
+        teacher,
+        ct_stack(1),
+        teaching_points="Look for the pleural line.",
+        references="https://example.org/pleural-line",
+    )
+    c = Client()
+    c.force_login(student)
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert "Look for the pleural line." in html
+    assert '<a href="https://example.org/pleural-line" rel="nofollow">' in html
+    case.quiz_mode = True
+    case.save(update_fields=["quiz_mode"])
+    html = c.get(f"/cases/{case.pk}/").content.decode()
+    assert "pleural-line" not in html and "Look for the pleural line." not in html
