@@ -71,11 +71,13 @@ ORDER = ["CT", "MR", "NM", "US mono", "US colour", "US cine", "SC"]
 
 def clean(scene: Scene):
     ds = scene.dataset
+    model = default_detector().confirmer
+    calls = model.calls
     t = time.process_time()
     result = clean_pixels(ds, hints=scene.hints)
     cpu = time.process_time() - t
     after = decode(ds).frames
-    return judge(scene, after, len(result.boxes)), cpu, result
+    return judge(scene, after, len(result.boxes)), cpu, model.calls - calls
 
 
 class WholeFrameOCR:
@@ -105,7 +107,7 @@ class WholeFrameOCR:
                 after[i, max(0, y0) : y1, max(0, x0) : x1] = after[i].min()
                 boxes += 1
         cpu = time.process_time() - t
-        return judge(scene, after, boxes), cpu, None
+        return judge(scene, after, boxes), cpu, 0
 
 
 def _row(stats) -> str:
@@ -115,10 +117,11 @@ def _row(stats) -> str:
     within = sum(1 for c in stats["collateral"] if c <= 0.01)
     free = f"{stats['free_clean']}/{stats['free']}" if stats["free"] else "-"
     ms = 1000 * stats["cpu"] / max(1, stats["frames"])
+    calls = stats["calls"] / max(1, stats["frames"])
     return (
         f"strings {strings:>7}  text px {px:6.2f}%  collateral worst {worst:5.2f}%"
         f" (<=1%: {within}/{len(stats['collateral'])})  text-free with no box {free:>7}"
-        f"  {ms:6.1f} ms/frame"
+        f"  {ms:6.1f} ms/frame  {calls:4.1f} model calls/frame"
     )
 
 
@@ -133,6 +136,7 @@ def _empty() -> dict:
         "free_clean": 0,
         "cpu": 0.0,
         "frames": 0,
+        "calls": 0,
     }
 
 
@@ -140,9 +144,10 @@ def run(method, scenes, verbose: bool, label: str) -> dict:
     table: dict[str, dict] = defaultdict(_empty)
     misses: list[str] = []
     for scene in scenes:
-        outcome, cpu, _result = method(scene)
+        outcome, cpu, calls = method(scene)
         row = table[scene.modality]
         row["cpu"] += cpu
+        row["calls"] += calls
         row["frames"] += scene.before.shape[0]
         if scene.text_free:
             row["free"] += scene.before.shape[0]
@@ -169,7 +174,7 @@ def run(method, scenes, verbose: bool, label: str) -> dict:
             print(
                 f"    {scene.key:16s} {scene.scenario:22s} removed {outcome.strings_removed}"
                 f"/{len(outcome.strings)} collateral {100 * outcome.collateral:.2f}%"
-                f" boxes {outcome.boxes} {1000 * cpu:.0f} ms"
+                f" boxes {outcome.boxes} {1000 * cpu:.0f} ms {calls} calls"
             )
     print(f"{label}:")
     total = _empty()

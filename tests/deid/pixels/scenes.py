@@ -628,11 +628,14 @@ def judge(scene: Scene, after: np.ndarray, boxes: int) -> Outcome:
     text = scene.text_mask()
     kernel = np.ones((2 * MARGIN + 1, 2 * MARGIN + 1), np.uint8)
     judged = np.empty_like(text)
+    vendor = None
+    if scene.vendor is not None:  # the vendor's text gets the same margin as ours
+        vendor = cv2.dilate(scene.vendor.view(np.uint8), kernel).view(bool)
     for i in range(text.shape[0]):
         near = cv2.dilate(text[i].view(np.uint8), kernel).view(bool)
         judged[i] = ~near
-        if scene.vendor is not None:
-            judged[i] &= ~scene.vendor
+        if vendor is not None:
+            judged[i] &= ~vendor
     strings = [(s, float(diff[m].mean()) if m.any() else 1.0) for s, m in scene.strings]
     return Outcome(
         strings=strings,
