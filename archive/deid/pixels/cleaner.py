@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
+import cv2
 import numpy as np
 from pydicom import Dataset
 
@@ -25,7 +26,15 @@ from .detection import (
     same_glyph_size,
 )
 from .encoding import store_frames
-from .frames import DecodedPixels, Representation, bright_fill, decode, detection_views
+from .frames import (
+    DecodedPixels,
+    DetectionViews,
+    Representation,
+    bright_fill,
+    decode,
+    detection_views,
+    luminance,
+)
 from .overlays import has_high_bit_content, remove_overlay_planes
 
 __all__ = [
@@ -67,6 +76,9 @@ class PixelPolicy:
     #: line-shaped candidate there blanked a quarter of an abdominal MR (bowel, vessels).
     max_model_calls: int = 48
     budget_glyphs: int = 5
+    #: multi-frame images: examine every this many frames in full (and the last), compare the
+    #: others with the first (``_decide_cine``); 1 examines every frame in full
+    scan_every: int = 12
     #: stroke contrast (in units of the background's texture) above which a text-shaped line
     #: is text without asking the model (corner text on black air: no model call per slice)
     snr_certain: float = 40.0
@@ -439,6 +451,100 @@ def _redact_frame(
         result.boxes.append((index, *box, region.reason))
 
 
+@dataclass
+class _FrameRegions:
+    """What to redact in the frames of a cine: lines found on the scanned frames (redacted on
+    every frame: burned-in text stays where it is), and lines found where a single frame
+    changed outside the moving image (a clock, a frame counter)."""
+
+    per_frame: dict[int, list[TextRegion]]
+    everywhere: list[TextRegion]
+    scanned: Iterable[int] | None = None
+
+
+#: Luminance change (8-bit levels) that counts as a change between frames (JPEG noise is less).
+FRAME_CHANGE = 12
+#: A changing region larger than this share of the frame is the moving image, not a label.
+MOVING_AREA = 0.02
+
+
+def _decide_cine(
+    detector: BurnedInTextDetector,
+    pixels: DecodedPixels,
+    policy: PixelPolicy,
+    hint_tokens: set[str],
+) -> _FrameRegions:
+    """Temporal consistency in a multi-frame image (cine, multi-frame CT/XA).
+
+    Burned-in annotations stay at the same place on every frame while the image moves.  Every
+    ``policy.scan_every``-th frame (and the last) is examined in full, and a line found there
+    is redacted on every frame.  Between scans, a frame is compared with the first: the parts
+    that change in every frame (the moving image, where speckle would only give the model more
+    to misread) are left to the scans; a small change outside them (a clock, a frame counter,
+    a name shown on one frame) is examined on that frame.  A 30-frame echo costs three full
+    examinations instead of thirty.
+    """
+    n = pixels.count
+    scanned = sorted(set(range(0, n, policy.scan_every)) | {n - 1})
+    everywhere: list[TextRegion] = []
+    for i in scanned:
+        for region in _decide(detector, detection_views(pixels, i), policy, hint_tokens):
+            if not any(r.box == region.box and r.polarity == region.polarity for r in everywhere):
+                everywhere.append(region)
+    reference = luminance(pixels, 0)
+    rows, cols = reference.shape
+    changes = np.zeros(reference.shape, np.uint16)
+    diffs: dict[int, np.ndarray] = {}
+    for i in range(1, n):
+        if i in scanned:
+            continue
+        diffs[i] = cv2.absdiff(luminance(pixels, i), reference) > FRAME_CHANGE
+        changes += diffs[i]
+    # The moving image: where many frames differ from the first, closed into solid regions,
+    # the large ones (a clock that changes on every frame is a small region, and a name shown
+    # on one frame is not "many frames": both stay candidates).
+    often = changes >= max(2, len(diffs) // 4)
+    closed = cv2.morphologyEx(often.view(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
+    large = np.zeros(count, bool)
+    large[1:] = stats[1:, cv2.CC_STAT_AREA] > MOVING_AREA * rows * cols
+    moving = cv2.dilate(large[labels].view(np.uint8), _CLOSE).view(bool)
+    per_frame: dict[int, list[TextRegion]] = {}
+    for i, diff in diffs.items():
+        quiet = diff & ~moving
+        if not quiet.any():
+            continue
+        views = None
+        grown = cv2.dilate(quiet.view(np.uint8), _NEAR)
+        count, _labels, stats, _ = cv2.connectedComponentsWithStats(grown, connectivity=8)
+        for x, y, w, h, _area in stats[1:count]:
+            # A line of text is small; what is bigger is the image itself changing.
+            if h > 64 or w * h > 0.1 * rows * cols:
+                continue
+            x0, y0 = max(0, x - 8), max(0, y - 8)
+            x1, y1 = min(cols, x + w + 8), min(rows, y + h + 8)
+            if views is None:
+                views = detection_views(pixels, i)
+            crop = _crop_views(views, (x0, y0, x1, y1))
+            for region in _decide(detector, crop, policy, hint_tokens):
+                bx0, by0, bx1, by1 = region.box
+                per_frame.setdefault(i, []).append(
+                    replace(region, box=(bx0 + x0, by0 + y0, bx1 + x0, by1 + y0))
+                )
+    return _FrameRegions(per_frame, everywhere, scanned + sorted(per_frame))
+
+
+_CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
+_NEAR = np.ones((5, 5), np.uint8)
+
+
+def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
+    x0, y0, x1, y1 = box
+    out = DetectionViews(np.ascontiguousarray(v[y0:y1, x0:x1]) for v in views)
+    out.separate = getattr(views, "separate", ())
+    return out
+
+
 def clean_pixels(
     ds: Dataset,
     hints: Iterable[str] = (),
@@ -490,8 +596,17 @@ def clean_pixels(
     pixels.frames = (
         np.array(pixels.frames, copy=True) if not pixels.frames.flags.writeable else (pixels.frames)
     )
+    if pixels.count > 1 and policy.scan_every > 1:
+        found = _decide_cine(detector, pixels, policy, hint_tokens)
+        verify = set(found.scanned)
+    else:
+        found = _FrameRegions({}, [], None)
+        verify = set(range(pixels.count))
     for i in range(pixels.count):
-        regions = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
+        if found.scanned is not None:
+            regions = found.everywhere + found.per_frame.get(i, [])
+        else:
+            regions = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
         if regions:
             _redact_frame(pixels, i, regions, policy, result)
             changed.add(i)
@@ -504,7 +619,7 @@ def clean_pixels(
     # Verifier: re-run detection on every changed frame, ignoring the fills themselves (a black
     # box in speckle makes the speckle next to it look like strokes on black); redact again,
     # then give up.
-    for i in sorted(changed):
+    for i in sorted(changed & verify):
         filled = _filled_mask(pixels.frames.shape[1:3], [b for b in result.boxes if b[0] == i])
         for attempt in range(policy.retries + 1):
             remaining = _decide(

@@ -293,10 +293,16 @@ class ClassicalTextDetector(BurnedInTextDetector):
             if index < len(masks):
                 chosen.append(masks[index].copy())
         out: list[TextRegion] = []
+        seen: set[tuple] = set()
         for mask in chosen:
             if keep is not None:
                 mask &= keep
-            out.extend(self._glyph_lines(mask, k, polarity, scale))
+            for line in self._glyph_lines(mask, k, polarity, scale):
+                # The same line in several masks is measured once.
+                key = (line.box, line.vertical)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(line)
         return out, union
 
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
@@ -447,10 +453,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
     def _glyph_lines(
         self, mask: np.ndarray, k: int, polarity: str, scale: int = 1
     ) -> list[TextRegion]:
-        if not mask.any():
-            return []
         m8 = mask.view(np.uint8)
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8)
+        if cv2.countNonZero(m8) < 8:  # not even two glyphs of four pixels
+            return []
+        n, labels, stats = _components(m8)
         if n <= 1:
             return []
         # Stroke width of each component: twice its area over its boundary length (a bar of
@@ -594,6 +600,19 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
             )
         return out
+
+
+def _components(m8: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
+    """Connected components with statistics; 16-bit labels are three times faster than 32-bit
+    ones (the labels image is most of the cost), 32-bit only when there are too many."""
+    try:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8, ltype=cv2.CV_16U)
+        if n < 65535:
+            return n, labels, stats
+    except cv2.error:  # pragma: no cover - more components than 16 bits can label
+        pass
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(m8, connectivity=8)
+    return n, labels, stats
 
 
 def same_glyph_size(a: TextRegion, b: TextRegion) -> bool:

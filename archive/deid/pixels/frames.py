@@ -17,7 +17,15 @@ import numpy as np
 from pydicom import Dataset
 from pydicom.pixels import get_decoder
 
-__all__ = ["Representation", "DecodedPixels", "decode", "detection_views", "bright_fill"]
+__all__ = [
+    "Representation",
+    "DecodedPixels",
+    "DetectionViews",
+    "decode",
+    "detection_views",
+    "luminance",
+    "bright_fill",
+]
 
 
 class Representation(str, Enum):
@@ -37,6 +45,7 @@ class DecodedPixels:
     frames: np.ndarray
     representation: Representation
     palette_rgb: np.ndarray | None = None  # (entries, 3) uint8 for PALETTE COLOR
+    value_range: tuple[float, float] | None = None  # of all frames, for ``luminance``
 
     @property
     def count(self) -> int:
@@ -154,6 +163,24 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     if (phi - plo) < 0.75 * (hi - lo) and phi > plo:
         views.append(_to_u8(frame, plo, phi))
     return views
+
+
+def luminance(pixels: DecodedPixels, index: int) -> np.ndarray:
+    """One 8-bit grey image of a frame, on the same scale for every frame of the image (the
+    whole image's stored range), for comparing frames."""
+    frame = pixels.frames[index]
+    rep = pixels.representation
+    if rep is Representation.PALETTE:
+        assert pixels.palette_rgb is not None
+        return cv2.cvtColor(np.ascontiguousarray(pixels.palette_rgb[frame]), cv2.COLOR_RGB2GRAY)
+    if rep is Representation.RGB:
+        rgb = frame if frame.dtype == np.uint8 else _to_u8(frame, 0, float(frame.max()) or 1.0)
+        return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    if rep is Representation.YBR_FULL:
+        return np.ascontiguousarray(frame[..., 0])
+    if pixels.value_range is None:
+        pixels.value_range = (float(pixels.frames.min()), float(pixels.frames.max()))
+    return _to_u8(frame, *pixels.value_range)
 
 
 def bright_fill(pixels: DecodedPixels, index: int) -> np.ndarray | int | float:
