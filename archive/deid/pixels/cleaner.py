@@ -332,7 +332,8 @@ def _between_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
             if gap <= 0 or lo < 0.6 * hi or overlap < 0.5 * narrower:
                 continue
             box = (min(a.box[0], b.box[0]), a.box[3], max(a.box[2], b.box[2]), b.box[1])
-            bands.append(replace(a, box=box, glyphs=0, reason="between stacked text lines"))
+            reason = f"{a.polarity} text, between stacked lines"
+            bands.append(replace(a, box=box, glyphs=0, reason=reason))
     return bands
 
 
@@ -431,23 +432,9 @@ def _redact_frame(
     result: PixelCleaningResult,
 ) -> None:
     frame = pixels.frames[index]
-    dark = bright_fill(pixels, index)
     regions = list(regions) + _between_lines(regions)
     for box, region in _line_boxes(regions, policy.margin, frame.shape):
-        value = dark
-        if pixels.representation in (Representation.MONOCHROME2, Representation.RGB):
-            # Dark text on a light field (inverted): fill with the field, not with black, so the
-            # letters themselves change.  The polarity tag alone is not enough: the gaps between
-            # dark letters also look like bright strokes.
-            ring = _ring_median(frame, box)
-            lo, hi = float(frame.min()), float(frame.max())
-            if float(np.mean(ring)) > lo + 0.5 * (hi - lo) or _fill_keeps_strokes(
-                frame, box, dark, ring
-            ):
-                value = ring
-        elif region.polarity == "dark" and pixels.representation is not Representation.PALETTE:
-            value = _ring_median(frame, box)
-        _fill(pixels, index, box, _unused_fill(pixels, frame, box, value))
+        _fill_box(pixels, index, box, region.polarity)
         result.boxes.append((index, *box, region.reason))
 
 
@@ -545,12 +532,90 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     return out
 
 
+#: The reason recorded for a box a person drew.
+DRAWN = "drawn by teacher/curator"
+
+#: A box for some frames: ``(frame, x0, y0, x1, y1)``, frame None for every frame.
+FrameBox = tuple[int | None, int, int, int, int]
+
+
+def _frame_boxes(boxes: Sequence, cols: int, rows: int) -> list[FrameBox]:
+    """Boxes as ``(frame or None, x0, y0, x1, y1)`` clipped to the image; a 4-tuple is for every
+    frame."""
+    out: list[FrameBox] = []
+    for b in boxes:
+        frame, coords = (None, b) if len(b) == 4 else (b[0], b[1:5])
+        x0, y0 = max(0, int(coords[0])), max(0, int(coords[1]))
+        x1, y1 = min(cols, int(coords[2])), min(rows, int(coords[3]))
+        if x1 > x0 and y1 > y0:
+            out.append((None if frame is None else int(frame), x0, y0, x1, y1))
+    return out
+
+
+def _kept(record: BoxRecord, keep: Sequence[FrameBox]) -> bool:
+    """Whether a person said an automatic box is not text: half of it or more lies in a box
+    they kept for its frame (or for every frame)."""
+    frame, x0, y0, x1, y1 = record[:5]
+    area = max(1, (x1 - x0) * (y1 - y0))
+    for kf, kx0, ky0, kx1, ky1 in keep:
+        if kf is not None and kf != frame:
+            continue
+        iw = min(x1, kx1) - max(x0, kx0)
+        ih = min(y1, ky1) - max(y0, ky0)
+        if iw > 0 and ih > 0 and iw * ih >= 0.5 * area:
+            return True
+    return False
+
+
+def _fill_box(pixels: DecodedPixels, index: int, box: Box, polarity: str = "bright") -> None:
+    """Blank one box: with the dark background, or with the surroundings where they are light
+    (a label field) or the text is dark, never leaving a pixel as it was.  The same rule at
+    upload and when a review is replayed, so a replayed box has the same pixels."""
+    frame = pixels.frames[index]
+    dark = bright_fill(pixels, index)
+    value = dark
+    if pixels.representation in (Representation.MONOCHROME2, Representation.RGB):
+        # Dark text on a light field (inverted): fill with the field, not with black, so the
+        # letters themselves change.  The polarity tag alone is not enough: the gaps between
+        # dark letters also look like bright strokes.
+        ring = _ring_median(frame, box)
+        lo, hi = float(frame.min()), float(frame.max())
+        if float(np.mean(ring)) > lo + 0.5 * (hi - lo) or _fill_keeps_strokes(
+            frame, box, dark, ring
+        ):
+            value = ring
+    elif polarity == "dark" and pixels.representation is not Representation.PALETTE:
+        value = _ring_median(frame, box)
+    _fill(pixels, index, box, _unused_fill(pixels, frame, box, value))
+
+
+def _apply_drawn(
+    pixels: DecodedPixels,
+    drawn: Sequence[FrameBox],
+    result: PixelCleaningResult,
+    changed: set[int],
+) -> None:
+    """Fill the boxes a person drew: one dark value (the background's), on their frames."""
+    for i in range(pixels.count):
+        boxes = [b[1:] for b in drawn if b[0] is None or b[0] == i]
+        if not boxes:
+            continue
+        fill = bright_fill(pixels, i)
+        for box in boxes:
+            _fill(pixels, i, box, fill)
+            result.boxes.append((i, *box, DRAWN))
+        changed.add(i)
+
+
 def clean_pixels(
     ds: Dataset,
     hints: Iterable[str] = (),
-    extra_boxes: Sequence[Box] = (),
+    extra_boxes: Sequence = (),
     detector: BurnedInTextDetector | None = None,
     policy: PixelPolicy | None = None,
+    *,
+    automatic: Sequence[BoxRecord] | None = None,
+    keep: Sequence = (),
 ) -> PixelCleaningResult:
     """Remove overlays and burned-in text from every frame of ``ds`` (in place).
 
@@ -563,12 +628,20 @@ def clean_pixels(
         Original identifying header values (names, IDs, dates, institution), collected before
         the header was cleaned; they make weak candidates that read as a hint count as text and
         are never safe-listed.
-    extra_boxes : sequence of (x0, y0, x1, y1)
-        Teacher/curator-drawn rectangles, applied to every frame.
+    extra_boxes : sequence of (x0, y0, x1, y1) or (frame, x0, y0, x1, y1)
+        Teacher/curator-drawn rectangles, for every frame or for one frame.
     detector : BurnedInTextDetector, optional
         Defaults to :func:`default_detector`.
     policy : PixelPolicy, optional
         Redact all text (default) or keep a safe-list of tokens.
+    automatic : sequence of BoxRecord, optional
+        Replay of a review: the boxes an earlier run of this function found on the same
+        original (``result.boxes`` without the drawn ones).  They are filled as they are,
+        without detecting again, so a teacher's change to a 2140x1760 radiograph is applied in
+        well under a second; the detection (and its verification) ran when the file arrived.
+    keep : sequence of (x0, y0, x1, y1) or (frame, x0, y0, x1, y1)
+        Areas a person said are not text (with ``automatic``): an automatic box lying mostly
+        in one is not filled, so the original pixels stay there.
     """
     policy = policy or PixelPolicy()
     detector = detector or default_detector()
@@ -588,14 +661,29 @@ def clean_pixels(
         result.overlays_removed.append("in-pixel overlay bits above Bits Stored")
     changed: set[int] = set()
     rows, cols = pixels.frames.shape[1:3]
-    clipped = [
-        (max(0, int(b[0])), max(0, int(b[1])), min(cols, int(b[2])), min(rows, int(b[3])))
-        for b in extra_boxes
-    ]
-    clipped = [b for b in clipped if b[2] > b[0] and b[3] > b[1]]
+    drawn = _frame_boxes(extra_boxes, cols, rows)
     pixels.frames = (
         np.array(pixels.frames, copy=True) if not pixels.frames.flags.writeable else (pixels.frames)
     )
+    if automatic is not None:
+        kept_areas = _frame_boxes(keep, cols, rows)
+        for record in automatic:
+            frame = int(record[0])
+            if not 0 <= frame < pixels.count or _kept(record, kept_areas):
+                continue
+            box = _frame_boxes([record[:5]], cols, rows)
+            if box:
+                polarity = "dark" if str(record[5]).startswith("dark") else "bright"
+                _fill_box(pixels, frame, box[0][1:], polarity)
+                result.boxes.append((frame, *box[0][1:], str(record[5])))
+                changed.add(frame)
+        _apply_drawn(pixels, drawn, result, changed)
+        if changed or need_store:
+            result.transfer_syntax = store_frames(
+                ds, pixels, changed if not need_store else set(range(pixels.count))
+            )
+            result.changed = True
+        return result
     if pixels.count > 1 and policy.scan_every > 1:
         found = _decide_cine(detector, pixels, policy, hint_tokens)
         verify = set(found.scanned)
@@ -610,12 +698,7 @@ def clean_pixels(
         if regions:
             _redact_frame(pixels, i, regions, policy, result)
             changed.add(i)
-        if clipped:
-            fill = bright_fill(pixels, i)
-            for box in clipped:
-                _fill(pixels, i, box, fill)
-                result.boxes.append((i, *box, "drawn by teacher/curator"))
-            changed.add(i)
+    _apply_drawn(pixels, drawn, result, changed)
     # Verifier: re-run detection on every changed frame, ignoring the fills themselves (a black
     # box in speckle makes the speckle next to it look like strokes on black); redact again,
     # then give up.

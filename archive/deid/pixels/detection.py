@@ -876,6 +876,7 @@ def _stacked_gaps(regions: list[TextRegion]) -> list[TextRegion]:
             if hi - lo > LINE_HEIGHT_TOLERANCE * hi:
                 continue
             box = (min(ax0, bx0), ay1, max(ax1, bx1), by0)
-            extra.append(replace(a, box=box, glyphs=0, reason="between stacked text lines"))
+            reason = f"{a.polarity} text, between stacked lines"
+            extra.append(replace(a, box=box, glyphs=0, reason=reason))
             break
     return extra
