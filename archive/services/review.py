@@ -41,12 +41,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from archive.deid import RejectedInput, deidentify_bytes
-from archive.deid.pixels import DRAWN as DRAWN_REASON
 from archive.models import Case, Instance, RedactionBox, Series, Upload, UploadItem
 from archive.selectors import case_series
 from archive.services.policy import archive_policy
 
 log = logging.getLogger(__name__)
+
+#: The reason the pixel cleaner records for a drawn box (``archive.deid.pixels.DRAWN``; not
+#: imported: the admin imports this module, and a platform without OpenCV must reach the app's
+#: start-up check, which says why the archive will not start).
+DRAWN_REASON = "drawn by teacher/curator"
 
 #: Keys this module adds to ``Instance.pixel_report`` next to the cleaner's own.
 DIGEST_KEY = "review_digest"

@@ -132,6 +132,12 @@ def test_a_box_for_one_frame_changes_that_frame_only(teacher, phi_file, queued):
     assert len(np.unique(band, axis=0)) == 1
 
 
+def test_the_review_knows_the_cleaners_reason_for_drawn_boxes():
+    from archive.deid.pixels import DRAWN
+
+    assert review.DRAWN_REASON == DRAWN
+
+
 def test_a_closed_review_refuses_removal_with_a_clear_message(teacher, labelled, queued):
     review.discard_originals(case=labelled.series.study.case)
     frame, x0, y0, x1, y1, _reason = review.automatic_boxes(labelled)[0]
