@@ -69,7 +69,7 @@ from tests.deid.pixels.synthetic import (  # noqa: E402
 STRINGS = ["DOE^JOHN", "ID 1234567", "1961-04-12", "ST MARY HOSP"]
 
 
-def build_ct_series(n: int) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
+def build_ct_series(n: int, every: int = 3) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
     base = pydicom.dcmread(data_file("CT_small.dcm"))
     frame = np.kron(base.pixel_array, np.ones((4, 4), base.pixel_array.dtype))
     files, truth = [], []
@@ -79,7 +79,7 @@ def build_ct_series(n: int) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
         ds.Rows, ds.Columns = frame.shape
         f = np.roll(frame, i, axis=1)
         mask = None
-        if i % 3 == 0:  # text on every third slice, sizes 7-16 px, corners and centre band
+        if i % every == 0:  # text on every ``every``-th slice, sizes 7-16 px, corners
             size = int(rng.choice([7, 9, 12, 16]))
             texts = [Text(STRINGS[i % 4], (4, 4), size), Text("ID 1234567", (360, 480), 12, "mono")]
             alpha = alpha_mask(f.shape, texts)
@@ -95,8 +95,14 @@ def build_ct_series(n: int) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
     return files, truth
 
 
-def build_us_cine() -> bytes:
+def build_us_cine(frames: int = 30) -> bytes:
+    """The bundled JPEG baseline YBR_FULL_422 echo, its own JPEG frames repeated to ``frames``."""
+    from pydicom.encaps import encapsulate, generate_frames
+
     ds = pydicom.dcmread(data_file("examples_ybr_color.dcm"))
+    own = list(generate_frames(ds.PixelData, number_of_frames=int(ds.NumberOfFrames)))
+    ds.PixelData = encapsulate([own[i % len(own)] for i in range(frames)])
+    ds.NumberOfFrames = frames
     buf = io.BytesIO()
     ds.save_as(buf)
     return buf.getvalue()
@@ -212,16 +218,29 @@ def main() -> None:
         f" collateral {pct:.2f}% of non-text pixels changed"
     )
 
-    cine = build_us_cine()
-    nf = int(pydicom.dcmread(io.BytesIO(cine)).NumberOfFrames)
-    _, t_clean = run(_clean_one, [cine], 1)
-    _, t_plain = run(_plain_one, [cine], 1)
+    names, _truth = build_ct_series(args.frames, every=1)
+    _, t_clean = run(_clean_one, names, args.workers)
+    _, t_plain = run(_plain_one, names, args.workers)
     print(
-        f"US cine 320x240 YBR JPEG x{nf}: clean {nf / t_clean:.1f} frames/s, plain pydicom"
-        f" {nf / t_plain:.1f} frames/s, ratio {t_clean / t_plain:.1f}x"
+        f"CT 512x512 x{n}, a name on every slice: clean {n / t_clean:.1f} frames/s, plain"
+        f" {n / t_plain:.1f} frames/s, ratio {t_clean / t_plain:.1f}x ({args.workers} workers)"
     )
-    c_clean, c_plain = _cpu_ms(_clean_one, [cine], nf), _cpu_ms(_plain_one, [cine], nf)
+    c_clean, c_plain = _cpu_ms(_clean_one, names, n), _cpu_ms(_plain_one, names, n)
     print(f"  CPU per frame, one process: clean {c_clean:.1f} ms, plain {c_plain:.1f} ms")
+
+    for frames in (30, 65):
+        cine = build_us_cine(frames)
+        cines = [cine] * max(2, args.workers)
+        _, t_clean = run(_clean_one, cines, args.workers)
+        _, t_plain = run(_plain_one, cines, args.workers)
+        nf = frames * len(cines)
+        print(
+            f"US cine 320x240 YBR JPEG x{frames} (x{len(cines)} files, {args.workers} workers):"
+            f" clean {nf / t_clean:.1f} frames/s, plain pydicom {nf / t_plain:.1f} frames/s,"
+            f" ratio {t_clean / t_plain:.1f}x"
+        )
+        c_clean, c_plain = _cpu_ms(_clean_one, [cine], frames), _cpu_ms(_plain_one, [cine], frames)
+        print(f"  CPU per frame, one process: clean {c_clean:.1f} ms, plain {c_plain:.1f} ms")
 
 
 if __name__ == "__main__":

@@ -146,6 +146,7 @@ def _decide(
     hint_tokens: set[str],
     ignore: np.ndarray | None = None,
     recheck: bool = False,
+    moving: np.ndarray | None = None,
 ) -> list[TextRegion]:
     """The regions of one frame that must be redacted.
 
@@ -155,6 +156,10 @@ def _decide(
     uniform as letters there): aligned rows of Doppler colour or bone can look like text, and
     read as nothing.  Weak candidates need
     the model's confident reading (or a header hint).
+
+    ``moving`` (cine): pixels that change in many frames.  A candidate that lies almost
+    entirely on them moves with the image: burned-in text does not, and stays where it is even
+    over a moving sector (its strokes do not change, only the speckle between them).
 
     ``recheck`` (verifier): ``ignore`` holds pixels whose structure cannot be text (the fills
     already made and the edges they create), and weak candidates, which the model already
@@ -171,6 +176,8 @@ def _decide(
     strong = [r for r in regions if r.strong]
     calls = 0
     for region in strong + weak:
+        if moving is not None and _moves(region, moving):
+            continue  # changes from frame to frame: speckle or anatomy, not burned-in text
         if region.strong:
             certain = region.snr >= policy.snr_certain and region.view == 0
             if (
@@ -201,6 +208,16 @@ def _decide(
             continue
         out.append(region)
     return out
+
+
+#: Share of a candidate's box that changes between frames above which it moves with the image.
+MOVING_SHARE = 0.8
+
+
+def _moves(region: TextRegion, moving: np.ndarray) -> bool:
+    x0, y0, x1, y1 = region.box
+    crop = moving[y0:y1, x0:x1]
+    return crop.size > 0 and float(crop.mean()) >= MOVING_SHARE
 
 
 #: A confirmed candidate is cut down to what the model read only when that is less than this
@@ -473,24 +490,25 @@ def _decide_cine(
     """
     n = pixels.count
     scanned = sorted(set(range(0, n, policy.scan_every)) | {n - 1})
-    everywhere: list[TextRegion] = []
-    for i in scanned:
-        for region in _decide(detector, detection_views(pixels, i), policy, hint_tokens):
-            if not any(r.box == region.box and r.polarity == region.polarity for r in everywhere):
-                everywhere.append(region)
     reference = luminance(pixels, 0)
     rows, cols = reference.shape
     changes = np.zeros(reference.shape, np.uint16)
     diffs: dict[int, np.ndarray] = {}
     for i in range(1, n):
-        if i in scanned:
-            continue
         diffs[i] = cv2.absdiff(luminance(pixels, i), reference) > FRAME_CHANGE
         changes += diffs[i]
-    # The moving image: where many frames differ from the first, closed into solid regions,
-    # the large ones (a clock that changes on every frame is a small region, and a name shown
-    # on one frame is not "many frames": both stay candidates).
-    often = changes >= max(2, len(diffs) // 4)
+    # Pixels that change in many frames: the moving image.  A clock that changes on every
+    # frame is a small region (kept a candidate below), a name shown on one frame is not
+    # "many frames".
+    often = changes >= max(2, (n - 1) // 4)
+    everywhere: list[TextRegion] = []
+    for i in scanned:
+        views = detection_views(pixels, i)
+        for region in _decide(detector, views, policy, hint_tokens, moving=often):
+            if not any(r.box == region.box and r.polarity == region.polarity for r in everywhere):
+                everywhere.append(region)
+    for i in scanned:
+        diffs.pop(i, None)
     closed = cv2.morphologyEx(often.view(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     large = np.zeros(count, bool)
