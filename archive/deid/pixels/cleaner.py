@@ -82,6 +82,9 @@ class PixelPolicy:
     #: stroke contrast (in units of the background's texture) above which a text-shaped line
     #: is text without asking the model (corner text on black air: no model call per slice)
     snr_certain: float = 40.0
+    #: glyph height (px) above which even such a line is read first: rows of dark air
+    #: pockets between organs are as uniform and contrasted as letters, and 40 px "glyphs"
+    certain_height: int = 24
 
 
 @dataclass
@@ -173,19 +176,31 @@ def _decide(
     out: list[TextRegion] = []
     # Most text-like weak candidates first, so the model budget goes where text is likeliest.
     weak = sorted((r for r in regions if not r.strong), key=lambda r: (-r.glyphs, -r.snr, r.box))
-    strong = [r for r in regions if r.strong]
+    # Lines before the pieces promoted onto them: a piece is text only if its line is.
+    strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
+    refuted: set[Box] = set()
     calls = 0
     for region in strong + weak:
         if moving is not None and _moves(region, moving):
+            refuted.add(region.box)
             continue  # changes from frame to frame: speckle or anatomy, not burned-in text
         if region.strong:
-            certain = region.snr >= policy.snr_certain and region.view == 0
+            orphan = region.line is not None and region.line in refuted
+            if orphan and region.glyph_height > policy.certain_height:
+                continue  # a piece of a "line" of organ-sized glyphs that read as nothing
+            certain = (
+                not orphan
+                and region.snr >= policy.snr_certain
+                and region.view == 0
+                and region.glyph_height <= policy.certain_height
+            )
             if (
                 region.glyphs
                 and not certain
                 and detector.refutes(views, region)
                 and not _matches_hint(detector.read(views, region) or "", hint_tokens)
             ):
+                refuted.add(region.box)
                 continue
         else:
             if recheck:

@@ -84,6 +84,9 @@ class TextRegion:
     view: int = 0
     #: the ink's contrast to the background's median in that view
     depth: float = 0.0
+    #: for a piece taken as part of a line (``_promote_neighbours``): that line's box; the
+    #: piece is text only if the line is
+    line: Box | None = None
 
 
 class BurnedInTextDetector:
@@ -782,7 +785,11 @@ def _promote_neighbours(regions: list[TextRegion]) -> list[TextRegion]:
                     box = list(r.box)
                     box[a0], box[a1] = s0, s1
                     regions[i] = replace(
-                        r, box=tuple(box), strong=True, reason=r.reason + ", on a text line"
+                        r,
+                        box=tuple(box),
+                        strong=True,
+                        reason=r.reason + ", on a text line",
+                        line=line.box,
                     )
                     grown.append(tuple(box))
                     changed = True
