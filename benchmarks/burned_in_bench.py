@@ -12,34 +12,30 @@ Figures (2-core VM shared with other jobs; wall clock varies with their load, CP
 one-process run does not).  Collateral = % of pixels farther than 7 px from any injected text
 pixel that changed (a fill over anatomy), over every slice.
 
-=============================  ============================  ==================================
-                               before (cc496a1; speeds from  now (layout-consistent lines)
-                               its docstring)
-=============================  ============================  ==================================
-CT 512x512 x50, 2 workers      ~100 f/s idle (CPU 18.8 ms/f  81-89 f/s at load ~1.5, 21-25 f/s
-                               = 53 f/s/core; plain 4.6 ms   at load 4 (CPU 17-20 ms/f = 50-59
-                               = 216 f/s/core; ratio ~4x)    f/s/core; plain 4.3-6.7 ms/f;
-                                                             ratio 2.5-4.4x)
-CT recall                      17/17 text slices             17/17 text slices
-CT collateral                  0.000%                        0.000%
-CT_small 128x128, a random     20/20 names, collateral       20/20 names, collateral 0.00%
-name over the vertebra x20     14.4% (anatomy taken for
-(the pipeline test's case)     "lines" next to the name)
-US cine 320x240 JPEG x30       5.6 f/s per core (CPU 180     CPU 43-51 ms/f (plain 3.2-4.6);
-                               ms/f; plain 5.8 ms/f)         wall clock 5.9-6.5 f/s at load
-                                                             ~1.5, 2.8-3.0 at load 4
-Real US/colour images          all ok=True, no box in the    all ok=True, no box in the speckle
-                               speckle
-=============================  ============================  ==================================
+2026-11-30, load 3.5-6 (two runs; the precision of every modality is in
+``redaction_precision_bench.py``):
 
-The "no collateral" figure of the parametrised test (``tests/deid/pixels/test_collateral.py``:
-6 real images x 4 positions x 7-16 px) is 92/96 cases within 1%; the four over it are text over
-the 128x128 CT's vertebra (1.2-2.5%, all text removed), listed there as strict xfails.
+=================================  =======================================  =================
+                                   this archive                             plain pydicom
+=================================  =======================================  =================
+CT 512x512 x50, text every 3rd     22.8-25.9 f/s (2 workers), 20.1-20.3 ms  108-119 f/s,
+slice                              CPU/f; recall 17/17, collateral 0.000%   3.9-4.9 ms
+CT 512x512 x50, no text            10.7 ms CPU/f (2.4x plain)               4.5 ms
+CT 512x512 x50, a name on every    16.6-29.9 f/s (2 workers), 30.8-32.1 ms  91-119 f/s,
+slice                              CPU/f (32 f/s per idle core)             4.8-6.0 ms
+CT_small 128x128, a name over the  20/20 names, collateral 1.04%            -
+vertebra x20
+US cine 320x240 JPEG YBR_FULL_422  15.9-33.2 f/s (2 files, 2 workers),      96-216 f/s,
+x30                                72-89 ms CPU/f                           6-9 ms
+same, x65 frames                   23.1-31.9 f/s, 32.7-33.1 ms CPU/f        64-127 f/s, 3-6 ms
+=================================  =======================================  =================
 
-Most of the CT gain was not detection: iterating the Dataset to find overlay groups converted
-every raw header element (27 ms/instance).  The cine is bound by RapidOCR calls on borderline
-speckle candidates (~4 per frame, ~60 ms each, capped at ``PixelPolicy.max_model_calls``); the
-CPU line after the timed run reuses the model's reading cache (same crops), hence ~50 ms/frame.
+Before (921389b, 2026-11-29 at load ~1): CT 63.8 f/s, 30 ms CPU/f; US cine x30 4.6 f/s, 56 ms
+CPU/f (180 ms CPU/f in the issue's measurement).  A cine is examined in full every 12th frame
+and compared with the first in between (``cleaner._decide_cine``); what it costs is reading the
+vendor's labels on the first frame (about 85 model calls of 10-100 ms on the echo), so a 65-frame
+cine costs half as much per frame as a 30-frame one.  The CT line with a name on every
+slice is bound by the recogniser reading lines of moderate contrast (it can refute them).
 """
 
 from __future__ import annotations
@@ -79,7 +75,7 @@ def build_ct_series(n: int, every: int = 3) -> tuple[list[bytes], list[tuple[int
         ds.Rows, ds.Columns = frame.shape
         f = np.roll(frame, i, axis=1)
         mask = None
-        if i % every == 0:  # text on every ``every``-th slice, sizes 7-16 px, corners
+        if every and i % every == 0:  # text on every ``every``-th slice, 7-16 px, corners
             size = int(rng.choice([7, 9, 12, 16]))
             texts = [Text(STRINGS[i % 4], (4, 4), size), Text("ID 1234567", (360, 480), 12, "mono")]
             alpha = alpha_mask(f.shape, texts)
@@ -216,6 +212,19 @@ def main() -> None:
     print(
         f"CT_small 128x128, name over the vertebra x{names}: recall {hit}/{names},"
         f" collateral {pct:.2f}% of non-text pixels changed"
+    )
+
+    clear, _truth = build_ct_series(args.frames, every=0)
+    _, t_clean = run(_clean_one, clear, args.workers)
+    _, t_plain = run(_plain_one, clear, args.workers)
+    print(
+        f"CT 512x512 x{n}, no text: clean {n / t_clean:.1f} frames/s, plain"
+        f" {n / t_plain:.1f} frames/s, ratio {t_clean / t_plain:.1f}x ({args.workers} workers)"
+    )
+    c_clean, c_plain = _cpu_ms(_clean_one, clear, n), _cpu_ms(_plain_one, clear, n)
+    print(
+        f"  CPU per frame, one process: clean {c_clean:.1f} ms, plain {c_plain:.1f} ms,"
+        f" ratio {c_clean / c_plain:.1f}x"
     )
 
     names, _truth = build_ct_series(args.frames, every=1)

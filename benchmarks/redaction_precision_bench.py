@@ -42,6 +42,27 @@ all        139/227     82.0 %    24.75 % (142/157)             88/99           1
 
 Same-run baseline then (whole-frame OCR, no cine): strings 151/225, text px 90.7 %, collateral
 worst 22.68 % (148/156 within 1 %), text-free clean 28/99, 429 ms/frame.
+
+Now (2026-11-30, load 4-4.6; 157 images with 227 strings, the echo cine included):
+
+=========  ==========  ========  ============================  ==============  ===========
+modality   strings     text px   collateral worst (<=1 %)      text-free clean  CPU ms/frame
+=========  ==========  ========  ============================  ==============  ===========
+CT         48/48       100.0 %   0.45 % (33/33)                18/18           77
+MR         31/32       99.3 %    4.56 % (19/22)                12/12           324
+NM         31/32       98.1 %    0.35 % (22/22)                12/12           314
+US mono    18/20       95.6 %    1.28 % (13/14)                6/6             269
+US colour  56/60       98.1 %    13.02 % (29/42)               40/40           512
+US cine    1/2         99.99 %   1.26 % (0/1)                  -               68
+SC         25/33       97.0 %    0.22 % (23/23)                11/11           41
+all        210/227     98.7 %    13.02 % (139/157)             99/99           268
+=========  ==========  ========  ============================  ==============  ===========
+
+Same run, whole-frame OCR: strings 153/227, text px 91.9 %, collateral worst 22.68 % (149/157),
+text-free clean 28/99, 449 ms/frame.  Short of the goals: 17 strings are left in part (text
+over colour Doppler and the SC test pattern, the narrow 8 px stacked header on a pattern, dark
+text over speckle); collateral above 1 % remains on Doppler images (text touching the colour
+map joins it into taller "glyphs") and on the abdominal MR with text over the bowel.
 """
 
 from __future__ import annotations

@@ -249,8 +249,12 @@ def series_preview(series: Series, *, review: bool = False) -> SeriesPreview:
     )
     if review and thumbnail is not None:
         preview.review = series_review(series)
+        # The thumbnail's panel lists the boxes blanked on every image; boxes kept or scoped
+        # to one image or frame are shown (and undone) in the full-size review.
         preview.teacher_boxes = [
-            _in_pixels(box, thumbnail, _("drawn by you")) for box in preview.review.boxes
+            _in_pixels(box, thumbnail, _("drawn by you"))
+            for box in preview.review.boxes
+            if box.action == RedactionBox.Action.BLANK and box.instance_id is None
         ]
     return preview
 

@@ -32,6 +32,9 @@ WORKFLOW_MESSAGES = [
     gettext_noop("This case still has uploads being processed."),
     gettext_noop("Say what the author should change."),
     gettext_noop("Draw a larger box: drag across the area to blank."),
+    gettext_noop("Choose whether to blank the box or to keep what is in it."),
+    gettext_noop("The image is not part of this series."),
+    gettext_noop("The frame is not part of this image."),
 ]
 
 
