@@ -34,7 +34,7 @@ from archive.models import (
     UploadItem,
 )
 from archive.services import cases as case_services
-from archive.views.cases import redacted_boxes, series_previews
+from archive.services.review import redacted_boxes, series_previews
 
 # Submitted cases first: they are what curators come here for.
 QUEUE_ORDER = [
@@ -291,7 +291,8 @@ class CaseAdmin(admin.ModelAdmin):
         if not previews:
             return _("No anonymized images.")
         return render_to_string(
-            "admin/archive/case/_previews.html", {"previews": previews, "size": 128}
+            "admin/archive/case/_previews.html",
+            {"previews": previews, "size": 128, "admin": True},
         )
 
     @admin.display(description=gettext_lazy("rejected and quarantined files"))

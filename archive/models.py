@@ -545,15 +545,28 @@ class QuizAnswer(models.Model):
 
 
 class RedactionBox(models.Model):
-    """A rectangle a teacher (or curator) drew on a series' preview to blank it on every frame
-    of every image of the series, in addition to what the pixel cleaner found.
+    """A teacher's (or curator's) decision on the redaction of a series: a rectangle to blank
+    in addition to what the pixel cleaner found (``BLANK``), or an automatic box that is not
+    text and must be restored from the original (``KEEP``).
 
-    Coordinates are normalised to 0..1 of the image's width (x) and height (y), so one box fits
-    every instance of the series whatever its matrix. Applied by re-running de-identification
-    from the kept raw original (``archive.services.review``), never by editing the stored file.
+    It applies to every frame of every image of the series, to every frame of one image
+    (``instance``), or to one frame of one image (``instance`` and ``frame``).  Coordinates are
+    normalised to 0..1 of the image's width (x) and height (y), so one box fits every instance
+    of the series whatever its matrix. Applied by re-running de-identification from the kept
+    raw original (``archive.services.review``), never by editing the stored file; who decided
+    and when is copied into the audit of each image it changed.
     """
 
+    class Action(models.TextChoices):
+        BLANK = "blank", _("blank")
+        KEEP = "keep", _("keep (not text)")
+
     series = models.ForeignKey(Series, on_delete=models.CASCADE, related_name="redaction_boxes")
+    action = models.CharField(max_length=8, choices=Action.choices, default=Action.BLANK)
+    instance = models.ForeignKey(
+        Instance, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    frame = models.PositiveIntegerField(null=True, blank=True)
     x0 = models.FloatField()
     y0 = models.FloatField()
     x1 = models.FloatField()
@@ -574,11 +587,18 @@ class RedactionBox(models.Model):
                 condition=models.Q(x0__gte=0, y0__gte=0, x1__lte=1, y1__lte=1)
                 & models.Q(x0__lt=models.F("x1"), y0__lt=models.F("y1")),
                 name="redaction_box_inside_image",
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frame__isnull=True) | models.Q(instance__isnull=False),
+                name="redaction_box_frame_of_an_instance",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Redaction box {self.pk} of series {self.series_id}"
+
+    def applies_to(self, instance_id: int) -> bool:
+        return self.instance_id is None or self.instance_id == instance_id
 
     def pixels(self, columns: int, rows: int) -> tuple[int, int, int, int]:
         """``(x0, y0, x1, y1)`` in pixels of a ``columns`` × ``rows`` image, rounded outwards so

@@ -56,5 +56,6 @@ urlpatterns += [
         name="series-redaction-status",
     ),
     path("series/<int:pk>/preview", cases.series_preview_fragment, name="series-preview"),
+    path("series/<int:pk>/review/", cases.series_review_page, name="series-review"),
     path("cases/<int:pk>/finish-review", cases.case_finish_review, name="case-finish-review"),
 ]

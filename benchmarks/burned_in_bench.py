@@ -12,34 +12,30 @@ Figures (2-core VM shared with other jobs; wall clock varies with their load, CP
 one-process run does not).  Collateral = % of pixels farther than 7 px from any injected text
 pixel that changed (a fill over anatomy), over every slice.
 
-=============================  ============================  ==================================
-                               before (cc496a1; speeds from  now (layout-consistent lines)
-                               its docstring)
-=============================  ============================  ==================================
-CT 512x512 x50, 2 workers      ~100 f/s idle (CPU 18.8 ms/f  81-89 f/s at load ~1.5, 21-25 f/s
-                               = 53 f/s/core; plain 4.6 ms   at load 4 (CPU 17-20 ms/f = 50-59
-                               = 216 f/s/core; ratio ~4x)    f/s/core; plain 4.3-6.7 ms/f;
-                                                             ratio 2.5-4.4x)
-CT recall                      17/17 text slices             17/17 text slices
-CT collateral                  0.000%                        0.000%
-CT_small 128x128, a random     20/20 names, collateral       20/20 names, collateral 0.00%
-name over the vertebra x20     14.4% (anatomy taken for
-(the pipeline test's case)     "lines" next to the name)
-US cine 320x240 JPEG x30       5.6 f/s per core (CPU 180     CPU 43-51 ms/f (plain 3.2-4.6);
-                               ms/f; plain 5.8 ms/f)         wall clock 5.9-6.5 f/s at load
-                                                             ~1.5, 2.8-3.0 at load 4
-Real US/colour images          all ok=True, no box in the    all ok=True, no box in the speckle
-                               speckle
-=============================  ============================  ==================================
+2026-11-30, load 3.5-6 (two runs; the precision of every modality is in
+``redaction_precision_bench.py``):
 
-The "no collateral" figure of the parametrised test (``tests/deid/pixels/test_collateral.py``:
-6 real images x 4 positions x 7-16 px) is 92/96 cases within 1%; the four over it are text over
-the 128x128 CT's vertebra (1.2-2.5%, all text removed), listed there as strict xfails.
+=================================  =======================================  =================
+                                   this archive                             plain pydicom
+=================================  =======================================  =================
+CT 512x512 x50, text every 3rd     22.8-25.9 f/s (2 workers), 20.1-20.3 ms  108-119 f/s,
+slice                              CPU/f; recall 17/17, collateral 0.000%   3.9-4.9 ms
+CT 512x512 x50, no text            10.7 ms CPU/f (2.4x plain)               4.5 ms
+CT 512x512 x50, a name on every    16.6-29.9 f/s (2 workers), 30.8-32.1 ms  91-119 f/s,
+slice                              CPU/f (32 f/s per idle core)             4.8-6.0 ms
+CT_small 128x128, a name over the  20/20 names, collateral 1.04%            -
+vertebra x20
+US cine 320x240 JPEG YBR_FULL_422  15.9-33.2 f/s (2 files, 2 workers),      96-216 f/s,
+x30                                72-89 ms CPU/f                           6-9 ms
+same, x65 frames                   23.1-31.9 f/s, 32.7-33.1 ms CPU/f        64-127 f/s, 3-6 ms
+=================================  =======================================  =================
 
-Most of the CT gain was not detection: iterating the Dataset to find overlay groups converted
-every raw header element (27 ms/instance).  The cine is bound by RapidOCR calls on borderline
-speckle candidates (~4 per frame, ~60 ms each, capped at ``PixelPolicy.max_model_calls``); the
-CPU line after the timed run reuses the model's reading cache (same crops), hence ~50 ms/frame.
+Before (921389b, 2026-11-29 at load ~1): CT 63.8 f/s, 30 ms CPU/f; US cine x30 4.6 f/s, 56 ms
+CPU/f (180 ms CPU/f in the issue's measurement).  A cine is examined in full every 12th frame
+and compared with the first in between (``cleaner._decide_cine``); what it costs is reading the
+vendor's labels on the first frame (about 85 model calls of 10-100 ms on the echo), so a 65-frame
+cine costs half as much per frame as a 30-frame one.  The CT line with a name on every
+slice is bound by the recogniser reading lines of moderate contrast (it can refute them).
 """
 
 from __future__ import annotations
@@ -69,7 +65,7 @@ from tests.deid.pixels.synthetic import (  # noqa: E402
 STRINGS = ["DOE^JOHN", "ID 1234567", "1961-04-12", "ST MARY HOSP"]
 
 
-def build_ct_series(n: int) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
+def build_ct_series(n: int, every: int = 3) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
     base = pydicom.dcmread(data_file("CT_small.dcm"))
     frame = np.kron(base.pixel_array, np.ones((4, 4), base.pixel_array.dtype))
     files, truth = [], []
@@ -79,7 +75,7 @@ def build_ct_series(n: int) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
         ds.Rows, ds.Columns = frame.shape
         f = np.roll(frame, i, axis=1)
         mask = None
-        if i % 3 == 0:  # text on every third slice, sizes 7-16 px, corners and centre band
+        if every and i % every == 0:  # text on every ``every``-th slice, 7-16 px, corners
             size = int(rng.choice([7, 9, 12, 16]))
             texts = [Text(STRINGS[i % 4], (4, 4), size), Text("ID 1234567", (360, 480), 12, "mono")]
             alpha = alpha_mask(f.shape, texts)
@@ -95,8 +91,14 @@ def build_ct_series(n: int) -> tuple[list[bytes], list[tuple[int, np.ndarray]]]:
     return files, truth
 
 
-def build_us_cine() -> bytes:
+def build_us_cine(frames: int = 30) -> bytes:
+    """The bundled JPEG baseline YBR_FULL_422 echo, its own JPEG frames repeated to ``frames``."""
+    from pydicom.encaps import encapsulate, generate_frames
+
     ds = pydicom.dcmread(data_file("examples_ybr_color.dcm"))
+    own = list(generate_frames(ds.PixelData, number_of_frames=int(ds.NumberOfFrames)))
+    ds.PixelData = encapsulate([own[i % len(own)] for i in range(frames)])
+    ds.NumberOfFrames = frames
     buf = io.BytesIO()
     ds.save_as(buf)
     return buf.getvalue()
@@ -212,16 +214,42 @@ def main() -> None:
         f" collateral {pct:.2f}% of non-text pixels changed"
     )
 
-    cine = build_us_cine()
-    nf = int(pydicom.dcmread(io.BytesIO(cine)).NumberOfFrames)
-    _, t_clean = run(_clean_one, [cine], 1)
-    _, t_plain = run(_plain_one, [cine], 1)
+    clear, _truth = build_ct_series(args.frames, every=0)
+    _, t_clean = run(_clean_one, clear, args.workers)
+    _, t_plain = run(_plain_one, clear, args.workers)
     print(
-        f"US cine 320x240 YBR JPEG x{nf}: clean {nf / t_clean:.1f} frames/s, plain pydicom"
-        f" {nf / t_plain:.1f} frames/s, ratio {t_clean / t_plain:.1f}x"
+        f"CT 512x512 x{n}, no text: clean {n / t_clean:.1f} frames/s, plain"
+        f" {n / t_plain:.1f} frames/s, ratio {t_clean / t_plain:.1f}x ({args.workers} workers)"
     )
-    c_clean, c_plain = _cpu_ms(_clean_one, [cine], nf), _cpu_ms(_plain_one, [cine], nf)
+    c_clean, c_plain = _cpu_ms(_clean_one, clear, n), _cpu_ms(_plain_one, clear, n)
+    print(
+        f"  CPU per frame, one process: clean {c_clean:.1f} ms, plain {c_plain:.1f} ms,"
+        f" ratio {c_clean / c_plain:.1f}x"
+    )
+
+    names, _truth = build_ct_series(args.frames, every=1)
+    _, t_clean = run(_clean_one, names, args.workers)
+    _, t_plain = run(_plain_one, names, args.workers)
+    print(
+        f"CT 512x512 x{n}, a name on every slice: clean {n / t_clean:.1f} frames/s, plain"
+        f" {n / t_plain:.1f} frames/s, ratio {t_clean / t_plain:.1f}x ({args.workers} workers)"
+    )
+    c_clean, c_plain = _cpu_ms(_clean_one, names, n), _cpu_ms(_plain_one, names, n)
     print(f"  CPU per frame, one process: clean {c_clean:.1f} ms, plain {c_plain:.1f} ms")
+
+    for frames in (30, 65):
+        cine = build_us_cine(frames)
+        cines = [cine] * max(2, args.workers)
+        _, t_clean = run(_clean_one, cines, args.workers)
+        _, t_plain = run(_plain_one, cines, args.workers)
+        nf = frames * len(cines)
+        print(
+            f"US cine 320x240 YBR JPEG x{frames} (x{len(cines)} files, {args.workers} workers):"
+            f" clean {nf / t_clean:.1f} frames/s, plain pydicom {nf / t_plain:.1f} frames/s,"
+            f" ratio {t_clean / t_plain:.1f}x"
+        )
+        c_clean, c_plain = _cpu_ms(_clean_one, [cine], frames), _cpu_ms(_plain_one, [cine], frames)
+        print(f"  CPU per frame, one process: clean {c_clean:.1f} ms, plain {c_plain:.1f} ms")
 
 
 if __name__ == "__main__":

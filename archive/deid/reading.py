@@ -171,4 +171,23 @@ def read_dataset(data: bytes) -> Dataset:
             else ExplicitVRBigEndian
         )
     _check_pixel_data_length(ds)
+    _resolve_implicit_vrs(ds)
     return ds
+
+
+def _resolve_implicit_vrs(ds: Dataset) -> None:
+    """Give every element a VR when the file says explicit VR but its body is implicit.
+
+    pydicom reads such a file (a writer's bug, e.g. a JPEG baseline secondary capture in
+    pydicom's test data) with implicit VR and leaves its elements without a VR, which cannot be
+    written in the explicit transfer syntax the file claims.  Converting the elements takes each
+    VR from the data dictionary, as an implicit reader would; only then can the de-identified
+    file be written at all.  Ordinary files are left raw (converting costs time).
+    """
+    if UID(ds.file_meta.TransferSyntaxUID).is_implicit_VR:
+        return  # implicit files are written implicitly: their raw elements need no VR
+    if not any(getattr(raw, "VR", "") is None for raw in ds._dict.values()):
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ds.walk(lambda _dataset, _element: None)

@@ -1,20 +1,26 @@
-"""Teacher review of the pixel redaction: boxes drawn on a series, applied from the kept original.
+"""Teacher review of the pixel redaction: automatic boxes removed, boxes added, applied from the
+kept original.
 
-A browser upload's raw originals stay in the holding storage (never served) after processing,
-so that a teacher who sees text the detector missed can draw a box over it. ``redact_series_again``
-then de-identifies each instance of the series again *from its original*, with the series' boxes
-applied to every frame, and swaps the stored file: same pseudonymous UIDs (references still
-resolve), a new file name (rendered-frame caches and ETags follow the name). Redacting the already
-anonymized file instead would work too, but re-running from the original keeps one code path
-(and one verifier pass) for everything a student will see.
+A browser upload's raw originals stay in the holding storage (never served) after processing, so
+that a teacher who checks the anonymized images at full size can correct the redaction: blank a
+box the detector missed (on one frame, on every frame of an image or of the whole series) and
+take back an automatic box that is not text (the area is then restored from the original).
+``redact_series_again`` de-identifies each affected instance of the series again *from its
+original* and swaps the stored file: same pseudonymous UIDs (references still resolve), a new
+file name (rendered-frame caches and ETags follow the name).  The header is de-identified again
+as at upload; the pixels are *replayed*: the automatic boxes found at upload (kept in
+``pixel_report["automatic"]``) are filled as they were, minus the ones a person took back, plus
+the drawn ones, without running the detector again (a 2140x1760 radiograph in well under the
+2 s the review may take).  Every change a person made is written into the instance's audit with
+who and when.
 
 Originals are deleted when the teacher submits the case or clicks "Finish review"
 (``discard_originals``), and by ``purge_originals`` after ``TA_RAW_RETENTION_HOURS``. From then on
 the series can no longer be changed; the editor says so.
 
 Idempotent: each instance remembers (in ``pixel_report``) a digest of the boxes it was redacted
-with; an instance already redacted with the series' current boxes is skipped, so a repeated or
-retried task does nothing twice.
+with; an instance already redacted with the boxes that apply to it now is skipped, so a
+repeated or retried task does nothing twice.
 """
 
 from __future__ import annotations
@@ -25,24 +31,34 @@ import hashlib
 import json
 import logging
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from archive.deid import RejectedInput, deidentify_bytes
 from archive.models import Case, Instance, RedactionBox, Series, Upload, UploadItem
+from archive.selectors import case_series
 from archive.services.policy import archive_policy
 
 log = logging.getLogger(__name__)
+
+#: The reason the pixel cleaner records for a drawn box (``archive.deid.pixels.DRAWN``; not
+#: imported: the admin imports this module, and a platform without OpenCV must reach the app's
+#: start-up check, which says why the archive will not start).
+DRAWN_REASON = "drawn by teacher/curator"
 
 #: Keys this module adds to ``Instance.pixel_report`` next to the cleaner's own.
 DIGEST_KEY = "review_digest"
 REVISION_KEY = "review_revision"
 FAILED_KEY = "review_failed"
+#: The boxes the detector found at upload (``[frame, x0, y0, x1, y1, reason]``), kept through
+#: every review so that a box taken back can be given back.
+AUTOMATIC_KEY = "automatic"
 
 #: Items whose kept original is the source of their instance (a duplicate is a re-upload).
 USABLE = (UploadItem.Status.ANONYMIZED, UploadItem.Status.DUPLICATE)
@@ -76,8 +92,24 @@ def kept_originals(*, case: Case | None = None, series: Series | None = None) ->
 
 
 def boxes_digest(boxes) -> str:
-    """A digest of a set of boxes (normalised coordinates); the empty set has one too."""
-    coords = sorted((round(b.x0, 6), round(b.y0, 6), round(b.x1, 6), round(b.y1, 6)) for b in boxes)
+    """A digest of a set of boxes (what, where, for which image and frame); the empty set has
+    one too."""
+    coords = sorted(
+        (
+            str(getattr(b, "action", RedactionBox.Action.BLANK)),
+            getattr(b, "instance_id", None) or 0,
+            -1 if getattr(b, "frame", None) is None else b.frame,
+            round(b.x0, 6),
+            round(b.y0, 6),
+            round(b.x1, 6),
+            round(b.y1, 6),
+        )
+        for b in boxes
+    )
+    # A set of plain blank boxes for every frame keeps the digest it had before boxes could be
+    # scoped or kept, so instances redacted then are not redone.
+    if all(c[0] == RedactionBox.Action.BLANK and c[1] == 0 and c[2] == -1 for c in coords):
+        coords = [c[3:] for c in coords]
     return hashlib.sha256(json.dumps(coords).encode()).hexdigest()[:16]
 
 
@@ -86,6 +118,11 @@ EMPTY_DIGEST = boxes_digest([])
 
 def instance_digest(instance: Instance) -> str:
     return (instance.pixel_report or {}).get(DIGEST_KEY) or EMPTY_DIGEST
+
+
+def boxes_for(instance: Instance, boxes) -> list[RedactionBox]:
+    """The boxes of a series that apply to one of its images."""
+    return [b for b in boxes if b.applies_to(instance.pk)]
 
 
 @dataclass
@@ -118,16 +155,16 @@ class SeriesReview:
 
 def series_review(series: Series) -> SeriesReview:
     boxes = list(series.redaction_boxes.all())
-    digest = boxes_digest(boxes)
     instances = [i for i in series.instances.all() if i.has_pixels]
     kept = set(kept_originals(series=series).values_list("instance_id", flat=True))
     editable = [i for i in instances if i.pk in kept]
-    done = sum(1 for i in editable if instance_digest(i) == digest)
-    failed = sum(
-        1
-        for i in editable
-        if instance_digest(i) != digest and (i.pixel_report or {}).get(FAILED_KEY) == digest
-    )
+    done = failed = 0
+    for i in editable:
+        digest = boxes_digest(boxes_for(i, boxes))
+        if instance_digest(i) == digest:
+            done += 1
+        elif (i.pixel_report or {}).get(FAILED_KEY) == digest:
+            failed += 1
     return SeriesReview(series.pk, boxes, len(instances), len(editable), done, failed)
 
 
@@ -140,6 +177,154 @@ def unfinished_series_ids() -> list[int]:
         if series_review(series).pending:
             out.append(series.pk)
     return out
+
+
+# --- Selectors: series previews and the full-size review --------------------------------------
+
+
+@dataclass
+class RedactedBox:
+    x: float
+    y: float
+    width: float
+    height: float
+    reason: str
+    pk: int | None = None  # a teacher's RedactionBox, which the editor can remove
+
+
+@dataclass
+class SeriesPreview:
+    series: Series
+    images: int
+    thumbnail: Instance | None
+    boxes: list[RedactedBox] = field(default_factory=list)
+    redacted_areas: int = 0
+    redacted_images: int = 0
+    # In the editor only: the teacher's boxes and whether they can still be applied.
+    review: SeriesReview | None = None
+    teacher_boxes: list[RedactedBox] = field(default_factory=list)
+
+    @property
+    def revision(self) -> int:
+        """Changes whenever the thumbnail's file is replaced: busts the browser's image cache."""
+        report = self.thumbnail.pixel_report if self.thumbnail else None
+        return int((report or {}).get(REVISION_KEY) or 0)
+
+
+def redacted_boxes(instance: Instance, frame: int | None = None) -> list[RedactedBox]:
+    """The burned-in-text boxes the pixel cleaner blanked (``pixel_report["boxes"]``, each
+    ``[frame, x0, y0, x1, y1, reason]`` in pixel coordinates), optionally of one frame only."""
+    out = []
+    for box in (instance.pixel_report or {}).get("boxes") or []:
+        try:
+            f, x0, y0, x1, y1 = (float(v) for v in box[:5])
+        except (TypeError, ValueError):
+            continue
+        if frame is not None and int(f) != frame:
+            continue
+        reason = str(box[5]) if len(box) > 5 and box[5] else _("burned-in text")
+        out.append(RedactedBox(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0), reason))
+    return out
+
+
+def series_previews(case: Case, *, review: bool = False) -> list[SeriesPreview]:
+    """One thumbnail per series, preferring an image with redacted areas so the teacher sees
+    what was blanked before submitting. ``review`` adds the teacher's boxes (editor)."""
+    return [series_preview(series, review=review) for series in case_series(case=case)]
+
+
+def series_preview(series: Series, *, review: bool = False) -> SeriesPreview:
+    instances = [i for i in series.instances.all() if i.has_pixels]
+    with_boxes = [(i, redacted_boxes(i)) for i in instances]
+    redacted = [(i, b) for i, b in with_boxes if b]
+    thumbnail = next((i for i, b in redacted if redacted_boxes(i, 0)), None)
+    thumbnail = thumbnail or (instances[0] if instances else None)
+    preview = SeriesPreview(
+        series=series,
+        images=len(series.instances.all()),
+        thumbnail=thumbnail,
+        boxes=redacted_boxes(thumbnail, 0) if thumbnail else [],
+        redacted_areas=sum(len(b) for _, b in redacted),
+        redacted_images=len(redacted),
+    )
+    if review and thumbnail is not None:
+        preview.review = series_review(series)
+        # The thumbnail's panel lists the boxes blanked on every image; boxes kept or scoped
+        # to one image or frame are shown (and undone) in the full-size review.
+        preview.teacher_boxes = [
+            _in_pixels(box, thumbnail, _("drawn by you"))
+            for box in preview.review.boxes
+            if box.action == RedactionBox.Action.BLANK and box.instance_id is None
+        ]
+    return preview
+
+
+def _in_pixels(box: RedactionBox, instance: Instance, reason: str) -> RedactedBox:
+    x0, y0, x1, y1 = box.pixels(instance.columns, instance.rows)
+    return RedactedBox(x0, y0, x1 - x0, y1 - y0, reason, pk=box.pk)
+
+
+def review_payload(series: Series) -> dict:
+    """Everything the full-size review shows of a series, as JSON-ready data: each image with
+    its frames and revision, the automatic boxes of each frame (with their reason, and whether
+    a person took them back), and the people's boxes (what, where, who, when)."""
+    from django.urls import reverse
+
+    review = series_review(series)
+    keeps = [b for b in review.boxes if b.action == RedactionBox.Action.KEEP]
+    images = []
+    for inst in series.instances.filter(has_pixels=True).order_by("instance_number", "pk"):
+        report = inst.pixel_report or {}
+        kept = [_frame_box(b, inst) for b in keeps if b.applies_to(inst.pk)]
+        automatic = []
+        for record in automatic_boxes(inst):
+            try:
+                frame, x0, y0, x1, y1 = (int(v) for v in record[:5])
+            except (TypeError, ValueError):
+                continue
+            automatic.append(
+                {
+                    "frame": frame,
+                    "box": [x0, y0, x1, y1],
+                    "reason": str(record[5]) if len(record) > 5 else "",
+                    "removed": any(_mostly_inside(record, area) for area in kept),
+                }
+            )
+        frame_url = reverse("instance-frame", args=[inst.pk, 0])
+        images.append(
+            {
+                "id": inst.pk,
+                "number": inst.instance_number,
+                "frames": max(int(inst.frames or 1), 1),
+                "columns": inst.columns,
+                "rows": inst.rows,
+                "revision": int(report.get(REVISION_KEY) or 0),
+                "frame_url": frame_url[: -len("0.png")],
+                "automatic": automatic,
+            }
+        )
+    boxes = [
+        {
+            "id": b.pk,
+            "action": b.action,
+            "instance": b.instance_id,
+            "frame": b.frame,
+            "box": [b.x0, b.y0, b.x1, b.y1],
+            "by": b.created_by.get_username() if b.created_by else "",
+            "at": b.created_at.isoformat(),
+        }
+        for b in review.boxes
+    ]
+    return {
+        "series": series.pk,
+        "state": review.state,
+        "open": review.open,
+        "editable": review.editable,
+        "done": review.done,
+        "failed": review.failed,
+        "images": images,
+        "boxes": boxes,
+    }
 
 
 # --- Services ----------------------------------------------------------------------------------
@@ -165,12 +350,32 @@ def _schedule(series_id: int) -> None:
 
 
 @transaction.atomic
-def add_box(*, series: Series, user, x0: float, y0: float, x1: float, y1: float) -> RedactionBox:
+def add_box(
+    *,
+    series: Series,
+    user,
+    x0: float,
+    y0: float,
+    x1: float,
+    y1: float,
+    action: str = RedactionBox.Action.BLANK,
+    instance: Instance | None = None,
+    frame: int | None = None,
+) -> RedactionBox:
     """Record a teacher's box (normalised coordinates) and queue the series' redaction.
 
-    Raises ``ValueError`` for a box outside the image or too small, ``ReviewClosed`` when the
-    originals are gone. Permission is the caller's job (``privacy.can_edit_case``).
+    ``action`` BLANK blanks the box, KEEP takes back the automatic boxes lying in it (the area
+    is restored from the original).  ``instance`` limits the box to one image of the series,
+    ``frame`` to one frame of it.  Raises ``ValueError`` for a box outside the image or too
+    small (or a frame of another image), ``ReviewClosed`` when the originals are gone.
+    Permission is the caller's job (``privacy.can_edit_case``).
     """
+    if action not in RedactionBox.Action.values:
+        raise ValueError("Choose whether to blank the box or to keep what is in it.")
+    if instance is not None and instance.series_id != series.pk:
+        raise ValueError("The image is not part of this series.")
+    if frame is not None and (instance is None or not 0 <= int(frame) < max(instance.frames, 1)):
+        raise ValueError("The frame is not part of this image.")
     if not all(math.isfinite(float(v)) for v in (x0, y0, x1, y1)):
         raise ValueError("Draw a larger box: drag across the area to blank.")
     x0, x1 = sorted((min(max(float(x0), 0.0), 1.0), min(max(float(x1), 0.0), 1.0)))
@@ -179,7 +384,17 @@ def add_box(*, series: Series, user, x0: float, y0: float, x1: float, y1: float)
         raise ValueError("Draw a larger box: drag across the area to blank.")
     if not kept_originals(series=series).exists():
         raise ReviewClosed
-    box = RedactionBox.objects.create(series=series, x0=x0, y0=y0, x1=x1, y1=y1, created_by=user)
+    box = RedactionBox.objects.create(
+        series=series,
+        action=action,
+        instance=instance,
+        frame=None if frame is None else int(frame),
+        x0=x0,
+        y0=y0,
+        x1=x1,
+        y1=y1,
+        created_by=user,
+    )
     _schedule(series.pk)
     return box
 
@@ -209,13 +424,71 @@ def redact_series_again(series_id: int) -> dict[str, int]:
     return counts
 
 
-def _policy_with_boxes(boxes_px: list[tuple[int, int, int, int]]):
+def _policy_for_replay(automatic: list, drawn: list, kept: list):
+    """The archive's policy with the pixel cleaner replaying a review: the automatic boxes
+    found at upload, minus the kept ones, plus the drawn ones (see ``clean_pixels``)."""
     policy = archive_policy()
     if policy.pixel_cleaner is None:
         raise RuntimeError("The pixel cleaner is not installed in this build.")
-    return replace(
-        policy, pixel_cleaner=functools.partial(policy.pixel_cleaner, extra_boxes=boxes_px)
+    cleaner = functools.partial(
+        policy.pixel_cleaner, extra_boxes=drawn, automatic=automatic, keep=kept
     )
+    return replace(policy, pixel_cleaner=cleaner)
+
+
+def automatic_boxes(instance: Instance) -> list[list]:
+    """The boxes the detector found at upload: kept aside at the first review, before that the
+    instance's boxes without the drawn ones."""
+    report = instance.pixel_report or {}
+    if AUTOMATIC_KEY in report:
+        return [list(b) for b in report[AUTOMATIC_KEY] or []]
+    return [
+        list(b) for b in report.get("boxes") or [] if not (len(b) > 5 and str(b[5]) == DRAWN_REASON)
+    ]
+
+
+def _frame_box(box: RedactionBox, instance: Instance) -> tuple:
+    x0, y0, x1, y1 = box.pixels(instance.columns, instance.rows)
+    return (box.frame, x0, y0, x1, y1)
+
+
+def _review_audit(instance: Instance, boxes: list[RedactionBox], automatic: list) -> list[dict]:
+    """Audit records of what people changed in this image's redaction: who, when, where."""
+    records = []
+    for box in boxes:
+        frame, x0, y0, x1, y1 = _frame_box(box, instance)
+        if box.action == RedactionBox.Action.KEEP:
+            taken = [b for b in automatic if _mostly_inside(b, (frame, x0, y0, x1, y1))]
+            action = "automatic box removed (restored from the original)"
+            count = len(taken)
+        else:
+            action = "box blanked"
+            count = max(instance.frames, 1) if frame is None else 1
+        user = box.created_by
+        records.append(
+            {
+                "keyword": "PixelData",
+                "tag": "(7FE0,0010)",
+                "action": action,
+                "count": count,
+                "box": [x0, y0, x1, y1],
+                "frame": "all" if frame is None else frame,
+                "by": user.get_username() if user is not None else "",
+                "user_id": box.created_by_id,
+                "at": box.created_at.isoformat(),
+            }
+        )
+    return records
+
+
+def _mostly_inside(record, area) -> bool:
+    frame, x0, y0, x1, y1 = (int(v) for v in record[:5])
+    af, ax0, ay0, ax1, ay1 = area
+    if af is not None and af != frame:
+        return False
+    iw = min(x1, ax1) - max(x0, ax0)
+    ih = min(y1, ay1) - max(y0, ay0)
+    return iw > 0 and ih > 0 and iw * ih >= 0.5 * max(1, (x1 - x0) * (y1 - y0))
 
 
 def _redact_instance(instance_id: int) -> str:
@@ -231,7 +504,10 @@ def _redact_instance(instance_id: int) -> str:
         item = kept_originals().select_for_update().filter(instance=instance).order_by("pk").first()
         if item is None:
             return "closed"
-        boxes = list(RedactionBox.objects.filter(series_id=instance.series_id))
+        boxes = boxes_for(
+            instance,
+            RedactionBox.objects.filter(series_id=instance.series_id).select_related("created_by"),
+        )
         digest = boxes_digest(boxes)
         report = dict(instance.pixel_report or {})
         if instance_digest(instance) == digest or report.get(FAILED_KEY) == digest:
@@ -241,9 +517,11 @@ def _redact_instance(instance_id: int) -> str:
                 data = fh.read()
         except (FileNotFoundError, ValueError):
             return "closed"
-        boxes_px = [b.pixels(instance.columns, instance.rows) for b in boxes]
+        automatic = automatic_boxes(instance)
+        drawn = [_frame_box(b, instance) for b in boxes if b.action == RedactionBox.Action.BLANK]
+        kept = [_frame_box(b, instance) for b in boxes if b.action == RedactionBox.Action.KEEP]
         try:
-            result = deidentify_bytes(data, _policy_with_boxes(boxes_px))
+            result = deidentify_bytes(data, _policy_for_replay(automatic, drawn, kept))
         except RejectedInput:
             result = None
         except Exception as exc:  # noqa: BLE001 - never stop the series for one file
@@ -258,11 +536,15 @@ def _redact_instance(instance_id: int) -> str:
             report[FAILED_KEY] = digest
             Instance.objects.filter(pk=instance.pk).update(pixel_report=report)
             return "failed"
-        _replace_file(instance, result, digest)
+        _replace_file(
+            instance, result, digest, automatic, _review_audit(instance, boxes, automatic)
+        )
         return "redacted"
 
 
-def _replace_file(instance: Instance, result, digest: str) -> None:
+def _replace_file(
+    instance: Instance, result, digest: str, automatic: list, review_audit: list[dict]
+) -> None:
     """Store the new file under a new name and point the instance at it; the old file is
     deleted once the transaction commits (until then it is still what the row names)."""
     revision = int((instance.pixel_report or {}).get(REVISION_KEY) or 0) + 1
@@ -283,9 +565,10 @@ def _replace_file(instance: Instance, result, digest: str) -> None:
     report = dict(result.pixel_report or {})
     report[DIGEST_KEY] = digest
     report[REVISION_KEY] = revision
+    report[AUTOMATIC_KEY] = automatic
     instance.file.name = saved
     instance.pixel_report = report
-    instance.audit = result.audit
+    instance.audit = list(result.audit) + review_audit
     # Re-encoding (a lossy source stored losslessly) may change how the pixels are described.
     instance.photometric = str(result.dataset.get("PhotometricInterpretation", ""))[:16]
     instance.save(update_fields=["file", "pixel_report", "audit", "photometric"])

@@ -3,8 +3,6 @@ work is in ``archive.services``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -19,11 +17,11 @@ from django.views.decorators.http import require_GET, require_POST
 from archive import privacy
 from archive.forms import CaseForm, UploadForm
 from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Upload
-from archive.selectors import case_series
 from archive.services import cases as case_services
 from archive.services import review as review_services
 from archive.services.incoming import upload_refusal
 from archive.services.intake import receive_files, received_from_django
+from archive.services.review import series_preview, series_previews
 
 DIAGNOSIS_SUGGESTIONS = 10
 
@@ -35,6 +33,9 @@ WORKFLOW_MESSAGES = [
     gettext_noop("This case still has uploads being processed."),
     gettext_noop("Say what the author should change."),
     gettext_noop("Draw a larger box: drag across the area to blank."),
+    gettext_noop("Choose whether to blank the box or to keep what is in it."),
+    gettext_noop("The image is not part of this series."),
+    gettext_noop("The frame is not part of this image."),
 ]
 
 
@@ -109,87 +110,6 @@ def case_edit(request, pk: int):
     )
 
 
-# --- Series previews with the redacted areas outlined ------------------------------------------
-
-
-@dataclass
-class RedactedBox:
-    x: float
-    y: float
-    width: float
-    height: float
-    reason: str
-    pk: int | None = None  # a teacher's RedactionBox, which the editor can remove
-
-
-@dataclass
-class SeriesPreview:
-    series: Series
-    images: int
-    thumbnail: Instance | None
-    boxes: list[RedactedBox] = field(default_factory=list)
-    redacted_areas: int = 0
-    redacted_images: int = 0
-    # In the editor only: the teacher's boxes and whether they can still be applied.
-    review: review_services.SeriesReview | None = None
-    teacher_boxes: list[RedactedBox] = field(default_factory=list)
-
-    @property
-    def revision(self) -> int:
-        """Changes whenever the thumbnail's file is replaced: busts the browser's image cache."""
-        report = self.thumbnail.pixel_report if self.thumbnail else None
-        return int((report or {}).get(review_services.REVISION_KEY) or 0)
-
-
-def redacted_boxes(instance: Instance, frame: int | None = None) -> list[RedactedBox]:
-    """The burned-in-text boxes the pixel cleaner blanked (``pixel_report["boxes"]``, each
-    ``[frame, x0, y0, x1, y1, reason]`` in pixel coordinates), optionally of one frame only."""
-    out = []
-    for box in (instance.pixel_report or {}).get("boxes") or []:
-        try:
-            f, x0, y0, x1, y1 = (float(v) for v in box[:5])
-        except (TypeError, ValueError):
-            continue
-        if frame is not None and int(f) != frame:
-            continue
-        reason = str(box[5]) if len(box) > 5 and box[5] else _("burned-in text")
-        out.append(RedactedBox(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0), reason))
-    return out
-
-
-def series_previews(case: Case, *, review: bool = False) -> list[SeriesPreview]:
-    """One thumbnail per series, preferring an image with redacted areas so the teacher sees
-    what was blanked before submitting. ``review`` adds the teacher's boxes (editor)."""
-    return [series_preview(series, review=review) for series in case_series(case=case)]
-
-
-def series_preview(series: Series, *, review: bool = False) -> SeriesPreview:
-    instances = [i for i in series.instances.all() if i.has_pixels]
-    with_boxes = [(i, redacted_boxes(i)) for i in instances]
-    redacted = [(i, b) for i, b in with_boxes if b]
-    thumbnail = next((i for i, b in redacted if redacted_boxes(i, 0)), None)
-    thumbnail = thumbnail or (instances[0] if instances else None)
-    preview = SeriesPreview(
-        series=series,
-        images=len(series.instances.all()),
-        thumbnail=thumbnail,
-        boxes=redacted_boxes(thumbnail, 0) if thumbnail else [],
-        redacted_areas=sum(len(b) for _, b in redacted),
-        redacted_images=len(redacted),
-    )
-    if review and thumbnail is not None:
-        preview.review = review_services.series_review(series)
-        preview.teacher_boxes = [
-            _in_pixels(box, thumbnail, _("drawn by you")) for box in preview.review.boxes
-        ]
-    return preview
-
-
-def _in_pixels(box: RedactionBox, instance: Instance, reason: str) -> RedactedBox:
-    x0, y0, x1, y1 = box.pixels(instance.columns, instance.rows)
-    return RedactedBox(x0, y0, x1 - x0, y1 - y0, reason, pk=box.pk)
-
-
 def _upload_messages() -> dict[str, str]:
     """The words upload.js shows, in the user's language."""
     return {
@@ -243,7 +163,11 @@ def _series_for_review(request, pk: int) -> Series:
     return series
 
 
-def _review_status(series: Series) -> dict:
+def _review_status(series: Series, detail: bool = False) -> dict:
+    if detail:  # the full-size review: every image, frame and box
+        payload = review_services.review_payload(series)
+        payload["status_url"] = reverse("series-redaction-status", args=[series.pk])
+        return payload
     review = review_services.series_review(series)
     return {
         "state": review.state,
@@ -274,11 +198,17 @@ def _reference_instance(series: Series, instance_id: str | None) -> Instance | N
     return instances.first()
 
 
+#: Where a box applies: the frame shown, every frame of the image shown, or the whole series.
+SCOPES = ("frame", "image", "series")
+
+
 @login_required
 @require_POST
 def series_redaction_box_add(request, pk: int):
-    """A box the teacher drew (or typed), in pixels of the series' preview image: blank it on
-    every frame of every image of the series, from the kept originals."""
+    """A box the teacher drew (or typed), in pixels of an image of the series: blank it
+    (``action=blank``) or take back the automatic boxes in it (``action=keep``: the area is
+    restored from the original), on one frame, every frame of that image or the whole series
+    (``scope``), from the kept originals."""
     series = _series_for_review(request, pk)
     reference = _reference_instance(series, request.POST.get("instance"))
     try:
@@ -289,6 +219,16 @@ def series_redaction_box_add(request, pk: int):
         )
     if reference is None:
         return _review_error(request, series, _("This series has no image to draw on."), 400)
+    scope = request.POST.get("scope") or "series"
+    action = request.POST.get("action") or RedactionBox.Action.BLANK
+    if scope not in SCOPES or action not in RedactionBox.Action.values:
+        return _review_error(request, series, _("Choose where the box applies."), 400)
+    frame = None
+    if scope == "frame":
+        try:
+            frame = int(request.POST.get("frame") or 0)
+        except ValueError:
+            return _review_error(request, series, _("The frame is not part of this image."), 400)
     cols, rows = reference.columns, reference.rows
     try:
         review_services.add_box(
@@ -298,6 +238,9 @@ def series_redaction_box_add(request, pk: int):
             y0=y / rows,
             x1=(x + w) / cols,
             y1=(y + h) / rows,
+            action=action,
+            instance=None if scope == "series" else reference,
+            frame=frame,
         )
     except review_services.ReviewClosed:
         return _review_error(request, series, _(REVIEW_CLOSED), 409)
@@ -327,7 +270,66 @@ def series_redaction_box_delete(request, pk: int, box_pk: int):
 @login_required
 @require_GET
 def series_redaction_status(request, pk: int):
-    return JsonResponse(_review_status(_series_for_review(request, pk)))
+    series = _series_for_review(request, pk)
+    return JsonResponse(_review_status(series, detail=request.GET.get("detail") == "1"))
+
+
+@login_required
+@require_GET
+def series_review_page(request, pk: int):
+    """The redaction of one series at full size: every image and frame, zoom and pan, every
+    automatic box outlined with its reason; remove a wrong box, draw a missed one, apply to a
+    frame, an image or the series.  Teachers reach it from the editor, curators from the
+    admin's case page (the same page: one review)."""
+    series = _series_for_review(request, pk)
+    case = series.study.case
+    data = _review_status(series, detail=True)
+    data["urls"] = {
+        "add": reverse("series-redaction-boxes", args=[series.pk]),
+        "delete": reverse("series-redaction-box-delete", args=[series.pk, 0]),
+        "status": reverse("series-redaction-status", args=[series.pk]) + "?detail=1",
+    }
+    data["text"] = _review_page_messages()
+    return render(
+        request,
+        "archive/series_review.html",
+        {
+            "case": case,
+            "series": series,
+            "review": data,
+            "closed_message": _(REVIEW_CLOSED),
+            "back_url": reverse("admin:archive_case_change", args=[case.pk])
+            if request.GET.get("from") == "admin" and privacy.is_curator(request.user)
+            else reverse("case-edit", args=[case.pk]),
+        },
+    )
+
+
+def _review_page_messages() -> dict[str, str]:
+    """The words the full-size review's script shows, in the user's language."""
+    return {
+        "automatic": _("Automatic"),
+        "removed": _("removed: restored from the original"),
+        "remove": _("Remove (not text)"),
+        "undo": _("Undo"),
+        "blank": _("Blanked by"),
+        "keep": _("Kept (not text) by"),
+        "scope_frame": _("this frame"),
+        "scope_image": _("every frame of this image"),
+        "scope_series": _("every image of the series"),
+        "frame": _("Frame"),
+        "image": _("Image"),
+        "none": _("No automatic box on this frame."),
+        "applying": _("Applying your changes…"),
+        "done": _("Done: the series was redacted again from the originals."),
+        "failed": _(
+            "Some images could not be redacted with your boxes; they keep their previous "
+            "redaction. Try a different box or ask a curator."
+        ),
+        "draw": _("Draw a box on the image first (drag across the area to blank)."),
+        "network": _("Network error. Try again."),
+        "closed": _(REVIEW_CLOSED),
+    }
 
 
 @login_required

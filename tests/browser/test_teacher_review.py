@@ -12,6 +12,7 @@ import pytest
 
 from archive.models import Instance, RedactionBox
 from tests.browser.conftest import login
+from tests.deid.pixels.synthetic import alpha_mask
 from tests.editor.builders import case_with_images
 from tests.review.faint_text import TEACHER_BOX, burn_faint_text
 
@@ -110,3 +111,90 @@ def test_keyboard_users_type_the_box(
     with instance.file.open("rb") as fh:
         pixels = pydicom.dcmread(fh).pixel_array
     assert len(np.unique(pixels[0:12, 0:40])) == 1
+
+
+def test_full_size_review_zoom_remove_a_wrong_box_add_a_missed_one_and_see_the_result(
+    live_server, page, screenshot, celery_worker_process, teacher, phi_file, storage_dirs
+):
+    """The teacher opens the series at full size, zooms in, takes back the automatic box over a
+    harmless label (restored from the original), draws a box over faint text the detector left,
+    applies both, and sees the new image with the outlines and lists updated."""
+    from archive.models import UploadItem
+    from archive.services import review
+    from tests.review.test_full_review import LABEL, burn_label
+
+    def both(ds):
+        burn_label(ds)
+        burn_faint_text(ds)
+
+    case = case_with_images(teacher, [phi_file("CT_small.dcm", dataset_hook=both)], title="Two")
+    instance = Instance.objects.get(series__study__case=case)
+    label = alpha_mask((128, 128), [LABEL]) > 0
+    (wrong,) = [
+        b for b in review.automatic_boxes(instance) if label[b[2] : b[4], b[1] : b[3]].any()
+    ]
+    _frame, lx0, ly0, lx1, ly1, _reason = wrong
+    base = live_server.url
+    login(page, base, teacher.username)
+    page.goto(f"{base}/cases/{case.pk}/edit/")
+    page.get_by_role("link", name="Review at full size").click()
+    page.wait_for_url(f"{base}/series/{instance.series_id}/review/")
+    img = page.locator("#review-image")
+    page.wait_for_function(
+        "img => img.complete && img.naturalWidth === 128", arg=img.element_handle()
+    )
+    assert page.locator("#review-overlay rect.auto").count() >= 1
+    titles = page.locator("#review-overlay rect.auto title").all_text_contents()
+    assert all(t.startswith("Automatic: ") and len(t) > 11 for t in titles), titles
+
+    # Zoom in: the canvas grows, the outlines with it.
+    before = page.locator("#review-overlay").bounding_box()["width"]
+    page.get_by_role("button", name="Zoom in").click()
+    after = page.locator("#review-overlay").bounding_box()["width"]
+    assert after == pytest.approx(before * 1.5, rel=0.02)
+    screenshot(page, "review-4-full-size-zoomed")
+
+    # Remove the wrong automatic box (the label is not identifying).
+    item = page.locator("#auto-list li", has_text=f"{lx0},{ly0} {lx1 - lx0}×{ly1 - ly0}")
+    item.get_by_role("button", name="Remove (not text)").click()
+    page.wait_for_selector("#review-status:has-text('Done')", timeout=120_000)
+    assert "removed" in page.locator("#auto-list li", has_text=f"{lx0},{ly0}").inner_text()
+    assert page.locator("#teacher-list li").count() == 1
+
+    # Draw the missed faint text and apply it to this frame.
+    x, y, w, h = TEACHER_BOX
+    frame = page.locator("#review-overlay").bounding_box()
+    scale = frame["width"] / instance.columns
+    start = (frame["x"] + (x + 0.5) * scale, frame["y"] + (y + 0.5) * scale)
+    end = (frame["x"] + (x + w - 0.5) * scale, frame["y"] + (y + h - 0.5) * scale)
+    page.mouse.move(*start)
+    page.mouse.down()
+    page.mouse.move(*end, steps=6)
+    page.mouse.up()
+    form = page.locator("#review-form")
+    drawn = [
+        int(form.get_by_label(k, exact=True).input_value()) for k in ("x", "y", "width", "height")
+    ]
+    assert drawn == [x, y, w, h], drawn
+    form.get_by_label("this frame").check()
+    form.get_by_role("button", name="Apply").click()
+    page.wait_for_function(
+        "() => /Done/.test(document.getElementById('review-status').textContent)"
+        " && document.querySelectorAll('#teacher-list li').length === 2",
+        timeout=120_000,
+    )
+    page.wait_for_function(
+        "img => img.complete && /v=2$/.test(img.src)", arg=img.element_handle(), timeout=30_000
+    )
+    assert page.locator("#review-overlay rect.teacher-box").count() == 1
+    screenshot(page, "review-5-full-size-applied")
+
+    # The stored image: the label as in the original, the faint text blanked.
+    instance.refresh_from_db()
+    with instance.file.open("rb") as fh:
+        pixels = pydicom.dcmread(fh).pixel_array
+    raw = UploadItem.objects.get(instance=instance).raw_file
+    with raw.open("rb") as fh:
+        original = pydicom.dcmread(fh).pixel_array
+    assert np.array_equal(pixels[ly0:ly1, lx0:lx1], original[ly0:ly1, lx0:lx1])
+    assert len(np.unique(pixels[y : y + h, x : x + w])) == 1

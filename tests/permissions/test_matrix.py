@@ -56,6 +56,7 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("series-redaction-status", "GET", "/series/{series_pk}/redaction.json", "draft",
      (L, 404, 200, 404, 200)),
     ("series-preview", "GET", "/series/{series_pk}/preview", "draft", (L, 404, 200, 404, 200)),
+    ("series-review", "GET", "/series/{series_pk}/review/", "draft", (L, 404, 200, 404, 200)),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "draft",
      (L, 404, 302, 404, 302)),
     # Published: every logged-in user reads it; only curators change it.
@@ -82,6 +83,8 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("series-redaction-status", "GET", "/series/{series_pk}/redaction.json", "published",
      (L, 403, 403, 403, 200)),
     ("series-preview", "GET", "/series/{series_pk}/preview", "published",
+     (L, 403, 403, 403, 200)),
+    ("series-review", "GET", "/series/{series_pk}/review/", "published",
      (L, 403, 403, 403, 200)),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "published",
      (L, 403, 403, 403, 302)),

@@ -90,6 +90,8 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("series-redaction-status", "GET", "/series/{series_pk}/redaction.json", "draft", 404, None),
     ("series-preview", "GET", "/series/{series_pk}/preview", "quiz", 403, None),
     ("series-preview", "GET", "/series/{series_pk}/preview", "draft", 404, None),
+    ("series-review", "GET", "/series/{series_pk}/review/", "quiz", 403, None),
+    ("series-review", "GET", "/series/{series_pk}/review/", "draft", 404, None),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "quiz", 403, None),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "draft", 404, None),
     # The admin (curators' previews, quarantine): the student is sent to its login.

@@ -8,6 +8,7 @@ See :mod:`archive.deid.pixels.detection` for why the detector is what it is.
 """
 
 from .cleaner import (
+    DRAWN,
     BoxRecord,
     PixelCleaningResult,
     PixelPolicy,
@@ -18,6 +19,7 @@ from .cleaner import (
 from .detection import Box, BurnedInTextDetector, ClassicalTextDetector, TextRegion
 
 __all__ = [
+    "DRAWN",
     "Box",
     "BoxRecord",
     "BurnedInTextDetector",

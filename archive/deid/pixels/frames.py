@@ -17,7 +17,15 @@ import numpy as np
 from pydicom import Dataset
 from pydicom.pixels import get_decoder
 
-__all__ = ["Representation", "DecodedPixels", "decode", "detection_views", "bright_fill"]
+__all__ = [
+    "Representation",
+    "DecodedPixels",
+    "DetectionViews",
+    "decode",
+    "detection_views",
+    "luminance",
+    "bright_fill",
+]
 
 
 class Representation(str, Enum):
@@ -37,6 +45,7 @@ class DecodedPixels:
     frames: np.ndarray
     representation: Representation
     palette_rgb: np.ndarray | None = None  # (entries, 3) uint8 for PALETTE COLOR
+    value_range: tuple[float, float] | None = None  # of all frames, for ``luminance``
 
     @property
     def count(self) -> int:
@@ -80,6 +89,15 @@ def _to_u8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
     return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
+class DetectionViews(list):
+    """The windows of one frame; ``separate``: the indices of windows whose strokes are also
+    looked at on their own, not only in the union of all windows (colour channels, where a
+    colour stands alone that touches others in luminance; the top-of-range window, where
+    letters burned at the maximum stand apart from the bone they touch)."""
+
+    separate: tuple[int, ...] = ()
+
+
 def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
     if rgb.dtype != np.uint8:
         rgb = _to_u8(rgb, 0, float(rgb.max()) or 1.0)
@@ -90,8 +108,10 @@ def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
     # channels, not a chroma image: in chroma a colour Doppler map on grey is a saturated,
     # uniform "stroke" on a zero background, in the channels it varies like the map does.
     sub = rgb[::4, ::4]
+    views = DetectionViews(views)
     if int((sub.max(axis=2).astype(np.int16) - sub.min(axis=2)).max()) >= 40:
         views.extend(cv2.split(rgb))
+        views.separate = (1, 2, 3)
     # Low-contrast toolbar text on dark grey: stretch the dark half as well.
     lo, hi = _percentiles(y, 1, 99)
     if hi - lo < 200 and hi > lo:
@@ -128,19 +148,39 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
         cb = np.ascontiguousarray(frame[..., 1])
         cr = np.ascontiguousarray(frame[..., 2])
         if max(int(np.abs(c[::4, ::4].astype(np.int16) - 128).max()) for c in (cb, cr)) >= 20:
-            views.extend([cb, cr])
+            views = DetectionViews(views + [cb, cr])
+            views.separate = (1, 2)
         return views
     lo = float(frame.min())
     hi = float(frame.max())
-    views = [_to_u8(frame, lo, hi)]
+    views = DetectionViews([_to_u8(frame, lo, hi)])
     if hi > lo:
         # Letters burned at the top of the range over bright bone: stretch the top tenth.
         views.append(_to_u8(frame, hi - 0.12 * (hi - lo), hi))
+        views.separate = (1,)
     sample = frame[::4, ::4] if frame.size > 65536 else frame
     plo, phi = np.percentile(sample, (0.5, 99.5))
     if (phi - plo) < 0.75 * (hi - lo) and phi > plo:
         views.append(_to_u8(frame, plo, phi))
     return views
+
+
+def luminance(pixels: DecodedPixels, index: int) -> np.ndarray:
+    """One 8-bit grey image of a frame, on the same scale for every frame of the image (the
+    whole image's stored range), for comparing frames."""
+    frame = pixels.frames[index]
+    rep = pixels.representation
+    if rep is Representation.PALETTE:
+        assert pixels.palette_rgb is not None
+        return cv2.cvtColor(np.ascontiguousarray(pixels.palette_rgb[frame]), cv2.COLOR_RGB2GRAY)
+    if rep is Representation.RGB:
+        rgb = frame if frame.dtype == np.uint8 else _to_u8(frame, 0, float(frame.max()) or 1.0)
+        return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    if rep is Representation.YBR_FULL:
+        return np.ascontiguousarray(frame[..., 0])
+    if pixels.value_range is None:
+        pixels.value_range = (float(pixels.frames.min()), float(pixels.frames.max()))
+    return _to_u8(frame, *pixels.value_range)
 
 
 def bright_fill(pixels: DecodedPixels, index: int) -> np.ndarray | int | float:
