@@ -19,6 +19,7 @@ from django.contrib.auth.models import Group, User
 from django.test import override_settings
 from pydicom.data import get_testdata_file
 
+from archive.scheduling import QUEUES
 from tests.phi import SyntheticPatient, inject_phi
 
 REPO = Path(__file__).resolve().parent.parent
@@ -61,13 +62,11 @@ def _empty_cache():
     yield
 
 
-def _moved(storage: dict, location: Path) -> dict:
-    return {**storage, "OPTIONS": {**storage.get("OPTIONS", {}), "location": str(location)}}
-
-
 @pytest.fixture(autouse=True)
 def storage_dirs(settings, tmp_path) -> dict[str, Path]:
     """Every test gets its own media, holding, quarantine and render-cache folders."""
+    from teaching_archive.storages import filesystem_storages
+
     dirs = {name: tmp_path / name for name in ("media", "holding", "quarantine", "render")}
     for d in dirs.values():
         d.mkdir()
@@ -75,15 +74,16 @@ def storage_dirs(settings, tmp_path) -> dict[str, Path]:
     settings.RAW_HOLDING_ROOT = dirs["holding"]
     settings.QUARANTINE_ROOT = dirs["quarantine"]
     settings.RENDER_CACHE_ROOT = dirs["render"]
+    settings.INCOMING_ROOT = ""
+    settings.TA_STORAGE = "filesystem"
+    # The real backends and options (private file and folder modes), only somewhere else.
     settings.STORAGES = {
-        **django_settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(dirs["media"])},
-        },
-        # The real options (private file and folder modes), only somewhere else.
-        "raw_holding": _moved(django_settings.STORAGES["raw_holding"], dirs["holding"]),
-        "quarantine": _moved(django_settings.STORAGES["quarantine"], dirs["quarantine"]),
+        **filesystem_storages(
+            media=dirs["media"],
+            holding=dirs["holding"],
+            quarantine=dirs["quarantine"],
+            render_cache=dirs["render"],
+        ),
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     return dirs
@@ -161,11 +161,25 @@ def _database_url() -> str:
 
 
 class WorkerProcess:
-    """``celery worker`` in a subprocess, sharing the test database, storage and broker."""
+    """``celery worker`` in a subprocess, sharing the test database, storage and broker.
 
-    def __init__(self, storage: dict[str, Path], log_path: Path):
+    It consumes every queue (as ``make run``'s worker does). ``name`` is its Celery node name,
+    which the items it settles record (``UploadItem.processed_by``). ``extra_env`` adds to its
+    environment (e.g. ``TA_STORAGE=s3`` and the bucket, or longer claims).
+    """
+
+    def __init__(
+        self,
+        storage: dict[str, Path],
+        log_path: Path,
+        *,
+        name: str = "worker@tests",
+        extra_env: dict[str, str] | None = None,
+    ):
         self.storage = storage
         self.log_path = log_path
+        self.name = name
+        self.extra_env = dict(extra_env or {})
         self.proc: subprocess.Popen | None = None
 
     def env(self) -> dict[str, str]:
@@ -185,6 +199,7 @@ class WorkerProcess:
             # Servers started from this environment speak plain http, as `make run` does.
             TA_HTTPS="0",
         )
+        env.update(self.extra_env)
         return env
 
     def start(self) -> WorkerProcess:
@@ -202,6 +217,10 @@ class WorkerProcess:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                "-n",
+                self.name,
+                "-Q",
+                ",".join(QUEUES),
             ],
             cwd=REPO,
             env=self.env(),
@@ -226,17 +245,29 @@ class WorkerProcess:
     def log_text(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
+    def wait_ready(self, timeout: float = 120.0) -> WorkerProcess:
+        """Wait until the worker consumes (its log says "ready.")."""
+        wait_for(
+            lambda: "ready." in self.log_text() or self.proc.poll() is not None,
+            timeout=timeout,
+            message=f"{self.name} to start",
+        )
+        assert self.proc.poll() is None, self.log_text()[-3000:]
+        return self
 
-def _purge_broker() -> None:
+
+def purge_broker() -> None:
+    """Drop every message left in the archive's queues (by an earlier test or session)."""
     from teaching_archive.celery import app
 
     with app.connection_for_write() as conn:
-        conn.default_channel.queue_purge("celery")
+        for queue in (*QUEUES, "celery"):
+            conn.default_channel.queue_purge(queue)
 
 
 @pytest.fixture
 def celery_worker_process(storage_dirs, tmp_path, transactional_db) -> Iterator[WorkerProcess]:
-    _purge_broker()
+    purge_broker()
     worker = WorkerProcess(storage_dirs, tmp_path / "worker.log").start()
     yield worker
     worker.stop()

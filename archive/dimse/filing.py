@@ -38,7 +38,7 @@ from archive.dimse.session import (
     _Held,
     write_atomically,
 )
-from archive.models import KeyObjectImport, ReceivedStudyFailure, RemoteNode, Upload
+from archive.models import ReceivedStudyFailure, RemoteNode, Upload
 
 log = logging.getLogger(__name__)
 
@@ -337,15 +337,12 @@ def _delete_kept(failure: ReceivedStudyFailure) -> None:
 
 
 def _requeue(failure: ReceivedStudyFailure) -> Upload:
-    from archive.dimse.tasks import queue_upload
+    from archive import scheduling
 
     upload = failure.upload
     try:
         # Outside a transaction the message is sent now, so a failure is seen here.
-        queue_upload(
-            upload.pk,
-            with_key_objects=KeyObjectImport.objects.filter(upload=upload).exists(),
-        )
+        scheduling.schedule_upload(upload.pk)
     except Exception as exc:
         ReceivedStudyFailure.objects.filter(pk=failure.pk).update(
             attempts=F("attempts") + 1,

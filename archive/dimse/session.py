@@ -247,7 +247,7 @@ class ReceivingSession:
     @transaction.atomic
     def file(self) -> Upload:
         """Create the draft case if needed, the Upload and its items; queue it on commit."""
-        from archive.dimse.tasks import queue_upload
+        from archive import scheduling
 
         node = RemoteNode.objects.select_related("teacher", "target_case").get(pk=self.node_id)
         case = self._case_for(node)
@@ -263,8 +263,9 @@ class ReceivingSession:
                 item.mark(UploadItem.Status.REJECTED, entry.reason)
             items.append(item)
         UploadItem.objects.bulk_create(items)
-        has_key_objects = self._file_key_objects(upload)
-        queue_upload(upload.pk, with_key_objects=has_key_objects)
+        # The upload's finalizer applies the key objects, if any (archive.services.processing).
+        self._file_key_objects(upload)
+        scheduling.schedule_upload(upload.pk)
         return upload
 
     def _file_key_objects(self, upload: Upload) -> bool:

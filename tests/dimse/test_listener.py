@@ -31,7 +31,7 @@ def _no_queue(monkeypatch):
     """These tests look at what the listener files; the worker path has its own tests."""
     queued: list[int] = []
     monkeypatch.setattr(
-        "archive.services.processing.schedule_upload", lambda upload_id: queued.append(upload_id)
+        "archive.scheduling.schedule_upload", lambda upload_id: queued.append(upload_id)
     )
     return queued
 
