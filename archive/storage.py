@@ -144,7 +144,11 @@ class ArchiveFileSystemStorage(FileSystemStorage):
             os.makedirs(folder, exist_ok=True)
         partial = f"{full_path}.{secrets.token_hex(6)}.part"
         mode = self.file_permissions_mode or 0o666
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileNotFoundError:  # the folder was just removed as empty by a delete
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
             with os.fdopen(fd, "wb") as fh:
                 if self.file_permissions_mode is not None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from typing import IO
@@ -173,10 +172,7 @@ def _delete_files(which: str, entries: list[dict], *, folder: uuid.UUID | str) -
         store.delete(f"{_folder(folder)}/{MANIFEST_NAME}")
     except OSError:
         pass
-    try:
-        os.rmdir(store.path(_folder(folder)))
-    except (NotImplementedError, OSError):
-        pass
+    storages.delete_folder(store, _folder(folder))
 
 
 def keep_for_curator(session: ReceivingSession, exc: BaseException) -> ReceivedStudyFailure | None:
