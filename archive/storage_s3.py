@@ -26,6 +26,8 @@ class ArchiveS3Storage(S3Storage):
         paginator = self.connection.meta.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket_name, Prefix=path):
             for obj in page.get("Contents", ()):
+                if obj["Key"].endswith("/"):
+                    continue  # a "folder" marker (some servers list their directories so)
                 yield Entry(obj["Key"][len(base) :], obj["Size"], obj["LastModified"])
 
     def touch(self, name: str) -> None:

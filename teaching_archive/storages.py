@@ -56,8 +56,19 @@ def filesystem_storages(
 def s3_storages(env: Mapping[str, str]) -> dict[str, dict]:
     """One entry per area: bucket ``TA_S3_BUCKET`` (or ``TA_S3_BUCKET_<AREA>``), prefix
     ``AREAS[area]``. Objects are private; URLs are never handed out (views serve the files)."""
+    from botocore.config import Config
+
     bucket = env.get("TA_S3_BUCKET", "")
     endpoint = env.get("TA_S3_ENDPOINT_URL", "") or None
+    client = Config(
+        # An endpoint on a single host (S3Proxy, MinIO, Ceph) has no per-bucket host names.
+        s3={"addressing_style": env.get("TA_S3_ADDRESSING_STYLE", "path" if endpoint else "auto")},
+        signature_version="s3v4",
+        # Checksums only where S3 requires them: S3-compatible servers (S3Proxy among them)
+        # refuse the extra checksum headers boto3 sends by default since 1.36.
+        request_checksum_calculation="when_required",
+        response_checksum_validation="when_required",
+    )
     common = {
         "endpoint_url": endpoint,
         "region_name": env.get("TA_S3_REGION", "us-east-1"),
@@ -67,9 +78,7 @@ def s3_storages(env: Mapping[str, str]) -> dict[str, dict]:
         "default_acl": "private",
         "querystring_auth": True,
         "file_overwrite": True,
-        "signature_version": "s3v4",
-        # An endpoint on a single host (S3Proxy, MinIO, Ceph) has no per-bucket host names.
-        "addressing_style": env.get("TA_S3_ADDRESSING_STYLE", "path" if endpoint else "auto"),
+        "client_config": client,
     }
     out = {}
     for area, prefix in AREAS.items():
