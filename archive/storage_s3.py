@@ -7,6 +7,7 @@ delete removes the object (buckets must not keep versions, see the README).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 
 from storages.backends.s3 import S3Storage
@@ -30,9 +31,19 @@ class ArchiveS3Storage(S3Storage):
                     continue  # a "folder" marker (some servers list their directories so)
                 yield Entry(obj["Key"][len(base) :], obj["Size"], obj["LastModified"])
 
+    #: A hit renews an object's age at most this often per process (a copy is a request).
+    TOUCH_EVERY_SECONDS = 600.0
+
     def touch(self, name: str) -> None:
         """Renew the object's LastModified (its age in the render cache) by copying it onto
         itself; a bucket lifecycle rule may expire old cache objects instead."""
+        now = time.monotonic()
+        touched = self.__dict__.setdefault("_touched", {})
+        if now - touched.get(name, -self.TOUCH_EVERY_SECONDS) < self.TOUCH_EVERY_SECONDS:
+            return
+        touched[name] = now
+        if len(touched) > 10000:
+            touched.clear()
         key = self._normalize_name(self._clean_name(name))
         try:
             self.connection.meta.client.copy_object(
