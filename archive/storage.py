@@ -12,10 +12,10 @@ Every file the archive keeps is reached through a Django storage chosen in ``set
 
 The embedded setup keeps them in folders under ``var/`` (``ArchiveFileSystemStorage``);
 production may put them in S3-compatible object storage (``archive.storage_s3``, configured by
-``teaching_archive/storages.py``). The classes here add
-what the archive needs and Django's storage API leaves open — atomic writes, no empty folders
-left behind, a cheap listing with sizes, and refreshing a cache entry's age — with the same
-methods for the filesystem and for S3, so callers never ask which one they have.
+``teaching_archive/storages.py``). Both classes add what the archive needs and Django's storage
+API leaves open — atomic writes, no empty folders left behind, a cheap listing with sizes
+(``entries``), refreshing a cache entry's age (``touch``) — under the same names, so callers
+never ask which one they have.
 
 Django evaluates a FileField's storage callable once, when the model class loads. The storages
 must follow settings instead (tests point them at temporary folders or buckets, and a worker

@@ -2,9 +2,9 @@
 
 Usage::
 
-    python benchmarks/store_bench.py [--instances 300] [--workers 1,2] [--chunk-files N]
-                                     [--skip-reference] [--skip-zip] [--db-name NAME]
-                                     [--broker URL]
+    python benchmarks/store_bench.py [--instances 300] [--workers 1,2] [--repeat N]
+                                     [--chunk-files N] [--skip-reference] [--skip-zip]
+                                     [--skip-dicom] [--db-name NAME] [--broker URL]
 
 The study is CT_small.dcm copied with unique UIDs and synthetic PHI, one series. Figures from
 the same run and the same files:
@@ -19,8 +19,10 @@ the same run and the same files:
    in this process: stream to the incoming area, unpack into the holding storage), timed the
    same way.
 
-The speed-up is the 1-worker time over the 2-worker time. Which worker settled each item is
-counted from the database (``UploadItem.processed_by``).
+Worker counts are interleaved run after run (``--repeat``), and the speed-up is the median
+1-worker time over the median 2-worker time. Which worker settled each item is counted from the
+database (``UploadItem.processed_by``); the workers' logs give the chunk tasks' mean duration
+and the share of the workers' busy time spent outside them (the task overhead).
 
 Uses its own PostgreSQL database (``<DATABASE_URL's name>_store_bench``), its own Redis
 database (default ``/15``: no other worker takes its tasks) and temporary storage folders.
@@ -31,7 +33,9 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -194,6 +198,45 @@ def viewable(upload_id: int, start: float) -> tuple[float, dict]:
     return last, {"statuses": dict(statuses), "by_worker": dict(by_worker)}
 
 
+_LOG_LINE = re.compile(
+    r"^\[(?P<at>[\d-]+ [\d:,]+): INFO/MainProcess\] "
+    r"Task archive\.deidentify_items\[(?P<id>[^\]]+)\] "
+    r"(?:(?P<received>received)|succeeded in (?P<took>[\d.]+)s)"
+)
+
+
+def chunk_overhead(logs: list[Path], since: float) -> str:
+    """From the workers' logs: chunk tasks run, their mean duration, and the share of each
+    worker's busy time (first chunk received to last chunk done) spent outside the chunks'
+    own code (broker round trips, acknowledgements, waiting for the next chunk)."""
+    import datetime as dt
+
+    tasks, inside, busy = 0, 0.0, 0.0
+    for log in logs:
+        first = last = None
+        for line in log.read_text(errors="replace").splitlines():
+            m = _LOG_LINE.match(line)
+            if not m:
+                continue
+            at = dt.datetime.strptime(m["at"], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if at < since:
+                continue
+            if m["received"]:
+                first = at if first is None else first
+            else:
+                tasks += 1
+                inside += float(m["took"])
+                last = at
+        if first is not None and last is not None:
+            busy += last - first
+    if not tasks or not busy:
+        return "no chunk tasks logged"
+    return (
+        f"{tasks} chunk tasks, {inside / tasks * 1000:.0f} ms each; "
+        f"{max(busy - inside, 0) / busy * 100:.1f} % of the workers' busy time outside them"
+    )
+
+
 def purge_queues() -> None:
     from archive.scheduling import QUEUES
     from teaching_archive.celery import app
@@ -272,6 +315,7 @@ def main() -> None:
     parser.add_argument("--skip-reference", action="store_true")
     parser.add_argument("--skip-zip", action="store_true")
     parser.add_argument("--skip-dicom", action="store_true")
+    parser.add_argument("--repeat", type=int, default=1, help="runs per worker count")
     parser.add_argument("--db-name", help="PostgreSQL database (default <name>_store_bench)")
     parser.add_argument("--broker", default="redis://127.0.0.1:6379/15")
     args = parser.parse_args()
@@ -319,28 +363,36 @@ def main() -> None:
                 print(f"dcmtk storescp (reference):       {dcmtk:7.2f} s = "
                       f"{n / dcmtk:6.1f} instances/s")  # fmt: skip
 
-        results: dict[str, dict[int, float]] = {"storescu": {}, "zip": {}}
-        for workers in counts:
-            purge_queues()
-            procs = start_workers(workers, {**os.environ, **env_updates}, tmp)
-            try:
-                if not args.skip_dicom:
-                    received, done, detail = run_listener(paths, teacher)
-                    results["storescu"][workers] = done
-                    print(f"storescu, {workers} worker(s): received in {received:6.2f} s, "
-                          f"last instance viewable after {done:6.2f} s = {n / done:5.1f}/s  "
-                          f"{detail}")  # fmt: skip
-                if not args.skip_zip:
-                    received, done, detail = run_zip(archive, teacher)
-                    results["zip"][workers] = done
-                    print(f"zip,      {workers} worker(s): received in {received:6.2f} s, "
-                          f"last instance viewable after {done:6.2f} s = {n / done:5.1f}/s  "
-                          f"{detail}")  # fmt: skip
-            finally:
-                stop(procs)
-        for kind, times in results.items():
-            if 1 in times and 2 in times:
-                print(f"speed-up 1 → 2 workers ({kind}): {times[1] / times[2]:.2f}×")
+        results: dict[str, dict[int, list[float]]] = {"storescu": {}, "zip": {}}
+        # Worker counts interleaved, run after run: the machines here are shared and their load
+        # swings, so each count sees the same weather; medians are compared.
+        for run in range(1, args.repeat + 1):
+            for workers in counts:
+                purge_queues()
+                procs = start_workers(workers, {**os.environ, **env_updates}, tmp)
+                logs = [tmp / f"worker-{workers}-{n}.log" for n in range(1, workers + 1)]
+                try:
+                    kinds = [] if args.skip_dicom else ["storescu"]
+                    kinds += [] if args.skip_zip else ["zip"]
+                    for kind in kinds:
+                        if kind == "storescu":
+                            received, done, detail = run_listener(paths, teacher)
+                        else:
+                            received, done, detail = run_zip(archive, teacher)
+                        results[kind].setdefault(workers, []).append(done)
+                        print(f"run {run}, {kind:8s} {workers} worker(s): received in "
+                              f"{received:6.2f} s, last instance viewable after {done:6.2f} s "
+                              f"= {n / done:5.1f}/s  {detail}")  # fmt: skip
+                        print(f"  {chunk_overhead(logs, time.time() - done)}")
+                finally:
+                    stop(procs)
+        for kind, by_count in results.items():
+            medians = {w: statistics.median(t) for w, t in by_count.items()}
+            for workers, median in sorted(medians.items()):
+                print(f"{kind:8s} {workers} worker(s): median {median:6.2f} s "
+                      f"(runs: {', '.join(f'{t:.1f}' for t in by_count[workers])})")  # fmt: skip
+            if 1 in medians and 2 in medians:
+                print(f"speed-up 1 → 2 workers ({kind}): {medians[1] / medians[2]:.2f}×")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
