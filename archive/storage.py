@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
+from django.utils.deconstruct import deconstructible
 from django.utils.functional import LazyObject, empty
 
 _proxies: list[AliasedStorage] = []
@@ -123,13 +124,19 @@ def walk(storage, prefix: str = "") -> Iterator[Entry]:
         yield from walk(storage, f"{prefix}/{folder}" if prefix else folder)
 
 
+@deconstructible(path="archive.storage.ArchiveFileSystemStorage")
 class ArchiveFileSystemStorage(FileSystemStorage):
     """A folder on this machine (the embedded setup), with atomic writes.
 
     A file is written next to its final name and renamed into place, so a reader (a worker, the
-    listener's sweep, a render cache hit) never sees half of it; deleting a file also removes
-    the folders it leaves empty, as an object store would.
+    listener's sweep, a render cache hit) never sees half of it, and flushed to the disk first
+    (``durable``): the DICOM listener tells a PACS "stored" once the save returns. Deleting a
+    file also removes the folders it leaves empty, as an object store would.
     """
+
+    def __init__(self, *args, durable: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.durable = durable
 
     def _save(self, name, content):
         if hasattr(content, "temporary_file_path"):
@@ -155,6 +162,9 @@ class ArchiveFileSystemStorage(FileSystemStorage):
                     os.fchmod(fh.fileno(), self.file_permissions_mode)
                 for chunk in content.chunks():
                     fh.write(chunk if isinstance(chunk, bytes) else chunk.encode())
+                if self.durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
             os.replace(partial, full_path)
             _stamp(full_path)
         except BaseException:

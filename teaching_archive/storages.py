@@ -48,7 +48,8 @@ def filesystem_storages(
         },
         "render_cache": {
             "BACKEND": FILESYSTEM,
-            "OPTIONS": {"location": str(render_cache), "allow_overwrite": True},
+            # Derived data: rendered again if a crash loses it, so not flushed to the disk.
+            "OPTIONS": {"location": str(render_cache), "allow_overwrite": True, "durable": False},
         },
     }
 
