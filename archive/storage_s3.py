@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 
 from storages.backends.s3 import S3Storage
+from storages.utils import clean_name
 
 from archive.storage import Entry
 
@@ -20,7 +21,7 @@ class ArchiveS3Storage(S3Storage):
     ``archive.storage.ArchiveFileSystemStorage``."""
 
     def entries(self, prefix: str = "") -> Iterator[Entry]:
-        path = self._normalize_name(self._clean_name(prefix)) if prefix else self.location
+        path = self._normalize_name(clean_name(prefix)) if prefix else self.location
         if path and not path.endswith("/"):
             path += "/"
         base = self.location.rstrip("/") + "/" if self.location else ""
@@ -44,7 +45,7 @@ class ArchiveS3Storage(S3Storage):
         touched[name] = now
         if len(touched) > 10000:
             touched.clear()
-        key = self._normalize_name(self._clean_name(name))
+        key = self._normalize_name(clean_name(name))
         try:
             self.connection.meta.client.copy_object(
                 Bucket=self.bucket_name,
