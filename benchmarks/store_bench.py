@@ -171,6 +171,17 @@ def start_workers(count: int, env: dict[str, str], logs: Path) -> list[subproces
     return procs
 
 
+def cpu_seconds(procs: list[subprocess.Popen]) -> float:
+    """User + system CPU time the worker processes used so far (Linux /proc): what the work
+    costs whatever else the machine runs meanwhile."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in procs:
+        fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def stop(procs: list[subprocess.Popen]) -> None:
     for proc in procs:
         proc.terminate()
@@ -375,6 +386,7 @@ def main() -> None:
                     kinds = [] if args.skip_dicom else ["storescu"]
                     kinds += [] if args.skip_zip else ["zip"]
                     for kind in kinds:
+                        cpu_before = cpu_seconds(procs)
                         if kind == "storescu":
                             received, done, detail = run_listener(paths, teacher)
                         else:
@@ -383,7 +395,9 @@ def main() -> None:
                         print(f"run {run}, {kind:8s} {workers} worker(s): received in "
                               f"{received:6.2f} s, last instance viewable after {done:6.2f} s "
                               f"= {n / done:5.1f}/s  {detail}")  # fmt: skip
-                        print(f"  {chunk_overhead(logs, time.time() - done)}")
+                        cpu = cpu_seconds(procs) - cpu_before
+                        print(f"  {chunk_overhead(logs, time.time() - done)}; workers' CPU "
+                              f"{cpu:.1f} s = {cpu / n * 1000:.0f} ms per instance")  # fmt: skip
                 finally:
                     stop(procs)
         for kind, by_count in results.items():
