@@ -17,7 +17,7 @@ export
 .DEFAULT_GOAL := help
 
 help: ## List the targets
-	@grep -hE '^[a-z][a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
+	@grep -hE '^[a-z][a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  make %-14s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: requirements.txt
 	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)."; exit 1; }
@@ -56,14 +56,17 @@ assets-check: frontend/node_modules/.package-lock.json ## Fail if the committed 
 es-node: ## Run one Elasticsearch 7.10 node on 127.0.0.1:9200 (Java 17 JDK + Maven; jars fetched once)
 	search/es_node/run.sh
 
+s3-node: ## Run a local S3 API server (S3Proxy) on 127.0.0.1:8333 for the storage tests (Java 17 + Maven)
+	archive/s3_node/run.sh
+
 services: ## Install (if missing) and start PostgreSQL and Redis on 127.0.0.1 for the tests
 	scripts/services.sh
 
-test: venv keys services ## The whole suite: PostgreSQL, Redis, a real worker, browser and Elasticsearch node
+test: venv keys services ## The whole suite: PostgreSQL, Redis, real workers, browser, Elasticsearch and S3 servers
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) manage.py makemigrations --check --dry-run
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) TA_START_ES_NODE=1 \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+	  TA_START_S3_NODE=1 $(PY) -m pytest $(PYTEST_ARGS)
 
 test-fast: venv keys services ## The suite without the slow end-to-end tests
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
@@ -85,4 +88,4 @@ bench: venv keys services ## Run the benchmarks and print their figures
 clean: ## Remove var/ except the keys (database, media, caches); demo data comes back on the next run
 	find var -mindepth 1 -maxdepth 1 ! -name keys.env -exec rm -rf {} + 2>/dev/null || true
 
-.PHONY: help venv keys setup run assets assets-check es-node services test test-fast lint messages bench clean
+.PHONY: help venv keys setup run assets assets-check es-node s3-node services test test-fast lint messages bench clean

@@ -242,8 +242,7 @@ class Series(models.Model):
 
 
 def instance_upload_to(instance: Instance, filename: str) -> str:
-    # Named by the pseudonymous SOP Instance UID only: no original name survives.
-    return f"instances/{instance.series.study.case_id}/{instance.sop_uid}.dcm"
+    return storage.instance_file_name(instance.series.study.case_id, instance.sop_uid)
 
 
 class Instance(models.Model):
@@ -291,6 +290,8 @@ class Upload(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The worker whose finalizer ran (once: the status change to "done" is the guard).
+    finished_by = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -333,6 +334,10 @@ class UploadItem(models.Model):
     # When a worker took the item to de-identify it (outside any transaction); a claim older
     # than TA_ITEM_CLAIM_SECONDS is a killed worker's, and the item is taken again.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # How many runs claimed the item (more than one: a worker was lost, or its claim expired),
+    # and the worker whose result was kept; both for operators and the scale-out tests.
+    attempts = models.PositiveIntegerField(default=0, editable=False)
+    processed_by = models.CharField(max_length=100, blank=True, editable=False)
 
     class Meta:
         ordering = ["pk"]

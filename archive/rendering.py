@@ -5,30 +5,32 @@ default, a named preset, or a custom (center, width) the viewer sends while the 
 custom values are bounded and rounded to whole units. Colour frames are shown as stored
 (pydicom converts YBR to RGB).
 
-Rendered presets are cached on disk by instance, frame, preset and size; the cache key includes
-the stored file's name, which changes whenever the file is replaced. Custom windows are rendered
-every time and never stored: any client could otherwise fill the disk with one PNG per value.
-The cache is capped at ``TA_RENDER_CACHE_MAX_MB``: past it the least recently used PNGs are
-deleted (a hit refreshes a file's modification time). Each process keeps a running total of what
-it wrote and re-measures the folder at least once a minute, so the cap holds across processes
-within a minute's worth of writes. Every frame has an ETag computed without rendering.
+Rendered presets are cached in the ``render_cache`` storage (a folder by default, a bucket with
+``TA_STORAGE=s3``: every web process on every machine shares it) by instance, frame, preset and
+size; the cache key includes the stored file's name, which changes whenever the file is
+replaced. Custom windows are rendered every time and never stored: any client could otherwise
+fill the cache with one PNG per value. The cache is capped at ``TA_RENDER_CACHE_MAX_MB``: past
+it the least recently used PNGs are deleted (a hit refreshes an entry's modification time). Each
+process keeps a running total of what it wrote and re-measures the cache at least once a minute,
+so the cap holds across processes within a minute's worth of writes. Every frame has an ETag
+computed without rendering.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.core.files.base import ContentFile
 from PIL import Image
 from pydicom import dcmread
 from pydicom.pixels import apply_rescale, pixel_array
 
+from archive import storage as storages
 from archive.models import Instance
 
 # (center, width) in Hounsfield units for CT; the names teachers know.
@@ -114,20 +116,37 @@ def frame_to_image(
     return Image.fromarray(grey, mode="L")
 
 
-def _cache_path(
+def cache_name(
     instance: Instance,
     frame: int,
     preset: str,
     size: int | None,
     window: tuple[float, float] | None = None,
     fmt: str = "png",
-) -> Path:
+) -> str:
+    """The name of a rendered frame in the ``render_cache`` storage (its key is the ETag)."""
+    return _cache_name(instance.pk, instance.file.name, frame, preset, size, window, fmt)
+
+
+def _cache_name(
+    pk: int,
+    file_name: str,
+    frame: int,
+    preset: str,
+    size: int | None,
+    window: tuple[float, float] | None = None,
+    fmt: str = "png",
+) -> str:
     shown = f"w{window[0]:g},{window[1]:g}" if window else preset
-    text = f"{instance.pk}|{instance.file.name}|{frame}|{shown}|{size}"
+    text = f"{pk}|{file_name}|{frame}|{shown}|{size}"
     if fmt != "png":
         text += f"|{fmt}"
     key = hashlib.sha256(text.encode()).hexdigest()
-    return Path(settings.RENDER_CACHE_ROOT) / key[:2] / f"{key}.{FORMATS[fmt][1]}"
+    return f"{key[:2]}/{key}.{FORMATS[fmt][1]}"
+
+
+def _etag(name: str) -> str:
+    return f'"{name.rsplit("/", 1)[-1][:32]}"'
 
 
 def _is_colour(instance: Instance) -> bool:
@@ -154,7 +173,7 @@ def frame_etag(
 ) -> str:
     """The ETag ``render_frame`` gives these arguments, without rendering (for a 304)."""
     preset, window = _normalized(instance, preset, window)
-    return f'"{_cache_path(instance, frame, preset, size, window, fmt).stem[:32]}"'
+    return _etag(cache_name(instance, frame, preset, size, window, fmt))
 
 
 def render_frame(
@@ -174,15 +193,11 @@ def render_frame(
     preset, window = _normalized(instance, preset, window)
     if not instance.has_pixels or frame < 0 or frame >= max(instance.frames, 1):
         raise FrameNotFound
-    path = _cache_path(instance, frame, preset, size, window, fmt)
-    etag = f'"{path.stem[:32]}"'
+    name = cache_name(instance, frame, preset, size, window, fmt)
+    etag = _etag(name)
     if window is None:
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            pass
-        else:
-            _touch(path)
+        data = _cached(name)
+        if data is not None:
             return data, etag
     with instance.file.open("rb") as fh:
         ds = dcmread(fh, stop_before_pixels=True)
@@ -201,97 +216,104 @@ def render_frame(
         image.save(out, format="PNG", optimize=False, compress_level=3)
     data = out.getvalue()
     if window is None:
-        _store(path, data)
+        _store(name, data)
     return data, etag
 
 
-# --- The size cap -----------------------------------------------------------------------------
+# --- The cache and its size cap -----------------------------------------------------------------
 
-#: Seconds after which a process re-measures the cache folder instead of trusting its total.
+#: Seconds after which a process re-measures the cache instead of trusting its total.
 RESCAN_SECONDS = 60.0
 #: Eviction goes below the cap by this fraction, so it does not run again at the next write.
 EVICT_TO = 0.9
+#: A whole PNG ends with IEND and a whole JPEG with EOI: a cached entry without either is not used.
+_COMPLETE_ENDS = (b"IEND\xaeB`\x82", b"\xff\xd9")
 
 _lock = threading.Lock()
-# Per cache folder: (bytes believed to be in it, monotonic time of the last measurement).
-_totals: dict[Path, tuple[int, float]] = {}
+# Per cache (bucket and folder): bytes believed to be in it, monotonic time of the last measure.
+_totals: dict[tuple[str, str], tuple[int, float]] = {}
+
+
+def _cache_key(storage) -> tuple[str, str]:
+    return (str(getattr(storage, "bucket_name", "")), str(getattr(storage, "location", "")))
 
 
 def _cap_bytes() -> int:
     return int(float(settings.TA_RENDER_CACHE_MAX_MB) * 1024 * 1024)
 
 
-def _touch(path: Path) -> None:
+def _cached(name: str) -> bytes | None:
+    storage = storages.render_cache
     try:
-        os.utime(path)  # the modification time is the "last used" of the LRU eviction
-    except OSError:
-        pass  # evicted meanwhile by another process: the bytes read are still good
+        with storage.open(name, "rb") as fh:
+            data = fh.read()
+    except (FileNotFoundError, OSError):
+        return None
+    if not data.endswith(_COMPLETE_ENDS):
+        return None  # cut short (a disk that filled up): rendered and stored again
+    touch = getattr(storage, "touch", None)
+    if touch is not None:
+        touch(name)  # the modification time is the "last used" of the LRU eviction
+    return data
 
 
-def _store(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # A name of its own: two processes may render the same frame at once.
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
-    tmp.write_bytes(data)
-    tmp.replace(path)
-    root = path.parent.parent
+def _store(name: str, data: bytes) -> None:
+    storage = storages.render_cache
+    # Replaced whole (the storages write atomically): two processes may render one frame at once.
+    storage.save(name, ContentFile(data))
+    key = _cache_key(storage)
     with _lock:
-        total, measured = _totals.get(root, (-1, 0.0))
+        total, measured = _totals.get(key, (-1, 0.0))
         now = time.monotonic()
         if total < 0 or now - measured > RESCAN_SECONDS:
-            total, measured = _measure(root), now
+            total, measured = _measure(), now
         else:
             total += len(data)
         if total > _cap_bytes():
-            total, measured = _evict(root, int(_cap_bytes() * EVICT_TO)), now
-        _totals[root] = (total, measured)
+            total, measured = _evict(int(_cap_bytes() * EVICT_TO)), now
+        _totals[key] = (total, measured)
 
 
-def _entries(root: Path) -> list[tuple[float, int, str]]:
-    """(modification time, size, path) of every file in the cache folder."""
-    found = []
-    try:
-        folders = list(os.scandir(root))
-    except FileNotFoundError:
-        return found
-    for folder in folders:
-        if not folder.is_dir(follow_symlinks=False):
-            continue
-        try:
-            with os.scandir(folder.path) as files:
-                for f in files:
-                    try:
-                        st = f.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue
-                    found.append((st.st_mtime, st.st_size, f.path))
-        except FileNotFoundError:
-            continue
-    return found
+def _measure() -> int:
+    return sum(entry.size for entry in storages.walk(storages.render_cache))
 
 
-def _measure(root: Path) -> int:
-    return sum(size for _mtime, size, _path in _entries(root))
-
-
-def _evict(root: Path, target: int) -> int:
-    """Delete the least recently used files until at most ``target`` bytes remain."""
-    entries = sorted(_entries(root))
-    total = sum(size for _mtime, size, _path in entries)
-    for _mtime, size, path in entries:
+def _evict(target: int) -> int:
+    """Delete the least recently used entries until at most ``target`` bytes remain."""
+    storage = storages.render_cache
+    entries = sorted(storages.walk(storage), key=lambda e: e.modified)
+    total = sum(entry.size for entry in entries)
+    for entry in entries:
         if total <= target:
             break
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass  # another process evicted it first
-        total -= size
+        storage.delete(entry.name)  # gone already if another process evicted it first
+        total -= entry.size
     return total
 
 
 def render_cache_size() -> int:
-    """Bytes in the render cache folder now (for tests and the admin's eyes)."""
-    return _measure(Path(settings.RENDER_CACHE_ROOT))
+    """Bytes in the render cache now (for tests and the admin's eyes)."""
+    return _measure()
+
+
+#: Sizes the editor, the admin and the viewer ask for (``?size=``; None: full size).
+RENDERED_SIZES = (None, 128, 160)
+
+
+def forget_rendered(instance_pk: int, file_name: str, frames: int) -> None:
+    """Delete the cached renderings of a replaced file: they may show what a teacher blanked.
+
+    The cache is keyed by the file name, so entries of the old file are unreachable anyway;
+    this removes them for the presets and usual sizes (a custom W/L drag is never cached).
+    """
+    storage = storages.render_cache
+    for frame in range(max(frames, 1)):
+        for preset in WINDOW_PRESETS:
+            for size in RENDERED_SIZES:
+                for fmt in FORMATS:
+                    storage.delete(
+                        _cache_name(instance_pk, file_name, frame, preset, size, None, fmt)
+                    )
 
 
 def effective_window(instance: Instance, frame: int = 0) -> tuple[float, float] | None:

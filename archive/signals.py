@@ -1,9 +1,12 @@
 """Worker start-up: refuse to run without the pixel cleaner, then recover unfinished work.
 
-With Redis, a task whose worker was killed is redelivered (late acks). The embedded broker cannot
-promise that, so every worker, when it starts, re-queues the uploads and the series redactions
-that are not finished. Both services are idempotent, so a task that is also redelivered does no
-harm.
+With Redis, a task whose worker was killed is redelivered (late acks) to another worker, and
+the items its claims held are taken over once the claims expire. The embedded broker (kombu's
+SQLAlchemy transport, ``make run``) cannot promise that, so there a worker, when it starts,
+fans out again the uploads that are not finished. With Redis that is skipped: every worker of
+a scaled-out site would otherwise queue every chunk of every unfinished upload again whenever
+one of them starts. Series redactions left half done are re-queued on every broker (one cheap
+task per series; instances already redacted with the current boxes are skipped).
 """
 
 from __future__ import annotations
@@ -23,22 +26,31 @@ def refuse_without_pixel_cleaner(**_kwargs) -> None:
     check_pixel_cleaner()
 
 
+def broker_redelivers() -> bool:
+    """Whether the broker hands a lost worker's unacknowledged tasks to another worker."""
+    from django.conf import settings
+
+    return settings.CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+
+
 @worker_ready.connect
 def requeue_unfinished_uploads(**_kwargs) -> None:
+    from archive import scheduling
     from archive.services.processing import unfinished_upload_ids
-    from archive.tasks import deidentify_upload
 
+    if broker_redelivers():
+        return
     ids = unfinished_upload_ids()
     for upload_id in ids:
-        deidentify_upload.delay(upload_id)
+        scheduling.send("archive.deidentify_upload", upload_id)
     if ids:
         log.info("Re-queued %d unfinished upload(s) at worker start", len(ids))
 
 
 @worker_ready.connect
 def requeue_unfinished_redactions(**_kwargs) -> None:
+    from archive import scheduling
     from archive.services.review import unfinished_series_ids
-    from archive.tasks import redact_series
 
     for series_id in unfinished_series_ids():
-        redact_series.delay(series_id)
+        scheduling.send("archive.redact_series", series_id)

@@ -1,18 +1,55 @@
-"""Storages by alias (``settings.STORAGES``), looked up lazily.
+"""The archive's storages, and the names of the files in them.
 
-Django evaluates a FileField's storage callable once, when the model class loads. The holding
-and quarantine storages must follow settings instead (tests point them at temporary folders and
-a worker process must find the same files), so the field gets a lazy proxy, like Django's own
+Every file the archive keeps is reached through a Django storage chosen in ``settings.STORAGES``
+(invariant 8: any worker on any machine can process any file), never through a local path:
+
+* ``default`` — anonymized, verified instances (``instance_file_name``), served only by views
+  that check permissions;
+* ``raw_holding`` — raw uploads while they wait for the worker (and a browser upload's originals
+  during the teacher's review); no URL maps to it;
+* ``quarantine`` — files that failed verification, and received studies that could not be filed;
+* ``render_cache`` — rendered PNGs of frames (derived data; safe to lose).
+
+The embedded setup keeps them in folders under ``var/`` (``ArchiveFileSystemStorage``);
+production may put them in S3-compatible object storage (``archive.storage_s3``, configured by
+``teaching_archive/storages.py``). Both classes add what the archive needs and Django's storage
+API leaves open — atomic writes, no empty folders left behind, a cheap listing with sizes
+(``entries``), refreshing a cache entry's age (``touch``) — under the same names, so callers
+never ask which one they have.
+
+Django evaluates a FileField's storage callable once, when the model class loads. The storages
+must follow settings instead (tests point them at temporary folders or buckets, and a worker
+process must find the same files), so fields get a lazy proxy, like Django's own
 ``default_storage``, that is reset whenever ``STORAGES`` changes.
 """
 
 from __future__ import annotations
 
-from django.core.files.storage import storages
+import datetime as dt
+import os
+import secrets
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
+from django.utils.deconstruct import deconstructible
 from django.utils.functional import LazyObject, empty
 
 _proxies: list[AliasedStorage] = []
+
+
+def instance_file_name(case_id: int, sop_uid: str, revision: int = 0) -> str:
+    """Where an anonymized instance's file lives in the default storage.
+
+    Named by the pseudonymous SOP Instance UID only, so no original name survives; a teacher's
+    re-redaction stores revision ``n`` under a new name (``.r<n>``), so rendered-frame caches
+    and ETags, which follow the name, never show the old pixels.
+    """
+    suffix = f".r{revision}" if revision else ""
+    return f"instances/{case_id}/{sop_uid}{suffix}.dcm"
 
 
 class AliasedStorage(LazyObject):
@@ -35,3 +72,152 @@ setting_changed.connect(_reset)
 
 raw_holding = AliasedStorage("raw_holding")
 quarantine = AliasedStorage("quarantine")
+render_cache = AliasedStorage("render_cache")
+
+
+def replace(storage, name: str, data: bytes) -> str:
+    """Store ``data`` under exactly ``name``, replacing what is there; returns the name.
+
+    Readers never see a partial file: the filesystem storages below write a temporary file and
+    rename it, and an object store shows an object only once it is complete.
+    """
+    if storage.exists(name):
+        storage.delete(name)
+    return storage.save(name, ContentFile(data))
+
+
+def delete_folder(storage, folder: str) -> None:
+    """Remove a folder left empty (a filesystem keeps it; an object store has none)."""
+    try:
+        storage.delete(folder)
+    except OSError:
+        pass  # not empty, or already gone
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A stored file as a listing reports it."""
+
+    name: str
+    size: int
+    modified: dt.datetime
+
+
+def walk(storage, prefix: str = "") -> Iterator[Entry]:
+    """Every file under ``prefix`` with its size and modification time.
+
+    One listing call per folder (or page of objects) where the storage offers ``entries``; the
+    generic fallback asks for each file's size and time separately.
+    """
+    entries = getattr(storage, "entries", None)
+    if entries is not None:
+        yield from entries(prefix)
+        return
+    try:
+        folders, files = storage.listdir(prefix)
+    except FileNotFoundError:
+        return
+    for name in files:
+        path = f"{prefix}/{name}" if prefix else name
+        yield Entry(path, storage.size(path), storage.get_modified_time(path))
+    for folder in folders:
+        yield from walk(storage, f"{prefix}/{folder}" if prefix else folder)
+
+
+@deconstructible(path="archive.storage.ArchiveFileSystemStorage")
+class ArchiveFileSystemStorage(FileSystemStorage):
+    """A folder on this machine (the embedded setup), with atomic writes.
+
+    A file is written next to its final name and renamed into place, so a reader (a worker, the
+    listener's sweep, a render cache hit) never sees half of it, and flushed to the disk first
+    (``durable``): the DICOM listener tells a PACS "stored" once the save returns. Deleting a
+    file also removes the folders it leaves empty, as an object store would.
+    """
+
+    def __init__(self, *args, durable: bool = True, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.durable = durable
+
+    def _save(self, name, content):
+        if hasattr(content, "temporary_file_path"):
+            return super()._save(name, content)  # a rename already
+        full_path = self.path(name)
+        folder = os.path.dirname(full_path)
+        if self.directory_permissions_mode is not None:
+            from django.utils._os import safe_makedirs
+
+            safe_makedirs(folder, self.directory_permissions_mode, exist_ok=True)
+        else:
+            os.makedirs(folder, exist_ok=True)
+        partial = f"{full_path}.{secrets.token_hex(6)}.part"
+        mode = self.file_permissions_mode or 0o666
+        try:
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        except FileNotFoundError:  # the folder was just removed as empty by a delete
+            os.makedirs(folder, exist_ok=True)
+            fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                if self.file_permissions_mode is not None:
+                    os.fchmod(fh.fileno(), self.file_permissions_mode)
+                for chunk in content.chunks():
+                    fh.write(chunk if isinstance(chunk, bytes) else chunk.encode())
+                if self.durable:
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            os.replace(partial, full_path)
+            _stamp(full_path)
+        except BaseException:
+            try:
+                os.unlink(partial)
+            except FileNotFoundError:
+                pass
+            raise
+        return os.path.relpath(full_path, self.location).replace("\\", "/")
+
+    def delete(self, name):
+        super().delete(name)
+        # Folders left empty go too (up to the root), as in an object store.
+        folder = os.path.dirname(self.path(name))
+        while os.path.abspath(folder).startswith(self.location + os.sep):
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
+            folder = os.path.dirname(folder)
+
+    def entries(self, prefix: str = "") -> Iterator[Entry]:
+        root = self.path(prefix) if prefix else self.location
+        stack = [root]
+        while stack:
+            try:
+                scan = list(os.scandir(stack.pop()))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            for entry in scan:
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                        continue
+                    st = entry.stat(follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # deleted meanwhile
+                if entry.name.endswith(".part"):
+                    continue  # being written
+                name = os.path.relpath(entry.path, self.location).replace("\\", "/")
+                modified = dt.datetime.fromtimestamp(st.st_mtime, tz=dt.UTC)
+                yield Entry(name, st.st_size, modified)
+
+    def touch(self, name: str) -> None:
+        """Mark a file as just used (its modification time is its age in the render cache)."""
+        try:
+            _stamp(self.path(name))
+        except OSError:
+            pass  # evicted meanwhile by another process
+
+
+def _stamp(path: str) -> None:
+    # The clock's own time, not the kernel's coarse file timestamp (a few ms): the render
+    # cache's eviction orders entries written or used within the same tick.
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))

@@ -1,37 +1,68 @@
-"""Celery tasks of the archive. They take ids only (never file names or header values)."""
+"""Celery tasks of the archive: thin wrappers that take ids (never file names or header values)
+and call a service. They are queued by ``archive.scheduling`` only, on the queue of their kind
+of work."""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from archive.services.processing import ItemsInProgress, process_upload
+from archive.services import processing
+
+#: Late acks and redelivery when the worker is lost: a killed worker's task runs again, and the
+#: services' claims make that harmless.
+_DURABLE = {"acks_late": True, "reject_on_worker_lost": True}
 
 
 @shared_task(
     bind=True,
     name="archive.deidentify_upload",
-    acks_late=True,
-    reject_on_worker_lost=True,
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
+    **_DURABLE,
 )
 def deidentify_upload(self, upload_id: int) -> None:
+    """Fan an upload out: one ``deidentify_items`` task per chunk of its pending files."""
+    processing.start_upload(upload_id)
+
+
+@shared_task(
+    bind=True,
+    name="archive.deidentify_items",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    **_DURABLE,
+)
+def deidentify_items(self, upload_id: int, item_ids: list[int]) -> None:
+    """De-identify one chunk of an upload; the chunk that settles the last item finishes it."""
     try:
-        process_upload(upload_id)
-    except ItemsInProgress as busy:
+        processing.process_items(upload_id, item_ids, worker=self.request.hostname or "")
+    except processing.ItemsInProgress as busy:
         # Another run holds some items (perhaps a killed worker's claim, which expires): come
         # back when it can be taken over. Not counted against the retries of real failures.
         raise self.retry(countdown=busy.retry_after, max_retries=None) from None
 
 
 @shared_task(
-    name="archive.redact_series",
-    acks_late=True,
-    reject_on_worker_lost=True,
+    bind=True,
+    name="archive.finish_upload",
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,
+    **_DURABLE,
+)
+def finish_upload(self, upload_id: int) -> None:
+    """The finalizer of an upload with nothing left to process (runs once; see the service)."""
+    processing.finish_upload(upload_id, worker=self.request.hostname or "")
+
+
+@shared_task(
+    name="archive.redact_series",
+    autoretry_for=(OSError,),
+    retry_backoff=True,
+    max_retries=5,
+    **_DURABLE,
 )
 def redact_series(series_id: int) -> None:
     """Re-run de-identification of a series from its kept originals with the teacher's boxes."""

@@ -10,7 +10,9 @@ VENV=.venv
 export TA_HTTPS="${TA_HTTPS:-0}"
 
 # -B: the worker also runs the hourly housekeeping schedule (purging expired review originals).
-$VENV/bin/celery -A teaching_archive worker -B --loglevel=INFO --concurrency=2 -n "worker@%h" &
+# It consumes every queue (archive/scheduling.py); its two processes share each upload's chunks.
+$VENV/bin/celery -A teaching_archive worker -B --loglevel=INFO --concurrency=2 -n "worker@%h" \
+  -Q deidentify,redact,index,housekeeping &
 WORKER=$!
 $VENV/bin/gunicorn teaching_archive.wsgi:application --bind "$HOST:$PORT" --workers 2 \
   --timeout 300 --access-logfile - &

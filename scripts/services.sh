@@ -14,7 +14,8 @@ need=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
-# A JDK and Maven run the Elasticsearch test node (search/es_node); most machines have them.
+# A JDK and Maven run the Elasticsearch test node (search/es_node) and the S3 test server
+# (archive/s3_node); most machines have them.
 command -v javac >/dev/null && command -v mvn >/dev/null || need+=(openjdk-17-jdk-headless maven)
 if [ ${#need[@]} -gt 0 ]; then
   echo "services: installing ${need[*]}"

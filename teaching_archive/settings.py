@@ -16,8 +16,10 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from archive import scheduling as _scheduling
 from archive.deid.options import DEFAULT_PROFILE as DEFAULT_DEID_PROFILE
 from archive.services.policy import profile_from as deid_profile_from
+from teaching_archive import storages as _storages
 from teaching_archive.keys import UnusableKey, load_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -157,25 +159,20 @@ TA_RAW_RETENTION_HOURS = float(env("TA_RAW_RETENTION_HOURS", "72"))
 # deleted this many days after quarantine (purge_quarantine, hourly); the item and its reason stay.
 TA_QUARANTINE_RETENTION_DAYS = float(env("TA_QUARANTINE_RETENTION_DAYS", "30"))
 
-# Raw and quarantined files may identify a patient: readable by the archive's own user only,
-# whatever the umask of the process that writes them (web, worker or DICOM listener).
-PRIVATE_FILE_OPTIONS = {
-    "base_url": None,
-    "file_permissions_mode": 0o600,
-    "directory_permissions_mode": 0o700,
-}
-STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "raw_holding": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(RAW_HOLDING_ROOT), **PRIVATE_FILE_OPTIONS},
-    },
-    "quarantine": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(QUARANTINE_ROOT), **PRIVATE_FILE_OPTIONS},
-    },
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
-}
+# Where the files live (teaching_archive/storages.py): folders under var/ by default, or
+# S3-compatible buckets shared by workers on several machines (TA_STORAGE=s3, TA_S3_*).
+TA_STORAGE = env("TA_STORAGE", "filesystem")
+PRIVATE_FILE_OPTIONS = _storages.PRIVATE_FILE_OPTIONS
+STORAGES = _storages.storages_from(
+    os.environ,
+    media=MEDIA_ROOT,
+    holding=RAW_HOLDING_ROOT,
+    quarantine=QUARANTINE_ROOT,
+    render_cache=RENDER_CACHE_ROOT,
+)
+# Request bodies are spooled to temporary files here (a local folder of each web process, also
+# with TA_STORAGE=s3), then stored in the holding storage. Empty: TA_RAW_HOLDING_ROOT/incoming.
+INCOMING_ROOT = env("TA_INCOMING_ROOT", "")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -235,6 +232,15 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_IGNORE_RESULT = True
+# One queue per kind of work (archive/scheduling.py): deidentify, redact, index, housekeeping.
+# A worker started without -Q consumes them all; production runs workers per queue.
+CELERY_TASK_QUEUES = {name: {"routing_key": name} for name in _scheduling.QUEUES}
+CELERY_TASK_ROUTES = {name: {"queue": queue} for name, queue in _scheduling.ROUTES.items()}
+CELERY_TASK_DEFAULT_QUEUE = _scheduling.HOUSEKEEPING
+# An upload is processed in chunks of at most this many files and bytes, one task each, spread
+# over every free worker (the task overhead stays under ~5 % of the work; see scheduling.py).
+TA_DEID_CHUNK_FILES = int(env("TA_DEID_CHUNK_FILES", "4"))
+TA_DEID_CHUNK_BYTES = int(env("TA_DEID_CHUNK_BYTES", str(8 * 1024**2)))
 # Beat (run by `make run` inside the worker, a `beat` service in docker-compose): housekeeping.
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-originals": {"task": "archive.purge_originals", "schedule": 3600.0},

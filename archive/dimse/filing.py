@@ -20,7 +20,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import os
 import uuid
 from collections.abc import Iterator
 from typing import IO
@@ -38,7 +37,7 @@ from archive.dimse.session import (
     _Held,
     write_atomically,
 )
-from archive.models import KeyObjectImport, ReceivedStudyFailure, RemoteNode, Upload
+from archive.models import ReceivedStudyFailure, RemoteNode, Upload
 
 log = logging.getLogger(__name__)
 
@@ -173,10 +172,7 @@ def _delete_files(which: str, entries: list[dict], *, folder: uuid.UUID | str) -
         store.delete(f"{_folder(folder)}/{MANIFEST_NAME}")
     except OSError:
         pass
-    try:
-        os.rmdir(store.path(_folder(folder)))
-    except (NotImplementedError, OSError):
-        pass
+    storages.delete_folder(store, _folder(folder))
 
 
 def keep_for_curator(session: ReceivingSession, exc: BaseException) -> ReceivedStudyFailure | None:
@@ -337,15 +333,12 @@ def _delete_kept(failure: ReceivedStudyFailure) -> None:
 
 
 def _requeue(failure: ReceivedStudyFailure) -> Upload:
-    from archive.dimse.tasks import queue_upload
+    from archive import scheduling
 
     upload = failure.upload
     try:
         # Outside a transaction the message is sent now, so a failure is seen here.
-        queue_upload(
-            upload.pk,
-            with_key_objects=KeyObjectImport.objects.filter(upload=upload).exists(),
-        )
+        scheduling.schedule_upload(upload.pk)
     except Exception as exc:
         ReceivedStudyFailure.objects.filter(pk=failure.pk).update(
             attempts=F("attempts") + 1,

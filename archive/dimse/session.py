@@ -16,17 +16,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
-import os
 import threading
 import uuid
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from pydicom import Dataset
 
+from archive import storage as storages
 from archive.deid import PhiHints, RejectedInput, collect_phi_hints, pseudonymize_uid
 from archive.deid.reading import read_dataset
 from archive.dimse.key_objects import (
@@ -84,32 +83,10 @@ def _raw_storage():
 
 def write_atomically(storage, name: str, data: bytes) -> str:
     """Write ``data`` under ``name`` so no reader sees a partial file; returns the stored name.
-    Files and folders get the storage's permission modes (holding and quarantine: 0600/0700)."""
-    try:
-        path = storage.path(name)
-    except NotImplementedError:  # remote storage: the object appears whole when saved
-        if storage.exists(name):
-            storage.delete(name)
-        return storage.save(name, ContentFile(data))
-    # The storage's private modes (settings.PRIVATE_FILE_OPTIONS) apply here too: this write
-    # goes around FileSystemStorage.save to be atomic.
-    file_mode = getattr(storage, "file_permissions_mode", None) or 0o666
-    dir_mode = getattr(storage, "directory_permissions_mode", None)
-    folder = os.path.dirname(path)
-    os.makedirs(folder, exist_ok=True)
-    if dir_mode is not None:
-        root = os.path.abspath(storage.path(""))
-        while os.path.abspath(folder).startswith(root + os.sep):
-            os.chmod(folder, dir_mode)
-            folder = os.path.dirname(folder)
-    partial = f"{path}.part"
-    with os.fdopen(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode), "wb") as fh:
-        os.fchmod(fh.fileno(), file_mode)  # also when a stale partial file was reused
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(partial, path)
-    return name
+    Through the storage's API only (a folder or a bucket, ``archive.storage.replace``); the
+    holding and quarantine storages keep the files private (0600 in 0700 folders, or private
+    objects)."""
+    return storages.replace(storage, name, data)
 
 
 @dataclass
@@ -247,7 +224,7 @@ class ReceivingSession:
     @transaction.atomic
     def file(self) -> Upload:
         """Create the draft case if needed, the Upload and its items; queue it on commit."""
-        from archive.dimse.tasks import queue_upload
+        from archive import scheduling
 
         node = RemoteNode.objects.select_related("teacher", "target_case").get(pk=self.node_id)
         case = self._case_for(node)
@@ -263,8 +240,9 @@ class ReceivingSession:
                 item.mark(UploadItem.Status.REJECTED, entry.reason)
             items.append(item)
         UploadItem.objects.bulk_create(items)
-        has_key_objects = self._file_key_objects(upload)
-        queue_upload(upload.pk, with_key_objects=has_key_objects)
+        # The upload's finalizer applies the key objects, if any (archive.services.processing).
+        self._file_key_objects(upload)
+        scheduling.schedule_upload(upload.pk)
         return upload
 
     def _file_key_objects(self, upload: Upload) -> bool:
@@ -337,10 +315,7 @@ class ReceivingSession:
                 removed += 1
             except OSError:
                 pass
-        try:
-            os.rmdir(storage.path(f"{HOLDING_PREFIX}/{self.public_id}"))
-        except (NotImplementedError, OSError):
-            pass
+        storages.delete_folder(storage, f"{HOLDING_PREFIX}/{self.public_id}")
         self._hints.clear()
         self.key_objects.clear()
         return removed
@@ -353,37 +328,40 @@ class ReceivingSession:
 def sweep_orphaned_holding(*, older_than: float = 3600.0) -> int:
     """Delete raw files a killed listener left behind (no Upload was ever filed for them).
 
-    Only folders untouched for ``older_than`` seconds are considered, so another listener's
-    association in progress (a new file at least every network timeout) is never touched.
-    Returns the number of folders removed.
+    Only folders whose newest file is older than ``older_than`` seconds are considered, so
+    another listener's association in progress (a new file at least every network timeout) is
+    never touched. Returns the number of folders removed. Through the storage's API: the
+    listeners of several machines may share one holding bucket.
     """
-    import shutil
-    import time
-
     storage = _raw_storage()
-    try:
-        root = storage.path(HOLDING_PREFIX)
-    except NotImplementedError:
-        return 0
-    if not os.path.isdir(root):
-        return 0
+    newest: dict[str, dt.datetime] = {}
+    names: dict[str, list[str]] = {}
+    for entry in storages.walk(storage, HOLDING_PREFIX):
+        parts = entry.name.split("/")
+        if len(parts) < 3:
+            continue
+        folder = parts[1]
+        names.setdefault(folder, []).append(entry.name)
+        newest[folder] = max(newest.get(folder, entry.modified), entry.modified)
+    cutoff = timezone.now() - dt.timedelta(seconds=older_than)
     removed = 0
-    now = time.time()
-    for entry in os.scandir(root):
+    for folder, files in names.items():
         try:
-            public_id = uuid.UUID(entry.name)
+            public_id = uuid.UUID(folder)
         except ValueError:
             continue
-        if not entry.is_dir() or now - entry.stat().st_mtime < older_than:
+        if newest[folder] >= cutoff:
             continue
         if Upload.objects.filter(public_id=public_id).exists():
             continue
         # Kept for a curator because filing failed (the quarantine was not writable either).
-        if os.path.exists(os.path.join(entry.path, MANIFEST_NAME)):
+        if any(name.endswith(f"/{MANIFEST_NAME}") for name in files):
             continue
         if ReceivedStudyFailure.objects.filter(public_id=public_id).exists():
             continue
-        shutil.rmtree(entry.path, ignore_errors=True)
+        for name in files:
+            storage.delete(name)
+        storages.delete_folder(storage, f"{HOLDING_PREFIX}/{folder}")
         removed += 1
     if removed:
         log.warning("Removed %d folder(s) of raw files left by an interrupted listener", removed)

@@ -3,8 +3,10 @@
 A web worker never holds an uploaded file in memory. Django's multipart parser hands each chunk
 of a browser upload to ``HoldingUploadHandler`` (``FILE_UPLOAD_HANDLERS``), and STOW-RS parts are
 streamed the same way (``archive.dicomweb.multipart``): every file is written, while it is hashed,
-to a temporary file in ``<TA_RAW_HOLDING_ROOT>/incoming`` — a folder of the raw holding area
-(created 0700, no URL maps to it) — so that storing it in the holding storage is a rename.
+to a temporary file in the incoming folder — ``TA_INCOMING_ROOT``, by default
+``<TA_RAW_HOLDING_ROOT>/incoming`` (created 0700, no URL maps to it) — so that storing it in the
+holding storage is a rename (or, with the holding area in an object store, one upload). The
+incoming folder is each receiving machine's own: a spool, never shared, never a source of work.
 
 The limits are enforced as the bytes arrive, so a body over a limit is never written in full:
 
@@ -103,9 +105,15 @@ class UploadLimits:
         )
 
 
+def incoming_root() -> Path:
+    if settings.INCOMING_ROOT:
+        return Path(settings.INCOMING_ROOT)
+    return Path(settings.RAW_HOLDING_ROOT) / INCOMING_FOLDER
+
+
 def incoming_dir() -> Path:
     """The folder of temporary files, created owner-only (raw patient data lands here)."""
-    path = Path(settings.RAW_HOLDING_ROOT) / INCOMING_FOLDER
+    path = incoming_root()
     if not path.is_dir():
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(path, 0o700)
@@ -243,7 +251,7 @@ class HoldingUploadHandler(FileUploadHandler):
 
 def sweep_incoming(*, older_than: float = STALE_AFTER_SECONDS) -> int:
     """Delete temporary files a killed web worker left in the incoming area. Returns how many."""
-    path = Path(settings.RAW_HOLDING_ROOT) / INCOMING_FOLDER
+    path = incoming_root()
     if not path.is_dir():
         return 0
     removed = 0

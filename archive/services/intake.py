@@ -24,6 +24,7 @@ from typing import IO
 
 from django.db import transaction
 
+from archive import scheduling
 from archive.models import Case, Upload, UploadItem
 from archive.services.incoming import ZIP_MAGIC, IncomingFile, UploadLimits, format_size, spool
 
@@ -210,8 +211,6 @@ def receive_files(
     Returns the new ``Upload``. The Celery task is queued only once its transaction commits, so
     the worker never sees a half-written upload.
     """
-    from archive.services.processing import schedule_upload
-
     intake = _Intake(uuid.uuid4(), UploadLimits.from_settings())
     try:
         for number, received in enumerate(files, start=1):
@@ -234,7 +233,7 @@ def receive_files(
                 if plan.reason:
                     item.mark(UploadItem.Status.REJECTED, plan.reason)
             UploadItem.objects.bulk_create(items)
-            schedule_upload(upload.pk)
+            scheduling.schedule_upload(upload.pk)
     except BaseException:
         intake.discard_stored()
         raise

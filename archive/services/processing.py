@@ -1,12 +1,18 @@
 """De-identifying the files of an upload and filing them under the case.
 
-``process_upload`` is what the Celery task runs. It is safe to run twice, or after a worker was
-killed half-way: each item is claimed, de-identified outside any transaction, and settled in a
-short transaction that checks nobody settled it first; a processed item is never processed
-again, and an instance that already exists in the case is recognised by its (pseudonymous) SOP
-Instance UID instead of being stored twice. Raw bytes are deleted once their item is settled,
-except a browser upload's anonymized originals, kept for the teacher's review. Every
-quarantined item has its quarantine file (curators only).
+An upload is spread over every free worker (``archive.scheduling``): ``start_upload`` splits
+its pending files into chunks, ``process_items`` is what one chunk's task runs, and
+``finish_upload`` — the finalizer — runs once when every item is settled. ``process_upload``
+does all three in this process (demo data, tests, and the commands).
+
+All of it is safe to run twice, concurrently, or after a worker was killed half-way: each item
+is claimed, de-identified outside any transaction, and settled in a short transaction that
+checks nobody settled it first; a processed item is never processed again, and an instance that
+already exists in the case is recognised by its (pseudonymous) SOP Instance UID instead of
+being stored twice. The finalizer's guard is in the database: the one transaction that moves
+the upload to "done" runs it, whichever worker settled the last item. Raw bytes are deleted
+once their item is settled, except a browser upload's anonymized originals, kept for the
+teacher's review. Every quarantined item has its quarantine file (curators only).
 """
 
 from __future__ import annotations
@@ -14,18 +20,22 @@ from __future__ import annotations
 import datetime as dt
 import io
 import logging
+import os
+import socket
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from pydicom.multival import MultiValue
 
+from archive import scheduling
 from archive.deid import DeidResult, RejectedInput, deidentify_bytes
-from archive.models import Instance, Series, Study, Upload, UploadItem
+from archive.models import Instance, KeyObjectImport, Series, Study, Upload, UploadItem
 from archive.services.incoming import IncomingFile, spool
 from archive.services.policy import archive_policy
+from archive.storage import instance_file_name
 
 log = logging.getLogger(__name__)
 
@@ -34,11 +44,9 @@ log = logging.getLogger(__name__)
 KEEP_ORIGINAL_SOURCES = frozenset({"browser"})
 
 
-def schedule_upload(upload_id: int) -> None:
-    """Queue the de-identification of an upload once the current transaction commits."""
-    from archive.tasks import deidentify_upload
-
-    transaction.on_commit(lambda: deidentify_upload.delay(upload_id))
+def this_process() -> str:
+    """Who is working, for ``processed_by``/``finished_by`` when no worker name is given."""
+    return f"pid {os.getpid()}@{socket.gethostname()}"[:100]
 
 
 def _text(ds, keyword: str, limit: int = 200) -> str:
@@ -136,7 +144,7 @@ def _file_instance(item: UploadItem, result: DeidResult, staged: IncomingFile) -
         audit=result.audit,
         pixel_report=result.pixel_report,
     )
-    name = f"instances/{case.pk}/{sop_uid}.dcm"
+    name = instance_file_name(case.pk, sop_uid)
     storage = instance.file.storage
     if storage.exists(name):  # left by a worker killed before its transaction committed
         storage.delete(name)
@@ -165,7 +173,7 @@ def _claim(item_id: int) -> UploadItem | None:
     taken = (
         UploadItem.objects.filter(pk=item_id, status=UploadItem.Status.PENDING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
-        .update(claimed_at=now)
+        .update(claimed_at=now, attempts=F("attempts") + 1)
     )
     if not taken:
         return None
@@ -209,7 +217,7 @@ def _deidentify(item: UploadItem) -> _Outcome:
     )
 
 
-def _settle(item_id: int, outcome: _Outcome) -> str | None:
+def _settle(item_id: int, outcome: _Outcome, worker: str = "") -> str | None:
     """Write the outcome in one short transaction, unless another run settled the item first
     (then this run's result is discarded)."""
     with transaction.atomic():
@@ -238,6 +246,7 @@ def _settle(item_id: int, outcome: _Outcome) -> str | None:
                 _quarantine(item, outcome.staged, original=outcome.original)
             item.mark(outcome.status, outcome.reason)
         item.claimed_at = None
+        item.processed_by = (worker or this_process())[:100]
         if raw_name and not _keeps_original(item):
             item.raw_file = ""
             storage = UploadItem._meta.get_field("raw_file").storage
@@ -246,7 +255,7 @@ def _settle(item_id: int, outcome: _Outcome) -> str | None:
         return item.status
 
 
-def process_item(item_id: int) -> str | None:
+def process_item(item_id: int, *, worker: str = "") -> str | None:
     """De-identify one pending item. Returns its new status, or None if it was already settled
     or another live run holds it.
 
@@ -261,7 +270,7 @@ def process_item(item_id: int) -> str | None:
     outcome = None
     try:
         outcome = _deidentify(item)
-        return _settle(item_id, outcome)
+        return _settle(item_id, outcome, worker)
     except BaseException:
         _release(item_id)
         raise
@@ -295,55 +304,116 @@ def _keeps_original(item: UploadItem) -> bool:
 
 
 class ItemsInProgress(Exception):
-    """Items of the upload are claimed by another run; try again after ``retry_after`` s."""
+    """Items are claimed by another run; try again after ``retry_after`` s."""
 
     def __init__(self, retry_after: float) -> None:
         super().__init__(f"items claimed by another run; retry in {retry_after:.0f} s")
         self.retry_after = retry_after
 
 
+def _busy(items) -> None:
+    """Raise ``ItemsInProgress`` if any of these items is still pending (held by another run,
+    which may be a killed worker's: its claim expires after ``TA_ITEM_CLAIM_SECONDS``)."""
+    claimed = list(
+        items.filter(status=UploadItem.Status.PENDING).values_list("claimed_at", flat=True)
+    )
+    if not claimed:
+        return
+    if None in claimed:  # released by a run that failed: take it again soon
+        raise ItemsInProgress(1)
+    expires = min(claimed) + dt.timedelta(seconds=settings.TA_ITEM_CLAIM_SECONDS)
+    raise ItemsInProgress(max((expires - timezone.now()).total_seconds(), 0) + 1)
+
+
+def _pending(upload_id: int) -> list[tuple[int, int]]:
+    return list(
+        UploadItem.objects.filter(upload_id=upload_id, status=UploadItem.Status.PENDING)
+        .order_by("pk")
+        .values_list("pk", "size")
+    )
+
+
+def start_upload(upload_id: int) -> int:
+    """Mark the upload as processing and queue its pending items in chunks, one task each
+    (or the finalizer when nothing is pending). Returns how many chunk tasks were queued.
+
+    Harmless to repeat (a redelivered fan-out, a worker's restart): chunks queued twice find
+    their items claimed or settled.
+    """
+    if not Upload.objects.filter(pk=upload_id).exists():
+        return 0
+    Upload.objects.filter(pk=upload_id, status=Upload.Status.PENDING).update(
+        status=Upload.Status.PROCESSING
+    )
+    return scheduling.fan_out(upload_id, _pending(upload_id))
+
+
+def process_items(upload_id: int, item_ids: list[int], *, worker: str = "") -> bool:
+    """De-identify one chunk of an upload's items, then finish the upload if this chunk settled
+    its last item. Returns whether this call ran the finalizer.
+
+    Raises ``ItemsInProgress`` when items of the chunk are held by another run.
+    """
+    for item_id in item_ids:
+        process_item(item_id, worker=worker)
+    _busy(UploadItem.objects.filter(pk__in=item_ids, upload_id=upload_id))
+    return finish_upload(upload_id, worker=worker)
+
+
+def finish_upload(upload_id: int, *, worker: str = "") -> bool:
+    """The finalizer: once every item is settled, mark the upload done and run what follows an
+    upload (``_after_upload``), exactly once. Returns whether this call ran it.
+
+    Whoever settles the last item calls this (two chunks finishing together both may): the
+    guard is the database's, a conditional update of the upload's status in the transaction
+    that also schedules the follow-up work, so only one caller's update matches.
+    """
+    if UploadItem.objects.filter(upload_id=upload_id, status=UploadItem.Status.PENDING).exists():
+        return False
+    worker = (worker or this_process())[:100]
+    with transaction.atomic():
+        finished = Upload.objects.filter(
+            pk=upload_id, status__in=(Upload.Status.PENDING, Upload.Status.PROCESSING)
+        ).update(status=Upload.Status.DONE, finished_at=timezone.now(), finished_by=worker)
+        if not finished:
+            return False
+        _after_upload(Upload.objects.get(pk=upload_id))
+    log.info("Upload %s finished by %s", upload_id, worker)
+    return True
+
+
 def process_upload(upload_id: int) -> Upload | None:
-    """Process every pending item of an upload; harmless to call again.
+    """Process every pending item of an upload in this process, then finish it; harmless to
+    call again.
 
     Raises ``ItemsInProgress`` when items are still held by another run (a worker that may
-    have been killed): the task tries again once their claims can expire.
+    have been killed): call again once their claims can expire.
     """
     upload = Upload.objects.filter(pk=upload_id).first()
     if upload is None:
         return None
-    if upload.status == Upload.Status.PENDING:
-        Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.PROCESSING)
-    pending = list(
-        upload.items.filter(status=UploadItem.Status.PENDING).values_list("pk", flat=True)
+    Upload.objects.filter(pk=upload.pk, status=Upload.Status.PENDING).update(
+        status=Upload.Status.PROCESSING
     )
-    for item_id in pending:
+    for item_id, _size in _pending(upload_id):
         process_item(item_id)
-    claimed = list(
-        upload.items.filter(status=UploadItem.Status.PENDING).values_list("claimed_at", flat=True)
-    )
-    if claimed:
-        if None in claimed:  # released by a run that failed: take it again soon
-            raise ItemsInProgress(1)
-        expires = min(claimed) + dt.timedelta(seconds=settings.TA_ITEM_CLAIM_SECONDS)
-        raise ItemsInProgress(max((expires - timezone.now()).total_seconds(), 0) + 1)
-    with transaction.atomic():
-        finished = (
-            Upload.objects.filter(pk=upload.pk)
-            .exclude(status=Upload.Status.DONE)
-            .update(status=Upload.Status.DONE, finished_at=timezone.now())
-        )
-        if finished:
-            _after_upload(upload.case_id)
+    _busy(upload.items.all())
+    finish_upload(upload_id)
     upload.refresh_from_db()
     return upload
 
 
-def _after_upload(case_id: int) -> None:
+def _after_upload(upload: Upload) -> None:
+    """What follows an upload, inside the finalizer's transaction (tasks go on commit): age
+    group and sex from the headers, re-indexing a published case, the teacher's boxes on new
+    images of a boxed series, and the Key Object Selection's text."""
     from archive.services.cases import refresh_case_from_images
     from archive.services.review import schedule_new_images
 
-    refresh_case_from_images(case_id)
-    schedule_new_images(case_id)
+    refresh_case_from_images(upload.case_id)
+    schedule_new_images(upload.case_id)
+    if KeyObjectImport.objects.filter(upload=upload, applied_at__isnull=True).exists():
+        scheduling.schedule_key_objects(upload.pk)
 
 
 def unfinished_upload_ids() -> list[int]:

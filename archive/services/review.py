@@ -40,10 +40,12 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from archive import scheduling
 from archive.deid import RejectedInput, deidentify_bytes
 from archive.models import Case, Instance, RedactionBox, Series, Upload, UploadItem
 from archive.selectors import case_series
 from archive.services.policy import archive_policy
+from archive.storage import instance_file_name
 
 log = logging.getLogger(__name__)
 
@@ -344,9 +346,7 @@ def schedule_new_images(case_id: int) -> None:
 
 
 def _schedule(series_id: int) -> None:
-    from archive.tasks import redact_series
-
-    transaction.on_commit(lambda: redact_series.delay(series_id))
+    scheduling.schedule_redaction(series_id)
 
 
 @transaction.atomic
@@ -548,7 +548,7 @@ def _replace_file(
     """Store the new file under a new name and point the instance at it; the old file is
     deleted once the transaction commits (until then it is still what the row names)."""
     revision = int((instance.pixel_report or {}).get(REVISION_KEY) or 0) + 1
-    name = f"instances/{instance.series.study.case_id}/{instance.sop_uid}.r{revision}.dcm"
+    name = instance_file_name(instance.series.study.case_id, instance.sop_uid, revision)
     storage = instance.file.storage
     old_name = instance.file.name
     if name != old_name and storage.exists(name):  # left by a worker killed before commit
@@ -556,10 +556,12 @@ def _replace_file(
     saved = storage.save(name, ContentFile(result.to_bytes()))
     frames, pk = instance.frames, instance.pk
 
+    from archive.rendering import forget_rendered
+
     def forget_old() -> None:
         if old_name != saved:
             storage.delete(old_name)
-            _forget_rendered(pk, old_name, frames)
+            forget_rendered(pk, old_name, frames)
 
     transaction.on_commit(forget_old)
     report = dict(result.pixel_report or {})
@@ -572,28 +574,6 @@ def _replace_file(
     # Re-encoding (a lossy source stored losslessly) may change how the pixels are described.
     instance.photometric = str(result.dataset.get("PhotometricInterpretation", ""))[:16]
     instance.save(update_fields=["file", "pixel_report", "audit", "photometric"])
-
-
-#: Sizes the editor, the admin and the viewer ask for (``?size=``; None: full size).
-RENDERED_SIZES = (None, 128, 160)
-
-
-def _forget_rendered(instance_pk: int, file_name: str, frames: int) -> None:
-    """Delete the cached PNGs of a replaced file: they may show what the teacher blanked.
-
-    The cache is keyed by a hash of the file name, so entries of the old file are unreachable
-    anyway; this removes them from disk for the usual presets and sizes (a custom W/L drag's
-    entries age out with the cache).
-    """
-    from types import SimpleNamespace
-
-    from archive.rendering import WINDOW_PRESETS, _cache_path
-
-    old = SimpleNamespace(pk=instance_pk, file=SimpleNamespace(name=file_name))
-    for frame in range(max(frames, 1)):
-        for preset in WINDOW_PRESETS:
-            for size in RENDERED_SIZES:
-                _cache_path(old, frame, preset, size).unlink(missing_ok=True)
 
 
 @transaction.atomic

@@ -42,7 +42,7 @@ def queued(monkeypatch) -> list[int]:
     """The uploads handed to the worker (the worker path has its own tests)."""
     ids: list[int] = []
     monkeypatch.setattr(
-        "archive.services.processing.schedule_upload", lambda upload_id: ids.append(upload_id)
+        "archive.scheduling.schedule_upload", lambda upload_id: ids.append(upload_id)
     )
     return ids
 
@@ -438,12 +438,12 @@ def test_queue_down_after_filing_keeps_the_upload_and_a_retry_queues_it(
 
     broker()  # Redis is back
     with app.connection_for_write() as conn:  # nothing queued before
-        conn.default_channel.queue_purge("celery")
+        conn.default_channel.queue_purge("deidentify")
     done = _action(_curator_client(curator), "retry_filing", [failure])
     assert any("filed into the case" in m for m in _messages(done)), _messages(done)
     failure.refresh_from_db()
     assert failure.status == ReceivedStudyFailure.Status.FILED
     with app.connection_for_write() as conn:
-        name, waiting, _consumers = conn.default_channel.queue_declare("celery", passive=True)
+        name, waiting, _consumers = conn.default_channel.queue_declare("deidentify", passive=True)
         assert waiting == 1  # the de-identification of this upload
-        conn.default_channel.queue_purge("celery")
+        conn.default_channel.queue_purge("deidentify")

@@ -31,7 +31,7 @@ def _no_queue(monkeypatch):
     """These tests look at what the listener files; the worker path has its own tests."""
     queued: list[int] = []
     monkeypatch.setattr(
-        "archive.services.processing.schedule_upload", lambda upload_id: queued.append(upload_id)
+        "archive.scheduling.schedule_upload", lambda upload_id: queued.append(upload_id)
     )
     return queued
 
@@ -281,8 +281,8 @@ def test_orphaned_raw_files_of_a_killed_listener_are_swept(storage_dirs, teacher
         folder = storage_dirs["holding"] / "dimse" / str(public_id)
         folder.mkdir(parents=True)
         (folder / "00000001.raw").write_bytes(b"raw")
-        if name != "recent":
-            os.utime(folder, (0, 0))
+        if name != "recent":  # the newest file of the folder is what the storage shows
+            os.utime(folder / "00000001.raw", (0, 0))
         folders[name] = folder
     assert sweep_orphaned_holding() == 1
     assert not folders["orphan"].exists()

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture(autouse=True)
 def _no_queue(monkeypatch):
     """These tests look at who may associate; the worker path has its own tests."""
-    monkeypatch.setattr("archive.services.processing.schedule_upload", lambda upload_id: None)
+    monkeypatch.setattr("archive.scheduling.schedule_upload", lambda upload_id: None)
 
 
 def _associate(port: int, *, source: str):

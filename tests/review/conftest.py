@@ -13,10 +13,18 @@ from tests.review.faint_text import burn_faint_text
 @pytest.fixture
 def queued(monkeypatch) -> list[int]:
     """Series ids the review would have queued (``archive.redact_series``), in order."""
-    from archive import tasks
+    from archive import scheduling
 
     calls: list[int] = []
-    monkeypatch.setattr(tasks.redact_series, "delay", lambda series_id: calls.append(series_id))
+    real_send = scheduling.send
+
+    def send(name: str, *args, **kwargs) -> None:
+        if name == "archive.redact_series":
+            calls.append(*args)
+        else:
+            real_send(name, *args, **kwargs)
+
+    monkeypatch.setattr(scheduling, "send", send)
     return calls
 
 

@@ -52,9 +52,9 @@ def test_presets_are_kept_under_the_cap_least_recently_used_evicted(stack, stora
     a, b, c, d = stack
 
     def path_of(instance) -> Path:
-        from archive.rendering import _cache_path
+        from archive.rendering import cache_name
 
-        return _cache_path(instance, 0, "bone", None)
+        return storage_dirs["render"] / cache_name(instance, 0, "bone", None)
 
     render_frame(a, 0, "bone")
     render_frame(b, 0, "bone")
