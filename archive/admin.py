@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from archive.deid.engine import METHOD_ACTION
-from archive.forms import BulkTagForm, ReturnCaseForm, tags_from_text
+from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm, tags_from_text
 from archive.models import (
     Case,
     Diagnosis,
@@ -35,6 +35,8 @@ from archive.models import (
 )
 from archive.services import cases as case_services
 from archive.views.cases import redacted_boxes, series_previews
+from archive.vocabulary import services as vocabulary_services
+from archive.vocabulary.selectors import diagnosis_suggestions
 
 # Submitted cases first: they are what curators come here for.
 QUEUE_ORDER = [
@@ -45,11 +47,28 @@ QUEUE_ORDER = [
 ]
 
 
+class HasCodeFilter(admin.SimpleListFilter):
+    title = gettext_lazy("ICD-10 code")
+    parameter_name = "coded"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Without a code (typed by a teacher)")), ("yes", _("With a code"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(icd10="")
+        if self.value() == "yes":
+            return queryset.exclude(icd10="")
+        return queryset
+
+
 @admin.register(Diagnosis)
 class DiagnosisAdmin(admin.ModelAdmin):
     list_display = ["name", "icd10", "name_cs", "case_count"]
-    search_fields = ["name", "icd10", "synonyms", "name_cs"]
-    actions = ["merge_into_first"]
+    list_filter = [HasCodeFilter]
+    search_fields = ["name", "icd10", "synonyms", "name_cs", "synonyms_cs"]
+    fields = ["name", "icd10", "synonyms", "name_cs", "synonyms_cs"]
+    actions = ["merge_into_first", "link_to_code"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_cases=Count("cases"))
@@ -57,6 +76,44 @@ class DiagnosisAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("cases"), ordering="n_cases")
     def case_count(self, obj):
         return obj.n_cases
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            # Its cases' documents carry its names and code: search must see the change.
+            vocabulary_services.diagnosis_changed(obj.pk)
+
+    @admin.action(description=gettext_lazy("File under an ICD-10 code…"), permissions=["change"])
+    def link_to_code(self, request, queryset):
+        form = LinkCodeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            entry = form.cleaned_data["code"]
+            for diagnosis in queryset:
+                vocabulary_services.link_to_code(diagnosis, entry)
+            self.message_user(
+                request,
+                ngettext(
+                    "Filed %(n)d diagnosis under %(code)s %(title)s.",
+                    "Filed %(n)d diagnoses under %(code)s %(title)s.",
+                    len(queryset),
+                )
+                % {"n": len(queryset), "code": entry.code, "title": entry.title},
+            )
+            return None
+        suggestions = {d.pk: diagnosis_suggestions(query=d.name, limit=3) for d in queryset[:20]}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("File diagnoses under an ICD-10 code"),
+            "form": form,
+            "queryset": queryset,
+            "rows": [(d, suggestions.get(d.pk, [])) for d in queryset],
+            "opts": self.model._meta,
+            "action": "link_to_code",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/archive/diagnosis/link_code.html", context)
 
     @admin.action(description=gettext_lazy("Merge selected diagnoses into the one with most cases"))
     def merge_into_first(self, request, queryset):
@@ -66,8 +123,10 @@ class DiagnosisAdmin(admin.ModelAdmin):
             return
         keep, others = chosen[0], chosen[1:]
         synonyms = set(keep.synonym_list)
+        synonyms_cs = set(keep.synonym_list_cs)
         for other in others:
             synonyms.update([other.name, *other.synonym_list])
+            synonyms_cs.update([other.name_cs, *other.synonym_list_cs])
             if other.name_cs and not keep.name_cs:
                 keep.name_cs = other.name_cs
             if other.icd10 and not keep.icd10:
@@ -78,8 +137,12 @@ class DiagnosisAdmin(admin.ModelAdmin):
                 case_services.case_changed(case)
             other.delete()
         synonyms.discard(keep.name)
+        synonyms_cs.discard(keep.name_cs)
+        synonyms_cs.discard("")
         keep.synonyms = "\n".join(sorted(synonyms))
-        keep.save(update_fields=["synonyms", "name_cs", "icd10"])
+        keep.synonyms_cs = "\n".join(sorted(synonyms_cs))
+        keep.save(update_fields=["synonyms", "synonyms_cs", "name_cs", "icd10"])
+        vocabulary_services.diagnosis_changed(keep.pk)
         self.message_user(
             request,
             ngettext(

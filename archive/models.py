@@ -104,24 +104,117 @@ class Certainty(models.TextChoices):
     POSSIBLE = "possible", _("Possible")
 
 
+def _lines(text: str) -> list[str]:
+    return [s.strip() for s in (text or "").splitlines() if s.strip()]
+
+
 class Diagnosis(models.Model):
+    """A diagnosis cases are filed under: picked from the ICD-10 catalogue (with its code) or
+    typed freely by a teacher (no code until a curator links one)."""
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     icd10 = models.CharField(_("ICD-10 code"), max_length=16, blank=True, db_index=True)
     synonyms = models.TextField(
         _("synonyms and abbreviations"), blank=True, help_text=_("One per line, e.g. HCC.")
     )
     name_cs = models.CharField(_("Czech name"), max_length=200, blank=True)
+    synonyms_cs = models.TextField(
+        _("Czech synonyms"),
+        blank=True,
+        help_text=_("One per line, as Czech doctors write them, e.g. PNO."),
+    )
+    # Every name and the code, folded (no case, diacritics or punctuation) with a space before
+    # each word and " | " between names: what the editor's autocomplete matches word starts in.
+    folded_names = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "diagnoses"
+
+    def save(self, *args, **kwargs):
+        self.refresh_folded()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "folded_names" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "folded_names"]
+        super().save(*args, **kwargs)
+
+    def refresh_folded(self) -> None:
+        """Recompute ``folded_names`` (``save`` does; call it before a ``bulk_create``)."""
+        from archive.vocabulary.selectors import fold
+
+        names = [*self.names(), self.icd10]
+        self.folded_names = " | ".join(" " + fold(n) for n in names if fold(n))
 
     def __str__(self) -> str:
         return f"{self.name} ({self.icd10})" if self.icd10 else self.name
 
     @property
     def synonym_list(self) -> list[str]:
-        return [s.strip() for s in self.synonyms.splitlines() if s.strip()]
+        return _lines(self.synonyms)
+
+    @property
+    def synonym_list_cs(self) -> list[str]:
+        return _lines(self.synonyms_cs)
+
+    def names(self) -> list[str]:
+        """Every name the record gives the diagnosis, English and Czech (no code)."""
+        czech = [self.name_cs] if self.name_cs else []
+        return [self.name, *self.synonym_list, *czech, *self.synonym_list_cs]
+
+
+class Icd10Kind(models.TextChoices):
+    CHAPTER = "chapter", _("Chapter")
+    BLOCK = "block", _("Block")
+    CATEGORY = "category", _("Category")
+    SUBCATEGORY = "subcategory", _("Subcategory")
+
+
+class Icd10Code(models.Model):
+    """One entry of the ICD-10 catalogue (WHO 2019): reference data, never edited here.
+
+    Loaded by ``manage.py load_icd10`` (and by migration 0008) from the pinned packages'
+    data (``archive.vocabulary.catalogue``). The table is not managed by Django's model
+    machinery (``managed = False``; migration 0008 creates it) so that a test database flush
+    leaves the 12,500 rows alone, as it leaves the built-in tables of PostgreSQL.
+    """
+
+    code = models.CharField(_("code"), max_length=16, primary_key=True)
+    kind = models.CharField(max_length=12, choices=Icd10Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    title_cs = models.CharField(_("Czech title"), max_length=300, blank=True)
+    parent = models.CharField(max_length=16, blank=True)
+    chapter = models.CharField(max_length=8, blank=True)
+    block = models.CharField(max_length=16, blank=True)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        managed = False
+        db_table = "archive_icd10_code"
+        ordering = ["position"]
+        verbose_name = _("ICD-10 code")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Icd10Term(models.Model):
+    """A phrase that finds a catalogue entry in the editor's autocomplete: its title, an
+    inclusion or narrower term of ICD-10-CM, a synonym or Czech name of the curated vocabulary.
+    ``folded`` is the phrase lower-cased without diacritics or punctuation, with a space before
+    every word, so ``LIKE '% pneu%'`` finds a word that starts with "pneu"."""
+
+    code = models.CharField(max_length=16)
+    term = models.CharField(max_length=300)
+    folded = models.CharField(max_length=320)
+    kind = models.CharField(max_length=12)
+    language = models.CharField(max_length=2, default="en")
+    # For a term of the curated vocabulary: the English name of its concept ("Non small cell
+    # lung cancer" for "NSCLC", code C34.9), which a diagnosis picked by this term is called.
+    concept = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "archive_icd10_term"
 
 
 class Tag(models.Model):

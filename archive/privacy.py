@@ -13,8 +13,9 @@ Two questions are answered:
   DICOMweb queries apply the same rule in SQL.
 * **What must stay hidden from this user on this case?** While a quiz case is unanswered (for a
   user who is neither its author nor may edit it), every way of writing its diagnosis: name,
-  synonyms and abbreviations (the case's own and the built-in vocabulary of search), Czech name,
-  ICD-10 code (with and without its dot) and its parent category. :class:`CaseView` masks them
+  synonyms and abbreviations (the case's own and the curated vocabulary of search, with their
+  spellings, plurals and forms without diacritics), Czech name and Czech synonyms, ICD-10 code
+  (with and without its dot) and its parent category. :class:`CaseView` masks them
   in every text the user gets (titles, history, descriptions, captions, tags, DICOM headers) and
   says that the answer fields (diagnosis, findings, differential, discussion, teaching points)
   are withheld.
@@ -147,10 +148,11 @@ def icd10_forms(code: str) -> list[str]:
 
 
 def diagnosis_terms(diagnosis: Diagnosis | None) -> list[str]:
-    """Every way the diagnosis's own record writes it: name, synonyms, Czech name, ICD-10 code."""
+    """Every way the diagnosis's own record writes it: name, synonyms, Czech name and Czech
+    synonyms, ICD-10 code."""
     if diagnosis is None:
         return []
-    terms = [diagnosis.name, *diagnosis.synonym_list, diagnosis.name_cs, diagnosis.icd10]
+    terms = [*diagnosis.names(), diagnosis.icd10]
     seen, out = set(), []
     for t in terms:
         t = (t or "").strip()

@@ -48,11 +48,7 @@ def build_document(case: Case, synonyms: SynonymTable | None = None) -> dict[str
         )
         if x
     )
-    diagnosis_names: list[str] = []
-    if diagnosis is not None:
-        diagnosis_names = [diagnosis.name, *diagnosis.synonym_list]
-        if diagnosis.name_cs:
-            diagnosis_names.append(diagnosis.name_cs)
+    diagnosis_names = diagnosis.names() if diagnosis is not None else []
     doc: dict[str, Any] = {
         "id": case.pk,
         "title": case.title,

@@ -160,6 +160,7 @@ def _insert(rows: list[dict[str, Any]], owner, diagnoses: dict, tags: dict) -> l
         key = r["diagnosis"].lower()
         if key and key not in diagnoses and key not in new_d:
             new_d[key] = Diagnosis(name=r["diagnosis"], icd10=r["icd10"])
+            new_d[key].refresh_folded()
     if new_d:
         Diagnosis.objects.bulk_create(new_d.values(), ignore_conflicts=True)
         for d in Diagnosis.objects.filter(name__in=[d.name for d in new_d.values()]):

@@ -17,6 +17,7 @@ from django.urls import reverse
 from archive import privacy
 from archive.models import Case
 
+from . import synonyms as synonyms_module
 from .backends import SearchHit, SearchQuery, get_search_backend
 from .documents import build_document, cases_for_indexing
 from .facets import FACETS
@@ -30,6 +31,23 @@ def schedule_case_indexing(case_id: int) -> None:
     from .tasks import index_case
 
     transaction.on_commit(lambda: index_case.delay(case_id))
+
+
+def schedule_diagnosis_indexing(diagnosis_id: int) -> None:
+    """Queue re-indexing of a diagnosis's published cases once the transaction commits (its
+    names, synonyms or code changed: every document of its cases carries them)."""
+    from .tasks import index_diagnosis_cases
+
+    transaction.on_commit(lambda: index_diagnosis_cases.delay(diagnosis_id))
+
+
+def index_diagnosis_cases(diagnosis_id: int) -> int:
+    """Re-index the published cases filed under a diagnosis; returns how many."""
+    synonyms_module.clear_cache()
+    ids = list(
+        Case.objects.published().filter(diagnosis_id=diagnosis_id).values_list("pk", flat=True)
+    )
+    return index_cases(ids) if ids else 0
 
 
 def remove_from_index_now(case_id: int) -> None:
