@@ -412,6 +412,30 @@ def shown_vocabulary(
     return shown_names, shown_tags
 
 
+def shown_icd10_groups(groups: Iterable[str]) -> set[str]:
+    """Which of these ICD-10 chapters and blocks ("X", "J90-J94") students are shown now, by
+    the database: those above the code of a diagnosis that some published case that is not a
+    quiz has (the search facets by chapter and block pass through here)."""
+    wanted = set(groups)
+    if not wanted:
+        return set()
+    from django.db.models import Exists, OuterRef
+
+    from archive.vocabulary.selectors import hierarchy
+
+    shown_cases = Case.objects.published().filter(quiz_mode=False, diagnosis=OuterRef("pk"))
+    codes = (
+        Diagnosis.objects.exclude(icd10="")
+        .filter(Exists(shown_cases))
+        .values_list("icd10", flat=True)
+    )
+    tree = hierarchy()
+    shown: set[str] = set()
+    for code in codes:
+        shown.update(tree.chapter_and_block(code))
+    return wanted & shown
+
+
 def suggestable(suggestions: list[dict[str, str]]) -> list[dict[str, str]]:
     """Autocomplete suggestions that :func:`shown_vocabulary` lets through."""
     names, tags = shown_vocabulary(

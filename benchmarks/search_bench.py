@@ -99,6 +99,8 @@ QUERIES = [
     "osteosarcoma knee",
     "calcification",
     "trauma",
+    "J93",
+    "J90-J94",
 ]
 
 
@@ -168,6 +170,9 @@ def mixed_queries(n: int, seed: int = 11) -> list[tuple[str, dict[str, tuple[str
         "sex": ["F", "M"],
         "tags": TAGS,
         "diagnosis": [d[0] for d in DIAGNOSES],
+        # The ICD-10 hierarchy facet, both levels.
+        "icd_chapter": ["X", "II", "IX", "XIX", "XI"],
+        "icd_block": ["J90-J94", "C15-C26", "I20-I25", "S60-S69", "K35-K38", "G35-G37"],
     }
     mixed = []
     for _ in range(n):

@@ -214,7 +214,10 @@ def search_cases(
         diagnoses=[v.value for v in found.facets.get("diagnosis", [])],
         tags=[v.value for v in found.facets.get("tags", [])],
     )
-    shown = {"diagnosis": names, "tags": tags}
+    groups = privacy.shown_icd10_groups(
+        [v.value for f in ("icd_chapter", "icd_block") for v in found.facets.get(f, [])]
+    )
+    shown = {"diagnosis": names, "tags": tags, "icd_chapter": groups, "icd_block": groups}
     facets = {}
     for facet in FACETS:
         values = found.facets.get(facet.name, [])
@@ -224,9 +227,11 @@ def search_cases(
                 "label": facet.label_for(v.value),
                 "count": v.count,
                 "selected": v.selected,
+                **({"parent": facet.parent_of(v.value)} if facet.parent_of else {}),
             }
             for v in values
-            # Open vocabularies are re-checked against the database (the index may lag).
+            # Open vocabularies and the ICD-10 groups are re-checked against the database
+            # (the index may lag behind an unpublished case or a case turned into a quiz).
             if facet.name not in shown or v.selected or v.value in shown[facet.name]
         ]
     return SearchPage(query=query, total=total, results=results, facets=facets)

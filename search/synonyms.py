@@ -108,6 +108,7 @@ class SynonymTable:
     def __init__(self, groups: Iterable[Iterable[str]], czech: Iterable[str] = ()) -> None:
         self.groups: list[tuple[Phrase, ...]] = []
         self._index: dict[Phrase, set[int]] = {}
+        self._terms_memo: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.czech: set[Phrase] = {_key(phrase(t)) for t in czech if t}
         # Stems of every Czech word known: a query word whose stem is one of them also
         # matches that stem (so "zlomeniny" finds "zlomenina" on the database backends).
@@ -140,12 +141,18 @@ class SynonymTable:
     def terms_for(self, texts: Iterable[str]) -> list[str]:
         """Every synonym and variant of any of ``texts`` (used to fill a document's diagnosis
         terms, and the terms a quiz hides), with the light stems of the Czech ones."""
+        texts = tuple(texts)
+        found = self._terms_memo.get(texts)
+        if found is not None:  # every case of a diagnosis asks the same when indexed
+            return list(found)
         out: dict[str, None] = {}
         for text in texts:
             for p in self.synonyms_of(phrase(text)):
                 out[" ".join(p)] = None
                 if _key(p) in self.czech:
                     out[" ".join(czech_stem(p))] = None
+        if len(self._terms_memo) < 100_000:
+            self._terms_memo[texts] = tuple(out)
         return list(out)
 
     def concepts(self, text: str) -> list[Concept]:

@@ -49,11 +49,21 @@ def search_page(request: HttpRequest) -> HttpResponse:
     base = [("q", page.query.text)] if page.query.text else []
     for name, values in page.query.filters.items():
         base += [(name, v) for v in values]
-    facets = [
-        {"name": f.name, "label": f.label, "values": page.facets.get(f.name, [])}
-        for f in FACETS
-        if page.facets.get(f.name)
-    ]
+    facets = []
+    children = {f.parent_facet: f for f in FACETS if f.parent_facet}
+    for f in FACETS:
+        values = page.facets.get(f.name)
+        if not values or f.parent_facet:
+            continue  # a lower level of a hierarchy is listed under its parent's values
+        child = children.get(f.name)
+        if child is not None:
+            below = page.facets.get(child.name, [])
+            values = [
+                {**v, "children": [c for c in below if c.get("parent") == v["value"]]}
+                for v in values
+            ]
+        child_name = child.name if child else ""
+        facets.append({"name": f.name, "label": f.label, "values": values, "child": child_name})
     return render(
         request,
         "search/search.html",

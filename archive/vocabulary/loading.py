@@ -89,4 +89,7 @@ def load_catalogue(*, using: str = "default", code_model=None, term_model=None) 
         Code.objects.using(using).all().delete()
         Code.objects.using(using).bulk_create(codes, batch_size=2000)
         Term.objects.using(using).bulk_create(terms, batch_size=5000)
+    from archive.vocabulary.selectors import forget_hierarchy
+
+    forget_hierarchy()
     return len(codes), len(terms)

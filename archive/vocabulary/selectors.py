@@ -28,7 +28,15 @@ from archive.models import Diagnosis, Icd10Code, Icd10Kind, Icd10Term
 from archive.privacy import normalise
 from search.variants import strip_possessives
 
-__all__ = ["Suggestion", "catalogue_code", "diagnosis_suggestions", "preferred_name"]
+__all__ = [
+    "Hierarchy",
+    "Suggestion",
+    "catalogue_code",
+    "diagnosis_suggestions",
+    "forget_hierarchy",
+    "hierarchy",
+    "preferred_name",
+]
 
 #: Rows of the catalogue ranked in SQL before the best per code is kept.
 CANDIDATES = 200
@@ -298,3 +306,62 @@ def _describe(items: list[Suggestion]) -> None:
     for s in items:
         if s.diagnosis_id is None:
             s.synonyms = [t for t in terms.get(s.icd10, []) if t != s.name][:5]
+
+
+# --- The hierarchy: chapters and blocks ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hierarchy:
+    """The catalogue's tree, as a few dicts read once per process (the catalogue changes only
+    with ``load_icd10``, which calls :func:`forget_hierarchy`)."""
+
+    parent: dict[str, str]
+    title: dict[str, str]
+    chapter_of_block: dict[str, str]
+    chapters: tuple[str, ...]
+    blocks: tuple[str, ...]
+
+    def ancestry(self, code: str) -> list[str]:
+        """``code`` and every entry above it: "J93.1" → J93.1, J93, J90-J94, X. A code the
+        catalogue lacks starts from its nearest known prefix ("C64.9" → C64, C64-C68, II)."""
+        code = (code or "").strip().upper()
+        while code and code not in self.parent:
+            code = code[:-1].rstrip(".")
+        out = []
+        while code:
+            out.append(code)
+            code = self.parent.get(code, "")
+        return out
+
+    def chapter_and_block(self, code: str) -> tuple[str, str]:
+        chain = self.ancestry(code)
+        block = next((c for c in chain if c in self.chapter_of_block), "")
+        chapter = next((c for c in chain if c in self.chapters), "")
+        return chapter, block
+
+
+_hierarchy: Hierarchy | None = None
+
+
+def hierarchy() -> Hierarchy:
+    global _hierarchy
+    if _hierarchy is None:
+        rows = list(
+            Icd10Code.objects.order_by("position").values_list(
+                "code", "kind", "title", "parent", "chapter"
+            )
+        )
+        _hierarchy = Hierarchy(
+            parent={code: parent for code, _k, _t, parent, _c in rows},
+            title={code: title for code, _k, title, _p, _c in rows},
+            chapter_of_block={c: ch for c, kind, _t, _p, ch in rows if kind == Icd10Kind.BLOCK},
+            chapters=tuple(c for c, kind, *_ in rows if kind == Icd10Kind.CHAPTER),
+            blocks=tuple(c for c, kind, *_ in rows if kind == Icd10Kind.BLOCK),
+        )
+    return _hierarchy
+
+
+def forget_hierarchy() -> None:
+    global _hierarchy
+    _hierarchy = None

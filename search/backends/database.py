@@ -680,6 +680,8 @@ class DatabaseSearchBackend(BaseSearchBackend):
             modality=d["modality"] or "",
             body_region=d["body_region"] or "",
             organ_system=d["organ_system"] or "",
+            icd_chapter=d.get("icd_chapter") or "",
+            icd_block=d.get("icd_block") or "",
             level=d["level"] or "",
             age_group=d["age_group"] or "",
             sex=d["sex"] or "",

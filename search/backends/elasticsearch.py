@@ -85,6 +85,8 @@ class CaseDocument(Document):
     modality = Keyword()
     body_region = Keyword()
     organ_system = Keyword()
+    icd_chapter = Keyword()
+    icd_block = Keyword()
     level = Keyword()
     age_group = Keyword()
     sex = Keyword()

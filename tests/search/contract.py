@@ -205,6 +205,48 @@ class SearchBackendContract:
         assert self.counts(page, "tags") == {"icu": 1, "child": 1}
         assert c.pk not in [r["id"] for r in page.results]
 
+    # the ICD-10 hierarchy -----------------------------------------------------------------------
+    def coded(self, name: str, icd10: str, **kwargs) -> Case:
+        return self.publish(diagnosis=DiagnosisFactory(name=name, icd10=icd10), **kwargs)
+
+    def test_a_parent_code_or_block_finds_every_case_below_it(self):
+        spontaneous = self.coded("Spontaneous pneumothorax", "J93.1")
+        tension = self.coded("Tension pneumothorax", "J93.0")
+        effusion = self.coded("Pleural effusion", "J90")
+        pneumonia = self.coded("Pneumonia", "J18.9")
+        assert set(self.ids("J93")) == {spontaneous.pk, tension.pk}
+        assert self.ids("J93.1") == [spontaneous.pk]
+        assert set(self.ids("J90-J94")) == {spontaneous.pk, tension.pk, effusion.pk}
+        assert pneumonia.pk not in self.ids("J90-J94")
+
+    def test_chapter_and_block_facets_count_per_level_with_multi_select(self):
+        a = self.coded("Spontaneous pneumothorax", "J93.1")
+        b = self.coded("Pleural effusion", "J90")
+        c = self.coded("Pneumonia", "J18.9")
+        d = self.coded("Appendicitis", "K35.8", body_region="abdomen")
+        self.publish(diagnosis="Free text only")  # no code: in no chapter
+        page = self.search("")
+        assert self.counts(page, "icd_chapter") == {"X": 3, "XI": 1}
+        assert self.counts(page, "icd_block") == {"J90-J94": 2, "J09-J18": 1, "K35-K38": 1}
+        chapter = {v["value"]: v for v in page.facets["icd_chapter"]}["X"]
+        assert chapter["label"] == "X Diseases of the respiratory system"
+        block = {v["value"]: v for v in page.facets["icd_block"]}["J90-J94"]
+        assert (block["label"], block["parent"]) == ("J90-J94 Other diseases of pleura", "X")
+        # Drilling down: a chapter narrows the blocks' counts to its own.
+        page = self.search("", icd_chapter="X")
+        assert {r["id"] for r in page.results} == {a.pk, b.pk, c.pk}
+        assert self.counts(page, "icd_block") == {"J90-J94": 2, "J09-J18": 1}
+        assert self.counts(page, "icd_chapter") == {"X": 3, "XI": 1}
+        # Several blocks: any of them.
+        page = self.search("", icd_block=["J09-J18", "K35-K38"])
+        assert {r["id"] for r in page.results} == {c.pk, d.pk}
+        assert self.counts(page, "icd_block") == {"J90-J94": 2, "J09-J18": 1, "K35-K38": 1}
+        assert self.counts(page, "icd_chapter") == {"X": 1, "XI": 1}
+        # With text and another facet.
+        page = self.search("pneumothorax", icd_block="J90-J94", modality="CT")
+        assert [r["id"] for r in page.results] == [a.pk]
+        assert self.ids("", icd_chapter="XI") == [d.pk]
+
     def test_paging(self):
         made = [self.publish(diagnosis="Pneumothorax") for _ in range(25)]
         first = self.search("pneumothorax")
@@ -288,6 +330,10 @@ class SearchBackendContract:
         assert hit["diagnosis"] is None
         assert "dissection" not in hit["title"].lower()
         assert self.counts(page, "diagnosis") == {}
+        # Nor by its ICD-10 chapter or block (the block "I70-I79" narrows the answer down).
+        assert self.counts(page, "icd_chapter") == {} and self.counts(page, "icd_block") == {}
+        assert quiz.pk not in self.ids("I71") and quiz.pk not in self.ids("I70-I79")
+        assert quiz.pk not in self.ids("", icd_chapter="IX")
         assert all("dissection" not in s["text"].lower() for s in services.suggest("aort"))
         assert all("dissection" not in s["text"].lower() for s in services.suggest("diss"))
         highlighted = self.search("chest pain").as_json()
