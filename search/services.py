@@ -15,7 +15,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from archive import privacy
-from archive.models import Case
+from archive.models import Case, Diagnosis
 
 from . import synonyms as synonyms_module
 from .backends import SearchHit, SearchQuery, get_search_backend
@@ -237,6 +237,21 @@ def search_cases(
     return SearchPage(query=query, total=total, results=results, facets=facets)
 
 
-def suggest(prefix: str, limit: int = 10) -> list[dict[str, str]]:
-    """Autocomplete from the index, re-checked against the database by the privacy policy."""
-    return privacy.suggestable(get_search_backend().suggest(prefix, limit=limit))
+def suggest(prefix: str, limit: int = 10, language: str = "en") -> list[dict[str, str]]:
+    """Autocomplete from the index, re-checked against the database by the privacy policy,
+    diagnoses named in ``language`` (their Czech name for "cs" where the vocabulary has one)."""
+    found = privacy.suggestable(get_search_backend().suggest(prefix, limit=limit))
+    if (language or "en").split("-")[0] != "cs":
+        return found
+    names = [s["text"] for s in found if s["kind"] == "diagnosis"]
+    czech = dict(
+        Diagnosis.objects.filter(name__in=names).exclude(name_cs="").values_list("name", "name_cs")
+    )
+    curated = synonyms_module.czech_names()
+    out = []
+    for s in found:
+        if s["kind"] == "diagnosis":
+            s = {**s, "text": czech.get(s["text"]) or curated.get(s["text"].casefold(), s["text"])}
+        if s not in out:
+            out.append(s)
+    return out

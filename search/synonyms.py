@@ -87,6 +87,17 @@ def curated_groups() -> list[tuple[list[str], list[str]]]:
     return list(groups.values())
 
 
+@lru_cache(maxsize=1)
+def czech_names() -> dict[str, str]:
+    """English name (case-folded) → Czech name, of the curated concepts."""
+    english = {t.concept: t.term for t in curated_terms() if t.kind == "name" and t.lang == "en"}
+    return {
+        english[t.concept].casefold(): t.term
+        for t in curated_terms()
+        if t.kind == "name" and t.lang == "cs" and t.concept in english
+    }
+
+
 @dataclass(frozen=True)
 class Concept:
     """One thing the student asked for: any of ``alternatives`` (each a phrase) will do."""

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from . import services
@@ -87,4 +88,5 @@ def api_search(request: HttpRequest) -> JsonResponse:
 @require_GET
 @api_login_required
 def api_autocomplete(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"suggestions": services.suggest(request.GET.get("q", ""))})
+    suggestions = services.suggest(request.GET.get("q", ""), language=get_language() or "en")
+    return JsonResponse({"suggestions": suggestions})

@@ -33,6 +33,8 @@ __all__ = [
     "Suggestion",
     "catalogue_code",
     "diagnosis_suggestions",
+    "fold",
+    "words_match",
     "forget_hierarchy",
     "hierarchy",
     "preferred_name",
@@ -126,7 +128,8 @@ def _score(query: str, folded: str) -> int | None:
     return None
 
 
-def _words_match(column: str, query: str) -> Q:
+def words_match(column: str, query: str) -> Q:
+    """Rows whose folded ``column`` has a word starting with each word of the folded query."""
     match = Q()
     for word in query.split():
         either = Q()
@@ -165,7 +168,7 @@ def _catalogue_rows(query: str, code_prefix: str | None) -> list[tuple]:
     if len(query) < 2:
         return rows
     ranked = (
-        Icd10Term.objects.filter(_words_match("folded", query))
+        Icd10Term.objects.filter(words_match("folded", query))
         .annotate(
             score=Case(
                 When(folded=f" {query}", then=Value(0)),
@@ -212,7 +215,7 @@ def diagnosis_suggestions(*, query: str, language: str = "en", limit: int = 10) 
             found[key] = Suggestion(name=concept, label="", icd10=code, matched=term, rank=rank)
 
     # The archive's own diagnoses.
-    archive = _words_match("folded_names", q) if len(q) >= 2 else Q(pk__in=[])
+    archive = words_match("folded_names", q) if len(q) >= 2 else Q(pk__in=[])
     if code_prefix:
         archive |= Q(icd10__startswith=code_prefix)
     diagnoses = list(Diagnosis.objects.filter(archive)[:CANDIDATES])

@@ -875,22 +875,22 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return {f.name: self._facet_values([], filters.get(f.name, ())) for f in FACETS}
 
     def suggest(self, prefix: str, limit: int = 10) -> list[dict[str, str]]:
-        from django.db.models import Exists, OuterRef, Q
+        from django.db.models import Exists, OuterRef
 
         from archive.models import Diagnosis, Tag
+        from archive.vocabulary.selectors import fold, words_match
 
         p = " ".join(prefix.split()).lower()[:100]
         if len(p) < 2:
             return []
+        folded = fold(p)
+        if len(folded) < 2:
+            return []
         found = (
             Diagnosis.objects.using(self.using)
-            .filter(
-                Q(name__istartswith=p)
-                | Q(name__icontains=" " + p)
-                | Q(synonyms__istartswith=p)
-                | Q(synonyms__icontains="\n" + p)
-                | Q(icd10__istartswith=p)
-            )
+            # A word of a name, synonym, Czech name or the code starts with each typed word,
+            # with or without diacritics.
+            .filter(words_match("folded_names", folded))
             # Only diagnoses a student can already see on some non-quiz case.
             .filter(Exists(SearchEntry.objects.filter(diagnosis_ref=OuterRef("pk"))))
             .order_by("name")

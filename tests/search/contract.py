@@ -142,6 +142,48 @@ class SearchBackendContract:
         assert self.ids("subdural haematoma") == [sdh.pk]
         assert self.ids("pulmonary edema") == [oedema.pk]
 
+    # Czech ---------------------------------------------------------------------------------------
+    def test_czech_names_with_and_without_diacritics(self):
+        # Czech names of the curated vocabulary ...
+        tension = self.publish(diagnosis="Tension pneumothorax")
+        ribs = self.publish(diagnosis="Rib fracture")
+        for q in ("tenzní pneumotorax", "tenzni pneumotorax", "TENZNÍ PNEUMOTORAX"):
+            assert self.ids(q) == [tension.pk], q
+        for q in ("zlomenina žeber", "zlomenina zeber", "zlomenina žebra"):
+            assert self.ids(q) == [ribs.pk], q
+        # ... and of the diagnosis's own record.
+        own = DiagnosisFactory(
+            name="Balloon pneumothorax", name_cs="Balónový pneumotorax", synonyms_cs="BPNO"
+        )
+        balloon = self.publish(diagnosis=own)
+        assert self.ids("balónový pneumotorax") == [balloon.pk]
+        assert self.ids("balonovy pneumotorax") == [balloon.pk]
+        assert self.ids("BPNO") == [balloon.pk]
+
+    def test_czech_inflected_forms(self):
+        # Stemmed where the backend has Czech stemming, by the stems indexed with the
+        # diagnosis's Czech names in the database backends (search/czech.py).
+        ribs = self.publish(diagnosis="Rib fracture")
+        embolism = self.publish(diagnosis="Pulmonary embolism")
+        assert self.ids("zlomeniny žeber") == [ribs.pk]
+        assert self.ids("zlomeniny zeber") == [ribs.pk]
+        assert self.ids("plicni embolii") == [embolism.pk]
+
+    def test_autocomplete_in_the_users_language(self):
+        self.publish(
+            diagnosis=DiagnosisFactory(
+                name="Tension pneumothorax", name_cs="Tenzní pneumotorax", icd10="J93.0"
+            )
+        )
+        get_search_backend().refresh()
+        assert services.suggest("tension") == [
+            {"text": "Tension pneumothorax", "kind": "diagnosis"}
+        ]
+        czech = [{"text": "Tenzní pneumotorax", "kind": "diagnosis"}]
+        assert services.suggest("tension", language="cs") == czech
+        assert services.suggest("tenzn", language="cs") == czech
+        assert services.suggest("tenzní", language="cs") == czech
+
     def test_typos(self):
         ptx = self.publish(diagnosis="Pneumothorax")
         hcc = self.publish(diagnosis="Hepatocellular carcinoma", body_region="abdomen")
