@@ -60,6 +60,8 @@ class BodyRegion(models.TextChoices):
     LOWER_LIMB = "lower_limb", _("Lower limb")
     BREAST = "breast", _("Breast")
     WHOLE_BODY = "whole_body", _("Whole body")
+    # What an import from another system could not place (see search/importing.py).
+    OTHER = "other", _("Other")
 
 
 class OrganSystem(models.TextChoices):

@@ -131,6 +131,28 @@ class Migration(migrations.Migration):
                 verbose_name="Czech synonyms",
             ),
         ),
+        migrations.AlterField(
+            model_name="case",
+            name="body_region",
+            field=models.CharField(
+                choices=[
+                    ("head", "Head"),
+                    ("neck", "Neck"),
+                    ("chest", "Chest"),
+                    ("cardiac", "Heart"),
+                    ("abdomen", "Abdomen"),
+                    ("pelvis", "Pelvis"),
+                    ("spine", "Spine"),
+                    ("upper_limb", "Upper limb"),
+                    ("lower_limb", "Lower limb"),
+                    ("breast", "Breast"),
+                    ("whole_body", "Whole body"),
+                    ("other", "Other"),
+                ],
+                max_length=16,
+                verbose_name="body region",
+            ),
+        ),
         migrations.AddField(
             model_name="diagnosis",
             name="folded_names",
