@@ -46,6 +46,7 @@ __all__ = [
     "CaseView",
     "UserPolicy",
     "can_edit_case",
+    "can_export_case",
     "can_view_case",
     "can_view_upload",
     "case_filter",
@@ -105,6 +106,17 @@ def can_edit_case(user, case: Case) -> bool:
         and case.owner_id == user.pk
         and case.status in {Case.Status.DRAFT, Case.Status.RETURNED}
     )
+
+
+def can_export_case(user, case: Case) -> bool:
+    """A case package (the anonymized images with the whole case text, diagnosis included):
+    teachers and curators, of a published case whose diagnosis they may see (not a quiz they
+    have not answered, unless it is theirs)."""
+    if not (user.is_authenticated and user.has_perm("archive.add_case")):
+        return False
+    if not case.is_published:
+        return False
+    return not UserPolicy(user).view(case).hidden
 
 
 def can_view_upload(user, upload: Upload) -> bool:
@@ -379,22 +391,26 @@ def shown_vocabulary(
     a diagnosis while some published case that is not a quiz has it; a tag while some published
     case shows it (a quiz case hides a tag that names its diagnosis). Autocomplete and the
     open-vocabulary search facets pass through here, whatever the index holds."""
+    from django.db.models import Exists, OuterRef
+
     names, tags = set(diagnoses), set(tags)
     published = Case.objects.published()
+    # One EXISTS per name (an index probe), not every case's row: a broad search lists names
+    # that tens of thousands of cases share.
     shown_names = (
         set(
-            published.filter(quiz_mode=False, diagnosis__name__in=names).values_list(
-                "diagnosis__name", flat=True
-            )
+            Diagnosis.objects.filter(name__in=names)
+            .filter(Exists(published.filter(quiz_mode=False, diagnosis=OuterRef("pk"))))
+            .values_list("name", flat=True)
         )
         if names
         else set()
     )
     shown_tags = (
         set(
-            published.filter(quiz_mode=False, tags__name__in=tags).values_list(
-                "tags__name", flat=True
-            )
+            Tag.objects.filter(name__in=tags)
+            .filter(Exists(published.filter(quiz_mode=False, tags=OuterRef("pk"))))
+            .values_list("name", flat=True)
         )
         if tags
         else set()

@@ -43,11 +43,18 @@ def _choices(enum) -> Callable[[], Mapping[str, str]]:
 
 
 def _icd10_level(codes: str) -> Callable[[], Mapping[str, str]]:
-    """Chapters or blocks of the ICD-10 catalogue: code → "code title"."""
+    """Chapters or blocks of the ICD-10 catalogue: code → "code title" (built once per
+    catalogue: every facet value of every search asks)."""
+    built: dict[int, Mapping[str, str]] = {}
 
     def choices() -> Mapping[str, str]:
         tree = hierarchy()
-        return {c: f"{c} {tree.title.get(c, '')}".strip() for c in getattr(tree, codes)}
+        found = built.get(id(tree))
+        if found is None:
+            built.clear()
+            found = {c: f"{c} {tree.title.get(c, '')}".strip() for c in getattr(tree, codes)}
+            built[id(tree)] = found
+        return found
 
     return choices
 
