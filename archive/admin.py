@@ -225,6 +225,7 @@ class CaseAdmin(admin.ModelAdmin):
         "unpublish",
         "edit_tags",
         "rebuild_search_index",
+        "export_package",
     ]
     readonly_fields = [
         "status",
@@ -498,6 +499,30 @@ class CaseAdmin(admin.ModelAdmin):
             title=_("Add or remove a tag"),
             action="edit_tags",
         )
+
+    @admin.action(
+        description=gettext_lazy("Export as a case package (published cases)"),
+        permissions=["publish"],
+    )
+    def export_package(self, request, queryset):
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponse
+
+        from archive.packages.export import export_package, package_name
+
+        cases = list(queryset.select_related("diagnosis", "owner").order_by("pk"))
+        try:
+            data = export_package(cases, request.user)
+        except PermissionDenied:
+            self.message_user(
+                request,
+                _("Only published cases can be exported: unselect drafts and returned cases."),
+                messages.ERROR,
+            )
+            return None
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{package_name(cases)}"'
+        return response
 
     @admin.action(
         description=gettext_lazy("Rebuild the search index (all published cases)"),
@@ -826,3 +851,66 @@ class KeyObjectImportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- Case packages (issue 14) -------------------------------------------------------------------
+
+from archive.models import PackageImport  # noqa: E402
+
+
+@admin.register(PackageImport)
+class PackageImportAdmin(admin.ModelAdmin):
+    """Imported packages: what became which draft, and quarantined packages with the reason."""
+
+    list_display = ["created_at", "imported_by", "case", "status", "author", "licence"]
+    list_filter = ["status"]
+    readonly_fields = [
+        "public_id",
+        "imported_by",
+        "case",
+        "upload",
+        "status",
+        "reason",
+        "author",
+        "licence",
+        "key_images",
+        "created_at",
+        "applied_at",
+        "quarantined_package",
+    ]
+    exclude = ["quarantined_file"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("quarantined package"))
+    def quarantined_package(self, obj):
+        if not obj.quarantined_file:
+            return "—"
+        url = reverse("admin:archive_packageimport_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download (curators only)"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_package),
+                name="archive_packageimport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_package(self, request, pk: int):
+        if not _is_curator(request.user):
+            raise Http404
+        package = get_object_or_404(PackageImport, pk=pk)
+        if not package.quarantined_file:
+            raise Http404
+        return FileResponse(
+            package.quarantined_file.open("rb"),
+            as_attachment=True,
+            filename=f"quarantined-package-{package.pk}.zip",
+        )

@@ -686,3 +686,48 @@ class RedactionBox(models.Model):
             min(columns, math.ceil(self.x1 * columns)),
             min(rows, math.ceil(self.y1 * rows)),
         )
+
+
+class PackageImport(models.Model):
+    """One case package (or one case of a package) brought into this archive.
+
+    A package whose manifest text holds what looks like PHI is kept whole in the quarantine
+    storage for curators (``status`` quarantined, ``reason`` names the field, never the text)
+    and creates nothing. Otherwise each case becomes a draft of the importing teacher, its
+    images go through the normal pipeline as an upload (``source="package"``), and the key
+    images and annotations are attached once that upload is processed (``applied_at``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Images being processed")
+        IMPORTED = "imported", _("Imported")
+        QUARANTINED = "quarantined", _("Quarantined")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="package_imports"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="package_imports"
+    )
+    upload = models.OneToOneField(
+        Upload, on_delete=models.SET_NULL, null=True, blank=True, related_name="package_import"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    reason = models.TextField(blank=True)
+    # The package as received, for curators, when it was quarantined (0600 in the quarantine).
+    quarantined_file = models.FileField(storage=quarantine_storage, max_length=255, blank=True)
+    # Key images to attach: [{"item": n (0-based, the upload's n-th file), "frame", "caption",
+    # "annotations", "order"}], and who wrote the case in the exporting archive.
+    key_images = models.JSONField(default=list, blank=True)
+    author = models.CharField(_("original author"), max_length=200, blank=True)
+    licence = models.CharField(_("licence"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("imported case package")
+
+    def __str__(self) -> str:
+        return f"Package import {self.public_id} ({self.get_status_display()})"

@@ -369,5 +369,8 @@ TA_DICOM_PORT = int(env("TA_DICOM_PORT", "11112"))
 TA_DICOM_MAX_ASSOCIATIONS = int(env("TA_DICOM_MAX_ASSOCIATIONS", "10"))
 # Seconds of silence after which a slow peer's association is aborted (and its files discarded).
 TA_DICOM_NETWORK_TIMEOUT = int(env("TA_DICOM_NETWORK_TIMEOUT", "60"))
-# The worker registers the listener's follow-up task (IHE TCE key objects).
-CELERY_IMPORTS = ["archive.dimse.tasks"]
+# The worker registers the listener's follow-up task (IHE TCE key objects) and the case
+# packages' (key images attached once an imported package's images are processed).
+CELERY_IMPORTS = ["archive.dimse.tasks", "archive.packages.tasks"]
+# --- Case packages (archive/packages): the licence written into every exported case.
+TA_PACKAGE_LICENCE = env("TA_PACKAGE_LICENCE", "CC BY-NC-SA 4.0")

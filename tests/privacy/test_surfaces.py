@@ -63,6 +63,10 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("case-submit", "POST", "/cases/{pk}/submit/", "draft", 404, None),
     ("case-download", "GET", "/cases/{pk}/download.zip", "quiz", 200, "DICM"),
     ("case-download", "GET", "/cases/{pk}/download.zip", "draft", 404, None),
+    # A case package carries the diagnosis: teachers and curators only, never a hidden quiz.
+    ("case-package", "GET", "/cases/{pk}/package.zip", "quiz", 403, None),
+    ("case-package", "GET", "/cases/{pk}/package.zip", "draft", 404, None),
+    ("package-import", "GET", "/cases/import/", "-", 403, None),
     ("case-key-images", "POST", "/cases/{pk}/key-images/", "quiz", 403, None),
     ("case-key-images", "POST", "/cases/{pk}/key-images/", "draft", 404, None),
     ("case-key-image-delete", "POST", "/cases/{pk}/key-images/1/delete", "quiz", 403, None),
