@@ -99,6 +99,12 @@ def accepted_words() -> dict[str, dict[str, str]]:
     return table
 
 
+@lru_cache(maxsize=8)
+def _own_words(name: str) -> frozenset[str]:
+    """The field's codes and labels, folded: matching one of them is no mapping to report."""
+    return frozenset(_fold(str(x)) for pair in CHOICES[name].choices for x in pair)
+
+
 @dataclass
 class Mapped:
     """A value of a vocabulary field as import_cases stores it."""
@@ -121,8 +127,8 @@ def map_value(name: str, value: Any, *, required: bool = False) -> Mapped:
     words = accepted_words()[name]
     folded = _fold(written)
     if folded in words:
-        own = {_fold(str(x)) for pair in choices.choices for x in pair}
-        return Mapped(words[folded], written, "exact" if folded in own else "mapped")
+        exact = folded in _own_words(name)
+        return Mapped(words[folded], written, "exact" if exact else "mapped")
     # Word by word, and then pairs of words: "Left knee" → knee, "CT of the chest" → CT.
     tokens = folded.split()
     for n in (2, 1):
