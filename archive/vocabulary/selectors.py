@@ -254,6 +254,10 @@ def diagnosis_suggestions(*, query: str, language: str = "en", limit: int = 10) 
             twin = next((a for a in found.values() if a.diagnosis_id and a.icd10 == s.icd10), None)
             if twin is not None and s.rank < twin.rank:
                 twin.rank, twin.matched = s.rank, s.matched
+            if twin is not None and not twin.name_cs and s.name_cs and s.name == twin.name:
+                # The archive's record lacks a Czech name the vocabulary has for it.
+                twin.name_cs = s.name_cs
+                twin.label = s.name_cs if czech else twin.label
             del found[key]
     # One suggestion per name (several concepts of a code may share the preferred name).
     best_by_name: dict[str, Suggestion] = {}

@@ -82,6 +82,12 @@ def test_suggestions_speak_the_users_language(teacher):
     assert (ribs["label"], ribs["icd10"]) == ("Zlomenina žebra", "S22.3")
 
 
+def test_an_archive_diagnosis_without_a_czech_name_gets_the_vocabularys(teacher):
+    Diagnosis.objects.create(name="Hepatocellular carcinoma", icd10="C22.0", synonyms="HCC")
+    [first] = suggest(teacher, "HCC", language="cs")[:1]
+    assert first["in_archive"] and first["label"] == "Hepatocelulární karcinom"
+
+
 def test_the_archives_own_diagnosis_stands_for_its_code(teacher):
     mine = Diagnosis.objects.create(name="Spontaneous pneumothorax", icd10="J93.1")
     results = suggest(teacher, "J93.1")
