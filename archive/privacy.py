@@ -384,6 +384,22 @@ def search_views(user, case_ids: Iterable[int]) -> dict[int, CaseView]:
     }
 
 
+def _with_shown_case(queryset: QuerySet, path: str) -> QuerySet:
+    """The rows of ``queryset`` (diagnoses, tags) that some published case that is not a quiz
+    has, through ``path`` on Case. One index probe per row that stops at the first such case
+    (a scalar LIMIT 1; PostgreSQL reads every case of a tag for the same EXISTS): a broad
+    search lists names and tags that tens of thousands of cases share."""
+    from django.db.models import OuterRef, Subquery
+
+    first = (
+        Case.objects.published()
+        .filter(quiz_mode=False, **{path: OuterRef("pk")})
+        .order_by()
+        .values("pk")[:1]
+    )
+    return queryset.annotate(shown_case=Subquery(first)).filter(shown_case__isnull=False)
+
+
 def shown_vocabulary(
     *, diagnoses: Iterable[str] = (), tags: Iterable[str] = ()
 ) -> tuple[set[str], set[str]]:
@@ -391,26 +407,22 @@ def shown_vocabulary(
     a diagnosis while some published case that is not a quiz has it; a tag while some published
     case shows it (a quiz case hides a tag that names its diagnosis). Autocomplete and the
     open-vocabulary search facets pass through here, whatever the index holds."""
-    from django.db.models import Exists, OuterRef
-
     names, tags = set(diagnoses), set(tags)
     published = Case.objects.published()
-    # One EXISTS per name (an index probe), not every case's row: a broad search lists names
-    # that tens of thousands of cases share.
     shown_names = (
         set(
-            Diagnosis.objects.filter(name__in=names)
-            .filter(Exists(published.filter(quiz_mode=False, diagnosis=OuterRef("pk"))))
-            .values_list("name", flat=True)
+            _with_shown_case(Diagnosis.objects.filter(name__in=names), "diagnosis").values_list(
+                "name", flat=True
+            )
         )
         if names
         else set()
     )
     shown_tags = (
         set(
-            Tag.objects.filter(name__in=tags)
-            .filter(Exists(published.filter(quiz_mode=False, tags=OuterRef("pk"))))
-            .values_list("name", flat=True)
+            _with_shown_case(Tag.objects.filter(name__in=tags), "tags").values_list(
+                "name", flat=True
+            )
         )
         if tags
         else set()
@@ -435,15 +447,10 @@ def shown_icd10_groups(groups: Iterable[str]) -> set[str]:
     wanted = set(groups)
     if not wanted:
         return set()
-    from django.db.models import Exists, OuterRef
-
     from archive.vocabulary.selectors import hierarchy
 
-    shown_cases = Case.objects.published().filter(quiz_mode=False, diagnosis=OuterRef("pk"))
-    codes = (
-        Diagnosis.objects.exclude(icd10="")
-        .filter(Exists(shown_cases))
-        .values_list("icd10", flat=True)
+    codes = _with_shown_case(Diagnosis.objects.exclude(icd10=""), "diagnosis").values_list(
+        "icd10", flat=True
     )
     tree = hierarchy()
     shown: set[str] = set()

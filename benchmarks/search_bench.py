@@ -99,8 +99,6 @@ QUERIES = [
     "osteosarcoma knee",
     "calcification",
     "trauma",
-    "J93",
-    "J90-J94",
 ]
 
 

@@ -117,7 +117,8 @@ class SynonymTable:
     """
 
     def __init__(self, groups: Iterable[Iterable[str]], czech: Iterable[str] = ()) -> None:
-        self.groups: list[tuple[Phrase, ...]] = []
+        self.groups: list[tuple[Phrase, ...]] = []  # each group's phrases and their variants
+        self.phrases: list[tuple[Phrase, ...]] = []  # each group's phrases as written
         self._index: dict[Phrase, set[int]] = {}
         self._terms_memo: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.czech: set[Phrase] = {_key(phrase(t)) for t in czech if t}
@@ -137,15 +138,19 @@ class SynonymTable:
                 continue
             gid = len(self.groups)
             self.groups.append(forms)
+            self.phrases.append(phrases)
             for p in forms:
                 self._index.setdefault(_key(p), set()).add(gid)
 
-    def synonyms_of(self, p: Phrase) -> tuple[Phrase, ...]:
+    def synonyms_of(self, p: Phrase, *, their_variants: bool = True) -> tuple[Phrase, ...]:
+        """``p``, its variants and its groups' phrases (with their variants, unless not
+        ``their_variants``: a query needs only the phrases, since every variant of them is
+        indexed with the diagnosis, and each extra alternative costs a database search)."""
         out: dict[Phrase, None] = {p: None}
         for v in variants(p, czech=_key(p) in self.czech):
             out[v] = None
         for gid in sorted(self._index.get(_key(p), ())):
-            for other in self.groups[gid]:
+            for other in self.groups[gid] if their_variants else self.phrases[gid]:
                 out[other] = None
         return tuple(out)
 
@@ -175,7 +180,7 @@ class SynonymTable:
             for n in range(min(_MAX_PHRASE, len(tokens) - i), 0, -1):
                 p = tuple(tokens[i : i + n])
                 if n == 1 or _key(p) in self._index:
-                    alternatives = list(self.synonyms_of(p))
+                    alternatives = list(self.synonyms_of(p, their_variants=False))
                     if n == 1:
                         stem = stem_folded(p[0])
                         if stem in self.czech_stems and stem != p[0]:

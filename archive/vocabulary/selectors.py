@@ -328,6 +328,8 @@ class Hierarchy:
     chapter_of_block: dict[str, str]
     chapters: tuple[str, ...]
     blocks: tuple[str, ...]
+    # code → (chapter, block), filled as codes are asked for (every search re-checks them).
+    _memo: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def ancestry(self, code: str) -> list[str]:
         """``code`` and every entry above it: "J93.1" → J93.1, J93, J90-J94, X. A code the
@@ -342,10 +344,13 @@ class Hierarchy:
         return out
 
     def chapter_and_block(self, code: str) -> tuple[str, str]:
-        chain = self.ancestry(code)
-        block = next((c for c in chain if c in self.chapter_of_block), "")
-        chapter = next((c for c in chain if c in self.chapters), "")
-        return chapter, block
+        found = self._memo.get(code)
+        if found is None:
+            chain = self.ancestry(code)
+            block = next((c for c in chain if c in self.chapter_of_block), "")
+            chapter = next((c for c in chain if c in self.chapters), "")
+            found = self._memo[code] = (chapter, block)
+        return found
 
 
 _hierarchy: Hierarchy | None = None
