@@ -11,6 +11,9 @@ view, selector, JSON) for every prefix of ~50 entries of 2+ characters: names, a
 lay terms, eponyms, codes, Czech with and without diacritics. Prints p50/p95/max per keystroke
 and, as a baseline measured in the same run, ``SELECT count(*)`` over the catalogue's terms.
 The goal: p95 < 100 ms.
+
+2026-11-30 (2 shared cores, load ~5): PostgreSQL 15 p50 16.9 ms, p95 49.7 ms, max 179 ms
+(count(*) of the terms 5.2 ms); SQLite p50 24.4 ms, p95 41.1 ms.
 """
 
 from __future__ import annotations
