@@ -33,9 +33,10 @@ $(KEYS_FILE): | $(VENV)/.installed
 
 keys: $(KEYS_FILE) ## Generate the secret keys once into var/keys.env (back it up apart from the data)
 
-setup: venv keys ## Migrate the embedded SQLite database, collect static files, create demo data
+setup: venv keys ## Migrate the embedded SQLite database, load ICD-10, collect static files, demo data
 	mkdir -p var
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_icd10
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from archive.deid.engine import METHOD_ACTION
-from archive.forms import BulkTagForm, ReturnCaseForm, tags_from_text
+from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm, tags_from_text
 from archive.models import (
     Case,
     Diagnosis,
@@ -35,6 +35,8 @@ from archive.models import (
 )
 from archive.services import cases as case_services
 from archive.services.review import redacted_boxes, series_previews
+from archive.vocabulary import services as vocabulary_services
+from archive.vocabulary.selectors import diagnosis_suggestions
 
 # Submitted cases first: they are what curators come here for.
 QUEUE_ORDER = [
@@ -45,11 +47,28 @@ QUEUE_ORDER = [
 ]
 
 
+class HasCodeFilter(admin.SimpleListFilter):
+    title = gettext_lazy("ICD-10 code")
+    parameter_name = "coded"
+
+    def lookups(self, request, model_admin):
+        return [("no", _("Without a code (typed by a teacher)")), ("yes", _("With a code"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "no":
+            return queryset.filter(icd10="")
+        if self.value() == "yes":
+            return queryset.exclude(icd10="")
+        return queryset
+
+
 @admin.register(Diagnosis)
 class DiagnosisAdmin(admin.ModelAdmin):
     list_display = ["name", "icd10", "name_cs", "case_count"]
-    search_fields = ["name", "icd10", "synonyms", "name_cs"]
-    actions = ["merge_into_first"]
+    list_filter = [HasCodeFilter]
+    search_fields = ["name", "icd10", "synonyms", "name_cs", "synonyms_cs"]
+    fields = ["name", "icd10", "synonyms", "name_cs", "synonyms_cs"]
+    actions = ["merge_into_first", "link_to_code"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(n_cases=Count("cases"))
@@ -57,6 +76,44 @@ class DiagnosisAdmin(admin.ModelAdmin):
     @admin.display(description=gettext_lazy("cases"), ordering="n_cases")
     def case_count(self, obj):
         return obj.n_cases
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and form.changed_data:
+            # Its cases' documents carry its names and code: search must see the change.
+            vocabulary_services.diagnosis_changed(obj.pk)
+
+    @admin.action(description=gettext_lazy("File under an ICD-10 code…"), permissions=["change"])
+    def link_to_code(self, request, queryset):
+        form = LinkCodeForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            entry = form.cleaned_data["code"]
+            for diagnosis in queryset:
+                vocabulary_services.link_to_code(diagnosis, entry)
+            self.message_user(
+                request,
+                ngettext(
+                    "Filed %(n)d diagnosis under %(code)s %(title)s.",
+                    "Filed %(n)d diagnoses under %(code)s %(title)s.",
+                    len(queryset),
+                )
+                % {"n": len(queryset), "code": entry.code, "title": entry.title},
+            )
+            return None
+        suggestions = {d.pk: diagnosis_suggestions(query=d.name, limit=3) for d in queryset[:20]}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("File diagnoses under an ICD-10 code"),
+            "form": form,
+            "queryset": queryset,
+            "rows": [(d, suggestions.get(d.pk, [])) for d in queryset],
+            "opts": self.model._meta,
+            "action": "link_to_code",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "admin/archive/diagnosis/link_code.html", context)
 
     @admin.action(description=gettext_lazy("Merge selected diagnoses into the one with most cases"))
     def merge_into_first(self, request, queryset):
@@ -66,8 +123,10 @@ class DiagnosisAdmin(admin.ModelAdmin):
             return
         keep, others = chosen[0], chosen[1:]
         synonyms = set(keep.synonym_list)
+        synonyms_cs = set(keep.synonym_list_cs)
         for other in others:
             synonyms.update([other.name, *other.synonym_list])
+            synonyms_cs.update([other.name_cs, *other.synonym_list_cs])
             if other.name_cs and not keep.name_cs:
                 keep.name_cs = other.name_cs
             if other.icd10 and not keep.icd10:
@@ -78,8 +137,12 @@ class DiagnosisAdmin(admin.ModelAdmin):
                 case_services.case_changed(case)
             other.delete()
         synonyms.discard(keep.name)
+        synonyms_cs.discard(keep.name_cs)
+        synonyms_cs.discard("")
         keep.synonyms = "\n".join(sorted(synonyms))
-        keep.save(update_fields=["synonyms", "name_cs", "icd10"])
+        keep.synonyms_cs = "\n".join(sorted(synonyms_cs))
+        keep.save(update_fields=["synonyms", "synonyms_cs", "name_cs", "icd10"])
+        vocabulary_services.diagnosis_changed(keep.pk)
         self.message_user(
             request,
             ngettext(
@@ -162,6 +225,7 @@ class CaseAdmin(admin.ModelAdmin):
         "unpublish",
         "edit_tags",
         "rebuild_search_index",
+        "export_package",
     ]
     readonly_fields = [
         "status",
@@ -436,6 +500,30 @@ class CaseAdmin(admin.ModelAdmin):
             title=_("Add or remove a tag"),
             action="edit_tags",
         )
+
+    @admin.action(
+        description=gettext_lazy("Export as a case package (published cases)"),
+        permissions=["publish"],
+    )
+    def export_package(self, request, queryset):
+        from django.core.exceptions import PermissionDenied
+        from django.http import HttpResponse
+
+        from archive.packages.export import export_package, package_name
+
+        cases = list(queryset.select_related("diagnosis", "owner").order_by("pk"))
+        try:
+            data = export_package(cases, request.user)
+        except PermissionDenied:
+            self.message_user(
+                request,
+                _("Only published cases can be exported: unselect drafts and returned cases."),
+                messages.ERROR,
+            )
+            return None
+        response = HttpResponse(data, content_type="application/zip")
+        response["Content-Disposition"] = f'attachment; filename="{package_name(cases)}"'
+        return response
 
     @admin.action(
         description=gettext_lazy("Rebuild the search index (all published cases)"),
@@ -764,3 +852,66 @@ class KeyObjectImportAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+# --- Case packages (issue 14) -------------------------------------------------------------------
+
+from archive.models import PackageImport  # noqa: E402
+
+
+@admin.register(PackageImport)
+class PackageImportAdmin(admin.ModelAdmin):
+    """Imported packages: what became which draft, and quarantined packages with the reason."""
+
+    list_display = ["created_at", "imported_by", "case", "status", "author", "licence"]
+    list_filter = ["status"]
+    readonly_fields = [
+        "public_id",
+        "imported_by",
+        "case",
+        "upload",
+        "status",
+        "reason",
+        "author",
+        "licence",
+        "key_images",
+        "created_at",
+        "applied_at",
+        "quarantined_package",
+    ]
+    exclude = ["quarantined_file"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=gettext_lazy("quarantined package"))
+    def quarantined_package(self, obj):
+        if not obj.quarantined_file:
+            return "—"
+        url = reverse("admin:archive_packageimport_download", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("Download (curators only)"))
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self.download_package),
+                name="archive_packageimport_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_package(self, request, pk: int):
+        if not _is_curator(request.user):
+            raise Http404
+        package = get_object_or_404(PackageImport, pk=pk)
+        if not package.quarantined_file:
+            raise Http404
+        return FileResponse(
+            package.quarantined_file.open("rb"),
+            as_attachment=True,
+            filename=f"quarantined-package-{package.pk}.zip",
+        )

@@ -5,7 +5,9 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from archive import privacy
-from archive.models import Case, Diagnosis, Tag
+from archive.models import Case, Tag
+from archive.vocabulary.selectors import catalogue_code
+from archive.vocabulary.services import diagnosis_for, draft_diagnosis, update_names
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -66,7 +68,17 @@ class CaseForm(forms.ModelForm):
     # The editor's sections, in order: (legend, field names). Short fields sit side by side.
     SECTIONS = [
         (_("The case"), ["title", "history", "findings"]),
-        (_("Diagnosis"), ["diagnosis_name", "icd10", "certainty", "differential"]),
+        (
+            _("Diagnosis"),
+            [
+                "diagnosis_name",
+                "icd10",
+                "diagnosis_name_cs",
+                "diagnosis_synonyms_cs",
+                "certainty",
+                "differential",
+            ],
+        ),
         (_("Teaching"), ["discussion", "teaching_points", "references"]),
         (
             _("Classification"),
@@ -80,8 +92,9 @@ class CaseForm(forms.ModelForm):
         required=False,
         max_length=200,
         help_text=_(
-            "Start typing a name, an abbreviation or an ICD-10 code: known diagnoses are "
-            "suggested with their code. A new name is added to the vocabulary."
+            "Start typing a name, an abbreviation, a Czech name or an ICD-10 code: the whole "
+            "ICD-10 and the archive's diagnoses are suggested with their code. A name that is "
+            "not suggested is added as typed; a curator will file it under a code."
         ),
         widget=forms.TextInput(
             attrs={
@@ -100,6 +113,18 @@ class CaseForm(forms.ModelForm):
         max_length=16,
         widget=forms.TextInput(attrs={"size": 8}),
     )
+    diagnosis_name_cs = forms.CharField(
+        label=_("Czech name of the diagnosis"),
+        required=False,
+        max_length=200,
+        help_text=_("Filled in from the vocabulary when it has one; students search by it too."),
+    )
+    diagnosis_synonyms_cs = forms.CharField(
+        label=_("Czech synonyms"),
+        required=False,
+        max_length=500,
+        help_text=_("Other Czech names and abbreviations, separated by commas (e.g. PNO)."),
+    )
     tag_names = forms.CharField(
         label=_("Tags"), required=False, help_text=_("Separate tags with commas.")
     )
@@ -112,6 +137,8 @@ class CaseForm(forms.ModelForm):
             "findings",
             "diagnosis_name",
             "icd10",
+            "diagnosis_name_cs",
+            "diagnosis_synonyms_cs",
             "certainty",
             "differential",
             "discussion",
@@ -140,39 +167,61 @@ class CaseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             if self.instance.diagnosis:
-                self.fields["diagnosis_name"].initial = self.instance.diagnosis.name
-                self.fields["icd10"].initial = self.instance.diagnosis.icd10
+                diagnosis = self.instance.diagnosis
+                self.fields["diagnosis_name"].initial = diagnosis.name
+                self.fields["icd10"].initial = diagnosis.icd10
+                self.fields["diagnosis_name_cs"].initial = diagnosis.name_cs
+                self.fields["diagnosis_synonyms_cs"].initial = ", ".join(diagnosis.synonym_list_cs)
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
 
     def sections(self):
         """The bound fields grouped for the template: [(legend, [BoundField, ...]), ...]."""
         return [(legend, [self[name] for name in names]) for legend, names in self.SECTIONS]
 
+    def clean_icd10(self) -> str:
+        code = (self.cleaned_data.get("icd10") or "").strip()
+        if not code:
+            return ""
+        entry = catalogue_code(code)
+        if entry is None:
+            raise forms.ValidationError(
+                _(
+                    "“%(code)s” is not an ICD-10 diagnosis code. Pick the diagnosis from the "
+                    "suggestions, or leave the code empty: a curator will add it."
+                ),
+                params={"code": code[:16]},
+            )
+        return entry.code
+
     def clean(self):
         data = super().clean()
         name = (data.get("diagnosis_name") or "").strip()
         title = data.get("title") or ""
         if data.get("quiz_mode") and name:
-            diagnosis = Diagnosis.objects.filter(name__iexact=name).first() or Diagnosis(
-                name=name, icd10=data.get("icd10") or ""
-            )
+            diagnosis = draft_diagnosis(name=name, icd10=data.get("icd10") or "")
+            typed = [data.get("diagnosis_name_cs") or "", *self.czech_synonyms()]
             # The same terms the privacy policy hides: synonyms and the ICD-10 code count too.
-            if privacy.mentions(title, privacy.hidden_terms(diagnosis)):
+            terms = [*privacy.hidden_terms(diagnosis), *(t for t in typed if t)]
+            if privacy.mentions(title, terms):
                 self.add_error(
                     "title", _("In quiz mode the title must not give the diagnosis away.")
                 )
         return data
 
+    def czech_synonyms(self) -> list[str]:
+        text = self.cleaned_data.get("diagnosis_synonyms_cs") or ""
+        return [t.strip()[:200] for t in text.split(",") if t.strip()]
+
     def save(self, commit: bool = True) -> Case:
         case = super().save(commit=False)
         name = self.cleaned_data.get("diagnosis_name", "").strip()
         if name:
-            diagnosis = Diagnosis.objects.filter(name__iexact=name).first()
-            if diagnosis is None:
-                diagnosis = Diagnosis.objects.create(name=name, icd10=self.cleaned_data["icd10"])
-            elif self.cleaned_data["icd10"] and not diagnosis.icd10:
-                diagnosis.icd10 = self.cleaned_data["icd10"]
-                diagnosis.save(update_fields=["icd10"])
+            diagnosis = diagnosis_for(name=name, icd10=self.cleaned_data["icd10"])
+            update_names(
+                diagnosis,
+                name_cs=self.cleaned_data.get("diagnosis_name_cs") or "",
+                synonyms_cs=self.czech_synonyms(),
+            )
             case.diagnosis = diagnosis
         else:
             case.diagnosis = None
@@ -211,3 +260,21 @@ class BulkTagForm(forms.Form):
         if not tag:
             raise forms.ValidationError(_("Enter a tag."))
         return tag
+
+
+class LinkCodeForm(forms.Form):
+    """The ICD-10 code a curator files free-text diagnoses under (admin action)."""
+
+    code = forms.CharField(
+        label=_("ICD-10 code"),
+        max_length=16,
+        help_text=_("A category or subcategory of the catalogue, e.g. J93 or J93.1."),
+    )
+
+    def clean_code(self):
+        entry = catalogue_code(self.cleaned_data["code"])
+        if entry is None:
+            raise forms.ValidationError(
+                _("That is not a category or subcategory of ICD-10: check the code.")
+            )
+        return entry

@@ -60,6 +60,8 @@ class BodyRegion(models.TextChoices):
     LOWER_LIMB = "lower_limb", _("Lower limb")
     BREAST = "breast", _("Breast")
     WHOLE_BODY = "whole_body", _("Whole body")
+    # What an import from another system could not place (see search/importing.py).
+    OTHER = "other", _("Other")
 
 
 class OrganSystem(models.TextChoices):
@@ -104,24 +106,117 @@ class Certainty(models.TextChoices):
     POSSIBLE = "possible", _("Possible")
 
 
+def _lines(text: str) -> list[str]:
+    return [s.strip() for s in (text or "").splitlines() if s.strip()]
+
+
 class Diagnosis(models.Model):
+    """A diagnosis cases are filed under: picked from the ICD-10 catalogue (with its code) or
+    typed freely by a teacher (no code until a curator links one)."""
+
     name = models.CharField(_("name"), max_length=200, unique=True)
     icd10 = models.CharField(_("ICD-10 code"), max_length=16, blank=True, db_index=True)
     synonyms = models.TextField(
         _("synonyms and abbreviations"), blank=True, help_text=_("One per line, e.g. HCC.")
     )
     name_cs = models.CharField(_("Czech name"), max_length=200, blank=True)
+    synonyms_cs = models.TextField(
+        _("Czech synonyms"),
+        blank=True,
+        help_text=_("One per line, as Czech doctors write them, e.g. PNO."),
+    )
+    # Every name and the code, folded (no case, diacritics or punctuation) with a space before
+    # each word and " | " between names: what the editor's autocomplete matches word starts in.
+    folded_names = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "diagnoses"
+
+    def save(self, *args, **kwargs):
+        self.refresh_folded()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "folded_names" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "folded_names"]
+        super().save(*args, **kwargs)
+
+    def refresh_folded(self) -> None:
+        """Recompute ``folded_names`` (``save`` does; call it before a ``bulk_create``)."""
+        from archive.vocabulary.selectors import fold
+
+        names = [*self.names(), self.icd10]
+        self.folded_names = " | ".join(" " + fold(n) for n in names if fold(n))
 
     def __str__(self) -> str:
         return f"{self.name} ({self.icd10})" if self.icd10 else self.name
 
     @property
     def synonym_list(self) -> list[str]:
-        return [s.strip() for s in self.synonyms.splitlines() if s.strip()]
+        return _lines(self.synonyms)
+
+    @property
+    def synonym_list_cs(self) -> list[str]:
+        return _lines(self.synonyms_cs)
+
+    def names(self) -> list[str]:
+        """Every name the record gives the diagnosis, English and Czech (no code)."""
+        czech = [self.name_cs] if self.name_cs else []
+        return [self.name, *self.synonym_list, *czech, *self.synonym_list_cs]
+
+
+class Icd10Kind(models.TextChoices):
+    CHAPTER = "chapter", _("Chapter")
+    BLOCK = "block", _("Block")
+    CATEGORY = "category", _("Category")
+    SUBCATEGORY = "subcategory", _("Subcategory")
+
+
+class Icd10Code(models.Model):
+    """One entry of the ICD-10 catalogue (WHO 2019): reference data, never edited here.
+
+    Loaded by ``manage.py load_icd10`` (and by migration 0008) from the pinned packages'
+    data (``archive.vocabulary.catalogue``). The table is not managed by Django's model
+    machinery (``managed = False``; migration 0008 creates it) so that a test database flush
+    leaves the 12,500 rows alone, as it leaves the built-in tables of PostgreSQL.
+    """
+
+    code = models.CharField(_("code"), max_length=16, primary_key=True)
+    kind = models.CharField(max_length=12, choices=Icd10Kind.choices)
+    title = models.CharField(_("title"), max_length=300)
+    title_cs = models.CharField(_("Czech title"), max_length=300, blank=True)
+    parent = models.CharField(max_length=16, blank=True)
+    chapter = models.CharField(max_length=8, blank=True)
+    block = models.CharField(max_length=16, blank=True)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        managed = False
+        db_table = "archive_icd10_code"
+        ordering = ["position"]
+        verbose_name = _("ICD-10 code")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.title}"
+
+
+class Icd10Term(models.Model):
+    """A phrase that finds a catalogue entry in the editor's autocomplete: its title, an
+    inclusion or narrower term of ICD-10-CM, a synonym or Czech name of the curated vocabulary.
+    ``folded`` is the phrase lower-cased without diacritics or punctuation, with a space before
+    every word, so ``LIKE '% pneu%'`` finds a word that starts with "pneu"."""
+
+    code = models.CharField(max_length=16)
+    term = models.CharField(max_length=300)
+    folded = models.CharField(max_length=320)
+    kind = models.CharField(max_length=12)
+    language = models.CharField(max_length=2, default="en")
+    # For a term of the curated vocabulary: the English name of its concept ("Non small cell
+    # lung cancer" for "NSCLC", code C34.9), which a diagnosis picked by this term is called.
+    concept = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        managed = False
+        db_table = "archive_icd10_term"
 
 
 class Tag(models.Model):
@@ -616,3 +711,48 @@ class RedactionBox(models.Model):
             min(columns, math.ceil(self.x1 * columns)),
             min(rows, math.ceil(self.y1 * rows)),
         )
+
+
+class PackageImport(models.Model):
+    """One case package (or one case of a package) brought into this archive.
+
+    A package whose manifest text holds what looks like PHI is kept whole in the quarantine
+    storage for curators (``status`` quarantined, ``reason`` names the field, never the text)
+    and creates nothing. Otherwise each case becomes a draft of the importing teacher, its
+    images go through the normal pipeline as an upload (``source="package"``), and the key
+    images and annotations are attached once that upload is processed (``applied_at``).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Images being processed")
+        IMPORTED = "imported", _("Imported")
+        QUARANTINED = "quarantined", _("Quarantined")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="package_imports"
+    )
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, null=True, blank=True, related_name="package_imports"
+    )
+    upload = models.OneToOneField(
+        Upload, on_delete=models.SET_NULL, null=True, blank=True, related_name="package_import"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    reason = models.TextField(blank=True)
+    # The package as received, for curators, when it was quarantined (0600 in the quarantine).
+    quarantined_file = models.FileField(storage=quarantine_storage, max_length=255, blank=True)
+    # Key images to attach: [{"item": n (0-based, the upload's n-th file), "frame", "caption",
+    # "annotations", "order"}], and who wrote the case in the exporting archive.
+    key_images = models.JSONField(default=list, blank=True)
+    author = models.CharField(_("original author"), max_length=200, blank=True)
+    licence = models.CharField(_("licence"), max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("imported case package")
+
+    def __str__(self) -> str:
+        return f"Package import {self.public_id} ({self.get_status_display()})"

@@ -13,8 +13,9 @@ Two questions are answered:
   DICOMweb queries apply the same rule in SQL.
 * **What must stay hidden from this user on this case?** While a quiz case is unanswered (for a
   user who is neither its author nor may edit it), every way of writing its diagnosis: name,
-  synonyms and abbreviations (the case's own and the built-in vocabulary of search), Czech name,
-  ICD-10 code (with and without its dot) and its parent category. :class:`CaseView` masks them
+  synonyms and abbreviations (the case's own and the curated vocabulary of search, with their
+  spellings, plurals and forms without diacritics), Czech name and Czech synonyms, ICD-10 code
+  (with and without its dot) and its parent category. :class:`CaseView` masks them
   in every text the user gets (titles, history, descriptions, captions, tags, DICOM headers) and
   says that the answer fields (diagnosis, findings, differential, discussion, teaching points)
   are withheld.
@@ -45,6 +46,7 @@ __all__ = [
     "CaseView",
     "UserPolicy",
     "can_edit_case",
+    "can_export_case",
     "can_view_case",
     "can_view_upload",
     "case_filter",
@@ -106,6 +108,17 @@ def can_edit_case(user, case: Case) -> bool:
     )
 
 
+def can_export_case(user, case: Case) -> bool:
+    """A case package (the anonymized images with the whole case text, diagnosis included):
+    teachers and curators, of a published case whose diagnosis they may see (not a quiz they
+    have not answered, unless it is theirs)."""
+    if not (user.is_authenticated and user.has_perm("archive.add_case")):
+        return False
+    if not case.is_published:
+        return False
+    return not UserPolicy(user).view(case).hidden
+
+
 def can_view_upload(user, upload: Upload) -> bool:
     """An upload's per-file report: whoever sent it, and curators."""
     return user.is_authenticated and (upload.uploaded_by_id == user.pk or is_curator(user))
@@ -147,10 +160,11 @@ def icd10_forms(code: str) -> list[str]:
 
 
 def diagnosis_terms(diagnosis: Diagnosis | None) -> list[str]:
-    """Every way the diagnosis's own record writes it: name, synonyms, Czech name, ICD-10 code."""
+    """Every way the diagnosis's own record writes it: name, synonyms, Czech name and Czech
+    synonyms, ICD-10 code."""
     if diagnosis is None:
         return []
-    terms = [diagnosis.name, *diagnosis.synonym_list, diagnosis.name_cs, diagnosis.icd10]
+    terms = [*diagnosis.names(), diagnosis.icd10]
     seen, out = set(), []
     for t in terms:
         t = (t or "").strip()
@@ -370,6 +384,22 @@ def search_views(user, case_ids: Iterable[int]) -> dict[int, CaseView]:
     }
 
 
+def _with_shown_case(queryset: QuerySet, path: str) -> QuerySet:
+    """The rows of ``queryset`` (diagnoses, tags) that some published case that is not a quiz
+    has, through ``path`` on Case. One index probe per row that stops at the first such case
+    (a scalar LIMIT 1; PostgreSQL reads every case of a tag for the same EXISTS): a broad
+    search lists names and tags that tens of thousands of cases share."""
+    from django.db.models import OuterRef, Subquery
+
+    first = (
+        Case.objects.published()
+        .filter(quiz_mode=False, **{path: OuterRef("pk")})
+        .order_by()
+        .values("pk")[:1]
+    )
+    return queryset.annotate(shown_case=Subquery(first)).filter(shown_case__isnull=False)
+
+
 def shown_vocabulary(
     *, diagnoses: Iterable[str] = (), tags: Iterable[str] = ()
 ) -> tuple[set[str], set[str]]:
@@ -379,15 +409,24 @@ def shown_vocabulary(
     open-vocabulary search facets pass through here, whatever the index holds."""
     names, tags = set(diagnoses), set(tags)
     published = Case.objects.published()
-
-    def shown_on_plain_cases(field: str, values: set[str]) -> set[str]:
-        if not values:
-            return set()
-        found = published.filter(quiz_mode=False, **{f"{field}__in": values})
-        return set(found.values_list(field, flat=True))
-
-    shown_names = shown_on_plain_cases("diagnosis__name", names)
-    shown_tags = shown_on_plain_cases("tags__name", tags)
+    shown_names = (
+        set(
+            _with_shown_case(Diagnosis.objects.filter(name__in=names), "diagnosis").values_list(
+                "name", flat=True
+            )
+        )
+        if names
+        else set()
+    )
+    shown_tags = (
+        set(
+            _with_shown_case(Tag.objects.filter(name__in=tags), "tags").values_list(
+                "name", flat=True
+            )
+        )
+        if tags
+        else set()
+    )
     rest = tags - shown_tags
     quiz_cases = published.filter(quiz_mode=True, tags__name__in=rest).select_related("diagnosis")
     for case in quiz_cases.distinct().iterator(chunk_size=200) if rest else ():
@@ -399,6 +438,25 @@ def shown_vocabulary(
         if not rest:
             break
     return shown_names, shown_tags
+
+
+def shown_icd10_groups(groups: Iterable[str]) -> set[str]:
+    """Which of these ICD-10 chapters and blocks ("X", "J90-J94") students are shown now, by
+    the database: those above the code of a diagnosis that some published case that is not a
+    quiz has (the search facets by chapter and block pass through here)."""
+    wanted = set(groups)
+    if not wanted:
+        return set()
+    from archive.vocabulary.selectors import hierarchy
+
+    codes = _with_shown_case(Diagnosis.objects.exclude(icd10=""), "diagnosis").values_list(
+        "icd10", flat=True
+    )
+    tree = hierarchy()
+    shown: set[str] = set()
+    for code in codes:
+        shown.update(tree.chapter_and_block(code))
+    return wanted & shown
 
 
 def suggestable(suggestions: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -44,8 +44,10 @@ ROUTES = {
     "archive.deidentify_items": DEIDENTIFY,
     "archive.finish_upload": DEIDENTIFY,
     "archive.apply_teaching_file_hints": DEIDENTIFY,
+    "archive.apply_package_extras": DEIDENTIFY,
     "archive.redact_series": REDACT,
     "search.index_case": INDEX,
+    "search.index_diagnosis_cases": INDEX,
     "archive.purge_originals": HOUSEKEEPING,
     "archive.purge_quarantine": HOUSEKEEPING,
 }

@@ -59,3 +59,11 @@ urlpatterns += [
     path("series/<int:pk>/review/", cases.series_review_page, name="series-review"),
     path("cases/<int:pk>/finish-review", cases.case_finish_review, name="case-finish-review"),
 ]
+
+from archive.views import packages  # noqa: E402
+
+# Case packages between archives (issue 14).
+urlpatterns += [
+    path("cases/<int:pk>/package.zip", packages.case_package, name="case-package"),
+    path("cases/import/", packages.package_import, name="package-import"),
+]

@@ -12,6 +12,7 @@ from typing import Any
 
 from archive import privacy
 from archive.models import Case
+from archive.vocabulary.selectors import hierarchy
 
 from .synonyms import SynonymTable, synonym_table, vocabulary_words
 
@@ -48,11 +49,7 @@ def build_document(case: Case, synonyms: SynonymTable | None = None) -> dict[str
         )
         if x
     )
-    diagnosis_names: list[str] = []
-    if diagnosis is not None:
-        diagnosis_names = [diagnosis.name, *diagnosis.synonym_list]
-        if diagnosis.name_cs:
-            diagnosis_names.append(diagnosis.name_cs)
+    diagnosis_names = diagnosis.names() if diagnosis is not None else []
     doc: dict[str, Any] = {
         "id": case.pk,
         "title": case.title,
@@ -72,6 +69,9 @@ def build_document(case: Case, synonyms: SynonymTable | None = None) -> dict[str
         "modality": case.modality,
         "body_region": case.body_region,
         "organ_system": case.organ_system,
+        # The diagnosis's ICD-10 chapter and block (facet values: "X", "J90-J94").
+        "icd_chapter": "",
+        "icd_block": "",
         "level": case.level,
         "age_group": case.age_group,
         "sex": case.sex,
@@ -80,7 +80,11 @@ def build_document(case: Case, synonyms: SynonymTable | None = None) -> dict[str
     }
     if diagnosis is not None:
         terms = [t for t in synonyms.terms_for(diagnosis_names) if t != diagnosis.name.lower()]
-        terms += [diagnosis.icd10] if diagnosis.icd10 else []
+        if diagnosis.icd10:
+            # The code and every code above it, so "J93" or "J90-J94" finds a J93.1 case.
+            tree = hierarchy()
+            terms += [diagnosis.icd10, *tree.ancestry(diagnosis.icd10)]
+            doc["icd_chapter"], doc["icd_block"] = tree.chapter_and_block(diagnosis.icd10)
         doc["diagnosis_terms"] = "\n".join(dict.fromkeys(terms))
     if case.quiz_mode:
         _make_quiz_safe(doc, privacy.hidden_terms(diagnosis, synonyms))
@@ -89,7 +93,17 @@ def build_document(case: Case, synonyms: SynonymTable | None = None) -> dict[str
 
 def _make_quiz_safe(doc: dict[str, Any], secret: list[str]) -> None:
     """What the privacy policy hides on a quiz case is neither indexed nor shown."""
-    doc.update(diagnosis="", diagnosis_id=None, icd10="", diagnosis_terms="", discussion="")
+    doc.update(
+        diagnosis="",
+        diagnosis_id=None,
+        icd10="",
+        diagnosis_terms="",
+        discussion="",
+        # A chapter or block narrows the answer down (the privacy policy hides the parent
+        # category): a quiz case is not counted or found under either.
+        icd_chapter="",
+        icd_block="",
+    )
     for name in ("title", "findings", "history"):
         doc[name] = privacy.redact(doc[name], secret)
     # A tag that names the diagnosis would give the answer away (in facets and autocomplete).

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from archive.models import AgeGroup, BodyRegion, Level, Modality, OrganSystem, Sex
+from archive.vocabulary.selectors import hierarchy
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,9 @@ class FacetDefinition:
     choices: Callable[[], Mapping[str, str]] | None = None
     multi_valued: bool = False
     max_values: int = 50
+    # A level of a hierarchy: the facet one level up, and each value's value there.
+    parent_facet: str = ""
+    parent_of: Callable[[str], str] | None = None
 
     def label_for(self, value: str) -> str:
         if self.choices is None:
@@ -38,11 +42,43 @@ def _choices(enum) -> Callable[[], Mapping[str, str]]:
     return lambda: dict(enum.choices)
 
 
+def _icd10_level(codes: str) -> Callable[[], Mapping[str, str]]:
+    """Chapters or blocks of the ICD-10 catalogue: code → "code title" (built once per
+    catalogue: every facet value of every search asks)."""
+    built: dict[int, Mapping[str, str]] = {}
+
+    def choices() -> Mapping[str, str]:
+        tree = hierarchy()
+        found = built.get(id(tree))
+        if found is None:
+            built.clear()
+            found = {c: f"{c} {tree.title.get(c, '')}".strip() for c in getattr(tree, codes)}
+            built[id(tree)] = found
+        return found
+
+    return choices
+
+
+def _chapter_of_block(block: str) -> str:
+    return hierarchy().chapter_of_block.get(block, "")
+
+
 FACETS: tuple[FacetDefinition, ...] = (
     FacetDefinition("modality", _("Modality"), _choices(Modality)),
     FacetDefinition("body_region", _("Body region"), _choices(BodyRegion)),
     FacetDefinition("organ_system", _("Organ system"), _choices(OrganSystem)),
     FacetDefinition("diagnosis", _("Diagnosis")),
+    # ICD-10 chapter → block: two levels counted like any facet (a case is counted under its
+    # diagnosis's chapter and block); selecting blocks of one chapter narrows within it.
+    FacetDefinition("icd_chapter", _("ICD-10 chapter"), _icd10_level("chapters")),
+    FacetDefinition(
+        "icd_block",
+        _("ICD-10 block"),
+        _icd10_level("blocks"),
+        max_values=300,
+        parent_facet="icd_chapter",
+        parent_of=_chapter_of_block,
+    ),
     FacetDefinition("level", _("Difficulty"), _choices(Level)),
     FacetDefinition("age_group", _("Patient age group"), _choices(AgeGroup)),
     FacetDefinition("sex", _("Sex"), _choices(Sex)),

@@ -2,15 +2,28 @@
 
 One JSON object per line with: title, history, findings, diagnosis, icd10, differential,
 discussion, modality, body_region, organ_system, level, age (years) or age_group, sex, tags (list
-or comma-separated), published (bool), quiz_mode (bool). A bad line is reported with its number
-and skipped; good lines are inserted in batches with ``bulk_create``.
+or comma-separated), published (bool), quiz_mode (bool). A bad line (not JSON, no title, no
+modality or region, a bad age) is reported with its number and skipped; good lines are inserted
+in batches with ``bulk_create``.
+
+Modality, region, organ system, level and sex may be written as other systems write them:
+``search/data/import_words.tsv`` maps accepted words to the archive's values ("Respiratory" →
+chest, "Knee" → lower limb, "MRI" → MR); the report says what was mapped, and a value nothing
+matches is imported as "other" (level: medical student, sex: unknown) with a warning, never
+dropped with its case.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import re
+import unicodedata
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -33,10 +46,97 @@ BATCH = 2000
 IMPORTER_USERNAME = "importer"
 
 
+WORDS_FILE = Path(__file__).resolve().parent / "data" / "import_words.tsv"
+# A value no word of the table knows is imported as this (with a warning), not dropped.
+FALLBACK = {
+    "modality": Modality.OT,
+    "body_region": BodyRegion.OTHER,
+    "organ_system": OrganSystem.OTHER,
+    "level": Level.STUDENT,
+    "sex": Sex.UNKNOWN,
+}
+CHOICES = {
+    "modality": Modality,
+    "body_region": BodyRegion,
+    "organ_system": OrganSystem,
+    "level": Level,
+    "sex": Sex,
+}
+
+
 @dataclass
 class ImportReport:
     created: list[int] = field(default_factory=list)
     errors: list[tuple[int, str]] = field(default_factory=list)
+    # (field, value as written, value stored) → how many cases, for words the table mapped.
+    mapped: Counter = field(default_factory=Counter)
+    # (line, sentence): values imported as "other" (or the default) because nothing matched.
+    warnings: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return " ".join(re.sub(r"[^\w&/]+", " ", plain).split())
+
+
+@lru_cache(maxsize=1)
+def accepted_words() -> dict[str, dict[str, str]]:
+    """field → folded word → value, from ``search/data/import_words.tsv`` plus every choice's
+    own code and label."""
+    table: dict[str, dict[str, str]] = {name: {} for name in CHOICES}
+    for name, choices in CHOICES.items():
+        for code, label in choices.choices:
+            if code:
+                table[name][_fold(str(code))] = code
+                table[name][_fold(str(label))] = code
+    with WORDS_FILE.open(encoding="utf-8") as fh:
+        rows = csv.DictReader((line for line in fh if not line.startswith("#")), delimiter="\t")
+        for row in rows:
+            for word in row["words"].split(","):
+                if word.strip():
+                    table[row["field"]][_fold(word)] = row["value"]
+    return table
+
+
+@lru_cache(maxsize=8)
+def _own_words(name: str) -> frozenset[str]:
+    """The field's codes and labels, folded: matching one of them is no mapping to report."""
+    return frozenset(_fold(str(x)) for pair in CHOICES[name].choices for x in pair)
+
+
+@dataclass
+class Mapped:
+    """A value of a vocabulary field as import_cases stores it."""
+
+    value: str
+    written: str = ""
+    how: str = "exact"  # "exact", "mapped" (by the word table) or "unknown" (the fallback)
+
+
+def map_value(name: str, value: Any, *, required: bool = False) -> Mapped:
+    """The stored value for what another system wrote in field ``name``."""
+    written = "" if value is None else str(value).strip()
+    if not written:
+        if required:
+            raise ValueError(f"{name} is required")
+        return Mapped("", written)
+    choices = CHOICES[name]
+    if written in choices.values:
+        return Mapped(written, written)
+    words = accepted_words()[name]
+    folded = _fold(written)
+    if folded in words:
+        exact = folded in _own_words(name)
+        return Mapped(words[folded], written, "exact" if exact else "mapped")
+    # Word by word, and then pairs of words: "Left knee" → knee, "CT of the chest" → CT.
+    tokens = folded.split()
+    for n in (2, 1):
+        for i in range(len(tokens) - n + 1):
+            part = " ".join(tokens[i : i + n])
+            if part in words:
+                return Mapped(words[part], written, "mapped")
+    return Mapped(FALLBACK[name], written, "unknown")
 
 
 def age_group_for(age: float) -> str:
@@ -59,6 +159,14 @@ def _choice(value: Any, choices: type, name: str, required: bool = False) -> str
         if v.lower() in {str(code).lower(), str(label).lower()}:
             return code
     raise ValueError(f"{name} {v!r} is not one of {', '.join(str(c) for c in choices.values)}")
+
+
+def _unknown_warning(name: str, mapped: Mapped) -> str:
+    label = dict(CHOICES[name].choices).get(mapped.value) or "unknown"
+    return (
+        f"{name} {mapped.written!r} is not a value the archive knows; imported as "
+        f"{str(label)!r} (add the word to search/data/import_words.tsv to map it)"
+    )
 
 
 def _text(row: dict, name: str, limit: int | None = None) -> str:
@@ -88,6 +196,11 @@ def parse_row(row: Any) -> dict[str, Any]:
         age_group = age_group_for(age)
     elif row.get("age_group"):
         age_group = _choice(row["age_group"], AgeGroup, "age_group")
+    mapping = {
+        name: map_value(name, row.get(name), required=name in ("modality", "body_region"))
+        for name in CHOICES
+    }
+    mapped_values = {name: m.value for name, m in mapping.items()}
     tags = row.get("tags") or []
     if isinstance(tags, str):
         tags = tags.split(",")
@@ -101,12 +214,10 @@ def parse_row(row: Any) -> dict[str, Any]:
         "icd10": _text(row, "icd10", 16).upper(),
         "differential": _text(row, "differential"),
         "discussion": _text(row, "discussion"),
-        "modality": _choice(row.get("modality"), Modality, "modality", required=True),
-        "body_region": _choice(row.get("body_region"), BodyRegion, "body_region", required=True),
-        "organ_system": _choice(row.get("organ_system"), OrganSystem, "organ_system"),
-        "level": _choice(row.get("level"), Level, "level") or Level.STUDENT,
+        **mapped_values,
+        "level": mapped_values["level"] or Level.STUDENT,
         "age_group": age_group,
-        "sex": _choice(row.get("sex"), Sex, "sex"),
+        "_mapped": mapping,
         "tags": sorted({t.strip()[:64] for t in tags if t.strip()}),
         "published": bool(row.get("published", True)),
         "quiz_mode": bool(row.get("quiz_mode", False)),
@@ -125,7 +236,10 @@ def importer_user(username: str | None = None):
 
 
 def import_lines(
-    lines: Iterable[str], owner, on_error: Callable[[int, str], None] | None = None
+    lines: Iterable[str],
+    owner,
+    on_error: Callable[[int, str], None] | None = None,
+    on_warning: Callable[[int, str], None] | None = None,
 ) -> ImportReport:
     report = ImportReport()
     diagnoses = {d.name.lower(): d for d in Diagnosis.objects.all()}
@@ -141,12 +255,20 @@ def import_lines(
         if not line.strip():
             continue
         try:
-            pending.append(parse_row(json.loads(line)))
+            row = parse_row(json.loads(line))
         except (ValueError, json.JSONDecodeError) as e:
             report.errors.append((number, str(e)))
             if on_error:
                 on_error(number, str(e))
             continue
+        for name, m in row.pop("_mapped").items():
+            if m.how == "mapped":
+                report.mapped[(name, m.written, m.value)] += 1
+            elif m.how == "unknown":
+                report.warnings.append((number, _unknown_warning(name, m)))
+                if on_warning:
+                    on_warning(number, _unknown_warning(name, m))
+        pending.append(row)
         if len(pending) >= BATCH:
             flush()
     flush()
@@ -160,6 +282,7 @@ def _insert(rows: list[dict[str, Any]], owner, diagnoses: dict, tags: dict) -> l
         key = r["diagnosis"].lower()
         if key and key not in diagnoses and key not in new_d:
             new_d[key] = Diagnosis(name=r["diagnosis"], icd10=r["icd10"])
+            new_d[key].refresh_folded()
     if new_d:
         Diagnosis.objects.bulk_create(new_d.values(), ignore_conflicts=True)
         for d in Diagnosis.objects.filter(name__in=[d.name for d in new_d.values()]):

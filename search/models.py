@@ -29,6 +29,8 @@ class SearchEntry(models.Model):
     modality = models.CharField(max_length=4, blank=True, db_index=True)
     body_region = models.CharField(max_length=16, blank=True, db_index=True)
     organ_system = models.CharField(max_length=20, blank=True)
+    icd_chapter = models.CharField(max_length=8, blank=True)
+    icd_block = models.CharField(max_length=16, blank=True)
     level = models.CharField(max_length=12, blank=True)
     age_group = models.CharField(max_length=8, blank=True)
     sex = models.CharField(max_length=1, blank=True)

@@ -15,8 +15,9 @@ from django.db import transaction
 from django.urls import reverse
 
 from archive import privacy
-from archive.models import Case
+from archive.models import Case, Diagnosis
 
+from . import synonyms as synonyms_module
 from .backends import SearchHit, SearchQuery, get_search_backend
 from .documents import build_document, cases_for_indexing
 from .facets import FACETS
@@ -30,6 +31,23 @@ def schedule_case_indexing(case_id: int) -> None:
     from .tasks import index_case
 
     transaction.on_commit(lambda: index_case.delay(case_id))
+
+
+def schedule_diagnosis_indexing(diagnosis_id: int) -> None:
+    """Queue re-indexing of a diagnosis's published cases once the transaction commits (its
+    names, synonyms or code changed: every document of its cases carries them)."""
+    from .tasks import index_diagnosis_cases
+
+    transaction.on_commit(lambda: index_diagnosis_cases.delay(diagnosis_id))
+
+
+def index_diagnosis_cases(diagnosis_id: int) -> int:
+    """Re-index the published cases filed under a diagnosis; returns how many."""
+    synonyms_module.clear_cache()
+    ids = list(
+        Case.objects.published().filter(diagnosis_id=diagnosis_id).values_list("pk", flat=True)
+    )
+    return index_cases(ids) if ids else 0
 
 
 def remove_from_index_now(case_id: int) -> None:
@@ -196,7 +214,10 @@ def search_cases(
         diagnoses=[v.value for v in found.facets.get("diagnosis", [])],
         tags=[v.value for v in found.facets.get("tags", [])],
     )
-    shown = {"diagnosis": names, "tags": tags}
+    groups = privacy.shown_icd10_groups(
+        [v.value for f in ("icd_chapter", "icd_block") for v in found.facets.get(f, [])]
+    )
+    shown = {"diagnosis": names, "tags": tags, "icd_chapter": groups, "icd_block": groups}
     facets = {}
     for facet in FACETS:
         values = found.facets.get(facet.name, [])
@@ -206,14 +227,31 @@ def search_cases(
                 "label": facet.label_for(v.value),
                 "count": v.count,
                 "selected": v.selected,
+                **({"parent": facet.parent_of(v.value)} if facet.parent_of else {}),
             }
             for v in values
-            # Open vocabularies are re-checked against the database (the index may lag).
+            # Open vocabularies and the ICD-10 groups are re-checked against the database
+            # (the index may lag behind an unpublished case or a case turned into a quiz).
             if facet.name not in shown or v.selected or v.value in shown[facet.name]
         ]
     return SearchPage(query=query, total=total, results=results, facets=facets)
 
 
-def suggest(prefix: str, limit: int = 10) -> list[dict[str, str]]:
-    """Autocomplete from the index, re-checked against the database by the privacy policy."""
-    return privacy.suggestable(get_search_backend().suggest(prefix, limit=limit))
+def suggest(prefix: str, limit: int = 10, language: str = "en") -> list[dict[str, str]]:
+    """Autocomplete from the index, re-checked against the database by the privacy policy,
+    diagnoses named in ``language`` (their Czech name for "cs" where the vocabulary has one)."""
+    found = privacy.suggestable(get_search_backend().suggest(prefix, limit=limit))
+    if (language or "en").split("-")[0] != "cs":
+        return found
+    names = [s["text"] for s in found if s["kind"] == "diagnosis"]
+    czech = dict(
+        Diagnosis.objects.filter(name__in=names).exclude(name_cs="").values_list("name", "name_cs")
+    )
+    curated = synonyms_module.czech_names()
+    out = []
+    for s in found:
+        if s["kind"] == "diagnosis":
+            s = {**s, "text": czech.get(s["text"]) or curated.get(s["text"].casefold(), s["text"])}
+        if s not in out:
+            out.append(s)
+    return out

@@ -26,3 +26,19 @@ RETRYABLE = (OperationalError, InterfaceError, ESConnectionError, ESConnectionTi
 def index_case(case_id: int) -> str:
     """Index a published case, or remove an unpublished/deleted one (safe to repeat)."""
     return services.index_case(case_id)
+
+
+@shared_task(
+    name="search.index_diagnosis_cases",
+    acks_late=True,
+    autoretry_for=RETRYABLE,
+    retry_backoff=True,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=8,
+    soft_time_limit=600,
+    time_limit=900,
+)
+def index_diagnosis_cases(diagnosis_id: int) -> int:
+    """Re-index the published cases of a diagnosis whose names changed (safe to repeat)."""
+    return services.index_diagnosis_cases(diagnosis_id)

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
 
 from . import services
@@ -49,11 +50,21 @@ def search_page(request: HttpRequest) -> HttpResponse:
     base = [("q", page.query.text)] if page.query.text else []
     for name, values in page.query.filters.items():
         base += [(name, v) for v in values]
-    facets = [
-        {"name": f.name, "label": f.label, "values": page.facets.get(f.name, [])}
-        for f in FACETS
-        if page.facets.get(f.name)
-    ]
+    facets = []
+    children = {f.parent_facet: f for f in FACETS if f.parent_facet}
+    for f in FACETS:
+        values = page.facets.get(f.name)
+        if not values or f.parent_facet:
+            continue  # a lower level of a hierarchy is listed under its parent's values
+        child = children.get(f.name)
+        if child is not None:
+            below = page.facets.get(child.name, [])
+            values = [
+                {**v, "children": [c for c in below if c.get("parent") == v["value"]]}
+                for v in values
+            ]
+        child_name = child.name if child else ""
+        facets.append({"name": f.name, "label": f.label, "values": values, "child": child_name})
     return render(
         request,
         "search/search.html",
@@ -77,4 +88,5 @@ def api_search(request: HttpRequest) -> JsonResponse:
 @require_GET
 @api_login_required
 def api_autocomplete(request: HttpRequest) -> JsonResponse:
-    return JsonResponse({"suggestions": services.suggest(request.GET.get("q", ""))})
+    suggestions = services.suggest(request.GET.get("q", ""), language=get_language() or "en")
+    return JsonResponse({"suggestions": suggestions})

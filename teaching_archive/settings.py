@@ -387,5 +387,8 @@ if TA_EXTERNAL_URL and not re.match(r"^https?://[^/]+$", TA_EXTERNAL_URL):
         "TA_EXTERNAL_URL must be a scheme and host with an optional port and no path, "
         "e.g. https://archive.example.org or http://127.0.0.1:8000."
     )
-# The worker registers the listener's follow-up task (IHE TCE key objects).
-CELERY_IMPORTS = ["archive.dimse.tasks"]
+# The worker registers the listener's follow-up task (IHE TCE key objects) and the case
+# packages' (key images attached once an imported package's images are processed).
+CELERY_IMPORTS = ["archive.dimse.tasks", "archive.packages.tasks"]
+# --- Case packages (archive/packages): the licence written into every exported case.
+TA_PACKAGE_LICENCE = env("TA_PACKAGE_LICENCE", "CC BY-NC-SA 4.0")

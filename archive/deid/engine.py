@@ -54,7 +54,13 @@ from archive.deid.enums import (
     PatientIdentityRemovedValues,
 )
 from archive.deid.freetext import REDACTED, find_phi, redact_phi
-from archive.deid.hints import HINT_TAGS, HINT_VRS, PhiHintCollector, PhiHints
+from archive.deid.hints import (
+    HINT_TAGS,
+    HINT_VRS,
+    PLACEHOLDER_TEXT,
+    PhiHintCollector,
+    PhiHints,
+)
 from archive.deid.private import (
     SAFE_PRIVATE,
     SafePrivateKindValues,
@@ -83,21 +89,21 @@ __all__ = ["METHOD_ACTION", "DeidResult", "deidentify_bytes", "deidentify_datase
 IMPLEMENTATION_VERSION_NAME = "TEACHARCH_DEID1"
 
 _DUMMY: dict[str, Any] = {
-    "AE": "ANONYMIZED",
+    "AE": PLACEHOLDER_TEXT,
     "AS": "000Y",
-    "CS": "ANONYMIZED",
+    "CS": PLACEHOLDER_TEXT,
     "DA": "19000101",
     "DS": "0",
     "DT": "19000101000000",
     "IS": "0",
-    "LO": "ANONYMIZED",
-    "LT": "ANONYMIZED",
-    "PN": "ANONYMIZED",
-    "SH": "ANONYMIZED",
-    "ST": "ANONYMIZED",
+    "LO": PLACEHOLDER_TEXT,
+    "LT": PLACEHOLDER_TEXT,
+    "PN": PLACEHOLDER_TEXT,
+    "SH": PLACEHOLDER_TEXT,
+    "ST": PLACEHOLDER_TEXT,
     "TM": "000000",
-    "UC": "ANONYMIZED",
-    "UT": "ANONYMIZED",
+    "UC": PLACEHOLDER_TEXT,
+    "UT": PLACEHOLDER_TEXT,
     # Binary numbers: a Type 1 value the profile must not keep (rare; never identifying).
     "US": 0,
     "SS": 0,

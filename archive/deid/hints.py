@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "HINT_TAGS",
     "HINT_VRS",
+    "PLACEHOLDER_TEXT",
     "HintCategoryValues",
     "PhiHintCollector",
     "PhiHints",
@@ -89,6 +90,9 @@ for _kw, _cat in _KEYWORD_CATEGORIES.items():
 # Name", "Enter text"): as separate hints they would match coded vocabulary
 # (Code Meaning "Recording Observer's Name", Value Type TEXT) and quarantine
 # clean files.  The full name value stays a hint.
+#: What the engine writes into a text element it must not leave empty (Type 1 and 2).
+PLACEHOLDER_TEXT = "ANONYMIZED"
+
 _NAME_STOPWORDS = frozenset(
     {"MRS", "MISS", "PHD", "PROF", "DR", "MD", "JR", "SR", "III", "NAME", "TEXT", "TEST",
      "FIRST", "LAST", "MIDDLE", "ENTER", "PATIENT", "UNKNOWN", "NONE", "ANON", "ANONYMOUS",
@@ -318,7 +322,9 @@ class PhiHintCollector:
 
     def add(self, text: str, category: str) -> None:
         text = text.strip(" \x00").upper()
-        if len(text) < 2:
+        # The engine's own placeholder (a file this or another archive already de-identified,
+        # such as an imported case package) names nobody: as a hint it would quarantine the file.
+        if len(text) < 2 or text == PLACEHOLDER_TEXT:
             return
         if text.isdigit() and len(text) < MIN_NUMERIC_SUBSTRING_LEN:
             self.exact.setdefault(text, category)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +21,7 @@ from archive.services import review as review_services
 from archive.services.incoming import upload_refusal
 from archive.services.intake import receive_files, received_from_django
 from archive.services.review import series_preview, series_previews
+from archive.vocabulary.selectors import diagnosis_suggestions
 
 DIAGNOSIS_SUGGESTIONS = 10
 
@@ -441,27 +441,6 @@ def case_submit(request, pk: int):
 # --- Diagnosis lookup for the editor ----------------------------------------------------------
 
 
-def _rank(query: str, diagnosis: Diagnosis) -> tuple[int, str] | None:
-    """How well ``query`` matches a diagnosis (lower is better) and the term that matched."""
-    terms = [diagnosis.name, diagnosis.name_cs, diagnosis.icd10, *diagnosis.synonym_list]
-    best: tuple[int, str] | None = None
-    for term in filter(None, terms):
-        low = term.lower()
-        if low == query:
-            score = 0
-        elif low.startswith(query):
-            score = 1
-        elif any(word.startswith(query) for word in low.replace("-", " ").split()):
-            score = 2
-        elif query in low:
-            score = 3
-        else:
-            continue
-        if best is None or score < best[0]:
-            best = (score, term)
-    return best
-
-
 def diagnosis_label(diagnosis: Diagnosis, language: str | None = None) -> str:
     """The diagnosis name in the user's language when the vocabulary has it."""
     language = (language or get_language() or "en").split("-")[0]
@@ -470,38 +449,15 @@ def diagnosis_label(diagnosis: Diagnosis, language: str | None = None) -> str:
 
 @require_GET
 def api_diagnoses(request):
-    """Suggestions for the editor's diagnosis field: names, Czech names, synonyms, ICD-10."""
+    """Suggestions for the editor's diagnosis field from the archive's diagnoses and the whole
+    ICD-10 catalogue: names, Czech names, synonyms, ICD-10 codes (ranked by the selector)."""
     if not request.user.is_authenticated:
         return JsonResponse({"error": _("Log in to look up diagnoses.")}, status=401)
     if not request.user.has_perm("archive.add_case"):
         return JsonResponse({"error": _("Only teachers can look up diagnoses.")}, status=403)
-    query = " ".join(request.GET.get("q", "").split()).lower()[:100]
-    if not query:
-        return JsonResponse({"results": []})
-    candidates = Diagnosis.objects.filter(
-        Q(name__icontains=query)
-        | Q(name_cs__icontains=query)
-        | Q(synonyms__icontains=query)
-        | Q(icd10__istartswith=query)
-    )[:300]
-    ranked = []
-    for diagnosis in candidates:
-        rank = _rank(query, diagnosis)
-        if rank is not None:
-            ranked.append((rank[0], diagnosis.name.lower(), rank[1], diagnosis))
-    ranked.sort(key=lambda r: (r[0], r[1]))
-    results = []
-    for _score, _name, matched, diagnosis in ranked[:DIAGNOSIS_SUGGESTIONS]:
-        label = diagnosis_label(diagnosis)
-        results.append(
-            {
-                "id": diagnosis.pk,
-                "name": diagnosis.name,
-                "label": label,
-                "icd10": diagnosis.icd10,
-                "synonyms": diagnosis.synonym_list,
-                # Shown as "HCC → Hepatocellular carcinoma" when a synonym was what matched.
-                "matched": "" if matched in {diagnosis.name, label, diagnosis.icd10} else matched,
-            }
-        )
-    return JsonResponse({"results": results})
+    suggestions = diagnosis_suggestions(
+        query=request.GET.get("q", ""),
+        language=get_language() or "en",
+        limit=DIAGNOSIS_SUGGESTIONS,
+    )
+    return JsonResponse({"results": [s.as_json() for s in suggestions]})

@@ -2,10 +2,12 @@
 
 - One index per build (``<prefix>-cases-<timestamp>``) behind the alias ``<prefix>-cases``; a
   rebuild fills a new index and swaps the alias atomically, so searches never see a half index.
-- Text is stemmed (English) at index time; the diagnosis synonym groups (``search.synonyms``) are
-  a ``synonym_graph`` filter of the *search* analyzer, so editing them needs no reindexing of
-  text, only a rebuild to reload the analyzer. Typos: a second ``multi_match`` with
-  ``fuzziness: AUTO`` on the plain analyzer (fuzzy queries do not mix with synonym graphs).
+- Text is stemmed (English) at index time, and again in Czech in ``.cs`` subfields (the
+  ``ta_czech`` analyzer: Elasticsearch's light Czech stemmer, then diacritics folded). The
+  diagnosis synonym groups (``search.synonyms``, with their variants) are a ``synonym_graph``
+  filter of the *search* analyzer, so editing them needs no reindexing of text, only a rebuild
+  to reload the analyzer. Typos: a second ``multi_match`` with ``fuzziness: AUTO`` on the
+  plain analyzer (fuzzy queries do not mix with synonym graphs).
 - Autocomplete: edge n-gram subfields of the diagnosis, its synonyms and the tags.
 - Facets as in ``FacetedSearch``: selections go to ``post_filter``; each facet's aggregation is
   filtered by the *other* facets' selections only.
@@ -63,28 +65,43 @@ ta_autocomplete = analyzer(
 ta_autocomplete_search = analyzer(
     "ta_autocomplete_search", tokenizer="standard", filter=["lowercase", "asciifolding"]
 )
+# Czech: the light stemmer (czech_stem) needs the diacritics, so they are folded after it; a
+# query typed without them meets the same stems ("zlomeniny zeber" → "zlomenin zebr").
+ta_czech = analyzer(
+    "ta_czech",
+    tokenizer="standard",
+    filter=[
+        "lowercase",
+        token_filter("ta_czech_stop", type="stop", stopwords="_czech_"),
+        token_filter("ta_czech_stem", type="stemmer", language="czech"),
+        "asciifolding",
+    ],
+)
 SEARCH_ANALYZER = "ta_search"  # defined per index build, with the synonyms of that moment
 
 TEXT = {"analyzer": ta_text, "search_analyzer": SEARCH_ANALYZER}
 SUGGEST = {"analyzer": ta_autocomplete, "search_analyzer": ta_autocomplete_search}
+CZECH = Text(analyzer=ta_czech)
 
 
 class CaseDocument(Document):
     id = Integer()
-    title = Text(**TEXT)
-    diagnosis = Text(**TEXT, fields={"raw": Keyword(), "suggest": Text(**SUGGEST)})
+    title = Text(**TEXT, fields={"cs": CZECH})
+    diagnosis = Text(**TEXT, fields={"raw": Keyword(), "suggest": Text(**SUGGEST), "cs": CZECH})
     diagnosis_id = Integer()
-    diagnosis_terms = Text(**TEXT, fields={"suggest": Text(**SUGGEST)})
+    diagnosis_terms = Text(**TEXT, fields={"suggest": Text(**SUGGEST), "cs": CZECH})
     icd10 = Keyword(normalizer=lowercase_normalizer)
     tags = Keyword(fields={"suggest": Text(**SUGGEST)})
     tags_text = Text(**TEXT)
     anatomy = Text(**TEXT)
-    findings = Text(**TEXT)
-    history = Text(**TEXT)
+    findings = Text(**TEXT, fields={"cs": CZECH})
+    history = Text(**TEXT, fields={"cs": CZECH})
     discussion = Text(**TEXT)
     modality = Keyword()
     body_region = Keyword()
     organ_system = Keyword()
+    icd_chapter = Keyword()
+    icd_block = Keyword()
     level = Keyword()
     age_group = Keyword()
     sex = Keyword()
@@ -101,6 +118,14 @@ FIELD_BOOSTS = {
     "history": 1.5,
     "anatomy": 1,
     "discussion": 0.5,
+}
+# The Czech subfields, queried with their own analyzer (stemmed Czech, no synonyms).
+CZECH_BOOSTS = {
+    "diagnosis.cs": 10,
+    "diagnosis_terms.cs": 10,
+    "title.cs": 4,
+    "findings.cs": 2,
+    "history.cs": 1.5,
 }
 FACET_FIELDS = {f.name: ("diagnosis.raw" if f.name == "diagnosis" else f.name) for f in FACETS}
 HIGHLIGHT = {"title": 0, "diagnosis": 0, "findings": 2, "history": 2}
@@ -327,12 +352,21 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         fuzzy_diagnosis = cls._typo_tolerant(text, diagnosis_fields)
         if fuzzy_diagnosis is not None:
             on_diagnosis.append(fuzzy_diagnosis)
+        czech_diagnosis = ["diagnosis.cs", "diagnosis_terms.cs"]
+        on_diagnosis.append(Q("multi_match", query=text, fields=czech_diagnosis, operator="and"))
+        czech = Q(
+            "multi_match",
+            query=text,
+            fields=[f"{f}^{b}" for f, b in CZECH_BOOSTS.items()],
+            type="cross_fields",
+            operator="and",
+        )
         diagnosis_first = Q(
             "constant_score",
             filter=Q("bool", should=on_diagnosis, minimum_should_match=1),
             boost=DIAGNOSIS_FIRST_BOOST,
         )
-        should = [exact, Q("term", icd10={"value": code, "boost": 20})]
+        should = [exact, czech, Q("term", icd10={"value": code, "boost": 20})]
         if fuzzy is not None:
             should.append(fuzzy)
         matched = Q("bool", should=should, minimum_should_match=1)

@@ -1,11 +1,13 @@
-// Case editor: the diagnosis field suggests known diagnoses (names, Czech names, synonyms such as
-// "HCC", ICD-10 codes) from /api/diagnoses, as an ARIA combobox; choosing one fills the code.
+// Case editor: the diagnosis field suggests diagnoses of the archive and of the whole ICD-10
+// (names, Czech names, synonyms such as "HCC", ICD-10 codes) from /api/diagnoses, as an ARIA
+// combobox; choosing one fills the code, and the Czech name when that field is still empty.
 (function () {
   "use strict";
   const input = document.querySelector("[data-diagnosis-autocomplete]");
   if (!input) return;
   const list = document.getElementById(input.getAttribute("aria-controls"));
   const code = document.getElementById("id_icd10");
+  const czech = document.getElementById("id_diagnosis_name_cs");
   const url = input.dataset.diagnosisAutocomplete;
   let results = [];
   let active = -1;
@@ -24,6 +26,7 @@
     if (!d) return;
     input.value = d.name;
     if (code) code.value = d.icd10 || "";
+    if (czech && !czech.value && d.name_cs) czech.value = d.name_cs;
     lastQuery = d.name.toLowerCase();
     close();
     input.dispatchEvent(new Event("change", {bubbles: true}));
@@ -53,6 +56,7 @@
       if (d.label !== d.name) extra.push(d.name);
       if (d.matched) extra.push(`“${d.matched}”`);
       else if (d.synonyms.length) extra.push(d.synonyms.slice(0, 3).join(", "));
+      if (d.block) extra.push(`ICD-10 ${d.block}`);
       if (extra.length) {
         const small = document.createElement("small");
         small.textContent = extra.join(" · ");

@@ -35,6 +35,9 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("case-upload", "POST", "/cases/{case}/upload/", "draft", (L, 404, 302, 404, 302)),
     ("case-submit", "POST", "/cases/{case}/submit/", "draft", (L, 404, 302, 404, 403)),
     ("case-download", "GET", "/cases/{case}/download.zip", "draft", (L, 404, 200, 404, 200)),
+    # Case packages: published cases only, by teachers and curators.
+    ("case-package", "GET", "/cases/{case}/package.zip", "draft", (L, 404, 403, 404, 403)),
+    ("package-import", "GET", "/cases/import/", "-", (L, 403, 200, 200, 200)),
     ("case-key-images", "POST", "/cases/{case}/key-images/", "draft", (L, 404, 400, 404, 400)),
     ("case-key-image-delete", "POST", "/cases/{case}/key-images/999999/delete", "draft",
      (L, 404, 404, 404, 404)),
@@ -65,6 +68,7 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("case-upload", "POST", "/cases/{case}/upload/", "published", (L, 403, 403, 403, 302)),
     ("case-submit", "POST", "/cases/{case}/submit/", "published", (L, 403, 302, 403, 403)),
     ("case-download", "GET", "/cases/{case}/download.zip", "published", (L, 200, 200, 200, 200)),
+    ("case-package", "GET", "/cases/{case}/package.zip", "published", (L, 403, 200, 200, 200)),
     ("case-key-images", "POST", "/cases/{case}/key-images/", "published",
      (L, 403, 403, 403, 400)),
     ("case-key-image-delete", "POST", "/cases/{case}/key-images/999999/delete", "published",

@@ -63,6 +63,10 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("case-submit", "POST", "/cases/{case}/submit/", "draft", 404, None),
     ("case-download", "GET", "/cases/{case}/download.zip", "quiz", 200, "DICM"),
     ("case-download", "GET", "/cases/{case}/download.zip", "draft", 404, None),
+    # A case package carries the diagnosis: teachers and curators only, never a hidden quiz.
+    ("case-package", "GET", "/cases/{case}/package.zip", "quiz", 403, None),
+    ("case-package", "GET", "/cases/{case}/package.zip", "draft", 404, None),
+    ("package-import", "GET", "/cases/import/", "-", 403, None),
     ("case-key-images", "POST", "/cases/{case}/key-images/", "quiz", 403, None),
     ("case-key-images", "POST", "/cases/{case}/key-images/", "draft", 404, None),
     ("case-key-image-delete", "POST", "/cases/{case}/key-images/1/delete", "quiz", 403, None),

@@ -41,7 +41,9 @@ def logged_in(client):
 
 def published(**kwargs) -> Case:
     diagnosis = kwargs.pop("diagnosis", "Pneumothorax")
-    case = CaseFactory(diagnosis=DiagnosisFactory(name=diagnosis), **kwargs)
+    if isinstance(diagnosis, str):
+        diagnosis = DiagnosisFactory(name=diagnosis)
+    case = CaseFactory(diagnosis=diagnosis, **kwargs)
     services.index_case(case.pk)
     return case
 
@@ -78,11 +80,23 @@ def test_api_search_shape_and_multi_select(logged_in):
         "body_region",
         "organ_system",
         "diagnosis",
+        "icd_chapter",
+        "icd_block",
         "level",
         "age_group",
         "sex",
         "tags",
     }
+
+
+def test_the_search_page_lists_icd10_blocks_under_their_chapter(logged_in):
+    published(diagnosis=DiagnosisFactory(name="Spontaneous pneumothorax", icd10="J93.1"))
+    html = logged_in.get(reverse("search"), {"icd_block": "J90-J94"}).content.decode()
+    chapter = html.index('name="icd_chapter" value="X"')
+    block = html.index('name="icd_block" value="J90-J94" checked')
+    assert chapter < block < html.index("</fieldset>", chapter)
+    assert "J90-J94 Other diseases of pleura" in html
+    assert "1 case found" in html
 
 
 def test_api_drops_unknown_values_and_bad_pages(logged_in):

@@ -97,3 +97,46 @@ def test_search_index_rebuild(tmp_path):
     assert services.search_cases(text="pneumothorax").total == 1
     with pytest.raises(CommandError):
         call_command("search_index")
+
+
+FOREIGN = [
+    # Vocabularies of other teaching-file systems: each value is mapped, never dropped.
+    {"title": "a", "modality": "MRI", "body_region": "Knee", "organ_system": "MSK",
+     "level": "Advanced", "sex": "female"},
+    {"title": "b", "modality": "X-ray", "body_region": "Thorax", "organ_system": "Respiratory"},
+    {"title": "c", "modality": "Ultrazvuk", "body_region": "Left knee", "level": "Registrar"},
+    {"title": "d", "modality": "Thermography", "body_region": "Skin of the back",
+     "organ_system": "Dermatology", "level": "Guru", "sex": "x"},
+]  # fmt: skip
+
+
+def test_import_cases_maps_other_vocabularies_and_keeps_unknown_values(tmp_path):
+    path = tmp_path / "foreign.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in FOREIGN) + "\n", encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    call_command("import_cases", str(path), "--no-index", stdout=out, stderr=err)
+    cases = {c.title: c for c in Case.objects.all()}
+    assert len(cases) == 4  # no case dropped
+    a, b, c, d = (cases[t] for t in "abcd")
+    assert (a.modality, a.body_region, a.organ_system, a.level, a.sex) == (
+        "MR", "lower_limb", "musculoskeletal", "specialist", "F"
+    )  # fmt: skip
+    assert (b.modality, b.body_region, b.organ_system) == ("CR", "chest", "chest")
+    assert (c.modality, c.body_region, c.level) == ("US", "lower_limb", "resident")
+    # Nothing matches: "other" (or the default), with a warning naming the value.
+    assert (d.modality, d.body_region, d.organ_system, d.level, d.sex) == (
+        "OT", "other", "other", "student", ""
+    )  # fmt: skip
+    report = out.getvalue()
+    assert "Mapped organ_system 'Respiratory' → 'chest' in 1 case(s)." in report
+    assert "Mapped body_region 'Knee' → 'lower_limb' in 1 case(s)." in report
+    assert "Mapped body_region 'Left knee' → 'lower_limb' in 1 case(s)." in report
+    assert "Imported 4 cases" in report and "0 bad lines" in report
+    warnings = err.getvalue()
+    assert (
+        "line 4: body_region 'Skin of the back' is not a value the archive knows; imported as "
+        "'Other'" in warnings
+    )
+    assert "line 4: modality 'Thermography'" in warnings and "'Other'" in warnings
+    assert "line 4: level 'Guru'" in warnings and "'Medical student'" in warnings
+    assert "(skipped)" not in warnings

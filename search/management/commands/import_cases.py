@@ -30,15 +30,18 @@ class Command(BaseCommand):
         def on_error(number: int, reason: str) -> None:
             self.stderr.write(f"line {number}: {reason} (skipped)")
 
+        def on_warning(number: int, warning: str) -> None:
+            self.stderr.write(f"line {number}: {warning}")
+
         started = time.monotonic()
         try:
             if file == "-":
                 import sys
 
-                report = import_lines(sys.stdin, user, on_error)
+                report = import_lines(sys.stdin, user, on_error, on_warning)
             else:
                 with open(file, encoding="utf-8") as fh:
-                    report = import_lines(fh, user, on_error)
+                    report = import_lines(fh, user, on_error, on_warning)
         except OSError as e:
             raise CommandError(f"Cannot read {file}: {e.strerror}.") from e
         imported = time.monotonic() - started
@@ -47,6 +50,13 @@ class Command(BaseCommand):
             f"({len(report.created) / max(imported, 1e-9):.0f}/s); "
             f"{len(report.errors)} bad lines skipped."
         )
+        for (name, written, value), n in sorted(report.mapped.items()):
+            self.stdout.write(f"Mapped {name} {written!r} → {value!r} in {n} case(s).")
+        if report.warnings:
+            self.stdout.write(
+                f"{len(report.warnings)} value(s) imported as 'other' or the default: see the "
+                "warnings above."
+            )
         if report.created and not no_index:
             started = time.monotonic()
             n = services.index_cases(report.created)
