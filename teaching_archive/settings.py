@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "csp",
     "archive",
     "search",
+    "teaching",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +157,12 @@ TA_RAW_RETENTION_HOURS = float(env("TA_RAW_RETENTION_HOURS", "72"))
 # Quarantined files (output that failed verification: it may still identify a patient) are
 # deleted this many days after quarantine (purge_quarantine, hourly); the item and its reason stay.
 TA_QUARANTINE_RETENTION_DAYS = float(env("TA_QUARANTINE_RETENTION_DAYS", "30"))
+
+# The review queue (spaced repetition, teaching/services/review.py): at most this many cases a
+# student has not met yet per day, and this share of the queue drawn from normal studies so that
+# "abnormal" is never a safe guess.
+TA_REVIEW_NEW_PER_DAY = int(env("TA_REVIEW_NEW_PER_DAY", "10"))
+TA_REVIEW_NORMAL_SHARE = float(env("TA_REVIEW_NORMAL_SHARE", "0.2"))
 
 # Raw and quarantined files may identify a patient: readable by the archive's own user only,
 # whatever the umask of the process that writes them (web, worker or DICOM listener).
