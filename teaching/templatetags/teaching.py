@@ -65,3 +65,15 @@ def lesion_image(key, url: str, region=None, own=None, clicks=(), label: str = "
         "heat_radius": radius * 1.6,
         "marker": f"arrow-{key.pk}",
     }
+
+
+@register.simple_tag(takes_context=True)
+def answered_in_search(context, text: str) -> list:
+    """The quiz cases the signed-in student answered that ``text`` names: the index leaves a
+    quiz's diagnosis out for everyone, but the student who answered may find it by it."""
+    from archive.services.quiz import answered_matching
+
+    request = context.get("request")
+    if request is None or not request.user.is_authenticated or not (text or "").strip():
+        return []
+    return answered_matching(user=request.user, text=text, limit=10)

@@ -85,6 +85,18 @@ def test_answered_cases_are_findable_by_their_student(student, second_student, c
         assert f'<a href="/cases/{cases["effusion"].pk}/">Quiz: dyspnoea</a>' in html, query
     other = client(second_student).get("/my/progress/?q=effusion").content.decode()
     assert "Quiz: dyspnoea" not in other
+    # The search page too: the index leaves a quiz's diagnosis out, the student's answer not.
+    found = s.get("/search/?q=pleural+effusion").content.decode()
+    assert "Quiz cases you answered" in found and "Quiz: dyspnoea" in found
+    assert (
+        "Quiz: dyspnoea"
+        not in client(second_student).get("/search/?q=pleural+effusion").content.decode()
+    )
+
+
+def test_teachers_mark_normal_studies_in_the_editor(teacher):
+    html = client(teacher).get("/cases/new/").content.decode()
+    assert 'name="is_normal"' in html and "Normal study" in html
 
 
 def test_bookmarks(student, cases):
