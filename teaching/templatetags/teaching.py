@@ -50,7 +50,7 @@ def lesion_image(key, url: str, region=None, own=None, clicks=(), label: str = "
     the student's own click ``own`` = (x, y) and other ``clicks`` (a heat map), all in 0..1
     image coordinates."""
     width, height = max(key.instance.columns, 1), max(key.instance.rows, 1)
-    radius = max(width, height) * 0.012
+    radius = max(width, height) * 0.02
     drawn = annotations if annotations is not None else ([region] if region else [])
     shapes = [s for s in (_shape(a, width, height) for a in drawn) if s]
     return {

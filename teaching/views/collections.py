@@ -123,6 +123,7 @@ def collection_detail(request, pk: int):
             "rows": rows,
             "owner": owner,
             "can_present": privacy.can_present_collection(user, collection),
+            "can_assign": owner and user.taught_classes.exists(),
             "unpublished_count": hidden_count,
             "visibility_choices": Collection.Visibility.choices,
             "shared_names": " ".join(collection.shared_with.values_list("username", flat=True)),

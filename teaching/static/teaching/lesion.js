@@ -40,7 +40,7 @@
       document.getElementById("click-x").value = x.toFixed(4);
       document.getElementById("click-y").value = y.toFixed(4);
       svg.replaceChildren(svgNode("circle", { class: "click", cx: x * w, cy: y * h,
-        r: Math.max(w, h) * 0.012 }));
+        r: Math.max(w, h) * 0.02 }));
       status.textContent = (text.at || "%(x)s %(y)s")
         .replace("%(x)s", `${Math.round(x * 100)}%`).replace("%(y)s", `${Math.round(y * 100)}%`);
     };
