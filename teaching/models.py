@@ -16,6 +16,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from archive.models import Case, KeyImage, Series
 
@@ -185,7 +186,7 @@ class Attempt(models.Model):
 
     class Kind(models.TextChoices):
         ASSIGNMENT = "assignment", _("Assignment")
-        REVIEW = "review", _("Review")
+        REVIEW = "review", pgettext_lazy("spaced repetition", "Review")
         COLLECTION = "collection", _("Collection")
 
     class Mode(models.TextChoices):

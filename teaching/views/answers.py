@@ -13,7 +13,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext
 from django.utils.translation import gettext as _
 
 from archive import privacy
@@ -169,7 +169,7 @@ def review_case(request, pk: int):
         request,
         case=case,
         attempt=attempt,
-        heading=_("Review"),
+        heading=pgettext("spaced repetition", "Review"),
         context_line=_("%(n)s cases left today") % {"n": len(queue)},
         action=request.path,
     )
