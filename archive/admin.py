@@ -215,7 +215,9 @@ class CaseAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["css/admin-review.css"]}
 
-    list_filter = ["status", "modality", "body_region", "level", "quiz_mode", "is_demo", "tags"]
+    list_filter = [
+        "status", "modality", "body_region", "level", "quiz_mode", "is_normal", "is_demo", "tags",
+    ]  # fmt: skip
     search_fields = ["title", "diagnosis__name", "findings", "owner__username"]
     autocomplete_fields = ["diagnosis", "tags"]
     inlines = [StudyInline]
@@ -262,7 +264,7 @@ class CaseAdmin(admin.ModelAdmin):
                     ("modality", "body_region", "organ_system"),
                     ("level", "age_group", "sex"),
                     "tags",
-                    ("quiz_mode", "is_demo"),
+                    ("quiz_mode", "is_normal", "is_demo"),
                 ]
             },
         ),

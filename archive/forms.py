@@ -84,7 +84,7 @@ class CaseForm(forms.ModelForm):
             _("Classification"),
             ["modality", "body_region", "organ_system", "level", "age_group", "sex"],
         ),
-        (_("Tags and quiz"), ["tag_names", "quiz_mode"]),
+        (_("Tags and quiz"), ["tag_names", "quiz_mode", "is_normal"]),
     ]
 
     diagnosis_name = forms.CharField(
@@ -152,6 +152,7 @@ class CaseForm(forms.ModelForm):
             "sex",
             "tag_names",
             "quiz_mode",
+            "is_normal",
         ]
         widgets = {
             name: forms.Textarea(attrs={"rows": rows}) for name, rows in TEXTAREA_ROWS.items()

@@ -273,6 +273,14 @@ class Case(models.Model):
     quiz_mode = models.BooleanField(
         _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")
     )
+    is_normal = models.BooleanField(
+        _("normal study"),
+        default=False,
+        help_text=_(
+            "No abnormality to find. Normal studies are mixed into students' reviews so that "
+            "“abnormal” is never a safe guess."
+        ),
+    )
     is_demo = models.BooleanField(_("demo case"), default=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
     review_comment = models.TextField(_("reviewer's comment"), blank=True)

@@ -12,13 +12,21 @@ Two questions are answered:
   views answer 404, never 403). Querysets use :func:`case_filter` so lists, search re-checks and
   DICOMweb queries apply the same rule in SQL.
 * **What must stay hidden from this user on this case?** While a quiz case is unanswered (for a
-  user who is neither its author nor may edit it), every way of writing its diagnosis: name,
-  synonyms and abbreviations (the case's own and the curated vocabulary of search, with their
-  spellings, plurals and forms without diacritics), Czech name and Czech synonyms, ICD-10 code
-  (with and without its dot) and its parent category. :class:`CaseView` masks them
-  in every text the user gets (titles, history, descriptions, captions, tags, DICOM headers) and
-  says that the answer fields (diagnosis, findings, differential, discussion, teaching points)
-  are withheld.
+  user who is neither its author nor may edit it), or while the case waits for the student's
+  answer in an assignment of their class that is not past due, every way of writing its
+  diagnosis: name, synonyms and abbreviations (the case's own and the curated vocabulary of
+  search, with their spellings, plurals and forms without diacritics), Czech name and Czech
+  synonyms, ICD-10 code (with and without its dot) and its parent category. :class:`CaseView`
+  masks them in every text the user gets (titles, history, descriptions, captions, tags, DICOM
+  headers) and says that the answer fields (diagnosis, findings, differential, discussion,
+  teaching points) are withheld.
+
+The teaching loop (``teaching``) asks here too: who sees a collection (its owner, the teachers it
+is shared with, or everyone signed in), who may present and export it (teachers who see it: the
+projector shows every answer), what an entry "shown as unknown" and conference mode withhold
+until the reveal (:func:`unknown_view`), who sees a class, its assignments and results (results:
+its teachers only), and whose answers a user may read (their own, and as a teacher of a class the
+answers given in its assignments: never another student's).
 
 Search indexes may lag behind the database (a worker indexes on commit), so search results are
 re-checked here against the database at query time: an unpublished case is dropped whatever the
@@ -34,9 +42,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 from pydicom import Dataset
 
 from archive.models import Case, Diagnosis, QuizAnswer, Tag, Upload
+from teaching.models import Assignment, Attempt, Collection, CollectionEntry, TeachingClass
 
 if TYPE_CHECKING:
     from search.synonyms import SynonymTable
@@ -45,6 +55,24 @@ __all__ = [
     "REDACTED",
     "CaseView",
     "UserPolicy",
+    "assignment_pending_cases",
+    "attempt_filter",
+    "can_edit_collection",
+    "can_present_collection",
+    "can_view_assignment",
+    "can_view_attempt",
+    "can_view_class",
+    "can_view_collection",
+    "can_view_results",
+    "class_filter",
+    "collection_filter",
+    "entry_view",
+    "is_class_student",
+    "is_class_teacher",
+    "is_teacher",
+    "presenter_view",
+    "shown_entries",
+    "unknown_view",
     "can_edit_case",
     "can_export_case",
     "can_view_case",
@@ -59,6 +87,7 @@ __all__ = [
     "redact",
     "redact_dataset",
     "visible_cases",
+    "visible_collections",
 ]
 
 REDACTED = "▇▇▇"
@@ -310,7 +339,14 @@ class UserPolicy:
 
     user: object
     _answered: set[int] | None = None
+    _pending: set[int] | None = None
     _views: dict[int, CaseView] = field(default_factory=dict)
+
+    def pending(self, case: Case) -> bool:
+        """Whether the case waits for this student's answer in an assignment."""
+        if self._pending is None:
+            self._pending = assignment_pending_cases(self.user)
+        return case.pk in self._pending
 
     def answered(self, case: Case) -> bool:
         if self._answered is None:
@@ -333,7 +369,9 @@ class UserPolicy:
         editable = visible and can_edit_case(self.user, case)
         author = case.owner_id == self.user.pk
         hidden = bool(
-            visible and case.quiz_mode and not (author or editable) and not self.answered(case)
+            visible
+            and not (author or editable)
+            and ((case.quiz_mode and not self.answered(case)) or self.pending(case))
         )
         terms = tuple(hidden_terms(case.diagnosis)) if hidden else ()
         view = CaseView(case=case, visible=visible, editable=editable, hidden=hidden, terms=terms)
@@ -343,6 +381,7 @@ class UserPolicy:
     def forget_answers(self) -> None:
         """Call after the user answered a quiz in this request."""
         self._answered = None
+        self._pending = None
         self._views.clear()
 
 
@@ -471,3 +510,156 @@ def suggestable(suggestions: list[dict[str, str]]) -> list[dict[str, str]]:
         if (s.get("kind") == "diagnosis" and s["text"] in names)
         or (s.get("kind") == "tag" and s["text"] in tags)
     ]
+
+
+# --- Teaching: collections, conference mode, classes, answers and results ----------------------
+
+
+def is_teacher(user) -> bool:
+    """Teachers (and curators) write cases; they may present, export and assign collections."""
+    return bool(user.is_authenticated and user.has_perm("archive.add_case"))
+
+
+def collection_filter(user) -> Q:
+    """The collections ``user`` may see: their own, those shared with them by name (teachers),
+    and public ones (everyone signed in)."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    mine = Q(owner=user) | Q(visibility=Collection.Visibility.PUBLIC)
+    if is_teacher(user):
+        mine |= Q(visibility=Collection.Visibility.SHARED, shared_with=user)
+    return mine
+
+
+def visible_collections(user) -> QuerySet[Collection]:
+    return Collection.objects.filter(collection_filter(user)).distinct()
+
+
+def can_view_collection(user, collection: Collection) -> bool:
+    if not user.is_authenticated:
+        return False
+    if collection.owner_id == user.pk or collection.visibility == Collection.Visibility.PUBLIC:
+        return True
+    return (
+        collection.visibility == Collection.Visibility.SHARED
+        and is_teacher(user)
+        and collection.shared_with.filter(pk=user.pk).exists()
+    )
+
+
+def can_edit_collection(user, collection: Collection) -> bool:
+    return user.is_authenticated and collection.owner_id == user.pk
+
+
+def can_present_collection(user, collection: Collection) -> bool:
+    """Conference mode and the PowerPoint export show every answer: teachers who see it."""
+    return is_teacher(user) and can_view_collection(user, collection)
+
+
+def shown_entries(user, collection: Collection) -> QuerySet[CollectionEntry]:
+    """The entries anyone is shown: published cases only, whoever added them when (a case
+    unpublished since drops out of every collection, its owner's too, until it is back)."""
+    return (
+        collection.entries.filter(case__status=Case.Status.PUBLISHED)
+        .filter(case_filter(user, "case__"))
+        .select_related("case", "case__diagnosis", "lead_key_image", "lead_series")
+        .order_by("position", "pk")
+    )
+
+
+def unknown_view(view: CaseView) -> CaseView:
+    """``view`` asked as an unknown: the answer withheld and its terms masked, for whoever looks
+    (the teacher's own projector included) until the reveal or the answer."""
+    terms = view.terms if view.hidden else tuple(hidden_terms(view.case.diagnosis))
+    return CaseView(case=view.case, visible=view.visible, editable=False, hidden=True, terms=terms)
+
+
+def entry_view(user, entry: CollectionEntry, policy: UserPolicy | None = None) -> CaseView:
+    """An entry on a collection's page: one shown as unknown hides its answer (and the title)
+    from anyone who may not present the collection, until they have answered the case."""
+    policy = policy or UserPolicy(user)
+    view = policy.view(entry.case)
+    if (
+        entry.show_as_unknown
+        and not can_present_collection(user, entry.collection)
+        and not policy.answered(entry.case)
+    ):
+        return unknown_view(view)
+    return view
+
+
+def presenter_view(user, collection: Collection, case: Case) -> CaseView | None:
+    """What a teacher who may present ``collection`` reveals of one of its cases: everything,
+    a quiz included (the projector shows the answer at the teacher's reveal, and the exported
+    slides hold it). ``None`` for anyone else."""
+    if not (can_present_collection(user, collection) and can_view_case(user, case)):
+        return None
+    return CaseView(case=case, visible=True, editable=False, hidden=False)
+
+
+def class_filter(user) -> Q:
+    """The classes ``user`` teaches or studies in."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(teachers=user) | Q(memberships__student=user)
+
+
+def is_class_teacher(user, klass: TeachingClass) -> bool:
+    return user.is_authenticated and klass.teachers.filter(pk=user.pk).exists()
+
+
+def is_class_student(user, klass: TeachingClass) -> bool:
+    return user.is_authenticated and klass.memberships.filter(student_id=user.pk).exists()
+
+
+def can_view_class(user, klass: TeachingClass) -> bool:
+    return is_class_teacher(user, klass) or is_class_student(user, klass)
+
+
+def can_view_assignment(user, assignment: Assignment) -> bool:
+    return can_view_class(user, assignment.klass)
+
+
+def can_view_results(user, assignment: Assignment) -> bool:
+    """A class's results (every student's answers): its teachers only."""
+    return is_class_teacher(user, assignment.klass)
+
+
+def attempt_filter(user) -> Q:
+    """The answers ``user`` may read: their own, and those given in assignments of the classes
+    they teach. Never another student's."""
+    if not user.is_authenticated:
+        return Q(pk__in=[])
+    return Q(user=user) | Q(assignment__klass__teachers=user)
+
+
+def can_view_attempt(user, attempt: Attempt) -> bool:
+    if not user.is_authenticated:
+        return False
+    if attempt.user_id == user.pk:
+        return True
+    return attempt.assignment_id is not None and is_class_teacher(user, attempt.assignment.klass)
+
+
+def assignment_pending_cases(user, now=None) -> set[int]:
+    """Cases waiting for this student's answer in an assignment of their class that is not past
+    due: hidden like an unanswered quiz everywhere (case page, search, DICOMweb), so that the
+    answer cannot be looked up before it is given."""
+    if not user.is_authenticated:
+        return set()
+    now = now or timezone.now()
+    rows = set(
+        Assignment.objects.filter(klass__memberships__student_id=user.pk, due_at__gt=now)
+        .filter(collection__entries__isnull=False)
+        .values_list("pk", "collection__entries__case_id")
+    )
+    if not rows:
+        return set()
+    answered = set(
+        Attempt.objects.filter(
+            user_id=user.pk,
+            assignment_id__in={a for a, _ in rows},
+            answered_at__isnull=False,
+        ).values_list("assignment_id", "case_id")
+    )
+    return {case for a, case in rows if (a, case) not in answered}

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "csp",
     "archive",
     "search",
+    "teaching",
 ]
 
 MIDDLEWARE = [
@@ -173,6 +174,12 @@ STORAGES = _storages.storages_from(
 # Request bodies are spooled to temporary files here (a local folder of each web process, also
 # with TA_STORAGE=s3), then stored in the holding storage. Empty: TA_RAW_HOLDING_ROOT/incoming.
 INCOMING_ROOT = env("TA_INCOMING_ROOT", "")
+# The review queue (spaced repetition, teaching/services/review.py): at most this many cases a
+# student has not met yet per day, and this share of the queue drawn from normal studies so that
+# "abnormal" is never a safe guess.
+TA_REVIEW_NEW_PER_DAY = int(env("TA_REVIEW_NEW_PER_DAY", "10"))
+TA_REVIEW_NORMAL_SHARE = float(env("TA_REVIEW_NORMAL_SHARE", "0.2"))
+
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

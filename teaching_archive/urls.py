@@ -8,4 +8,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("search.urls")),
     path("", include("archive.urls")),
+    path("teaching/", include("teaching.urls")),
 ]

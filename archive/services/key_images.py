@@ -13,6 +13,7 @@ from django.db.models import Max
 
 from archive import privacy
 from archive.models import Case, Instance, KeyImage
+from teaching.localisation import REGION_TYPES
 
 MAX_ANNOTATIONS = 10
 MAX_LABEL = 80
@@ -63,7 +64,9 @@ def add_key_image(
     caption = " ".join((caption or "").split())[:200]
     existing = KeyImage.objects.select_for_update().filter(instance=instance, frame=frame).first()
     if existing is not None:
-        existing.caption, existing.annotations = caption, clean
+        # The lesion's region (teaching: click the lesion) has its own editor: keep it.
+        regions = [a for a in existing.annotations or [] if a.get("type") in REGION_TYPES]
+        existing.caption, existing.annotations = caption, clean + regions
         existing.save(update_fields=["caption", "annotations"])
         return existing
     last = KeyImage.objects.filter(case=case).aggregate(m=Max("order"))["m"]

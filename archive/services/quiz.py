@@ -8,14 +8,20 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from dataclasses import dataclass
 
+from django.core import signing
+from django.core.signing import BadSignature, TimestampSigner
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils.crypto import salted_hmac
 
+from archive import privacy
 from archive.models import BodyRegion, Case, Diagnosis, OrganSystem, QuizAnswer
 from archive.privacy import diagnosis_terms, normalise
+from teaching.scheduling import rating_for
+from teaching.services.review import record_review
 
 _BULLET_RE = re.compile(r"^\s*(?:[-*•–]|\d+[.)])\s*")
 
@@ -97,6 +103,29 @@ def answer_matches(answer: str, diagnosis: Diagnosis | None) -> bool:
     return False
 
 
+# "Normal" as an answer: a normal study is answered by saying so, and an abnormal one is not.
+NORMAL_ANSWERS = (
+    "normal", "normal study", "no abnormality", "no abnormalities", "nothing abnormal",
+    "no pathology", "no finding", "no findings", "negative", "unremarkable",
+    "normalni", "normalni nalez", "bez nalezu", "bez patologie", "bez patologickeho nalezu",
+)  # fmt: skip
+_NORMAL = {normalise(a) for a in NORMAL_ANSWERS}
+
+
+def says_normal(answer: str) -> bool:
+    """True when the answer says the study is normal ("normal", "no abnormality", "bez
+    nálezu", ...), folded like every answer."""
+    return normalise(answer) in _NORMAL
+
+
+def answer_is_correct(case: Case, answer: str) -> bool:
+    """A normal study is answered "normal" (or with its own diagnosis, if it has one, such as
+    "normal variant"); any other case by naming its diagnosis."""
+    if case.is_normal:
+        return says_normal(answer) or answer_matches(answer, case.diagnosis)
+    return not says_normal(answer) and answer_matches(answer, case.diagnosis)
+
+
 # --- Multiple choice --------------------------------------------------------------------------
 
 
@@ -142,13 +171,44 @@ def choices_for(user, case: Case, language: str | None = None) -> list[Choice]:
     return options
 
 
+# --- Timing ---------------------------------------------------------------------------------
+
+_START_SALT = "archive.quiz.started"
+
+
+def start_token(user, case: Case) -> str:
+    """A signed "shown at" stamp for the answer form: the time taken is measured from it."""
+    return TimestampSigner(salt=_START_SALT).sign(f"{user.pk}:{case.pk}")
+
+
+def seconds_since(token: str, user, case: Case, max_age: int = 86_400) -> float | None:
+    """Seconds since :func:`start_token` made ``token`` for this user and case (``None`` if
+    it is missing, forged, for another case or older than a day)."""
+    signer = TimestampSigner(salt=_START_SALT)
+    try:
+        value = signer.unsign(token or "", max_age=max_age)
+    except BadSignature:
+        return None
+    if value != f"{user.pk}:{case.pk}":
+        return None
+    signed_at = signing.b62_decode(token.rsplit(signer.sep, 2)[1])
+    return max(0.0, time.time() - signed_at)
+
+
 # --- Answering and progress -------------------------------------------------------------------
 
 
 def answer_case(
-    *, user, case: Case, text: str = "", choice: int | None = None, language: str | None = None
+    *,
+    user,
+    case: Case,
+    text: str = "",
+    choice: int | None = None,
+    language: str | None = None,
+    seconds: float | None = None,
 ) -> QuizAnswer:
-    """Record the student's first answer (a repeat returns the first one unchanged)."""
+    """Record the student's first answer (a repeat returns the first one unchanged); the case
+    becomes one of the student's review cards, graded from the answer and ``seconds`` taken."""
     existing = QuizAnswer.objects.filter(user_id=user.pk, case=case).first()
     if existing is not None:
         return existing
@@ -162,14 +222,31 @@ def answer_case(
         answer_text = " ".join(text.split())[:300]
         if not answer_text:
             raise ValueError("Type your diagnosis before checking it.")
-        correct, mode = answer_matches(answer_text, case.diagnosis), QuizAnswer.Mode.TEXT
+        correct, mode = answer_is_correct(case, answer_text), QuizAnswer.Mode.TEXT
+    answer, created = record_answer(
+        user=user, case=case, text=answer_text, correct=correct, mode=mode
+    )
+    if created:
+        record_review(user=user, case=case, rating=rating_for(correct=correct, seconds=seconds))
+    return answer
+
+
+def record_answer(
+    *, user, case: Case, text: str, correct: bool, mode: str = QuizAnswer.Mode.TEXT
+) -> tuple[QuizAnswer, bool]:
+    """The student's first answer to the case, wherever it was given (the case page, an
+    assignment, the review queue): it reveals the case to them. Returns (answer, created)."""
+    existing = QuizAnswer.objects.filter(user_id=user.pk, case=case).first()
+    if existing is not None:
+        return existing, False
     try:
         with transaction.atomic():
-            return QuizAnswer.objects.create(
-                user=user, case=case, answer_text=answer_text, correct=correct, mode=mode
+            answer = QuizAnswer.objects.create(
+                user=user, case=case, answer_text=text[:300], correct=correct, mode=mode
             )
+            return answer, True
     except IntegrityError:  # a double submit raced us: the first answer counts
-        return QuizAnswer.objects.get(user_id=user.pk, case=case)
+        return QuizAnswer.objects.get(user_id=user.pk, case=case), False
 
 
 @dataclass(frozen=True)
@@ -184,8 +261,10 @@ class TopicScore:
         return round(100 * self.correct / self.answered) if self.answered else 0
 
 
-def progress(*, user) -> dict:
-    """Answered and correct quiz cases of one student, by organ system and by body region."""
+def progress(*, user, search: str = "") -> dict:
+    """Answered and correct quiz cases of one student, by organ system and by body region;
+    ``search`` finds among the answered cases those whose diagnosis it names (typos, synonyms
+    and codes as in an answer) or whose title, history or findings contain it."""
     answers = QuizAnswer.objects.filter(user_id=user.pk)
 
     def by(field: str, labels: dict) -> list[TopicScore]:
@@ -213,4 +292,32 @@ def progress(*, user) -> dict:
         "by_organ_system": by("organ_system", dict(OrganSystem.choices)),
         "by_body_region": by("body_region", dict(BodyRegion.choices)),
         "recent": answers.select_related("case", "case__diagnosis")[:50],
+        "search": " ".join((search or "").split())[:200],
+        "found": answered_matching(user=user, text=search) if search.strip() else None,
     }
+
+
+def answered_matching(*, user, text: str, limit: int = 50) -> list[QuizAnswer]:
+    """The student's answered cases (still visible to them) that ``text`` finds: the answer is
+    theirs, so the diagnosis may be searched for once the quiz is answered."""
+    text = " ".join((text or "").split())[:200]
+    if not text:
+        return []
+    folded = normalise(text)
+    out = []
+    answers = (
+        QuizAnswer.objects.filter(user_id=user.pk)
+        .filter(privacy.case_filter(user, "case__"))
+        .select_related("case", "case__diagnosis")
+    )
+    policy = privacy.policy_for(user)
+    for answer in answers.iterator(chunk_size=200):
+        case = answer.case
+        if policy.view(case).hidden:  # answered, but waiting in an assignment again
+            continue
+        written = normalise(" ".join((case.title, case.history, case.findings)))
+        if answer_matches(text, case.diagnosis) or (folded and folded in written):
+            out.append(answer)
+            if len(out) >= limit:
+                break
+    return out

@@ -23,6 +23,7 @@ from archive.selectors import case_series
 from archive.services import key_images as key_image_services
 from archive.services import quiz
 from archive.views.cases import viewable_case_or_404
+from teaching import flow as teaching_flow
 
 COLOUR_PREFIXES = ("RGB", "YBR", "PALETTE")
 
@@ -182,10 +183,15 @@ def case_detail(request, pk: int):
         else None
     )
     data = viewer_data(view, series)
+    teaching_flow.remember_search(request)
     return render(
         request,
         "archive/case_detail.html",
         {
+            **teaching_flow.case_page_extras(request, case),
+            # The answer is timed from here (signed, so the page cannot claim another start).
+            "quiz_started": quiz.start_token(request.user, case) if view.hidden else "",
+            "next_url": teaching_flow.next_case_url(request, case) if answer else "",
             "case": case,
             "series": series,
             "viewer_data": data,

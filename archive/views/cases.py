@@ -22,6 +22,7 @@ from archive.services.incoming import upload_refusal
 from archive.services.intake import receive_files, received_from_django
 from archive.services.review import series_preview, series_previews
 from archive.vocabulary.selectors import diagnosis_suggestions
+from teaching.flow import home_panels
 
 DIAGNOSIS_SUGGESTIONS = 10
 
@@ -45,7 +46,9 @@ def home(request):
         policy = privacy.policy_for(request.user)
         cases = Case.objects.published().select_related("diagnosis").prefetch_related("tags")
         recent = [policy.view(case) for case in cases[:12]]
-    return render(request, "archive/home.html", {"recent": recent})
+    # Assignments, the review queue, the case of the day, bookmarks (the teaching loop).
+    panels = home_panels(request.user)
+    return render(request, "archive/home.html", {"recent": recent, **panels})
 
 
 def viewable_case_or_404(request, pk: int) -> Case:

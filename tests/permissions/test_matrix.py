@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from archive.models import Case
 from archive.services.cases import publish_case
 from tests.editor.builders import case_with_images, quarantined_item
+from tests.teaching.world import teaching_world
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -182,6 +183,90 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("dicomweb:frame-thumbnail", "GET",
      "/dicomweb/studies/{study}/series/{series}/instances/{sop}/frames/1/thumbnail",
      "published", (401, 200, 200, 200, 200)),
+    # The teaching loop ("teaching": the owner's private collection of the published case,
+    # assigned to the owner's class, whose student answered it). Collections: their owner;
+    # presenting, exporting and revealing: teachers who see it; a class: its teachers and
+    # students; its results: its teachers only. Empty POSTs are refused with a message.
+    ("teaching:collection-list", "GET", "/teaching/collections/", "-", (L, 200, 200, 200, 200)),
+    ("teaching:collection-create", "POST", "/teaching/collections/new", "-",
+     (L, 403, 302, 302, 302)),
+    ("teaching:collection-detail", "GET", "/teaching/collections/{collection}/", "teaching",
+     (L, 404, 200, 404, 404)),
+    ("teaching:collection-edit", "POST", "/teaching/collections/{collection}/edit", "teaching",
+     (L, 404, 302, 404, 404)),
+    ("teaching:entry-add", "POST", "/teaching/collections/{collection}/entries/add", "teaching",
+     (L, 404, 302, 404, 404)),
+    ("teaching:entry-edit", "POST", "/teaching/collections/{collection}/entries/{entry}/edit",
+     "teaching", (L, 404, 302, 404, 404)),
+    ("teaching:entry-remove", "POST",
+     "/teaching/collections/{collection}/entries/999999/remove", "teaching",
+     (L, 404, 404, 404, 404)),
+    ("teaching:entry-move", "POST", "/teaching/collections/{collection}/entries/{entry}/move",
+     "teaching", (L, 404, 400, 404, 404)),
+    ("teaching:collection-reorder", "POST", "/teaching/collections/{collection}/reorder",
+     "teaching", (L, 404, 400, 404, 404)),
+    ("teaching:collection-duplicate", "POST", "/teaching/collections/{collection}/duplicate",
+     "teaching", (L, 404, 302, 404, 404)),
+    # Assigned to a class: refused with a message, the collection stays.
+    ("teaching:collection-delete", "POST", "/teaching/collections/{collection}/delete",
+     "teaching", (L, 404, 302, 404, 404)),
+    ("teaching:entry-study", "GET", "/teaching/collections/{collection}/entries/{entry}/",
+     "teaching", (L, 404, 302, 404, 404)),
+    ("teaching:collection-present", "GET", "/teaching/collections/{collection}/present/",
+     "teaching", (L, 404, 200, 404, 404)),
+    ("teaching:collection-reveal", "GET",
+     "/teaching/collections/{collection}/present/{entry}/reveal", "teaching",
+     (L, 404, 200, 404, 404)),
+    ("teaching:collection-export", "GET", "/teaching/collections/{collection}/export.pptx",
+     "teaching", (L, 404, 200, 404, 404)),
+    ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "published",
+     (L, 403, 302, 302, 302)),
+    ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "draft",
+     (L, 404, 302, 404, 302)),
+    # The lesion's region: whoever may edit the case (key images' rule).
+    ("teaching:lesion-editor", "GET", "/teaching/cases/{case}/lesion/", "draft",
+     (L, 404, 200, 404, 200)),
+    ("teaching:lesion-editor", "GET", "/teaching/cases/{case}/lesion/", "published",
+     (L, 403, 403, 403, 200)),
+    ("teaching:lesion-save", "POST", "/teaching/cases/{case}/lesion/save", "draft",
+     (L, 404, 302, 404, 302)),
+    ("teaching:lesion-save", "POST", "/teaching/cases/{case}/lesion/save", "published",
+     (L, 403, 403, 403, 302)),
+    ("teaching:class-list", "GET", "/teaching/classes/", "-", (L, 200, 200, 200, 200)),
+    ("teaching:class-create", "POST", "/teaching/classes/new", "-", (L, 403, 302, 302, 302)),
+    ("teaching:class-detail", "GET", "/teaching/classes/{klass}/", "teaching",
+     (L, 200, 200, 404, 404)),
+    ("teaching:class-invite", "POST", "/teaching/classes/{klass}/invite", "teaching",
+     (L, 403, 302, 404, 404)),
+    ("teaching:class-remove-student", "POST", "/teaching/classes/{klass}/students/999999/remove",
+     "teaching", (L, 403, 302, 404, 404)),
+    ("teaching:assignment-create", "POST", "/teaching/classes/{klass}/assign", "teaching",
+     (L, 403, 302, 404, 404)),
+    ("teaching:class-join", "GET", "/teaching/join/", "-", (L, 200, 200, 200, 200)),
+    ("teaching:assignment-detail", "GET", "/teaching/assignments/{assignment}/", "teaching",
+     (L, 200, 200, 404, 404)),
+    # The student answered it: their result; its teacher: the case itself.
+    ("teaching:assignment-case", "GET", "/teaching/assignments/{assignment}/cases/1/",
+     "teaching", (L, 302, 302, 404, 404)),
+    ("teaching:attempt-result", "GET", "/teaching/attempts/{attempt}/", "teaching",
+     (L, 200, 200, 404, 404)),
+    ("teaching:assignment-results", "GET", "/teaching/assignments/{assignment}/results/",
+     "teaching", (L, 404, 200, 404, 404)),
+    ("teaching:assignment-results-csv", "GET", "/teaching/assignments/{assignment}/results.csv",
+     "teaching", (L, 404, 200, 404, 404)),
+    ("teaching:student-progress", "GET", "/teaching/classes/{klass}/students/{student_id}/",
+     "teaching", (L, 404, 200, 404, 404)),
+    ("teaching:review-queue", "GET", "/teaching/review/", "-", (L, 200, 200, 200, 200)),
+    ("teaching:review-next", "GET", "/teaching/review/next", "-", (L, 302, 302, 302, 302)),
+    ("teaching:review-case", "GET", "/teaching/review/cases/{case}/", "published",
+     (L, 200, 200, 200, 200)),
+    ("teaching:review-case", "GET", "/teaching/review/cases/{case}/", "draft",
+     (L, 404, 404, 404, 404)),
+    ("teaching:bookmarks", "GET", "/teaching/bookmarks/", "-", (L, 200, 200, 200, 200)),
+    ("teaching:bookmark-toggle", "POST", "/teaching/cases/{case}/bookmark", "published",
+     (L, 302, 302, 302, 302)),
+    ("teaching:bookmark-toggle", "POST", "/teaching/cases/{case}/bookmark", "draft",
+     (L, 404, 302, 404, 302)),
 ]  # fmt: skip
 
 # Django's own account pages (password reset/change, logout, set_language) need no row.
@@ -223,6 +308,7 @@ def world(teacher, other_teacher, student, curator, phi_file):
 
     published = case_with_images(teacher, [phi_file(dataset_hook=new_uids)], title="Published")
     publish_case(case=published, user=curator)
+    teaching = teaching_world(teacher=teacher, student=student, cases=[published])
     users = {
         "anonymous": None,
         "student": student,
@@ -230,7 +316,13 @@ def world(teacher, other_teacher, student, curator, phi_file):
         "other_teacher": other_teacher,
         "curator": curator,
     }
-    return {"draft": draft, "published": published, "item": item, "users": users}
+    return {
+        "draft": draft,
+        "published": published,
+        "item": item,
+        "users": users,
+        "teaching": teaching,
+    }
 
 
 def _values(case: Case, item=None) -> dict:
@@ -250,6 +342,7 @@ def _values(case: Case, item=None) -> dict:
 
 def test_permission_matrix(world):
     values = {kind: _values(world[kind], world["item"]) for kind in ("draft", "published")}
+    values["teaching"] = {**values["published"], **world["teaching"]}
     clients = {}
     for role, user in world["users"].items():
         clients[role] = Client()

@@ -19,13 +19,17 @@ import zipfile
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from archive.models import Case, KeyImage, QuizAnswer, Tag
 from archive.services.cases import unpublish_case
 from search.backends import get_search_backend
 from search.documents import build_document
 from search.services import index_case
+from teaching.models import Assignment
+from tests.conftest import _user
 from tests.permissions.test_matrix import DJANGO_OWN, _route_names, _values
+from tests.teaching.world import teaching_world
 from tests.viewer.factories import ct_stack, make_case, pneumothorax
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -184,6 +188,78 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("dicomweb:rendered-frame", "GET",
      "/dicomweb/studies/{study}/series/{series}/instances/{sop}/frames/1/rendered", "draft", 404,
      None),
+    # The teaching loop: a public collection of the quiz case (shown as unknown) and of the
+    # unpublished case, assigned to the student's class; another student answered the quiz.
+    ("teaching:collection-list", "GET", "/teaching/collections/", "-", 200, "Chest emergencies"),
+    ("teaching:collection-create", "POST", "/teaching/collections/new", "-", 403, None),
+    ("teaching:collection-detail", "GET", "/teaching/collections/{collection}/", "quiz", 200,
+     "Unknown case 1"),
+    ("teaching:collection-edit", "POST", "/teaching/collections/{collection}/edit", "quiz", 403,
+     None),
+    ("teaching:entry-add", "POST", "/teaching/collections/{collection}/entries/add", "quiz", 403,
+     None),
+    ("teaching:entry-edit", "POST", "/teaching/collections/{collection}/entries/{entry}/edit",
+     "quiz", 403, None),
+    ("teaching:entry-remove", "POST",
+     "/teaching/collections/{collection}/entries/{entry}/remove", "quiz", 403, None),
+    ("teaching:entry-move", "POST", "/teaching/collections/{collection}/entries/{entry}/move",
+     "quiz", 403, None),
+    ("teaching:collection-reorder", "POST", "/teaching/collections/{collection}/reorder", "quiz",
+     403, None),
+    ("teaching:collection-duplicate", "POST", "/teaching/collections/{collection}/duplicate",
+     "quiz", 403, None),
+    ("teaching:collection-delete", "POST", "/teaching/collections/{collection}/delete", "quiz",
+     403, None),
+    ("teaching:entry-study", "GET", "/teaching/collections/{collection}/entries/{entry}/", "quiz",
+     200, "Tall young man"),
+    ("teaching:collection-present", "GET", "/teaching/collections/{collection}/present/", "quiz",
+     403, None),
+    ("teaching:collection-reveal", "GET",
+     "/teaching/collections/{collection}/present/{entry}/reveal", "quiz", 403, None),
+    ("teaching:collection-export", "GET", "/teaching/collections/{collection}/export.pptx",
+     "quiz", 403, None),
+    ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "quiz", 403, None),
+    ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "draft", 404, None),
+    ("teaching:lesion-editor", "GET", "/teaching/cases/{case}/lesion/", "quiz", 403, None),
+    ("teaching:lesion-editor", "GET", "/teaching/cases/{case}/lesion/", "draft", 404, None),
+    ("teaching:lesion-save", "POST", "/teaching/cases/{case}/lesion/save", "quiz", 403, None),
+    ("teaching:lesion-save", "POST", "/teaching/cases/{case}/lesion/save", "draft", 404, None),
+    ("teaching:class-list", "GET", "/teaching/classes/", "-", 200, "Year 4 radiology"),
+    ("teaching:class-create", "POST", "/teaching/classes/new", "-", 403, None),
+    ("teaching:class-detail", "GET", "/teaching/classes/{klass}/", "quiz", 200, "Week 1"),
+    ("teaching:class-invite", "POST", "/teaching/classes/{klass}/invite", "quiz", 403, None),
+    ("teaching:class-remove-student", "POST",
+     "/teaching/classes/{klass}/students/{student_id}/remove", "quiz", 403, None),
+    ("teaching:assignment-create", "POST", "/teaching/classes/{klass}/assign", "quiz", 403,
+     None),
+    ("teaching:class-join", "GET", "/teaching/join/", "-", 200, None),
+    ("teaching:assignment-detail", "GET", "/teaching/assignments/{assignment}/", "quiz", 200,
+     "Case 1"),
+    ("teaching:assignment-case", "GET", "/teaching/assignments/{assignment}/cases/1/", "quiz",
+     200, "Tall young man"),
+    # An empty answer is refused; the form comes back, the quiz stays unanswered.
+    ("teaching:assignment-case", "POST", "/teaching/assignments/{assignment}/cases/1/", "quiz",
+     200, "Tall young man"),
+    ("teaching:assignment-case", "GET", "/teaching/assignments/{assignment}/cases/2/", "quiz",
+     404, None),
+    # The other student's answer (it names the diagnosis).
+    ("teaching:attempt-result", "GET", "/teaching/attempts/{attempt}/", "quiz", 404, None),
+    ("teaching:assignment-results", "GET", "/teaching/assignments/{assignment}/results/", "quiz",
+     404, None),
+    ("teaching:assignment-results-csv", "GET", "/teaching/assignments/{assignment}/results.csv",
+     "quiz", 404, None),
+    ("teaching:student-progress", "GET", "/teaching/classes/{klass}/students/{student_id}/",
+     "quiz", 404, None),
+    ("teaching:review-queue", "GET", "/teaching/review/", "-", 200, None),
+    ("teaching:review-next", "GET", "/teaching/review/next", "-", 302, None),
+    # Waiting in the assignment: answered there.
+    ("teaching:review-case", "GET", "/teaching/review/cases/{case}/", "quiz", 302, None),
+    ("teaching:review-case", "GET", "/teaching/review/cases/{case}/", "draft", 404, None),
+    ("teaching:bookmarks", "GET", "/teaching/bookmarks/", "-", 200, None),
+    ("teaching:bookmark-toggle", "POST", "/teaching/cases/{case}/bookmark", "quiz", 302, None),
+    ("teaching:bookmark-toggle", "POST", "/teaching/cases/{case}/bookmark", "draft", 404, None),
+    # Bookmarked by the row above: the list shows it, as the student sees it.
+    ("teaching:bookmarks", "GET", "/teaching/bookmarks/", "-", 200, "after a long flight"),
 ]  # fmt: skip
 
 
@@ -244,10 +320,15 @@ def world(teacher, student):
     for case in (quiz, draft):
         index_case(case.pk)
     unpublish_case(case=draft)
+    # Another student of the class answered the quiz in the assignment (their answer names it).
+    teaching = teaching_world(
+        teacher=teacher, student=student, cases=[quiz, draft], visibility="public",
+        unknown=True, answered_by=_user("student2", "student"),
+    )  # fmt: skip
     # The index lags (a worker that has not run, an Elasticsearch node that missed the delete).
     get_search_backend().index(build_document(Case.objects.get(pk=draft.pk)))
     get_search_backend().refresh()
-    return {"quiz": quiz, "draft": draft, "student": student}
+    return {"quiz": quiz, "draft": draft, "student": student, "teaching": teaching}
 
 
 def _texts(response) -> list[str]:
@@ -272,7 +353,7 @@ def _basic(user) -> dict[str, str]:
 
 def test_no_surface_shows_a_hidden_diagnosis_or_an_unpublished_case(world):
     student = world["student"]
-    values = {kind: _values(world[kind]) for kind in ("quiz", "draft")}
+    values = {kind: {**_values(world[kind]), **world["teaching"]} for kind in ("quiz", "draft")}
     browser = Client()
     browser.force_login(student)
     wrong = []
@@ -316,6 +397,8 @@ def test_choices_name_the_diagnosis_only_as_one_option(world):
 def test_answering_reveals_what_was_hidden(world):
     browser = Client()
     browser.force_login(world["student"])
+    # While the class's assignment waits for it, the quiz is answered there: let it close.
+    Assignment.objects.update(due_at=timezone.now())
     browser.post(f"/cases/{world['quiz'].pk}/quiz/answer", {"answer": "pneumothorax"})
     quiz = world["quiz"]
     html = browser.get(f"/cases/{quiz.pk}/").content.decode()
