@@ -57,6 +57,10 @@ def send(name: str, *args, countdown: float | None = None) -> None:
     """Send a task now, by name, to the queue its kind of work has."""
     from celery import current_app
 
+    if current_app.conf.task_always_eager:
+        # Eager mode (a management command with no worker) runs the task here, so it must be
+        # registered: a by-name signature of an unknown task would go to the broker instead.
+        current_app.loader.import_default_modules()
     current_app.signature(name, args=args).apply_async(countdown=countdown)
 
 
