@@ -48,6 +48,11 @@ urlpatterns = [
         name="collection-reveal",
     ),
     path("collections/<int:pk>/export.pptx", conference.export_pptx, name="collection-export"),
+    path(
+        "collections/<int:pk>/package.zip",
+        conference.export_package_view,
+        name="collection-package",
+    ),
     # The lesion's region on a key image (click the lesion)
     path("cases/<int:pk>/lesion/", lesion.lesion_editor, name="lesion-editor"),
     path("cases/<int:pk>/lesion/save", lesion.lesion_save, name="lesion-save"),

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from archive import privacy
+from archive.packages.export import export_package
 from archive.services import quiz
 from teaching import selectors
 from teaching.services.export import collection_deck
@@ -126,5 +127,28 @@ def export_pptx(request, pk: int):
         content_type="application/vnd.openxmlformats-officedocument.presentationml.presentation",
     )
     response["Content-Disposition"] = f'attachment; filename="{name}.pptx"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@never_cache
+@login_required
+def export_package_view(request, pk: int):
+    """The collection's cases, in its order, as one case package for another archive (the
+    anonymized images and the whole case text of each). Only the cases this teacher may export
+    go in (``privacy.can_export_case``: not a quiz they have not answered); none → 403."""
+    collection = _presentable(request, pk)
+    cases = [
+        entry.case
+        for entry in privacy.shown_entries(request.user, collection)
+        if privacy.can_export_case(request.user, entry.case)
+    ]
+    if not cases:
+        raise PermissionDenied
+    response = HttpResponse(export_package(cases, request.user), content_type="application/zip")
+    # A neutral name: the collection's title may name a diagnosis.
+    response["Content-Disposition"] = (
+        f'attachment; filename="collection-{collection.pk}-package.zip"'
+    )
     response["Cache-Control"] = "private, no-store"
     return response

@@ -219,6 +219,8 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
      (L, 404, 200, 404, 404)),
     ("teaching:collection-export", "GET", "/teaching/collections/{collection}/export.pptx",
      "teaching", (L, 404, 200, 404, 404)),
+    ("teaching:collection-package", "GET", "/teaching/collections/{collection}/package.zip",
+     "teaching", (L, 404, 200, 404, 404)),
     ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "published",
      (L, 403, 302, 302, 302)),
     ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "draft",

@@ -218,6 +218,8 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
      "/teaching/collections/{collection}/present/{entry}/reveal", "quiz", 403, None),
     ("teaching:collection-export", "GET", "/teaching/collections/{collection}/export.pptx",
      "quiz", 403, None),
+    ("teaching:collection-package", "GET", "/teaching/collections/{collection}/package.zip",
+     "quiz", 403, None),
     ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "quiz", 403, None),
     ("teaching:case-collect", "POST", "/teaching/cases/{case}/collect", "draft", 404, None),
     ("teaching:lesion-editor", "GET", "/teaching/cases/{case}/lesion/", "quiz", 403, None),

@@ -4,12 +4,15 @@ the teacher's reveal fetches it; teachers only; the deck holds the expected slid
 from __future__ import annotations
 
 import io
+import json
 import re
+import zipfile
 
 import pytest
 from django.test import Client
 from pptx import Presentation
 
+from archive.packages.manifest import check_manifest
 from teaching.models import Collection, CollectionEntry
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +79,8 @@ def test_students_cannot_present_reveal_or_export(student, collection):
     entry = collection.entries.first()
     s = client(student)
     base = f"/teaching/collections/{collection.pk}"
-    for url in (f"{base}/present/", f"{base}/present/{entry.pk}/reveal", f"{base}/export.pptx"):
+    for url in (f"{base}/present/", f"{base}/present/{entry.pk}/reveal", f"{base}/export.pptx",
+                f"{base}/package.zip"):  # fmt: skip
         assert s.get(url).status_code == 403, url
 
 
@@ -84,7 +88,8 @@ def test_a_private_collection_cannot_be_presented_by_another_teacher(other_teach
     entry = collection.entries.first()
     base = f"/teaching/collections/{collection.pk}"
     c = client(other_teacher)
-    for url in (f"{base}/present/", f"{base}/present/{entry.pk}/reveal", f"{base}/export.pptx"):
+    for url in (f"{base}/present/", f"{base}/present/{entry.pk}/reveal", f"{base}/export.pptx",
+                f"{base}/package.zip"):  # fmt: skip
         assert c.get(url).status_code == 404, url
 
 
@@ -116,3 +121,41 @@ def test_the_powerpoint_deck(teacher, collection, cases):
     assert "Normal study" in _texts(slides[6])
     # A known case's question slide has its title, an answer-free history.
     assert "Case 2: Solitary nodule" in _texts(slides[3])
+
+
+def _package_titles(response) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
+        manifest = check_manifest(json.loads(zf.read("manifest.json")))
+        names = set(zf.namelist())
+    for case in manifest["cases"]:
+        for study in case["studies"]:
+            for series in study["series"]:
+                for instance in series["instances"]:
+                    assert instance["file"] in names, instance["file"]
+    return [case["title"] for case in manifest["cases"]]
+
+
+def test_a_collection_exports_as_one_case_package_in_its_order(teacher, collection):
+    response = client(teacher).get(f"/teaching/collections/{collection.pk}/package.zip")
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="collection-{collection.pk}-package.zip"'
+    )
+    assert _package_titles(response) == [
+        "Pneumothorax after a long flight",
+        "Solitary nodule",
+        "Chest CT without findings",
+        "Rib fracture after a fall",
+        "Quiz: dyspnoea",
+    ]
+
+
+def test_a_shared_collection_leaves_out_a_quiz_the_teacher_has_not_answered(
+    other_teacher, collection
+):
+    Collection.objects.filter(pk=collection.pk).update(visibility="public")
+    response = client(other_teacher).get(f"/teaching/collections/{collection.pk}/package.zip")
+    assert response.status_code == 200
+    titles = _package_titles(response)
+    # Another teacher's unanswered quiz carries its diagnosis in a package: it stays out.
+    assert "Quiz: dyspnoea" not in titles and len(titles) == 4
