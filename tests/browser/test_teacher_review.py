@@ -34,6 +34,8 @@ def test_teacher_draws_a_box_applies_it_and_sees_the_series_redacted(
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=img.element_handle())
     svg = figure.locator("svg.redactions[data-drawable]")
     svg.wait_for()
+    # Mouse events land only inside the viewport: the header's links may push the figure below it.
+    svg.scroll_into_view_if_needed()
 
     # Drag across the faint text: screen → image pixels through the SVG's own transform.
     x, y, w, h = TEACHER_BOX
