@@ -125,6 +125,13 @@ class BurnedInTextDetector:
         """The part of ``region`` where a model read characters, or None (unknown)."""
         return None
 
+    def characters(
+        self, views: Sequence[np.ndarray], region: TextRegion
+    ) -> list[tuple[float, float]] | None:
+        """Characters a model read along ``region``'s line: (centre in frame pixels along the
+        line's axis, probability); None when this detector cannot read or read nothing."""
+        return None
+
 
 def merge_boxes(boxes: Iterable[Box], gap: int = 0) -> list[Box]:
     """Union of overlapping (or closer than ``gap``) boxes, repeated until stable."""
@@ -323,6 +330,11 @@ class ClassicalTextDetector(BurnedInTextDetector):
 
     def extent(self, views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
         return None if self.confirmer is None else self.confirmer.extent(views, region)
+
+    def characters(
+        self, views: Sequence[np.ndarray], region: TextRegion
+    ) -> list[tuple[float, float]] | None:
+        return None if self.confirmer is None else self.confirmer.characters(views, region)
 
     # -- internals ---------------------------------------------------------------------------
     def _kernel(self, k: int) -> np.ndarray:
