@@ -223,8 +223,89 @@ def _decide(
             continue
         out.append(region)
     if not recheck:
+        out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
     return out
+
+
+#: A slot next to a stacked block is text when the model reads this many characters there,
+#: each with at least this probability.
+STACK_CHARS = 4
+STACK_PROB = 0.3
+#: ... one of them read at least this surely.
+STACK_SURE = 0.8
+#: Largest glyph height (px) of a header's lines.
+STACK_HEIGHT = 16
+
+
+def _next_in_stack(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], lines: Sequence[TextRegion]
+) -> list[TextRegion]:
+    """The line above and below a stacked block of two confirmed lines, where the model reads
+    text.
+
+    A header of name, ID and date in a small font over the vendor's own text: the first two
+    lines are found, the third touches the vendor's line under it and forms components too
+    tall to be glyphs, so it is not found at all.  Two lines with about one left edge, one
+    glyph size and a line pitch under two and a half glyph heights make a block; the slot one
+    pitch past either end of it is read, and taken when the model reads characters there (a
+    model call only where the slot is not flat and no line covers it already)."""
+    view = views[0]
+    rows, cols = view.shape[:2]
+    # Lines found as lines: not pieces, not candidates cut down to what was read in them (text
+    # joined with Doppler colour), in a header's font size and no taller than their glyphs.
+    flat = [
+        r
+        for r in lines
+        if not r.vertical
+        and 0 < r.glyph_height <= STACK_HEIGHT
+        and r.glyphs > 0
+        and r.line is None
+        and "cut to the text read" not in r.reason
+        and r.box[3] - r.box[1] <= 1.7 * r.glyph_height + 2
+    ]
+    extra: list[TextRegion] = []
+    for a in flat:
+        for b in flat:
+            pitch = b.box[1] - a.box[1]
+            h = max(a.glyph_height, b.glyph_height)
+            if not (0 < pitch <= 2.5 * h) or not same_glyph_size(a, b):
+                continue
+            if abs(a.box[0] - b.box[0]) > h + 1 or a.polarity != b.polarity:
+                continue
+            x0, x1 = min(a.box[0], b.box[0]), max(a.box[2], b.box[2])
+            for y0 in (a.box[1] - pitch, b.box[1] + pitch):
+                y1 = y0 + (b.box[3] - b.box[1])
+                if y0 < 0 or y1 > rows:
+                    continue
+                slot = (x0, y0, x1, y1)
+                if any(_overlap(slot, r.box) >= 0.5 for r in list(lines) + extra):
+                    continue
+                part = view[y0:y1, x0:x1]
+                if part.size == 0 or int(part.max()) - int(part.min()) < COMPLETE_FLAT:
+                    continue
+                region = replace(
+                    b, box=slot, strong=True, line=None, reason=b.reason + ", next in a stack"
+                )
+                # The block is the evidence; the reading only has to show characters (a line
+                # written over the vendor's reads garbled, its characters at 0.25-0.95).
+                chars = [(c, p) for c, p in detector.characters(views, region) or []]
+                read = [c for c, p in chars if p >= STACK_PROB]
+                if len(read) < STACK_CHARS or max(p for _c, p in chars) < STACK_SURE:
+                    continue
+                # The slot is as wide as the block; the line is where its characters are.
+                half = int(np.ceil(0.6 * h))
+                cut = (max(x0, int(min(read)) - half), y0, min(x1, int(max(read)) + half + 1), y1)
+                extra.append(replace(region, box=cut))
+    return extra
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Share of ``a`` covered by ``b``."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    area = max(1, (a[2] - a[0]) * (a[3] - a[1]))
+    return max(0, iw) * max(0, ih) / area
 
 
 #: How far past a confirmed line's ends the model reads for more of it, in glyph heights.
@@ -235,7 +316,7 @@ COMPLETE_REACH = 6.0
 #: probability of the characters read inside the line.
 COMPLETE_GAP = 1.6
 COMPLETE_PROB = 0.3
-COMPLETE_RELATIVE = 0.7
+COMPLETE_RELATIVE = 0.8
 #: The strip past an end is looked at only where it is not flat (corner text on black air
 #: costs no model call): its range of values, in 8-bit levels.
 COMPLETE_FLAT = 12

@@ -109,3 +109,23 @@ def test_a_line_is_removed_whole_where_its_letters_cross_anatomy(key, scenario):
     for string, changed in outcome.strings:
         assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
     assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+
+
+def test_the_third_line_of_a_stacked_header_written_over_vendor_text_goes_too():
+    """Name, ID and date in a 8 px font over the Doppler image's own header: the date touches
+    the vendor's line under it and was not found at all (0 % of it changed).  The line one
+    pitch past a block of two confirmed lines is read and taken where characters are read."""
+    outcome = _clean(_scene("us-doppler", "stacked header"))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= 0.01
+
+
+def test_a_small_vertical_id_on_a_dim_nuclear_medicine_image_goes():
+    """A 6 px ID written down the edge of a bone scan, at the top of the stored range: the
+    stretched window thickens its strokes until its glyphs touch, and in the union of windows
+    it was one long blob, not a line (0 % of it changed)."""
+    outcome = _clean(_scene("nm-bone-scan", "vertical 270"))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= 0.01
