@@ -202,6 +202,11 @@ def _decide(
             ):
                 refuted.add(region.box)
                 continue
+            if region.glyphs and not certain and region.line is None and not recheck:
+                # Read anyway: a line joined with the Doppler colour it touches is cut down to
+                # the characters in it, like a weak candidate (no model call: the reading of
+                # ``refutes`` is cached).
+                region = _read_part(detector, views, region)
         else:
             if recheck:
                 continue  # judged (and read for hints) on the first pass
@@ -211,11 +216,18 @@ def _decide(
             else:
                 calls += 1
                 judged = _without(views, strong, region, policy) if strong else views
-                if not detector.confirm(judged, region):
-                    if not hint_tokens or not _matches_hint(
-                        detector.read(judged, region) or "", hint_tokens
-                    ):
-                        continue
+                hinted = bool(hint_tokens) and _matches_hint(
+                    detector.read(judged, region) or "", hint_tokens
+                )
+                if not hinted and not detector.confirm(judged, region):
+                    continue
+                if (
+                    not hinted
+                    and _coloured(views, region.box) >= BESIDE_COLOUR
+                    and _beside(region, out, policy)
+                    and not _reads_surely(detector, judged, region)
+                ):
+                    continue  # the surroundings of a line already taken, read as "letters"
                 region = _read_part(detector, judged, region)
         if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
             detector.read(views, region), policy, hint_tokens
@@ -405,6 +417,54 @@ def _complete_once(
     if "line completed" not in reason:
         reason += ", line completed by reading"
     return replace(region, box=tuple(box), reason=reason)
+
+
+#: A weak candidate next to a line already taken is text only if its characters read at
+#: least this surely on average: text touching Doppler colour or bone makes candidates of the
+#: colour map beside it, which read as two or three "letters" at 0.6-0.7.
+BESIDE_SURE = 0.85
+
+
+#: ... when at least this share of its box is coloured (a colour map, not grey anatomy).
+BESIDE_COLOUR = 0.2
+
+
+def _coloured(views: Sequence[np.ndarray], box: Box) -> float:
+    """Share of ``box``'s pixels that are coloured (Doppler, a colour bar), 0 for grey images:
+    RGB channels that differ by 40 levels, or YBR chroma 20 levels off neutral."""
+    x0, y0, x1, y1 = box
+    separate = tuple(getattr(views, "separate", ()))
+    if separate == (1, 2, 3) and len(views) >= 4:
+        r, g, b = (v[y0:y1, x0:x1].astype(np.int16) for v in views[1:4])
+        spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+        coloured = spread >= 40
+    elif separate == (1, 2) and len(views) == 3:
+        cb, cr = (np.abs(v[y0:y1, x0:x1].astype(np.int16) - 128) for v in views[1:3])
+        coloured = np.maximum(cb, cr) >= 20
+    else:
+        return 0.0
+    return float(coloured.mean()) if coloured.size else 0.0
+
+
+def _beside(region: TextRegion, taken: Sequence[TextRegion], policy: PixelPolicy) -> bool:
+    """Whether ``region``'s box (with its margin) touches a taken line's box without lying
+    mostly inside it."""
+    shape = (1 << 30, 1 << 30)
+    box = _expand(region, policy.margin, shape)
+    for other in taken:
+        share = _overlap(box, _expand(other, policy.margin, shape))
+        if 0 < share < 0.8:
+            return True
+    return False
+
+
+def _reads_surely(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> bool:
+    chars = detector.characters(views, region)
+    if not chars or len(chars) < 2:
+        return False
+    return float(np.mean([p for _c, p in chars])) >= BESIDE_SURE
 
 
 #: Share of a candidate's box that changes between frames above which it moves with the image.

@@ -129,3 +129,19 @@ def test_a_small_vertical_id_on_a_dim_nuclear_medicine_image_goes():
     for string, changed in outcome.strings:
         assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
     assert outcome.collateral <= 0.01
+
+
+@pytest.mark.parametrize(
+    ("key", "scenario", "most"),
+    [("us-doppler", "large title", 0.075), ("us-doppler", "over speckle", 0.03)],
+)
+def test_the_colour_map_beside_text_on_doppler_is_not_taken_for_more_text(key, scenario, most):
+    """Text touching the Doppler colour map makes candidates of the map beside it, which the
+    recogniser read as "AWN." at 0.65, and a line joined with the map was boxed over its whole
+    length: 13.0 % and 6.3 % of these images were blanked.  Beside a line already taken, a
+    candidate over colour must read surely, and a joined line is cut to what it reads.  Not
+    yet the 1 % goal (the benchmark lists what is left), but the name still goes whole."""
+    outcome = _clean(_scene(key, scenario))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= most, f"{100 * outcome.collateral:.2f}% of the image changed"
