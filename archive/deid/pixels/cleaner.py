@@ -332,7 +332,7 @@ COMPLETE_RELATIVE = 0.8
 #: The strip past an end is looked at only where it is not flat (corner text on black air
 #: costs no model call): its range of values, in 8-bit levels.
 COMPLETE_FLAT = 12
-#: Readings per line: a line grown by one reading is read once more from its new ends.
+#: Readings per line: a line grown to the edge of one reading is read once more from there.
 COMPLETE_ROUNDS = 2
 
 
@@ -353,7 +353,16 @@ def _complete_line(
         grown = _complete_once(detector, views, region)
         if grown is region:
             break
+        a0, a1 = (1, 3) if region.vertical else (0, 2)
+        reach = COMPLETE_REACH * region.glyph_height
+        # Read again only where the characters ran on to the edge of what was read.
+        further = (
+            grown.box[a0] < region.box[a0] - reach + 2 * region.glyph_height
+            or grown.box[a1] > region.box[a1] + reach - 2 * region.glyph_height
+        )
         region = grown
+        if not further:
+            break
     return region
 
 
