@@ -396,7 +396,7 @@ def _complete_once(
     reach = int(COMPLETE_REACH * h) + 1
     wide = list(box)
     wide[a0], wide[a1] = max(0, start - reach), min(limit, stop + reach)
-    chars = detector.characters(views, replace(region, box=tuple(wide)))
+    chars = detector.characters(views, replace(region, box=(wide[0], wide[1], wide[2], wide[3])))
     if not chars:
         return region
     inside = sorted(c for c, p in chars if start <= c <= stop and p >= COMPLETE_PROB)
@@ -425,7 +425,7 @@ def _complete_once(
     reason = region.reason
     if "line completed" not in reason:
         reason += ", line completed by reading"
-    return replace(region, box=tuple(box), reason=reason)
+    return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
 
 
 #: A weak candidate next to a line already taken is text only if its characters read at
