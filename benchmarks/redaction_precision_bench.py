@@ -63,6 +63,45 @@ text-free clean 28/99, 449 ms/frame.  Short of the goals: 17 strings are left in
 over colour Doppler and the SC test pattern, the narrow 8 px stacked header on a pattern, dark
 text over speckle); collateral above 1 % remains on Doppler images (text touching the colour
 map joins it into taller "glyphs") and on the abdominal MR with text over the bowel.
+
+Second pass (2026-11-30, load 7-10; the first pass's code run in parallel as the baseline):
+every pixel of a filled box changes (a letter's anti-aliased edge that had the fill's value by
+chance stayed, and an overlapping box could give a letter pixel its old value back); a
+confirmed line is completed along its axis over the characters the recogniser reads past its
+ends (letters crossing anatomy join it and were left); the line one pitch past a block of two
+confirmed header lines is read and taken; a dim image's full-range view is looked at on its
+own; on colour Doppler a candidate over the map beside a line already taken must read surely
+and a line that is not certain is cut to what it reads:
+
+=========  ==========  ========  ============================  ==============  ===========
+modality   strings     text px   collateral worst (<=1 %)      text-free clean  CPU ms/frame
+=========  ==========  ========  ============================  ==============  ===========
+CT         48/48       100.0 %   0.59 % (33/33)                18/18           146 (73)
+MR         32/32       100.0 %   3.87 % (19/22)                12/12           398 (332)
+NM         32/32       100.0 %   0.26 % (22/22)                12/12           401 (312)
+US mono    19/20       99.74 %   1.30 % (13/14)                6/6             303 (271)
+US colour  57/60       98.85 %   8.96 % (30/42)                40/40           630 (530)
+US cine    2/2         100.0 %   1.27 % (0/1)                  -               74 (64)
+SC         29/33       99.23 %   0.62 % (23/23)                11/11           113 (42)
+all        219/227     99.65 %   8.96 % (140/157)              99/99           345 (273)
+=========  ==========  ========  ============================  ==============  ===========
+
+In brackets the first pass's CPU in the same window (it found 210/227, 98.69 %, 13.02 % worst,
+139/157, 99/99 there): +26 % CPU, from about 1.6 more model calls per frame (line completion
+reads each confirmed line whose ends are not on flat background, ~50 ms a reading).  Text-free
+monochrome images (CT, MR, NM, SC, 53 images x 3): 97/89 ms against 92/83 ms per frame in two
+parallel runs, the dim NM images' extra mask.  Whole-frame OCR in a run of the same code:
+153/227, 91.9 %, 22.68 % (149/157), 28/99, 406 ms/frame.
+
+Left (8 strings): the 8 px narrow header over the SC test pattern's white square (3 strings;
+most of the ID's pixels are white on white), the last row of a date under a line merged with
+the palette echo's vendor header, the last digit of a faint date over Doppler colour (read at
+0.3-0.4), dark letters over the echo's near-black blood pool (1-4 levels of difference), and
+the lowest rows of a faint date on the colour bars and of a name joined with the J2K Doppler's
+vendor line (growing a line's box across over rows in its ink fixed those two but, done before
+the model's decision, changed what the model was shown and boxed the abdominal MR).  Collateral
+above 1 % remains on the Doppler images (the colour map joined with text: 2.3-9.0 %) and on the
+abdominal MR (3.5-3.9 % with dark text or a large title over the bowel).
 """
 
 from __future__ import annotations

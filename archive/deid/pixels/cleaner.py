@@ -202,6 +202,11 @@ def _decide(
             ):
                 refuted.add(region.box)
                 continue
+            if region.glyphs and not certain and region.line is None and not recheck:
+                # Read anyway: a line joined with the Doppler colour it touches is cut down to
+                # the characters in it, like a weak candidate (no model call: the reading of
+                # ``refutes`` is cached).
+                region = _read_part(detector, views, region)
         else:
             if recheck:
                 continue  # judged (and read for hints) on the first pass
@@ -211,18 +216,264 @@ def _decide(
             else:
                 calls += 1
                 judged = _without(views, strong, region, policy) if strong else views
-                if not detector.confirm(judged, region):
-                    if not hint_tokens or not _matches_hint(
-                        detector.read(judged, region) or "", hint_tokens
-                    ):
-                        continue
+                hinted = bool(hint_tokens) and _matches_hint(
+                    detector.read(judged, region) or "", hint_tokens
+                )
+                if not hinted and not detector.confirm(judged, region):
+                    continue
+                if (
+                    not hinted
+                    and _coloured(views, region.box) >= BESIDE_COLOUR
+                    and _beside(region, out, policy)
+                    and not _reads_surely(detector, judged, region)
+                ):
+                    continue  # the surroundings of a line already taken, read as "letters"
                 region = _read_part(detector, judged, region)
         if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
             detector.read(views, region), policy, hint_tokens
         ):
             continue
         out.append(region)
+    if not recheck:
+        out = out + _next_in_stack(detector, views, out)
+        out = [_complete_line(detector, views, r) for r in out]
     return out
+
+
+#: A slot next to a stacked block is text when the model reads this many characters there,
+#: each with at least this probability.
+STACK_CHARS = 4
+STACK_PROB = 0.3
+#: ... one of them read at least this surely.
+STACK_SURE = 0.8
+#: Largest glyph height (px) of a header's lines.
+STACK_HEIGHT = 16
+
+
+def _next_in_stack(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], lines: Sequence[TextRegion]
+) -> list[TextRegion]:
+    """The line above and below a stacked block of two confirmed lines, where the model reads
+    text.
+
+    A header of name, ID and date in a small font over the vendor's own text: the first two
+    lines are found, the third touches the vendor's line under it and forms components too
+    tall to be glyphs, so it is not found at all.  Two lines with about one left edge, one
+    glyph size and a line pitch under two and a half glyph heights make a block; the slot one
+    pitch past either end of it is read, and taken when the model reads characters there (a
+    model call only where the slot is not flat and no line covers it already)."""
+    view = views[0]
+    rows, cols = view.shape[:2]
+    # Lines found as lines: not pieces, not candidates cut down to what was read in them (text
+    # joined with Doppler colour), in a header's font size and no taller than their glyphs.
+    flat = [
+        r
+        for r in lines
+        if not r.vertical
+        and 0 < r.glyph_height <= STACK_HEIGHT
+        and r.glyphs > 0
+        and r.line is None
+        and "cut to the text read" not in r.reason
+        and r.box[3] - r.box[1] <= 1.7 * r.glyph_height + 2
+    ]
+    extra: list[TextRegion] = []
+    for a in flat:
+        for b in flat:
+            pitch = b.box[1] - a.box[1]
+            h = max(a.glyph_height, b.glyph_height)
+            if not (0 < pitch <= 2.5 * h) or not same_glyph_size(a, b):
+                continue
+            if abs(a.box[0] - b.box[0]) > h + 1 or a.polarity != b.polarity:
+                continue
+            x0, x1 = min(a.box[0], b.box[0]), max(a.box[2], b.box[2])
+            for y0 in (a.box[1] - pitch, b.box[1] + pitch):
+                y1 = y0 + (b.box[3] - b.box[1])
+                if y0 < 0 or y1 > rows:
+                    continue
+                slot = (x0, y0, x1, y1)
+                if any(_overlap(slot, r.box) >= 0.5 for r in list(lines) + extra):
+                    continue
+                part = view[y0:y1, x0:x1]
+                if part.size == 0 or int(part.max()) - int(part.min()) < COMPLETE_FLAT:
+                    continue
+                region = replace(
+                    b, box=slot, strong=True, line=None, reason=b.reason + ", next in a stack"
+                )
+                # The block is the evidence; the reading only has to show characters (a line
+                # written over the vendor's reads garbled, its characters at 0.25-0.95).
+                chars = [(c, p) for c, p in detector.characters(views, region) or []]
+                read = [c for c, p in chars if p >= STACK_PROB]
+                if len(read) < STACK_CHARS or max(p for _c, p in chars) < STACK_SURE:
+                    continue
+                # The slot is as wide as the block; the line is where its characters are.
+                half = int(np.ceil(0.6 * h))
+                cut = (max(x0, int(min(read)) - half), y0, min(x1, int(max(read)) + half + 1), y1)
+                extra.append(replace(region, box=cut))
+    return extra
+
+
+def _overlap(a: Box, b: Box) -> float:
+    """Share of ``a`` covered by ``b``."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    area = max(1, (a[2] - a[0]) * (a[3] - a[1]))
+    return max(0, iw) * max(0, ih) / area
+
+
+#: How far past a confirmed line's ends the model reads for more of it, in glyph heights.
+COMPLETE_REACH = 6.0
+#: A character read past the line's end continues it when its centre lies within this many
+#: character pitches of the last one taken (a letter, or a word space), with at least this
+#: probability (letters over Doppler colour read at 0.35-0.6) and this share of the median
+#: probability of the characters read inside the line.
+COMPLETE_GAP = 1.6
+COMPLETE_PROB = 0.3
+COMPLETE_RELATIVE = 0.8
+#: The strip past an end is looked at only where it is not flat (corner text on black air
+#: costs no model call): its range of values, in 8-bit levels.
+COMPLETE_FLAT = 12
+#: Readings per line: a line grown to the edge of one reading is read once more from there.
+COMPLETE_ROUNDS = 2
+
+
+def _complete_line(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> TextRegion:
+    """A confirmed line grown along its axis over the characters a model reads beyond its ends.
+
+    Letters of a line that cross anatomy (dark text over a bright organ, grey text over a test
+    pattern, a date running from black air onto Doppler colour) join what they cross into
+    components that are no glyphs, so the line is found without them and their part of the
+    name stays readable.  The model reads the line in a crop reaching ``COMPLETE_REACH``
+    glyph heights past each end; characters read next to an end, one after the other at the
+    line's own character pitch (measured on the characters read inside the line), belong to
+    it.  Anatomy next to a line reads as nothing, or as a character off the line's pitch, so
+    the box stops where the text does."""
+    for _ in range(COMPLETE_ROUNDS):
+        grown = _complete_once(detector, views, region)
+        if grown is region:
+            break
+        a0, a1 = (1, 3) if region.vertical else (0, 2)
+        reach = COMPLETE_REACH * region.glyph_height
+        # Read again only where the characters ran on to the edge of what was read.
+        further = (
+            grown.box[a0] < region.box[a0] - reach + 2 * region.glyph_height
+            or grown.box[a1] > region.box[a1] + reach - 2 * region.glyph_height
+        )
+        region = grown
+        if not further:
+            break
+    return region
+
+
+def _complete_once(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> TextRegion:
+    h = region.glyph_height
+    if h <= 0 or region.glyphs == 0:
+        return region
+    view = views[0]
+    rows, cols = view.shape[:2]
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    c0, c1 = (0, 2) if region.vertical else (1, 3)
+    limit = rows if region.vertical else cols
+    box = list(region.box)
+    start, stop = box[a0], box[a1]
+    strip = int(1.5 * h) + 1
+
+    def busy(lo: int, hi: int) -> bool:
+        lo, hi = max(0, lo), min(limit, hi)
+        if hi <= lo:
+            return False
+        if region.vertical:
+            part = view[lo:hi, box[c0] : box[c1]]
+        else:
+            part = view[box[c0] : box[c1], lo:hi]
+        return part.size > 0 and int(part.max()) - int(part.min()) >= COMPLETE_FLAT
+
+    if not busy(start - strip, start) and not busy(stop, stop + strip):
+        return region
+    reach = int(COMPLETE_REACH * h) + 1
+    wide = list(box)
+    wide[a0], wide[a1] = max(0, start - reach), min(limit, stop + reach)
+    chars = detector.characters(views, replace(region, box=(wide[0], wide[1], wide[2], wide[3])))
+    if not chars:
+        return region
+    inside = sorted(c for c, p in chars if start <= c <= stop and p >= COMPLETE_PROB)
+    # Past the ends, a character must read about as surely as the line's own: the edge of a
+    # colour bar or of the image reads as an "l" now and then, at half the line's certainty.
+    sure = [p for c, p in chars if start <= c <= stop]
+    floor = max(COMPLETE_PROB, COMPLETE_RELATIVE * float(np.median(sure))) if sure else 1.0
+    steps = np.diff(inside)
+    pitch = float(np.median(steps)) if steps.size else 0.8 * h
+    pitch = min(max(pitch, 0.4 * h), 1.2 * h)
+    half = max(0.6 * h, pitch)
+    hi, last = float(stop), (inside[-1] if inside else stop - 0.3 * h)
+    for c in sorted(c for c, p in chars if c > stop and p >= floor):
+        if c - last > COMPLETE_GAP * pitch:
+            break
+        last, hi = c, max(hi, c + half)
+    lo, first = float(start), (inside[0] if inside else start + 0.3 * h)
+    for c in sorted((c for c, p in chars if c < start and p >= floor), reverse=True):
+        if first - c > COMPLETE_GAP * pitch:
+            break
+        first, lo = c, min(lo, c - half)
+    new_start, new_stop = max(0, int(np.floor(lo))), min(limit, int(np.ceil(hi)))
+    if (new_start, new_stop) == (start, stop):
+        return region
+    box[a0], box[a1] = new_start, new_stop
+    reason = region.reason
+    if "line completed" not in reason:
+        reason += ", line completed by reading"
+    return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
+
+
+#: A weak candidate next to a line already taken is text only if its characters read at
+#: least this surely on average: text touching Doppler colour or bone makes candidates of the
+#: colour map beside it, which read as two or three "letters" at 0.6-0.7.
+BESIDE_SURE = 0.85
+
+
+#: ... when at least this share of its box is coloured (a colour map, not grey anatomy).
+BESIDE_COLOUR = 0.2
+
+
+def _coloured(views: Sequence[np.ndarray], box: Box) -> float:
+    """Share of ``box``'s pixels that are coloured (Doppler, a colour bar), 0 for grey images:
+    RGB channels that differ by 40 levels, or YBR chroma 20 levels off neutral."""
+    x0, y0, x1, y1 = box
+    separate = tuple(getattr(views, "separate", ()))
+    if separate == (1, 2, 3) and len(views) >= 4:
+        r, g, b = (v[y0:y1, x0:x1].astype(np.int16) for v in views[1:4])
+        spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
+        coloured = spread >= 40
+    elif separate == (1, 2) and len(views) == 3:
+        cb, cr = (np.abs(v[y0:y1, x0:x1].astype(np.int16) - 128) for v in views[1:3])
+        coloured = np.maximum(cb, cr) >= 20
+    else:
+        return 0.0
+    return float(coloured.mean()) if coloured.size else 0.0
+
+
+def _beside(region: TextRegion, taken: Sequence[TextRegion], policy: PixelPolicy) -> bool:
+    """Whether ``region``'s box (with its margin) touches a taken line's box without lying
+    mostly inside it."""
+    shape = (1 << 30, 1 << 30)
+    box = _expand(region, policy.margin, shape)
+    for other in taken:
+        share = _overlap(box, _expand(other, policy.margin, shape))
+        if 0 < share < 0.8:
+            return True
+    return False
+
+
+def _reads_surely(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> bool:
+    chars = detector.characters(views, region)
+    if not chars or len(chars) < 2:
+        return False
+    return float(np.mean([p for _c, p in chars])) >= BESIDE_SURE
 
 
 #: Share of a candidate's box that changes between frames above which it moves with the image.
@@ -401,13 +652,18 @@ def _line_boxes(
     return [(box, region) for box, region in items]
 
 
-def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
-    """``value``, or the nearest value that no pixel of ``box`` has yet.
+def _unused_fill(
+    pixels: DecodedPixels, frame: np.ndarray, box: Box, value, *, background: bool = True
+):
+    """``value``, or the nearest value that no pixel of ``box`` had in ``frame``.
 
     Every pixel of a filled box then changes, so no text pixel can survive by having the fill's
     value by chance (an anti-aliased edge of a letter over anatomy has the anatomy's median
     value about once in a few hundred pixels).  One level off black or off the ring's median is
-    not visible.
+    not visible.  ``frame`` is the frame as it was before any box was filled: a box overlapping
+    one filled before it must not pick a value that only the earlier fill made unused (a
+    letter's pixel would get its own value back).  With ``background``, the box's most common
+    value is taken as it is (``_fill_box`` then changes its pixels that border other values).
     """
     x0, y0, x1, y1 = box
     crop = frame[y0:y1, x0:x1]
@@ -415,7 +671,9 @@ def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
         return value
     if pixels.representation is Representation.PALETTE:
         used, counts = np.unique(crop, return_counts=True)
-        if int(value) not in set(used.tolist()) or int(value) == int(used[np.argmax(counts)]):
+        if int(value) not in set(used.tolist()) or (
+            background and int(value) == int(used[np.argmax(counts)])
+        ):
             return value
         assert pixels.palette_rgb is not None
         free = np.setdiff1d(np.arange(len(pixels.palette_rgb)), used)
@@ -431,7 +689,9 @@ def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
             packed[:, 0] << 40 | packed[:, 1] << 20 | packed[:, 2], return_counts=True
         )
         base = np.asarray(value, np.int64).reshape(-1)
-        if int(base[0] << 40 | base[1] << 20 | base[2]) == int(codes[np.argmax(counts)]):
+        if background and int(base[0] << 40 | base[1] << 20 | base[2]) == int(
+            codes[np.argmax(counts)]
+        ):
             return value  # the box's own background (black margin): text differs from it
         keys = set(codes.tolist())
         for step in range(256):
@@ -444,7 +704,7 @@ def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
         return value
     values, counts = np.unique(crop, return_counts=True)
     base = int(np.asarray(value).item())
-    if base == int(values[np.argmax(counts)]):
+    if background and base == int(values[np.argmax(counts)]):
         return value  # the box's own background (black margin): text differs from it
     used = set(values.tolist())
     lo = int(frame.min())
@@ -462,11 +722,12 @@ def _redact_frame(
     regions: Sequence[TextRegion],
     policy: PixelPolicy,
     result: PixelCleaningResult,
+    original: np.ndarray,
 ) -> None:
     frame = pixels.frames[index]
     regions = list(regions) + _between_lines(regions)
     for box, region in _line_boxes(regions, policy.margin, frame.shape):
-        _fill_box(pixels, index, box, region.polarity)
+        _fill_box(pixels, index, box, region.polarity, original)
         result.boxes.append((index, *box, region.reason))
 
 
@@ -554,6 +815,7 @@ def _decide_cine(
     return _FrameRegions(per_frame, everywhere, scanned + sorted(per_frame))
 
 
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
 _CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 _NEAR = np.ones((5, 5), np.uint8)
 
@@ -600,10 +862,17 @@ def _kept(record: BoxRecord, keep: Sequence[FrameBox]) -> bool:
     return False
 
 
-def _fill_box(pixels: DecodedPixels, index: int, box: Box, polarity: str = "bright") -> None:
+def _fill_box(
+    pixels: DecodedPixels,
+    index: int,
+    box: Box,
+    polarity: str = "bright",
+    original: np.ndarray | None = None,
+) -> None:
     """Blank one box: with the dark background, or with the surroundings where they are light
-    (a label field) or the text is dark, never leaving a pixel as it was.  The same rule at
-    upload and when a review is replayed, so a replayed box has the same pixels."""
+    (a label field) or the text is dark, never leaving a pixel as it was (in ``original``, the
+    frame before any box was filled).  The same rule at upload and when a review is replayed,
+    so a replayed box has the same pixels."""
     frame = pixels.frames[index]
     dark = bright_fill(pixels, index)
     value = dark
@@ -619,7 +888,24 @@ def _fill_box(pixels: DecodedPixels, index: int, box: Box, polarity: str = "brig
             value = ring
     elif polarity == "dark" and pixels.representation is not Representation.PALETTE:
         value = _ring_median(frame, box)
-    _fill(pixels, index, box, _unused_fill(pixels, frame, box, value))
+    before = frame if original is None else original
+    value = _unused_fill(pixels, before, box, value)
+    _fill(pixels, index, box, value)
+    # The fill is the box's own background (black margin), whose pixels stay as they were.  A
+    # letter's anti-aliased edge over something else (speckle, another colour bar) can have
+    # that value by chance: pixels of the value that border other values change too, to the
+    # nearest unused value; only the inside of the flat background keeps its pixels.
+    x0, y0, x1, y1 = box
+    crop = before[y0:y1, x0:x1]
+    same = crop == value
+    if same.ndim == 3:
+        same = same.all(axis=2)
+    if same.any():
+        inside = cv2.erode(same.view(np.uint8), _NEIGHBOURS, borderType=cv2.BORDER_REPLICATE)
+        rim = same & ~inside.view(bool)
+        if rim.any():
+            alt = _unused_fill(pixels, before, box, value, background=False)
+            pixels.frames[index, y0:y1, x0:x1][rim] = alt
 
 
 def _apply_drawn(
@@ -709,6 +995,7 @@ def clean_pixels(
     )
     if automatic is not None:
         kept_areas = _frame_boxes(keep, cols, rows)
+        replayed: dict[int, np.ndarray] = {}
         for record in automatic:
             frame = int(record[0])
             if not 0 <= frame < pixels.count or _kept(record, kept_areas):
@@ -716,7 +1003,9 @@ def clean_pixels(
             box = _frame_boxes([record[:5]], cols, rows)
             if box:
                 polarity = "dark" if str(record[5]).startswith("dark") else "bright"
-                _fill_box(pixels, frame, box[0][1:], polarity)
+                if frame not in replayed:
+                    replayed[frame] = pixels.frames[frame].copy()
+                _fill_box(pixels, frame, box[0][1:], polarity, replayed[frame])
                 result.boxes.append((frame, *box[0][1:], str(record[5])))
                 changed.add(frame)
         _apply_drawn(pixels, drawn, result, changed)
@@ -732,13 +1021,18 @@ def clean_pixels(
     else:
         found = _FrameRegions({}, [], None)
         verify = set(range(pixels.count))
+    originals: dict[int, np.ndarray] = {}
     for i in range(pixels.count):
         if found.scanned is not None:
             regions = found.everywhere + found.per_frame.get(i, [])
         else:
             regions = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
         if regions:
-            _redact_frame(pixels, i, regions, policy, result)
+            # The frame as it was, for choosing fill values (and for the verifier's rounds).
+            original = pixels.frames[i].copy()
+            if i in verify:
+                originals[i] = original
+            _redact_frame(pixels, i, regions, policy, result, original)
             changed.add(i)
     _apply_drawn(pixels, drawn, result, changed)
     # Verifier: re-run detection on every changed frame, ignoring the fills themselves (a black
@@ -762,7 +1056,9 @@ def clean_pixels(
                 result.reasons.append(f"frame {i}: text remained after redaction")
                 break
             before = len(result.boxes)
-            _redact_frame(pixels, i, remaining, policy, result)
+            if i not in originals:  # only a drawn box was filled on the first pass
+                originals[i] = pixels.frames[i].copy()
+            _redact_frame(pixels, i, remaining, policy, result, originals[i])
             filled |= _filled_mask(filled.shape, result.boxes[before:])
     if changed or need_store:
         result.transfer_syntax = store_frames(

@@ -25,7 +25,11 @@ vendor text, and text-free images; see that script for the figures):
   the abdominal MR of the benchmark lost up to a quarter of its pixels to such "lines".
 * **Whole lines.**  A line's box grows along its axis over every piece drawn like it (same
   polarity, glyph height, baseline and stroke width) and over punctuation between them, so a
-  date split by dashes or a name with a caret is redacted whole, never with holes.
+  date split by dashes or a name with a caret is redacted whole, never with holes.  Once a
+  line is taken, the cleaner has the recogniser read past its ends and grows the box over the
+  characters read at the line's pitch (letters crossing anatomy are no glyphs here), and reads
+  the slot one pitch past a block of two stacked lines (``cleaner._complete_line``,
+  ``cleaner._next_in_stack``).
 * The DB text detector in the same wheel was measured as a whole-frame alternative (the
   benchmark's baseline): it misses small fonts, boxes anatomy on most text-free images, and
   costs 0.2-1.2 s a frame.  **Tesseract** (Debian ``tesseract-ocr``) is deliberately *not* used:
@@ -123,6 +127,13 @@ class BurnedInTextDetector:
 
     def extent(self, views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
         """The part of ``region`` where a model read characters, or None (unknown)."""
+        return None
+
+    def characters(
+        self, views: Sequence[np.ndarray], region: TextRegion
+    ) -> list[tuple[float, float]] | None:
+        """Characters a model read along ``region``'s line: (centre in frame pixels along the
+        line's axis, probability); None when this detector cannot read or read nothing."""
         return None
 
 
@@ -323,6 +334,11 @@ class ClassicalTextDetector(BurnedInTextDetector):
 
     def extent(self, views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
         return None if self.confirmer is None else self.confirmer.extent(views, region)
+
+    def characters(
+        self, views: Sequence[np.ndarray], region: TextRegion
+    ) -> list[tuple[float, float]] | None:
+        return None if self.confirmer is None else self.confirmer.characters(views, region)
 
     # -- internals ---------------------------------------------------------------------------
     def _kernel(self, k: int) -> np.ndarray:

@@ -162,6 +162,12 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     plo, phi = np.percentile(sample, (0.5, 99.5))
     if (phi - plo) < 0.75 * (hi - lo) and phi > plo:
         views.append(_to_u8(frame, plo, phi))
+        if (phi - plo) < 0.5 * (hi - lo):
+            # A dim image (a bone scan's hot spots set the range) stretched more than twice:
+            # the stretch thickens strokes burned at the top of the range until the glyphs of
+            # a 6 px font touch, and in the union of windows they are one long blob, so the
+            # full-range view's strokes are looked at on their own as well.
+            views.separate = (0, 1)
     return views
 
 

@@ -36,6 +36,8 @@ class Reading:
     text: str
     score: float
     span: tuple[float, float] | None
+    #: each character read: (centre as a fraction of the crop's width, its probability)
+    chars: tuple[tuple[float, float], ...] = ()
 
 
 class RapidOCRConfirmer(BurnedInTextDetector):
@@ -107,10 +109,13 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         steps = preds[0].argmax(axis=1)
         read = np.nonzero(steps != 0)[0]
         span = None
+        chars: tuple[tuple[float, float], ...] = ()
         if read.size:
             n = float(steps.shape[0])
             span = (float(read.min()) / n, float(read.max() + 1) / n)
-        return Reading(str(text), float(score), span)
+            probs = preds[0].max(axis=1)
+            chars = tuple(((float(i) + 0.5) / n, float(probs[i])) for i in read)
+        return Reading(str(text), float(score), span, chars)
 
     def _read_upright(self, crop: np.ndarray, place: tuple) -> Reading:
         key = hashlib.blake2b(crop.tobytes(), digest_size=16).digest() + str(crop.shape).encode()
@@ -178,6 +183,32 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         if region.vertical:
             return (rx0, max(ry0, y0 - half), rx1, min(ry1, y1 + half))
         return (max(rx0, x0 - half), ry0, min(rx1, x1 + half), ry1)
+
+    def characters(
+        self, views: Sequence[np.ndarray], region: TextRegion
+    ) -> list[tuple[float, float]] | None:
+        """Where along ``region``'s line characters were read: (centre in frame pixels along
+        the line's axis, probability), from the crop read best (both turns for a vertical
+        line); None when nothing legible was read."""
+        crop, (cx0, cy0, cx1, cy1) = self._crop(views[0], region)
+        place = (region.box, region.polarity, "chars")
+        if not region.vertical:
+            hit = self._read_upright(crop, place)
+            if _alnum(hit.text) == 0:
+                return None
+            return [(cx0 + f * (cx1 - cx0), p) for f, p in hit.chars]
+        best: list[tuple[float, float]] | None = None
+        score = 0.0
+        for turn in (cv2.ROTATE_90_CLOCKWISE, cv2.ROTATE_90_COUNTERCLOCKWISE):
+            hit = self._read_upright(np.ascontiguousarray(cv2.rotate(crop, turn)), place + (turn,))
+            if _alnum(hit.text) == 0 or hit.score <= score:
+                continue
+            score = hit.score
+            if turn == cv2.ROTATE_90_CLOCKWISE:  # the turned crop's left is the bottom
+                best = [(cy1 - f * (cy1 - cy0), p) for f, p in hit.chars]
+            else:
+                best = [(cy0 + f * (cy1 - cy0), p) for f, p in hit.chars]
+        return best
 
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
         text, score = self._read(views, region)

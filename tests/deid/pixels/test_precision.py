@@ -61,3 +61,87 @@ def test_text_free_images_get_no_box(key):
         if result.boxes:
             boxed.append((scene.scenario, result.boxes))
     assert not boxed
+
+
+@pytest.mark.parametrize(
+    ("key", "scenario"),
+    [
+        ("sc-colour-bars", "large title"),
+        ("sc-colour-bars", "stacked header"),
+        ("us-palette", "dark over anatomy"),
+    ],
+)
+def test_a_letter_pixel_that_has_the_fill_value_by_chance_still_changes(key, scenario):
+    """A box is filled with its own background value where that is the box's commonest value,
+    and such pixels stay as they were.  An anti-aliased letter edge over another colour bar or
+    over the image has that value now and then: it used to stay, a pixel of the name left in
+    the box (and an overlapping second box could pick the very value a letter pixel had before
+    the first fill)."""
+    outcome = _clean(_scene(key, scenario))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {outcome.text_pixels} text px, {changed:.4f} changed"
+    assert outcome.collateral <= 0.01
+
+
+@pytest.mark.parametrize(
+    ("key", "scenario"),
+    [
+        ("sc-pattern", "grey over anatomy"),
+        ("sc-colour-bars", "vertical 90"),
+        pytest.param(
+            "us-doppler",
+            "faint over anatomy",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="the last digit over the Doppler colour reads at 0.3-0.4, below the "
+                "certainty asked past a line's end (an image edge reads as surely)",
+            ),
+        ),
+        ("mr-small", "dark over anatomy"),
+    ],
+)
+def test_a_line_is_removed_whole_where_its_letters_cross_anatomy(key, scenario):
+    """Letters that cross anatomy (grey digits onto the test pattern's bright square, a date
+    running onto Doppler colour, dark letters over the bright MR) join it into shapes that are
+    no glyphs; the line was found without them and the end of the name stayed readable.  The
+    recogniser reads past the line's ends and the box follows the characters it reads."""
+    outcome = _clean(_scene(key, scenario))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+
+
+def test_the_third_line_of_a_stacked_header_written_over_vendor_text_goes_too():
+    """Name, ID and date in a 8 px font over the Doppler image's own header: the date touches
+    the vendor's line under it and was not found at all (0 % of it changed).  The line one
+    pitch past a block of two confirmed lines is read and taken where characters are read."""
+    outcome = _clean(_scene("us-doppler", "stacked header"))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= 0.01
+
+
+def test_a_small_vertical_id_on_a_dim_nuclear_medicine_image_goes():
+    """A 6 px ID written down the edge of a bone scan, at the top of the stored range: the
+    stretched window thickens its strokes until its glyphs touch, and in the union of windows
+    it was one long blob, not a line (0 % of it changed)."""
+    outcome = _clean(_scene("nm-bone-scan", "vertical 270"))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= 0.01
+
+
+@pytest.mark.parametrize(
+    ("key", "scenario", "most"),
+    [("us-doppler", "large title", 0.075), ("us-doppler", "over speckle", 0.03)],
+)
+def test_the_colour_map_beside_text_on_doppler_is_not_taken_for_more_text(key, scenario, most):
+    """Text touching the Doppler colour map makes candidates of the map beside it, which the
+    recogniser read as "AWN." at 0.65, and a line joined with the map was boxed over its whole
+    length: 13.0 % and 6.3 % of these images were blanked.  Beside a line already taken, a
+    candidate over colour must read surely, and a joined line is cut to what it reads.  Not
+    yet the 1 % goal (the benchmark lists what is left), but the name still goes whole."""
+    outcome = _clean(_scene(key, scenario))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= most, f"{100 * outcome.collateral:.2f}% of the image changed"
