@@ -174,6 +174,16 @@ class CaseForm(forms.ModelForm):
                 self.fields["diagnosis_name_cs"].initial = diagnosis.name_cs
                 self.fields["diagnosis_synonyms_cs"].initial = ", ".join(diagnosis.synonym_list_cs)
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+            self._show_what_the_images_say()
+
+    def _show_what_the_images_say(self) -> None:
+        """Next to age group and sex: what the anonymized headers say, when it differs from
+        the case's value (the teacher's value wins; the images only fill an empty field)."""
+        case = self.instance
+        for field, said in (("age_group", case.header_age_group), ("sex", case.header_sex)):
+            if said and said != getattr(case, field):
+                label = dict(self.fields[field].choices).get(said, said)
+                self.fields[field].help_text = _("The images say: %(value)s.") % {"value": label}
 
     def sections(self):
         """The bound fields grouped for the template: [(legend, [BoundField, ...]), ...]."""

@@ -269,6 +269,12 @@ class Case(models.Model):
         _("patient age group"), max_length=8, choices=AgeGroup.choices, blank=True
     )
     sex = models.CharField(_("patient sex"), max_length=1, choices=Sex.choices, blank=True)
+    # What the anonymized headers say (valid values only), kept apart from the teacher's fields:
+    # they only fill an empty field and are shown next to it when they disagree.
+    header_age_group = models.CharField(
+        max_length=8, choices=AgeGroup.choices, blank=True, editable=False
+    )
+    header_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     quiz_mode = models.BooleanField(
         _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")
