@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from archive.deid.engine import METHOD_ACTION
-from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm, tags_from_text
+from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm
 from archive.models import (
     Case,
     Diagnosis,
@@ -35,6 +35,7 @@ from archive.models import (
 )
 from archive.services import cases as case_services
 from archive.services.review import redacted_boxes, series_previews
+from archive.services.tags import tags_from_text
 from archive.vocabulary import services as vocabulary_services
 from archive.vocabulary.selectors import diagnosis_suggestions
 

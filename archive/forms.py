@@ -5,7 +5,8 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from archive import privacy
-from archive.models import Case, Tag
+from archive.models import Case
+from archive.services.tags import tags_from_text
 from archive.vocabulary.selectors import catalogue_code
 from archive.vocabulary.services import diagnosis_for, draft_diagnosis, update_names
 
@@ -245,11 +246,6 @@ class CaseForm(forms.ModelForm):
         case.tags.set(tags_from_text(self.cleaned_data.get("tag_names", "")))
 
 
-def tags_from_text(text: str) -> list[Tag]:
-    names = {t.strip().lower()[:64] for t in text.split(",")}
-    return [Tag.objects.get_or_create(name=n)[0] for n in sorted(names) if n]
-
-
 class ReturnCaseForm(forms.Form):
     """The curator's comment when returning cases to their authors (admin action)."""
 
@@ -267,7 +263,7 @@ class BulkTagForm(forms.Form):
     tag = forms.CharField(label=_("Tag"), max_length=64)
 
     def clean_tag(self) -> str:
-        tag = self.cleaned_data["tag"].strip().lower()
+        tag = " ".join(self.cleaned_data["tag"].split())
         if not tag:
             raise forms.ValidationError(_("Enter a tag."))
         return tag

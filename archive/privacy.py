@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from search.synonyms import SynonymTable
 
 __all__ = [
+    "can_curate_case",
     "REDACTED",
     "CaseView",
     "UserPolicy",
@@ -135,6 +136,11 @@ def can_edit_case(user, case: Case) -> bool:
         and case.owner_id == user.pk
         and case.status in {Case.Status.DRAFT, Case.Status.RETURNED}
     )
+
+
+def can_curate_case(user, case: Case) -> bool:
+    """Publish, return with a comment, unpublish: curators, on any case they can see."""
+    return is_curator(user) and can_view_case(user, case)
 
 
 def can_export_case(user, case: Case) -> bool:

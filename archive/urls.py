@@ -67,3 +67,10 @@ urlpatterns += [
     path("cases/<int:pk>/package.zip", packages.case_package, name="case-package"),
     path("cases/import/", packages.package_import, name="package-import"),
 ]
+
+from archive.views import curation  # noqa: E402
+
+# Authoring and curation (issue 16): one-click curation on the case page.
+urlpatterns += [
+    path("cases/<int:pk>/curation", curation.case_curate, name="case-curate"),
+]

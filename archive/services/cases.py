@@ -118,6 +118,15 @@ def _finish_review(case: Case) -> None:
     discard_originals(case=case)
 
 
+def curation_actions(case: Case) -> list[str]:
+    """What a curator can do with the case in its present state, in the order shown."""
+    if case.status == Case.Status.PUBLISHED:
+        return ["return", "unpublish"]
+    if case.status == Case.Status.SUBMITTED:
+        return ["publish", "return"]
+    return ["publish"]  # a draft or a returned case, e.g. after a curator's own fixes
+
+
 @transaction.atomic
 def publish_case(*, case: Case, user=None) -> Case:
     if user is not None and not user.has_perm("archive.publish_case"):

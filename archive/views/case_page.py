@@ -20,6 +20,7 @@ from archive import privacy
 from archive.models import Instance, KeyImage, QuizAnswer
 from archive.privacy import CaseView
 from archive.selectors import case_series
+from archive.services import cases as case_services
 from archive.services import key_images as key_image_services
 from archive.services import quiz
 from archive.views.cases import viewable_case_or_404
@@ -160,6 +161,8 @@ def viewer_text() -> dict[str, str]:
         "length": _("Length %(v)s %(unit)s"),
         "angle": _("Angle %(v)s°"),
         "ellipse": _("Mean %(mean)s, SD %(sd)s %(unit)s, area %(area)s %(areaUnit)s"),
+        # The window/level readout: width and level (centre) of the window shown.
+        "windowLevel": _("W %(w)s L %(l)s"),
         "preset_header": _("as acquired"),
         "preset_auto": _("auto"),
         "preset_full": _("full range"),
@@ -170,6 +173,10 @@ def viewer_text() -> dict[str, str]:
         "preset_abdomen": _("abdomen"),
         "preset_liver": _("liver"),
     }
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 @login_required
@@ -196,11 +203,20 @@ def case_detail(request, pk: int):
             "series": series,
             "viewer_data": data,
             "can_edit": view.editable,
+            "curation": (
+                case_services.curation_actions(case)
+                if privacy.can_curate_case(request.user, case)
+                else []
+            ),
             "hidden": view.hidden,
             "answer": answer,
             "title": view.title,
             "history": view.text(case.history),
             "tags": view.tags(),
+            # One point, one reference per line (as the editor asks); withheld with the other
+            # answer fields while a quiz is unanswered.
+            "teaching_points": [] if view.hidden else _lines(case.teaching_points),
+            "references": [] if view.hidden else _lines(case.references),
             "diagnosis_name": (
                 quiz.display_name(case.diagnosis, get_language()) if case.diagnosis else ""
             ),

@@ -109,6 +109,8 @@ def case_edit(request, pk: int):
             "review_closes_at": review_services.review_closes_at(case),
             "can_submit": case.owner_id == request.user.pk
             and case.status in {Case.Status.DRAFT, Case.Status.RETURNED},
+            # The button comes with the first anonymized image (the service checks it too).
+            "has_images": case.instances().exists(),
         },
     )
 

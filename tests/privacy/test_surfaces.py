@@ -102,6 +102,9 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("series-review", "GET", "/series/{series_pk}/review/", "draft", 404, None),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "quiz", 403, None),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "draft", 404, None),
+    # Curation on the case page: curators only (a student's POST changes nothing).
+    ("case-curate", "POST", "/cases/{case}/curation", "quiz", 403, None),
+    ("case-curate", "POST", "/cases/{case}/curation", "draft", 404, None),
     # The admin (curators' previews, quarantine): the student is sent to its login.
     ("admin:index", "GET", "/admin/", "-", 302, None),
     ("admin:archive_case_change", "GET", "/admin/archive/case/{case}/change/", "quiz", 302, None),
