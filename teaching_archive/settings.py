@@ -141,6 +141,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Anonymized, verified files only: served to users through views that check permissions.
 MEDIA_ROOT = Path(env("TA_MEDIA_ROOT", str(VAR_DIR / "media")))
