@@ -275,6 +275,13 @@ class Case(models.Model):
         max_length=8, choices=AgeGroup.choices, blank=True, editable=False
     )
     header_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True, editable=False)
+    # The series and image a student sees first (the viewer opens there; search thumbnails).
+    lead_series = models.ForeignKey(
+        "Series", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lead_instance = models.ForeignKey(
+        "Instance", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     quiz_mode = models.BooleanField(
         _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")
@@ -338,12 +345,14 @@ class Series(models.Model):
     body_part = models.CharField(max_length=64, blank=True)
     description = models.CharField(max_length=200, blank=True)
     number = models.IntegerField(null=True, blank=True)
+    #: The teacher's order of the case's series (0 for all: the order of the files).
+    position = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["study", "series_uid"], name="unique_series_per_study")
         ]
-        ordering = ["number", "pk"]
+        ordering = ["position", "number", "pk"]
         verbose_name_plural = "series"
 
     def __str__(self) -> str:
@@ -369,6 +378,8 @@ class Instance(models.Model):
     has_pixels = models.BooleanField(default=True)
     audit = models.JSONField(default=list, blank=True)
     pixel_report = models.JSONField(default=dict, blank=True)
+    #: The teacher's caption (checked for personal data like any text the teacher types).
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -770,3 +781,31 @@ class PackageImport(models.Model):
 
     def __str__(self) -> str:
         return f"Package import {self.public_id} ({self.get_status_display()})"
+
+
+class CaseEvent(models.Model):
+    """What a teacher or curator did to a case's images (deleted, reordered, renamed, lead,
+    caption): who and when. ``detail`` holds ids, counts and modalities, never the text of a
+    description or caption (it was typed by a person and could hold what the checks missed)."""
+
+    class Action(models.TextChoices):
+        SERIES_DELETED = "series_deleted", _("Series deleted")
+        IMAGE_DELETED = "image_deleted", _("Image deleted")
+        SERIES_MOVED = "series_moved", _("Series moved")
+        SERIES_RENAMED = "series_renamed", _("Series renamed")
+        LEAD_CHOSEN = "lead_chosen", _("Lead image chosen")
+        CAPTION_CHANGED = "caption_changed", _("Caption changed")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.case_id})"

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from archive import privacy
 from archive.models import Instance, KeyImage, QuizAnswer
 from archive.privacy import CaseView
-from archive.selectors import case_series
+from archive.selectors import case_series, lead_images
 from archive.services import cases as case_services
 from archive.services import key_images as key_image_services
 from archive.services import quiz
@@ -116,7 +116,11 @@ def viewer_data(view: CaseView, series) -> dict:
         if (k.instance_id, k.frame) in positions
     ]
     lead = {"series": 0, "position": 0}
-    if keys:
+    chosen = lead_images(case_ids=[case.pk]).get(case.pk)  # the one rule of what leads
+    if chosen in positions:
+        s_index, position = positions[chosen]
+        lead = {"series": s_index, "position": position}
+    elif keys:
         lead = {"series": keys[0]["series"], "position": keys[0]["position"]}
     elif out_series:
         longest = max(range(len(out_series)), key=lambda n: out_series[n]["count"])
@@ -175,6 +179,21 @@ def viewer_text() -> dict[str, str]:
     }
 
 
+def _captions(view: CaseView, series) -> list[dict]:
+    """The teacher's image captions, with where they are (series label, image number)."""
+    out = []
+    for s in series:
+        instances = sorted(
+            s.instances.all(),
+            key=lambda i: (i.instance_number is None, i.instance_number or 0, i.pk),
+        )
+        for n, instance in enumerate(instances, start=1):
+            if instance.caption:
+                label = view.text(s.description.strip()) or s.modality
+                out.append({"series": label, "image": n, "caption": instance.caption})
+    return out
+
+
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
@@ -217,6 +236,7 @@ def case_detail(request, pk: int):
             # answer fields while a quiz is unanswered.
             "teaching_points": [] if view.hidden else _lines(case.teaching_points),
             "references": [] if view.hidden else _lines(case.references),
+            "captions": [] if view.hidden else _captions(view, series),
             "diagnosis_name": (
                 quiz.display_name(case.diagnosis, get_language()) if case.diagnosis else ""
             ),

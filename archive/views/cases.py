@@ -111,6 +111,7 @@ def case_edit(request, pk: int):
             and case.status in {Case.Status.DRAFT, Case.Status.RETURNED},
             # The button comes with the first anonymized image (the service checks it too).
             "has_images": case.instances().exists(),
+            "events": case.events.select_related("user")[:20],
         },
     )
 
