@@ -809,3 +809,33 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.case_id})"
+
+
+class CaseComment(models.Model):
+    """Peer review: a comment on a case by its teacher, another teacher or a curator."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on case {self.case_id}"
+
+
+class CaseCommentsSeen(models.Model):
+    """When a user last read a case's comments: newer comments by others are unread."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "case"], name="unique_comments_seen")
+        ]

@@ -68,7 +68,7 @@ urlpatterns += [
     path("cases/import/", packages.package_import, name="package-import"),
 ]
 
-from archive.views import curation, series_control  # noqa: E402
+from archive.views import comments, curation, series_control  # noqa: E402
 
 # Authoring and curation (issue 16): one-click curation on the case page.
 urlpatterns += [
@@ -76,4 +76,5 @@ urlpatterns += [
     path("series/<int:pk>/manage", series_control.series_manage, name="series-manage"),
     path("series/<int:pk>/images/", series_control.series_images, name="series-images"),
     path("instances/<int:pk>/manage", series_control.instance_manage, name="instance-manage"),
+    path("cases/<int:pk>/comments/", comments.case_comment, name="case-comments"),
 ]

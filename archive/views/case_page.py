@@ -21,6 +21,7 @@ from archive.models import Instance, KeyImage, QuizAnswer
 from archive.privacy import CaseView
 from archive.selectors import case_series, lead_images
 from archive.services import cases as case_services
+from archive.services import comments as comment_services
 from archive.services import key_images as key_image_services
 from archive.services import quiz
 from archive.views.cases import viewable_case_or_404
@@ -210,6 +211,9 @@ def case_detail(request, pk: int):
     )
     data = viewer_data(view, series)
     teaching_flow.remember_search(request)
+    comments_open = privacy.can_comment_case(request.user, case) and not view.hidden
+    if comments_open:
+        comment_services.mark_seen(case=case, user=request.user)
     return render(
         request,
         "archive/case_detail.html",
@@ -237,6 +241,9 @@ def case_detail(request, pk: int):
             "teaching_points": [] if view.hidden else _lines(case.teaching_points),
             "references": [] if view.hidden else _lines(case.references),
             "captions": [] if view.hidden else _captions(view, series),
+            # Peer review: teachers and curators, not while the answer is withheld from them.
+            "comments_open": comments_open,
+            "comments": case.comments.select_related("author") if comments_open else [],
             "diagnosis_name": (
                 quiz.display_name(case.diagnosis, get_language()) if case.diagnosis else ""
             ),

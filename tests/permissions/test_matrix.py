@@ -66,6 +66,9 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     # Curation on the case page: curators (no action chosen: back to the case with a message).
     ("case-curate", "POST", "/cases/{case}/curation", "draft", (L, 404, 403, 404, 302)),
     # Series and images under control of whoever may edit the case (no action: a message).
+    # Peer review comments: teachers and curators who see the case (an empty one: a message).
+    ("case-comments", "POST", "/cases/{case}/comments/", "draft", (L, 404, 302, 404, 302)),
+    ("case-comments", "POST", "/cases/{case}/comments/", "published", (L, 403, 302, 302, 302)),
     ("series-manage", "POST", "/series/{series_pk}/manage", "draft", (L, 404, 302, 404, 302)),
     ("series-images", "GET", "/series/{series_pk}/images/", "draft", (L, 404, 200, 404, 200)),
     ("instance-manage", "POST", "/instances/{instance}/manage", "draft",

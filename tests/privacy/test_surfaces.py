@@ -106,6 +106,8 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("case-curate", "POST", "/cases/{case}/curation", "quiz", 403, None),
     ("case-curate", "POST", "/cases/{case}/curation", "draft", 404, None),
     # The teacher's control over series and images: whoever may edit the case.
+    ("case-comments", "POST", "/cases/{case}/comments/", "quiz", 403, None),
+    ("case-comments", "POST", "/cases/{case}/comments/", "draft", 404, None),
     ("series-manage", "POST", "/series/{series_pk}/manage", "quiz", 403, None),
     ("series-manage", "POST", "/series/{series_pk}/manage", "draft", 404, None),
     ("series-images", "GET", "/series/{series_pk}/images/", "quiz", 403, None),
