@@ -106,6 +106,11 @@ class Certainty(models.TextChoices):
     POSSIBLE = "possible", _("Possible")
 
 
+#: Certainties that still ask the author for proof (pathology, follow-up): reminded by
+#: ``archive.remind_unconfirmed`` every ``TA_PROOF_REMINDER_DAYS``.
+UNCONFIRMED_CERTAINTIES = (Certainty.PROBABLE, Certainty.POSSIBLE)
+
+
 def _lines(text: str) -> list[str]:
     return [s.strip() for s in (text or "").splitlines() if s.strip()]
 
@@ -282,6 +287,8 @@ class Case(models.Model):
     lead_instance = models.ForeignKey(
         "Instance", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    #: When the author was last reminded to attach proof of an unconfirmed diagnosis.
+    proof_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     quiz_mode = models.BooleanField(
         _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")

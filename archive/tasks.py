@@ -83,6 +83,14 @@ def purge_originals() -> None:
     sweep_incoming()
 
 
+@shared_task(name="archive.remind_unconfirmed", acks_late=True)
+def remind_unconfirmed() -> None:
+    """Ask the authors of unconfirmed diagnoses for proof (scheduled daily by Celery beat)."""
+    from archive.services.comments import remind_unconfirmed as remind
+
+    remind()
+
+
 @shared_task(name="archive.purge_quarantine", acks_late=True)
 def purge_quarantine() -> None:
     """Delete quarantined files older than TA_QUARANTINE_RETENTION_DAYS (hourly by Celery beat)."""

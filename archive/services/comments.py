@@ -4,12 +4,17 @@ cases" until they open the case."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from archive import privacy
-from archive.models import Case, CaseComment, CaseCommentsSeen
+from archive.models import UNCONFIRMED_CERTAINTIES, Case, CaseComment, CaseCommentsSeen
 
 MAX_LENGTH = 4000
 
@@ -42,4 +47,36 @@ def unread_comments(*, user) -> QuerySet[CaseComment]:
     return CaseComment.objects.filter(case__owner=user).exclude(author=user).exclude(Exists(seen))
 
 
-__all__ = ["add_comment", "mark_seen", "unread_comments"]
+#: The reminder's text, stored untranslated and shown in the reader's language.
+PROOF_REMINDER = gettext_noop(
+    "Reminder: the diagnosis of this case is still unconfirmed. Attach the proof (pathology, "
+    "follow-up) to the discussion and change the diagnostic certainty, or say why it cannot be "
+    "confirmed."
+)
+
+
+def remind_unconfirmed(*, now=None) -> int:
+    """Remind the authors of published cases whose diagnosis is still unconfirmed (probable,
+    possible) to attach proof: a comment without an author on the case, which counts as unread
+    for its teacher; again every ``TA_PROOF_REMINDER_DAYS``. Returns how many were reminded.
+    Harmless to repeat: a case reminded within the interval is skipped."""
+    now = now or timezone.now()
+    due = now - timedelta(days=settings.TA_PROOF_REMINDER_DAYS)
+    cases = (
+        Case.objects.published()
+        .filter(certainty__in=UNCONFIRMED_CERTAINTIES, published_at__lte=due)
+        .filter(Q(proof_reminded_at__isnull=True) | Q(proof_reminded_at__lte=due))
+    )
+    reminded = 0
+    for case in cases:
+        with transaction.atomic():
+            updated = Case.objects.filter(
+                pk=case.pk, proof_reminded_at=case.proof_reminded_at
+            ).update(proof_reminded_at=now)
+            if updated:  # not reminded by a concurrent run
+                CaseComment.objects.create(case=case, author=None, text=PROOF_REMINDER)
+                reminded += 1
+    return reminded
+
+
+__all__ = ["PROOF_REMINDER", "add_comment", "mark_seen", "remind_unconfirmed", "unread_comments"]

@@ -80,3 +80,38 @@ def test_comments_are_withheld_from_a_teacher_who_has_not_answered_the_quiz(
     _client(curator).post(f"/cases/{case.pk}/comments/", {"text": "Classic pneumothorax."})
     page = _client(other_teacher).get(f"/cases/{case.pk}/").content.decode()
     assert "Classic pneumothorax." not in page
+
+
+# --- proof of unconfirmed diagnoses ----------------------------------------------------------
+
+
+def test_an_unconfirmed_diagnosis_reminds_its_author_to_attach_proof(
+    teacher, curator, settings, phi_file
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from archive.services.comments import remind_unconfirmed
+    from teaching_archive.celery import app
+
+    settings.TA_PROOF_REMINDER_DAYS = 30
+    probable = case_with_images(teacher, [phi_file()], certainty="probable", title="Probable")
+    proven = case_with_images(teacher, [phi_file()], certainty="pathology", title="Proven")
+    for case in (probable, proven):
+        publish_case(case=case, user=curator)
+    long_ago = timezone.now() - timedelta(days=40)
+    Case.objects.update(published_at=long_ago)
+
+    assert remind_unconfirmed() == 1
+    assert remind_unconfirmed() == 0  # not again within the interval
+    owner = _client(teacher)
+    assert _unread(owner) == "1"
+    page = owner.get(f"/cases/{probable.pk}/", HTTP_ACCEPT_LANGUAGE="cs").content.decode()
+    assert "Připomínka: diagnóza tohoto případu stále není potvrzena." in page
+    assert not CaseComment.objects.filter(case=proven).exists()
+    # After the interval, once more; the daily task is on the beat schedule and routed.
+    assert remind_unconfirmed(now=timezone.now() + timedelta(days=31)) == 1
+    schedule = {e["task"] for e in app.conf.beat_schedule.values()}
+    assert "archive.remind_unconfirmed" in schedule
+    assert app.conf.task_routes["archive.remind_unconfirmed"] == {"queue": "housekeeping"}
