@@ -107,7 +107,7 @@ class Certainty(models.TextChoices):
 
 
 #: Certainties that still ask the author for proof (pathology, follow-up): reminded by
-#: ``archive.remind_unconfirmed`` every ``TA_PROOF_REMINDER_DAYS``.
+#: ``archive.case_reminders`` every ``TA_PROOF_REMINDER_DAYS``.
 UNCONFIRMED_CERTAINTIES = (Certainty.PROBABLE, Certainty.POSSIBLE)
 
 
@@ -289,6 +289,15 @@ class Case(models.Model):
     )
     #: When the author was last reminded to attach proof of an unconfirmed diagnosis.
     proof_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Guidelines change: the author is asked to check the case this many years after
+    #: publishing (and as often again); empty: never.
+    rereview_years = models.PositiveSmallIntegerField(
+        _("re-review after (years)"),
+        null=True,
+        blank=True,
+        help_text=_("Guidelines change: you are reminded to check the case after this many years."),
+    )
+    rereview_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     quiz_mode = models.BooleanField(
         _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")

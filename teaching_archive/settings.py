@@ -254,7 +254,7 @@ TA_DEID_CHUNK_BYTES = int(env("TA_DEID_CHUNK_BYTES", str(8 * 1024**2)))
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-originals": {"task": "archive.purge_originals", "schedule": 3600.0},
     "purge-expired-quarantine": {"task": "archive.purge_quarantine", "schedule": 3600.0},
-    "remind-unconfirmed-diagnoses": {"task": "archive.remind_unconfirmed", "schedule": 86400.0},
+    "case-reminders": {"task": "archive.case_reminders", "schedule": 86400.0},
 }
 # Days after publishing (and between reminders) before the author of a case whose diagnosis is
 # still unconfirmed (probable, possible) is reminded to attach proof.

@@ -79,4 +79,46 @@ def remind_unconfirmed(*, now=None) -> int:
     return reminded
 
 
-__all__ = ["PROOF_REMINDER", "add_comment", "mark_seen", "remind_unconfirmed", "unread_comments"]
+REREVIEW_REMINDER = gettext_noop(
+    "Reminder: this case is due for re-review. Check that its findings, diagnosis and teaching "
+    "points still follow current guidelines, and update it where they do not."
+)
+
+
+def remind_rereview(*, now=None) -> int:
+    """Remind the authors of published cases due for re-review (``rereview_years`` after
+    publishing, or after the last reminder): a comment without an author on the case. Returns
+    how many were reminded; a case reminded within its interval is skipped."""
+    now = now or timezone.now()
+    cases = Case.objects.published().filter(rereview_years__gt=0)
+    reminded = 0
+    for case in cases:
+        since = case.rereview_reminded_at or case.published_at
+        if since is None or _years_later(since, case.rereview_years) > now:
+            continue
+        with transaction.atomic():
+            updated = Case.objects.filter(
+                pk=case.pk, rereview_reminded_at=case.rereview_reminded_at
+            ).update(rereview_reminded_at=now)
+            if updated:
+                CaseComment.objects.create(case=case, author=None, text=REREVIEW_REMINDER)
+                reminded += 1
+    return reminded
+
+
+def _years_later(moment, years: int):
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year + years, day=28)
+
+
+__all__ = [
+    "PROOF_REMINDER",
+    "REREVIEW_REMINDER",
+    "remind_rereview",
+    "add_comment",
+    "mark_seen",
+    "remind_unconfirmed",
+    "unread_comments",
+]

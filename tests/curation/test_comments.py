@@ -113,5 +113,30 @@ def test_an_unconfirmed_diagnosis_reminds_its_author_to_attach_proof(
     # After the interval, once more; the daily task is on the beat schedule and routed.
     assert remind_unconfirmed(now=timezone.now() + timedelta(days=31)) == 1
     schedule = {e["task"] for e in app.conf.beat_schedule.values()}
-    assert "archive.remind_unconfirmed" in schedule
-    assert app.conf.task_routes["archive.remind_unconfirmed"] == {"queue": "housekeeping"}
+    assert "archive.case_reminders" in schedule
+    assert app.conf.task_routes["archive.case_reminders"] == {"queue": "housekeeping"}
+
+
+def test_a_case_due_for_re_review_reminds_its_author(teacher, curator, phi_file):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from archive.services.comments import remind_rereview
+
+    case = case_with_images(teacher, [phi_file()], rereview_years=2)
+    never = case_with_images(teacher, [phi_file()], title="No re-review")
+    for c in (case, never):
+        publish_case(case=c, user=curator)
+    assert remind_rereview() == 0  # just published
+    later = timezone.now() + timedelta(days=2 * 366)
+    assert remind_rereview(now=later) == 1
+    assert remind_rereview(now=later) == 0
+    assert _unread(_client(teacher)) == "1"
+    page = _client(teacher).get(f"/cases/{case.pk}/").content.decode()
+    assert "Reminder: this case is due for re-review." in page
+    assert not CaseComment.objects.filter(case=never).exists()
+    # The teacher sets the interval in the editor.
+    draft = Case.objects.create(owner=teacher, title="t", modality="CT", body_region="chest")
+    html = _client(teacher).get(f"/cases/{draft.pk}/edit/").content.decode()
+    assert 'name="rereview_years"' in html and "Re-review after (years)" in html
