@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from archive.deid.engine import METHOD_ACTION
-from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm, tags_from_text
+from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm
 from archive.models import (
     Case,
+    CaseEvent,
     Diagnosis,
     Instance,
     ReceivedStudyFailure,
@@ -35,6 +36,7 @@ from archive.models import (
 )
 from archive.services import cases as case_services
 from archive.services.review import redacted_boxes, series_previews
+from archive.services.tags import tags_from_text
 from archive.vocabulary import services as vocabulary_services
 from archive.vocabulary.selectors import diagnosis_suggestions
 
@@ -179,6 +181,20 @@ class StudyInline(admin.TabularInline):
         return False
 
 
+class CaseEventInline(admin.TabularInline):
+    """Who deleted, reordered, renamed or captioned the case's images, and when (read-only)."""
+
+    model = CaseEvent
+    extra = 0
+    fields = ["at", "user", "action", "detail"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = gettext_lazy("Changes to the images")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 def _action_page(modeladmin, request, queryset, *, form, template: str, title: str, action: str):
     """An intermediate page for an admin action that needs input (Django's delete pattern)."""
     context = {
@@ -220,7 +236,7 @@ class CaseAdmin(admin.ModelAdmin):
     ]  # fmt: skip
     search_fields = ["title", "diagnosis__name", "findings", "owner__username"]
     autocomplete_fields = ["diagnosis", "tags"]
-    inlines = [StudyInline]
+    inlines = [StudyInline, CaseEventInline]
     actions = [
         "publish",
         "return_to_author",

@@ -5,7 +5,8 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from archive import privacy
-from archive.models import Case, Tag
+from archive.models import Case
+from archive.services.tags import tags_from_text
 from archive.vocabulary.selectors import catalogue_code
 from archive.vocabulary.services import diagnosis_for, draft_diagnosis, update_names
 
@@ -77,6 +78,7 @@ class CaseForm(forms.ModelForm):
                 "diagnosis_synonyms_cs",
                 "certainty",
                 "differential",
+                "rereview_years",
             ],
         ),
         (_("Teaching"), ["discussion", "teaching_points", "references"]),
@@ -141,6 +143,7 @@ class CaseForm(forms.ModelForm):
             "diagnosis_synonyms_cs",
             "certainty",
             "differential",
+            "rereview_years",
             "discussion",
             "teaching_points",
             "references",
@@ -174,6 +177,16 @@ class CaseForm(forms.ModelForm):
                 self.fields["diagnosis_name_cs"].initial = diagnosis.name_cs
                 self.fields["diagnosis_synonyms_cs"].initial = ", ".join(diagnosis.synonym_list_cs)
             self.fields["tag_names"].initial = ", ".join(t.name for t in self.instance.tags.all())
+            self._show_what_the_images_say()
+
+    def _show_what_the_images_say(self) -> None:
+        """Next to age group and sex: what the anonymized headers say, when it differs from
+        the case's value (the teacher's value wins; the images only fill an empty field)."""
+        case = self.instance
+        for field, said in (("age_group", case.header_age_group), ("sex", case.header_sex)):
+            if said and said != getattr(case, field):
+                label = dict(self.fields[field].choices).get(said, said)
+                self.fields[field].help_text = _("The images say: %(value)s.") % {"value": label}
 
     def sections(self):
         """The bound fields grouped for the template: [(legend, [BoundField, ...]), ...]."""
@@ -235,11 +248,6 @@ class CaseForm(forms.ModelForm):
         case.tags.set(tags_from_text(self.cleaned_data.get("tag_names", "")))
 
 
-def tags_from_text(text: str) -> list[Tag]:
-    names = {t.strip().lower()[:64] for t in text.split(",")}
-    return [Tag.objects.get_or_create(name=n)[0] for n in sorted(names) if n]
-
-
 class ReturnCaseForm(forms.Form):
     """The curator's comment when returning cases to their authors (admin action)."""
 
@@ -257,7 +265,7 @@ class BulkTagForm(forms.Form):
     tag = forms.CharField(label=_("Tag"), max_length=64)
 
     def clean_tag(self) -> str:
-        tag = self.cleaned_data["tag"].strip().lower()
+        tag = " ".join(self.cleaned_data["tag"].split())
         if not tag:
             raise forms.ValidationError(_("Enter a tag."))
         return tag

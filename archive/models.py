@@ -106,6 +106,11 @@ class Certainty(models.TextChoices):
     POSSIBLE = "possible", _("Possible")
 
 
+#: Certainties that still ask the author for proof (pathology, follow-up): reminded by
+#: ``archive.case_reminders`` every ``TA_PROOF_REMINDER_DAYS``.
+UNCONFIRMED_CERTAINTIES = (Certainty.PROBABLE, Certainty.POSSIBLE)
+
+
 def _lines(text: str) -> list[str]:
     return [s.strip() for s in (text or "").splitlines() if s.strip()]
 
@@ -269,6 +274,30 @@ class Case(models.Model):
         _("patient age group"), max_length=8, choices=AgeGroup.choices, blank=True
     )
     sex = models.CharField(_("patient sex"), max_length=1, choices=Sex.choices, blank=True)
+    # What the anonymized headers say (valid values only), kept apart from the teacher's fields:
+    # they only fill an empty field and are shown next to it when they disagree.
+    header_age_group = models.CharField(
+        max_length=8, choices=AgeGroup.choices, blank=True, editable=False
+    )
+    header_sex = models.CharField(max_length=1, choices=Sex.choices, blank=True, editable=False)
+    # The series and image a student sees first (the viewer opens there; search thumbnails).
+    lead_series = models.ForeignKey(
+        "Series", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    lead_instance = models.ForeignKey(
+        "Instance", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    #: When the author was last reminded to attach proof of an unconfirmed diagnosis.
+    proof_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    #: Guidelines change: the author is asked to check the case this many years after
+    #: publishing (and as often again); empty: never.
+    rereview_years = models.PositiveSmallIntegerField(
+        _("re-review after (years)"),
+        null=True,
+        blank=True,
+        help_text=_("Guidelines change: you are reminded to check the case after this many years."),
+    )
+    rereview_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
     tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
     quiz_mode = models.BooleanField(
         _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")
@@ -332,12 +361,14 @@ class Series(models.Model):
     body_part = models.CharField(max_length=64, blank=True)
     description = models.CharField(max_length=200, blank=True)
     number = models.IntegerField(null=True, blank=True)
+    #: The teacher's order of the case's series (0 for all: the order of the files).
+    position = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["study", "series_uid"], name="unique_series_per_study")
         ]
-        ordering = ["number", "pk"]
+        ordering = ["position", "number", "pk"]
         verbose_name_plural = "series"
 
     def __str__(self) -> str:
@@ -363,6 +394,8 @@ class Instance(models.Model):
     has_pixels = models.BooleanField(default=True)
     audit = models.JSONField(default=list, blank=True)
     pixel_report = models.JSONField(default=dict, blank=True)
+    #: The teacher's caption (checked for personal data like any text the teacher types).
+    caption = models.CharField(_("caption"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -764,3 +797,61 @@ class PackageImport(models.Model):
 
     def __str__(self) -> str:
         return f"Package import {self.public_id} ({self.get_status_display()})"
+
+
+class CaseEvent(models.Model):
+    """What a teacher or curator did to a case's images (deleted, reordered, renamed, lead,
+    caption): who and when. ``detail`` holds ids, counts and modalities, never the text of a
+    description or caption (it was typed by a person and could hold what the checks missed)."""
+
+    class Action(models.TextChoices):
+        SERIES_DELETED = "series_deleted", _("Series deleted")
+        IMAGE_DELETED = "image_deleted", _("Image deleted")
+        SERIES_MOVED = "series_moved", _("Series moved")
+        SERIES_RENAMED = "series_renamed", _("Series renamed")
+        LEAD_CHOSEN = "lead_chosen", _("Lead image chosen")
+        CAPTION_CHANGED = "caption_changed", _("Caption changed")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    action = models.CharField(max_length=20, choices=Action.choices)
+    detail = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} ({self.case_id})"
+
+
+class CaseComment(models.Model):
+    """Peer review: a comment on a case by its teacher, another teacher or a curator."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("comment"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on case {self.case_id}"
+
+
+class CaseCommentsSeen(models.Model):
+    """When a user last read a case's comments: newer comments by others are unread."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    seen_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "case"], name="unique_comments_seen")
+        ]

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from search.synonyms import SynonymTable
 
 __all__ = [
+    "can_comment_case",
+    "can_curate_case",
     "REDACTED",
     "CaseView",
     "UserPolicy",
@@ -135,6 +137,16 @@ def can_edit_case(user, case: Case) -> bool:
         and case.owner_id == user.pk
         and case.status in {Case.Status.DRAFT, Case.Status.RETURNED}
     )
+
+
+def can_curate_case(user, case: Case) -> bool:
+    """Publish, return with a comment, unpublish: curators, on any case they can see."""
+    return is_curator(user) and can_view_case(user, case)
+
+
+def can_comment_case(user, case: Case) -> bool:
+    """Peer review: whoever sees the case and teaches or curates (never students)."""
+    return can_view_case(user, case) and (user.has_perm("archive.add_case") or is_curator(user))
 
 
 def can_export_case(user, case: Case) -> bool:

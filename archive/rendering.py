@@ -296,8 +296,8 @@ def render_cache_size() -> int:
     return _measure()
 
 
-#: Sizes the editor, the admin and the viewer ask for (``?size=``; None: full size).
-RENDERED_SIZES = (None, 128, 160)
+#: Sizes the editor, the admin, the viewer and search ask for (``?size=``; None: full size).
+RENDERED_SIZES = (None, 96, 128, 160)
 
 
 def forget_rendered(instance_pk: int, file_name: str, frames: int) -> None:

@@ -83,6 +83,16 @@ def purge_originals() -> None:
     sweep_incoming()
 
 
+@shared_task(name="archive.case_reminders", acks_late=True)
+def case_reminders() -> None:
+    """Ask the authors of unconfirmed diagnoses for proof, and of cases due for re-review to
+    check them (scheduled daily by Celery beat)."""
+    from archive.services.comments import remind_rereview, remind_unconfirmed
+
+    remind_unconfirmed()
+    remind_rereview()
+
+
 @shared_task(name="archive.purge_quarantine", acks_late=True)
 def purge_quarantine() -> None:
     """Delete quarantined files older than TA_QUARANTINE_RETENTION_DAYS (hourly by Celery beat)."""

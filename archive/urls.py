@@ -67,3 +67,14 @@ urlpatterns += [
     path("cases/<int:pk>/package.zip", packages.case_package, name="case-package"),
     path("cases/import/", packages.package_import, name="package-import"),
 ]
+
+from archive.views import comments, curation, series_control  # noqa: E402
+
+# Authoring and curation (issue 16): one-click curation on the case page.
+urlpatterns += [
+    path("cases/<int:pk>/curation", curation.case_curate, name="case-curate"),
+    path("series/<int:pk>/manage", series_control.series_manage, name="series-manage"),
+    path("series/<int:pk>/images/", series_control.series_images, name="series-images"),
+    path("instances/<int:pk>/manage", series_control.instance_manage, name="instance-manage"),
+    path("cases/<int:pk>/comments/", comments.case_comment, name="case-comments"),
+]

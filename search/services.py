@@ -16,6 +16,7 @@ from django.urls import reverse
 
 from archive import privacy
 from archive.models import Case, Diagnosis
+from archive.selectors import lead_images
 
 from . import synonyms as synonyms_module
 from .backends import SearchHit, SearchQuery, get_search_backend
@@ -173,7 +174,19 @@ def case_url(case_id: int) -> str:
 ANSWER_FIELDS = frozenset({"diagnosis", "diagnosis_terms", "findings", "discussion"})
 
 
-def _result(hit: SearchHit, view: privacy.CaseView) -> dict[str, Any]:
+def _thumbnail(lead: tuple[int, int] | None) -> str:
+    """The lead image's thumbnail: a frame URL that asks the privacy policy again when fetched."""
+    if lead is None:
+        return ""
+    return reverse("instance-frame", args=[lead[0], lead[1]]) + f"?size={THUMBNAIL_SIZE}"
+
+
+THUMBNAIL_SIZE = 96
+
+
+def _result(
+    hit: SearchHit, view: privacy.CaseView, lead: tuple[int, int] | None = None
+) -> dict[str, Any]:
     """One hit as the user may see it: the index's text, re-checked by the privacy policy."""
     highlights = hit.highlights
     if view.hidden:
@@ -185,6 +198,7 @@ def _result(hit: SearchHit, view: privacy.CaseView) -> dict[str, Any]:
         "modality": hit.modality,
         "body_region": hit.body_region,
         "url": case_url(hit.id),
+        "thumbnail": _thumbnail(lead) if view.visible else "",
         "highlights": highlights,
     }
 
@@ -208,7 +222,8 @@ def search_cases(
     found = get_search_backend().search(query)
     # The index may still hold a case unpublished a moment ago: the database decides.
     views = privacy.search_views(user, [h.id for h in found.hits])
-    results = [_result(h, views[h.id]) for h in found.hits if h.id in views]
+    leads = lead_images(case_ids=list(views))
+    results = [_result(h, views[h.id], leads.get(h.id)) for h in found.hits if h.id in views]
     total = max(found.total - (len(found.hits) - len(results)), 0)
     names, tags = privacy.shown_vocabulary(
         diagnoses=[v.value for v in found.facets.get("diagnosis", [])],

@@ -72,6 +72,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
             "page": page,
             "q": page.query.text,
             "facets": facets,
+            "selected_filters": sum(len(v) for v in page.query.filters.values()),
             "results": page.results,
             "next_url": "?" + urlencode([*base, ("page", page.query.page + 1)]),
             "previous_url": "?" + urlencode([*base, ("page", page.query.page - 1)]),

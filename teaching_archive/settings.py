@@ -141,6 +141,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files browsers ask for at the site's root (/favicon.ico), served by whitenoise as they are.
+WHITENOISE_ROOT = BASE_DIR / "static" / "root"
 
 # Anonymized, verified files only: served to users through views that check permissions.
 MEDIA_ROOT = Path(env("TA_MEDIA_ROOT", str(VAR_DIR / "media")))
@@ -252,7 +254,11 @@ TA_DEID_CHUNK_BYTES = int(env("TA_DEID_CHUNK_BYTES", str(8 * 1024**2)))
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-originals": {"task": "archive.purge_originals", "schedule": 3600.0},
     "purge-expired-quarantine": {"task": "archive.purge_quarantine", "schedule": 3600.0},
+    "case-reminders": {"task": "archive.case_reminders", "schedule": 86400.0},
 }
+# Days after publishing (and between reminders) before the author of a case whose diagnosis is
+# still unconfirmed (probable, possible) is reminded to attach proof.
+TA_PROOF_REMINDER_DAYS = int(env("TA_PROOF_REMINDER_DAYS", "90"))
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
 # Search: {"BACKEND": dotted path, "OPTIONS": {...}} as Django's caches and storages.

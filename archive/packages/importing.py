@@ -34,13 +34,13 @@ from archive.models import (
     PackageImport,
     Series,
     Study,
-    Tag,
     Upload,
     UploadItem,
 )
 from archive.packages.manifest import PackageError, check_manifest
 from archive.services.incoming import UploadLimits
 from archive.services.intake import receive_files, received_from_bytes
+from archive.services.tags import tag_named
 
 __all__ = [
     "UploadNotFinished",
@@ -185,7 +185,7 @@ def _draft(entry: dict[str, Any], user) -> Case:
         _adopt_names(case.diagnosis, diagnosis)
     case.save()
     names = sorted({t.strip().lower()[:64] for t in entry.get("tags") or [] if t.strip()})
-    case.tags.set([Tag.objects.get_or_create(name=n)[0] for n in names])
+    case.tags.set([t for n in names if (t := tag_named(n)) is not None])
     return case
 
 

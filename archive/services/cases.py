@@ -6,19 +6,24 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from archive.models import AgeGroup, Case, Instance
+from archive.models import AgeGroup, Case, Instance, Sex
 
 AGE_UNITS_IN_DAYS = {"D": 1, "W": 7, "M": 30.44, "Y": 365.25}
 NEONATE_DAYS = 28
 
 
 def age_group_from_dicom_age(age: str) -> str:
-    """Map a DICOM AS value (e.g. ``045Y``, ``003M``, ``090Y`` for 90+) to an age group."""
+    """Map a DICOM AS value (e.g. ``045Y``, ``003M``, ``090Y`` for 90+) to an age group.
+
+    ``000Y`` (and any zero age) is what many systems write when the age is not known, not a
+    newborn: it maps to unknown, like an empty or malformed value.
+    """
     age = (age or "").strip().upper()
     if len(age) != 4 or not age[:3].isdigit() or age[3] not in AGE_UNITS_IN_DAYS:
         return AgeGroup.UNKNOWN
     number, unit = int(age[:3]), age[3]
-    # "000Y" means "under a year", not "newborn": only day and week ages can say neonate.
+    if number == 0:
+        return AgeGroup.UNKNOWN
     if unit in {"D", "W"} and number * AGE_UNITS_IN_DAYS[unit] < NEONATE_DAYS:
         return AgeGroup.NEONATE
     years = number * AGE_UNITS_IN_DAYS[unit] / 365.25
@@ -29,6 +34,36 @@ def age_group_from_dicom_age(age: str) -> str:
     return AgeGroup.ELDERLY
 
 
+def sex_from_dicom_sex(sex: str) -> str:
+    """Map a DICOM Patient's Sex (PS3.3 C.7.1.1) to the case's sex: only ``M`` and ``F`` say
+    something; ``O`` ("other", also written when unknown), empty or anything else is unknown."""
+    value = (sex or "").strip().upper()
+    return value if value in {Sex.MALE, Sex.FEMALE} else Sex.UNKNOWN
+
+
+#: How many of a case's images are read for its age and sex (the first valid value wins).
+HEADER_FACT_IMAGES = 10
+
+
+def header_facts(case: Case) -> tuple[str, str]:
+    """(age group, sex) as the case's anonymized headers give them, unknown where none says."""
+    import pydicom
+
+    age_group, sex = AgeGroup.UNKNOWN, Sex.UNKNOWN
+    instances = Instance.objects.filter(series__study__case=case).order_by("pk")
+    for instance in instances[:HEADER_FACT_IMAGES]:
+        try:
+            with instance.file.open("rb") as fh:
+                ds = pydicom.dcmread(fh, stop_before_pixels=True)
+        except (OSError, pydicom.errors.InvalidDicomError):
+            continue
+        age_group = age_group or age_group_from_dicom_age(str(ds.get("PatientAge", "")))
+        sex = sex or sex_from_dicom_sex(str(ds.get("PatientSex", "")))
+        if age_group and sex:
+            break
+    return age_group, sex
+
+
 def _schedule_indexing(case_id: int) -> None:
     from search.services import schedule_case_indexing
 
@@ -36,28 +71,21 @@ def _schedule_indexing(case_id: int) -> None:
 
 
 def refresh_case_from_images(case_id: int) -> None:
-    """Fill age group and sex from the anonymized headers when the teacher left them empty."""
-    import pydicom
+    """Record what the anonymized headers say about age group and sex, and let it fill the
+    case's fields only where they are empty: a header value is a suggestion, never an overwrite.
 
+    Each field is filled by a conditional UPDATE (``WHERE field = ''``), so a value the teacher
+    saves while the worker runs is never replaced.
+    """
     case = Case.objects.get(pk=case_id)
-    changed = []
-    instance = Instance.objects.filter(series__study__case=case).first()
-    if instance is not None and (not case.age_group or not case.sex):
-        try:
-            with instance.file.open("rb") as fh:
-                ds = pydicom.dcmread(fh, stop_before_pixels=True)
-        except (OSError, pydicom.errors.InvalidDicomError):
-            ds = None
-        if ds is not None:
-            if not case.age_group:
-                case.age_group = age_group_from_dicom_age(str(ds.get("PatientAge", "")))
-                changed.append("age_group")
-            sex = str(ds.get("PatientSex", "")).upper()
-            if not case.sex and sex in {"M", "F", "O"}:
-                case.sex = sex
-                changed.append("sex")
-    if changed:
-        case.save(update_fields=[*changed, "updated_at"])
+    age_group, sex = header_facts(case)
+    Case.objects.filter(pk=case.pk).update(header_age_group=age_group, header_sex=sex)
+    if age_group:
+        Case.objects.filter(pk=case.pk, age_group="").update(
+            age_group=age_group, updated_at=timezone.now()
+        )
+    if sex:
+        Case.objects.filter(pk=case.pk, sex="").update(sex=sex, updated_at=timezone.now())
     if case.is_published:
         _schedule_indexing(case.pk)
 
@@ -88,6 +116,15 @@ def _finish_review(case: Case) -> None:
     from archive.services.review import discard_originals
 
     discard_originals(case=case)
+
+
+def curation_actions(case: Case) -> list[str]:
+    """What a curator can do with the case in its present state, in the order shown."""
+    if case.status == Case.Status.PUBLISHED:
+        return ["return", "unpublish"]
+    if case.status == Case.Status.SUBMITTED:
+        return ["publish", "return"]
+    return ["publish"]  # a draft or a returned case, e.g. after a curator's own fixes
 
 
 @transaction.atomic

@@ -16,6 +16,7 @@ transaction committed belong to no upload and are swept with the orphaned origin
 from __future__ import annotations
 
 import io
+import re
 import uuid
 import zipfile
 from collections.abc import Iterable
@@ -240,6 +241,21 @@ def receive_files(
     return upload
 
 
+_LABEL = re.compile(r"^File (\d+)(?: \(zip\)(?: › entry (\d+))?)?$")
+
+
+def label_position(label: str) -> tuple[int, int] | None:
+    """Where an item's file was in the teacher's upload: (file number, zip entry number or 0).
+
+    The browser matches these numbers to the names of the files it sent (names the server never
+    receives); labels of other sources (a PACS, STOW-RS, a package) have no position.
+    """
+    match = _LABEL.match(label)
+    if match is None:
+        return None
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
 def received_from_bytes(data: bytes) -> Received:
     return Received(stream=io.BytesIO(data), size=len(data))
 
@@ -249,4 +265,10 @@ def received_from_django(uploaded) -> Received:
     return Received(stream=uploaded, size=uploaded.size, refusal=getattr(uploaded, "refusal", None))
 
 
-__all__ = ["Received", "receive_files", "received_from_bytes", "received_from_django"]
+__all__ = [
+    "Received",
+    "label_position",
+    "receive_files",
+    "received_from_bytes",
+    "received_from_django",
+]

@@ -19,7 +19,9 @@ from django.views.decorators.http import require_POST
 from archive import privacy
 from archive.models import Instance, KeyImage, QuizAnswer
 from archive.privacy import CaseView
-from archive.selectors import case_series
+from archive.selectors import case_series, lead_images
+from archive.services import cases as case_services
+from archive.services import comments as comment_services
 from archive.services import key_images as key_image_services
 from archive.services import quiz
 from archive.views.cases import viewable_case_or_404
@@ -115,7 +117,11 @@ def viewer_data(view: CaseView, series) -> dict:
         if (k.instance_id, k.frame) in positions
     ]
     lead = {"series": 0, "position": 0}
-    if keys:
+    chosen = lead_images(case_ids=[case.pk]).get(case.pk)  # the one rule of what leads
+    if chosen in positions:
+        s_index, position = positions[chosen]
+        lead = {"series": s_index, "position": position}
+    elif keys:
         lead = {"series": keys[0]["series"], "position": keys[0]["position"]}
     elif out_series:
         longest = max(range(len(out_series)), key=lambda n: out_series[n]["count"])
@@ -160,6 +166,8 @@ def viewer_text() -> dict[str, str]:
         "length": _("Length %(v)s %(unit)s"),
         "angle": _("Angle %(v)s°"),
         "ellipse": _("Mean %(mean)s, SD %(sd)s %(unit)s, area %(area)s %(areaUnit)s"),
+        # The window/level readout: width and level (centre) of the window shown.
+        "windowLevel": _("W %(w)s L %(l)s"),
         "preset_header": _("as acquired"),
         "preset_auto": _("auto"),
         "preset_full": _("full range"),
@@ -170,6 +178,25 @@ def viewer_text() -> dict[str, str]:
         "preset_abdomen": _("abdomen"),
         "preset_liver": _("liver"),
     }
+
+
+def _captions(view: CaseView, series) -> list[dict]:
+    """The teacher's image captions, with where they are (series label, image number)."""
+    out = []
+    for s in series:
+        instances = sorted(
+            s.instances.all(),
+            key=lambda i: (i.instance_number is None, i.instance_number or 0, i.pk),
+        )
+        for n, instance in enumerate(instances, start=1):
+            if instance.caption:
+                label = view.text(s.description.strip()) or s.modality
+                out.append({"series": label, "image": n, "caption": instance.caption})
+    return out
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
 
 
 @login_required
@@ -184,6 +211,9 @@ def case_detail(request, pk: int):
     )
     data = viewer_data(view, series)
     teaching_flow.remember_search(request)
+    comments_open = privacy.can_comment_case(request.user, case) and not view.hidden
+    if comments_open:
+        comment_services.mark_seen(case=case, user=request.user)
     return render(
         request,
         "archive/case_detail.html",
@@ -196,11 +226,24 @@ def case_detail(request, pk: int):
             "series": series,
             "viewer_data": data,
             "can_edit": view.editable,
+            "curation": (
+                case_services.curation_actions(case)
+                if privacy.can_curate_case(request.user, case)
+                else []
+            ),
             "hidden": view.hidden,
             "answer": answer,
             "title": view.title,
             "history": view.text(case.history),
             "tags": view.tags(),
+            # One point, one reference per line (as the editor asks); withheld with the other
+            # answer fields while a quiz is unanswered.
+            "teaching_points": [] if view.hidden else _lines(case.teaching_points),
+            "references": [] if view.hidden else _lines(case.references),
+            "captions": [] if view.hidden else _captions(view, series),
+            # Peer review: teachers and curators, not while the answer is withheld from them.
+            "comments_open": comments_open,
+            "comments": case.comments.select_related("author") if comments_open else [],
             "diagnosis_name": (
                 quiz.display_name(case.diagnosis, get_language()) if case.diagnosis else ""
             ),

@@ -19,7 +19,7 @@ from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Uplo
 from archive.services import cases as case_services
 from archive.services import review as review_services
 from archive.services.incoming import upload_refusal
-from archive.services.intake import receive_files, received_from_django
+from archive.services.intake import label_position, receive_files, received_from_django
 from archive.services.review import series_preview, series_previews
 from archive.vocabulary.selectors import diagnosis_suggestions
 from teaching.flow import home_panels
@@ -109,6 +109,9 @@ def case_edit(request, pk: int):
             "review_closes_at": review_services.review_closes_at(case),
             "can_submit": case.owner_id == request.user.pk
             and case.status in {Case.Status.DRAFT, Case.Status.RETURNED},
+            # The button comes with the first anonymized image (the service checks it too).
+            "has_images": case.instances().exists(),
+            "events": case.events.select_related("user")[:20],
         },
     )
 
@@ -126,6 +129,7 @@ def _upload_messages() -> dict[str, str]:
         "network": _("network error. Try again."),
         "file": _("File"),
         "entries": _("entries"),
+        "entry": _("entry"),
     }
 
 
@@ -397,21 +401,25 @@ def case_upload(request, pk: int):
     return redirect("case-edit", pk=case.pk)
 
 
+def _upload_item(item) -> dict:
+    file, entry = label_position(item.label) or (None, None)
+    return {
+        "label": item.label,
+        "file": file,
+        "entry": entry,
+        "status": item.status,
+        "status_display": item.get_status_display(),
+        "reason": item.reason,
+    }
+
+
 def _upload_status(upload: Upload) -> dict:
     return {
         "id": str(upload.public_id),
         "status": upload.status,
         "status_display": upload.get_status_display(),
         "counts": upload.counts(),
-        "items": [
-            {
-                "label": i.label,
-                "status": i.status,
-                "status_display": i.get_status_display(),
-                "reason": i.reason,
-            }
-            for i in upload.items.all()
-        ],
+        "items": [_upload_item(i) for i in upload.items.all()],
         "status_url": reverse("upload-status", args=[upload.public_id]),
     }
 

@@ -299,7 +299,8 @@ async function main() {
     if (!range) return;
     const { windowWidth, windowCenter } = utilities.windowLevel.toWindowLevel(range.lower,
       range.upper);
-    readout.textContent = `W ${Math.round(windowWidth)} L ${Math.round(windowCenter)}`;
+    readout.textContent = t("windowLevel", "W %(w)s L %(l)s",
+      { w: Math.round(windowWidth), l: Math.round(windowCenter) });
     readout.dataset.width = String(Math.round(windowWidth));
     readout.dataset.center = String(Math.round(windowCenter));
   }

@@ -9,4 +9,7 @@
   });
   var apply = form.querySelector(".apply-filters");
   if (apply) apply.hidden = true;
+  // On a phone the filters start folded, so the results come first (open on a wide screen).
+  var panel = form.querySelector(".facets-panel");
+  if (panel && window.matchMedia("(max-width: 800px)").matches) panel.open = false;
 })();

@@ -10,7 +10,9 @@ from archive.services.cases import age_group_from_dicom_age
         ("003D", AgeGroup.NEONATE),
         ("002W", AgeGroup.NEONATE),
         ("006W", AgeGroup.CHILD),
-        ("000Y", AgeGroup.CHILD),
+        ("000Y", AgeGroup.UNKNOWN),  # what systems write when they do not know the age
+        ("000D", AgeGroup.UNKNOWN),
+        ("001Y", AgeGroup.CHILD),
         ("011M", AgeGroup.CHILD),
         ("017Y", AgeGroup.CHILD),
         ("018Y", AgeGroup.ADULT),

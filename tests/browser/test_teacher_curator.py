@@ -68,7 +68,7 @@ def test_teacher_edits_uploads_submits_curator_returns_then_publishes(
     assert page.locator("#upload-files progress").count() == 2
     page.wait_for_selector("#upload-files li.item-rejected", timeout=90_000)
     rejected = page.locator("#upload-files li.item-rejected").inner_text()
-    assert "File 2" in rejected and "not a DICOM file" in rejected
+    assert "report.txt" in rejected and "not a DICOM file" in rejected
     screenshot(page, "teacher-curator-2-upload-results")
     page.wait_for_selector(".series-thumb img", timeout=90_000)
 

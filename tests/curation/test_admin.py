@@ -109,11 +109,11 @@ def test_bulk_tag_edit(curator, teacher, submitted):
     page = _action(c, "edit_tags", [submitted, other])
     assert page.status_code == 200 and 'name="tag"' in page.content.decode()
     _action(c, "edit_tags", [submitted, other], apply="1", operation="add", tag=" Emergency ")
-    assert [t.name for t in submitted.tags.all()] == ["emergency"]
-    assert [t.name for t in other.tags.all()] == ["emergency"]
+    assert [t.name for t in submitted.tags.all()] == ["Emergency"]  # trimmed, case kept
+    assert [t.name for t in other.tags.all()] == ["Emergency"]
     _action(c, "edit_tags", [other], apply="1", operation="remove", tag="emergency")
     assert other.tags.count() == 0 and submitted.tags.count() == 1
-    assert Tag.objects.filter(name="emergency").count() == 1
+    assert Tag.objects.filter(name__iexact="emergency").count() == 1
 
 
 def test_merge_duplicate_diagnoses(curator, teacher):

@@ -68,7 +68,7 @@ def test_the_switcher_sets_the_language(teacher):
     response = c.post("/i18n/setlang/", {"language": "cs", "next": "/my/cases/"})
     assert response.status_code == 302 and response["Location"] == "/my/cases/"
     html = c.get("/my/cases/").content.decode()
-    assert "Moje případy" in html and '<option value="cs" selected>' in html
+    assert "Moje případy" in html and '<option value="cs" lang="cs" selected>' in html
     c.post("/i18n/setlang/", {"language": "en", "next": "/"})
     assert "My cases" in c.get("/my/cases/").content.decode()
 

@@ -63,6 +63,16 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("series-review", "GET", "/series/{series_pk}/review/", "draft", (L, 404, 200, 404, 200)),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "draft",
      (L, 404, 302, 404, 302)),
+    # Curation on the case page: curators (no action chosen: back to the case with a message).
+    ("case-curate", "POST", "/cases/{case}/curation", "draft", (L, 404, 403, 404, 302)),
+    # Series and images under control of whoever may edit the case (no action: a message).
+    # Peer review comments: teachers and curators who see the case (an empty one: a message).
+    ("case-comments", "POST", "/cases/{case}/comments/", "draft", (L, 404, 302, 404, 302)),
+    ("case-comments", "POST", "/cases/{case}/comments/", "published", (L, 403, 302, 302, 302)),
+    ("series-manage", "POST", "/series/{series_pk}/manage", "draft", (L, 404, 302, 404, 302)),
+    ("series-images", "GET", "/series/{series_pk}/images/", "draft", (L, 404, 200, 404, 200)),
+    ("instance-manage", "POST", "/instances/{instance}/manage", "draft",
+     (L, 404, 302, 404, 302)),
     # Published: every logged-in user reads it; only curators change it.
     ("case-detail", "GET", "/cases/{case}/", "published", (L, 200, 200, 200, 200)),
     ("case-edit", "GET", "/cases/{case}/edit/", "published", (L, 403, 403, 403, 200)),
@@ -92,6 +102,13 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
     ("series-review", "GET", "/series/{series_pk}/review/", "published",
      (L, 403, 403, 403, 200)),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "published",
+     (L, 403, 403, 403, 302)),
+    ("case-curate", "POST", "/cases/{case}/curation", "published", (L, 403, 403, 403, 302)),
+    ("series-manage", "POST", "/series/{series_pk}/manage", "published",
+     (L, 403, 403, 403, 302)),
+    ("series-images", "GET", "/series/{series_pk}/images/", "published",
+     (L, 403, 403, 403, 200)),
+    ("instance-manage", "POST", "/instances/{instance}/manage", "published",
      (L, 403, 403, 403, 302)),
     # Curation happens in the admin: staff curators only, everyone else goes to its login.
     ("admin:index", "GET", "/admin/", "-", (L, L, L, L, 200)),

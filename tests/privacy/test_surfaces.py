@@ -102,6 +102,18 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     ("series-review", "GET", "/series/{series_pk}/review/", "draft", 404, None),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "quiz", 403, None),
     ("case-finish-review", "POST", "/cases/{case}/finish-review", "draft", 404, None),
+    # Curation on the case page: curators only (a student's POST changes nothing).
+    ("case-curate", "POST", "/cases/{case}/curation", "quiz", 403, None),
+    ("case-curate", "POST", "/cases/{case}/curation", "draft", 404, None),
+    # The teacher's control over series and images: whoever may edit the case.
+    ("case-comments", "POST", "/cases/{case}/comments/", "quiz", 403, None),
+    ("case-comments", "POST", "/cases/{case}/comments/", "draft", 404, None),
+    ("series-manage", "POST", "/series/{series_pk}/manage", "quiz", 403, None),
+    ("series-manage", "POST", "/series/{series_pk}/manage", "draft", 404, None),
+    ("series-images", "GET", "/series/{series_pk}/images/", "quiz", 403, None),
+    ("series-images", "GET", "/series/{series_pk}/images/", "draft", 404, None),
+    ("instance-manage", "POST", "/instances/{instance}/manage", "quiz", 403, None),
+    ("instance-manage", "POST", "/instances/{instance}/manage", "draft", 404, None),
     # The admin (curators' previews, quarantine): the student is sent to its login.
     ("admin:index", "GET", "/admin/", "-", 302, None),
     ("admin:archive_case_change", "GET", "/admin/archive/case/{case}/change/", "quiz", 302, None),
