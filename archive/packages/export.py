@@ -44,7 +44,9 @@ def _diagnosis(case: Case) -> dict[str, Any] | None:
     }
 
 
-def _case_entry(case: Case, zf: zipfile.ZipFile) -> dict[str, Any]:
+def _case_entry(case: Case, zf: zipfile.ZipFile, studies_before: int = 0) -> dict[str, Any]:
+    """The manifest entry of ``case``, its files written to ``zf``. Studies are numbered across
+    the package (``studies_before`` in earlier cases), so two cases never share a member name."""
     files: dict[int, str] = {}  # instance id → member name
     studies: list[dict[str, Any]] = []
     by_study: dict[int, dict[str, Any]] = {}
@@ -61,7 +63,7 @@ def _case_entry(case: Case, zf: zipfile.ZipFile) -> dict[str, Any]:
             "instances": [],
         }
         study["series"].append(entry)
-        s_no, n_no = studies.index(study) + 1, len(study["series"])
+        s_no, n_no = studies_before + studies.index(study) + 1, len(study["series"])
         for i, instance in enumerate(series.instances.all(), start=1):
             name = f"dicom/{s_no}/{n_no}/{i}.dcm"
             with instance.file.open("rb") as fh:
@@ -125,8 +127,11 @@ def export_package(cases: Iterable[Case], user) -> bytes:
             "version": VERSION,
             "exported_at": timezone.now().isoformat(),
             "generator": "teaching-archive",
-            "cases": [_case_entry(case, zf) for case in cases],
+            "cases": [],
         }
+        for case in cases:
+            studies_before = sum(len(c["studies"]) for c in manifest["cases"])
+            manifest["cases"].append(_case_entry(case, zf, studies_before))
         check_manifest(manifest)  # what we write, others must be able to read
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return buffer.getvalue()

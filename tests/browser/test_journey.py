@@ -56,7 +56,10 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     )
     body = page.content()
     assert "rejected" in body.lower() and "not a DICOM file" in body
-    assert patient.family not in body and patient.given not in body
+    # The page names the files from the browser's own memory; what the server sends does not.
+    served = page.request.get(page.url).text()
+    assert "not a DICOM file" in served
+    assert patient.family not in served and patient.given not in served
     screenshot(page, "2-teacher-thumbnails")
     page.get_by_role("button", name="Submit for review").click()
     page.wait_for_selector("text=Submitted for review")

@@ -126,7 +126,9 @@ def test_the_powerpoint_deck(teacher, collection, cases):
 def _package_titles(response) -> list[str]:
     with zipfile.ZipFile(io.BytesIO(response.content)) as zf:
         manifest = check_manifest(json.loads(zf.read("manifest.json")))
-        names = set(zf.namelist())
+        listed = zf.namelist()
+        names = set(listed)
+    assert len(names) == len(listed), "two files of the package share a name"
     for case in manifest["cases"]:
         for study in case["studies"]:
             for series in study["series"]:
