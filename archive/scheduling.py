@@ -108,6 +108,21 @@ def fan_out(upload_id: int, pending: Iterable[tuple[int, int]]) -> int:
     return len(groups)
 
 
+def schedule_received(upload_id: int, pending: Iterable[tuple[int, int]]) -> int:
+    """Queue chunks of instances filed while their DICOM association is still open (now: the
+    caller's batch is committed). They are de-identified ahead of the release, and filed into
+    the case only after it (``archive.services.receiving``)."""
+    return fan_out(upload_id, pending) if pending else 0
+
+
+def schedule_released(upload_id: int, pending: Iterable[tuple[int, int]]) -> None:
+    """Once the release's transaction commits, queue what a released association still needs:
+    its instances never queued, and those de-identified ahead and waiting to be filed (or the
+    finalizer, if nothing is left)."""
+    pending = list(pending)
+    transaction.on_commit(lambda: fan_out(upload_id, pending))
+
+
 def schedule_key_objects(upload_id: int) -> None:
     """Pre-fill the case from a received Key Object Selection once its upload is finished."""
     send_on_commit("archive.apply_teaching_file_hints", upload_id)
@@ -133,7 +148,9 @@ __all__ = [
     "fan_out",
     "schedule_indexing",
     "schedule_key_objects",
+    "schedule_received",
     "schedule_redaction",
+    "schedule_released",
     "schedule_upload",
     "send",
     "send_on_commit",
