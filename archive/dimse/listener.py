@@ -252,7 +252,10 @@ class DicomListener:
         def settle() -> None:
             assoc.join(timeout=self.network_timeout + 30)
             session = self._pop(assoc)
-            if session is not None:
-                session.discard()
+            try:
+                if session is not None:
+                    session.discard()
+            finally:
+                connections.close_all()
 
         threading.Thread(target=settle, name="dicom-settle", daemon=True).start()
