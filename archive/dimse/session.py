@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from pydicom import Dataset
 
@@ -352,13 +351,16 @@ class ReceivingSession:
         self._file_key_objects(upload)
         # Items queued while receiving and not yet taken are still in the queue, and those a
         # worker holds now are filed by it; the rest is queued again.
-        left = (
-            upload.items.filter(status=UploadItem.Status.PENDING, claimed_at__isnull=True)
-            .filter(~Q(deidentified_file="") | ~Q(pk__in=self._sent))
-            .order_by("pk")
-            .values_list("pk", "size")
+        free = upload.items.filter(
+            status=UploadItem.Status.PENDING, claimed_at__isnull=True
+        ).order_by("pk")
+        unsent = free.filter(deidentified_file="").exclude(pk__in=self._sent)
+        waiting = free.exclude(deidentified_file="")
+        scheduling.schedule_released(
+            upload.pk,
+            list(unsent.values_list("pk", "size")),
+            list(waiting.values_list("pk", "size")),
         )
-        scheduling.schedule_released(upload.pk, list(left))
         return upload
 
     def _file_key_objects(self, upload: Upload) -> bool:

@@ -256,7 +256,9 @@ def _deidentify(item: UploadItem) -> _Outcome:
     )
 
 
-def _settle(upload_id: int, item_id: int, outcome: _Outcome, worker: str = "") -> str | None:
+def _settle(
+    item_id: int, outcome: _Outcome, worker: str = "", *, upload_id: int | None = None
+) -> str | None:
     """Write the outcome in one short transaction, unless another run settled the item first
     (then this run's result is discarded)."""
     with transaction.atomic():
@@ -264,8 +266,12 @@ def _settle(upload_id: int, item_id: int, outcome: _Outcome, worker: str = "") -
         # "receiving") and its abort (which deletes everything) wait for this settle, and this
         # settle sees what they committed, so no output is staged after the release took stock
         # or written after the abort cleaned up.
+        if upload_id is None:
+            upload_id = (
+                UploadItem.objects.filter(pk=item_id).values_list("upload_id", flat=True).first()
+            )
         upload = Upload.objects.select_for_update().filter(pk=upload_id).first()
-        if upload is None:
+        if upload_id is None or upload is None:
             return None
         item = (
             UploadItem.objects.select_for_update(of=("self",))
@@ -349,7 +355,7 @@ def process_item(item_id: int, *, worker: str = "") -> str | None:
     outcome = None
     try:
         outcome = _deidentify(item)
-        return _settle(item.upload_id, item_id, outcome, worker)
+        return _settle(item_id, outcome, worker, upload_id=item.upload_id)
     except BaseException:
         _release(item_id)
         raise
