@@ -22,7 +22,6 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from archive import storage as storages
 from archive.models import ReceivedStudyFailure, Upload, UploadItem
 
 log = logging.getLogger(__name__)
@@ -57,7 +56,6 @@ def discard_upload(upload_id: int, *, keep_raw: bool = False) -> int:
             field: [n for n in upload.items.values_list(field, flat=True) if n] for field in fields
         }
         count = upload.items.count()
-        folder = f"dimse/{upload.public_id}"
         upload.delete()  # its items go with it (no instance was ever filed for it)
 
         def delete_files() -> None:
@@ -68,8 +66,8 @@ def discard_upload(upload_id: int, *, keep_raw: bool = False) -> int:
                         storage.delete(name)
                     except OSError:
                         pass
-            if not keep_raw:
-                storages.delete_folder(_storage("raw_file"), folder)
+            # No folder is removed here: a folder deletes itself with its last file, and
+            # asking an object store to delete a "folder" that still has objects can stall.
 
         transaction.on_commit(delete_files)
     return count

@@ -125,13 +125,28 @@ def test_instances_are_deidentified_while_the_association_is_open_and_shown_only
     assert celery_worker_process.log_text().count(f"Upload {upload.pk} finished by") == 1
 
 
+def _drop(assoc, listener) -> None:
+    # The peer vanishes mid-study: no A-RELEASE, no A-ABORT, just a closed socket.
+    assoc.dul.socket.socket.close()
+    assoc.kill()
+
+
 @pytest.mark.e2e
+@pytest.mark.parametrize(
+    "end",
+    [
+        lambda assoc, listener: assoc.abort(),
+        _drop,
+        lambda assoc, listener: listener.stop(),
+    ],
+    ids=["A-ABORT", "dropped-connection", "listener-stopped"],
+)
 def test_abort_after_processing_began_leaves_nothing_anywhere(
-    celery_worker_process, listener, node, tmp_path, patient, storage_dirs
+    celery_worker_process, listener, node, tmp_path, patient, storage_dirs, end
 ):
     assoc = _send_and_wait_for_processing(listener, tmp_path, patient)
     assert _files(storage_dirs["holding"])
-    assoc.abort()
+    end(assoc, listener)
 
     wait_for(
         lambda: not Upload.objects.exists() and not _files(storage_dirs["holding"]),
