@@ -608,6 +608,10 @@ class UploadAdmin(admin.ModelAdmin):
         "finished_at",
     ]
 
+    def get_queryset(self, request):
+        # An association still open is nobody's yet (an abort deletes it): shown once released.
+        return super().get_queryset(request).exclude(status=Upload.Status.RECEIVING)
+
 
 @admin.register(UploadItem)
 class UploadItemAdmin(admin.ModelAdmin):
@@ -619,6 +623,10 @@ class UploadItemAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in UploadItem._meta.fields if f.name != "raw_file"]
     exclude = ["raw_file"]
     list_select_related = ["upload__case"]
+
+    def get_queryset(self, request):
+        # Items of an association still open are shown once it is released (see UploadAdmin).
+        return super().get_queryset(request).exclude(upload__status=Upload.Status.RECEIVING)
 
     def lookup_allowed(self, lookup, value, request=None):
         return lookup in {"upload__case__id__exact"} or super().lookup_allowed(

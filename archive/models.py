@@ -413,12 +413,18 @@ class Instance(models.Model):
 
 class Upload(models.Model):
     class Status(models.TextChoices):
+        # A DICOM association still open: its instances are de-identified as they arrive, but
+        # nothing of it is filed into a case (or shown to anyone) before the peer releases it.
+        RECEIVING = "receiving", _("Receiving")
         PENDING = "pending", _("Waiting for the worker")
         PROCESSING = "processing", _("Processing")
         DONE = "done", _("Finished")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="uploads")
+    # Empty only while receiving: the case is chosen (or created) when the association is released.
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="uploads", null=True, blank=True
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads"
     )
@@ -428,6 +434,9 @@ class Upload(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     # The worker whose finalizer ran (once: the status change to "done" is the guard).
     finished_by = models.CharField(max_length=100, blank=True, editable=False)
+    # While receiving: when the last batch was filed (a receiving upload left by a killed
+    # listener is recognised by its age and discarded).
+    last_received_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
@@ -460,6 +469,10 @@ class UploadItem(models.Model):
     sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     raw_file = models.FileField(storage=raw_holding_storage, max_length=255, blank=True)
     quarantined_file = models.FileField(storage=quarantine_storage, max_length=255, blank=True)
+    # Received while the association was open: the de-identified output waits here (holding
+    # storage, never served) with its pixel report until the release files it into the case.
+    deidentified_file = models.FileField(storage=raw_holding_storage, max_length=255, blank=True)
+    pixel_report = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     reason = models.TextField(blank=True)
     instance = models.ForeignKey(

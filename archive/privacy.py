@@ -161,7 +161,11 @@ def can_export_case(user, case: Case) -> bool:
 
 
 def can_view_upload(user, upload: Upload) -> bool:
-    """An upload's per-file report: whoever sent it, and curators."""
+    """An upload's per-file report: whoever sent it, and curators; nobody while a DICOM
+    association is still sending it (it is not filed into a case before the release, and an
+    abort deletes it: ``archive.dimse.receiving``)."""
+    if upload.status == Upload.Status.RECEIVING:
+        return False
     return user.is_authenticated and (upload.uploaded_by_id == user.pk or is_curator(user))
 
 

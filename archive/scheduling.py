@@ -79,10 +79,16 @@ def schedule_upload(upload_id: int) -> None:
     send_on_commit("archive.deidentify_upload", upload_id)
 
 
-def chunks(items: Iterable[tuple[int, int]]) -> list[list[int]]:
-    """Group ``(item id, size)`` pairs, in order, into the chunks one task processes."""
-    max_files = max(1, int(settings.TA_DEID_CHUNK_FILES))
-    max_bytes = max(1, int(settings.TA_DEID_CHUNK_BYTES))
+#: An output de-identified while its association was open is only filed on release (read back,
+#: rows written, the file moved): a fraction of de-identifying it, so chunks of them are larger.
+FILING_CHUNK_FACTOR = 4
+
+
+def chunks(items: Iterable[tuple[int, int]], *, factor: int = 1) -> list[list[int]]:
+    """Group ``(item id, size)`` pairs, in order, into the chunks one task processes
+    (``factor`` times the usual number of files and bytes)."""
+    max_files = max(1, int(settings.TA_DEID_CHUNK_FILES)) * factor
+    max_bytes = max(1, int(settings.TA_DEID_CHUNK_BYTES)) * factor
     out: list[list[int]] = []
     current: list[int] = []
     size = 0
@@ -107,6 +113,32 @@ def fan_out(upload_id: int, pending: Iterable[tuple[int, int]]) -> int:
     if not groups:
         send("archive.finish_upload", upload_id)
     return len(groups)
+
+
+def schedule_received(upload_id: int, pending: Iterable[tuple[int, int]]) -> int:
+    """Queue chunks of instances filed while their DICOM association is still open (now: the
+    caller's batch is committed). They are de-identified ahead of the release, and filed into
+    the case only after it (``archive.services.receiving``)."""
+    return fan_out(upload_id, pending) if pending else 0
+
+
+def schedule_released(
+    upload_id: int,
+    to_deidentify: Iterable[tuple[int, int]],
+    to_file: Iterable[tuple[int, int]],
+) -> None:
+    """Once the release's transaction commits, queue what a released association still needs:
+    its instances never queued, then those de-identified ahead and waiting to be filed, in
+    larger chunks (or the finalizer, if nothing is left)."""
+    groups = chunks(to_deidentify) + chunks(to_file, factor=FILING_CHUNK_FACTOR)
+
+    def send_all() -> None:
+        for group in groups:
+            send("archive.deidentify_items", upload_id, group)
+        if not groups:
+            send("archive.finish_upload", upload_id)
+
+    transaction.on_commit(send_all)
 
 
 def schedule_key_objects(upload_id: int) -> None:
@@ -134,7 +166,9 @@ __all__ = [
     "fan_out",
     "schedule_indexing",
     "schedule_key_objects",
+    "schedule_received",
     "schedule_redaction",
+    "schedule_released",
     "schedule_upload",
     "send",
     "send_on_commit",

@@ -52,6 +52,13 @@ def instance_file_name(case_id: int, sop_uid: str, revision: int = 0) -> str:
     return f"instances/{case_id}/{sop_uid}{suffix}.dcm"
 
 
+def received_output_name(upload_public_id, item_id: int) -> str:
+    """Where the de-identified output of an instance received while its association is still
+    open waits (in the raw holding storage, never served) until the association is released
+    and the instance is filed into the case, next to the association's raw files."""
+    return f"dimse/{upload_public_id}/{item_id:08d}.deid"
+
+
 class AliasedStorage(LazyObject):
     def __init__(self, alias: str) -> None:
         super().__init__()

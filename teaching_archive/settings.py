@@ -391,6 +391,11 @@ TA_DICOM_PORT = int(env("TA_DICOM_PORT", "11112"))
 TA_DICOM_MAX_ASSOCIATIONS = int(env("TA_DICOM_MAX_ASSOCIATIONS", "10"))
 # Seconds of silence after which a slow peer's association is aborted (and its files discarded).
 TA_DICOM_NETWORK_TIMEOUT = int(env("TA_DICOM_NETWORK_TIMEOUT", "60"))
+# While an association is open, its received instances are filed (as an upload still receiving,
+# seen by nobody) and de-identified in batches of this many instances, or after this many
+# seconds, whichever comes first; the rest is filed on release.
+TA_DICOM_BATCH_FILES = int(env("TA_DICOM_BATCH_FILES", "8"))
+TA_DICOM_BATCH_SECONDS = float(env("TA_DICOM_BATCH_SECONDS", "2"))
 # The public address of the site (scheme, host, port; no path), e.g. https://archive.example.org:
 # DICOMweb's RetrieveURL and BulkDataURI values start with it. Unset: the request's own scheme,
 # host and port (right unless a reverse proxy changes the address; then set this).

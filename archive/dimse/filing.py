@@ -123,9 +123,14 @@ def file_on_release(session: ReceivingSession) -> Upload | ReceivedStudyFailure 
 
 
 def _filed_upload(public_id: uuid.UUID) -> Upload | None:
-    """The upload, if the filing transaction committed before something after it failed."""
+    """The upload, if the filing transaction committed before something after it failed (one
+    still receiving was not filed: the release's transaction did not commit)."""
     try:
-        return Upload.objects.filter(public_id=public_id).first()
+        return (
+            Upload.objects.filter(public_id=public_id)
+            .exclude(status=Upload.Status.RECEIVING)
+            .first()
+        )
     except Exception:  # noqa: BLE001 - the database is down: nothing was committed either
         return None
 
@@ -200,6 +205,9 @@ def keep_for_curator(session: ReceivingSession, exc: BaseException) -> ReceivedS
         )
         return failure
 
+    # What was filed while receiving goes (its raw files are kept, below); if the database
+    # cannot take that either, the listener's next start removes it.
+    session.discard_filed_for_curator()
     where, entries = _move_to_quarantine(session)
     record = {
         "public_id": str(session.public_id),

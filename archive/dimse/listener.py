@@ -3,9 +3,10 @@
 Only registered, active calling AE titles are accepted, and for a node pinned to peer
 addresses only from those addresses (association rejected otherwise, PS3.8 A-ASSOCIATE-RJ
 "rejected-permanent, calling AE title not recognized"). Every association is a
-:class:`~archive.dimse.session.ReceivingSession`: filed on release (kept for a curator if
-filing fails, see :mod:`~archive.dimse.filing`), discarded on abort, lost connection or network
-timeout. Log lines name the calling AE title and peer address, never a header value.
+:class:`~archive.dimse.session.ReceivingSession`: de-identified in batches while it is open,
+filed into a case on release (kept for a curator if filing fails, see
+:mod:`~archive.dimse.filing`), discarded on abort, lost connection or network timeout. Log
+lines name the calling AE title and peer address, never a header value.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pynetdicom.transport import ThreadedAssociationServer
 from archive.dimse.contexts import storage_contexts, verification_context
 from archive.dimse.filing import file_on_release, register_unrecorded_failures
 from archive.dimse.nodes import active_node, address_refused, registered_calling_aets
+from archive.dimse.receiving import sweep_stale_receiving
 from archive.dimse.session import (
     STATUS_OUT_OF_RESOURCES,
     ReceivingSession,
@@ -113,8 +115,9 @@ class DicomListener:
 
     def start(self) -> ThreadedAssociationServer:
         """Start serving in background threads; returns the server (``server_address``)."""
-        sweep_orphaned_holding()
         register_unrecorded_failures()
+        sweep_stale_receiving()
+        sweep_orphaned_holding()
         ae = self.application_entity()
         self.server = ae.start_server(
             (self.host, self.port), block=False, evt_handlers=self.handlers()
@@ -158,6 +161,7 @@ class DicomListener:
             node_id=node.pk,
             calling_ae_title=node.ae_title,
             peer_address=assoc.requestor.address,
+            file_while_receiving=True,
         )
         with self._lock:
             self._sessions[id(assoc)] = session
@@ -248,7 +252,10 @@ class DicomListener:
         def settle() -> None:
             assoc.join(timeout=self.network_timeout + 30)
             session = self._pop(assoc)
-            if session is not None:
-                session.discard()
+            try:
+                if session is not None:
+                    session.discard()
+            finally:
+                connections.close_all()
 
         threading.Thread(target=settle, name="dicom-settle", daemon=True).start()

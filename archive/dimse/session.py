@@ -1,14 +1,21 @@
-"""One association → one ``Upload``: raw files held while the association lasts, queued on
-release, discarded on abort, kept for a curator if filing fails (``archive.dimse.filing``).
+"""One association → one ``Upload``: raw files held while the association lasts, de-identified
+in batches while it is open, filed into a case on release, discarded on abort, kept for a
+curator if filing fails (``archive.dimse.filing``).
 
-Nothing reaches the database until the peer releases the association: the files are written to
-the raw holding storage (atomically, under ``dimse/<upload id>/``) and remembered in memory.
-On release one transaction creates the draft case if needed, the ``Upload`` and its
-``UploadItem`` rows, and queues the same Celery task as browser uploads. On abort, a lost
-connection or a network timeout the raw files are deleted and nothing else happened: a partial
-study never reaches a case. If the filing itself fails, the peer has already been told every
-instance was stored, so the files are left in place for ``filing.keep_for_curator``.
-Identifying values collected for the Key Object text stay in memory.
+The files are written to the raw holding storage (atomically, under ``dimse/<upload id>/``) as
+they arrive. The listener's sessions (``file_while_receiving``) also file them in batches of
+``TA_DICOM_BATCH_FILES`` instances or every ``TA_DICOM_BATCH_SECONDS``: the first batch creates
+the ``Upload`` with the status *receiving* and no case, each batch adds its ``UploadItem`` rows
+and queues their chunks, so the workers de-identify while the peer is still sending; their
+outputs wait, seen by nobody, until the release (``archive.dimse.receiving``). On release one
+transaction files the rest, creates the draft case if needed, attaches the upload to it and
+queues what is left: the waiting outputs become instances and the finalizer runs once after the
+last one. On abort, a lost connection or a network timeout everything of the association is
+deleted — raw files, items, waiting outputs, quarantined copies — and none of it was ever
+visible: a partial study never reaches a case. If the filing on release fails, the peer has
+already been told every instance was stored, so the raw files (kept until the release) are left
+in place for ``filing.keep_for_curator``. Identifying values collected for the Key Object text
+stay in memory.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import datetime as dt
 import hashlib
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 
@@ -117,11 +125,19 @@ class ReceivingSession:
     modality: str = ""
     body_part: str = ""
     key_objects: list[KeyObjectContent] = field(default_factory=list)
+    #: File batches while receiving (the listener); a curator's retry files all at once.
+    file_while_receiving: bool = False
     # Identifying by construction: never logged, never stored.
     _hints: list[PhiHints] = field(default_factory=list, repr=False)
     _series_seen: set[str] = field(default_factory=set, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _state: str = "open"
+    # Filing while receiving: the upload (once the first batch is filed), how many entries of
+    # ``received`` are in the database, the items already queued, when the last batch was filed.
+    _upload_id: int | None = None
+    _filed: int = 0
+    _sent: set[int] = field(default_factory=set, repr=False)
+    _batch_at: float = field(default_factory=time.monotonic, repr=False)
 
     @property
     def held(self) -> list[_Held]:
@@ -171,7 +187,75 @@ class ReceivingSession:
                 )
                 return STATUS_OUT_OF_RESOURCES
             self.received.append(_Held(name, len(data), hashlib.sha256(data).hexdigest()))
+            self._maybe_file_batch()
         return STATUS_SUCCESS
+
+    def _maybe_file_batch(self) -> None:
+        """File what arrived since the last batch if it is a batch's worth, or old enough.
+
+        Called with the lock held, so an abort waits for a batch being filed. A failure (the
+        database or the queue unreachable) is logged and retried with the next batch or on
+        release; the C-STORE still succeeds, since the file is held.
+        """
+        if not self.file_while_receiving:
+            return
+        waiting = len(self.received) - self._filed
+        if waiting < 1:
+            return
+        due = time.monotonic() - self._batch_at >= settings.TA_DICOM_BATCH_SECONDS
+        if waiting < settings.TA_DICOM_BATCH_FILES and not due:
+            return
+        try:
+            self._file_batch()
+        except Exception as exc:  # noqa: BLE001 - retried later; the files are held
+            log.error(
+                "Association from %s: filing received instances while receiving failed (%s); "
+                "retried with the next batch or on release",
+                self.calling_ae_title,
+                type(exc).__name__,
+            )
+
+    def _file_batch(self) -> None:
+        from archive import scheduling
+
+        entries = self.received[self._filed :]
+        now = timezone.now()
+        with transaction.atomic():
+            if self._upload_id is None:
+                node = RemoteNode.objects.select_related("teacher").get(pk=self.node_id)
+                upload = Upload.objects.create(
+                    public_id=self.public_id,
+                    case=None,
+                    uploaded_by=node.teacher,
+                    source="dicom",
+                    status=Upload.Status.RECEIVING,
+                    last_received_at=now,
+                )
+            else:
+                upload = Upload.objects.select_for_update().get(
+                    pk=self._upload_id, status=Upload.Status.RECEIVING
+                )
+                upload.last_received_at = now
+                upload.save(update_fields=["last_received_at"])
+            items = self._items(upload, entries, first=self._filed + 1)
+            UploadItem.objects.bulk_create(items)
+        self._upload_id = upload.pk
+        self._filed += len(entries)
+        self._batch_at = time.monotonic()
+        pending = [(i.pk, i.size) for i in items if i.status == UploadItem.Status.PENDING]
+        scheduling.schedule_received(upload.pk, pending)
+        self._sent.update(pk for pk, _size in pending)
+
+    def _items(self, upload: Upload, entries, *, first: int) -> list[UploadItem]:
+        items = []
+        for number, entry in enumerate(entries, start=first):
+            item = UploadItem(upload=upload, label=f"Received instance {number}")
+            if isinstance(entry, _Held):
+                item.size, item.sha256, item.raw_file = entry.size, entry.sha256, entry.name
+            else:
+                item.mark(UploadItem.Status.REJECTED, entry.reason)
+            items.append(item)
+        return items
 
     def note_rejected(self, reason: str) -> None:
         """Remember a dataset refused at receipt (replaying a kept study, see ``filing``)."""
@@ -206,6 +290,7 @@ class ReceivingSession:
             self._state = "committing"
         if not self.held:
             self._state = "committed"
+            self._discard_filed(keep_raw=False)
             return None
         try:
             upload = self.file()
@@ -227,22 +312,55 @@ class ReceivingSession:
         from archive import scheduling
 
         node = RemoteNode.objects.select_related("teacher", "target_case").get(pk=self.node_id)
+        if self._upload_id is not None:
+            return self._file_released(node)
         case = self._case_for(node)
         upload = Upload.objects.create(
             public_id=self.public_id, case=case, uploaded_by=node.teacher, source="dicom"
         )
-        items = []
-        for number, entry in enumerate(self.received, start=1):
-            item = UploadItem(upload=upload, label=f"Received instance {number}")
-            if isinstance(entry, _Held):
-                item.size, item.sha256, item.raw_file = entry.size, entry.sha256, entry.name
-            else:
-                item.mark(UploadItem.Status.REJECTED, entry.reason)
-            items.append(item)
-        UploadItem.objects.bulk_create(items)
+        UploadItem.objects.bulk_create(self._items(upload, self.received, first=1))
         # The upload's finalizer applies the key objects, if any (archive.services.processing).
         self._file_key_objects(upload)
         scheduling.schedule_upload(upload.pk)
+        return upload
+
+    def _file_released(self, node: RemoteNode) -> Upload:
+        """On release of an association whose batches were filed while receiving: the rest of
+        its items, its case, its key objects, and the work left (inside ``file``'s transaction).
+        """
+        from archive import scheduling
+
+        # Locked: a worker settling an item now waits, then files it into the case itself.
+        upload = Upload.objects.select_for_update().get(
+            pk=self._upload_id, status=Upload.Status.RECEIVING
+        )
+        UploadItem.objects.bulk_create(
+            self._items(upload, self.received[self._filed :], first=self._filed + 1)
+        )
+        upload.case = self._case_for(node)
+        upload.status = Upload.Status.PROCESSING
+        upload.last_received_at = timezone.now()
+        upload.save(update_fields=["case", "status", "last_received_at"])
+        # Raw files of items settled while receiving (rejected, quarantined) were kept in case
+        # the filing failed; it did not.
+        settled = upload.items.exclude(status=UploadItem.Status.PENDING).exclude(raw_file="")
+        done_with = list(settled.values_list("raw_file", flat=True))
+        settled.update(raw_file="")
+        storage = _raw_storage()
+        transaction.on_commit(lambda: [storage.delete(n) for n in done_with])
+        self._file_key_objects(upload)
+        # Items queued while receiving and not yet taken are still in the queue, and those a
+        # worker holds now are filed by it; the rest is queued again.
+        free = upload.items.filter(
+            status=UploadItem.Status.PENDING, claimed_at__isnull=True
+        ).order_by("pk")
+        unsent = free.filter(deidentified_file="").exclude(pk__in=self._sent)
+        waiting = free.exclude(deidentified_file="")
+        scheduling.schedule_released(
+            upload.pk,
+            list(unsent.values_list("pk", "size")),
+            list(waiting.values_list("pk", "size")),
+        )
         return upload
 
     def _file_key_objects(self, upload: Upload) -> bool:
@@ -290,6 +408,7 @@ class ReceivingSession:
             if self._state != "open":
                 return 0
             self._state = "discarded"
+        self._discard_filed(keep_raw=False)
         removed = self._delete_held()
         if removed:
             log.info(
@@ -298,6 +417,27 @@ class ReceivingSession:
                 removed,
             )
         return removed
+
+    def _discard_filed(self, *, keep_raw: bool) -> None:
+        """Delete what was filed while receiving (see ``receiving.discard_upload``)."""
+        if self._upload_id is None:
+            return
+        from archive.dimse.receiving import discard_upload
+
+        try:
+            discard_upload(self._upload_id, keep_raw=keep_raw)
+        except Exception as exc:  # noqa: BLE001 - swept when a listener next starts
+            log.error(
+                "Association from %s: its partly filed upload could not be deleted (%s); it is "
+                "removed when the listener next starts",
+                self.calling_ae_title,
+                type(exc).__name__,
+            )
+
+    def discard_filed_for_curator(self) -> None:
+        """Filing on release failed: delete what was filed while receiving, but not the raw
+        files, which ``filing.keep_for_curator`` keeps."""
+        self._discard_filed(keep_raw=True)
 
     def discard_copies(self) -> int:
         """Delete the held copies of a kept study whose retried filing failed (the kept files

@@ -24,10 +24,13 @@ import os
 import socket
 from dataclasses import dataclass
 
+import pydicom
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from pydicom import Dataset
+from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 
 from archive import scheduling
@@ -35,7 +38,7 @@ from archive.deid import DeidResult, RejectedInput, deidentify_bytes
 from archive.models import Instance, KeyObjectImport, Series, Study, Upload, UploadItem
 from archive.services.incoming import IncomingFile, spool
 from archive.services.policy import archive_policy
-from archive.storage import instance_file_name
+from archive.storage import instance_file_name, received_output_name
 
 log = logging.getLogger(__name__)
 
@@ -91,7 +94,7 @@ class _Outcome:
 
     status: str
     reason: str = ""
-    result: DeidResult | None = None
+    result: DeidResult | _Received | None = None
     staged: IncomingFile | None = None
     #: The quarantined copy is the raw original (the file could not be de-identified at all).
     original: bool = False
@@ -101,7 +104,38 @@ def _stage(data: bytes) -> IncomingFile:
     return spool(io.BytesIO(data), len(data))
 
 
-def _file_instance(item: UploadItem, result: DeidResult, staged: IncomingFile) -> Instance:
+@dataclass
+class _Received:
+    """A de-identified output that waited for its association's release (``_settle`` files it
+    as it would a fresh ``DeidResult``): the dataset is read back, audit and pixel report were
+    kept with the item."""
+
+    dataset: Dataset
+    audit: list
+    pixel_report: dict
+
+
+def _received_output(item: UploadItem) -> _Outcome | None:
+    """The outcome of an item de-identified while its association was open, or None if there
+    is none (or it was lost: then the raw file is de-identified again)."""
+    if not item.deidentified_file:
+        return None
+    try:
+        with item.deidentified_file.open("rb") as fh:
+            data = fh.read()
+        dataset = pydicom.dcmread(io.BytesIO(data))
+    except (OSError, ValueError, InvalidDicomError):
+        return None
+    return _Outcome(
+        UploadItem.Status.ANONYMIZED,
+        result=_Received(dataset, item.audit, item.pixel_report),
+        staged=_stage(data),
+    )
+
+
+def _file_instance(
+    item: UploadItem, result: DeidResult | _Received, staged: IncomingFile
+) -> Instance:
     """Create Study/Series/Instance rows for an anonymized dataset (or find the existing one)."""
     ds = result.dataset
     case = item.upload.case
@@ -173,6 +207,8 @@ def _claim(item_id: int) -> UploadItem | None:
     taken = (
         UploadItem.objects.filter(pk=item_id, status=UploadItem.Status.PENDING)
         .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=stale))
+        # De-identified ahead while its association is open: nothing to do before the release.
+        .exclude(Q(upload__status=Upload.Status.RECEIVING) & ~Q(deidentified_file=""))
         .update(claimed_at=now, attempts=F("attempts") + 1)
     )
     if not taken:
@@ -186,6 +222,9 @@ def _release(item_id: int) -> None:
 
 def _deidentify(item: UploadItem) -> _Outcome:
     """Read and de-identify the raw file, outside any transaction (it may take minutes)."""
+    received = _received_output(item)
+    if received is not None:
+        return received
     try:
         with item.raw_file.open("rb") as fh:
             data = fh.read()
@@ -217,22 +256,42 @@ def _deidentify(item: UploadItem) -> _Outcome:
     )
 
 
-def _settle(item_id: int, outcome: _Outcome, worker: str = "") -> str | None:
+def _settle(
+    item_id: int, outcome: _Outcome, worker: str = "", *, upload_id: int | None = None
+) -> str | None:
     """Write the outcome in one short transaction, unless another run settled the item first
     (then this run's result is discarded)."""
     with transaction.atomic():
+        # The upload's row is locked first: the release of a DICOM association (which ends
+        # "receiving") and its abort (which deletes everything) wait for this settle, and this
+        # settle sees what they committed, so no output is staged after the release took stock
+        # or written after the abort cleaned up.
+        if upload_id is None:
+            upload_id = (
+                UploadItem.objects.filter(pk=item_id).values_list("upload_id", flat=True).first()
+            )
+        upload = Upload.objects.select_for_update().filter(pk=upload_id).first()
+        if upload_id is None or upload is None:
+            return None
         item = (
             UploadItem.objects.select_for_update(of=("self",))
             .select_related("upload__case")
-            .filter(pk=item_id, status=UploadItem.Status.PENDING)
+            .filter(pk=item_id, upload_id=upload_id, status=UploadItem.Status.PENDING)
             .first()
         )
         if item is None:
             return None
         raw_name = item.raw_file.name
+        received_name = item.deidentified_file.name
         result = outcome.result
         if result is not None:
             item.audit = result.audit
+        if upload.status == Upload.Status.RECEIVING:
+            return _settle_while_receiving(item, outcome, worker)
+        if received_name:
+            item.deidentified_file = ""
+            storage = UploadItem._meta.get_field("deidentified_file").storage
+            transaction.on_commit(lambda: storage.delete(received_name))
         if outcome.status == UploadItem.Status.ANONYMIZED:
             instance = _file_instance(item, result, outcome.staged)
             item.instance = instance
@@ -255,6 +314,32 @@ def _settle(item_id: int, outcome: _Outcome, worker: str = "") -> str | None:
         return item.status
 
 
+def _settle_while_receiving(item: UploadItem, outcome: _Outcome, worker: str) -> str:
+    """Settle an item of an association still open, inside ``_settle``'s transaction.
+
+    An anonymized output is not filed into a case yet: it waits in the holding storage and
+    the item stays pending, to be filed after the release (``_received_output``). A rejected
+    or quarantined item is settled as usual (no case shows it). The raw file stays in every
+    case until the release: if filing then fails, the whole study is kept for a curator
+    (``archive.dimse.filing``); if the association is aborted, the abort deletes it all.
+    """
+    if outcome.status == UploadItem.Status.ANONYMIZED:
+        name = received_output_name(item.upload.public_id, item.pk)
+        storage = item.deidentified_file.storage
+        if storage.exists(name):  # left by a run killed before its transaction committed
+            storage.delete(name)
+        item.deidentified_file.save(name, outcome.staged, save=False)
+        item.pixel_report = outcome.result.pixel_report
+    else:
+        if outcome.status == UploadItem.Status.QUARANTINED:
+            _quarantine(item, outcome.staged, original=outcome.original)
+        item.mark(outcome.status, outcome.reason)
+        item.processed_by = (worker or this_process())[:100]
+    item.claimed_at = None
+    item.save()
+    return item.status
+
+
 def process_item(item_id: int, *, worker: str = "") -> str | None:
     """De-identify one pending item. Returns its new status, or None if it was already settled
     or another live run holds it.
@@ -270,7 +355,7 @@ def process_item(item_id: int, *, worker: str = "") -> str | None:
     outcome = None
     try:
         outcome = _deidentify(item)
-        return _settle(item_id, outcome, worker)
+        return _settle(item_id, outcome, worker, upload_id=item.upload_id)
     except BaseException:
         _release(item_id)
         raise
@@ -356,6 +441,8 @@ def process_items(upload_id: int, item_ids: list[int], *, worker: str = "") -> b
     """
     for item_id in item_ids:
         process_item(item_id, worker=worker)
+    if Upload.objects.filter(pk=upload_id, status=Upload.Status.RECEIVING).exists():
+        return False  # the release queues what is left, and the finalizer follows it
     _busy(UploadItem.objects.filter(pk__in=item_ids, upload_id=upload_id))
     return finish_upload(upload_id, worker=worker)
 
@@ -417,4 +504,10 @@ def _after_upload(upload: Upload) -> None:
 
 
 def unfinished_upload_ids() -> list[int]:
-    return list(Upload.objects.exclude(status=Upload.Status.DONE).values_list("pk", flat=True))
+    """Uploads to queue again when a worker starts (an association still receiving is queued
+    by its listener, on release)."""
+    return list(
+        Upload.objects.exclude(
+            status__in=(Upload.Status.DONE, Upload.Status.RECEIVING)
+        ).values_list("pk", flat=True)
+    )

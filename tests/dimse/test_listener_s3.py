@@ -60,6 +60,30 @@ def test_received_instances_are_held_in_the_bucket_and_an_abort_leaves_nothing(
         assert len(s3_storages.files_on_disk("holding")) == 3
 
 
+def test_an_abort_after_a_batch_was_filed_while_receiving_leaves_no_object_and_no_upload(
+    s3_storages, listener, node, tmp_path, patient, settings
+):
+    settings.TA_DICOM_BATCH_FILES = 2  # the first two instances are filed while receiving
+    files = write_series(tmp_path / "in", "CT_small.dcm", patient, count=3)
+    ae = AE(ae_title=CALLING_AET)
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    assoc = ae.associate("127.0.0.1", listener.port, ae_title=CALLED_AET)
+    for path in files:
+        assert assoc.send_c_store(path).Status == 0x0000
+    upload = Upload.objects.get()
+    assert upload.status == Upload.Status.RECEIVING and upload.items.count() == 2
+    assert len(s3_storages.keys("holding/")) == 3
+    assoc.abort()
+    wait_for(
+        lambda: not s3_storages.keys("holding/") and not Upload.objects.exists(),
+        timeout=10,
+        message="the objects and the upload of the aborted association to be deleted",
+    )
+    if s3_storages.node["data_dir"] is not None:
+        assert not s3_storages.files_on_disk("holding")
+
+
 def test_the_sweep_of_a_killed_listeners_files_lists_the_bucket(s3_storages, teacher):
     holding = storages.raw_holding
     orphan = f"dimse/{uuid.uuid4()}/00000001.raw"

@@ -170,9 +170,13 @@ def _key_object(referenced: list[Dataset], patient, text: str) -> Dataset:
     return ds
 
 
+# Batches of 2: the images and the key object are de-identified while the association is open,
+# and the key object's text is still cleaned with the hints of every header received.
+@pytest.mark.parametrize("batch", [8, 2], ids=["filed-on-release", "filed-while-receiving"])
 def test_tce_key_object_prefills_the_draft_case_with_deidentified_text_and_key_images(
-    celery_worker_process, listener, node, tmp_path, patient
+    celery_worker_process, listener, node, tmp_path, patient, settings, batch
 ):
+    settings.TA_DICOM_BATCH_FILES = batch
     paths = write_series(tmp_path / "ct", "CT_small.dcm", patient, count=3)
     images = [pydicom.dcmread(p) for p in paths]
     born = patient.birth_date
