@@ -199,6 +199,17 @@ TA_MAX_ZIP_RATIO = int(env("TA_MAX_ZIP_RATIO", "100"))
 # expires after this many seconds, so the item of a killed worker is taken again by the next
 # delivery of its task; the Redis visibility timeout by default.
 TA_ITEM_CLAIM_SECONDS = int(env("TA_ITEM_CLAIM_SECONDS", env("TA_VISIBILITY_TIMEOUT", "600")))
+# Runs of one item that may die (OOM killer, hard time limit, crash) before it is quarantined as
+# "could not be processed safely" instead of being tried again.
+TA_ITEM_MAX_ATTEMPTS = int(env("TA_ITEM_MAX_ATTEMPTS", "2"))
+
+# Hostile and pathological input (archive/deid/limits.py): what one file may declare and hold,
+# checked before anything is decoded; a file over a limit is rejected with the reason.
+TA_MAX_FRAME_PIXEL_BYTES = int(env("TA_MAX_FRAME_PIXEL_BYTES", str(200 * 1024**2)))
+TA_MAX_INSTANCE_PIXEL_BYTES = int(env("TA_MAX_INSTANCE_PIXEL_BYTES", str(4 * 1024**3)))
+TA_MAX_SEQUENCE_DEPTH = int(env("TA_MAX_SEQUENCE_DEPTH", "32"))
+TA_MAX_ELEMENTS = int(env("TA_MAX_ELEMENTS", "200000"))
+TA_MAX_VALUE_BYTES = int(env("TA_MAX_VALUE_BYTES", str(64 * 1024**2)))
 
 # De-identification secrets. The UID and pseudonym keys must stay the same for the life of the
 # archive (they make the mapping consistent across uploads) and are never stored with the data.
@@ -221,8 +232,19 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Per task (a chunk of TA_DEID_CHUNK_FILES files): at the soft limit the file in work is
+# quarantined as "could not be processed safely within the time limit" and the chunk's other
+# files go to a new task; at the hard limit the worker's child is killed and the chunk sent
+# again, which counts an attempt of the file in work (TA_ITEM_MAX_ATTEMPTS).
 CELERY_TASK_TIME_LIMIT = int(env("TA_TASK_TIME_LIMIT", "3600"))
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_TASK_SOFT_TIME_LIMIT = int(
+    env("TA_TASK_SOFT_TIME_LIMIT", str(max(CELERY_TASK_TIME_LIMIT - 60, 1)))
+)
+# A worker child whose resident memory grew past this after a task is replaced by a fresh one
+# (prefork pool; KiB for Celery). During a task, the declared-size limits bound the memory;
+# the kernel's OOM killer is the last resort, and a file whose worker died
+# TA_ITEM_MAX_ATTEMPTS times is quarantined.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("TA_WORKER_MAX_MEMORY_MB", "2048")) * 1024
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
@@ -306,6 +328,13 @@ else:
 # On unless DEBUG is: HTTP redirects to HTTPS, HSTS, cookies only over HTTPS. `make run` serves
 # plain http on 127.0.0.1 for a laptop, so scripts/run.sh sets TA_HTTPS=0.
 TA_HTTPS = env_bool("TA_HTTPS", not DEBUG)
+
+# Test-only hooks (tests/hostile): a worker kills itself while processing the file with this
+# SHA-256. Refused on an HTTPS (production) setup, and `check --deploy` reports them.
+TA_TEST_HOOKS = env_bool("TA_TEST_HOOKS", False)
+if TA_TEST_HOOKS and TA_HTTPS:
+    raise ImproperlyConfigured("TA_TEST_HOOKS is for the test suite only; unset it.")
+TA_TEST_KILL_WORKER_ON_SHA256 = env("TA_TEST_KILL_WORKER_ON_SHA256", "") if TA_TEST_HOOKS else ""
 SECURE_SSL_REDIRECT = TA_HTTPS
 SESSION_COOKIE_SECURE = TA_HTTPS
 CSRF_COOKIE_SECURE = TA_HTTPS

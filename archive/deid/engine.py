@@ -55,6 +55,7 @@ from archive.deid.enums import (
 )
 from archive.deid.freetext import REDACTED, find_phi, redact_phi
 from archive.deid.hints import HINT_TAGS, HINT_VRS, PhiHintCollector, PhiHints
+from archive.deid.limits import check_parsed, check_pixel_geometry
 from archive.deid.private import (
     SAFE_PRIVATE,
     SafePrivateKindValues,
@@ -998,6 +999,8 @@ def deidentify_dataset(ds: Dataset, policy: Policy, *, in_place: bool = False) -
     # pydicom warnings can quote element values; keep them out of the logs.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        check_parsed(ds, policy.limits)
+        check_pixel_geometry(ds, policy.limits)
         out = ds if in_place else copy.deepcopy(ds)
         if not hasattr(out, "file_meta"):
             out.file_meta = FileMetaDataset()
@@ -1025,5 +1028,5 @@ def deidentify_bytes(data: bytes, policy: Policy) -> DeidResult:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = read_dataset(data)
+        ds = read_dataset(data, policy.limits)
         return _deidentify_owned(ds, policy)

@@ -18,6 +18,8 @@ from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
+from archive.deid.limits import InputLimits, check_parsed, check_pixel_geometry
+
 __all__ = ["RejectedInput", "read_dataset"]
 
 _UNDEFINED_LENGTH = 0xFFFFFFFF
@@ -105,13 +107,16 @@ def _match_encoding(ds: Dataset) -> None:
         ds._read_implicit = True
 
 
-def read_dataset(data: bytes) -> Dataset:
+def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
     """Parse `data` into a dataset.
 
     Parameters
     ----------
     data : bytes
         The uploaded file.
+    limits : InputLimits, optional
+        Nesting depth, element count, value length and declared pixel sizes the file may
+        not exceed (:mod:`archive.deid.limits`; the defaults when not given).
 
     Returns
     -------
@@ -121,8 +126,9 @@ def read_dataset(data: bytes) -> Dataset:
     Raises
     ------
     RejectedInput
-        Empty, not DICOM, truncated, malformed, or not a storable instance.
+        Empty, not DICOM, truncated, malformed, over the limits, or not a storable instance.
     """
+    limits = limits or InputLimits()
     if not data:
         raise RejectedInput(EMPTY)
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
@@ -132,10 +138,18 @@ def read_dataset(data: bytes) -> Dataset:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = dcmread(DicomBytesIO(data), force=not has_preamble)
+            check_parsed(ds, limits)
             _check_truncation(ds)
             _match_encoding(ds)
     except RejectedInput:
         raise
+    except RecursionError as exc:
+        # pydicom reads nested sequences recursively; Python's stack ends before our limit
+        # only for absurd depths, which are a reason like any other.
+        raise RejectedInput(
+            f"The DICOM file nests sequences more than {limits.max_depth} levels deep, more "
+            "than the archive reads."
+        ) from exc
     except InvalidDicomError as exc:
         raise RejectedInput(NOT_DICOM) from exc
     except (EOFError, struct.error) as exc:
@@ -170,6 +184,14 @@ def read_dataset(data: bytes) -> Dataset:
             if little
             else ExplicitVRBigEndian
         )
+    try:
+        check_pixel_geometry(ds, limits)
+    except RejectedInput:
+        raise
+    except Exception as exc:  # a header value pydicom cannot even convert
+        raise RejectedInput(
+            f"The DICOM file's image description is malformed ({type(exc).__name__})."
+        ) from exc
     _check_pixel_data_length(ds)
     _resolve_implicit_vrs(ds)
     return ds

@@ -45,6 +45,7 @@ from archive.models import (
     Upload,
     UploadItem,
 )
+from archive.services.policy import input_limits
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +139,7 @@ class ReceivingSession:
             )
             return STATUS_OUT_OF_RESOURCES
         try:
-            ds = read_dataset(data)
+            ds = read_dataset(data, input_limits())
             sop_class = str(ds.SOPClassUID)
             ds.SOPInstanceUID  # noqa: B018 - a storable instance must have one
         except (RejectedInput, AttributeError) as exc:

@@ -31,12 +31,13 @@ def _receive(case, teacher, *blobs: bytes):
 
 
 def _damaged_rows(data: bytes) -> bytes:
-    """The file with its Rows element (0028,0010) US cut to one byte: pydicom reads the header
-    lazily and fails only when the engine asks for Rows — an exception the engine does not
-    turn into a reason (if it learns to, pick another file it cannot handle)."""
-    rows = struct.pack("<HH", 0x0028, 0x0010) + b"US" + struct.pack("<H", 2)
-    at = data.index(rows)
-    return data[:at] + rows[:-2] + struct.pack("<H", 1) + data[at + 8 : at + 9] + data[at + 10 :]
+    """The file with its Study Instance UID (0020,000D) written with the VR AT (a tag): pydicom
+    reads the header lazily and fails only when the engine asks for the UID — an exception the
+    engine does not turn into a reason (if it learns to, pick another file it cannot handle;
+    a Rows element cut to one byte was one until the declared image size was checked)."""
+    uid = struct.pack("<HH", 0x0020, 0x000D) + b"UI"
+    at = data.index(uid)
+    return data[:at] + uid[:4] + b"AT" + data[at + 6 :]
 
 
 def test_a_file_the_engine_fails_on_is_quarantined_with_its_original_for_curators(
