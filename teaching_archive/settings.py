@@ -194,6 +194,9 @@ TA_MAX_REQUEST_BYTES = int(env("TA_MAX_REQUEST_BYTES", str(4 * 1024**3)))
 # Everything one upload stores in the holding area, zip entries unpacked.
 TA_MAX_UPLOAD_TOTAL_BYTES = int(env("TA_MAX_UPLOAD_TOTAL_BYTES", str(8 * 1024**3)))
 TA_MAX_ZIP_ENTRIES = int(env("TA_MAX_ZIP_ENTRIES", "20000"))
+# Browser and STOW-RS uploads one teacher may send per hour (0: no limit); past it the upload is
+# refused (HTTP 429) with a sentence saying when to try again.
+TA_UPLOADS_PER_HOUR = int(env("TA_UPLOADS_PER_HOUR", "120"))
 TA_MAX_ZIP_RATIO = int(env("TA_MAX_ZIP_RATIO", "100"))
 # A worker's claim on an upload item (taken before de-identifying it outside any transaction)
 # expires after this many seconds, so the item of a killed worker is taken again by the next
@@ -405,6 +408,10 @@ TA_DICOM_AE_TITLE = env("TA_DICOM_AE_TITLE", "TEACHARCHIVE")
 TA_DICOM_BIND_ADDRESS = env("TA_DICOM_BIND_ADDRESS", "127.0.0.1")
 TA_DICOM_PORT = int(env("TA_DICOM_PORT", "11112"))
 TA_DICOM_MAX_ASSOCIATIONS = int(env("TA_DICOM_MAX_ASSOCIATIONS", "10"))
+# Per calling AE title: open associations (more are rejected "transient, local limit exceeded")
+# and bytes received in one association (C-STOREs past it answered A700 Out of Resources).
+TA_DICOM_MAX_ASSOCIATIONS_PER_AE = int(env("TA_DICOM_MAX_ASSOCIATIONS_PER_AE", "4"))
+TA_DICOM_MAX_ASSOCIATION_BYTES = int(env("TA_DICOM_MAX_ASSOCIATION_BYTES", str(16 * 1024**3)))
 # Seconds of silence after which a slow peer's association is aborted (and its files discarded).
 TA_DICOM_NETWORK_TIMEOUT = int(env("TA_DICOM_NETWORK_TIMEOUT", "60"))
 # The public address of the site (scheme, host, port; no path), e.g. https://archive.example.org:

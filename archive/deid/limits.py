@@ -24,6 +24,8 @@ from pydicom.encaps import generate_frames
 from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
+from archive.deid.elements import RawDataElement, element_vr
+
 __all__ = ["InputLimits", "check_parsed", "check_pixel_geometry", "declared_frame_geometry"]
 
 MiB = 1024**2
@@ -70,8 +72,10 @@ _UNDEFINED = 0xFFFFFFFF
 def check_parsed(ds: Dataset, limits: InputLimits) -> None:
     """Reject a dataset nested too deep, with too many elements, or with a value too long.
 
-    Runs over what pydicom read (sequences are parsed by then, other values still raw), without
-    recursion in Python beyond ``max_depth`` levels.
+    pydicom parses a sequence of undefined length while reading (recursively: Python's stack
+    is the limit there, and a RecursionError is a rejection too) and keeps one of defined length
+    raw until it is accessed; this converts those, one level at a time, so that their items are
+    counted and their depth is checked here instead of in the middle of de-identification.
     """
     count = 0
     stack: list[tuple[Dataset, int]] = [(ds, 0)]
@@ -84,7 +88,9 @@ def check_parsed(ds: Dataset, limits: InputLimits) -> None:
                 f"The DICOM file has more than {limits.max_elements:,} elements, more than the "
                 "archive reads in one file."
             )
-        for tag, elem in store.items():
+        for tag, elem in list(store.items()):
+            if type(elem) is RawDataElement and element_vr(int(tag), elem) == "SQ":
+                elem = current[tag]  # parses this level only; deeper ones stay raw
             value = getattr(elem, "value", None)
             if isinstance(value, Sequence):
                 if depth + 1 > limits.max_depth:
