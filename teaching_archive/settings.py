@@ -301,7 +301,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("TA_LOG_LEVEL", "INFO")},
     # axes logs a line per successful login at INFO; its lock-outs are WARNINGs and stay.
-    "loggers": {"django.request": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # pydicom's warnings and errors quote the values they complain about (a patient's name
+        # in a malformed element, found by the fuzzer in tests/hostile): never in the logs.
+        # The archive logs what went wrong itself, by exception type only.
+        "pydicom": {"level": "CRITICAL", "propagate": False, "handlers": []},
+    },
 }
 
 # --- Caches -------------------------------------------------------------------------------
@@ -332,12 +339,14 @@ else:
 # plain http on 127.0.0.1 for a laptop, so scripts/run.sh sets TA_HTTPS=0.
 TA_HTTPS = env_bool("TA_HTTPS", not DEBUG)
 
-# Test-only hooks (tests/hostile): a worker kills itself while processing the file with this
-# SHA-256. Refused on an HTTPS (production) setup, and `check --deploy` reports them.
+# Test-only hooks (tests/hostile, tests/archive): a worker kills itself, or the engine fails,
+# while processing the file with this SHA-256. Refused on an HTTPS (production) setup, and
+# `check --deploy` reports them.
 TA_TEST_HOOKS = env_bool("TA_TEST_HOOKS", False)
 if TA_TEST_HOOKS and TA_HTTPS:
     raise ImproperlyConfigured("TA_TEST_HOOKS is for the test suite only; unset it.")
 TA_TEST_KILL_WORKER_ON_SHA256 = env("TA_TEST_KILL_WORKER_ON_SHA256", "") if TA_TEST_HOOKS else ""
+TA_TEST_FAIL_ON_SHA256 = env("TA_TEST_FAIL_ON_SHA256", "") if TA_TEST_HOOKS else ""
 SECURE_SSL_REDIRECT = TA_HTTPS
 SESSION_COOKIE_SECURE = TA_HTTPS
 CSRF_COOKIE_SECURE = TA_HTTPS

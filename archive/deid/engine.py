@@ -55,7 +55,7 @@ from archive.deid.enums import (
 )
 from archive.deid.freetext import REDACTED, find_phi, redact_phi
 from archive.deid.hints import HINT_TAGS, HINT_VRS, PhiHintCollector, PhiHints
-from archive.deid.limits import check_parsed, check_pixel_geometry
+from archive.deid.limits import check_parsed, check_pixel_geometry, codec_failure
 from archive.deid.private import (
     SAFE_PRIVATE,
     SafePrivateKindValues,
@@ -931,7 +931,9 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         try:
             outcome = policy.pixel_cleaner(ds, hints)
             pixels_clean = bool(getattr(outcome, "ok", outcome))
-        except Exception as exc:  # the hook must not stop the batch
+        except BaseException as exc:  # the hook must not stop the batch (a codec's panic too)
+            if not codec_failure(exc):
+                raise
             outcome = None
             pixels_clean = False
             reasons.append(f"Pixel cleaning failed ({type(exc).__name__}).")

@@ -26,7 +26,22 @@ from pydicom.uid import UID
 
 from archive.deid.elements import RawDataElement, element_vr
 
-__all__ = ["InputLimits", "check_parsed", "check_pixel_geometry", "declared_frame_geometry"]
+__all__ = [
+    "codec_failure",
+    "InputLimits",
+    "check_parsed",
+    "check_pixel_geometry",
+    "declared_frame_geometry",
+]
+
+
+def codec_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure of a decoder or encoder on damaged data: any ``Exception``,
+    and pyo3's PanicException, what a codec written in Rust (pylibjpeg-rle) raises when it
+    panics. That one derives from BaseException, so ``except Exception`` lets it through (the
+    fuzzer found it: an RLE frame decoded with a changed Rows overran its buffer)."""
+    return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
 
 MiB = 1024**2
 
@@ -178,9 +193,18 @@ def _j2k_siz(frame: bytes) -> FrameGeometry | None:
 
 
 def _rle(frame: bytes) -> FrameGeometry | None:
+    """The RLE header (PS3.5 G.5): the segment count, and offsets that must start after the
+    64-byte header, grow, and stay inside the frame (else: ``segments`` -1, damaged)."""
     if len(frame) < 64:
-        return None
-    (segments,) = struct.unpack_from("<I", frame)
+        return FrameGeometry(None, None, segments=-1)
+    segments, *offsets = struct.unpack_from("<16I", frame)
+    used = offsets[: min(segments, 15)]
+    if used and (
+        used[0] != 64
+        or any(b <= a for a, b in zip(used, used[1:], strict=False))
+        or used[-1] >= len(frame)
+    ):
+        return FrameGeometry(None, None, segments=-1)
     return FrameGeometry(None, None, segments=segments)
 
 
@@ -239,9 +263,19 @@ def check_pixel_geometry(ds: Dataset, limits: InputLimits) -> None:
             f"{_size(limits.max_instance_bytes)} per file."
         )
     tsyntax = ds.file_meta.get("TransferSyntaxUID") if hasattr(ds, "file_meta") else None
-    if tsyntax is None or not UID(tsyntax).is_compressed:
+    if tsyntax is None or ds["PixelData"].value is None:
         return
-    if ds["PixelData"].value is None or not getattr(ds["PixelData"], "is_undefined_length", True):
+    encapsulated = bool(getattr(ds["PixelData"], "is_undefined_length", False))
+    if UID(tsyntax).is_compressed != encapsulated:
+        # Native pixels under a compressed transfer syntax or fragments under a native one
+        # (a swapped transfer syntax): no decoder reads them as what they are.
+        _reject(
+            "The DICOM file's pixel data is "
+            + ("not compressed" if not encapsulated else "compressed")
+            + " although its transfer syntax says otherwise; the file is damaged or "
+            "inconsistent and is not decoded."
+        )
+    if not encapsulated:
         return
     rle_segments = samples * (bits // 8)
     for index, frame in enumerate(_frames(ds, frames)):
@@ -253,6 +287,11 @@ def check_pixel_geometry(ds: Dataset, limits: InputLimits) -> None:
         geometry = declared_frame_geometry(UID(tsyntax), frame)
         if geometry is None:
             continue  # a format whose header we do not read: the decoder's own checks apply
+        if geometry.segments == -1:
+            _reject(
+                f"Frame {index + 1} of the RLE compressed pixel data has a damaged header (its "
+                "segments do not lie inside the frame); the file is not decoded."
+            )
         if geometry.segments is not None and geometry.segments != rle_segments:
             _reject(
                 f"Frame {index + 1} of the compressed pixel data declares {geometry.segments} "

@@ -12,12 +12,14 @@ import warnings
 import zlib
 
 from pydicom import Dataset, dcmread
+from pydicom.datadict import dictionary_VM, dictionary_VR
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
 
+from archive.deid.elements import RawDataElement, element_vr
 from archive.deid.limits import InputLimits, check_parsed, check_pixel_geometry
 
 __all__ = ["RejectedInput", "read_dataset"]
@@ -94,6 +96,64 @@ def _check_pixel_data_length(ds: Dataset) -> None:
         )
 
 
+_COMPATIBLE_VRS = {
+    # What writers use interchangeably and pydicom reads as the dictionary's VR.
+    "OB": {"OW", "UN"},
+    "OW": {"OB", "UN"},
+}
+
+
+def _check_vrs(ds: Dataset) -> None:
+    """Reject a public element written with another VR than the standard's (PS3.6).
+
+    pydicom reads the value as the VR written: a UID as an unsigned short, a name as a tag,
+    which then fails wherever the value is used (the fuzzer found eleven such places). Not one
+    of pydicom's 60-odd real test images has such an element; UN (unknown), private elements
+    and the dictionary's "US or SS"-style choices are left to pydicom.
+    """
+    for tag, raw in ds._dict.items():
+        vr = getattr(raw, "VR", None)
+        if BaseTag(tag).is_private or vr == "UN":
+            continue
+        if not vr:  # implicit VR: the dictionary's
+            if isinstance(raw, RawDataElement):
+                _check_single_number(tag, raw, element_vr(int(tag), raw))
+            continue
+        try:
+            expected = dictionary_VR(tag)
+        except KeyError:
+            continue
+        if " or " in expected or vr == expected or vr in _COMPATIBLE_VRS.get(expected, ()):
+            _check_single_number(tag, raw, vr)
+            continue
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} is written with the value "
+            f"representation {vr} where the standard says {expected}."
+        )
+
+
+_NUMBER_SIZES = {"US": 2, "SS": 2, "UL": 4, "SL": 4, "FL": 4, "FD": 8, "AT": 4}
+
+
+def _check_single_number(tag: int, raw, vr: str) -> None:
+    """Reject a one-number element (PS3.6 VM 1) whose length is not one number's: a damaged
+    length makes it swallow the elements after it (the fuzzer found Pixel Representation
+    holding a private element with a name)."""
+    size = _NUMBER_SIZES.get(vr)
+    length = getattr(raw, "length", None)
+    if size is None or length in (None, 0, size):
+        return
+    try:
+        multiplicity = dictionary_VM(tag)
+    except KeyError:
+        return
+    if multiplicity == "1":
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} is {length} bytes long where "
+            f"the standard allows one {vr} value ({size} bytes)."
+        )
+
+
 def _match_encoding(ds: Dataset) -> None:
     """Record an Implicit VR body under an Explicit VR Transfer Syntax as what it is.
 
@@ -139,6 +199,7 @@ def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
             warnings.simplefilter("ignore")
             ds = dcmread(DicomBytesIO(data), force=not has_preamble)
             check_parsed(ds, limits)
+            _check_vrs(ds)
             _check_truncation(ds)
             _match_encoding(ds)
     except RejectedInput:
@@ -192,8 +253,20 @@ def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
         raise RejectedInput(
             f"The DICOM file's image description is malformed ({type(exc).__name__})."
         ) from exc
+    if any(int(tag) >> 16 in (0x0000, 0x0002) for tag in ds._dict):
+        # Command elements (PS3.7) or file meta elements (PS3.10) inside the data set: no
+        # writer puts them there, and no Part-10 file can be written with them.
+        raise RejectedInput(
+            "The DICOM file is malformed: its data set holds command or file meta elements "
+            "(groups 0000 and 0002)."
+        )
     _check_pixel_data_length(ds)
-    _resolve_implicit_vrs(ds)
+    try:
+        _resolve_implicit_vrs(ds)
+    except Exception as exc:  # a value its VR cannot hold, met while converting it
+        raise RejectedInput(
+            f"The DICOM file could not be read: its header is malformed ({type(exc).__name__})."
+        ) from exc
     return ds
 
 

@@ -34,6 +34,7 @@ from pydicom.multival import MultiValue
 
 from archive import scheduling
 from archive.deid import DeidResult, RejectedInput, deidentify_bytes
+from archive.deid.limits import codec_failure
 from archive.models import Instance, KeyObjectImport, Series, Study, Upload, UploadItem
 from archive.services.incoming import IncomingFile, spool
 from archive.services.policy import archive_policy
@@ -232,13 +233,21 @@ def _poisoned(item: UploadItem) -> _Outcome:
     )
 
 
-def _test_hooks(item: UploadItem) -> None:
-    """Test-only: the worker kills itself while processing the file with this SHA-256, as the
-    kernel's OOM killer would (``TA_TEST_KILL_WORKER_ON_SHA256``; settings honour it only with
-    ``TA_TEST_HOOKS=1`` on a plain-http setup, see ``teaching_archive/settings``)."""
-    target = settings.TA_TEST_KILL_WORKER_ON_SHA256
-    if target and item.sha256 == target:
+class TestHookError(Exception):
+    """Raised inside de-identification by a test hook (``TA_TEST_FAIL_ON_SHA256``)."""
+
+
+def _test_hooks(item: UploadItem, stage: str) -> None:
+    """Test-only: the worker kills itself (``TA_TEST_KILL_WORKER_ON_SHA256``, as the kernel's
+    OOM killer would) or the engine fails (``TA_TEST_FAIL_ON_SHA256``, a bug no real file is
+    known to trigger any more) while processing the file with this SHA-256. Honoured only with
+    ``TA_TEST_HOOKS`` on, which the settings refuse on an HTTPS (production) setup."""
+    if not settings.TA_TEST_HOOKS or not item.sha256:
+        return
+    if stage == "claimed" and item.sha256 == settings.TA_TEST_KILL_WORKER_ON_SHA256:
         os.kill(os.getpid(), signal.SIGKILL)
+    if stage == "engine" and item.sha256 == settings.TA_TEST_FAIL_ON_SHA256:
+        raise TestHookError
 
 
 def _deidentify(item: UploadItem) -> _Outcome:
@@ -247,6 +256,7 @@ def _deidentify(item: UploadItem) -> _Outcome:
     if data is None:
         return _Outcome(UploadItem.Status.REJECTED, LOST)
     try:
+        _test_hooks(item, "engine")
         result = deidentify_bytes(data, archive_policy())
         output = result.to_bytes()
     except RejectedInput as exc:
@@ -260,7 +270,9 @@ def _deidentify(item: UploadItem) -> _Outcome:
             original=True,
             timed_out=True,
         )
-    except Exception as exc:  # noqa: BLE001 - a broken file must never stop the upload
+    except BaseException as exc:  # a broken file must never stop the upload (nor a codec's panic)
+        if not codec_failure(exc):
+            raise
         # The exception text may quote header values, so only its type is logged.
         log.error("De-identification failed for upload item %s (%s)", item.pk, type(exc).__name__)
         return _Outcome(
@@ -334,7 +346,7 @@ def process_item(item_id: int, *, worker: str = "") -> str | None:
             # Every earlier run of this item died before settling it (the claim counted each).
             outcome = _poisoned(item)
             return _settle(item_id, outcome, worker)
-        _test_hooks(item)
+        _test_hooks(item, "claimed")
         outcome = _deidentify(item)
         status = _settle(item_id, outcome, worker)
         if outcome.timed_out:
