@@ -40,7 +40,15 @@ def codec_failure(exc: BaseException) -> bool:
     and pyo3's PanicException, what a codec written in Rust (pylibjpeg-rle) raises when it
     panics. That one derives from BaseException, so ``except Exception`` lets it through (the
     fuzzer found it: an RLE frame decoded with a changed Rows overran its buffer)."""
+    if type(exc).__name__ in _CALLER_LIMITS:
+        return False
     return isinstance(exc, Exception) or type(exc).__name__ == "PanicException"
+
+
+#: The caller's time limits (Celery's soft limit is an Exception): not a failure of the file's
+#: codec but the end of the caller's time, which must reach the caller (the worker settles the
+#: item as "not processed safely within the time limit" and hands the chunk's rest on).
+_CALLER_LIMITS = frozenset({"SoftTimeLimitExceeded"})
 
 
 MiB = 1024**2
