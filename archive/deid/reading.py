@@ -125,10 +125,32 @@ def _check_vrs(ds: Dataset) -> None:
             continue
         if " or " in expected or vr == expected or vr in _COMPATIBLE_VRS.get(expected, ()):
             _check_single_number(tag, raw, vr)
+            _check_text_length(tag, raw, vr)
             continue
         raise RejectedInput(
             f"The DICOM file is malformed: element {BaseTag(tag)} is written with the value "
             f"representation {vr} where the standard says {expected}."
+        )
+
+
+#: Longest value of a text VR (PS3.5 6.2), times a margin for writers that overrun it a little
+#: and for multi-byte character sets; past it, a value is a damaged length that swallowed the
+#: elements after it (the fuzzer found Modality holding the patient's name that way).
+_TEXT_MAX = {"AE": 16, "AS": 4, "CS": 16, "DA": 18, "DS": 16, "DT": 54, "IS": 12, "TM": 28,
+             "UI": 64, "SH": 16 * 4, "LO": 64 * 4, "PN": 324 * 4}  # fmt: skip
+_TEXT_MARGIN = 2
+
+
+def _check_text_length(tag: int, raw, vr: str) -> None:
+    limit = _TEXT_MAX.get(vr)
+    value = getattr(raw, "value", None)
+    if limit is None or not isinstance(value, bytes) or len(value) <= limit * _TEXT_MARGIN:
+        return
+    longest = max(len(part) for part in value.split(b"\\"))
+    if longest > limit * _TEXT_MARGIN:
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} holds a {vr} value of "
+            f"{longest} bytes where the standard allows {limit}."
         )
 
 
