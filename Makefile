@@ -73,6 +73,11 @@ test-fast: venv keys services ## The suite without the slow end-to-end tests
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
 	  $(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
 
+fuzz: venv keys services ## The fuzzer's long run: 20,000 mutated real files, a new seed each run (TA_FUZZ_EXAMPLES, TA_FUZZ_SEED)
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) \
+	  TA_FUZZ_EXAMPLES=$${TA_FUZZ_EXAMPLES:-20000} TA_FUZZ_SEED=$${TA_FUZZ_SEED:-$$(date +%s)} \
+	  $(PY) -m pytest tests/hostile/test_fuzz.py -s -q
+
 lint: venv ## ruff check, ruff format --check, and mypy on the de-identification library
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -89,4 +94,4 @@ bench: venv keys services ## Run the benchmarks and print their figures
 clean: ## Remove var/ except the keys (database, media, caches); demo data comes back on the next run
 	find var -mindepth 1 -maxdepth 1 ! -name keys.env -exec rm -rf {} + 2>/dev/null || true
 
-.PHONY: help venv keys setup run assets assets-check es-node s3-node services test test-fast lint messages bench clean
+.PHONY: help venv keys setup run assets assets-check es-node s3-node services test test-fast fuzz lint messages bench clean

@@ -75,3 +75,17 @@ def private_folders_are_private(app_configs=None, **kwargs) -> list[Warning]:
                 )
             )
     return found
+
+
+@register(Tags.security, deploy=True)
+def no_test_hooks(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The test suite's hooks (a worker that kills itself on a given file) never in production."""
+    if getattr(settings, "TA_TEST_HOOKS", False):
+        return [
+            checks.Critical(
+                "TA_TEST_HOOKS is on: it lets the test suite make a worker kill itself on a "
+                "given file. Unset it outside the test suite.",
+                id="archive.E010",
+            )
+        ]
+    return []

@@ -5,7 +5,10 @@ of work."""
 from __future__ import annotations
 
 from celery import shared_task
+from celery.worker.request import Request
+from django.conf import settings
 
+from archive import scheduling
 from archive.services import processing
 
 #: Late acks and redelivery when the worker is lost: a killed worker's task runs again, and the
@@ -26,9 +29,28 @@ def deidentify_upload(self, upload_id: int) -> None:
     processing.start_upload(upload_id)
 
 
+class ItemsRequest(Request):
+    """A chunk's request that survives the hard time limit.
+
+    At the hard limit Celery kills the child and acknowledges the message as failed, which
+    would leave the item in work claimed for ever and the upload unfinished. The chunk is sent
+    again instead (after its claims expire): the item in work counts one more attempt and ends
+    in quarantine after ``TA_ITEM_MAX_ATTEMPTS``, the chunk's other items are processed.
+    Runs in the worker's main process.
+    """
+
+    def on_timeout(self, soft, timeout):
+        super().on_timeout(soft, timeout)
+        if not soft:
+            scheduling.send(
+                "archive.deidentify_items", *self.args, countdown=settings.TA_ITEM_CLAIM_SECONDS
+            )
+
+
 @shared_task(
     bind=True,
     name="archive.deidentify_items",
+    Request=ItemsRequest,
     autoretry_for=(OSError,),
     retry_backoff=True,
     max_retries=5,

@@ -203,11 +203,25 @@ TA_MAX_REQUEST_BYTES = int(env("TA_MAX_REQUEST_BYTES", str(4 * 1024**3)))
 # Everything one upload stores in the holding area, zip entries unpacked.
 TA_MAX_UPLOAD_TOTAL_BYTES = int(env("TA_MAX_UPLOAD_TOTAL_BYTES", str(8 * 1024**3)))
 TA_MAX_ZIP_ENTRIES = int(env("TA_MAX_ZIP_ENTRIES", "20000"))
+# Browser and STOW-RS uploads one teacher may send per hour (0: no limit); past it the upload is
+# refused (HTTP 429) with a sentence saying when to try again.
+TA_UPLOADS_PER_HOUR = int(env("TA_UPLOADS_PER_HOUR", "120"))
 TA_MAX_ZIP_RATIO = int(env("TA_MAX_ZIP_RATIO", "100"))
 # A worker's claim on an upload item (taken before de-identifying it outside any transaction)
 # expires after this many seconds, so the item of a killed worker is taken again by the next
 # delivery of its task; the Redis visibility timeout by default.
 TA_ITEM_CLAIM_SECONDS = int(env("TA_ITEM_CLAIM_SECONDS", env("TA_VISIBILITY_TIMEOUT", "600")))
+# Runs of one item that may die (OOM killer, hard time limit, crash) before it is quarantined as
+# "could not be processed safely" instead of being tried again.
+TA_ITEM_MAX_ATTEMPTS = int(env("TA_ITEM_MAX_ATTEMPTS", "2"))
+
+# Hostile and pathological input (archive/deid/limits.py): what one file may declare and hold,
+# checked before anything is decoded; a file over a limit is rejected with the reason.
+TA_MAX_FRAME_PIXEL_BYTES = int(env("TA_MAX_FRAME_PIXEL_BYTES", str(200 * 1024**2)))
+TA_MAX_INSTANCE_PIXEL_BYTES = int(env("TA_MAX_INSTANCE_PIXEL_BYTES", str(4 * 1024**3)))
+TA_MAX_SEQUENCE_DEPTH = int(env("TA_MAX_SEQUENCE_DEPTH", "32"))
+TA_MAX_ELEMENTS = int(env("TA_MAX_ELEMENTS", "200000"))
+TA_MAX_VALUE_BYTES = int(env("TA_MAX_VALUE_BYTES", str(64 * 1024**2)))
 
 # De-identification secrets. The UID and pseudonym keys must stay the same for the life of the
 # archive (they make the mapping consistent across uploads) and are never stored with the data.
@@ -230,8 +244,19 @@ CELERY_BROKER_URL = env("CELERY_BROKER_URL", f"sqla+sqlite:///{VAR_DIR / 'broker
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Per task (a chunk of TA_DEID_CHUNK_FILES files): at the soft limit the file in work is
+# quarantined as "could not be processed safely within the time limit" and the chunk's other
+# files go to a new task; at the hard limit the worker's child is killed and the chunk sent
+# again, which counts an attempt of the file in work (TA_ITEM_MAX_ATTEMPTS).
 CELERY_TASK_TIME_LIMIT = int(env("TA_TASK_TIME_LIMIT", "3600"))
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60
+CELERY_TASK_SOFT_TIME_LIMIT = int(
+    env("TA_TASK_SOFT_TIME_LIMIT", str(max(CELERY_TASK_TIME_LIMIT - 60, 1)))
+)
+# A worker child whose resident memory grew past this after a task is replaced by a fresh one
+# (prefork pool; KiB for Celery). During a task, the declared-size limits bound the memory;
+# the kernel's OOM killer is the last resort, and a file whose worker died
+# TA_ITEM_MAX_ATTEMPTS times is quarantined.
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = int(env("TA_WORKER_MAX_MEMORY_MB", "2048")) * 1024
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
@@ -289,7 +314,14 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("TA_LOG_LEVEL", "INFO")},
     # axes logs a line per successful login at INFO; its lock-outs are WARNINGs and stay.
-    "loggers": {"django.request": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
+    "loggers": {
+        "django.request": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
+        # pydicom's warnings and errors quote the values they complain about (a patient's name
+        # in a malformed element, found by the fuzzer in tests/hostile): never in the logs.
+        # The archive logs what went wrong itself, by exception type only.
+        "pydicom": {"level": "CRITICAL", "propagate": False, "handlers": []},
+    },
 }
 
 # --- Caches -------------------------------------------------------------------------------
@@ -319,6 +351,15 @@ else:
 # On unless DEBUG is: HTTP redirects to HTTPS, HSTS, cookies only over HTTPS. `make run` serves
 # plain http on 127.0.0.1 for a laptop, so scripts/run.sh sets TA_HTTPS=0.
 TA_HTTPS = env_bool("TA_HTTPS", not DEBUG)
+
+# Test-only hooks (tests/hostile, tests/archive): a worker kills itself, or the engine fails,
+# while processing the file with this SHA-256. Refused on an HTTPS (production) setup, and
+# `check --deploy` reports them.
+TA_TEST_HOOKS = env_bool("TA_TEST_HOOKS", False)
+if TA_TEST_HOOKS and TA_HTTPS:
+    raise ImproperlyConfigured("TA_TEST_HOOKS is for the test suite only; unset it.")
+TA_TEST_KILL_WORKER_ON_SHA256 = env("TA_TEST_KILL_WORKER_ON_SHA256", "") if TA_TEST_HOOKS else ""
+TA_TEST_FAIL_ON_SHA256 = env("TA_TEST_FAIL_ON_SHA256", "") if TA_TEST_HOOKS else ""
 SECURE_SSL_REDIRECT = TA_HTTPS
 SESSION_COOKIE_SECURE = TA_HTTPS
 CSRF_COOKIE_SECURE = TA_HTTPS
@@ -389,6 +430,10 @@ TA_DICOM_AE_TITLE = env("TA_DICOM_AE_TITLE", "TEACHARCHIVE")
 TA_DICOM_BIND_ADDRESS = env("TA_DICOM_BIND_ADDRESS", "127.0.0.1")
 TA_DICOM_PORT = int(env("TA_DICOM_PORT", "11112"))
 TA_DICOM_MAX_ASSOCIATIONS = int(env("TA_DICOM_MAX_ASSOCIATIONS", "10"))
+# Per calling AE title: open associations (more are rejected "transient, local limit exceeded")
+# and bytes received in one association (C-STOREs past it answered A700 Out of Resources).
+TA_DICOM_MAX_ASSOCIATIONS_PER_AE = int(env("TA_DICOM_MAX_ASSOCIATIONS_PER_AE", "4"))
+TA_DICOM_MAX_ASSOCIATION_BYTES = int(env("TA_DICOM_MAX_ASSOCIATION_BYTES", str(16 * 1024**3)))
 # Seconds of silence after which a slow peer's association is aborted (and its files discarded).
 TA_DICOM_NETWORK_TIMEOUT = int(env("TA_DICOM_NETWORK_TIMEOUT", "60"))
 # While an association is open, its received instances are filed (as an upload still receiving,

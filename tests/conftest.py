@@ -163,7 +163,9 @@ def _database_url() -> str:
 class WorkerProcess:
     """``celery worker`` in a subprocess, sharing the test database, storage and broker.
 
-    It consumes every queue (as ``make run``'s worker does). ``name`` is its Celery node name,
+    It consumes every queue (as ``make run``'s worker does), in one process (``pool="solo"``) or
+    in one child of a main process (``pool="prefork"``, as in production: a child that dies is
+    replaced). ``name`` is its Celery node name,
     which the items it settles record (``UploadItem.processed_by``). ``extra_env`` adds to its
     environment (e.g. ``TA_STORAGE=s3`` and the bucket, or longer claims).
     """
@@ -175,7 +177,9 @@ class WorkerProcess:
         *,
         name: str = "worker@tests",
         extra_env: dict[str, str] | None = None,
+        pool: str = "solo",
     ):
+        self.pool = pool
         self.storage = storage
         self.log_path = log_path
         self.name = name
@@ -212,7 +216,8 @@ class WorkerProcess:
                 "-A",
                 "teaching_archive",
                 "worker",
-                "--pool=solo",
+                f"--pool={self.pool}",
+                "--concurrency=1",
                 "--loglevel=INFO",
                 "--without-gossip",
                 "--without-mingle",

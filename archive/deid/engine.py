@@ -61,6 +61,7 @@ from archive.deid.hints import (
     PhiHintCollector,
     PhiHints,
 )
+from archive.deid.limits import check_parsed, check_pixel_geometry, codec_failure
 from archive.deid.private import (
     SAFE_PRIVATE,
     SafePrivateKindValues,
@@ -936,7 +937,9 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         try:
             outcome = policy.pixel_cleaner(ds, hints)
             pixels_clean = bool(getattr(outcome, "ok", outcome))
-        except Exception as exc:  # the hook must not stop the batch
+        except BaseException as exc:  # the hook must not stop the batch (a codec's panic too)
+            if not codec_failure(exc):
+                raise
             outcome = None
             pixels_clean = False
             reasons.append(f"Pixel cleaning failed ({type(exc).__name__}).")
@@ -1004,6 +1007,8 @@ def deidentify_dataset(ds: Dataset, policy: Policy, *, in_place: bool = False) -
     # pydicom warnings can quote element values; keep them out of the logs.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        check_parsed(ds, policy.limits)
+        check_pixel_geometry(ds, policy.limits)
         out = ds if in_place else copy.deepcopy(ds)
         if not hasattr(out, "file_meta"):
             out.file_meta = FileMetaDataset()
@@ -1031,5 +1036,5 @@ def deidentify_bytes(data: bytes, policy: Policy) -> DeidResult:
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ds = read_dataset(data)
+        ds = read_dataset(data, policy.limits)
         return _deidentify_owned(ds, policy)

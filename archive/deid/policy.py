@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from archive.deid.enums import DateModeValues, ProfileOptionValues
+from archive.deid.limits import InputLimits
 
 if TYPE_CHECKING:
     from pydicom import Dataset
@@ -86,6 +87,10 @@ class Policy:
         Clean Pixel Data hook, see :data:`PixelCleaner`.  Without one, an
         instance with pixel data is quarantined: burned-in text was not looked
         for.
+    limits : InputLimits
+        What one input may hold (declared pixel sizes, nesting, element count,
+        value length), checked before anything is decoded; see
+        :mod:`archive.deid.limits`.
     """
 
     uid_key: bytes
@@ -101,6 +106,7 @@ class Policy:
     retain_institution_identity: bool = False
     retain_uids: bool = False
     pixel_cleaner: PixelCleaner | None = None
+    limits: InputLimits = InputLimits()
 
     @classmethod
     def from_profile(
@@ -111,6 +117,7 @@ class Policy:
         pseudonym_key: bytes,
         uid_root: str = DEFAULT_UID_ROOT,
         pixel_cleaner: PixelCleaner | None = None,
+        limits: InputLimits | None = None,
     ) -> Policy:
         """A policy that applies exactly the given PS3.15 options (plus the Basic Profile).
 
@@ -139,6 +146,7 @@ class Policy:
             retain_institution_identity=o.RETAIN_INSTITUTION_IDENTITY in chosen,
             retain_uids=o.RETAIN_UIDS in chosen,
             pixel_cleaner=pixel_cleaner,
+            limits=limits or InputLimits(),
         )
 
     @property

@@ -12,11 +12,15 @@ import warnings
 import zlib
 
 from pydicom import Dataset, dcmread
+from pydicom.datadict import dictionary_VM, dictionary_VR
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
 from pydicom.uid import UID
+
+from archive.deid.elements import RawDataElement, element_vr
+from archive.deid.limits import InputLimits, check_parsed, check_pixel_geometry
 
 __all__ = ["RejectedInput", "read_dataset"]
 
@@ -92,6 +96,86 @@ def _check_pixel_data_length(ds: Dataset) -> None:
         )
 
 
+_COMPATIBLE_VRS = {
+    # What writers use interchangeably and pydicom reads as the dictionary's VR.
+    "OB": {"OW", "UN"},
+    "OW": {"OB", "UN"},
+}
+
+
+def _check_vrs(ds: Dataset) -> None:
+    """Reject a public element written with another VR than the standard's (PS3.6).
+
+    pydicom reads the value as the VR written: a UID as an unsigned short, a name as a tag,
+    which then fails wherever the value is used (the fuzzer found eleven such places). Not one
+    of pydicom's 60-odd real test images has such an element; UN (unknown), private elements
+    and the dictionary's "US or SS"-style choices are left to pydicom.
+    """
+    for tag, raw in ds._dict.items():
+        vr = getattr(raw, "VR", None)
+        if BaseTag(tag).is_private or vr == "UN":
+            continue
+        if not vr:  # implicit VR: the dictionary's
+            if isinstance(raw, RawDataElement):
+                _check_single_number(tag, raw, element_vr(int(tag), raw))
+            continue
+        try:
+            expected = dictionary_VR(tag)
+        except KeyError:
+            continue
+        if " or " in expected or vr == expected or vr in _COMPATIBLE_VRS.get(expected, ()):
+            _check_single_number(tag, raw, vr)
+            _check_text_length(tag, raw, vr)
+            continue
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} is written with the value "
+            f"representation {vr} where the standard says {expected}."
+        )
+
+
+#: Longest value of a text VR (PS3.5 6.2), times a margin for writers that overrun it a little
+#: and for multi-byte character sets; past it, a value is a damaged length that swallowed the
+#: elements after it (the fuzzer found Modality holding the patient's name that way).
+_TEXT_MAX = {"AE": 16, "AS": 4, "CS": 16, "DA": 18, "DS": 16, "DT": 54, "IS": 12, "TM": 28,
+             "UI": 64, "SH": 16 * 4, "LO": 64 * 4, "PN": 324 * 4}  # fmt: skip
+_TEXT_MARGIN = 2
+
+
+def _check_text_length(tag: int, raw, vr: str) -> None:
+    limit = _TEXT_MAX.get(vr)
+    value = getattr(raw, "value", None)
+    if limit is None or not isinstance(value, bytes) or len(value) <= limit * _TEXT_MARGIN:
+        return
+    longest = max(len(part) for part in value.split(b"\\"))
+    if longest > limit * _TEXT_MARGIN:
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} holds a {vr} value of "
+            f"{longest} bytes where the standard allows {limit}."
+        )
+
+
+_NUMBER_SIZES = {"US": 2, "SS": 2, "UL": 4, "SL": 4, "FL": 4, "FD": 8, "AT": 4}
+
+
+def _check_single_number(tag: int, raw, vr: str) -> None:
+    """Reject a one-number element (PS3.6 VM 1) whose length is not one number's: a damaged
+    length makes it swallow the elements after it (the fuzzer found Pixel Representation
+    holding a private element with a name)."""
+    size = _NUMBER_SIZES.get(vr)
+    length = getattr(raw, "length", None)
+    if size is None or length in (None, 0, size):
+        return
+    try:
+        multiplicity = dictionary_VM(tag)
+    except KeyError:
+        return
+    if multiplicity == "1":
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} is {length} bytes long where "
+            f"the standard allows one {vr} value ({size} bytes)."
+        )
+
+
 def _match_encoding(ds: Dataset) -> None:
     """Record an Implicit VR body under an Explicit VR Transfer Syntax as what it is.
 
@@ -105,13 +189,16 @@ def _match_encoding(ds: Dataset) -> None:
         ds._read_implicit = True
 
 
-def read_dataset(data: bytes) -> Dataset:
+def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
     """Parse `data` into a dataset.
 
     Parameters
     ----------
     data : bytes
         The uploaded file.
+    limits : InputLimits, optional
+        Nesting depth, element count, value length and declared pixel sizes the file may
+        not exceed (:mod:`archive.deid.limits`; the defaults when not given).
 
     Returns
     -------
@@ -121,8 +208,9 @@ def read_dataset(data: bytes) -> Dataset:
     Raises
     ------
     RejectedInput
-        Empty, not DICOM, truncated, malformed, or not a storable instance.
+        Empty, not DICOM, truncated, malformed, over the limits, or not a storable instance.
     """
+    limits = limits or InputLimits()
     if not data:
         raise RejectedInput(EMPTY)
     has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
@@ -132,10 +220,19 @@ def read_dataset(data: bytes) -> Dataset:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = dcmread(DicomBytesIO(data), force=not has_preamble)
+            check_parsed(ds, limits)
+            _check_vrs(ds)
             _check_truncation(ds)
             _match_encoding(ds)
     except RejectedInput:
         raise
+    except RecursionError as exc:
+        # pydicom reads nested sequences recursively; Python's stack ends before our limit
+        # only for absurd depths, which are a reason like any other.
+        raise RejectedInput(
+            f"The DICOM file nests sequences more than {limits.max_depth} levels deep, more "
+            "than the archive reads."
+        ) from exc
     except InvalidDicomError as exc:
         raise RejectedInput(NOT_DICOM) from exc
     except (EOFError, struct.error) as exc:
@@ -170,8 +267,28 @@ def read_dataset(data: bytes) -> Dataset:
             if little
             else ExplicitVRBigEndian
         )
+    try:
+        check_pixel_geometry(ds, limits)
+    except RejectedInput:
+        raise
+    except Exception as exc:  # a header value pydicom cannot even convert
+        raise RejectedInput(
+            f"The DICOM file's image description is malformed ({type(exc).__name__})."
+        ) from exc
+    if any(int(tag) >> 16 in (0x0000, 0x0002) for tag in ds._dict):
+        # Command elements (PS3.7) or file meta elements (PS3.10) inside the data set: no
+        # writer puts them there, and no Part-10 file can be written with them.
+        raise RejectedInput(
+            "The DICOM file is malformed: its data set holds command or file meta elements "
+            "(groups 0000 and 0002)."
+        )
     _check_pixel_data_length(ds)
-    _resolve_implicit_vrs(ds)
+    try:
+        _resolve_implicit_vrs(ds)
+    except Exception as exc:  # a value its VR cannot hold, met while converting it
+        raise RejectedInput(
+            f"The DICOM file could not be read: its header is malformed ({type(exc).__name__})."
+        ) from exc
     return ds
 
 

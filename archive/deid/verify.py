@@ -14,6 +14,7 @@ attribute and the kind of value found, never the value.
 from __future__ import annotations
 
 import re
+import struct
 from typing import TYPE_CHECKING
 
 from pydicom.datadict import keyword_for_tag
@@ -43,6 +44,26 @@ _BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 _NUMBER_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV", "AT"})
 _NUMERIC_STRING_VRS = frozenset({"DS", "IS", "AS", "TM"})
 _BULK_BYTES = 1024
+#: Raw numeric values longer than this are also searched as bytes (8 = one FD, or 2 ULs).
+_NUMBER_BYTES = 8
+
+
+_PACK = {"US": "H", "SS": "h", "UL": "I", "SL": "i", "FL": "f", "FD": "d", "UV": "Q", "SV": "q"}
+
+
+def _number_bytes(vr: str, value: object) -> bytes:
+    """A numeric element's values as the bytes they are written as (little endian)."""
+    if isinstance(value, bytes | bytearray):
+        return bytes(value)
+    if not isinstance(value, MultiValue | list | tuple) or len(value) * 2 <= _NUMBER_BYTES:
+        return b""
+    code = _PACK.get(vr)
+    if code is None:
+        return b""
+    try:
+        return struct.pack(f"<{len(value)}{code}", *value)
+    except (struct.error, TypeError):
+        return b""
 
 
 def _name(tag: int) -> str:
@@ -83,6 +104,14 @@ def _scan(
         raw = type(elem) is RawDataElement
         vr = element_vr(tag, elem) if isinstance(elem, RawDataElement) else str(elem.VR)
         if vr in _NUMBER_VRS:
+            # Numbers cannot spell a name, but a numeric element's raw bytes can hold anything:
+            # a damaged length made Pixel Representation swallow the next elements, a private
+            # name among them (found by the fuzzer in tests/hostile). Scan long ones as bytes.
+            data = _number_bytes(vr, elem.value)
+            if len(data) > _NUMBER_BYTES:
+                category = hints.search_long_bytes(data)
+                if category is not None:
+                    reasons.append(f"Residual {category} found in {_name(tag)}.")
             continue
         if vr == "SQ":
             try:

@@ -50,7 +50,7 @@ from archive.dicomweb.selectors import visible_instances, visible_series, visibl
 from archive.dicomweb.transcoding import FrameOutOfRange, frames_in, instance_in, stored_syntax
 from archive.models import Case, Instance, Modality, Series, Study
 from archive.rendering import FrameNotFound, custom_window, frame_etag, render_frame
-from archive.services.incoming import IncomingFile, UploadLimits
+from archive.services.incoming import IncomingFile, UploadLimits, upload_rate_refusal
 from archive.services.intake import Received, receive_files
 
 DICOM_JSON = "application/dicom+json"
@@ -674,6 +674,9 @@ def store_instances(request: HttpRequest, study_uid: str | None = None) -> HttpR
     boundary = boundary_of(content_type)
     if not content_type.lower().startswith("multipart/related") or not boundary:
         return _error('Send multipart/related; type="application/dicom" with a boundary.', 415)
+    rate = upload_rate_refusal(request.user)
+    if rate:
+        return _error(rate, 429)
     limits = UploadLimits.from_settings()
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)

@@ -42,6 +42,10 @@ _NOBODY = "\x01NO NODE"
 # PS3.8 9.3.4 A-ASSOCIATE-RJ: result 1 "rejected-permanent", source 1 "DICOM UL service-user",
 # reason 3 "calling-AE-title-not-recognized" - what an unregistered AE title gets too.
 _REJECT_CALLING_AE = (0x01, 0x01, 0x03)
+# Result 2 "rejected-transient", source 3 "DICOM UL service-provider (presentation related)",
+# reason 2 "local-limit-exceeded": what pynetdicom answers past its maximum of associations,
+# here per calling AE title (TA_DICOM_MAX_ASSOCIATIONS_PER_AE). The peer may try again later.
+_REJECT_LOCAL_LIMIT = (0x02, 0x03, 0x02)
 
 
 class ArchiveAE(AE):
@@ -79,6 +83,8 @@ class DicomListener:
         port: int | None = None,
         network_timeout: int | None = None,
         maximum_associations: int | None = None,
+        associations_per_ae: int | None = None,
+        association_bytes: int | None = None,
     ) -> None:
         self.ae_title = ae_title or getattr(settings, "TA_DICOM_AE_TITLE", "TEACHARCHIVE")
         self.host = host or getattr(settings, "TA_DICOM_BIND_ADDRESS", "127.0.0.1")
@@ -87,6 +93,15 @@ class DicomListener:
         self.maximum_associations = maximum_associations or getattr(
             settings, "TA_DICOM_MAX_ASSOCIATIONS", 10
         )
+        # A flood from one node (or one AE title imitated) must not take every association
+        # slot, and one association must not fill the holding storage.
+        self.associations_per_ae = associations_per_ae or getattr(
+            settings, "TA_DICOM_MAX_ASSOCIATIONS_PER_AE", 4
+        )
+        self.association_bytes = association_bytes or getattr(
+            settings, "TA_DICOM_MAX_ASSOCIATION_BYTES", 16 * 1024**3
+        )
+        self._received_bytes: dict[int, int] = {}
         self.server: ThreadedAssociationServer | None = None
         self._sessions: dict[int, ReceivingSession] = {}
         self._lock = threading.Lock()
@@ -169,7 +184,32 @@ class DicomListener:
 
     def _pop(self, assoc: Association) -> ReceivingSession | None:
         with self._lock:
+            self._received_bytes.pop(id(assoc), None)
             return self._sessions.pop(id(assoc), None)
+
+    def _same_calling_ae(self, assoc: Association, calling: str) -> int:
+        """Other live associations from the calling AE title ``calling``."""
+        server = self.server
+        others = list(server.active_associations) if server is not None else []
+        count = 0
+        for other in others:
+            if other is assoc or other.is_rejected or other.is_aborted or other.is_released:
+                continue
+            primitive = getattr(other.requestor, "primitive", None)
+            title = getattr(primitive, "calling_ae_title", None)
+            if title is not None and str(title).strip() == calling:
+                count += 1
+        return count
+
+    def _reject(self, assoc: Association, reason: tuple[int, int, int]) -> None:
+        try:
+            assoc.acse.send_reject(*reason)
+        finally:
+            # pynetdicom skips negotiation for a rejected association; marked here too in
+            # case the reject could not be sent, so the peer is never accepted. Killing it
+            # is what pynetdicom's own rejection does.
+            assoc.is_rejected = True
+            assoc.kill()
 
     def _on_requested(self, event) -> None:
         """Refuse a registered AE title calling from an address its node is not pinned to.
@@ -199,21 +239,43 @@ class DicomListener:
                 calling,
                 address,
             )
-            try:
-                assoc.acse.send_reject(*_REJECT_CALLING_AE)
-            finally:
-                # pynetdicom skips negotiation for a rejected association; marked here too in
-                # case the reject could not be sent, so the peer is never accepted. Killing it
-                # is what pynetdicom's own rejection does.
-                assoc.is_rejected = True
-                assoc.kill()
+            self._reject(assoc, _REJECT_CALLING_AE)
+            return
+        with self._lock:  # two requests at once from one AE title are counted one by one
+            busy = self._same_calling_ae(assoc, calling)
+            if busy >= self.associations_per_ae:
+                log.warning(
+                    "Association from %s at %s refused: it already has %s open associations",
+                    calling,
+                    address,
+                    busy,
+                )
+                self._reject(assoc, _REJECT_LOCAL_LIMIT)
 
     def _on_store(self, event) -> int:
         try:
             session = self._session(event.assoc)
             if session is None:
                 return STATUS_OUT_OF_RESOURCES
-            return session.store(event.encoded_dataset())
+            data = event.encoded_dataset()
+            key = id(event.assoc)
+            with self._lock:
+                total = self._received_bytes.get(key, 0) + len(data)
+                if total > self.association_bytes:
+                    over = True
+                else:
+                    over = False
+                    self._received_bytes[key] = total
+            if over:
+                # PS3.4 B.2.3 "Refused: Out of Resources": this association has sent its share;
+                # what it sent so far is filed on release, the rest can come in another one.
+                log.warning(
+                    "C-STORE from %s refused: the association passed %s bytes",
+                    event.assoc.requestor.ae_title,
+                    self.association_bytes,
+                )
+                return STATUS_OUT_OF_RESOURCES
+            return session.store(data)
         except Exception as exc:  # noqa: BLE001 - answer the peer, keep serving
             log.error(
                 "C-STORE from %s failed (%s)", event.assoc.requestor.ae_title, type(exc).__name__

@@ -53,6 +53,7 @@ from archive.models import (
     Upload,
     UploadItem,
 )
+from archive.services.policy import input_limits
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +155,7 @@ class ReceivingSession:
             )
             return STATUS_OUT_OF_RESOURCES
         try:
-            ds = read_dataset(data)
+            ds = read_dataset(data, input_limits())
             sop_class = str(ds.SOPClassUID)
             ds.SOPInstanceUID  # noqa: B018 - a storable instance must have one
         except (RejectedInput, AttributeError) as exc:

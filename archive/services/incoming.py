@@ -183,6 +183,36 @@ def spool(stream, limit: int, refusal: str = "") -> IncomingFile:
 _REFUSAL_ATTRIBUTE = "upload_refusal"
 
 
+def upload_rate_refusal(user) -> str | None:
+    """Why this teacher may not upload now (``TA_UPLOADS_PER_HOUR`` browser and STOW-RS uploads
+    in the last hour), or None. A flood of uploads from one account would hold back every
+    other teacher's files in the workers' queue."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from archive.models import Upload
+
+    limit = settings.TA_UPLOADS_PER_HOUR
+    if not limit or user is None or not user.is_authenticated:
+        return None
+    since = timezone.now() - dt.timedelta(hours=1)
+    recent = Upload.objects.filter(uploaded_by=user, created_at__gte=since).exclude(source="dimse")
+    if recent.count() < limit:
+        return None
+    oldest = recent.order_by("created_at").values_list("created_at", flat=True)[
+        recent.count() - limit
+    ]
+    minutes = max(
+        1, int((oldest + dt.timedelta(hours=1) - timezone.now()).total_seconds() // 60) + 1
+    )
+    return (
+        f"You have sent {limit} uploads in the last hour, the most the archive takes from one "
+        f"teacher; nothing was stored. Try again in {minutes} minutes, or put more files in "
+        "one upload (a folder or a zip)."
+    )
+
+
 def upload_refusal(request: HttpRequest) -> str | None:
     """Why ``HoldingUploadHandler`` refused this request's files as a whole, or None.
 
@@ -212,6 +242,10 @@ class HoldingUploadHandler(FileUploadHandler):
         self.anonymous = user is None or not user.is_authenticated
         if content_length > self.limits.request_bytes:
             setattr(self.request, _REFUSAL_ATTRIBUTE, self.limits.request_too_large())
+            return QueryDict(encoding=encoding), MultiValueDict()
+        rate = None if self.anonymous else upload_rate_refusal(user)
+        if rate:  # refused before a byte of the files is written
+            setattr(self.request, _REFUSAL_ATTRIBUTE, rate)
             return QueryDict(encoding=encoding), MultiValueDict()
         return None
 

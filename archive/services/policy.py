@@ -24,6 +24,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from archive.deid import Policy
 from archive.deid.enums import ProfileOptionValues
+from archive.deid.limits import InputLimits
 from archive.deid.options import ProfileError, parse_acknowledgements, parse_profile
 
 MISSING_CLEANER = (
@@ -86,14 +87,30 @@ def effective_profile() -> tuple[ProfileOptionValues, ...]:
     return profile_from(settings.DEID_PROFILE, settings.DEID_ACCEPT_IDENTIFYING_OPTIONS)
 
 
+def input_limits() -> InputLimits:
+    """What one file may declare and hold (``TA_MAX_FRAME_PIXEL_BYTES`` and the rest)."""
+    return InputLimits(
+        max_frame_bytes=settings.TA_MAX_FRAME_PIXEL_BYTES,
+        max_instance_bytes=settings.TA_MAX_INSTANCE_PIXEL_BYTES,
+        max_depth=settings.TA_MAX_SEQUENCE_DEPTH,
+        max_elements=settings.TA_MAX_ELEMENTS,
+        max_value_bytes=settings.TA_MAX_VALUE_BYTES,
+    )
+
+
 @lru_cache(maxsize=8)
 def _policy(
-    profile: tuple[ProfileOptionValues, ...], uid_key: str, pseudonym_key: str, uid_root: str
+    profile: tuple[ProfileOptionValues, ...],
+    uid_key: str,
+    pseudonym_key: str,
+    uid_root: str,
+    limits: InputLimits,
 ) -> Policy:
     options: dict = {
         "uid_key": uid_key.encode(),
         "pseudonym_key": pseudonym_key.encode(),
         "pixel_cleaner": load_pixel_cleaner(),
+        "limits": limits,
     }
     if uid_root:
         options["uid_root"] = uid_root
@@ -107,4 +124,5 @@ def archive_policy() -> Policy:
         settings.DEID_UID_KEY,
         settings.DEID_PSEUDONYM_KEY,
         settings.DEID_UID_ROOT or "",
+        input_limits(),
     )

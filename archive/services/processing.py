@@ -21,10 +21,12 @@ import datetime as dt
 import io
 import logging
 import os
+import signal
 import socket
 from dataclasses import dataclass
 
 import pydicom
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -35,6 +37,7 @@ from pydicom.multival import MultiValue
 
 from archive import scheduling
 from archive.deid import DeidResult, RejectedInput, deidentify_bytes
+from archive.deid.limits import codec_failure
 from archive.models import Instance, KeyObjectImport, Series, Study, Upload, UploadItem
 from archive.services.incoming import IncomingFile, spool
 from archive.services.policy import archive_policy
@@ -45,6 +48,25 @@ log = logging.getLogger(__name__)
 #: Upload sources whose raw originals are kept for the teacher's review (see ``_keeps_original``);
 #: files sent by a PACS or STOW-RS are deleted as soon as they are processed.
 KEEP_ORIGINAL_SOURCES = frozenset({"browser"})
+
+#: An item whose worker died (out of memory, a crash, the hard time limit) more often than
+#: ``TA_ITEM_MAX_ATTEMPTS``: it is not tried again, so one file cannot hold a worker in a loop.
+POISONED = (
+    "The file could not be processed safely: the worker processing it stopped {attempts} times "
+    "(out of memory, out of time, or a crash). It was set aside for a curator and the rest of "
+    "the upload went on. The quarantined copy is the original as received (not de-identified)."
+)
+#: The task's soft time limit was reached while this item was processed.
+TIMED_OUT = (
+    "The file could not be processed safely within the time limit of one task "
+    "({seconds} s). It was set aside for a curator and the rest of the upload went on. The "
+    "quarantined copy is the original as received (not de-identified)."
+)
+
+
+class ChunkTimedOut(Exception):
+    """The task's soft time limit was reached; the item in work was settled as timed out, the
+    chunk's later items are for another task."""
 
 
 def this_process() -> str:
@@ -98,6 +120,8 @@ class _Outcome:
     staged: IncomingFile | None = None
     #: The quarantined copy is the raw original (the file could not be de-identified at all).
     original: bool = False
+    #: The task's soft time limit ended the work on this item.
+    timed_out: bool = False
 
 
 def _stage(data: bytes) -> IncomingFile:
@@ -220,25 +244,75 @@ def _release(item_id: int) -> None:
     UploadItem.objects.filter(pk=item_id, status=UploadItem.Status.PENDING).update(claimed_at=None)
 
 
+def _read_raw(item: UploadItem) -> bytes | None:
+    try:
+        with item.raw_file.open("rb") as fh:
+            return fh.read()
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+LOST = "The received file was lost before processing; please upload it again."
+
+
+def _poisoned(item: UploadItem) -> _Outcome:
+    """The outcome of an item whose earlier runs all died: quarantined as received."""
+    data = _read_raw(item)
+    if data is None:
+        return _Outcome(UploadItem.Status.REJECTED, LOST)
+    log.error("Upload item %s quarantined after %s lost runs", item.pk, item.attempts - 1)
+    return _Outcome(
+        UploadItem.Status.QUARANTINED,
+        POISONED.format(attempts=item.attempts - 1),
+        staged=_stage(data),
+        original=True,
+    )
+
+
+class TestHookError(Exception):
+    """Raised inside de-identification by a test hook (``TA_TEST_FAIL_ON_SHA256``)."""
+
+
+def _test_hooks(item: UploadItem, stage: str) -> None:
+    """Test-only: the worker kills itself (``TA_TEST_KILL_WORKER_ON_SHA256``, as the kernel's
+    OOM killer would) or the engine fails (``TA_TEST_FAIL_ON_SHA256``, a bug no real file is
+    known to trigger any more) while processing the file with this SHA-256. Honoured only with
+    ``TA_TEST_HOOKS`` on, which the settings refuse on an HTTPS (production) setup."""
+    if not settings.TA_TEST_HOOKS or not item.sha256:
+        return
+    if stage == "claimed" and item.sha256 == settings.TA_TEST_KILL_WORKER_ON_SHA256:
+        os.kill(os.getpid(), signal.SIGKILL)
+    if stage == "engine" and item.sha256 == settings.TA_TEST_FAIL_ON_SHA256:
+        raise TestHookError
+
+
 def _deidentify(item: UploadItem) -> _Outcome:
-    """Read and de-identify the raw file, outside any transaction (it may take minutes)."""
+    """Read and de-identify the raw file, outside any transaction (it may take minutes); an
+    item de-identified while its association was open is filed from that output."""
     received = _received_output(item)
     if received is not None:
         return received
+    data = _read_raw(item)
+    if data is None:
+        return _Outcome(UploadItem.Status.REJECTED, LOST)
     try:
-        with item.raw_file.open("rb") as fh:
-            data = fh.read()
-    except (FileNotFoundError, ValueError):
-        return _Outcome(
-            UploadItem.Status.REJECTED,
-            "The received file was lost before processing; please upload it again.",
-        )
-    try:
+        _test_hooks(item, "engine")
         result = deidentify_bytes(data, archive_policy())
         output = result.to_bytes()
     except RejectedInput as exc:
         return _Outcome(UploadItem.Status.REJECTED, str(exc))
-    except Exception as exc:  # noqa: BLE001 - a broken file must never stop the upload
+    except SoftTimeLimitExceeded:
+        log.error("Upload item %s reached the task's soft time limit", item.pk)
+        return _Outcome(
+            UploadItem.Status.QUARANTINED,
+            TIMED_OUT.format(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT),
+            staged=_stage(data),
+            original=True,
+            timed_out=True,
+        )
+    except BaseException as exc:  # a broken file must never stop the upload (nor a codec's panic)
+        if not codec_failure(exc):
+            raise
         # The exception text may quote header values, so only its type is logged.
         log.error("De-identification failed for upload item %s (%s)", item.pk, type(exc).__name__)
         return _Outcome(
@@ -330,6 +404,9 @@ def _settle_while_receiving(item: UploadItem, outcome: _Outcome, worker: str) ->
             storage.delete(name)
         item.deidentified_file.save(name, outcome.staged, save=False)
         item.pixel_report = outcome.result.pixel_report
+        # This run finished: the filing after the release counts its own runs afresh (a file
+        # that killed workers is counted from here on, one that did not is not poisoned).
+        item.attempts = 0
     else:
         if outcome.status == UploadItem.Status.QUARANTINED:
             _quarantine(item, outcome.staged, original=outcome.original)
@@ -354,8 +431,18 @@ def process_item(item_id: int, *, worker: str = "") -> str | None:
         return None
     outcome = None
     try:
+        if item.attempts > settings.TA_ITEM_MAX_ATTEMPTS:
+            # Every earlier run of this item died before settling it (the claim counted each).
+            outcome = _poisoned(item)
+            return _settle(item_id, outcome, worker)
+        _test_hooks(item, "claimed")
         outcome = _deidentify(item)
-        return _settle(item_id, outcome, worker, upload_id=item.upload_id)
+        status = _settle(item_id, outcome, worker, upload_id=item.upload_id)
+        if outcome.timed_out:
+            raise ChunkTimedOut
+        return status
+    except ChunkTimedOut:
+        raise
     except BaseException:
         _release(item_id)
         raise
@@ -439,8 +526,16 @@ def process_items(upload_id: int, item_ids: list[int], *, worker: str = "") -> b
 
     Raises ``ItemsInProgress`` when items of the chunk are held by another run.
     """
-    for item_id in item_ids:
-        process_item(item_id, worker=worker)
+    for position, item_id in enumerate(item_ids):
+        try:
+            process_item(item_id, worker=worker)
+        except ChunkTimedOut:
+            # This task's time is up: its later items go to a task of their own.
+            rest = UploadItem.objects.filter(
+                pk__in=item_ids[position + 1 :], status=UploadItem.Status.PENDING
+            ).order_by("pk")
+            scheduling.fan_out(upload_id, rest.values_list("pk", "size"))
+            return False
     if Upload.objects.filter(pk=upload_id, status=Upload.Status.RECEIVING).exists():
         return False  # the release queues what is left, and the finalizer follows it
     _busy(UploadItem.objects.filter(pk__in=item_ids, upload_id=upload_id))

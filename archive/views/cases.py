@@ -18,7 +18,7 @@ from archive.forms import CaseForm, UploadForm
 from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Upload
 from archive.services import cases as case_services
 from archive.services import review as review_services
-from archive.services.incoming import upload_refusal
+from archive.services.incoming import upload_rate_refusal, upload_refusal
 from archive.services.intake import label_position, receive_files, received_from_django
 from archive.services.review import series_preview, series_previews
 from archive.vocabulary.selectors import diagnosis_suggestions
@@ -378,6 +378,12 @@ def case_upload(request, pk: int):
     case = viewable_case_or_404(request, pk)
     if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
+    rate = upload_rate_refusal(request.user)
+    if rate:
+        if _wants_json(request):
+            return JsonResponse({"error": rate}, status=429)
+        messages.error(request, rate)
+        return redirect("case-edit", pk=case.pk)
     refusal = upload_refusal(request)
     if refusal:
         if _wants_json(request):

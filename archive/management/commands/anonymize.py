@@ -6,7 +6,8 @@ named ``<pseudonymous SOP Instance UID>.dcm`` (nothing of the input path or
 name survives), and writes a JSON report::
 
     {"files": [{"input": "<path>", "output": "<path or null>",
-                "status": "anonymized|quarantined|rejected", "reason": "<text or null>"}]}
+                "status": "anonymized|quarantined|rejected", "reason": "<text or null>",
+                "seconds": <time spent on the file>}]}
 
 Quarantined instances are **not** written (``output`` is null): they may still
 hold identifying values and OUT_DIR is meant to be publishable as a whole.
@@ -16,6 +17,7 @@ Exit status is 0 whenever the command ran, even if files were rejected.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from archive.deid import DeidStatusValues, Policy, RejectedInput, deidentify_bytes
-from archive.services.policy import effective_profile, load_pixel_cleaner
+from archive.services.policy import effective_profile, input_limits, load_pixel_cleaner
 
 
 def _setting_bytes(name: str) -> bytes:
@@ -41,6 +43,7 @@ def _policy(with_pixels: bool) -> Policy:
     options: dict[str, Any] = {
         "uid_key": _setting_bytes("DEID_UID_KEY"),
         "pseudonym_key": _setting_bytes("DEID_PSEUDONYM_KEY"),
+        "limits": input_limits(),
     }
     root = getattr(settings, "DEID_UID_ROOT", "")
     if root:
@@ -87,7 +90,9 @@ class Command(BaseCommand):
         for path in sorted(p for p in in_dir.rglob("*") if p.is_file()):
             if out_resolved in path.resolve().parents:
                 continue  # OUT_DIR inside IN_DIR: never re-read our own output
+            started = time.monotonic()
             entry = self._process(path, out_dir, policy)
+            entry["seconds"] = round(time.monotonic() - started, 4)
             counts[entry["status"]] = counts.get(entry["status"], 0) + 1
             entries.append(entry)
         Path(options["report"]).write_text(json.dumps({"files": entries}, indent=2))
