@@ -24,6 +24,7 @@ Flow (PS3.15 E.1.1 and the options of E.3 selected by :class:`Policy`):
 from __future__ import annotations
 
 import copy
+import io
 import re
 import warnings
 from collections import Counter
@@ -31,8 +32,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
-from pydicom import Dataset, config, dcmwrite
-from pydicom.datadict import keyword_for_tag
+from pydicom import Dataset, config, dcmread, dcmwrite
+from pydicom.datadict import dictionary_has_tag, keyword_for_tag, repeater_has_tag
 from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
@@ -217,6 +218,12 @@ class DeidResult:
         return self._bytes
 
 
+@lru_cache(maxsize=4096)
+def _defined_tag(tag: int) -> bool:
+    """Whether the standard's data dictionary (repeating groups included) defines ``tag``."""
+    return dictionary_has_tag(tag) or repeater_has_tag(tag)
+
+
 class _Deidentifier:
     """Per-instance state for the walk callbacks."""
 
@@ -340,6 +347,10 @@ class _Deidentifier:
             elif 0x6000 <= group <= 0x60FF and (clean_graphics or element in (0x3000, 0x4000)):
                 action = "removed (overlay)"
             op = operations.get(tag)
+            if action is None and op is None and not _defined_tag(tag):
+                # A public tag the standard does not define: nobody can say what it holds (the
+                # fuzzer found the accession number under a damaged group number).
+                action = "removed (not in the DICOM dictionary)"
             if op is Operation.REMOVE and typed and action is None:
                 op = self._typed(op, path, tag, vr)
             if action is not None or op is Operation.REMOVE:
@@ -967,7 +978,7 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
 
     reasons.extend(verify(ds, hints))
     status = DeidStatusValues.QUARANTINED if reasons else DeidStatusValues.ANONYMIZED
-    return DeidResult(
+    result = DeidResult(
         dataset=ds,
         status=status,
         reasons=reasons,
@@ -976,6 +987,31 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
         pixels_clean=pixels_clean,
         pixel_report=pixel_report,
     )
+    if status == DeidStatusValues.ANONYMIZED:
+        written = _verify_written(result)
+        if written:
+            result.status = DeidStatusValues.QUARANTINED
+            result.reasons.extend(written)
+    return result
+
+
+WRITTEN_UNREADABLE = (
+    "The de-identified file could not be read back after writing, so it was not published."
+)
+
+
+def _verify_written(result: DeidResult) -> list[str]:
+    """Verify the file as written, not only the dataset in memory: a damaged length in the
+    input can make the bytes written differ from what was checked (the fuzzer found a big-endian
+    file whose name reappeared in Pixel Representation once written and read back)."""
+    data = result.to_bytes()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            back = dcmread(io.BytesIO(data))
+        return verify(back, result.phi_hints)
+    except Exception:  # noqa: BLE001 - anything unreadable is not published
+        return [WRITTEN_UNREADABLE]
 
 
 def deidentify_dataset(ds: Dataset, policy: Policy, *, in_place: bool = False) -> DeidResult:

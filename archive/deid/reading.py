@@ -113,11 +113,25 @@ def _check_vrs(ds: Dataset) -> None:
     """
     for tag, raw in ds._dict.items():
         vr = getattr(raw, "VR", None)
-        if BaseTag(tag).is_private or vr == "UN":
+        if BaseTag(tag).is_private:
+            if vr in _TEXT_MAX:
+                # A private text value has the VR's format as well; one that holds element
+                # headers, or a date far past its length, swallowed the elements after it (the
+                # fuzzer found a private DA, then a private LO, holding the patient's name, which
+                # then went unrecognised in a description). Free-text lengths are not held to
+                # the VR's maximum here: vendors write long private strings.
+                _check_no_binary(tag, raw, vr)
+                if vr in _FIXED_FORMAT_VRS:
+                    _check_text_length(tag, raw, vr)
+            _check_whole_numbers(tag, raw, vr)
+            continue
+        if vr == "UN":
             continue
         if not vr:  # implicit VR: the dictionary's
             if isinstance(raw, RawDataElement):
-                _check_single_number(tag, raw, element_vr(int(tag), raw))
+                implied = element_vr(int(tag), raw)
+                _check_single_number(tag, raw, implied)
+                _check_no_binary(tag, raw, implied)
             continue
         try:
             expected = dictionary_VR(tag)
@@ -125,6 +139,8 @@ def _check_vrs(ds: Dataset) -> None:
             continue
         if " or " in expected or vr == expected or vr in _COMPATIBLE_VRS.get(expected, ()):
             _check_single_number(tag, raw, vr)
+            _check_whole_numbers(tag, raw, vr)
+            _check_no_binary(tag, raw, vr)
             _check_text_length(tag, raw, vr)
             continue
         raise RejectedInput(
@@ -139,6 +155,21 @@ def _check_vrs(ds: Dataset) -> None:
 _TEXT_MAX = {"AE": 16, "AS": 4, "CS": 16, "DA": 18, "DS": 16, "DT": 54, "IS": 12, "TM": 28,
              "UI": 64, "SH": 16 * 4, "LO": 64 * 4, "PN": 324 * 4}  # fmt: skip
 _TEXT_MARGIN = 2
+#: Text VRs with a fixed format: checked in private elements too (free-text VRs are not, since
+#: vendors write long private strings).
+_FIXED_FORMAT_VRS = frozenset({"AE", "AS", "CS", "DA", "DS", "DT", "IS", "TM", "UI"})
+
+
+def _check_no_binary(tag: int, raw, vr: str) -> None:
+    """No character of a short text VR is NUL (PS3.5 6.1.2.3), and element headers are full of
+    them: a NUL inside such a value (trailing padding aside) is a damaged length that swallowed
+    the elements after it."""
+    value = getattr(raw, "value", None)
+    if vr in _TEXT_MAX and isinstance(value, bytes) and b"\x00" in value.rstrip(b"\x00 "):
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} holds binary data in a {vr} "
+            "value (its length is damaged)."
+        )
 
 
 def _check_text_length(tag: int, raw, vr: str) -> None:
@@ -155,6 +186,19 @@ def _check_text_length(tag: int, raw, vr: str) -> None:
 
 
 _NUMBER_SIZES = {"US": 2, "SS": 2, "UL": 4, "SL": 4, "FL": 4, "FD": 8, "AT": 4}
+
+
+def _check_whole_numbers(tag: int, raw, vr: str | None) -> None:
+    """A binary number VR holds whole numbers: a length that is not a multiple of one number's
+    size is damaged (the fuzzer found a private element rewritten as FD, 542 bytes long,
+    holding the patient's name)."""
+    size = _NUMBER_SIZES.get(vr or "")
+    length = getattr(raw, "length", None)
+    if size and isinstance(length, int) and length % size:
+        raise RejectedInput(
+            f"The DICOM file is malformed: element {BaseTag(tag)} is {length} bytes long, not a "
+            f"whole number of {vr} values ({size} bytes each)."
+        )
 
 
 def _check_single_number(tag: int, raw, vr: str) -> None:

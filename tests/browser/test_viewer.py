@@ -95,7 +95,7 @@ def test_scroll_a_30_slice_ct(live_server, page, problems, screenshot, teacher, 
     login(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
     ready(page)
-    assert counter(page) == "1 / 30"
+    wait_counter(page, "1 / 30")  # written just after the first drawing
     assert orientation(page) == {"top": "A", "right": "L", "bottom": "P", "left": "R"}
     # CT_small has no window in its header: soft tissue first, the CT presets on offer.
     assert page.locator("#wl-readout").inner_text() == "W 400 L 60"
