@@ -108,8 +108,10 @@ def _check_vrs(ds: Dataset) -> None:
 
     pydicom reads the value as the VR written: a UID as an unsigned short, a name as a tag,
     which then fails wherever the value is used (the fuzzer found eleven such places). Not one
-    of pydicom's 60-odd real test images has such an element; UN (unknown), private elements
-    and the dictionary's "US or SS"-style choices are left to pydicom.
+    of pydicom's 60-odd real test images has such an element; UN (unknown) and the
+    dictionary's "US or SS"-style choices are left to pydicom. Private elements have no VR to
+    compare with, but their values are held to the VR they were written with (no binary data
+    in short text, fixed-format text within its length, whole numbers).
     """
     for tag, raw in ds._dict.items():
         vr = getattr(raw, "VR", None)

@@ -129,9 +129,11 @@ def export_package(cases: Iterable[Case], user) -> bytes:
             "generator": "teaching-archive",
             "cases": [],
         }
+        studies_before = 0
         for case in cases:
-            studies_before = sum(len(c["studies"]) for c in manifest["cases"])
-            manifest["cases"].append(_case_entry(case, zf, studies_before))
+            entry = _case_entry(case, zf, studies_before)
+            manifest["cases"].append(entry)
+            studies_before += len(entry["studies"])
         check_manifest(manifest)  # what we write, others must be able to read
         zf.writestr("manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
     return buffer.getvalue()
