@@ -220,7 +220,14 @@ async function main() {
     slider.max = String(Math.max(state.imageIds.length - 1, 0));
     element.dataset.series = String(index);
     element.dataset.ready = "false";
-    await viewport.setStack(state.imageIds, Math.min(position, state.imageIds.length - 1));
+    // Not "ready" until the series' window is set: an image drawn while the stack is being
+    // set would otherwise invite a preset choice that the opening preset then overrides.
+    state.settingUp = true;
+    try {
+      await viewport.setStack(state.imageIds, Math.min(position, state.imageIds.length - 1));
+    } finally {
+      state.settingUp = false;
+    }
     // The rest of the series loads in the background, nearest slices first, so scrolling and
     // cine run from memory.
     toolUtilities.stackPrefetch.enable(element);
@@ -746,6 +753,7 @@ async function main() {
   element.addEventListener(Enums.Events.VOI_MODIFIED, updateWindowReadout);
   element.addEventListener(Enums.Events.CAMERA_MODIFIED, cameraChanged);
   element.addEventListener(Enums.Events.IMAGE_RENDERED, () => {
+    if (state.settingUp) return;
     element.dataset.ready = "true";
     element.dataset.position = String(viewport.getCurrentImageIdIndex());
     if (!window.__firstImageAt) window.__firstImageAt = performance.now();

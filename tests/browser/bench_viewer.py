@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from tests.browser.conftest import login
+from tests.browser.conftest import login, viewer_ready
 from tests.viewer.factories import ct_512, make_case, radiograph
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
@@ -30,10 +30,6 @@ document.addEventListener('CORNERSTONE_IMAGE_RENDERED',
 document.addEventListener('CORNERSTONE_VOI_MODIFIED',
     () => window.__bench.voi.push(performance.now()), true);
 """
-
-
-def _ready(page) -> None:
-    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
 
 
 def _ms(values: list[float]) -> str:
@@ -51,7 +47,7 @@ def test_viewer_speed(live_server, page, teacher, student):
     first, since_start, loads = [], [], []
     for n in range(6):
         page.goto(f"{live_server.url}/cases/{ct.pk}/")
-        _ready(page)
+        viewer_ready(page)
         page.wait_for_function("() => window.__bench.load !== null")
         load, rendered = page.evaluate("() => [window.__bench.load, window.__bench.rendered[0]]")
         if n:  # the first load also fills the server's and the browser's caches
@@ -78,7 +74,7 @@ def test_viewer_speed(live_server, page, teacher, student):
         )
 
     page.goto(f"{live_server.url}/cases/{dx.pk}/")
-    _ready(page)
+    viewer_ready(page)
     page.wait_for_timeout(500)
     box = page.locator("#viewport").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2

@@ -55,6 +55,25 @@ def screenshot():
     return take
 
 
+@pytest.fixture
+def violations(page) -> list[str]:
+    """What Chromium refused because of the Content-Security-Policy (console errors and the
+    DOM event), and the pages' script errors."""
+    found: list[str] = []
+    page.add_init_script(
+        "document.addEventListener('securitypolicyviolation', e =>"
+        " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
+    )
+    page.on(
+        "console",
+        lambda m: found.append(m.text)
+        if m.type == "error" and ("Content Security Policy" in m.text or "CSP" in m.text)
+        else None,
+    )
+    page.on("pageerror", lambda e: found.append(str(e)))
+    return found
+
+
 def login(page, base: str, username: str) -> None:
     """Log in through the real login form (test users' passwords are ``pw-<username>``)."""
     page.goto(f"{base}/accounts/login/")
@@ -66,3 +85,19 @@ def login(page, base: str, username: str) -> None:
 
 def logout(page) -> None:
     page.get_by_role("button", name="Log out").click()
+
+
+def viewer_ready(page) -> None:
+    """Wait for the viewer's first drawing."""
+    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
+
+
+def frame_counter(page) -> str:
+    return page.locator("#frame-counter").inner_text()
+
+
+def wait_frame_counter(page, text: str) -> None:
+    """Wait until the frame counter reads ``text`` (it is written just after each drawing)."""
+    page.wait_for_function(
+        "t => document.getElementById('frame-counter').textContent === t", arg=text
+    )

@@ -7,28 +7,10 @@ from __future__ import annotations
 import pytest
 
 from archive.models import QuizAnswer
-from tests.browser.conftest import login, logout
+from tests.browser.conftest import login, logout, viewer_ready
 from tests.viewer.factories import ct_stack, make_case, pneumothorax
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def violations(page) -> list[str]:
-    """What Chromium refused because of the policy (console errors and the DOM event)."""
-    found: list[str] = []
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e =>"
-        " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
-    )
-    page.on(
-        "console",
-        lambda m: found.append(m.text)
-        if m.type == "error" and ("Content Security Policy" in m.text or "CSP" in m.text)
-        else None,
-    )
-    page.on("pageerror", lambda e: found.append(str(e)))
-    return found
 
 
 def test_pages_work_under_the_policy(
@@ -55,7 +37,7 @@ def test_pages_work_under_the_policy(
     page.locator("#search-q").press_sequentially("pneu", delay=30)  # autocomplete.js fetches
     page.wait_for_load_state("networkidle")
     page.goto(f"{base}/cases/{case.pk}/")
-    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
+    viewer_ready(page)
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
     page.goto(f"{base}/my/progress/")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Case, Instance
-from tests.browser.conftest import login, logout
+from tests.browser.conftest import login, logout, viewer_ready
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -95,7 +95,7 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     page.wait_for_selector(".result >> text=Spontaneous")
     screenshot(page, "4-student-search")
     page.get_by_role("link", name="Spontaneous pneumothorax in a tall young adult").click()
-    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
+    viewer_ready(page)
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
     page.get_by_label("Window").select_option("lung")

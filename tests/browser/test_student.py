@@ -9,24 +9,10 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Diagnosis, KeyImage
-from tests.browser.conftest import login
+from tests.browser.conftest import frame_counter, login, viewer_ready, wait_frame_counter
 from tests.viewer.factories import ct_stack, make_case, pneumothorax, rgb_multiframe
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _image_ready(page) -> None:
-    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
-
-
-def _counter(page) -> str:
-    return page.locator("#frame-counter").inner_text()
-
-
-def _wait_counter(page, text: str) -> None:
-    page.wait_for_function(
-        "t => document.getElementById('frame-counter').textContent === t", arg=text
-    )
 
 
 @pytest.fixture
@@ -81,12 +67,12 @@ def test_student_scrolls_windows_zooms_plays_and_takes_quizzes(
     base = live_server.url
     login(page, base, student.username)
     page.goto(f"{base}/cases/{ct.pk}/")
-    _image_ready(page)
+    viewer_ready(page)
 
     # Key images first: the viewer opens on the key image; an unanswered quiz shows none of
     # what the teacher drew or wrote on it.
     assert page.locator("#key-strip").is_visible()
-    assert _counter(page) == "4 / 12"
+    wait_frame_counter(page, "4 / 12")
     assert page.locator("#viewer-overlay .annotation").count() == 0
     assert "pneumothorax" not in page.content().lower()
     screenshot(page, "student-1-key-image")
@@ -94,20 +80,20 @@ def test_student_scrolls_windows_zooms_plays_and_takes_quizzes(
     # Keyboard: arrows, End, Home.
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
-    _wait_counter(page, "5 / 12")
+    wait_frame_counter(page, "5 / 12")
     page.keyboard.press("End")
-    _wait_counter(page, "12 / 12")
+    wait_frame_counter(page, "12 / 12")
     page.keyboard.press("Home")
-    _wait_counter(page, "1 / 12")
+    wait_frame_counter(page, "1 / 12")
 
     # Wheel over the image scrolls.
     box = page.locator("#viewport").bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx, cy)
     page.mouse.wheel(0, 120)
-    _wait_counter(page, "2 / 12")
+    wait_frame_counter(page, "2 / 12")
     page.mouse.wheel(0, 120)
-    _wait_counter(page, "3 / 12")
+    wait_frame_counter(page, "3 / 12")
 
     # Preset, then a window/level drag, both in the browser.
     page.get_by_label("Window").select_option("lung")
@@ -135,7 +121,7 @@ def test_student_scrolls_windows_zooms_plays_and_takes_quizzes(
     # Cine on the CT stack: play, frames advance, C pauses.
     page.get_by_label("Frames per second").fill("20")
     page.get_by_role("button", name="Play").click()
-    start = _counter(page)
+    start = frame_counter(page)
     page.wait_for_function(
         "s => document.getElementById('frame-counter').textContent !== s", arg=start
     )
@@ -146,8 +132,8 @@ def test_student_scrolls_windows_zooms_plays_and_takes_quizzes(
 
     # The colour multi-frame series (ultrasound-like cine loop), from the series strip.
     page.locator("#series-strip button").nth(1).click()
-    _wait_counter(page, "1 / 2")
-    _image_ready(page)
+    wait_frame_counter(page, "1 / 2")
+    viewer_ready(page)
     page.get_by_role("button", name="Play").click()
     page.wait_for_timeout(600)
     page.get_by_role("button", name="Pause").click()
@@ -158,7 +144,7 @@ def test_student_scrolls_windows_zooms_plays_and_takes_quizzes(
     page.get_by_role("button", name="Check answer").click()
     page.wait_for_selector("#quiz-result.incorrect")
     assert page.locator(".diagnosis").inner_text().startswith("Pneumothorax")
-    _image_ready(page)
+    viewer_ready(page)
     screenshot(page, "student-4-quiz-wrong")
 
     # Quiz 2: multiple choice on another case, answered right.
@@ -182,11 +168,11 @@ def test_curator_marks_a_key_image_with_an_arrow(live_server, page, screenshot, 
     base = live_server.url
     login(page, base, curator.username)
     page.goto(f"{base}/cases/{ct.pk}/")
-    _image_ready(page)
-    _wait_counter(page, "4 / 12")
+    viewer_ready(page)
+    wait_frame_counter(page, "4 / 12")
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")  # slice 5
-    _wait_counter(page, "5 / 12")
+    wait_frame_counter(page, "5 / 12")
     page.locator("#key-editor summary").click()
     page.get_by_label("Arrow").check()
     page.get_by_label("Label of the next shape").fill("pleural line")

@@ -25,24 +25,6 @@ from tests.viewer.factories import ct_stack, make_case, pneumothorax
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture
-def violations(page) -> list[str]:
-    """Content-Security-Policy violations and script errors the pages cause."""
-    found: list[str] = []
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e =>"
-        " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
-    )
-    page.on(
-        "console",
-        lambda m: found.append(m.text)
-        if m.type == "error" and ("Content Security Policy" in m.text or "CSP" in m.text)
-        else None,
-    )
-    page.on("pageerror", lambda e: found.append(str(e)))
-    return found
-
-
 def _cases(teacher) -> dict[str, Case]:
     from archive.models import Diagnosis
 

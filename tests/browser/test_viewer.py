@@ -13,7 +13,7 @@ import pydicom
 import pytest
 
 from archive.models import KeyImage, Tag
-from tests.browser.conftest import login
+from tests.browser.conftest import frame_counter, login, viewer_ready, wait_frame_counter
 from tests.viewer.factories import (
     ct_stack,
     make_case,
@@ -54,20 +54,6 @@ def problems(page):
     assert found == [], found
 
 
-def ready(page) -> None:
-    page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
-
-
-def counter(page) -> str:
-    return page.locator("#frame-counter").inner_text()
-
-
-def wait_counter(page, text: str) -> None:
-    page.wait_for_function(
-        "t => document.getElementById('frame-counter').textContent === t", arg=text
-    )
-
-
 def settled(page, selector: str) -> str:
     """The text of an element once it stops changing (statistics follow the last drawing)."""
     previous = None
@@ -94,8 +80,8 @@ def test_scroll_a_30_slice_ct(live_server, page, problems, screenshot, teacher, 
     case = make_case(teacher, ct_stack(30), title="Chest CT, 30 slices")
     login(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    ready(page)
-    wait_counter(page, "1 / 30")  # written just after the first drawing
+    viewer_ready(page)
+    wait_frame_counter(page, "1 / 30")  # written just after the first drawing
     assert orientation(page) == {"top": "A", "right": "L", "bottom": "P", "left": "R"}
     # CT_small has no window in its header: soft tissue first, the CT presets on offer.
     assert page.locator("#wl-readout").inner_text() == "W 400 L 60"
@@ -107,18 +93,18 @@ def test_scroll_a_30_slice_ct(live_server, page, problems, screenshot, teacher, 
     page.mouse.move(x, y)
     for n in range(2, 7):
         page.mouse.wheel(0, 120)
-        wait_counter(page, f"{n} / 30")
+        wait_frame_counter(page, f"{n} / 30")
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
-    wait_counter(page, "7 / 30")
+    wait_frame_counter(page, "7 / 30")
     page.keyboard.press("End")
-    wait_counter(page, "30 / 30")
+    wait_frame_counter(page, "30 / 30")
     page.keyboard.press("Home")
-    wait_counter(page, "1 / 30")
+    wait_frame_counter(page, "1 / 30")
     page.keyboard.press("PageDown")
-    wait_counter(page, "11 / 30")
+    wait_frame_counter(page, "11 / 30")
     page.locator("#frame-slider").fill("19")
-    wait_counter(page, "20 / 30")
+    wait_frame_counter(page, "20 / 30")
     # Dragging with the scroll tool moves through the stack too.
     page.get_by_role("button", name="Scroll", exact=True).click()
     page.mouse.move(x, y)
@@ -128,7 +114,7 @@ def test_scroll_a_30_slice_ct(live_server, page, problems, screenshot, teacher, 
     page.wait_for_function(
         "() => document.getElementById('frame-counter').textContent !== '20 / 30'"
     )
-    assert int(counter(page).split(" / ")[0]) > 20
+    assert int(frame_counter(page).split(" / ")[0]) > 20
     # Presets by menu and by number key.
     page.get_by_label("Window").select_option("lung")
     page.wait_for_function(
@@ -142,7 +128,7 @@ def test_scroll_a_30_slice_ct(live_server, page, problems, screenshot, teacher, 
     # Cine: the counter moves while playing and stops when paused (key C).
     page.get_by_label("Frames per second").fill("20")
     page.get_by_role("button", name="Play").click()
-    start = counter(page)
+    start = frame_counter(page)
     page.wait_for_function(
         "s => document.getElementById('frame-counter').textContent !== s", arg=start
     )
@@ -151,9 +137,9 @@ def test_scroll_a_30_slice_ct(live_server, page, problems, screenshot, teacher, 
     page.keyboard.press("c")
     assert page.locator("#cine-play").get_attribute("aria-pressed") == "false"
     page.wait_for_timeout(300)  # images already requested may still arrive
-    paused = counter(page)
+    paused = frame_counter(page)
     page.wait_for_timeout(500)
-    assert counter(page) == paused
+    assert frame_counter(page) == paused
     # Rotate and flip move the orientation markers with the image.
     page.keyboard.press("r")
     page.wait_for_function("() => document.getElementById('orientation-top').textContent === 'R'")
@@ -173,7 +159,7 @@ def test_window_drag_on_a_radiograph_and_the_pixel_readout(
     case = make_case(teacher, [radiograph()], modality="DX", title="Chest radiograph")
     login(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    ready(page)
+    viewer_ready(page)
     # A radiograph opens with the window its header gives; no CT presets are offered.
     assert page.locator("#wl-readout").inner_text() == "W 4096 L 2048"
     options = page.locator("#preset-select option").all_inner_texts()
@@ -216,7 +202,7 @@ def test_measure_a_length_and_a_region(live_server, page, problems, screenshot, 
         spacing = float(pydicom.dcmread(fh, stop_before_pixels=True).PixelSpacing[1])
     login(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    ready(page)
+    viewer_ready(page)
     x, y, box = centre(page)
     # The 128×128 image fills the height of the wider stage.
     screen_per_pixel = min(box["width"], box["height"]) / instance.rows
@@ -252,15 +238,15 @@ def test_switch_series_from_the_strip(live_server, page, problems, screenshot, t
     case = make_case(teacher, ct_stack(3) + [rgb_multiframe()], title="CT and a colour loop")
     login(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    ready(page)
+    viewer_ready(page)
     strip = page.locator("#series-strip button")
     assert strip.count() == 2
     assert strip.nth(0).get_attribute("aria-current") == "true"
     assert "axial · 3 images" in strip.nth(0).inner_text()
-    assert counter(page) == "1 / 3"
+    assert frame_counter(page) == "1 / 3"
     strip.nth(1).click()
-    wait_counter(page, "1 / 2")
-    ready(page)
+    wait_frame_counter(page, "1 / 2")
+    viewer_ready(page)
     assert strip.nth(1).get_attribute("aria-current") == "true"
     assert page.locator("#wl-readout").inner_text() == "Colour image (shown as stored)"
     assert page.locator("#preset-select").is_disabled()
@@ -275,7 +261,7 @@ def test_switch_series_from_the_strip(live_server, page, problems, screenshot, t
     screenshot(page, "viewer-4-series-strip")
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowLeft")
-    wait_counter(page, "1 / 3")
+    wait_frame_counter(page, "1 / 3")
     assert strip.nth(0).get_attribute("aria-current") == "true"
 
 
@@ -298,9 +284,9 @@ def test_key_image_annotations_toggle(live_server, page, problems, screenshot, t
     case = _key_case(teacher, title="Apical pneumothorax", diagnosis=pneumothorax())
     login(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    ready(page)
+    viewer_ready(page)
     # The viewer opens at the key image, its annotations drawn over it.
-    assert counter(page) == "4 / 6"
+    assert frame_counter(page) == "4 / 6"
     assert page.locator("#viewer-overlay line.annotation").count() == 1
     assert page.locator("#viewer-overlay circle.annotation").count() == 1
     assert page.locator("#viewer-overlay text").text_content() == "PTX"
@@ -314,10 +300,10 @@ def test_key_image_annotations_toggle(live_server, page, problems, screenshot, t
     page.keyboard.press("a")
     assert page.locator("#viewer-overlay line.annotation").count() == 1
     page.keyboard.press("ArrowDown")
-    wait_counter(page, "5 / 6")
+    wait_frame_counter(page, "5 / 6")
     assert page.locator("#viewer-overlay .annotation").count() == 0  # only on the key image
     page.locator("#key-strip button").first.click()
-    wait_counter(page, "4 / 6")
+    wait_frame_counter(page, "4 / 6")
 
 
 def test_an_unanswered_quiz_gives_nothing_away_through_the_viewer(
@@ -355,10 +341,10 @@ def test_an_unanswered_quiz_gives_nothing_away_through_the_viewer(
     page.on("response", keep)
     login(page, live_server.url, student.username)
     page.goto(f"{live_server.url}/cases/{case.pk}/")
-    ready(page)
+    viewer_ready(page)
     page.locator("#viewer").focus()
     page.keyboard.press("End")
-    wait_counter(page, "6 / 6")
+    wait_frame_counter(page, "6 / 6")
     page.wait_for_load_state("networkidle")
     urls = [u for u, _ in bodies]
     assert any("/metadata" in u for u in urls) and any("/frames/" in u for u in urls)
@@ -374,8 +360,8 @@ def test_an_unanswered_quiz_gives_nothing_away_through_the_viewer(
     page.get_by_label("Your diagnosis").first.fill("pneumothorax")
     page.get_by_role("button", name="Check answer").click()
     page.wait_for_selector("#quiz-result.correct")
-    ready(page)
-    assert counter(page) == "4 / 6"
+    viewer_ready(page)
+    assert frame_counter(page) == "4 / 6"
     assert page.locator("#viewer-overlay line.annotation").count() == 1
     assert page.locator("#viewer-overlay text").text_content() == "PTX"
 
@@ -398,7 +384,7 @@ def test_the_viewer_on_a_phone(live_server, browser, screenshot, teacher, studen
     try:
         login(page, live_server.url, student.username)
         page.goto(f"{live_server.url}/cases/{case.pk}/")
-        ready(page)
+        viewer_ready(page)
         stage = page.locator("#viewer-stage").bounding_box()
         # The image comes first, the full width, above the fold.
         assert stage["width"] >= 386 and stage["y"] < 200, stage
@@ -426,7 +412,7 @@ def test_the_viewer_on_a_phone(live_server, browser, screenshot, teacher, studen
         page.wait_for_function(
             "() => document.getElementById('frame-counter').textContent !== '1 / 12'"
         )
-        assert int(counter(page).split(" / ")[0]) > 1
+        assert int(frame_counter(page).split(" / ")[0]) > 1
         # Two fingers apart: pinch zoom.
         before = page.locator("#zoom-level").inner_text()
         _touch(cdp, "touchStart", [(x - 30, y), (x + 30, y)])
