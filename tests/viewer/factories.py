@@ -54,6 +54,10 @@ def make_case(
     case = Case.objects.create(owner=owner, title=title, **fields)
     upload = receive_files(case=case, user=owner, files=[received_from_bytes(b) for b in files])
     process_upload(upload.pk)
+    # Every file given is a valid image: one that did not become an instance is a failure here,
+    # reported with who settled it (a worker left running by another test would show).
+    settled = list(upload.items.values_list("status", "reason", "processed_by"))
+    assert all(status == "anonymized" for status, _, _ in settled), settled
     if publish:
         case.status = Case.Status.PUBLISHED
         case.save(update_fields=["status"])
