@@ -103,19 +103,16 @@ class DiagnosisAdmin(admin.ModelAdmin):
             )
             return None
         suggestions = {d.pk: diagnosis_suggestions(query=d.name, limit=3) for d in queryset[:20]}
-        context = {
-            **self.admin_site.each_context(request),
-            "title": _("File diagnoses under an ICD-10 code"),
-            "form": form,
-            "queryset": queryset,
-            "rows": [(d, suggestions.get(d.pk, [])) for d in queryset],
-            "opts": self.model._meta,
-            "action": "link_to_code",
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "media": self.media,
-        }
-        request.current_app = self.admin_site.name
-        return TemplateResponse(request, "admin/archive/diagnosis/link_code.html", context)
+        return _action_page(
+            self,
+            request,
+            queryset,
+            form=form,
+            template="admin/archive/diagnosis/link_code.html",
+            title=_("File diagnoses under an ICD-10 code"),
+            action="link_to_code",
+            rows=[(d, suggestions.get(d.pk, [])) for d in queryset],
+        )
 
     @admin.action(description=gettext_lazy("Merge selected diagnoses into the one with most cases"))
     def merge_into_first(self, request, queryset):
@@ -195,8 +192,11 @@ class CaseEventInline(admin.TabularInline):
         return False
 
 
-def _action_page(modeladmin, request, queryset, *, form, template: str, title: str, action: str):
-    """An intermediate page for an admin action that needs input (Django's delete pattern)."""
+def _action_page(
+    modeladmin, request, queryset, *, form, template: str, title: str, action: str, **extra
+):
+    """An intermediate page for an admin action that needs input (Django's delete pattern);
+    ``extra`` goes into the template's context."""
     context = {
         **modeladmin.admin_site.each_context(request),
         "title": title,
@@ -206,6 +206,7 @@ def _action_page(modeladmin, request, queryset, *, form, template: str, title: s
         "action": action,
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "media": modeladmin.media,
+        **extra,
     }
     request.current_app = modeladmin.admin_site.name
     return TemplateResponse(request, template, context)

@@ -26,6 +26,7 @@ process must find the same files), so fields get a lazy proxy, like Django's own
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import secrets
 import time
@@ -35,8 +36,11 @@ from dataclasses import dataclass
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
+from django.db import transaction
 from django.utils.deconstruct import deconstructible
 from django.utils.functional import LazyObject, empty
+
+log = logging.getLogger(__name__)
 
 _proxies: list[AliasedStorage] = []
 
@@ -91,6 +95,29 @@ def replace(storage, name: str, data: bytes) -> str:
     if storage.exists(name):
         storage.delete(name)
     return storage.save(name, ContentFile(data))
+
+
+def release_files(rows, field: str, storage, what: str) -> int:
+    """Clear ``field`` on each row (a queryset locked by the caller's transaction) and delete
+    the files once that transaction commits: a rollback keeps both the rows and the files. A
+    file that cannot be deleted is logged as ``what`` (never by name: names can be read as
+    patient data by whoever reads logs) and left for its sweep. Returns how many."""
+    names = []
+    for row in rows:
+        names.append(getattr(row, field).name)
+        setattr(row, field, "")
+        row.save(update_fields=[field])
+
+    def delete() -> None:
+        for name in names:
+            try:
+                storage.delete(name)
+            except OSError:
+                log.warning("Could not delete %s; its sweep will retry", what)
+
+    if names:
+        transaction.on_commit(delete)
+    return len(names)
 
 
 def delete_folder(storage, folder: str) -> None:

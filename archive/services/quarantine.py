@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from archive.models import UploadItem
+from archive.storage import release_files
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +47,7 @@ def purge_expired_quarantine(*, now: dt.datetime | None = None) -> int:
         .filter(processed_at__lt=quarantine_cutoff(now))
         .select_for_update(skip_locked=True)
     )
-    names = []
-    for item in expired:
-        names.append(item.quarantined_file.name)
-        item.quarantined_file = ""
-        item.save(update_fields=["quarantined_file"])
-
-    def delete() -> None:
-        for name in names:
-            try:
-                storage.delete(name)
-            except OSError:
-                log.warning("Could not delete an expired quarantined file; the sweep will retry")
-
-    if names:
-        transaction.on_commit(delete)
-    return len(names)
+    return release_files(expired, "quarantined_file", storage, "an expired quarantined file")
 
 
 def sweep_orphaned_quarantine(*, now: dt.datetime | None = None) -> int:

@@ -45,7 +45,7 @@ from archive.deid import RejectedInput, deidentify_bytes
 from archive.models import Case, Instance, RedactionBox, Series, Upload, UploadItem
 from archive.selectors import case_series
 from archive.services.policy import archive_policy
-from archive.storage import instance_file_name
+from archive.storage import instance_file_name, release_files
 
 log = logging.getLogger(__name__)
 
@@ -586,23 +586,12 @@ def discard_originals(*, case: Case) -> int:
 
 
 def _discard(items: QuerySet) -> int:
-    storage = _raw_storage()
-    names = []
-    for item in items.select_for_update(of=("self",)):
-        names.append(item.raw_file.name)
-        item.raw_file = ""
-        item.save(update_fields=["raw_file"])
-
-    def delete() -> None:
-        for name in names:
-            try:
-                storage.delete(name)
-            except OSError:
-                log.warning("Could not delete a kept original (upload item file); purge will retry")
-
-    if names:
-        transaction.on_commit(delete)
-    return len(names)
+    return release_files(
+        items.select_for_update(of=("self",)),
+        "raw_file",
+        _raw_storage(),
+        "a kept original (upload item file)",
+    )
 
 
 def retention_cutoff(now: dt.datetime | None = None) -> dt.datetime:
