@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import socket
+import time
 from dataclasses import dataclass
 
 import pydicom
@@ -275,15 +276,18 @@ class TestHookError(Exception):
 
 def _test_hooks(item: UploadItem, stage: str) -> None:
     """Test-only: the worker kills itself (``TA_TEST_KILL_WORKER_ON_SHA256``, as the kernel's
-    OOM killer would) or the engine fails (``TA_TEST_FAIL_ON_SHA256``, a bug no real file is
-    known to trigger any more) while processing the file with this SHA-256. Honoured only with
-    ``TA_TEST_HOOKS`` on, which the settings refuse on an HTTPS (production) setup."""
+    OOM killer would), the engine fails (``TA_TEST_FAIL_ON_SHA256``, a bug no real file is
+    known to trigger any more) or takes longer than a task may (``TA_TEST_SLOW_ON_SHA256``, as
+    a huge cine on a slow machine would) while processing the file with this SHA-256. Honoured
+    only with ``TA_TEST_HOOKS`` on, which the settings refuse on an HTTPS (production) setup."""
     if not settings.TA_TEST_HOOKS or not item.sha256:
         return
     if stage == "claimed" and item.sha256 == settings.TA_TEST_KILL_WORKER_ON_SHA256:
         os.kill(os.getpid(), signal.SIGKILL)
     if stage == "engine" and item.sha256 == settings.TA_TEST_FAIL_ON_SHA256:
         raise TestHookError
+    if stage == "engine" and item.sha256 == settings.TA_TEST_SLOW_ON_SHA256:
+        time.sleep(settings.CELERY_TASK_TIME_LIMIT)  # the soft limit interrupts it
 
 
 def _deidentify(item: UploadItem) -> _Outcome:
