@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from archive import privacy
 from archive.deid.engine import METHOD_ACTION
 from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm
 from archive.models import (
@@ -35,6 +36,7 @@ from archive.models import (
     UploadItem,
 )
 from archive.services import cases as case_services
+from archive.services import revisions as revision_services
 from archive.services.review import redacted_boxes, series_previews
 from archive.services.tags import tags_from_text
 from archive.vocabulary import services as vocabulary_services
@@ -254,12 +256,14 @@ class CaseAdmin(admin.ModelAdmin):
         "image_previews",
         "upload_problems",
         "deid_audit",
+        "revisions_panel",
     ]
     fieldsets = [
         (
             gettext_lazy("Review"),
             {"fields": ["status", "owner", "review_comment", "image_previews", "upload_problems"]},
         ),
+        (gettext_lazy("Revisions"), {"fields": ["revisions_panel"]}),
         (
             gettext_lazy("De-identification audit"),
             {"fields": ["deid_audit"], "classes": ["collapse"]},
@@ -376,6 +380,31 @@ class CaseAdmin(admin.ModelAdmin):
             "admin/archive/case/_previews.html",
             {"previews": previews, "size": 128, "admin": True},
         )
+
+    @admin.display(description=gettext_lazy("revisions of the published case"))
+    def revisions_panel(self, obj):
+        """Who changed the published case and when; the revision in progress against what
+        students see (text fields and series list, line by line, escaped by the template)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        history = list(obj.revisions.select_related("case", "author", "decided_by"))
+        pending = next((r for r in history if r.is_open), None)
+        return render_to_string(
+            "admin/archive/case/_revisions.html",
+            {
+                "history": history,
+                "pending": pending,
+                "diff": revision_services.revision_diff(pending) if pending else [],
+            },
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        revisions = list(obj.revisions.select_related("case")) if obj is not None else []
+        if all(privacy.can_view_revision(request.user, r) for r in revisions):
+            return fieldsets
+        # Staff who are not curators: the revisions (drafts) are not theirs to read.
+        return [f for f in fieldsets if "revisions_panel" not in f[1]["fields"]]
 
     @admin.display(description=gettext_lazy("rejected and quarantined files"))
     def upload_problems(self, obj):
