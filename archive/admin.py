@@ -26,6 +26,7 @@ from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm
 from archive.models import (
     Case,
     CaseEvent,
+    CaseRevision,
     Diagnosis,
     Instance,
     ReceivedStudyFailure,
@@ -49,6 +50,21 @@ QUEUE_ORDER = [
     Case.Status.DRAFT,
     Case.Status.PUBLISHED,
 ]
+
+
+class RevisionFilter(admin.SimpleListFilter):
+    """Published cases whose author submitted a revision: the curators' other queue."""
+
+    title = gettext_lazy("revision")
+    parameter_name = "revision"
+
+    def lookups(self, request, model_admin):
+        return [("submitted", _("Revision submitted for review"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "submitted":
+            return queryset.filter(revisions__state=CaseRevision.State.SUBMITTED)
+        return queryset
 
 
 class HasCodeFilter(admin.SimpleListFilter):
@@ -234,7 +250,8 @@ class CaseAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin-review.css"]}
 
     list_filter = [
-        "status", "modality", "body_region", "level", "quiz_mode", "is_normal", "is_demo", "tags",
+        RevisionFilter, "status", "modality", "body_region", "level", "quiz_mode", "is_normal",
+        "is_demo", "tags",
     ]  # fmt: skip
     search_fields = ["title", "diagnosis__name", "findings", "owner__username"]
     autocomplete_fields = ["diagnosis", "tags"]
@@ -333,6 +350,10 @@ class CaseAdmin(admin.ModelAdmin):
         ]
         quarantined = UploadItem.objects.filter(status=UploadItem.Status.QUARANTINED).count()
         extra = {
+            "revisions_count": CaseRevision.objects.filter(
+                state=CaseRevision.State.SUBMITTED
+            ).count(),
+            "revisions_url": f"{base}?{urlencode({'revision': 'submitted'})}",
             "status_counts": status_counts,
             "quarantined_count": quarantined,
             "quarantine_url": reverse("admin:archive_uploaditem_changelist")

@@ -185,6 +185,9 @@ def test_the_admin_shows_the_series_list_and_text_difference_escaped(teacher, cu
         ),
     )
     t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    queue = _client(curator).get("/admin/archive/case/", {"revision": "submitted"})
+    assert "<strong>1</strong> revisions to review" in queue.content.decode()
+    assert [c.pk for c in queue.context["cl"].result_list] == [case.pk]
     admin = _client(curator).get(f"/admin/archive/case/{case.pk}/change/").content.decode()
     assert "Apical lucency &lt;b&gt;bold&lt;/b&gt;" in admin
     assert "<b>bold</b>" not in admin
