@@ -278,3 +278,16 @@ def test_the_author_keeps_the_key_image_editor_after_submitting_and_publishing(
     key_pk = KeyImage.objects.get(case=case).pk
     assert t.post(f"/cases/{case.pk}/key-images/{key_pk}/delete").status_code == 200
     assert not KeyImage.objects.filter(case=case).exists()
+
+
+def test_a_case_has_one_revision_in_progress(teacher, curator, phi_file):
+    from django.db import IntegrityError, transaction
+
+    case = _published(teacher, curator, phi_file)
+    first = revision_services.open_revision(case=case, user=teacher)
+    assert revision_services.open_revision(case=case, user=teacher) == first  # reopened
+    assert [r.number for r in case.revisions.all()] == [2, 1]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseRevision.objects.create(case=case, number=3, author=teacher)  # a second draft
+    revision_services.withdraw_revision(revision=first, user=teacher)
+    assert revision_services.open_revision(case=case, user=teacher).number == 3
