@@ -34,6 +34,13 @@ def case_revise(request, pk: int):
         raise PermissionDenied
     revision = revision_services.pending_revision(case)
     editable = revision is None or privacy.can_edit_revision(request.user, revision)
+    if request.method == "POST" and not editable:
+        messages.error(
+            request,
+            _("A curator is reviewing this revision, so it cannot be changed now. Withdraw it "
+              "to drop it."),
+        )  # fmt: skip
+        return redirect("case-revise", pk=case.pk)
     fields = revision.fields if revision else revision_services.case_fields(case)
     series = revision.series if revision else revision_services.series_snapshot(case)
     # The form writes what it validates onto its instance: never the case object shown.

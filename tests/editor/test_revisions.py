@@ -141,7 +141,12 @@ def test_a_returned_revision_is_changed_and_submitted_again(teacher, curator, ph
     t.post(f"/cases/{case.pk}/revision/", _revision_post(case, discussion="Bullae rupture."))
     t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
     # While it is reviewed the author cannot change it.
-    t.post(f"/cases/{case.pk}/revision/", _revision_post(case, discussion="Changed meanwhile."))
+    locked = t.post(
+        f"/cases/{case.pk}/revision/",
+        _revision_post(case, discussion="Changed meanwhile."),
+        follow=True,
+    ).content.decode()
+    assert "A curator is reviewing this revision, so it cannot be changed now." in locked
     assert case.revisions.get(number=2).fields["discussion"] == "Bullae rupture."
     c.post(
         f"/cases/{case.pk}/revision/curation",
