@@ -20,11 +20,13 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from archive import privacy
 from archive.deid.engine import METHOD_ACTION
 from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm
 from archive.models import (
     Case,
     CaseEvent,
+    CaseRevision,
     Diagnosis,
     Instance,
     ReceivedStudyFailure,
@@ -35,6 +37,7 @@ from archive.models import (
     UploadItem,
 )
 from archive.services import cases as case_services
+from archive.services import revisions as revision_services
 from archive.services.review import redacted_boxes, series_previews
 from archive.services.tags import tags_from_text
 from archive.vocabulary import services as vocabulary_services
@@ -47,6 +50,21 @@ QUEUE_ORDER = [
     Case.Status.DRAFT,
     Case.Status.PUBLISHED,
 ]
+
+
+class RevisionFilter(admin.SimpleListFilter):
+    """Published cases whose author submitted a revision: the curators' other queue."""
+
+    title = gettext_lazy("revision")
+    parameter_name = "revision"
+
+    def lookups(self, request, model_admin):
+        return [("submitted", _("Revision submitted for review"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "submitted":
+            return queryset.filter(revisions__state=CaseRevision.State.SUBMITTED)
+        return queryset
 
 
 class HasCodeFilter(admin.SimpleListFilter):
@@ -233,7 +251,8 @@ class CaseAdmin(admin.ModelAdmin):
         css = {"all": ["css/admin-review.css"]}
 
     list_filter = [
-        "status", "modality", "body_region", "level", "quiz_mode", "is_normal", "is_demo", "tags",
+        RevisionFilter, "status", "modality", "body_region", "level", "quiz_mode", "is_normal",
+        "is_demo", "tags",
     ]  # fmt: skip
     search_fields = ["title", "diagnosis__name", "findings", "owner__username"]
     autocomplete_fields = ["diagnosis", "tags"]
@@ -255,12 +274,14 @@ class CaseAdmin(admin.ModelAdmin):
         "image_previews",
         "upload_problems",
         "deid_audit",
+        "revisions_panel",
     ]
     fieldsets = [
         (
             gettext_lazy("Review"),
             {"fields": ["status", "owner", "review_comment", "image_previews", "upload_problems"]},
         ),
+        (gettext_lazy("Revisions"), {"fields": ["revisions_panel"]}),
         (
             gettext_lazy("De-identification audit"),
             {"fields": ["deid_audit"], "classes": ["collapse"]},
@@ -330,6 +351,10 @@ class CaseAdmin(admin.ModelAdmin):
         ]
         quarantined = UploadItem.objects.filter(status=UploadItem.Status.QUARANTINED).count()
         extra = {
+            "revisions_count": CaseRevision.objects.filter(
+                state=CaseRevision.State.SUBMITTED
+            ).count(),
+            "revisions_url": f"{base}?{urlencode({'revision': 'submitted'})}",
             "status_counts": status_counts,
             "quarantined_count": quarantined,
             "quarantine_url": reverse("admin:archive_uploaditem_changelist")
@@ -377,6 +402,31 @@ class CaseAdmin(admin.ModelAdmin):
             "admin/archive/case/_previews.html",
             {"previews": previews, "size": 128, "admin": True},
         )
+
+    @admin.display(description=gettext_lazy("revisions of the published case"))
+    def revisions_panel(self, obj):
+        """Who changed the published case and when; the revision in progress against what
+        students see (text fields and series list, line by line, escaped by the template)."""
+        if obj is None or obj.pk is None:
+            return "—"
+        history = list(obj.revisions.select_related("case", "author", "decided_by"))
+        pending = next((r for r in history if r.is_open), None)
+        return render_to_string(
+            "admin/archive/case/_revisions.html",
+            {
+                "history": history,
+                "pending": pending,
+                "diff": revision_services.revision_diff(pending) if pending else [],
+            },
+        )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        revisions = list(obj.revisions.select_related("case")) if obj is not None else []
+        if all(privacy.can_view_revision(request.user, r) for r in revisions):
+            return fieldsets
+        # Staff who are not curators: the revisions (drafts) are not theirs to read.
+        return [f for f in fieldsets if "revisions_panel" not in f[1]["fields"]]
 
     @admin.display(description=gettext_lazy("rejected and quarantined files"))
     def upload_problems(self, obj):

@@ -5,7 +5,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from archive import privacy
-from archive.models import Case
+from archive.models import Case, Tag
 from archive.services.tags import tags_from_text
 from archive.vocabulary.selectors import catalogue_code
 from archive.vocabulary.services import diagnosis_for, draft_diagnosis, update_names
@@ -287,3 +287,102 @@ class LinkCodeForm(forms.Form):
                 _("That is not a category or subcategory of ICD-10: check the code.")
             )
         return entry
+
+
+class RevisionForm(CaseForm):
+    """The editor of a published case's revision: the case's fields and, per series, its
+    description, its place in the order and whether students start with it. Validated like the
+    editor (quiz title, ICD-10 code) and searched for personal data; saved into the revision,
+    never into the case (``archive.services.revisions``)."""
+
+    lead_series = forms.TypedChoiceField(
+        label=_("Students start with"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, series: list[dict], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.series_rows = sorted(series, key=lambda s: s["order"])
+        for n, s in enumerate(self.series_rows, start=1):
+            self.fields[f"series_{s['id']}_description"] = forms.CharField(
+                label=_("Description of series %(n)s (%(modality)s)")
+                % {"n": n, "modality": s["modality"]},
+                required=False,
+                max_length=200,
+                initial=s["description"],
+            )
+            self.fields[f"series_{s['id']}_order"] = forms.IntegerField(
+                label=_("Place of series %(n)s in the order") % {"n": n},
+                min_value=1,
+                max_value=max(len(self.series_rows), 1),
+                initial=s["order"],
+                widget=forms.NumberInput(attrs={"size": 3}),
+            )
+        self.fields["lead_series"].choices = [
+            ("", _("As chosen on the images (or the longest series)")),
+            *((s["id"], _("Series %(n)s") % {"n": n}) for n, s in enumerate(self.series_rows, 1)),
+        ]
+        self.fields["lead_series"].initial = next(
+            (s["id"] for s in self.series_rows if s["lead"]), ""
+        )
+
+    def sections(self):
+        out = super().sections()
+        if self.series_rows:
+            names = [
+                name
+                for s in self.series_rows
+                for name in (f"series_{s['id']}_description", f"series_{s['id']}_order")
+            ]
+            out.append((_("Series"), [self[name] for name in [*names, "lead_series"]]))
+        return out
+
+    def clean(self):
+        from archive.services.revisions import check_fields
+
+        data = super().clean()
+        orders = [data.get(f"series_{s['id']}_order") for s in self.series_rows]
+        if None not in orders and len(set(orders)) != len(orders):
+            self.add_error(None, _("Give each series its own place in the order."))
+        text = {name: data.get(name) for name in self.Meta.fields}
+        for name, error in check_fields(text, self.revision_series(data)).items():
+            field = name if name in self.fields else None
+            if name.startswith("series-"):
+                field = f"series_{name.removeprefix('series-')}_description"
+            message = _(error.message) % {k: _(v) for k, v in (error.params or {}).items()}
+            self.add_error(field, message)
+        return data
+
+    def revision_series(self, data: dict | None = None) -> list[dict]:
+        data = self.cleaned_data if data is None else data
+        lead = data.get("lead_series")
+        return [
+            {
+                "id": s["id"],
+                "modality": s["modality"],
+                "description": " ".join((data.get(f"series_{s['id']}_description") or "").split()),
+                "order": data.get(f"series_{s['id']}_order") or s["order"],
+                "lead": s["id"] == lead,
+            }
+            for s in self.series_rows
+        ]
+
+    def revision_fields(self) -> dict:
+        """The editor's values as the revision keeps them: as ``case_fields`` gives a case's
+        (tags and Czech synonyms written the same way), so an unchanged field compares equal."""
+        data = {name: self.cleaned_data.get(name) for name in self.Meta.fields}
+        data["diagnosis_synonyms_cs"] = ", ".join(self.czech_synonyms())
+        names: dict[str, str] = {}
+        for part in (data.get("tag_names") or "").split(","):
+            name = " ".join(part.split())[:64]
+            if name:
+                existing = Tag.objects.filter(name__iexact=name).order_by("pk").first()
+                names.setdefault(name.casefold(), existing.name if existing else name)
+        data["tag_names"] = ", ".join(sorted(names.values(), key=str.casefold))
+        return data
+
+    def save(self, commit: bool = True):
+        raise NotImplementedError("A revision is saved by archive.services.revisions.")

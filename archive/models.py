@@ -824,6 +824,8 @@ class CaseEvent(models.Model):
         SERIES_RENAMED = "series_renamed", _("Series renamed")
         LEAD_CHOSEN = "lead_chosen", _("Lead image chosen")
         CAPTION_CHANGED = "caption_changed", _("Caption changed")
+        KEY_IMAGE_SAVED = "key_image_saved", _("Key image saved")
+        KEY_IMAGE_REMOVED = "key_image_removed", _("Key image removed")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     user = models.ForeignKey(
@@ -868,3 +870,65 @@ class CaseCommentsSeen(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["user", "case"], name="unique_comments_seen")
         ]
+
+
+class CaseRevision(models.Model):
+    """A change to a published case, written by its author while students keep seeing the
+    published text: a snapshot of the editor's fields (``fields``: what ``CaseForm`` edits, as
+    typed) and of the series list (``series``: id, description, order, lead), applied to the
+    case only when a curator publishes it (``archive.services.revisions``).
+
+    Who may see a revision is the privacy policy's (``can_view_revision``): its author and
+    curators. Nothing here reaches search, exports or DICOMweb, which read the case.
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted for review")
+        RETURNED = "returned", _("Returned to the author")
+        PUBLISHED = "published", _("Published")
+        SUPERSEDED = "superseded", _("Superseded")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    #: States of the one revision a case may have in progress.
+    OPEN_STATES = (State.DRAFT, State.SUBMITTED, State.RETURNED)
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="revisions")
+    number = models.PositiveIntegerField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    fields = models.JSONField(default=dict, blank=True)
+    series = models.JSONField(default=list, blank=True)
+    review_comment = models.TextField(_("reviewer's comment"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="unique_revision_number"),
+            # One revision in progress per case: the author edits it, a curator decides it.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(state__in=["draft", "submitted", "returned"]),
+                name="one_open_revision_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Revision {self.number} of case {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN_STATES

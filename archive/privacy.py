@@ -45,7 +45,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from pydicom import Dataset
 
-from archive.models import Case, Diagnosis, QuizAnswer, Tag, Upload
+from archive.models import Case, CaseRevision, Diagnosis, QuizAnswer, Tag, Upload
 from teaching.models import Assignment, Attempt, Collection, CollectionEntry, TeachingClass
 
 if TYPE_CHECKING:
@@ -54,6 +54,10 @@ if TYPE_CHECKING:
 __all__ = [
     "can_comment_case",
     "can_curate_case",
+    "can_edit_key_images",
+    "can_edit_revision",
+    "can_revise_case",
+    "can_view_revision",
     "REDACTED",
     "CaseView",
     "UserPolicy",
@@ -137,6 +141,44 @@ def can_edit_case(user, case: Case) -> bool:
         and case.owner_id == user.pk
         and case.status in {Case.Status.DRAFT, Case.Status.RETURNED}
     )
+
+
+def can_revise_case(user, case: Case) -> bool:
+    """The author of a published case changes it as a new revision (students keep the
+    published text until a curator publishes the revision); curators edit it directly."""
+    return bool(
+        user.is_authenticated
+        and case.owner_id == user.pk
+        and case.is_published
+        and not can_edit_case(user, case)
+    )
+
+
+def can_view_revision(user, revision: CaseRevision) -> bool:
+    """A revision in progress or in the history: the case's author and curators only; to
+    everyone else (students above all) it does not exist."""
+    case = revision.case
+    return bool(
+        user.is_authenticated
+        and can_view_case(user, case)
+        and (case.owner_id == user.pk or is_curator(user))
+    )
+
+
+def can_edit_revision(user, revision: CaseRevision) -> bool:
+    """Its author, while it is a draft or returned (not while a curator reviews it)."""
+    return bool(
+        can_view_revision(user, revision)
+        and revision.case.owner_id == user.pk
+        and revision.state in {CaseRevision.State.DRAFT, CaseRevision.State.RETURNED}
+    )
+
+
+def can_edit_key_images(user, case: Case) -> bool:
+    """Key images: whoever may edit the case, and its author in every state (after submitting
+    and after publishing too: like a curator's changes to a published case's images, they
+    apply at once and are recorded as case events)."""
+    return can_edit_case(user, case) or bool(user.is_authenticated and case.owner_id == user.pk)
 
 
 def can_curate_case(user, case: Case) -> bool:
@@ -332,6 +374,8 @@ class CaseView:
     #: and :attr:`terms` are masked everywhere.
     hidden: bool
     terms: tuple[str, ...] = ()
+    #: May pick and annotate key images (see :func:`can_edit_key_images`).
+    key_images: bool = False
 
     def text(self, value: str) -> str:
         """A text the teacher or the scanner wrote, safe for this user."""
@@ -390,7 +434,14 @@ class UserPolicy:
             and ((case.quiz_mode and not self.answered(case)) or self.pending(case))
         )
         terms = tuple(hidden_terms(case.diagnosis)) if hidden else ()
-        view = CaseView(case=case, visible=visible, editable=editable, hidden=hidden, terms=terms)
+        view = CaseView(
+            case=case,
+            visible=visible,
+            editable=editable,
+            hidden=hidden,
+            terms=terms,
+            key_images=visible and can_edit_key_images(self.user, case),
+        )
         self._views[case.pk] = view
         return view
 

@@ -78,3 +78,17 @@ urlpatterns += [
     path("instances/<int:pk>/manage", series_control.instance_manage, name="instance-manage"),
     path("cases/<int:pk>/comments/", comments.case_comment, name="case-comments"),
 ]
+
+from archive.views import revisions  # noqa: E402
+
+# Revisions of published cases (issue 16): the author's editor, submit/withdraw; the curator's
+# publish/return on the case page.
+urlpatterns += [
+    path("cases/<int:pk>/revision/", revisions.case_revise, name="case-revise"),
+    path("cases/<int:pk>/revision/submit", revisions.revision_submit, name="case-revision-submit"),
+    path(
+        "cases/<int:pk>/revision/curation",
+        revisions.revision_curate,
+        name="case-revision-curate",
+    ),
+]

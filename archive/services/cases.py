@@ -151,6 +151,10 @@ def unpublish_case(*, case: Case, user=None, comment: str = "") -> Case:
     case.status = Case.Status.RETURNED if comment else Case.Status.DRAFT
     case.review_comment = comment
     case.save(update_fields=["status", "review_comment", "updated_at"])
+    # Its author now edits the case itself: a revision in progress no longer applies.
+    from archive.services.revisions import withdraw_open_revisions
+
+    withdraw_open_revisions(case)
     # Out of the index as soon as this commits, not when a worker gets to it (searches also
     # re-check publication against the database, in case the removal fails).
     remove_from_index_now(case.pk)

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from archive import privacy
-from archive.models import Case, Instance, KeyImage
+from archive.models import Case, CaseEvent, Instance, KeyImage
 from teaching.localisation import REGION_TYPES
 
 MAX_ANNOTATIONS = 10
@@ -53,7 +53,7 @@ def add_key_image(
     *, case: Case, user, instance_id: int, frame: int, caption: str = "", annotations=None
 ) -> KeyImage:
     """Mark a frame of the case as key image, or update it if it already is one."""
-    if not privacy.can_edit_case(user, case):
+    if not privacy.can_edit_key_images(user, case):
         raise PermissionDenied
     instance = Instance.objects.filter(pk=instance_id, series__study__case=case).first()
     if instance is None or not instance.has_pixels:
@@ -68,9 +68,10 @@ def add_key_image(
         regions = [a for a in existing.annotations or [] if a.get("type") in REGION_TYPES]
         existing.caption, existing.annotations = caption, clean + regions
         existing.save(update_fields=["caption", "annotations"])
+        _record(case, user, CaseEvent.Action.KEY_IMAGE_SAVED, key_image=existing.pk)
         return existing
     last = KeyImage.objects.filter(case=case).aggregate(m=Max("order"))["m"]
-    return KeyImage.objects.create(
+    key = KeyImage.objects.create(
         case=case,
         instance=instance,
         frame=frame,
@@ -79,10 +80,23 @@ def add_key_image(
         order=0 if last is None else last + 1,
         created_by=user,
     )
+    _record(case, user, CaseEvent.Action.KEY_IMAGE_SAVED, key_image=key.pk)
+    return key
 
 
 @transaction.atomic
 def remove_key_image(*, case: Case, user, key_image_id: int) -> None:
-    if not privacy.can_edit_case(user, case):
+    if not privacy.can_edit_key_images(user, case):
         raise PermissionDenied
-    KeyImage.objects.filter(case=case, pk=key_image_id).delete()
+    deleted, _kinds = KeyImage.objects.filter(case=case, pk=key_image_id).delete()
+    if deleted:
+        _record(case, user, CaseEvent.Action.KEY_IMAGE_REMOVED, key_image=key_image_id)
+
+
+def _record(case: Case, user, action: str, **detail) -> None:
+    """Like the series controls: who changed which key image and when (ids only, never the
+    caption), and the search index follows a published case (its lead image may change)."""
+    from archive.services.cases import case_changed
+
+    CaseEvent.objects.create(case=case, user=user, action=action, detail=detail)
+    transaction.on_commit(lambda: case_changed(case))

@@ -34,7 +34,7 @@ CATEGORY_NAMES = {
 }
 
 
-def _check_text(text: str) -> str:
+def check_typed_text(text: str) -> str:
     """The text with its spaces tidied, or ValidationError if the free-text checker of the
     de-identification (the verifier's) finds a name, a date, an ID… in it."""
     text = " ".join(text.split())
@@ -127,7 +127,7 @@ def move_series(*, series: Series, user, step: int) -> None:
 
 @transaction.atomic
 def rename_series(*, series: Series, user, description: str) -> None:
-    description = _check_text(description)[:200]
+    description = check_typed_text(description)[:200]
     series.description = description
     series.save(update_fields=["description"])
     case = series.study.case
@@ -137,7 +137,7 @@ def rename_series(*, series: Series, user, description: str) -> None:
 
 @transaction.atomic
 def set_caption(*, instance: Instance, user, caption: str) -> None:
-    instance.caption = _check_text(caption)[:300]
+    instance.caption = check_typed_text(caption)[:300]
     instance.save(update_fields=["caption"])
     case = instance.series.study.case
     _record(case, user, CaseEvent.Action.CAPTION_CHANGED, image=instance.pk)
@@ -163,6 +163,7 @@ def set_lead(*, case: Case, user, series: Series | None = None, instance: Instan
 
 
 __all__ = [
+    "check_typed_text",
     "delete_instance",
     "delete_series",
     "move_series",

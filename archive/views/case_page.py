@@ -24,6 +24,7 @@ from archive.services import cases as case_services
 from archive.services import comments as comment_services
 from archive.services import key_images as key_image_services
 from archive.services import quiz
+from archive.services import revisions as revision_services
 from archive.views.cases import viewable_case_or_404
 from teaching import flow as teaching_flow
 
@@ -131,8 +132,8 @@ def viewer_data(view: CaseView, series) -> dict:
         "series": out_series,
         "keyImages": keys,
         "lead": lead,
-        "canEdit": view.editable,
-        "keyImageUrl": reverse("case-key-images", args=[case.pk]) if view.editable else "",
+        "canEdit": view.key_images,
+        "keyImageUrl": reverse("case-key-images", args=[case.pk]) if view.key_images else "",
         "text": viewer_text(),
     }
 
@@ -212,6 +213,9 @@ def case_detail(request, pk: int):
     data = viewer_data(view, series)
     teaching_flow.remember_search(request)
     comments_open = privacy.can_comment_case(request.user, case) and not view.hidden
+    revision = revision_services.pending_revision(case) if case.is_published else None
+    if revision is not None and not privacy.can_view_revision(request.user, revision):
+        revision = None  # students (and other teachers) see the published case only
     if comments_open:
         comment_services.mark_seen(case=case, user=request.user)
     return render(
@@ -226,6 +230,18 @@ def case_detail(request, pk: int):
             "series": series,
             "viewer_data": data,
             "can_edit": view.editable,
+            "can_revise": privacy.can_revise_case(request.user, case),
+            "revision": revision,
+            "revision_curation": bool(
+                revision
+                and revision.state == revision.State.SUBMITTED
+                and privacy.can_curate_case(request.user, case)
+            ),
+            "revision_diff": (
+                revision_services.revision_diff(revision)
+                if revision and privacy.can_curate_case(request.user, case)
+                else []
+            ),
             "curation": (
                 case_services.curation_actions(case)
                 if privacy.can_curate_case(request.user, case)
@@ -255,9 +271,9 @@ def case_detail(request, pk: int):
     )
 
 
-def _editable_case(request, pk: int):
+def _key_images_case(request, pk: int):
     case = viewable_case_or_404(request, pk)  # 404 for whoever may not see the case
-    if not privacy.can_edit_case(request.user, case):
+    if not privacy.can_edit_key_images(request.user, case):
         raise PermissionDenied
     return case
 
@@ -265,7 +281,7 @@ def _editable_case(request, pk: int):
 @login_required
 @require_POST
 def key_image_create(request, pk: int):
-    case = _editable_case(request, pk)
+    case = _key_images_case(request, pk)
     try:
         body = json.loads(request.body or b"{}")
         key = key_image_services.add_key_image(
@@ -293,7 +309,7 @@ def key_image_create(request, pk: int):
 @login_required
 @require_POST
 def key_image_delete(request, pk: int, key_pk: int):
-    case = _editable_case(request, pk)
+    case = _key_images_case(request, pk)
     if not case.key_images.filter(pk=key_pk).exists():
         raise Http404
     key_image_services.remove_key_image(case=case, user=request.user, key_image_id=key_pk)

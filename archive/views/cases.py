@@ -85,6 +85,8 @@ def case_create(request):
 @login_required
 def case_edit(request, pk: int):
     case = viewable_case_or_404(request, pk)
+    if privacy.can_revise_case(request.user, case):
+        return redirect("case-revise", pk=case.pk)  # a published case changes by revision
     if not privacy.can_edit_case(request.user, case):
         raise PermissionDenied
     form = CaseForm(request.POST or None, instance=case)

@@ -128,3 +128,39 @@ def test_teacher_controls_series_curator_comments_and_publishes_from_the_case_pa
     assert page.get_by_text("Hluboký sulcus vlevo.").is_visible()
     assert page.locator("#comments").count() == 0
     screenshot(page, "authoring-3-student")
+    logout(page)
+
+    # The teacher edits the published case: a revision; students keep the published title.
+    login(page, base, teacher.username)
+    page.goto(f"{base}/cases/{case.pk}/")
+    page.locator("#revise-link").click()
+    page.wait_for_url(f"{base}/cases/{case.pk}/revision/")
+    banner = page.locator("#revision-banner").inner_text()
+    assert "Students see the published version until a curator publishes" in banner
+    page.get_by_label("Title", exact=True).fill("Tenzní pneumotorax vpravo")
+    page.get_by_role("button", name="Save revision").click()
+    page.get_by_text("Revision saved.").wait_for()
+    page.get_by_role("button", name="Submit revision for review").click()
+    page.get_by_text("Revision submitted.").wait_for()
+    screenshot(page, "authoring-4-revision-submitted")
+    logout(page)
+
+    login(page, base, student.username)
+    page.goto(f"{base}/cases/{case.pk}/")
+    assert page.locator("h1").inner_text().startswith("Pneumotorax vpravo")
+    assert page.get_by_text("Tenzní").count() == 0
+    logout(page)
+
+    # The curator sees the difference on the case page and publishes the revision.
+    login(page, base, curator.username)
+    page.goto(f"{base}/cases/{case.pk}/")
+    diff = page.locator(".revision-diff").inner_text()
+    assert "- Pneumotorax vpravo" in diff and "+ Tenzní pneumotorax vpravo" in diff
+    screenshot(page, "authoring-5-revision-diff")
+    page.get_by_role("button", name="Publish revision").click()
+    page.get_by_text("Revision published: students now see the new version.").wait_for()
+    logout(page)
+
+    login(page, base, student.username)
+    page.goto(f"{base}/cases/{case.pk}/")
+    assert page.locator("h1").inner_text().startswith("Tenzní pneumotorax vpravo")

@@ -75,15 +75,29 @@ MATRIX: list[tuple[str, str, str, str, tuple]] = [
      (L, 404, 302, 404, 302)),
     # Published: every logged-in user reads it; only curators change it.
     ("case-detail", "GET", "/cases/{case}/", "published", (L, 200, 200, 200, 200)),
-    ("case-edit", "GET", "/cases/{case}/edit/", "published", (L, 403, 403, 403, 200)),
+    # Its author changes a published case as a revision (sent to the revision editor).
+    ("case-edit", "GET", "/cases/{case}/edit/", "published", (L, 403, 302, 403, 200)),
     ("case-upload", "POST", "/cases/{case}/upload/", "published", (L, 403, 403, 403, 302)),
     ("case-submit", "POST", "/cases/{case}/submit/", "published", (L, 403, 302, 403, 403)),
     ("case-download", "GET", "/cases/{case}/download.zip", "published", (L, 200, 200, 200, 200)),
     ("case-package", "GET", "/cases/{case}/package.zip", "published", (L, 403, 200, 200, 200)),
+    # Key images: the author keeps the editor after publishing (an empty request: 400).
     ("case-key-images", "POST", "/cases/{case}/key-images/", "published",
-     (L, 403, 403, 403, 400)),
+     (L, 403, 400, 403, 400)),
     ("case-key-image-delete", "POST", "/cases/{case}/key-images/999999/delete", "published",
+     (L, 403, 404, 403, 404)),
+    # Revisions of a published case: its author writes and submits (no revision yet: back to
+    # the editor with a message); curators publish or return one (none pending: 404).
+    ("case-revise", "GET", "/cases/{case}/revision/", "published", (L, 403, 200, 403, 403)),
+    ("case-revise", "GET", "/cases/{case}/revision/", "draft", (L, 404, 403, 404, 403)),
+    ("case-revision-submit", "POST", "/cases/{case}/revision/submit", "published",
+     (L, 403, 302, 403, 403)),
+    ("case-revision-submit", "POST", "/cases/{case}/revision/submit", "draft",
+     (L, 404, 403, 404, 403)),
+    ("case-revision-curate", "POST", "/cases/{case}/revision/curation", "published",
      (L, 403, 403, 403, 404)),
+    ("case-revision-curate", "POST", "/cases/{case}/revision/curation", "draft",
+     (L, 404, 403, 404, 404)),
     ("upload-status", "GET", "/uploads/{upload}/status", "published", (L, 404, 200, 404, 200)),
     ("instance-frame", "GET", "/instances/{instance}/frames/0.png", "published",
      (L, 200, 200, 200, 200)),

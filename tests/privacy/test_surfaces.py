@@ -21,7 +21,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from archive.models import Case, KeyImage, QuizAnswer, Tag
+from archive.models import Case, CaseRevision, KeyImage, QuizAnswer, Tag
 from archive.services.cases import unpublish_case
 from search.backends import get_search_backend
 from search.documents import build_document
@@ -105,6 +105,13 @@ SURFACES: list[tuple[str, str, str, str, int, str | None]] = [
     # Curation on the case page: curators only (a student's POST changes nothing).
     ("case-curate", "POST", "/cases/{case}/curation", "quiz", 403, None),
     ("case-curate", "POST", "/cases/{case}/curation", "draft", 404, None),
+    # Revisions of a published case: its author and curators only.
+    ("case-revise", "GET", "/cases/{case}/revision/", "quiz", 403, None),
+    ("case-revise", "GET", "/cases/{case}/revision/", "draft", 404, None),
+    ("case-revision-submit", "POST", "/cases/{case}/revision/submit", "quiz", 403, None),
+    ("case-revision-submit", "POST", "/cases/{case}/revision/submit", "draft", 404, None),
+    ("case-revision-curate", "POST", "/cases/{case}/revision/curation", "quiz", 403, None),
+    ("case-revision-curate", "POST", "/cases/{case}/revision/curation", "draft", 404, None),
     # The teacher's control over series and images: whoever may edit the case.
     ("case-comments", "POST", "/cases/{case}/comments/", "quiz", 403, None),
     ("case-comments", "POST", "/cases/{case}/comments/", "draft", 404, None),
@@ -331,6 +338,16 @@ def world(teacher, student):
         diagnosis=dissection,
     )
     draft.tags.add(Tag.objects.create(name="zebrafinch"))
+    # The quiz's author is revising it: the revision (submitted, not published) is for the
+    # author and curators only, and is there while the cases are indexed.
+    CaseRevision.objects.create(
+        case=quiz,
+        number=2,
+        author=teacher,
+        state=CaseRevision.State.SUBMITTED,
+        fields={"title": "Zebrafinch rupture revised", "history": "A dissection, revised."},
+        series=[],
+    )
     for case in (quiz, draft):
         index_case(case.pk)
     unpublish_case(case=draft)

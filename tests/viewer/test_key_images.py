@@ -64,7 +64,7 @@ def test_students_and_other_teachers_cannot_edit_key_images(
     for case, user, expected in [
         (published, student, 403),
         (published, other_teacher, 403),
-        (published, teacher, 403),  # the owner's published case is locked (curators edit)
+        # (The owner keeps the key-image editor after publishing: tests/editor/test_revisions.)
         (draft, student, 404),
         (draft, other_teacher, 404),
     ]:

@@ -1,0 +1,298 @@
+"""Revisions of published cases: the author edits a published case as a new revision, students
+keep the published text (case page, search, autocomplete) until a curator publishes it; the
+curator sees the difference (text fields, series list) and the history (who, when); text that
+looks like personal data is refused; the author keeps the key-image editor after submitting
+and after publishing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+from pydicom.uid import generate_uid
+
+from archive.models import Case, CaseEvent, CaseRevision, Instance, KeyImage, Series
+from archive.services import revisions as revision_services
+from archive.services.cases import publish_case, submit_case, unpublish_case
+from search.services import index_case
+from tests.editor.builders import case_with_images
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _client(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def _new_series(ds):
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+
+
+def _published(teacher, curator, phi_file, two_series: bool = False, **fields) -> Case:
+    files = [phi_file()]
+    if two_series:
+        files.append(phi_file("MR_small.dcm", dataset_hook=_new_series))
+    fields.setdefault("title", "Apical lucency in a smoker")
+    fields.setdefault("history", "Sudden chest pain after a long flight.")
+    case = case_with_images(teacher, files, **fields)
+    publish_case(case=case, user=curator)
+    index_case(case.pk)
+    return Case.objects.get(pk=case.pk)
+
+
+def _revision_post(case: Case, **changes) -> dict:
+    """What the revision editor sends: the case as it is, with ``changes``."""
+    fields = revision_services.case_fields(case)
+    data = {k: ("on" if v is True else str(v)) for k, v in fields.items() if v not in (None, False)}
+    for s in revision_services.series_snapshot(case):
+        data[f"series_{s['id']}_description"] = s["description"]
+        data[f"series_{s['id']}_order"] = str(s["order"])
+    data.update(changes)
+    return data
+
+
+def _search_titles(client, q: str) -> list[str]:
+    answer = client.get("/api/search", {"q": q}).json()
+    return [hit["title"] for hit in answer["results"]]
+
+
+def test_students_see_the_published_case_until_a_curator_publishes_the_revision(
+    teacher, curator, student, phi_file
+):
+    case = _published(teacher, curator, phi_file)
+    t = _client(teacher)
+    # The author's editor of a published case is the revision editor.
+    assert t.get(f"/cases/{case.pk}/edit/").url == f"/cases/{case.pk}/revision/"
+    page = t.get(f"/cases/{case.pk}/revision/").content.decode()
+    assert "Students see the published version until a curator publishes this revision." in page
+    saved = t.post(
+        f"/cases/{case.pk}/revision/",
+        _revision_post(
+            case,
+            title="Spontaneous pneumothorax of the apex",
+            history="Sudden chest pain after a transatlantic flight.",
+        ),
+        follow=True,
+    ).content.decode()
+    assert "Revision saved." in saved
+    assert "Spontaneous pneumothorax of the apex" in saved  # the author sees the draft
+    case.refresh_from_db()
+    assert case.title == "Apical lucency in a smoker"
+    assert t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"}).status_code == 302
+    assert case.revisions.get(number=2).state == CaseRevision.State.SUBMITTED
+
+    # A worker re-indexing the case now (any reason) still indexes the published text.
+    index_case(case.pk)
+    s = _client(student)
+    page = s.get(f"/cases/{case.pk}/").content.decode()
+    assert "Apical lucency in a smoker" in page and "long flight" in page
+    assert "Spontaneous pneumothorax" not in page and "transatlantic" not in page
+    assert _search_titles(s, "apical lucency") == ["Apical lucency in a smoker"]
+    assert _search_titles(s, "transatlantic") == []
+    assert "Spontaneous" not in s.get("/api/autocomplete", {"q": "spont"}).content.decode()
+
+    # The curator sees the difference on the case page and publishes it there.
+    c = _client(curator)
+    page = c.get(f"/cases/{case.pk}/").content.decode()
+    assert "Publish revision" in page
+    assert "- Apical lucency in a smoker" in page
+    assert "+ Spontaneous pneumothorax of the apex" in page
+    assert c.post(f"/cases/{case.pk}/revision/curation", {"action": "publish"}).status_code == 302
+    index_case(case.pk)  # what the worker does on commit
+    page = s.get(f"/cases/{case.pk}/").content.decode()
+    assert "Spontaneous pneumothorax of the apex" in page and "transatlantic" in page
+    assert _search_titles(s, "transatlantic") == ["Spontaneous pneumothorax of the apex"]
+
+    history = {r.number: r for r in case.revisions.all()}
+    assert history[1].state == CaseRevision.State.SUPERSEDED  # the original publication
+    assert history[1].author == teacher
+    assert history[2].state == CaseRevision.State.PUBLISHED
+    assert (history[2].author, history[2].decided_by) == (teacher, curator)
+    assert history[2].submitted_at and history[2].decided_at
+
+
+def test_text_that_looks_like_personal_data_is_refused_in_a_revision(teacher, curator, phi_file):
+    case = _published(teacher, curator, phi_file)
+    refused = (
+        _client(teacher)
+        .post(
+            f"/cases/{case.pk}/revision/",
+            _revision_post(case, history="Referred by Dr. Kalorava on 12.3.2024."),
+        )
+        .content.decode()
+    )
+    assert "looks like it holds personal data" in refused
+    assert not CaseRevision.objects.filter(case=case).exists()
+
+
+def test_a_returned_revision_is_changed_and_submitted_again(teacher, curator, phi_file):
+    case = _published(teacher, curator, phi_file)
+    t, c = _client(teacher), _client(curator)
+    # Nothing to submit before something changed.
+    t.post(f"/cases/{case.pk}/revision/", _revision_post(case))
+    refused = t.post(
+        f"/cases/{case.pk}/revision/submit", {"action": "submit"}, follow=True
+    ).content.decode()
+    assert "This revision changes nothing yet" in refused
+    t.post(f"/cases/{case.pk}/revision/", _revision_post(case, discussion="Bullae rupture."))
+    t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    # While it is reviewed the author cannot change it.
+    locked = t.post(
+        f"/cases/{case.pk}/revision/",
+        _revision_post(case, discussion="Changed meanwhile."),
+        follow=True,
+    ).content.decode()
+    assert "A curator is reviewing this revision, so it cannot be changed now." in locked
+    assert case.revisions.get(number=2).fields["discussion"] == "Bullae rupture."
+    c.post(
+        f"/cases/{case.pk}/revision/curation",
+        {"action": "return", "comment": "Cite the guideline."},
+    )
+    page = t.get(f"/cases/{case.pk}/revision/").content.decode()
+    assert "Cite the guideline." in page
+    t.post(
+        f"/cases/{case.pk}/revision/",
+        _revision_post(case, discussion="Bullae rupture.", references="BTS guideline 2023"),
+    )
+    t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    c.post(f"/cases/{case.pk}/revision/curation", {"action": "publish"})
+    case.refresh_from_db()
+    assert (case.discussion, case.references) == ("Bullae rupture.", "BTS guideline 2023")
+    # A new change starts revision 3 from the published text.
+    t.post(f"/cases/{case.pk}/revision/", _revision_post(case, findings="Deep sulcus."))
+    assert case.revisions.get(number=3).fields["discussion"] == "Bullae rupture."
+    t.post(f"/cases/{case.pk}/revision/submit", {"action": "withdraw"})
+    assert case.revisions.get(number=3).state == CaseRevision.State.WITHDRAWN
+    case.refresh_from_db()
+    assert case.findings == ""
+
+
+def test_the_admin_shows_the_series_list_and_text_difference_escaped(teacher, curator, phi_file):
+    case = _published(teacher, curator, phi_file, two_series=True)
+    ct = Series.objects.get(study__case=case, modality="CT")
+    mr = Series.objects.get(study__case=case, modality="MR")
+    t = _client(teacher)
+    t.post(
+        f"/cases/{case.pk}/revision/",
+        _revision_post(
+            case,
+            title="Apical lucency <b>bold</b>",
+            **{
+                f"series_{ct.pk}_description": "Lung window",
+                f"series_{ct.pk}_order": "2",
+                f"series_{mr.pk}_order": "1",
+                "lead_series": str(mr.pk),
+            },
+        ),
+    )
+    t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    queue = _client(curator).get("/admin/archive/case/", {"revision": "submitted"})
+    assert "<strong>1</strong> revisions to review" in queue.content.decode()
+    assert [c.pk for c in queue.context["cl"].result_list] == [case.pk]
+    admin = _client(curator).get(f"/admin/archive/case/{case.pk}/change/").content.decode()
+    assert "Apical lucency &lt;b&gt;bold&lt;/b&gt;" in admin
+    assert "<b>bold</b>" not in admin
+    assert "+ 2. CT — Lung window" in admin
+    assert "+ 1. MR — " in admin and "★" in admin
+    assert f"- 1. {ct.modality} — " in admin
+    assert "Submitted for review" in admin  # the history's state column
+    # Nothing changed for students until it is published; then the series list is as written.
+    ct.refresh_from_db()
+    assert (ct.description, ct.position) == ("", 0)
+    _client(curator).post(f"/cases/{case.pk}/revision/curation", {"action": "publish"})
+    ct.refresh_from_db()
+    mr.refresh_from_db()
+    case.refresh_from_db()
+    assert (ct.description, ct.position, mr.position) == ("Lung window", 2, 1)
+    assert case.lead_series_id == mr.pk
+    assert case.title == "Apical lucency <b>bold</b>"
+
+
+def test_only_the_author_and_curators_see_a_revision(
+    teacher, other_teacher, curator, student, phi_file
+):
+    case = _published(teacher, curator, phi_file)
+    _client(teacher).post(f"/cases/{case.pk}/revision/", _revision_post(case, title="Draft zz"))
+    _client(teacher).post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    for user in (other_teacher, student):
+        c = _client(user)
+        assert c.get(f"/cases/{case.pk}/revision/").status_code == 403
+        withdraw = c.post(f"/cases/{case.pk}/revision/submit", {"action": "withdraw"})
+        assert withdraw.status_code == 403
+        assert (
+            c.post(f"/cases/{case.pk}/revision/curation", {"action": "publish"}).status_code == 403
+        )
+        assert "Draft zz" not in c.get(f"/cases/{case.pk}/").content.decode()
+    # The author sees its state on the case page, not the curator's buttons.
+    page = _client(teacher).get(f"/cases/{case.pk}/").content.decode()
+    assert "Revision 2 (Submitted for review)" in page and "Publish revision" not in page
+    assert CaseRevision.objects.get(case=case, number=2).state == CaseRevision.State.SUBMITTED
+
+
+def test_unpublishing_withdraws_the_revision_in_progress(teacher, curator, phi_file):
+    case = _published(teacher, curator, phi_file)
+    _client(teacher).post(f"/cases/{case.pk}/revision/", _revision_post(case, title="New"))
+    unpublish_case(case=case, user=curator, comment="Check the images.")
+    assert case.revisions.get(number=2).state == CaseRevision.State.WITHDRAWN
+    # The author edits the case itself again.
+    assert _client(teacher).get(f"/cases/{case.pk}/edit/").status_code == 200
+
+
+def test_the_author_keeps_the_key_image_editor_after_submitting_and_publishing(
+    teacher, curator, student, phi_file
+):
+    case = case_with_images(teacher, [phi_file()])
+    instance = Instance.objects.get(series__study__case=case)
+    t = _client(teacher)
+
+    def key(caption: str):
+        return t.post(
+            f"/cases/{case.pk}/key-images/",
+            json.dumps({"instance": instance.pk, "frame": 0, "caption": caption}),
+            content_type="application/json",
+        )
+
+    submit_case(case=Case.objects.get(pk=case.pk), user=teacher)
+    assert 'id="key-editor"' in t.get(f"/cases/{case.pk}/").content.decode()
+    assert key("Apex").status_code == 201
+    publish_case(case=Case.objects.get(pk=case.pk), user=curator)
+    assert 'id="key-editor"' in t.get(f"/cases/{case.pk}/").content.decode()
+    answer = key("Apical pleural line")
+    assert answer.status_code == 201
+    assert KeyImage.objects.get(case=case).caption == "Apical pleural line"
+    # Recorded like the series controls' changes (who and when, no text).
+    events = CaseEvent.objects.filter(case=case, action=CaseEvent.Action.KEY_IMAGE_SAVED)
+    assert events.count() == 2 and events.first().user == teacher
+    assert "Apical" not in json.dumps(events.first().detail)
+    # Students read it at once; they never get the editor.
+    s = _client(student)
+    page = s.get(f"/cases/{case.pk}/").content.decode()
+    assert 'id="key-editor"' not in page and "Apical pleural line" in page
+    assert (
+        s.post(
+            f"/cases/{case.pk}/key-images/",
+            json.dumps({"instance": instance.pk, "frame": 0}),
+            content_type="application/json",
+        ).status_code
+        == 403
+    )
+    key_pk = KeyImage.objects.get(case=case).pk
+    assert t.post(f"/cases/{case.pk}/key-images/{key_pk}/delete").status_code == 200
+    assert not KeyImage.objects.filter(case=case).exists()
+
+
+def test_a_case_has_one_revision_in_progress(teacher, curator, phi_file):
+    from django.db import IntegrityError, transaction
+
+    case = _published(teacher, curator, phi_file)
+    first = revision_services.open_revision(case=case, user=teacher)
+    assert revision_services.open_revision(case=case, user=teacher) == first  # reopened
+    assert [r.number for r in case.revisions.all()] == [2, 1]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        CaseRevision.objects.create(case=case, number=3, author=teacher)  # a second draft
+    revision_services.withdraw_revision(revision=first, user=teacher)
+    assert revision_services.open_revision(case=case, user=teacher).number == 3
