@@ -9,7 +9,8 @@ from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
 from django.db.models import Case as When_
-from django.db.models import Count, IntegerField, Value, When
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.template.loader import render_to_string
@@ -230,6 +231,31 @@ def _action_page(
     return TemplateResponse(request, template, context)
 
 
+#: Case fields the review queue's list never shows.
+LONG_TEXTS = (
+    "history",
+    "findings",
+    "differential",
+    "discussion",
+    "teaching_points",
+    "references",
+    "review_comment",
+)
+
+
+def _per_case(rows):
+    """How many of ``rows`` (filtered on ``OuterRef("pk")``) each case has: a correlated
+    subquery that the database runs only for the cases of the page shown, where a joined
+    ``Count`` grouped every case of the archive (and a count per row was 200 queries a page)."""
+    # COUNT as a plain function: the ORM adds no GROUP BY, and the subquery has one row.
+    counted = rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def _items_of_case(status: str):
+    return UploadItem.objects.filter(upload__case=OuterRef("pk"), status=status)
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = [
@@ -246,6 +272,9 @@ class CaseAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     list_display_links = ["title"]
+    # A review queue is read from the top; 50 rows keep a page quick to render (each row is
+    # about a millisecond of Django's list rendering) with 10,000 cases.
+    list_per_page = 50
 
     class Media:
         css = {"all": ["css/admin-review.css"]}
@@ -326,10 +355,18 @@ class CaseAdmin(admin.ModelAdmin):
             .select_related("owner", "diagnosis")
             .annotate(
                 queue_rank=rank,
-                n_images=Count("studies__series__instances", distinct=True),
+                n_images=_per_case(Instance.objects.filter(series__study__case=OuterRef("pk"))),
+                n_rejected=_per_case(_items_of_case(UploadItem.Status.REJECTED)),
+                n_quarantined=_per_case(_items_of_case(UploadItem.Status.QUARANTINED)),
             )
             .order_by(*self.get_ordering(request))
         )
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        # The list shows none of the long texts: the database sorts and sends narrow rows.
+        changelist.queryset = changelist.queryset.defer(*LONG_TEXTS)
+        return changelist
 
     def get_ordering(self, request):
         return ["queue_rank", "-updated_at"]
@@ -382,9 +419,7 @@ class CaseAdmin(admin.ModelAdmin):
 
     @admin.display(description=gettext_lazy("rejected / quarantined files"))
     def problem_files(self, obj):
-        items = UploadItem.objects.filter(upload__case=obj)
-        rejected = items.filter(status=UploadItem.Status.REJECTED).count()
-        quarantined = items.filter(status=UploadItem.Status.QUARANTINED).count()
+        rejected, quarantined = obj.n_rejected, obj.n_quarantined
         if not rejected and not quarantined:
             return "—"
         return f"{rejected} / {quarantined}"
