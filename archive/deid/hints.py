@@ -244,7 +244,7 @@ class PhiHints:
         m = self.pattern.search(text) if self.pattern is not None else None
         return self.substrings[m.group(0)] if m else None
 
-    def search_long_bytes(self, data: bytes) -> str | None:
+    def search_long_bytes(self, data: bytes | memoryview) -> str | None:
         """Category of the first hint :attr:`long_pattern` finds in `data` read as
         Latin-1 and upper-cased, or ``None``.
 
@@ -261,7 +261,7 @@ class PhiHints:
         4,000-frame cine's Pixel Data is 160 MiB).
         """
         if len(data) <= LONG_BYTES_CHUNK:
-            return self._search_long_piece(data)
+            return self._search_long_piece(bytes(data))  # no copy of bytes
         reach = max((len(h) for h in self.substrings), default=0)
         view = memoryview(data)
         for start in range(0, len(data), LONG_BYTES_CHUNK):
