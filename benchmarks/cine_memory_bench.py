@@ -14,24 +14,32 @@ reports its wall time and peak resident memory (``ru_maxrss``):
 * baseline, same run: plain pydicom read + decode of every frame (``pixel_array``) + write;
 * both again at a tenth of the frames, which shows how memory grows with the frame count.
 
-2026-11-30, shared 2-core machine at load 7-9 (wall times are the load's; CPU and memory are
-not):
+2026-12-01, shared 2-core machine at load 5-6 (wall times are the load's; CPU and memory are
+not), the de-identification children only (the plain read+decode figures are the 2026-11-30
+run's, they do not change):
 
 ==================  ===========================================  ==========================
                     de-identified (anonymized)                   plain pydicom read+decode
 ==================  ===========================================  ==========================
-400 frames          peak 359 MiB, 12.9 s CPU                     peak 852 MiB
-4,000 frames        **peak 1,626 MiB**, 83 s CPU (190 s wall)    peak 8,038 MiB
-before (same run)   4,000: 8,153 MiB; 400: 989 MiB               -
+400 frames          peak 255 MiB, 13.4 s CPU                     peak 852 MiB
+4,000 frames        **peak 580 MiB**, 105 s CPU (255 s wall)     peak 8,038 MiB
+before              4,000: 1,626 MiB, 83 s CPU (at load 7-9);    -
+                    400: 342 MiB, 10.3 s CPU (back to back with
+                    the 400 above: 13.0 s CPU now)
 ==================  ===========================================  ==========================
 
-Before, ``archive/deid/pixels/frames.decode`` let pydicom decode all frames and convert
-YBR -> RGB on the whole array in float64 (that is also why plain pydicom peaks at 8 GB); now
-frames are decoded one at a time into one uint8 array, and the cine's per-frame change masks
-are packed 8 pixels a byte. Memory still grows with the frame count (~0.35 MiB a frame here:
-the decoded frames, 225 KiB each, are held together because the cine detection compares them
-and the redaction re-encodes them): bounding it by one frame needs a streaming cleaner, not
-done yet.
+The cleaner walks the frames one at a time (``archive/deid/pixels/cleaner.py``): one pass
+compares each frame with the first, a second examines the scanned frames and those that
+changed outside the moving image, a third redacts, verifies and re-encodes each frame and
+appends it to the output; no decoded frame is kept between frames.  What still grows with the
+frame count is the output: this lossy JPEG cine is stored losslessly (JPEG-LS, 160 MiB for
+4,000 frames against 24 MiB in), once in the dataset and once as the written file
+(``DeidResult.to_bytes``).  Over the loaded process (217 MiB) the 4,000 frames add 363 MiB:
+twice the output and ~40 MiB.  The written file is verified without reading its Pixel Data
+back and is written from a buffer (pydicom wrote every value through a second buffer: two
+passing copies).  Before: all decoded frames (880 MiB) were held together.  The price is
+CPU: every frame is decoded three times instead of once (2.5 ms a frame for this JPEG, +26 %
+CPU on this cine, where detection is cheap; a single-frame image is decoded once).
 """
 
 from __future__ import annotations

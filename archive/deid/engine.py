@@ -28,6 +28,8 @@ import io
 import re
 import warnings
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
@@ -79,7 +81,7 @@ from archive.deid.profile import (
 from archive.deid.pseudonyms import PatientPseudonym, pseudonymize_patient
 from archive.deid.reading import RejectedInput, read_dataset
 from archive.deid.uids import CLASS_UID_TAGS, pseudonymize_uid
-from archive.deid.verify import verify
+from archive.deid.verify import BINARY_VRS, verify, verify_bulk
 
 if TYPE_CHECKING:
     from collections.abc import MutableMapping
@@ -211,11 +213,38 @@ class DeidResult:
         """Encode the dataset as a DICOM Part-10 file (PS3.10 7.1), zero preamble."""
         if self._bytes is None:
             buffer = DicomBytesIO()
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), _pixel_data_streamed(self.dataset):
                 warnings.simplefilter("ignore")
                 dcmwrite(buffer, self.dataset, enforce_file_format=True)
             self._bytes = buffer.getvalue()
         return self._bytes
+
+
+#: Pixel Data longer than this is written from a buffer (``_pixel_data_streamed``).
+STREAMED_PIXEL_BYTES = 1 << 20
+
+
+@contextmanager
+def _pixel_data_streamed(ds: Dataset) -> Iterator[None]:
+    """Pixel Data written to the file piece by piece while the dataset is written.
+
+    pydicom writes an element's value into a buffer of its own, then copies that into the file:
+    two passing copies of a 160 MiB Pixel Data (a 4,000-frame cine) next to the dataset's and
+    the file's.  A value given as a buffer is copied into the file piece by piece instead (a
+    BytesIO of bytes shares them); the dataset gets its bytes back afterwards.
+    """
+    raw = ds._dict.get(BaseTag(0x7FE00010))
+    value = getattr(raw, "value", None)
+    if not isinstance(value, bytes) or len(value) <= STREAMED_PIXEL_BYTES:
+        yield
+        return
+    elem = ds[0x7FE00010]  # a raw element is converted, its bytes kept as they are
+    value = elem.value
+    elem.value = io.BytesIO(value)
+    try:
+        yield
+    finally:
+        elem.value = value
 
 
 @lru_cache(maxsize=4096)
@@ -1000,6 +1029,12 @@ WRITTEN_UNREADABLE = (
 )
 
 
+#: Values of the written file longer than this are not read back into a dataset (a 4,000-frame
+#: cine's Pixel Data is 160 MiB, a third copy of it next to the dataset's and the file's): a
+#: binary one is searched where it lies in the written bytes, as :func:`verify` searches it.
+READ_BACK_DEFER = 1 << 20
+
+
 def _verify_written(result: DeidResult) -> list[str]:
     """Verify the file as written, not only the dataset in memory: a damaged length in the
     input can make the bytes written differ from what was checked (the fuzzer found a big-endian
@@ -1008,8 +1043,24 @@ def _verify_written(result: DeidResult) -> list[str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            back = dcmread(io.BytesIO(data))
-        return verify(back, result.phi_hints)
+            back = dcmread(io.BytesIO(data), defer_size=READ_BACK_DEFER)
+            # Only top-level values are deferred (items are parsed from their sequence's bytes).
+            deferred = [
+                (int(tag), raw)
+                for tag, raw in back._dict.items()
+                if isinstance(raw, RawDataElement) and raw.value is None
+            ]
+            if any(element_vr(tag, raw) not in BINARY_VRS for tag, raw in deferred):
+                back = dcmread(io.BytesIO(data))  # a long text, number or sequence: read it
+                deferred = []
+        reasons = verify(back, result.phi_hints)
+        view = memoryview(data)
+        for tag, raw in deferred:
+            # An undefined length (encapsulated Pixel Data) ends at its delimiter, somewhere
+            # before the end of the file: the rest of the file is searched (also read above).
+            end = len(data) if raw.length == 0xFFFFFFFF else raw.value_tell + raw.length
+            reasons += verify_bulk(tag, view[raw.value_tell : end], result.phi_hints)
+        return reasons
     except Exception:  # noqa: BLE001 - anything unreadable is not published
         return [WRITTEN_UNREADABLE]
 

@@ -106,6 +106,8 @@ MIN_SUBSTRING_LEN = 3
 HINT_VRS = frozenset({"PN", "DA", "DT", "UI", "SQ"})
 """VRs whose elements can hold a hint whatever their tag."""
 MIN_NUMERIC_SUBSTRING_LEN = 6
+#: Bulk binary data is searched for hints in pieces of this many bytes (``search_long_bytes``).
+LONG_BYTES_CHUNK = 4 << 20
 MIN_FREE_SUBSTRING_LEN = 5
 
 # Equipment vocabulary kept by the Basic Profile (not in Table E.1-1).  A hint
@@ -242,7 +244,7 @@ class PhiHints:
         m = self.pattern.search(text) if self.pattern is not None else None
         return self.substrings[m.group(0)] if m else None
 
-    def search_long_bytes(self, data: bytes) -> str | None:
+    def search_long_bytes(self, data: bytes | memoryview) -> str | None:
         """Category of the first hint :attr:`long_pattern` finds in `data` read as
         Latin-1 and upper-cased, or ``None``.
 
@@ -252,7 +254,23 @@ class PhiHints:
         character where the upper-cased text has it, and ASCII hints are found
         exactly as in that text, much faster (pixel and waveform data are
         hundreds of kilobytes).
+
+        Data longer than :data:`LONG_BYTES_CHUNK` is searched a piece at a time, each piece
+        reaching the longest hint's length into the next (a hint is a plain substring, found in
+        the piece it starts in): the copies the search makes are a piece's, not the data's (a
+        4,000-frame cine's Pixel Data is 160 MiB).
         """
+        if len(data) <= LONG_BYTES_CHUNK:
+            return self._search_long_piece(bytes(data))  # no copy of bytes
+        reach = max((len(h) for h in self.substrings), default=0)
+        view = memoryview(data)
+        for start in range(0, len(data), LONG_BYTES_CHUNK):
+            found = self._search_long_piece(bytes(view[start : start + LONG_BYTES_CHUNK + reach]))
+            if found is not None:
+                return found
+        return None
+
+    def _search_long_piece(self, data: bytes) -> str | None:
         groups = self._long_byte_groups
         if groups is not None:
             if b"\xdf" in data:

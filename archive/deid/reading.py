@@ -133,6 +133,7 @@ def _check_vrs(ds: Dataset) -> None:
             if isinstance(raw, RawDataElement):
                 implied = element_vr(int(tag), raw)
                 _check_single_number(tag, raw, implied)
+                _check_whole_numbers(tag, raw, implied)
                 _check_no_binary(tag, raw, implied)
             continue
         try:

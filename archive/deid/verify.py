@@ -40,7 +40,7 @@ _GENERATED_TAGS = frozenset({0x00020013, 0x00120062, 0x00120063, 0x00120064, 0x0
 # only when they have exactly that form.
 _PSEUDONYM_RE = re.compile(r"^ANON[\^-][0-9A-F]{8,20}$")
 _PSEUDONYM_TAGS = frozenset({0x00100010, 0x00100020})
-_BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
+BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 _NUMBER_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV", "AT"})
 _NUMERIC_STRING_VRS = frozenset({"DS", "IS", "AS", "TM"})
 _BULK_BYTES = 1024
@@ -125,7 +125,7 @@ def _scan(
         value = elem.value
         if value is None:
             continue
-        if vr in _BINARY_VRS or (not raw and isinstance(value, bytes | bytearray)):
+        if vr in BINARY_VRS or (not raw and isinstance(value, bytes | bytearray)):
             data = bytes(value) if isinstance(value, bytes | bytearray) else b""
             if len(data) > _BULK_BYTES:
                 category = hints.search_long_bytes(data)
@@ -165,6 +165,14 @@ def _scan(
                     if category := hints.search(t):
                         reasons.append(f"Residual {category} found in {_name(tag)}.")
                         break
+
+
+def verify_bulk(tag: int, data: bytes | memoryview, hints: PhiHints) -> list[str]:
+    """What :func:`verify` says of a binary value longer than ``_BULK_BYTES``, given as the
+    bytes where it lies (a value left unread in the dataset, as the written file's Pixel Data
+    is when it is read back: see ``engine._verify_written``)."""
+    category = hints.search_long_bytes(data)
+    return [f"Residual {category} found in {_name(tag)}."] if category is not None else []
 
 
 def verify(output: Dataset, hints: PhiHints) -> list[str]:

@@ -102,3 +102,21 @@ def test_a_public_tag_the_standard_does_not_define_is_removed():
     result = deidentify_bytes(bytes(data), archive_policy())
     assert 0x01080050 not in result.dataset
     assert str(value).encode() not in result.to_bytes()
+
+
+def test_a_number_value_that_is_not_whole_numbers_is_rejected_in_implicit_vr():
+    # Implicit VR: no VR is written, the dictionary's is implied (FD for Diffusion Gradient
+    # Orientation, three numbers). Two stray bytes inside it make 26 bytes, not a whole number
+    # of 8-byte values: a damaged length, as in the explicit case above.
+    patient = SyntheticPatient(rng=random.Random(20261130))
+    ds = pydicom.dcmread(io.BytesIO(load_seed("CT_small.dcm", patient).data))
+    ds.DiffusionGradientOrientation = [0.0, 0.0, 1.0]
+    ds.file_meta.TransferSyntaxUID = pydicom.uid.ImplicitVRLittleEndian
+    buffer = io.BytesIO()
+    ds.save_as(buffer, enforce_file_format=True)
+    data = buffer.getvalue()
+    header = struct.pack("<HHI", 0x0018, 0x9089, 24)
+    assert data.count(header) == 1
+    data = data.replace(header, struct.pack("<HHI", 0x0018, 0x9089, 26) + b"\0\0")
+    with pytest.raises(RejectedInput, match=r"\(0018,9089\) is 26 bytes long, not a whole"):
+        deidentify_bytes(data, archive_policy())

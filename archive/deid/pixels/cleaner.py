@@ -10,7 +10,7 @@ Only after ``ok`` may BurnedInAnnotation/RecognizableVisualFeatures be set to NO
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 
@@ -25,13 +25,13 @@ from .detection import (
     TextRegion,
     same_glyph_size,
 )
-from .encoding import store_frames
+from .encoding import EncoderRefused, FrameWriter, storage_plans
 from .frames import (
     DecodedPixels,
     DetectionViews,
+    FrameSource,
     Representation,
     bright_fill,
-    decode,
     detection_views,
     luminance,
 )
@@ -578,7 +578,7 @@ def _filled_mask(shape: tuple[int, ...], boxes: Sequence[BoxRecord]) -> np.ndarr
 
 def _fill(pixels: DecodedPixels, index: int, box: Box, value) -> None:
     x0, y0, x1, y1 = box
-    pixels.frames[index, y0:y1, x0:x1] = value
+    pixels.frame(index)[y0:y1, x0:x1] = value
 
 
 def _fill_keeps_strokes(frame: np.ndarray, box: Box, fill, ring: np.ndarray) -> bool:
@@ -721,14 +721,15 @@ def _redact_frame(
     index: int,
     regions: Sequence[TextRegion],
     policy: PixelPolicy,
-    result: PixelCleaningResult,
+    boxes: list[BoxRecord],
     original: np.ndarray,
 ) -> None:
-    frame = pixels.frames[index]
+    """Fill ``regions`` on frame ``index``; what was filled is appended to ``boxes``."""
+    frame = pixels.frame(index)
     regions = list(regions) + _between_lines(regions)
     for box, region in _line_boxes(regions, policy.margin, frame.shape):
         _fill_box(pixels, index, box, region.polarity, original)
-        result.boxes.append((index, *box, region.reason))
+        boxes.append((index, *box, region.reason))
 
 
 @dataclass
@@ -750,7 +751,7 @@ MOVING_AREA = 0.02
 
 def _decide_cine(
     detector: BurnedInTextDetector,
-    pixels: DecodedPixels,
+    source: FrameSource,
     policy: PixelPolicy,
     hint_tokens: set[str],
 ) -> _FrameRegions:
@@ -763,39 +764,53 @@ def _decide_cine(
     to misread) are left to the scans; a small change outside them (a clock, a frame counter,
     a name shown on one frame) is examined on that frame.  A 30-frame echo costs three full
     examinations instead of thirty.
+
+    Two passes over the frames, each decoding them one at a time: the first counts where
+    frames change (what moves is known only after the last frame), the second compares each
+    frame again and examines it.  Decoding a frame twice costs less than keeping a 4,000-frame
+    cine's frames, or even their change masks (38 MiB packed), for the second pass.
     """
-    n = pixels.count
-    scanned = sorted(set(range(0, n, policy.scan_every)) | {n - 1})
-    reference = luminance(pixels, 0)
+    source.find_value_range()
+    reference: np.ndarray | None = None
+    changes: np.ndarray | None = None
+    n = 0
+    for i, frame in source.frames():
+        lum = luminance(source.window(i, frame), i)
+        n = i + 1
+        if reference is None:
+            reference = lum
+            changes = np.zeros(reference.shape, np.uint16)
+            continue
+        changes += cv2.absdiff(lum, reference) > FRAME_CHANGE
+    assert reference is not None and changes is not None
+    source.count = n  # a decoder may yield fewer frames than declared: those are the image
     rows, cols = reference.shape
-    changes = np.zeros(reference.shape, np.uint16)
-    # Each frame's change mask, packed 8 pixels a byte: a 4,000-frame cine's masks are 38 MiB
-    # instead of 300 (the frames themselves are the rest of its memory).
-    diffs: dict[int, np.ndarray] = {}
-    for i in range(1, n):
-        diff = cv2.absdiff(luminance(pixels, i), reference) > FRAME_CHANGE
-        changes += diff
-        diffs[i] = np.packbits(diff)
+    scanned = sorted(set(range(0, n, policy.scan_every)) | {n - 1})
     # Pixels that change in many frames: the moving image.  A clock that changes on every
     # frame is a small region (kept a candidate below), a name shown on one frame is not
     # "many frames".
     often = changes >= max(2, (n - 1) // 4)
-    everywhere: list[TextRegion] = []
-    for i in scanned:
-        views = detection_views(pixels, i)
-        for region in _decide(detector, views, policy, hint_tokens, moving=often):
-            if not any(r.box == region.box and r.polarity == region.polarity for r in everywhere):
-                everywhere.append(region)
-    for i in scanned:
-        diffs.pop(i, None)
+    del changes
     closed = cv2.morphologyEx(often.view(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
     large = np.zeros(count, bool)
     large[1:] = stats[1:, cv2.CC_STAT_AREA] > MOVING_AREA * rows * cols
     moving = cv2.dilate(large[labels].view(np.uint8), _CLOSE).view(bool)
+    del labels
+    examined = set(scanned)
+    everywhere: list[TextRegion] = []
     per_frame: dict[int, list[TextRegion]] = {}
-    for i, packed in diffs.items():
-        diff = np.unpackbits(packed, count=rows * cols).reshape(rows, cols).view(bool)
+    for i, frame in source.frames():
+        pixels = source.window(i, frame)
+        if i in examined:
+            views = detection_views(pixels, i)
+            for region in _decide(detector, views, policy, hint_tokens, moving=often):
+                if not any(
+                    r.box == region.box and r.polarity == region.polarity for r in everywhere
+                ):
+                    everywhere.append(region)
+            continue
+        diff = cv2.absdiff(luminance(pixels, i), reference) > FRAME_CHANGE
         quiet = diff & ~moving
         if not quiet.any():
             continue
@@ -877,7 +892,7 @@ def _fill_box(
     (a label field) or the text is dark, never leaving a pixel as it was (in ``original``, the
     frame before any box was filled).  The same rule at upload and when a review is replayed,
     so a replayed box has the same pixels."""
-    frame = pixels.frames[index]
+    frame = pixels.frame(index)
     dark = bright_fill(pixels, index)
     value = dark
     if pixels.representation in (Representation.MONOCHROME2, Representation.RGB):
@@ -909,25 +924,69 @@ def _fill_box(
         rim = same & ~inside.view(bool)
         if rim.any():
             alt = _unused_fill(pixels, before, box, value, background=False)
-            pixels.frames[index, y0:y1, x0:x1][rim] = alt
+            pixels.frame(index)[y0:y1, x0:x1][rim] = alt
 
 
-def _apply_drawn(
-    pixels: DecodedPixels,
-    drawn: Sequence[FrameBox],
-    result: PixelCleaningResult,
-    changed: set[int],
-) -> None:
-    """Fill the boxes a person drew: one dark value (the background's), on their frames."""
-    for i in range(pixels.count):
-        boxes = [b[1:] for b in drawn if b[0] is None or b[0] == i]
-        if not boxes:
-            continue
-        fill = bright_fill(pixels, i)
+def _drawn_records(drawn: Sequence[FrameBox], count: int) -> list[BoxRecord]:
+    """The records of the boxes a person drew, frame by frame (their fills need no pixels to
+    be known)."""
+    records: list[BoxRecord] = []
+    for i in range(count):
+        records += [(i, *b[1:], DRAWN) for b in drawn if b[0] is None or b[0] == i]
+    return records
+
+
+def _apply_drawn(pixels: DecodedPixels, index: int, drawn: Sequence[FrameBox]) -> None:
+    """Fill the boxes a person drew on frame ``index``: one dark value (the background's)."""
+    boxes = [b[1:] for b in drawn if b[0] is None or b[0] == index]
+    if boxes:
+        fill = bright_fill(pixels, index)
         for box in boxes:
-            _fill(pixels, i, box, fill)
-            result.boxes.append((i, *box, DRAWN))
-        changed.add(i)
+            _fill(pixels, index, box, fill)
+
+
+#: Redacts one frame in place (the frame held by the window, its index): see ``_store``.
+FrameRedaction = Callable[[DecodedPixels, int], None]
+
+
+def _store(
+    ds: Dataset,
+    source: FrameSource,
+    changed: set[int],
+    every: bool,
+    redact: FrameRedaction,
+    restart: Callable[[], None] = lambda: None,
+) -> str:
+    """Redact the ``changed`` frames and store every frame into ``ds``, one frame at a time.
+
+    The first way of :func:`storage_plans` whose encoder takes the image is used (the first
+    frame is tried on each beforehand; a refusal later starts the pass again with the next
+    way, after ``restart`` forgets what ``redact`` recorded).  ``every``: every frame is
+    re-encoded, not only the changed ones (in-pixel overlay bits to clear).  Returns the
+    transfer syntax keyword.
+    """
+    plans = storage_plans(ds, source.representation)
+    for plan in plans:
+        writer = FrameWriter(ds, plan, source.count)
+        if not plan.native and plan is not plans[-1]:
+            _, first = next(source.frames())
+            try:
+                writer.encode(first)
+            except EncoderRefused:
+                continue
+        restart()
+        try:
+            for i, frame in source.frames():
+                if source.count == 1:
+                    frame = frame.copy()  # the source keeps its single frame for each pass
+                pixels = source.window(i, frame)
+                if i in changed:
+                    redact(pixels, i)
+                writer.add(i, frame, every or i in changed)
+        except EncoderRefused:
+            continue
+        return writer.finish()
+    raise AssertionError("the last way of storing cannot refuse")  # pragma: no cover
 
 
 def clean_pixels(
@@ -986,64 +1045,82 @@ def clean_pixels(
         )
         return result
     hint_tokens = _hint_tokens(hints)
-    pixels = decode(ds)
-    result.frames = pixels.count
-    need_store = has_high_bit_content(ds, pixels.frames)
+    # Frame by frame, never all frames decoded at once: detection (a pass over the frames),
+    # then redaction, verification and re-encoding (a second pass, each frame stored as soon
+    # as it is done).  Memory is one decoded frame and the bytes to store.
+    source = FrameSource(ds)
+    result.frames = source.count
+    need_store = has_high_bit_content(ds)
     if need_store:
         result.overlays_removed.append("in-pixel overlay bits above Bits Stored")
-    changed: set[int] = set()
-    rows, cols = pixels.frames.shape[1:3]
+    rows, cols = source.rows, source.columns
     drawn = _frame_boxes(extra_boxes, cols, rows)
-    pixels.frames = (
-        np.array(pixels.frames, copy=True) if not pixels.frames.flags.writeable else (pixels.frames)
-    )
     if automatic is not None:
         kept_areas = _frame_boxes(keep, cols, rows)
-        replayed: dict[int, np.ndarray] = {}
+        fills: dict[int, list[tuple[Box, str]]] = {}
         for record in automatic:
             frame = int(record[0])
-            if not 0 <= frame < pixels.count or _kept(record, kept_areas):
+            if not 0 <= frame < source.count or _kept(record, kept_areas):
                 continue
             box = _frame_boxes([record[:5]], cols, rows)
             if box:
                 polarity = "dark" if str(record[5]).startswith("dark") else "bright"
-                if frame not in replayed:
-                    replayed[frame] = pixels.frames[frame].copy()
-                _fill_box(pixels, frame, box[0][1:], polarity, replayed[frame])
+                fills.setdefault(frame, []).append((box[0][1:], polarity))
                 result.boxes.append((frame, *box[0][1:], str(record[5])))
-                changed.add(frame)
-        _apply_drawn(pixels, drawn, result, changed)
+        drawn_boxes = _drawn_records(drawn, source.count)
+        result.boxes += drawn_boxes
+        changed = set(fills) | {b[0] for b in drawn_boxes}
+
+        def replay(pixels: DecodedPixels, i: int) -> None:
+            if i in fills:
+                original = pixels.frame(i).copy()
+                for box, polarity in fills[i]:
+                    _fill_box(pixels, i, box, polarity, original)
+            _apply_drawn(pixels, i, drawn)
+
         if changed or need_store:
-            result.transfer_syntax = store_frames(
-                ds, pixels, changed if not need_store else set(range(pixels.count))
-            )
+            result.transfer_syntax = _store(ds, source, changed, need_store, replay)
             result.changed = True
         return result
-    if pixels.count > 1 and policy.scan_every > 1:
-        found = _decide_cine(detector, pixels, policy, hint_tokens)
-        verify = set(found.scanned)
+    if source.count > 1 and policy.scan_every > 1:
+        found = _decide_cine(detector, source, policy, hint_tokens)
+        verify: set[int] | None = set(found.scanned)
+        per_frame = found.per_frame
+        everywhere = found.everywhere
     else:
-        found = _FrameRegions({}, [], None)
-        verify = set(range(pixels.count))
-    originals: dict[int, np.ndarray] = {}
-    for i in range(pixels.count):
-        if found.scanned is not None:
-            regions = found.everywhere + found.per_frame.get(i, [])
-        else:
-            regions = _decide(detector, detection_views(pixels, i), policy, hint_tokens)
+        per_frame, everywhere, verify = {}, [], None
+        seen = 0
+        for i, frame in source.frames():
+            views = detection_views(source.window(i, frame), i)
+            regions = _decide(detector, views, policy, hint_tokens)
+            if regions:
+                per_frame[i] = regions
+            seen = i + 1
+        source.count = seen
+    result.frames = source.count
+    drawn_boxes = _drawn_records(drawn, source.count)
+    detected = set(range(source.count)) if everywhere else set(per_frame)
+    changed = detected | {b[0] for b in drawn_boxes}
+    found_boxes: list[BoxRecord] = []
+    retry_boxes: list[BoxRecord] = []
+    remained: list[str] = []
+
+    def redact(pixels: DecodedPixels, i: int) -> None:
+        regions = everywhere + per_frame.get(i, [])
+        original = None
+        own: list[BoxRecord] = []
         if regions:
             # The frame as it was, for choosing fill values (and for the verifier's rounds).
-            original = pixels.frames[i].copy()
-            if i in verify:
-                originals[i] = original
-            _redact_frame(pixels, i, regions, policy, result, original)
-            changed.add(i)
-    _apply_drawn(pixels, drawn, result, changed)
-    # Verifier: re-run detection on every changed frame, ignoring the fills themselves (a black
-    # box in speckle makes the speckle next to it look like strokes on black); redact again,
-    # then give up.
-    for i in sorted(changed & verify):
-        filled = _filled_mask(pixels.frames.shape[1:3], [b for b in result.boxes if b[0] == i])
+            original = pixels.frame(i).copy()
+            _redact_frame(pixels, i, regions, policy, own, original)
+        _apply_drawn(pixels, i, drawn)
+        found_boxes.extend(own)
+        if verify is not None and i not in verify:
+            return
+        # Verifier: re-run detection on the changed frame, ignoring the fills themselves (a
+        # black box in speckle makes the speckle next to it look like strokes on black);
+        # redact again, then give up.
+        filled = _filled_mask((rows, cols), own + [b for b in drawn_boxes if b[0] == i])
         for attempt in range(policy.retries + 1):
             remaining = _decide(
                 detector,
@@ -1056,17 +1133,26 @@ def clean_pixels(
             if not remaining:
                 break
             if attempt == policy.retries:
-                result.ok = False
-                result.reasons.append(f"frame {i}: text remained after redaction")
+                remained.append(f"frame {i}: text remained after redaction")
                 break
-            before = len(result.boxes)
-            if i not in originals:  # only a drawn box was filled on the first pass
-                originals[i] = pixels.frames[i].copy()
-            _redact_frame(pixels, i, remaining, policy, result, originals[i])
-            filled |= _filled_mask(filled.shape, result.boxes[before:])
+            if original is None:  # only a drawn box was filled on the first pass
+                original = pixels.frame(i).copy()
+            again: list[BoxRecord] = []
+            _redact_frame(pixels, i, remaining, policy, again, original)
+            retry_boxes.extend(again)
+            filled |= _filled_mask(filled.shape, again)
+
     if changed or need_store:
-        result.transfer_syntax = store_frames(
-            ds, pixels, changed if not need_store else set(range(pixels.count))
-        )
+
+        def restart() -> None:
+            found_boxes.clear()
+            retry_boxes.clear()
+            remained.clear()
+
+        result.transfer_syntax = _store(ds, source, changed, need_store, redact, restart)
         result.changed = True
+    result.boxes = found_boxes + drawn_boxes + retry_boxes
+    if remained:
+        result.ok = False
+        result.reasons.extend(remained)
     return result

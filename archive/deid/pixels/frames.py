@@ -9,6 +9,7 @@ in the stored colour space without a lossy YBR->RGB->YBR round trip.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import Enum
 
@@ -21,6 +22,7 @@ __all__ = [
     "Representation",
     "DecodedPixels",
     "DetectionViews",
+    "FrameSource",
     "decode",
     "detection_views",
     "luminance",
@@ -40,71 +42,135 @@ class Representation(str, Enum):
 
 @dataclass
 class DecodedPixels:
-    """All frames as one array ``(frames, rows, columns[, samples])`` plus how to read it."""
+    """Frames as one array ``(frames, rows, columns[, samples])`` plus how to read them.
+
+    ``frames`` holds every frame (:func:`decode`) or a window of them, frame ``first`` of the
+    image first and ``total`` frames in the image (:meth:`FrameSource.window`, one frame): the
+    functions that take a frame index read it with :meth:`frame`, so they work on either.
+    """
 
     frames: np.ndarray
     representation: Representation
     palette_rgb: np.ndarray | None = None  # (entries, 3) uint8 for PALETTE COLOR
     value_range: tuple[float, float] | None = None  # of all frames, for ``luminance``
+    first: int = 0
+    total: int | None = None
 
     @property
     def count(self) -> int:
-        return int(self.frames.shape[0])
+        """Frames in the image (not only those held)."""
+        return int(self.frames.shape[0]) if self.total is None else self.total
+
+    def frame(self, index: int) -> np.ndarray:
+        """Frame ``index`` of the image (a view: filling it fills the frame held)."""
+        return self.frames[index - self.first]
 
 
-def _decode_frame_by_frame(decoder, ds: Dataset, nframes: int, *, as_rgb: bool) -> np.ndarray:
-    """Every frame, decoded one at a time into one array of the stored type.
+def _palette(ds: Dataset) -> np.ndarray:
+    """Every index of a PALETTE COLOR image as 8-bit RGB, ``(entries, 3)``."""
+    from pydicom.pixels import apply_color_lut
 
-    pydicom's ``as_array`` decodes all frames and then converts the colour space of the whole
-    array in float64: a 4,000-frame 320x240 YBR JPEG echo (880 MiB decoded) peaked at 8 GB.
-    One frame at a time, the conversion's temporary is one frame's.
+    nbits = int(ds.BitsAllocated)
+    every_index = np.arange(1 << nbits, dtype=np.uint8 if nbits == 8 else np.uint16)
+    rgb = apply_color_lut(every_index, ds).astype(np.float64)
+    top = 255.0 if rgb.max() <= 255 else 65535.0
+    return np.clip(rgb / top * 255.0, 0, 255).astype(np.uint8)
+
+
+class FrameSource:
+    """The frames of ``ds`` decoded one at a time, in order, as often as asked.
+
+    A multi-frame image is never decoded whole: a 4,000-frame 320x240 YBR JPEG echo is 880 MiB
+    decoded and 24 MiB as stored, so each pass over it (compare frames, detect, redact and
+    re-encode) decodes the frames again, one at a time, and keeps none.  A single frame is
+    decoded once and kept (every pass asks for it again).
     """
-    out: np.ndarray | None = None
-    count = 0
-    for frame, _ in decoder.iter_array(ds, as_rgb=as_rgb):
-        if count == nframes:
-            break  # more fragments than frames: the header's count is what is published
-        if out is None:
-            out = np.empty((nframes, *frame.shape), frame.dtype)
-        out[count] = frame
-        count += 1
-    if out is None:
-        raise ValueError("no frame could be decoded")
-    return out if count == nframes else out[:count]
+
+    def __init__(self, ds: Dataset) -> None:
+        self.ds = ds
+        tsyntax = ds.file_meta.TransferSyntaxUID
+        photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
+        self.native_ybr = not tsyntax.is_compressed and photometric in ("YBR_FULL", "YBR_FULL_422")
+        #: Frames the header declares (what is published; a decoder may yield fewer)
+        self.count = int(ds.get("NumberOfFrames", 1) or 1)
+        self.samples = int(ds.get("SamplesPerPixel", 1))
+        self.rows, self.columns = int(ds.Rows), int(ds.Columns)
+        self.decoder = get_decoder(tsyntax)
+        self.palette_rgb: np.ndarray | None = None
+        if photometric == "PALETTE COLOR":
+            self.representation = Representation.PALETTE
+            self.palette_rgb = _palette(ds)
+        elif self.samples == 3:
+            self.representation = Representation.YBR_FULL if self.native_ybr else Representation.RGB
+        elif photometric == "MONOCHROME1":
+            self.representation = Representation.MONOCHROME1
+        else:
+            self.representation = Representation.MONOCHROME2
+        self.value_range: tuple[float, float] | None = None
+        self._single: np.ndarray | None = None
+
+    def _shaped(self, arr: np.ndarray) -> np.ndarray:
+        """One frame as ``(rows, columns[, samples])``."""
+        if arr.ndim == (3 if self.samples > 1 else 2):
+            return arr
+        return arr.reshape(arr.shape[-(3 if self.samples > 1 else 2) :])
+
+    def frames(self) -> Iterator[tuple[int, np.ndarray]]:
+        """``(index, frame)`` for every frame, each a writeable array of its own (the single
+        frame of a one-frame image is the same array each time)."""
+        if self.count == 1:
+            if self._single is None:
+                arr, _ = self.decoder.as_array(self.ds, as_rgb=not self.native_ybr)
+                if arr.ndim == (4 if self.samples > 1 else 3):
+                    arr = arr[0]
+                self._single = arr if arr.flags.writeable else arr.copy()
+            yield 0, self._single
+            return
+        index = 0
+        for frame, _ in self.decoder.iter_array(self.ds, as_rgb=not self.native_ybr):
+            if index == self.count:
+                break  # more fragments than frames: the header's count is what is published
+            yield index, self._shaped(frame if frame.flags.writeable else frame.copy())
+            index += 1
+        if index == 0:
+            raise ValueError("no frame could be decoded")
+
+    def window(self, index: int, frame: np.ndarray) -> DecodedPixels:
+        """Frame ``index`` as a :class:`DecodedPixels` holding only that frame."""
+        return DecodedPixels(
+            frame[np.newaxis],
+            self.representation,
+            self.palette_rgb,
+            self.value_range,
+            first=index,
+            total=self.count,
+        )
+
+    def find_value_range(self) -> None:
+        """The stored range of all frames (monochrome ``luminance`` compares frames on it)."""
+        if self.representation not in (Representation.MONOCHROME1, Representation.MONOCHROME2):
+            return
+        lo, hi = np.inf, -np.inf
+        for _, frame in self.frames():
+            lo, hi = min(lo, float(frame.min())), max(hi, float(frame.max()))
+        self.value_range = (lo, hi)
 
 
 def decode(ds: Dataset) -> DecodedPixels:
-    """Decode every frame of ``ds`` (any transfer syntax pydicom + plugins can decode)."""
-    tsyntax = ds.file_meta.TransferSyntaxUID
-    photometric = str(ds.get("PhotometricInterpretation", "MONOCHROME2")).strip()
-    native_ybr = not tsyntax.is_compressed and photometric in ("YBR_FULL", "YBR_FULL_422")
-    nframes = int(ds.get("NumberOfFrames", 1) or 1)
-    samples = int(ds.get("SamplesPerPixel", 1))
-    decoder = get_decoder(tsyntax)
-    if nframes == 1:
-        arr, _ = decoder.as_array(ds, as_rgb=not native_ybr)
-    else:
-        arr = _decode_frame_by_frame(decoder, ds, nframes, as_rgb=not native_ybr)
-    if samples == 1 and arr.ndim == 2:
-        arr = arr[np.newaxis]
-    elif samples > 1 and arr.ndim == 3:
-        arr = arr[np.newaxis]
-    if arr.shape[0] != nframes:  # pragma: no cover - defensive, decoders agree with the header
-        arr = arr.reshape((nframes,) + arr.shape[-(3 if samples > 1 else 2) :])
-    if photometric == "PALETTE COLOR":
-        from pydicom.pixels import apply_color_lut
-
-        nbits = int(ds.BitsAllocated)
-        every_index = np.arange(1 << nbits, dtype=np.uint8 if nbits == 8 else np.uint16)
-        rgb = apply_color_lut(every_index, ds).astype(np.float64)
-        top = 255.0 if rgb.max() <= 255 else 65535.0
-        full = np.clip(rgb / top * 255.0, 0, 255).astype(np.uint8)
-        return DecodedPixels(arr, Representation.PALETTE, full)
-    if samples == 3:
-        rep = Representation.YBR_FULL if native_ybr else Representation.RGB
-        return DecodedPixels(arr, rep)
-    rep = Representation.MONOCHROME1 if photometric == "MONOCHROME1" else Representation.MONOCHROME2
-    return DecodedPixels(arr, rep)
+    """Decode every frame of ``ds`` into one array (any transfer syntax pydicom + plugins can
+    decode).  For looking at an image whole (tests, benchmarks); the cleaner reads the frames
+    one at a time from a :class:`FrameSource`."""
+    source = FrameSource(ds)
+    out: np.ndarray | None = None
+    count = 0
+    for index, frame in source.frames():
+        if out is None:
+            out = np.empty((source.count, *frame.shape), frame.dtype)
+        out[index] = frame
+        count = index + 1
+    assert out is not None
+    arr = out if count == source.count else out[:count]
+    return DecodedPixels(arr, source.representation, source.palette_rgb)
 
 
 def _to_u8(values: np.ndarray, lo: float, hi: float) -> np.ndarray:
@@ -161,7 +227,7 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     robust 0.5-99.5 percentile window (low-contrast text next to a few extreme pixels).
     Colour: luminance, the three channels (coloured text) and a stretched luminance.
     """
-    frame = pixels.frames[index]
+    frame = pixels.frame(index)
     rep = pixels.representation
     if rep is Representation.PALETTE:
         assert pixels.palette_rgb is not None
@@ -199,7 +265,7 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
 def luminance(pixels: DecodedPixels, index: int) -> np.ndarray:
     """One 8-bit grey image of a frame, on the same scale for every frame of the image (the
     whole image's stored range), for comparing frames."""
-    frame = pixels.frames[index]
+    frame = pixels.frame(index)
     rep = pixels.representation
     if rep is Representation.PALETTE:
         assert pixels.palette_rgb is not None
@@ -209,14 +275,14 @@ def luminance(pixels: DecodedPixels, index: int) -> np.ndarray:
         return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
     if rep is Representation.YBR_FULL:
         return np.ascontiguousarray(frame[..., 0])
-    if pixels.value_range is None:
+    if pixels.value_range is None:  # all frames held (a window has its source's range)
         pixels.value_range = (float(pixels.frames.min()), float(pixels.frames.max()))
     return _to_u8(frame, *pixels.value_range)
 
 
 def bright_fill(pixels: DecodedPixels, index: int) -> np.ndarray | int | float:
     """The "black" background value of a frame in stored values (fills bright text)."""
-    frame = pixels.frames[index]
+    frame = pixels.frame(index)
     rep = pixels.representation
     if rep is Representation.MONOCHROME2:
         return frame.min()

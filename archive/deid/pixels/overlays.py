@@ -34,19 +34,38 @@ def remove_overlay_planes(ds: Dataset) -> list[str]:
     return removed
 
 
-def has_high_bit_content(ds: Dataset, frames: np.ndarray) -> bool:
-    """True if native Pixel Data has bits above Bits Stored other than sign extension."""
+def has_high_bit_content(ds: Dataset) -> bool:
+    """True if native Pixel Data has bits above Bits Stored other than sign extension.
+
+    Read from the stored values a frame's worth at a time: what a decoder makes of them
+    (masked, or sign-extended from bit Bits Stored - 1) is computed here, so no frame is
+    decoded and no copy of the whole Pixel Data is made.
+    """
     if ds.file_meta.TransferSyntaxUID.is_compressed:
         return False
     bits_allocated = int(ds.BitsAllocated)
-    if bits_allocated not in (16, 32) or int(ds.BitsStored) >= bits_allocated:
+    bits_stored = int(ds.BitsStored)
+    if bits_allocated not in (16, 32) or bits_stored >= bits_allocated:
         return False
     if int(ds.get("SamplesPerPixel", 1)) != 1:
         return False
-    raw_dtype = np.dtype(f"<u{bits_allocated // 8}")
-    count = frames.size
+    size = bits_allocated // 8
+    raw_dtype = np.dtype(f"<u{size}")
+    per_frame = int(ds.Rows) * int(ds.Columns)
+    count = min(per_frame * int(ds.get("NumberOfFrames", 1) or 1), len(ds.PixelData) // size)
     raw = np.frombuffer(ds.PixelData, dtype=raw_dtype, count=count)
-    if ds.file_meta.TransferSyntaxUID.keyword == "ExplicitVRBigEndian":
-        raw = raw.byteswap()
-    expected = frames.reshape(-1).astype(f"i{bits_allocated // 8}").view(raw_dtype)
-    return bool(np.any(raw != expected))
+    big_endian = ds.file_meta.TransferSyntaxUID.keyword == "ExplicitVRBigEndian"
+    signed = int(ds.get("PixelRepresentation", 0)) == 1
+    unused = bits_allocated - bits_stored
+    for start in range(0, count, max(per_frame, 1)):
+        values = raw[start : start + per_frame]
+        if big_endian:
+            values = values.byteswap()
+        if signed:
+            stored = values.view(f"<i{size}")
+            expected = ((stored << unused) >> unused).view(raw_dtype)
+        else:
+            expected = values & raw_dtype.type((1 << bits_stored) - 1)
+        if np.any(values != expected):
+            return True
+    return False
