@@ -220,7 +220,22 @@ class CaseForm(forms.ModelForm):
                 self.add_error(
                     "title", _("In quiz mode the title must not give the diagnosis away.")
                 )
+        # What a teacher types is searched for personal data as the headers' free text is (a
+        # name or a date in the history would reach every student): on the draft as on a
+        # revision of a published case.
+        from archive.services.revisions import check_fields
+
+        self.add_personal_data_errors(check_fields(data, []))
         return data
+
+    def add_personal_data_errors(self, errors: dict) -> None:
+        """Show ``check_fields``' findings at their fields (a series' at its description)."""
+        for name, error in errors.items():
+            field = name if name in self.fields else None
+            if name.startswith("series-"):
+                field = f"series_{name.removeprefix('series-')}_description"
+            message = _(error.message) % {k: _(v) for k, v in (error.params or {}).items()}
+            self.add_error(field, message)
 
     def czech_synonyms(self) -> list[str]:
         text = self.cleaned_data.get("diagnosis_synonyms_cs") or ""
@@ -347,13 +362,8 @@ class RevisionForm(CaseForm):
         orders = [data.get(f"series_{s['id']}_order") for s in self.series_rows]
         if None not in orders and len(set(orders)) != len(orders):
             self.add_error(None, _("Give each series its own place in the order."))
-        text = {name: data.get(name) for name in self.Meta.fields}
-        for name, error in check_fields(text, self.revision_series(data)).items():
-            field = name if name in self.fields else None
-            if name.startswith("series-"):
-                field = f"series_{name.removeprefix('series-')}_description"
-            message = _(error.message) % {k: _(v) for k, v in (error.params or {}).items()}
-            self.add_error(field, message)
+        # The text fields were checked by CaseForm.clean; the series' descriptions here.
+        self.add_personal_data_errors(check_fields({}, self.revision_series(data)))
         return data
 
     def revision_series(self, data: dict | None = None) -> list[dict]:

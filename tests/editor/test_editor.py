@@ -136,6 +136,23 @@ def test_quiz_titles_must_not_give_the_diagnosis_away(teacher):
     assert "must not give the diagnosis away" in response.content.decode()
 
 
+@pytest.mark.parametrize(
+    "field, text",
+    [
+        ("history", "Referred by Dr. Kalorava; seen on 12.3.2024."),
+        ("findings", "Lesion as on the study of 2019-07-04."),
+    ],
+)
+def test_personal_data_typed_into_a_draft_is_refused(teacher, field, text):
+    """The free-text checker of the de-identification reads what the teacher types too: a
+    name or a date in the history would reach every student."""
+    data = {**FULL_CASE, field: text}
+    response = _client(teacher).post("/cases/new/", data)
+    assert response.status_code == 200
+    assert "looks like it holds personal data" in response.content.decode()
+    assert not Case.objects.filter(title=FULL_CASE["title"]).exists()
+
+
 # --- upload results and thumbnails -----------------------------------------------------------
 
 
