@@ -322,6 +322,17 @@ class Case(models.Model):
     class Meta:
         ordering = ["-updated_at"]
         permissions = [("publish_case", "Can publish and unpublish cases")]
+        indexes = [
+            # The cases that show their diagnosis to students (published, not a quiz), by
+            # diagnosis: every search page asks, per diagnosis, whether one exists
+            # (``privacy.shown_in_search``), and a diagnosis whose cases are all quizzes or
+            # unpublished must cost one probe, not a walk over its cases.
+            models.Index(
+                fields=["diagnosis"],
+                condition=models.Q(status="published", quiz_mode=False),
+                name="case_shown_by_diagnosis",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.title

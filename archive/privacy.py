@@ -35,12 +35,14 @@ index says, and a case's quiz state is the database's.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from django.db import connections, router
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from pydicom import Dataset
@@ -91,6 +93,7 @@ __all__ = [
     "normalise",
     "published_ids",
     "redact",
+    "shown_in_search",
     "redact_dataset",
     "visible_cases",
     "visible_collections",
@@ -288,7 +291,13 @@ class _Term:
     stem: bool  # the last word may go on ("pneumothorax" hides "pneumothoraxes")
 
 
-def _compile_terms(terms: Iterable[str]) -> list[_Term]:
+def _compile_terms(terms: Iterable[str]) -> tuple[_Term, ...]:
+    # A view masks its title and every highlight with the same terms: compile them once.
+    return _compile_term_tuple(terms if isinstance(terms, tuple) else tuple(terms))
+
+
+@functools.lru_cache(maxsize=512)
+def _compile_term_tuple(terms: tuple[str, ...]) -> tuple[_Term, ...]:
     compiled = set()
     for term in terms:
         words = tuple(_fold_word(w) for w in _WORD_RE.findall(term or ""))
@@ -296,7 +305,7 @@ def _compile_terms(terms: Iterable[str]) -> list[_Term]:
             continue
         compiled.add(_Term(words, stem=len("".join(words)) > _STEM_MIN))
     # Longest first, so "J93.1" is hidden whole rather than as "J93" + ".1".
-    return sorted(compiled, key=lambda t: (-len(t.words), -len("".join(t.words))))
+    return tuple(sorted(compiled, key=lambda t: (-len(t.words), -len("".join(t.words)))))
 
 
 def redact(text: str, terms: Iterable[str], replacement: str = REDACTED) -> str:
@@ -470,99 +479,213 @@ def diagnosis_hidden(user, case: Case) -> bool:
 def search_views(user, case_ids: Iterable[int]) -> dict[int, CaseView]:
     """The search hits ``case_ids`` that may be shown: published cases only, by the database
     whatever the index says, each as ``user`` sees it (``None``: as a student who has answered
-    no quiz, the strictest view)."""
+    no quiz, the strictest view).
+
+    Only what the policy decides on is read (status, owner, quiz state, the diagnosis's names
+    and code): a result row shows the index's text, masked with the view's terms, never the
+    case's own columns, so the case's long texts are not loaded for every hit."""
     ids = list(case_ids)
     if not ids:
         return {}
-    cases = Case.objects.published().filter(pk__in=ids).select_related("diagnosis").in_bulk()
+    cases = (
+        Case.objects.published()
+        .filter(pk__in=ids)
+        .select_related("diagnosis")
+        .only(*_POLICY_FIELDS)
+        .order_by()
+        .in_bulk()
+    )
     if user is not None:
         policy = UserPolicy(user)
         return {pk: policy.view(case) for pk, case in cases.items()}
+    terms = _TermsByDiagnosis()
     return {
         pk: CaseView(
             case=case,
             visible=True,
             editable=False,
             hidden=case.quiz_mode,
-            terms=tuple(hidden_terms(case.diagnosis)) if case.quiz_mode else (),
+            terms=terms(case.diagnosis) if case.quiz_mode else (),
         )
         for pk, case in cases.items()
     }
 
 
-def _with_shown_case(queryset: QuerySet, path: str) -> QuerySet:
-    """The rows of ``queryset`` (diagnoses, tags) that some published case that is not a quiz
-    has, through ``path`` on Case. One index probe per row that stops at the first such case
-    (a scalar LIMIT 1; PostgreSQL reads every case of a tag for the same EXISTS): a broad
-    search lists names and tags that tens of thousands of cases share."""
-    from django.db.models import OuterRef, Subquery
+#: The columns :meth:`UserPolicy.view` and :func:`hidden_terms` read of a case.
+_POLICY_FIELDS = (
+    "id",
+    "status",
+    "owner_id",
+    "quiz_mode",
+    "diagnosis__id",
+    "diagnosis__name",
+    "diagnosis__icd10",
+    "diagnosis__synonyms",
+    "diagnosis__name_cs",
+    "diagnosis__synonyms_cs",
+)
 
-    first = (
-        Case.objects.published()
-        .filter(quiz_mode=False, **{path: OuterRef("pk")})
-        .order_by()
-        .values("pk")[:1]
+
+class _TermsByDiagnosis:
+    """:func:`hidden_terms` once per diagnosis within one request (a page of quiz hits often
+    shares a diagnosis; the synonym table is read once)."""
+
+    def __init__(self) -> None:
+        self._terms: dict[int | None, tuple[str, ...]] = {}
+        self._table: SynonymTable | None = None
+
+    def __call__(self, diagnosis: Diagnosis | None) -> tuple[str, ...]:
+        key = diagnosis.pk if diagnosis is not None else None
+        found = self._terms.get(key)
+        if found is None:
+            if self._table is None:
+                from search.synonyms import synonym_table
+
+                self._table = synonym_table()
+            found = self._terms[key] = tuple(hidden_terms(diagnosis, self._table))
+        return found
+
+
+@dataclass(frozen=True)
+class ShownVocabulary:
+    """What of the index's open vocabulary students are shown now (:func:`shown_in_search`)."""
+
+    diagnoses: set[str]
+    tags: set[str]
+    icd10_groups: set[str]
+
+
+def shown_in_search(
+    *, diagnoses: Iterable[str] = (), tags: Iterable[str] = (), icd10_groups: Iterable[str] = ()
+) -> ShownVocabulary:
+    """Which of these diagnosis names, tag names and ICD-10 chapters and blocks ("X",
+    "J90-J94") students are shown now, by the database, whatever the index holds:
+
+    * a diagnosis while some published case that is not a quiz has it;
+    * an ICD-10 chapter or block while it is above the code of such a diagnosis;
+    * a tag while some published case shows it (a quiz case hides a tag that names its
+      diagnosis).
+
+    Autocomplete and the open-vocabulary search facets pass through here. The diagnoses and
+    the tags are checked in one SQL statement (a search page asks for all three at once)."""
+    names, tags, groups = set(diagnoses), set(tags), set(icd10_groups)
+    # Groups need the codes of every shown diagnosis, not only of those on the page.
+    rows = _shown_vocabulary_rows(sorted(names), sorted(tags), with_codes=bool(groups))
+    shown_names, shown_tags, codes = set(), set(), set()
+    for kind, name, code in rows:
+        if kind == "t":
+            shown_tags.add(name)
+            continue
+        if name in names:
+            shown_names.add(name)
+        if code:
+            codes.add(code)
+    return ShownVocabulary(
+        diagnoses=shown_names,
+        tags=shown_tags | _tags_shown_by_quizzes(tags - shown_tags),
+        icd10_groups=_groups_above(codes) & groups,
     )
-    return queryset.annotate(shown_case=Subquery(first)).filter(shown_case__isnull=False)
+
+
+def _shown_vocabulary_rows(
+    names: list[str], tags: list[str], *, with_codes: bool
+) -> list[tuple[str, str, str]]:
+    """("d", name, code) of the diagnoses named in ``names`` (and with ``with_codes`` of every
+    diagnosis with a code) that some published case that is not a quiz has, and ("t", name, "")
+    of the tags in ``tags`` that such a case has.
+
+    One statement, one index probe per diagnosis or tag that stops at the first such case (a
+    scalar LIMIT 1; PostgreSQL reads every case of a tag for the same EXISTS): a broad search
+    lists names and tags that tens of thousands of cases share. The diagnoses' probe reads the
+    partial index of shown cases by diagnosis (``case_shown_by_diagnosis``), so a diagnosis
+    whose cases are all quizzes or unpublished costs one probe, not a walk over its cases.
+    Written as SQL rather than built with the ORM: building and compiling the querysets cost
+    twice what the database needs to answer them, on every search page."""
+    case, diagnosis, tag = Case._meta, Diagnosis._meta, Tag._meta
+    through = Case.tags.through._meta
+    case_col = Case.tags.field.m2m_column_name()
+    tag_col = Case.tags.field.m2m_reverse_name()
+    shown = f"c.status = %s AND NOT c.{case.get_field('quiz_mode').column}"
+    parts, params = [], []
+    if names or with_codes:
+        wanted = [f"d.name IN ({', '.join(['%s'] * len(names))})"] if names else []
+        if with_codes:
+            wanted.append("d.icd10 <> ''")
+        parts.append(
+            f"SELECT 'd', d.name, d.icd10 FROM {diagnosis.db_table} d "
+            f"WHERE ({' OR '.join(wanted)}) AND (SELECT c.id FROM {case.db_table} c "
+            f"WHERE c.{case.get_field('diagnosis').column} = d.id AND {shown} LIMIT 1) "
+            "IS NOT NULL"
+        )
+        params += [*names, Case.Status.PUBLISHED]
+    if tags:
+        parts.append(
+            f"SELECT 't', t.name, '' FROM {tag.db_table} t "
+            f"WHERE t.name IN ({', '.join(['%s'] * len(tags))}) AND (SELECT c.id "
+            f"FROM {through.db_table} ct JOIN {case.db_table} c ON c.id = ct.{case_col} "
+            f"WHERE ct.{tag_col} = t.id AND {shown} LIMIT 1) IS NOT NULL"
+        )
+        params += [*tags, Case.Status.PUBLISHED]
+    if not parts:
+        return []
+    with connections[router.db_for_read(Case)].cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return cursor.fetchall()
+
+
+def _tags_shown_by_quizzes(rest: set[str]) -> set[str]:
+    """Of tags no published non-quiz case has, those some published quiz case shows: one that
+    does not name the quiz's diagnosis. Quiz cases are read 200 at a time with their tags
+    among ``rest`` (two queries per batch) until every tag is decided."""
+    if not rest:
+        return set()
+    from django.db.models import Prefetch
+
+    shown: set[str] = set()
+    terms = _TermsByDiagnosis()
+    quiz_cases = (
+        Case.objects.published()
+        .filter(quiz_mode=True, tags__name__in=rest)
+        .select_related("diagnosis")
+        .only(*_POLICY_FIELDS)
+        .prefetch_related(Prefetch("tags", queryset=Tag.objects.filter(name__in=rest)))
+        .order_by("pk")
+        .distinct()
+    )
+    for case in quiz_cases.iterator(chunk_size=200):
+        hidden = terms(case.diagnosis)
+        for tag in case.tags.all():
+            if tag.name in rest and not mentions(tag.name, hidden):
+                shown.add(tag.name)
+        rest = rest - shown
+        if not rest:
+            break
+    return shown
+
+
+def _groups_above(codes: Iterable[str]) -> set[str]:
+    from archive.vocabulary.selectors import hierarchy
+
+    tree = hierarchy()
+    shown: set[str] = set()
+    for code in codes:
+        shown.update(tree.chapter_and_block(code))
+    return shown
 
 
 def shown_vocabulary(
     *, diagnoses: Iterable[str] = (), tags: Iterable[str] = ()
 ) -> tuple[set[str], set[str]]:
-    """Which of these diagnosis names and tag names students are shown now, by the database:
-    a diagnosis while some published case that is not a quiz has it; a tag while some published
-    case shows it (a quiz case hides a tag that names its diagnosis). Autocomplete and the
-    open-vocabulary search facets pass through here, whatever the index holds."""
-    names, tags = set(diagnoses), set(tags)
-    published = Case.objects.published()
-    shown_names = (
-        set(
-            _with_shown_case(Diagnosis.objects.filter(name__in=names), "diagnosis").values_list(
-                "name", flat=True
-            )
-        )
-        if names
-        else set()
-    )
-    shown_tags = (
-        set(
-            _with_shown_case(Tag.objects.filter(name__in=tags), "tags").values_list(
-                "name", flat=True
-            )
-        )
-        if tags
-        else set()
-    )
-    rest = tags - shown_tags
-    quiz_cases = published.filter(quiz_mode=True, tags__name__in=rest).select_related("diagnosis")
-    for case in quiz_cases.distinct().iterator(chunk_size=200) if rest else ():
-        terms = hidden_terms(case.diagnosis)
-        for name in rest & set(case.tags.values_list("name", flat=True)):
-            if not mentions(name, terms):
-                shown_tags.add(name)
-        rest -= shown_tags
-        if not rest:
-            break
-    return shown_names, shown_tags
+    """Which of these diagnosis names and tag names students are shown now
+    (:func:`shown_in_search`)."""
+    shown = shown_in_search(diagnoses=diagnoses, tags=tags)
+    return shown.diagnoses, shown.tags
 
 
 def shown_icd10_groups(groups: Iterable[str]) -> set[str]:
-    """Which of these ICD-10 chapters and blocks ("X", "J90-J94") students are shown now, by
-    the database: those above the code of a diagnosis that some published case that is not a
-    quiz has (the search facets by chapter and block pass through here)."""
-    wanted = set(groups)
-    if not wanted:
-        return set()
-    from archive.vocabulary.selectors import hierarchy
-
-    codes = _with_shown_case(Diagnosis.objects.exclude(icd10=""), "diagnosis").values_list(
-        "icd10", flat=True
-    )
-    tree = hierarchy()
-    shown: set[str] = set()
-    for code in codes:
-        shown.update(tree.chapter_and_block(code))
-    return wanted & shown
+    """Which of these ICD-10 chapters and blocks students are shown now
+    (:func:`shown_in_search`)."""
+    return shown_in_search(icd10_groups=groups).icd10_groups
 
 
 def suggestable(suggestions: list[dict[str, str]]) -> list[dict[str, str]]:

@@ -19,53 +19,66 @@ def case_series(*, case: Case) -> QuerySet[Series]:
 def lead_images(*, case_ids: list[int]) -> dict[int, tuple[int, int]]:
     """(instance id, frame) of the image each case leads with — the image the viewer opens on:
     the teacher's lead image, else the first image of the teacher's lead series, else the first
-    key image, else the first image of the longest series. Four queries for any number of cases
-    (a page of search results)."""
-    from django.db.models import Count, F, Q
+    key image, else the first image of the longest series. Images without pixels never lead.
 
-    from archive.models import Instance, KeyImage
+    One query for any number of cases (a page of search results), each rule a correlated
+    subquery per case. Written as SQL: the same statement built with the ORM (four nested
+    subqueries) took 5-7 ms to build and compile against well under 1 ms to run, on every
+    search page."""
+    from django.db import connections, router
 
-    lead: dict[int, tuple[int, int]] = {}
-    # The teacher's choice first: an image, else a series (its first image, below).
-    chosen = Case.objects.filter(pk__in=case_ids).values_list(
-        "pk", "lead_instance_id", "lead_instance__has_pixels", "lead_series_id"
+    from archive.models import Instance, KeyImage, Study
+
+    ids = [int(pk) for pk in case_ids]
+    if not ids:
+        return {}
+    case, instance = Case._meta.db_table, Instance._meta.db_table
+    series, study, key = Series._meta.db_table, Study._meta.db_table, KeyImage._meta.db_table
+    connection = connections[router.db_for_read(Case)]
+    order = connection.ops.quote_name("order")
+
+    def first_image(series_id: str) -> str:
+        # Instance number first (images without one last), then as stored.
+        return (
+            f"(SELECT i.id FROM {instance} i WHERE i.series_id = {series_id} AND i.has_pixels "
+            "ORDER BY i.instance_number IS NULL, i.instance_number, i.id LIMIT 1)"
+        )
+
+    def first_key(column: str) -> str:
+        return (
+            f"(SELECT k.{column} FROM {key} k JOIN {instance} ki ON ki.id = k.instance_id "
+            f"WHERE k.case_id = c.id AND ki.has_pixels ORDER BY k.{order}, k.id LIMIT 1)"
+        )
+
+    longest = (
+        f"(SELECT s.id FROM {series} s JOIN {study} st ON st.id = s.study_id "
+        f"JOIN {instance} si ON si.series_id = s.id AND si.has_pixels WHERE st.case_id = c.id "
+        "GROUP BY s.id, s.study_id, s.number "
+        "ORDER BY COUNT(*) DESC, s.study_id, s.number, s.id LIMIT 1)"
     )
-    chosen_series: dict[int, int] = {}
-    for case_id, instance_id, has_pixels, series_id in chosen:
-        if instance_id and has_pixels:
+    sql = (
+        "SELECT c.id, c.lead_instance_id, li.has_pixels, c.lead_series_id, "
+        f"{first_image('c.lead_series_id')}, "
+        f"{first_key('instance_id')}, {first_key('frame')}, "
+        # Counting a case's images per series is the dear part: only where nothing the teacher
+        # chose leads (the database evaluates a CASE branch only when it is taken).
+        "CASE WHEN c.lead_series_id IS NULL AND (li.id IS NULL OR NOT li.has_pixels) "
+        f"THEN {first_image(longest)} END "
+        f"FROM {case} c LEFT JOIN {instance} li ON li.id = c.lead_instance_id "
+        f"WHERE c.id IN ({', '.join(['%s'] * len(ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, ids)
+        rows = cursor.fetchall()
+    lead: dict[int, tuple[int, int]] = {}
+    for case_id, instance_id, has_pixels, series_id, chosen, key_id, frame, longest_id in rows:
+        if instance_id and has_pixels:  # the teacher's choice first: an image, else a series
             lead[case_id] = (instance_id, 0)
         elif series_id:
-            chosen_series[case_id] = series_id
-    keys = KeyImage.objects.filter(
-        case_id__in=[pk for pk in case_ids if pk not in lead and pk not in chosen_series],
-        instance__has_pixels=True,
-    )
-    for case_id, instance_id, frame in keys.order_by("case_id", "order", "pk").values_list(
-        "case_id", "instance_id", "frame"
-    ):
-        lead.setdefault(case_id, (instance_id, frame))
-    rest = [pk for pk in case_ids if pk not in lead]
-    if not rest:
-        return lead
-    longest: dict[int, int] = dict(chosen_series)
-    series = (
-        Series.objects.filter(study__case_id__in=rest)
-        .annotate(images=Count("instances", filter=Q(instances__has_pixels=True)))
-        .filter(images__gt=0)
-        .order_by("study__case_id", "-images", "study_id", "number", "pk")
-        .values_list("study__case_id", "pk")
-    )
-    for case_id, series_id in series:
-        longest.setdefault(case_id, series_id)
-    firsts = (
-        Instance.objects.filter(series_id__in=longest.values(), has_pixels=True)
-        .order_by("series_id", F("instance_number").asc(nulls_last=True), "pk")
-        .values_list("series_id", "pk")
-    )
-    first_of: dict[int, int] = {}
-    for series_id, instance_id in firsts:
-        first_of.setdefault(series_id, instance_id)
-    for case_id, series_id in longest.items():
-        if series_id in first_of:
-            lead[case_id] = (first_of[series_id], 0)
+            if chosen:
+                lead[case_id] = (chosen, 0)
+        elif key_id:
+            lead[case_id] = (key_id, frame)
+        elif longest_id:
+            lead[case_id] = (longest_id, 0)
     return lead

@@ -39,7 +39,16 @@ class FacetDefinition:
 
 
 def _choices(enum) -> Callable[[], Mapping[str, str]]:
-    return lambda: dict(enum.choices)
+    # Built once: every facet value of every search asks for its label (the labels are lazy
+    # translations, read in the language of the request when shown).
+    built: dict[str, str] = {}
+
+    def choices() -> Mapping[str, str]:
+        if not built:
+            built.update(enum.choices)
+        return built
+
+    return choices
 
 
 def _icd10_level(codes: str) -> Callable[[], Mapping[str, str]]:

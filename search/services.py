@@ -225,14 +225,21 @@ def search_cases(
     leads = lead_images(case_ids=list(views))
     results = [_result(h, views[h.id], leads.get(h.id)) for h in found.hits if h.id in views]
     total = max(found.total - (len(found.hits) - len(results)), 0)
-    names, tags = privacy.shown_vocabulary(
+    # The open vocabularies and the ICD-10 groups are re-checked against the database in one
+    # statement (the index may lag behind an unpublished case or a case turned into a quiz).
+    vocabulary = privacy.shown_in_search(
         diagnoses=[v.value for v in found.facets.get("diagnosis", [])],
         tags=[v.value for v in found.facets.get("tags", [])],
+        icd10_groups=[
+            v.value for f in ("icd_chapter", "icd_block") for v in found.facets.get(f, [])
+        ],
     )
-    groups = privacy.shown_icd10_groups(
-        [v.value for f in ("icd_chapter", "icd_block") for v in found.facets.get(f, [])]
-    )
-    shown = {"diagnosis": names, "tags": tags, "icd_chapter": groups, "icd_block": groups}
+    shown = {
+        "diagnosis": vocabulary.diagnoses,
+        "tags": vocabulary.tags,
+        "icd_chapter": vocabulary.icd10_groups,
+        "icd_block": vocabulary.icd10_groups,
+    }
     facets = {}
     for facet in FACETS:
         values = found.facets.get(facet.name, [])
@@ -245,8 +252,6 @@ def search_cases(
                 **({"parent": facet.parent_of(v.value)} if facet.parent_of else {}),
             }
             for v in values
-            # Open vocabularies and the ICD-10 groups are re-checked against the database
-            # (the index may lag behind an unpublished case or a case turned into a quiz).
             if facet.name not in shown or v.selected or v.value in shown[facet.name]
         ]
     return SearchPage(query=query, total=total, results=results, facets=facets)

@@ -307,8 +307,10 @@ class PostgresTextEngine(TextEngine):
     def prepare(self, cursor):
         # JIT compiling costs tens of ms on these short queries over a large table; the
         # matches of a broad query (~100k small rows) should stay in memory, not spill to disk.
-        cursor.execute("SET LOCAL jit = off")
-        cursor.execute("SET LOCAL work_mem = '32MB'")
+        # Both as SET LOCAL, in one round trip (set_config(..., true) lasts until the commit).
+        cursor.execute(
+            "SELECT set_config('jit', 'off', true), set_config('work_mem', '32MB', true)"
+        )
 
     def write(self, cursor, docs):
         ids = [d["id"] for d in docs]
@@ -823,7 +825,13 @@ class DatabaseSearchBackend(BaseSearchBackend):
         return total, facets, ranked
 
     def _results(self, total, facets, ranked, marks) -> SearchResults:
-        entries = SearchEntry.objects.using(self.using).in_bulk([i for i, _ in ranked])
+        # Only what a hit shows: the entry's long texts are matched and highlighted in SQL.
+        entries = (
+            SearchEntry.objects.using(self.using)
+            .only("case_id", "title", "diagnosis", "modality", "body_region")
+            .order_by()
+            .in_bulk([i for i, _ in ranked])
+        )
         hits = []
         for case_id, score in ranked:
             e = entries.get(case_id)
