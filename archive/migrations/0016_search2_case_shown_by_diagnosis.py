@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('archive', '0014_listen2_receiving'),
+        ('archive', '0015_revisions_case_revision'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
