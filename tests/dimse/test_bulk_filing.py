@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection
 from archive import scheduling
 from archive import storage as storages
 from archive.dimse.session import ReceivingSession
-from archive.models import Case, Instance, Series, Study, Upload
+from archive.models import Case, Instance, Series, Study, Upload, UploadItem
 from archive.services import processing
 from tests.conftest import dicom_bytes
 from tests.dimse.conftest import CALLING_AET, phi_dataset
@@ -130,6 +130,8 @@ def test_the_first_pass_keeps_what_filing_needs_and_the_release_files_a_chunk_in
 
     case = _assert_filed_once(upload, storage_dirs)
     assert case.owner == node.teacher
+    # No item was claimed again to be read back: filing is not a run of its own.
+    assert set(upload.items.values_list("attempts", flat=True)) == {0}
     for item in upload.items.select_related("instance"):
         # The very file the first pass wrote: moved into the public storage, not copied.
         path = storage_dirs["media"] / item.instance.file.name
@@ -228,3 +230,57 @@ def test_transfer_within_one_object_store_is_a_server_side_copy(s3_storages):
     assert holding.exists("dimse/x/00000001.deid")
     with pytest.raises(FileNotFoundError):
         storages.transfer(holding, "dimse/x/00000002.deid", media, "instances/1/b.dcm")
+
+
+@pytest.mark.e2e
+def test_an_association_held_in_a_bucket_is_filed_by_server_side_copies(
+    s3_storages, listener, node, tmp_path, patient, storage_dirs
+):
+    """Listener, worker and every storage on the S3 server: what was de-identified while the
+    association was open is copied within the object store on release, and nothing waits in
+    the holding bucket afterwards."""
+    from pydicom.uid import ExplicitVRLittleEndian
+    from pynetdicom import AE
+    from pynetdicom.sop_class import CTImageStorage
+
+    from tests.conftest import WorkerProcess, purge_broker, wait_for
+    from tests.dimse.conftest import CALLED_AET, write_series
+
+    purge_broker()
+    worker = WorkerProcess(storage_dirs, tmp_path / "worker.log", extra_env=s3_storages.env)
+    worker.start().wait_ready()
+    try:
+        ae = AE(ae_title=CALLING_AET)
+        ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+        ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 30
+        assoc = ae.associate("127.0.0.1", listener.port, ae_title=CALLED_AET)
+        assert assoc.is_established
+        for path in write_series(tmp_path / "in", "CT_small.dcm", patient, count=8):
+            assert assoc.send_c_store(path).Status == 0x0000
+        wait_for(
+            lambda: UploadItem.objects.exclude(deidentified_file="").count() >= 4,
+            timeout=120,
+            message="the worker to de-identify instances while the association is open",
+        )
+        assoc.release()
+        wait_for(
+            lambda: Upload.objects.filter(status=Upload.Status.DONE).exists(),
+            timeout=120,
+            message="the released study to be filed",
+        )
+    finally:
+        worker.stop()
+    upload = Upload.objects.get()
+    assert list(upload.items.values_list("status", flat=True)) == ["anonymized"] * 8
+    # Those de-identified ahead were filed without another claim (no read-back run).
+    assert upload.items.filter(attempts=0).count() >= 4
+    instances = Instance.objects.filter(series__study__case=upload.case)
+    assert s3_storages.keys("media/") == sorted(
+        f"media/{name}" for name in instances.values_list("file", flat=True)
+    )
+    wait_for(lambda: not s3_storages.keys("holding/"), timeout=10, message="holding emptied")
+    assert not _files(storage_dirs["media"]) and not _files(storage_dirs["holding"])
+    for instance in instances:
+        with instance.file.open("rb") as fh:
+            data = fh.read()
+        assert data[128:132] == b"DICM" and patient.family.encode() not in data
