@@ -484,6 +484,9 @@ class UploadItem(models.Model):
     # storage, never served) with its pixel report until the release files it into the case.
     deidentified_file = models.FileField(storage=raw_holding_storage, max_length=255, blank=True)
     pixel_report = models.JSONField(default=dict, blank=True)
+    # ... and the de-identified header values its Study/Series/Instance rows need
+    # (``processing.filing_header``), so the release files it without reading it back.
+    header = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
     reason = models.TextField(blank=True)
     instance = models.ForeignKey(

@@ -79,8 +79,9 @@ def schedule_upload(upload_id: int) -> None:
     send_on_commit("archive.deidentify_upload", upload_id)
 
 
-#: An output de-identified while its association was open is only filed on release (read back,
-#: rows written, the file moved): a fraction of de-identifying it, so chunks of them are larger.
+#: An output de-identified while its association was open is only filed on release (its rows
+#: written with the chunk's, its file moved; ``processing.file_received``): a fraction of
+#: de-identifying it, so chunks of them are larger.
 FILING_CHUNK_FACTOR = 4
 
 

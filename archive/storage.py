@@ -26,6 +26,7 @@ process must find the same files), so fields get a lazy proxy, like Django's own
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import logging
 import os
 import secrets
@@ -33,7 +34,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.core.files.base import ContentFile
+from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, storages
 from django.core.signals import setting_changed
 from django.db import transaction
@@ -120,6 +121,25 @@ def release_files(rows, field: str, storage, what: str) -> int:
     return len(names)
 
 
+def transfer(source, source_name: str, target, target_name: str) -> str:
+    """Put the file ``source_name`` of ``source`` under exactly ``target_name`` in ``target``
+    (replacing what is there); returns the name.
+
+    Where both storages allow it the bytes never pass through this process: a hard link within
+    one filesystem, a server-side copy within one object store (``adopt``); otherwise the file
+    is streamed across. The source stays: its owner deletes it once the new file is recorded,
+    so a transaction rolled back in between loses nothing (the next run transfers again).
+    Raises ``FileNotFoundError`` if the source is gone.
+    """
+    adopt = getattr(target, "adopt", None)
+    if adopt is not None and adopt(source, source_name, target_name):
+        return target_name
+    with source.open(source_name, "rb") as fh:
+        if target.exists(target_name):
+            target.delete(target_name)
+        return target.save(target_name, File(fh))
+
+
 def delete_folder(storage, folder: str) -> None:
     """Remove a folder left empty (a filesystem keeps it; an object store has none)."""
     try:
@@ -177,12 +197,7 @@ class ArchiveFileSystemStorage(FileSystemStorage):
             return super()._save(name, content)  # a rename already
         full_path = self.path(name)
         folder = os.path.dirname(full_path)
-        if self.directory_permissions_mode is not None:
-            from django.utils._os import safe_makedirs
-
-            safe_makedirs(folder, self.directory_permissions_mode, exist_ok=True)
-        else:
-            os.makedirs(folder, exist_ok=True)
+        self._make_folder(folder)
         partial = f"{full_path}.{secrets.token_hex(6)}.part"
         mode = self.file_permissions_mode or 0o666
         try:
@@ -208,6 +223,56 @@ class ArchiveFileSystemStorage(FileSystemStorage):
                 pass
             raise
         return os.path.relpath(full_path, self.location).replace("\\", "/")
+
+    #: ``os.link`` failures that mean "not here" (another filesystem, no hard links), not "lost".
+    _NO_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EACCES})
+
+    def adopt(self, source, source_name: str, name: str) -> bool:
+        """``transfer`` a file of another folder storage on the same filesystem by a hard link:
+        no byte is copied, and the file takes this storage's permissions (the source's name
+        is deleted by its owner). Returns False where a link cannot be made."""
+        if not isinstance(source, ArchiveFileSystemStorage):
+            return False
+        origin = source.path(source_name)
+        full_path = self.path(name)
+        folder = os.path.dirname(full_path)
+        partial = f"{full_path}.{secrets.token_hex(6)}.part"
+        for _attempt in range(2):
+            self._make_folder(folder)
+            try:
+                os.link(origin, partial)
+                break
+            except FileNotFoundError:
+                if not os.path.exists(origin):
+                    raise
+                # The folder was just removed as empty by a delete: made again above.
+            except OSError as exc:
+                if exc.errno in self._NO_LINK:
+                    return False
+                raise
+        else:
+            return False
+        try:
+            if self.file_permissions_mode is not None:
+                os.chmod(partial, self.file_permissions_mode)
+            os.replace(partial, full_path)
+            _stamp(full_path)
+        finally:
+            # Gone after the rename, except where ``full_path`` already was this very file (a
+            # run again after a rollback): then the rename does nothing and leaves it.
+            try:
+                os.unlink(partial)
+            except FileNotFoundError:
+                pass
+        return True
+
+    def _make_folder(self, folder: str) -> None:
+        if self.directory_permissions_mode is not None:
+            from django.utils._os import safe_makedirs
+
+            safe_makedirs(folder, self.directory_permissions_mode, exist_ok=True)
+        else:
+            os.makedirs(folder, exist_ok=True)
 
     def delete(self, name):
         super().delete(name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 
+from botocore.exceptions import ClientError
 from storages.backends.s3 import S3Storage
 from storages.utils import clean_name
 
@@ -31,6 +32,30 @@ class ArchiveS3Storage(S3Storage):
                 if obj["Key"].endswith("/"):
                     continue  # a "folder" marker (some servers list their directories so)
                 yield Entry(obj["Key"][len(base) :], obj["Size"], obj["LastModified"])
+
+    def adopt(self, source, source_name: str, name: str) -> bool:
+        """``archive.storage.transfer`` within one object store: a server-side copy (the bytes
+        never pass through this process). Returns False for a storage elsewhere."""
+        if not isinstance(source, ArchiveS3Storage) or (source.endpoint_url, source.access_key) != (
+            self.endpoint_url,
+            self.access_key,
+        ):
+            return False
+        key = self._normalize_name(clean_name(name))
+        origin = source._normalize_name(clean_name(source_name))
+        try:
+            self.connection.meta.client.copy_object(
+                Bucket=self.bucket_name,
+                Key=key,
+                CopySource={"Bucket": source.bucket_name, "Key": origin},
+                MetadataDirective="REPLACE",
+                **self._get_write_parameters(name),
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise FileNotFoundError(f"no object {source_name!r} to copy") from exc
+            raise
+        return True
 
     #: A hit renews an object's age at most this often per process (a copy is a request).
     TOUCH_EVERY_SECONDS = 600.0

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import pydicom
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from pydicom import Dataset
@@ -42,7 +42,7 @@ from archive.deid.limits import codec_failure
 from archive.models import Instance, KeyObjectImport, Series, Study, Upload, UploadItem
 from archive.services.incoming import IncomingFile, spool
 from archive.services.policy import archive_policy
-from archive.storage import instance_file_name, received_output_name
+from archive.storage import instance_file_name, received_output_name, transfer
 
 log = logging.getLogger(__name__)
 
@@ -158,51 +158,91 @@ def _received_output(item: UploadItem) -> _Outcome | None:
     )
 
 
+def filing_header(ds: Dataset) -> dict:
+    """The values of an anonymized dataset that its Study/Series/Instance rows hold, as JSON.
+
+    Kept on the item by the pass that de-identifies an instance while its association is open,
+    so that filing it after the release (``file_received``) needs neither the file nor a parse.
+    Only de-identified values (pseudonymous UIDs, shifted dates), the same the rows show.
+    """
+    has_pixels = "PixelData" in ds
+    date = _date(ds, "StudyDate")
+    return {
+        "study_uid": str(ds.StudyInstanceUID),
+        "study_description": _text(ds, "StudyDescription"),
+        "study_date": date.isoformat() if date else None,
+        "patient_id": _text(ds, "PatientID", 64),
+        "series_uid": str(ds.SeriesInstanceUID),
+        "modality": _text(ds, "Modality", 16),
+        "body_part": _text(ds, "BodyPartExamined", 64),
+        "series_description": _text(ds, "SeriesDescription"),
+        "series_number": _number(ds, "SeriesNumber"),
+        "sop_uid": str(ds.SOPInstanceUID),
+        "sop_class_uid": _text(ds, "SOPClassUID", 64),
+        "instance_number": _number(ds, "InstanceNumber"),
+        "rows": _number(ds, "Rows") or 0,
+        "columns": _number(ds, "Columns") or 0,
+        "frames": _number(ds, "NumberOfFrames") or (1 if has_pixels else 0),
+        "photometric": _text(ds, "PhotometricInterpretation", 16),
+        "window_center": _first_float(ds, "WindowCenter"),
+        "window_width": _first_float(ds, "WindowWidth"),
+        "has_pixels": has_pixels,
+    }
+
+
+def _study_defaults(header: dict) -> dict:
+    date = header["study_date"]
+    return {
+        "description": header["study_description"],
+        "study_date": dt.date.fromisoformat(date) if date else None,
+        "pseudonymous_patient_id": header["patient_id"],
+    }
+
+
+def _series_defaults(header: dict) -> dict:
+    return {
+        "modality": header["modality"],
+        "body_part": header["body_part"],
+        "description": header["series_description"],
+        "number": header["series_number"],
+    }
+
+
+def _new_instance(series: Series, header: dict, *, audit: list, pixel_report: dict) -> Instance:
+    return Instance(
+        series=series,
+        sop_uid=header["sop_uid"],
+        sop_class_uid=header["sop_class_uid"],
+        instance_number=header["instance_number"],
+        rows=header["rows"],
+        columns=header["columns"],
+        frames=header["frames"],
+        photometric=header["photometric"],
+        window_center=header["window_center"],
+        window_width=header["window_width"],
+        has_pixels=header["has_pixels"],
+        audit=audit,
+        pixel_report=pixel_report,
+    )
+
+
 def _file_instance(
     item: UploadItem, result: DeidResult | _Received, staged: IncomingFile
 ) -> Instance:
     """Create Study/Series/Instance rows for an anonymized dataset (or find the existing one)."""
-    ds = result.dataset
+    header = filing_header(result.dataset)
     case = item.upload.case
     study, _ = Study.objects.get_or_create(
-        case=case,
-        study_uid=str(ds.StudyInstanceUID),
-        defaults={
-            "description": _text(ds, "StudyDescription"),
-            "study_date": _date(ds, "StudyDate"),
-            "pseudonymous_patient_id": _text(ds, "PatientID", 64),
-        },
+        case=case, study_uid=header["study_uid"], defaults=_study_defaults(header)
     )
     series, _ = Series.objects.get_or_create(
-        study=study,
-        series_uid=str(ds.SeriesInstanceUID),
-        defaults={
-            "modality": _text(ds, "Modality", 16),
-            "body_part": _text(ds, "BodyPartExamined", 64),
-            "description": _text(ds, "SeriesDescription"),
-            "number": _number(ds, "SeriesNumber"),
-        },
+        study=study, series_uid=header["series_uid"], defaults=_series_defaults(header)
     )
-    sop_uid = str(ds.SOPInstanceUID)
+    sop_uid = header["sop_uid"]
     existing = Instance.objects.filter(series=series, sop_uid=sop_uid).first()
     if existing is not None:
         return existing
-    has_pixels = "PixelData" in ds
-    instance = Instance(
-        series=series,
-        sop_uid=sop_uid,
-        sop_class_uid=_text(ds, "SOPClassUID", 64),
-        instance_number=_number(ds, "InstanceNumber"),
-        rows=_number(ds, "Rows") or 0,
-        columns=_number(ds, "Columns") or 0,
-        frames=_number(ds, "NumberOfFrames") or (1 if has_pixels else 0),
-        photometric=_text(ds, "PhotometricInterpretation", 16),
-        window_center=_first_float(ds, "WindowCenter"),
-        window_width=_first_float(ds, "WindowWidth"),
-        has_pixels=has_pixels,
-        audit=result.audit,
-        pixel_report=result.pixel_report,
-    )
+    instance = _new_instance(series, header, audit=result.audit, pixel_report=result.pixel_report)
     name = instance_file_name(case.pk, sop_uid)
     storage = instance.file.storage
     if storage.exists(name):  # left by a worker killed before its transaction committed
@@ -368,6 +408,7 @@ def _settle(
             return _settle_while_receiving(item, outcome, worker)
         if received_name:
             item.deidentified_file = ""
+            item.header = {}
             storage = UploadItem._meta.get_field("deidentified_file").storage
             transaction.on_commit(lambda: storage.delete(received_name))
         if outcome.status == UploadItem.Status.ANONYMIZED:
@@ -396,7 +437,8 @@ def _settle_while_receiving(item: UploadItem, outcome: _Outcome, worker: str) ->
     """Settle an item of an association still open, inside ``_settle``'s transaction.
 
     An anonymized output is not filed into a case yet: it waits in the holding storage and
-    the item stays pending, to be filed after the release (``_received_output``). A rejected
+    the item stays pending, with the header values its rows need, to be filed after the
+    release (``file_received``, or ``_received_output`` for an item without them). A rejected
     or quarantined item is settled as usual (no case shows it). The raw file stays in every
     case until the release: if filing then fails, the whole study is kept for a curator
     (``archive.dimse.filing``); if the association is aborted, the abort deletes it all.
@@ -408,6 +450,10 @@ def _settle_while_receiving(item: UploadItem, outcome: _Outcome, worker: str) ->
             storage.delete(name)
         item.deidentified_file.save(name, outcome.staged, save=False)
         item.pixel_report = outcome.result.pixel_report
+        try:
+            item.header = filing_header(outcome.result.dataset)
+        except AttributeError:  # a UID missing: filed the slow way, which says what is wrong
+            item.header = {}
         # This run finished: the filing after the release counts its own runs afresh (a file
         # that killed workers is counted from here on, one that did not is not poisoned).
         item.attempts = 0
@@ -530,7 +576,10 @@ def process_items(upload_id: int, item_ids: list[int], *, worker: str = "") -> b
 
     Raises ``ItemsInProgress`` when items of the chunk are held by another run.
     """
+    filed = file_received(upload_id, item_ids, worker=worker)
     for position, item_id in enumerate(item_ids):
+        if item_id in filed:
+            continue
         try:
             process_item(item_id, worker=worker)
         except ChunkTimedOut:
@@ -544,6 +593,179 @@ def process_items(upload_id: int, item_ids: list[int], *, worker: str = "") -> b
         return False  # the release queues what is left, and the finalizer follows it
     _busy(UploadItem.objects.filter(pk__in=item_ids, upload_id=upload_id))
     return finish_upload(upload_id, worker=worker)
+
+
+def file_received(upload_id: int, item_ids: list[int], *, worker: str = "") -> set[int]:
+    """File the items of a released association that were de-identified while it was open:
+    the whole chunk in one transaction, without reading their outputs back. Returns the ids
+    settled here; the others (none waiting, no header kept, output lost) are left pending for
+    ``process_item``.
+
+    Safe under redelivery and concurrent runs, as ``_settle``: the upload's row is locked
+    first (so the release and every other settle of the upload wait), then only items still
+    pending are filed, and an instance already in the case is found instead of stored again.
+    """
+    waiting = (
+        UploadItem.objects.filter(
+            pk__in=item_ids, upload_id=upload_id, status=UploadItem.Status.PENDING
+        )
+        .exclude(deidentified_file="")
+        .exclude(upload__status=Upload.Status.RECEIVING)
+    )
+    if not waiting.exists():
+        return set()
+    try:
+        return _file_received(upload_id, item_ids, worker)
+    except IntegrityError:
+        # Another upload filed one of these instances into the same case meanwhile; it is
+        # committed now, so this run finds it and files the item as a duplicate.
+        return _file_received(upload_id, item_ids, worker)
+
+
+def _file_received(upload_id: int, item_ids: list[int], worker: str) -> set[int]:
+    source = UploadItem._meta.get_field("deidentified_file").storage
+    target = Instance._meta.get_field("file").storage
+    with transaction.atomic():
+        upload = (
+            Upload.objects.select_for_update()
+            .filter(pk=upload_id)
+            .exclude(status=Upload.Status.RECEIVING)
+            .first()
+        )
+        if upload is None or upload.case_id is None:
+            return set()
+        items = [
+            item
+            for item in UploadItem.objects.select_for_update()
+            .filter(pk__in=item_ids, upload_id=upload_id, status=UploadItem.Status.PENDING)
+            .exclude(deidentified_file="")
+            .order_by("pk")
+            if item.header
+        ]
+        if not items:
+            return set()
+        for item in items:
+            item.upload = upload  # for ``_keeps_original``, without a query per item
+        case_id = upload.case_id
+        studies = _studies(case_id, [item.header for item in items])
+        series = _series(studies, [item.header for item in items])
+        existing = {
+            (instance.series_id, instance.sop_uid): instance
+            for instance in Instance.objects.filter(
+                series__in=series.values(), sop_uid__in={item.header["sop_uid"] for item in items}
+            )
+        }
+        new: dict[tuple[int, str], Instance] = {}
+        filed: list[tuple[UploadItem, tuple[int, str]]] = []
+        for item in items:
+            header = item.header
+            one = series[(header["study_uid"], header["series_uid"])]
+            key = (one.pk, header["sop_uid"])
+            if key not in existing and key not in new:
+                name = instance_file_name(case_id, header["sop_uid"])
+                try:
+                    transfer(source, item.deidentified_file.name, target, name)
+                except FileNotFoundError:
+                    continue  # output lost: ``process_item`` de-identifies the raw file again
+                instance = _new_instance(
+                    one, header, audit=item.audit, pixel_report=item.pixel_report
+                )
+                instance.file.name = name
+                new[key] = instance
+            filed.append((item, key))
+        _create_instances(list(new.values()))
+        instances = {**existing, **new}
+        # An instance already in the case is a duplicate if another item filed it (an earlier
+        # upload, or an earlier item of this chunk).
+        taken = set(
+            UploadItem.objects.filter(instance__in=[i.pk for i in existing.values()]).values_list(
+                "instance_id", flat=True
+            )
+        )
+        done_with: list[str] = []
+        worker = (worker or this_process())[:100]
+        for item, key in filed:
+            instance = instances[key]
+            duplicate = instance.pk in taken
+            taken.add(instance.pk)
+            item.instance = instance
+            item.mark(
+                UploadItem.Status.DUPLICATE if duplicate else UploadItem.Status.ANONYMIZED,
+                "The same image is already in this case." if duplicate else "",
+            )
+            item.claimed_at = None
+            item.processed_by = worker
+            item.header = {}
+            done_with.append(item.deidentified_file.name)
+            item.deidentified_file = ""
+            if item.raw_file and not _keeps_original(item):
+                done_with.append(item.raw_file.name)
+                item.raw_file = ""
+        UploadItem.objects.bulk_update([item for item, _key in filed], _FILED_FIELDS)
+        holding = UploadItem._meta.get_field("raw_file").storage
+        transaction.on_commit(lambda: _delete_all(holding, done_with))
+    return {item.pk for item, _key in filed}
+
+
+#: What filing changes on an item (``_file_received``).
+_FILED_FIELDS = [
+    "instance",
+    "status",
+    "reason",
+    "processed_at",
+    "claimed_at",
+    "processed_by",
+    "header",
+    "deidentified_file",
+    "raw_file",
+]
+
+
+def _studies(case_id: int, headers: list[dict]) -> dict[str, Study]:
+    """The case's studies of these headers by Study Instance UID, created where missing."""
+    wanted = {h["study_uid"]: h for h in headers}
+    found = {s.study_uid: s for s in Study.objects.filter(case_id=case_id, study_uid__in=wanted)}
+    for uid, header in wanted.items():
+        if uid not in found:
+            found[uid], _ = Study.objects.get_or_create(
+                case_id=case_id, study_uid=uid, defaults=_study_defaults(header)
+            )
+    return found
+
+
+def _series(studies: dict[str, Study], headers: list[dict]) -> dict[tuple[str, str], Series]:
+    """The series of these headers by (study, series) UID, created where missing."""
+    wanted = {(h["study_uid"], h["series_uid"]): h for h in headers}
+    found = {
+        (s.study.study_uid, s.series_uid): s
+        for s in Series.objects.select_related("study").filter(
+            study__in=studies.values(), series_uid__in={uid for _, uid in wanted}
+        )
+    }
+    for (study_uid, uid), header in wanted.items():
+        if (study_uid, uid) not in found:
+            found[(study_uid, uid)], _ = Series.objects.get_or_create(
+                study=studies[study_uid], series_uid=uid, defaults=_series_defaults(header)
+            )
+    return found
+
+
+def _create_instances(instances: list[Instance]) -> None:
+    if not instances:
+        return
+    if connection.features.can_return_rows_from_bulk_insert:
+        Instance.objects.bulk_create(instances)
+    else:  # a database that cannot say which ids it gave: one insert each
+        for instance in instances:
+            instance.save()
+
+
+def _delete_all(storage, names: list[str]) -> None:
+    for name in names:
+        try:
+            storage.delete(name)
+        except OSError:
+            pass  # the holding area's sweep removes what is left
 
 
 def finish_upload(upload_id: int, *, worker: str = "") -> bool:
