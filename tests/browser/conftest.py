@@ -55,10 +55,9 @@ def screenshot():
     return take
 
 
-@pytest.fixture
-def violations(page) -> list[str]:
-    """What Chromium refused because of the Content-Security-Policy (console errors and the
-    DOM event), and the pages' script errors."""
+def watch(page) -> list[str]:
+    """What Chromium refuses on this page because of the Content-Security-Policy (console
+    errors and the DOM event), and the page's script errors, as they happen."""
     found: list[str] = []
     page.add_init_script(
         "document.addEventListener('securitypolicyviolation', e =>"
@@ -70,8 +69,13 @@ def violations(page) -> list[str]:
         if m.type == "error" and ("Content Security Policy" in m.text or "CSP" in m.text)
         else None,
     )
-    page.on("pageerror", lambda e: found.append(str(e)))
+    page.on("pageerror", lambda e: found.append(f"script error: {e} {(e.stack or '')[:600]}"))
     return found
+
+
+@pytest.fixture
+def violations(page) -> list[str]:
+    return watch(page)
 
 
 def login(page, base: str, username: str) -> None:

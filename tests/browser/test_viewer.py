@@ -13,7 +13,7 @@ import pydicom
 import pytest
 
 from archive.models import KeyImage, Tag
-from tests.browser.conftest import frame_counter, login, viewer_ready, wait_frame_counter
+from tests.browser.conftest import frame_counter, login, viewer_ready, wait_frame_counter, watch
 from tests.viewer.factories import (
     ct_stack,
     make_case,
@@ -28,23 +28,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 QUIZ_SECRETS = re.compile(
     r"(?<!\w)(pneumo\s*thorax\w*|pneumotorax|ptx|collapsed lung|j93\w*)(?!\w)"
 )
-
-
-def watch(page) -> list[str]:
-    """What the page refused because of the CSP, and script errors."""
-    found: list[str] = []
-    page.add_init_script(
-        "document.addEventListener('securitypolicyviolation', e =>"
-        " console.error('CSP violation: ' + e.violatedDirective + ' ' + e.blockedURI));"
-    )
-    page.on(
-        "console",
-        lambda m: found.append(m.text)
-        if m.type == "error" and ("Content Security Policy" in m.text or "CSP" in m.text)
-        else None,
-    )
-    page.on("pageerror", lambda e: found.append(f"script error: {e} {e.stack[:600]}"))
-    return found
 
 
 @pytest.fixture

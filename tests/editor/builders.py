@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from django.test import Client
+from pydicom.uid import generate_uid
+
 from archive.models import Case, Diagnosis, UploadItem
 from archive.services.intake import receive_files, received_from_bytes
 from archive.services.processing import process_upload
@@ -44,3 +47,15 @@ def quarantined_item(case: Case, data: bytes = b"DICM quarantined bytes") -> Upl
     item.mark(UploadItem.Status.QUARANTINED, "Residual PHI found in (0010,0010).")
     item.save()
     return item
+
+
+def client_for(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def new_series(ds) -> None:
+    """A hook for the test-file builders: this file starts a series of its own."""
+    ds.SeriesInstanceUID = generate_uid()
+    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()

@@ -10,16 +10,9 @@ from django.test import Client
 
 from archive.models import Case, Diagnosis, Upload
 from archive.services.processing import process_upload
-from tests.editor.builders import case_with_images, hcc
+from tests.editor.builders import case_with_images, client_for, hcc
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _client(user=None) -> Client:
-    c = Client()
-    if user is not None:
-        c.force_login(user)
-    return c
 
 
 # --- /api/diagnoses ------------------------------------------------------------------------
@@ -28,7 +21,7 @@ def _client(user=None) -> Client:
 def test_a_synonym_finds_the_diagnosis_with_its_code(teacher):
     hcc()
     Diagnosis.objects.create(name="Cholangiocarcinoma", icd10="C22.1")
-    results = _client(teacher).get("/api/diagnoses", {"q": "HCC"}).json()["results"]
+    results = client_for(teacher).get("/api/diagnoses", {"q": "HCC"}).json()["results"]
     assert results[0]["name"] == "Hepatocellular carcinoma"
     assert results[0]["icd10"] == "C22.0"
     assert results[0]["matched"] == "HCC"
@@ -38,7 +31,9 @@ def test_a_synonym_finds_the_diagnosis_with_its_code(teacher):
 @pytest.mark.parametrize("q", ["hepato", "C22.0", "c22", "liver cell", "hepatoma"])
 def test_names_codes_and_synonyms_all_match(teacher, q):
     hcc()
-    names = [r["name"] for r in _client(teacher).get("/api/diagnoses", {"q": q}).json()["results"]]
+    names = [
+        r["name"] for r in client_for(teacher).get("/api/diagnoses", {"q": q}).json()["results"]
+    ]
     assert "Hepatocellular carcinoma" in names
 
 
@@ -46,7 +41,7 @@ def test_exact_and_prefix_matches_come_before_substrings(teacher):
     Diagnosis.objects.create(name="Tension pneumothorax")
     Diagnosis.objects.create(name="Pneumothorax", icd10="J93.9")
     Diagnosis.objects.create(name="Pneumonia", icd10="J18.9")
-    results = _client(teacher).get("/api/diagnoses", {"q": "pneumothorax"}).json()["results"]
+    results = client_for(teacher).get("/api/diagnoses", {"q": "pneumothorax"}).json()["results"]
     names = [r["name"] for r in results]
     # The archive's "Pneumothorax" stands for the catalogue's entries of that name.
     assert names[0] == "Pneumothorax" and names.count("Pneumothorax") == 1
@@ -57,7 +52,7 @@ def test_exact_and_prefix_matches_come_before_substrings(teacher):
 
 def test_czech_users_see_the_czech_name(teacher):
     hcc()
-    c = _client(teacher)
+    c = client_for(teacher)
     result = c.get("/api/diagnoses", {"q": "HCC"}, HTTP_ACCEPT_LANGUAGE="cs").json()["results"][0]
     assert result["label"] == "Hepatocelulární karcinom"
     assert result["name"] == "Hepatocellular carcinoma"  # what the form stores
@@ -67,12 +62,12 @@ def test_czech_users_see_the_czech_name(teacher):
 
 def test_diagnosis_lookup_is_for_teachers(student):
     assert Client().get("/api/diagnoses", {"q": "HCC"}).status_code == 401
-    assert _client(student).get("/api/diagnoses", {"q": "HCC"}).status_code == 403
+    assert client_for(student).get("/api/diagnoses", {"q": "HCC"}).status_code == 403
 
 
 def test_an_empty_query_suggests_nothing(teacher):
     hcc()
-    assert _client(teacher).get("/api/diagnoses", {"q": "  "}).json() == {"results": []}
+    assert client_for(teacher).get("/api/diagnoses", {"q": "  "}).json() == {"results": []}
 
 
 # --- the form ------------------------------------------------------------------------------
@@ -100,7 +95,7 @@ FULL_CASE = {
 
 def test_every_field_of_the_editor_is_saved(teacher):
     diagnosis = hcc()
-    response = _client(teacher).post("/cases/new/", FULL_CASE)
+    response = client_for(teacher).post("/cases/new/", FULL_CASE)
     assert response.status_code == 302
     case = Case.objects.get(title=FULL_CASE["title"])
     assert case.owner == teacher and case.status == "draft"
@@ -115,12 +110,12 @@ def test_every_field_of_the_editor_is_saved(teacher):
 
 def test_a_new_diagnosis_name_joins_the_vocabulary_with_its_code(teacher):
     data = {**FULL_CASE, "diagnosis_name": "Fibrolamellar carcinoma", "icd10": "C22.0"}
-    _client(teacher).post("/cases/new/", data)
+    client_for(teacher).post("/cases/new/", data)
     assert Diagnosis.objects.get(name="Fibrolamellar carcinoma").icd10 == "C22.0"
 
 
 def test_the_editor_has_sections_and_an_accessible_diagnosis_combobox(teacher):
-    html = _client(teacher).get("/cases/new/").content.decode()
+    html = client_for(teacher).get("/cases/new/").content.decode()
     for legend in ["The case", "Diagnosis", "Teaching", "Classification", "Tags and quiz"]:
         assert f"<legend>{legend}</legend>" in html
     combo = re.search(r'<input[^>]*name="diagnosis_name"[^>]*>', html).group(0)
@@ -131,7 +126,7 @@ def test_the_editor_has_sections_and_an_accessible_diagnosis_combobox(teacher):
 
 def test_quiz_titles_must_not_give_the_diagnosis_away(teacher):
     data = {**FULL_CASE, "title": "Hepatocellular carcinoma", "quiz_mode": "on"}
-    response = _client(teacher).post("/cases/new/", data)
+    response = client_for(teacher).post("/cases/new/", data)
     assert response.status_code == 200
     assert "must not give the diagnosis away" in response.content.decode()
 
@@ -147,7 +142,7 @@ def test_personal_data_typed_into_a_draft_is_refused(teacher, field, text):
     """The free-text checker of the de-identification reads what the teacher types too: a
     name or a date in the history would reach every student."""
     data = {**FULL_CASE, field: text}
-    response = _client(teacher).post("/cases/new/", data)
+    response = client_for(teacher).post("/cases/new/", data)
     assert response.status_code == 200
     assert "looks like it holds personal data" in response.content.decode()
     assert not Case.objects.filter(title=FULL_CASE["title"]).exists()
@@ -158,7 +153,7 @@ def test_personal_data_typed_into_a_draft_is_refused(teacher, field, text):
 
 def test_upload_reports_each_file(teacher, phi_file):
     case = Case.objects.create(owner=teacher, title="t", modality="CT", body_region="chest")
-    c = _client(teacher)
+    c = client_for(teacher)
     good = phi_file()
     response = c.post(
         f"/cases/{case.pk}/upload/",
@@ -190,7 +185,7 @@ def test_thumbnails_outline_the_blanked_text_with_its_reason(teacher, phi_file):
     instance.pixel_report = {"boxes": [[0, 10, 20, 60, 32, "burned-in text (OCR)"],
                                        [1, 0, 0, 5, 5, "other frame"]]}  # fmt: skip
     instance.save()
-    html = _client(teacher).get(f"/cases/{case.pk}/edit/").content.decode()
+    html = client_for(teacher).get(f"/cases/{case.pk}/edit/").content.decode()
     svg = re.search(r'<svg class="redactions"[^>]*>.*?</svg>', html, re.S).group(0)
     assert f'viewBox="0 0 {instance.columns} {instance.rows}"' in svg
     assert '<rect x="10" y="20" width="50" height="12"' in svg
@@ -202,7 +197,7 @@ def test_thumbnails_outline_the_blanked_text_with_its_reason(teacher, phi_file):
 
 def test_thumbnails_without_redactions_have_no_boxes(teacher, phi_file):
     case = case_with_images(teacher, [phi_file()])
-    html = _client(teacher).get(f"/cases/{case.pk}/edit/").content.decode()
+    html = client_for(teacher).get(f"/cases/{case.pk}/edit/").content.decode()
     assert 'class="series-thumb"' in html and "<svg" not in html
 
 
@@ -217,7 +212,7 @@ def _file(name: str, data: bytes):
 
 def test_teachers_edit_only_their_own_cases(teacher, other_teacher, phi_file):
     case = case_with_images(teacher, [phi_file()])
-    other = _client(other_teacher)
+    other = client_for(other_teacher)
     assert other.get(f"/cases/{case.pk}/edit/").status_code == 404
     assert other.post(f"/cases/{case.pk}/edit/", FULL_CASE).status_code == 404
     assert other.post(f"/cases/{case.pk}/upload/", {}).status_code == 404
@@ -228,7 +223,7 @@ def test_teachers_edit_only_their_own_cases(teacher, other_teacher, phi_file):
 
 def test_a_submitted_case_is_locked_for_its_author(teacher, phi_file):
     case = case_with_images(teacher, [phi_file()])
-    c = _client(teacher)
+    c = client_for(teacher)
     assert c.post(f"/cases/{case.pk}/submit/").status_code == 302
     case.refresh_from_db()
     assert case.status == "submitted"
@@ -242,7 +237,7 @@ def test_a_submitted_case_is_locked_for_its_author(teacher, phi_file):
 
 def test_a_case_without_images_cannot_be_submitted(teacher):
     case = Case.objects.create(owner=teacher, title="t", modality="CT", body_region="chest")
-    response = _client(teacher).post(f"/cases/{case.pk}/submit/", follow=True)
+    response = client_for(teacher).post(f"/cases/{case.pk}/submit/", follow=True)
     assert "Add at least one anonymized image" in response.content.decode()
     case.refresh_from_db()
     assert case.status == "draft"

@@ -9,33 +9,20 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
-from pydicom.uid import generate_uid
 
 from archive.models import Case, CaseEvent, CaseRevision, Instance, KeyImage, Series
 from archive.services import revisions as revision_services
 from archive.services.cases import publish_case, submit_case, unpublish_case
 from search.services import index_case
-from tests.editor.builders import case_with_images
+from tests.editor.builders import case_with_images, client_for, new_series
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _client(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def _new_series(ds):
-    ds.SeriesInstanceUID = generate_uid()
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
 
 
 def _published(teacher, curator, phi_file, two_series: bool = False, **fields) -> Case:
     files = [phi_file()]
     if two_series:
-        files.append(phi_file("MR_small.dcm", dataset_hook=_new_series))
+        files.append(phi_file("MR_small.dcm", dataset_hook=new_series))
     fields.setdefault("title", "Apical lucency in a smoker")
     fields.setdefault("history", "Sudden chest pain after a long flight.")
     case = case_with_images(teacher, files, **fields)
@@ -64,7 +51,7 @@ def test_students_see_the_published_case_until_a_curator_publishes_the_revision(
     teacher, curator, student, phi_file
 ):
     case = _published(teacher, curator, phi_file)
-    t = _client(teacher)
+    t = client_for(teacher)
     # The author's editor of a published case is the revision editor.
     assert t.get(f"/cases/{case.pk}/edit/").url == f"/cases/{case.pk}/revision/"
     page = t.get(f"/cases/{case.pk}/revision/").content.decode()
@@ -87,7 +74,7 @@ def test_students_see_the_published_case_until_a_curator_publishes_the_revision(
 
     # A worker re-indexing the case now (any reason) still indexes the published text.
     index_case(case.pk)
-    s = _client(student)
+    s = client_for(student)
     page = s.get(f"/cases/{case.pk}/").content.decode()
     assert "Apical lucency in a smoker" in page and "long flight" in page
     assert "Spontaneous pneumothorax" not in page and "transatlantic" not in page
@@ -96,7 +83,7 @@ def test_students_see_the_published_case_until_a_curator_publishes_the_revision(
     assert "Spontaneous" not in s.get("/api/autocomplete", {"q": "spont"}).content.decode()
 
     # The curator sees the difference on the case page and publishes it there.
-    c = _client(curator)
+    c = client_for(curator)
     page = c.get(f"/cases/{case.pk}/").content.decode()
     assert "Publish revision" in page
     assert "- Apical lucency in a smoker" in page
@@ -118,7 +105,7 @@ def test_students_see_the_published_case_until_a_curator_publishes_the_revision(
 def test_text_that_looks_like_personal_data_is_refused_in_a_revision(teacher, curator, phi_file):
     case = _published(teacher, curator, phi_file)
     refused = (
-        _client(teacher)
+        client_for(teacher)
         .post(
             f"/cases/{case.pk}/revision/",
             _revision_post(case, history="Referred by Dr. Kalorava on 12.3.2024."),
@@ -131,7 +118,7 @@ def test_text_that_looks_like_personal_data_is_refused_in_a_revision(teacher, cu
 
 def test_a_returned_revision_is_changed_and_submitted_again(teacher, curator, phi_file):
     case = _published(teacher, curator, phi_file)
-    t, c = _client(teacher), _client(curator)
+    t, c = client_for(teacher), client_for(curator)
     # Nothing to submit before something changed.
     t.post(f"/cases/{case.pk}/revision/", _revision_post(case))
     refused = t.post(
@@ -175,7 +162,7 @@ def test_the_admin_shows_the_series_list_and_text_difference_escaped(teacher, cu
     case = _published(teacher, curator, phi_file, two_series=True)
     ct = Series.objects.get(study__case=case, modality="CT")
     mr = Series.objects.get(study__case=case, modality="MR")
-    t = _client(teacher)
+    t = client_for(teacher)
     t.post(
         f"/cases/{case.pk}/revision/",
         _revision_post(
@@ -190,10 +177,10 @@ def test_the_admin_shows_the_series_list_and_text_difference_escaped(teacher, cu
         ),
     )
     t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
-    queue = _client(curator).get("/admin/archive/case/", {"revision": "submitted"})
+    queue = client_for(curator).get("/admin/archive/case/", {"revision": "submitted"})
     assert "<strong>1</strong> revisions to review" in queue.content.decode()
     assert [c.pk for c in queue.context["cl"].result_list] == [case.pk]
-    admin = _client(curator).get(f"/admin/archive/case/{case.pk}/change/").content.decode()
+    admin = client_for(curator).get(f"/admin/archive/case/{case.pk}/change/").content.decode()
     assert "Apical lucency &lt;b&gt;bold&lt;/b&gt;" in admin
     assert "<b>bold</b>" not in admin
     assert "+ 2. CT — Lung window" in admin
@@ -203,7 +190,7 @@ def test_the_admin_shows_the_series_list_and_text_difference_escaped(teacher, cu
     # Nothing changed for students until it is published; then the series list is as written.
     ct.refresh_from_db()
     assert (ct.description, ct.position) == ("", 0)
-    _client(curator).post(f"/cases/{case.pk}/revision/curation", {"action": "publish"})
+    client_for(curator).post(f"/cases/{case.pk}/revision/curation", {"action": "publish"})
     ct.refresh_from_db()
     mr.refresh_from_db()
     case.refresh_from_db()
@@ -216,10 +203,10 @@ def test_only_the_author_and_curators_see_a_revision(
     teacher, other_teacher, curator, student, phi_file
 ):
     case = _published(teacher, curator, phi_file)
-    _client(teacher).post(f"/cases/{case.pk}/revision/", _revision_post(case, title="Draft zz"))
-    _client(teacher).post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    client_for(teacher).post(f"/cases/{case.pk}/revision/", _revision_post(case, title="Draft zz"))
+    client_for(teacher).post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
     for user in (other_teacher, student):
-        c = _client(user)
+        c = client_for(user)
         assert c.get(f"/cases/{case.pk}/revision/").status_code == 403
         withdraw = c.post(f"/cases/{case.pk}/revision/submit", {"action": "withdraw"})
         assert withdraw.status_code == 403
@@ -228,18 +215,18 @@ def test_only_the_author_and_curators_see_a_revision(
         )
         assert "Draft zz" not in c.get(f"/cases/{case.pk}/").content.decode()
     # The author sees its state on the case page, not the curator's buttons.
-    page = _client(teacher).get(f"/cases/{case.pk}/").content.decode()
+    page = client_for(teacher).get(f"/cases/{case.pk}/").content.decode()
     assert "Revision 2 (Submitted for review)" in page and "Publish revision" not in page
     assert CaseRevision.objects.get(case=case, number=2).state == CaseRevision.State.SUBMITTED
 
 
 def test_unpublishing_withdraws_the_revision_in_progress(teacher, curator, phi_file):
     case = _published(teacher, curator, phi_file)
-    _client(teacher).post(f"/cases/{case.pk}/revision/", _revision_post(case, title="New"))
+    client_for(teacher).post(f"/cases/{case.pk}/revision/", _revision_post(case, title="New"))
     unpublish_case(case=case, user=curator, comment="Check the images.")
     assert case.revisions.get(number=2).state == CaseRevision.State.WITHDRAWN
     # The author edits the case itself again.
-    assert _client(teacher).get(f"/cases/{case.pk}/edit/").status_code == 200
+    assert client_for(teacher).get(f"/cases/{case.pk}/edit/").status_code == 200
 
 
 def test_the_author_keeps_the_key_image_editor_after_submitting_and_publishing(
@@ -247,7 +234,7 @@ def test_the_author_keeps_the_key_image_editor_after_submitting_and_publishing(
 ):
     case = case_with_images(teacher, [phi_file()])
     instance = Instance.objects.get(series__study__case=case)
-    t = _client(teacher)
+    t = client_for(teacher)
 
     def key(caption: str):
         return t.post(
@@ -269,7 +256,7 @@ def test_the_author_keeps_the_key_image_editor_after_submitting_and_publishing(
     assert events.count() == 2 and events.first().user == teacher
     assert "Apical" not in json.dumps(events.first().detail)
     # Students read it at once; they never get the editor.
-    s = _client(student)
+    s = client_for(student)
     page = s.get(f"/cases/{case.pk}/").content.decode()
     assert 'id="key-editor"' not in page and "Apical pleural line" in page
     assert (

@@ -9,32 +9,19 @@ import json
 import re
 
 import pytest
-from django.test import Client
-from pydicom.uid import generate_uid
 
 from archive.models import Case, CaseEvent, Diagnosis, Instance, Series
 from archive.services.cases import publish_case
 from search.services import index_case
-from tests.editor.builders import case_with_images
+from tests.editor.builders import case_with_images, client_for, new_series
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _client(user) -> Client:
-    c = Client()
-    c.force_login(user)
-    return c
-
-
-def _new_series(ds):
-    ds.SeriesInstanceUID = generate_uid()
-    ds.SOPInstanceUID = ds.file_meta.MediaStorageSOPInstanceUID = generate_uid()
 
 
 def _two_series(owner, phi_file, **fields) -> Case:
     """A CT series of one image and an MR series of one image."""
     return case_with_images(
-        owner, [phi_file(), phi_file("MR_small.dcm", dataset_hook=_new_series)], **fields
+        owner, [phi_file(), phi_file("MR_small.dcm", dataset_hook=new_series)], **fields
     )
 
 
@@ -52,7 +39,7 @@ def test_deleting_a_series_removes_its_files_and_renders_and_is_audited(
     teacher, phi_file, storage_dirs
 ):
     case = _two_series(teacher, phi_file)
-    c = _client(teacher)
+    c = client_for(teacher)
     ct = Series.objects.get(study__case=case, modality="CT")
     instance = ct.instances.get()
     file_name = instance.file.name
@@ -76,7 +63,7 @@ def test_deleting_an_image_removes_its_file(teacher, phi_file):
     case = _two_series(teacher, phi_file)
     mr = Instance.objects.get(series__study__case=case, series__modality="MR")
     name = mr.file.name
-    c = _client(teacher)
+    c = client_for(teacher)
     c.post(f"/instances/{mr.pk}/manage", {"action": "delete"})
     assert not Instance.objects.filter(pk=mr.pk).exists()
     assert not mr.file.storage.exists(name)
@@ -87,7 +74,7 @@ def test_deleting_an_image_removes_its_file(teacher, phi_file):
 
 def test_reordering_series_changes_what_students_scroll_through(teacher, curator, phi_file):
     case = _two_series(teacher, phi_file)
-    c = _client(teacher)
+    c = client_for(teacher)
     assert [s["modality"] for s in _viewer(c, case)["series"]] == ["CT", "MR"]
     mr = Series.objects.get(study__case=case, modality="MR")
     c.post(f"/series/{mr.pk}/manage", {"action": "up"})
@@ -99,7 +86,7 @@ def test_reordering_series_changes_what_students_scroll_through(teacher, curator
 def test_renaming_a_series_is_checked_for_personal_data(teacher, phi_file):
     case = _two_series(teacher, phi_file)
     ct = Series.objects.get(study__case=case, modality="CT")
-    c = _client(teacher)
+    c = client_for(teacher)
     c.post(f"/series/{ct.pk}/manage", {"action": "rename", "description": "Arterial phase"})
     ct.refresh_from_db()
     assert ct.description == "Arterial phase"
@@ -118,18 +105,18 @@ def test_renaming_a_series_is_checked_for_personal_data(teacher, phi_file):
 def test_the_lead_image_opens_the_viewer_and_leads_in_search(teacher, curator, student, phi_file):
     case = _two_series(teacher, phi_file, title="Apical lucency")
     mr = Instance.objects.get(series__study__case=case, series__modality="MR")
-    c = _client(teacher)
+    c = client_for(teacher)
     assert _viewer(c, case)["lead"] == {"series": 0, "position": 0}  # CT: the first, as long
     c.post(f"/instances/{mr.pk}/manage", {"action": "lead"})
     assert _viewer(c, case)["lead"] == {"series": 1, "position": 0}
     publish_case(case=case, user=curator)
     index_case(case.pk)
-    html = _client(student).get("/search/?q=apical").content.decode()
+    html = client_for(student).get("/search/?q=apical").content.decode()
     assert f'<img src="/instances/{mr.pk}/frames/0.png?size=96"' in html
     # A lead series works the same way.
     ct = Series.objects.get(study__case=case, modality="CT")
-    _client(curator).post(f"/series/{ct.pk}/manage", {"action": "lead"})
-    assert _viewer(_client(student), case)["lead"] == {"series": 0, "position": 0}
+    client_for(curator).post(f"/series/{ct.pk}/manage", {"action": "lead"})
+    assert _viewer(client_for(student), case)["lead"] == {"series": 0, "position": 0}
 
 
 def test_captions_are_shown_to_students_after_a_quiz_is_answered(
@@ -138,7 +125,7 @@ def test_captions_are_shown_to_students_after_a_quiz_is_answered(
     diagnosis = Diagnosis.objects.create(name="Pneumothorax", icd10="J93.9")
     case = _two_series(teacher, phi_file, quiz_mode=True, diagnosis=diagnosis)
     ct = Instance.objects.get(series__study__case=case, series__modality="CT")
-    c = _client(teacher)
+    c = client_for(teacher)
     c.post(f"/instances/{ct.pk}/manage", {"action": "caption", "caption": "Deep sulcus sign."})
     refused = c.post(
         f"/instances/{ct.pk}/manage",
@@ -149,7 +136,7 @@ def test_captions_are_shown_to_students_after_a_quiz_is_answered(
     ct.refresh_from_db()
     assert ct.caption == "Deep sulcus sign."
     publish_case(case=case, user=curator)
-    s = _client(student)
+    s = client_for(student)
     assert "Deep sulcus sign." not in s.get(f"/cases/{case.pk}/").content.decode()
     s.post(f"/cases/{case.pk}/quiz/answer", {"answer": "pneumothorax"})
     page = s.get(f"/cases/{case.pk}/").content.decode()
@@ -164,18 +151,20 @@ def test_only_those_who_may_edit_the_case_control_its_images(
     image = ct.instances.get()
     for user, status in ((other_teacher, 404), (student, 404)):
         assert (
-            _client(user).post(f"/series/{ct.pk}/manage", {"action": "delete"}).status_code
+            client_for(user).post(f"/series/{ct.pk}/manage", {"action": "delete"}).status_code
             == status
         )
-        assert _client(user).get(f"/series/{ct.pk}/images/").status_code == status
+        assert client_for(user).get(f"/series/{ct.pk}/images/").status_code == status
         assert (
-            _client(user).post(f"/instances/{image.pk}/manage", {"action": "delete"}).status_code
+            client_for(user).post(f"/instances/{image.pk}/manage", {"action": "delete"}).status_code
             == status
         )
     Case.objects.filter(pk=case.pk).update(status=Case.Status.SUBMITTED)
-    assert _client(teacher).post(f"/series/{ct.pk}/manage", {"action": "delete"}).status_code == 403
+    assert (
+        client_for(teacher).post(f"/series/{ct.pk}/manage", {"action": "delete"}).status_code == 403
+    )
     assert Series.objects.filter(pk=ct.pk).exists()
     # Curators edit any case, published ones too.
     publish_case(case=Case.objects.get(pk=case.pk), user=curator)
-    page = _client(curator).get(f"/series/{ct.pk}/images/")
+    page = client_for(curator).get(f"/series/{ct.pk}/images/")
     assert page.status_code == 200 and "Caption of image 1" in page.content.decode()
