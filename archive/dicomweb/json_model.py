@@ -185,6 +185,9 @@ def metadata_json(
     policy hides from this user); Pixel Data as a BulkDataURI."""
     with instance.file.open("rb") as fh:
         ds = pydicom.dcmread(fh, stop_before_pixels=True)
+    # The description the teacher gave the series (the archive's pages show it), not the
+    # header's: the file keeps what the scanner wrote.
+    ds.SeriesDescription = instance.series.description
     redact_dataset(ds, hidden_terms)
     out = ds.to_json_dict(bulk_data_threshold=10**9)
     if instance.has_pixels:

@@ -59,6 +59,10 @@ MAX_LIMIT = 1000
 #: Thumbnails are this many pixels on their longer side unless ``viewport`` says otherwise.
 THUMBNAIL_SIZE = 128
 
+#: Instances in the order the teacher gave the series (``Series.position``; the header's
+#: Series Number after), as the archive's pages and viewer show them.
+TEACHERS_ORDER = ("series__position", "series__number", "series_id", "instance_number", "pk")
+
 
 def _json(data, status: int = 200, warning: str | None = None) -> HttpResponse:
     response = HttpResponse(json.dumps(data), status=status, content_type=DICOM_JSON)
@@ -195,7 +199,7 @@ def search_series(request: HttpRequest, study_uid: str | None = None) -> HttpRes
         visible_series(user=request.user, study_uid=study_uid)
         .filter(query.filters)
         .annotate(n=Count("instances", distinct=True))
-        .order_by("study_id", "number", "pk")
+        .order_by("study_id", "position", "number", "pk")
     )
     policy = privacy.policy_for(request.user)
     page = _matching(
@@ -247,7 +251,14 @@ def search_instances(
         visible_instances(user=request.user, study_uid=study_uid, series_uid=series_uid)
         .filter(query.filters)
         .distinct()
-        .order_by("series__study_id", "series__number", "series_id", "instance_number", "pk")
+        .order_by(
+            "series__study_id",
+            "series__position",
+            "series__number",
+            "series_id",
+            "instance_number",
+            "pk",
+        )
     )
     policy = privacy.policy_for(request.user)
     page = _matching(
@@ -287,7 +298,7 @@ def search_instances(
 
 
 def _retrieve(request: HttpRequest, instances) -> HttpResponse:
-    instances = list(instances.order_by("series__number", "instance_number", "pk"))
+    instances = list(instances.order_by(*TEACHERS_ORDER))
     if not instances:
         raise Http404
     accept = parse_accept(request.headers.get("Accept"))
@@ -347,7 +358,7 @@ def retrieve_instance(request, study_uid: str, series_uid: str, sop_uid: str):
 def _metadata(request: HttpRequest, instances) -> HttpResponse:
     policy = privacy.policy_for(request.user)
     out = []
-    for instance in instances.order_by("series__number", "instance_number", "pk"):
+    for instance in instances.order_by(*TEACHERS_ORDER):
         study, series = instance.series.study.study_uid, instance.series.series_uid
 
         def uri(tag, instance=instance, study=study, series=series) -> str:
@@ -540,7 +551,7 @@ def _render(
 
 
 def _ordered(instances: QuerySet) -> list[Instance]:
-    return list(instances.order_by("series__number", "series_id", "instance_number", "pk"))
+    return list(instances.order_by(*TEACHERS_ORDER))
 
 
 @require_GET

@@ -11,6 +11,7 @@ from django.test import Client
 from PIL import Image
 
 from archive.models import Case, Upload
+from archive.services.cases import publish_case
 from archive.services.processing import process_upload
 from tests.dicomweb.conftest import assert_dicom_json, basic
 
@@ -280,3 +281,28 @@ def test_stow_rejects_a_body_that_is_not_multipart(client, teacher, phi_file):
         **basic(teacher),
     )
     assert response.status_code == 415
+
+
+def test_metadata_follows_the_teachers_series_names_and_order(client, teacher, student, phi_file):
+    """A viewer reading the study's metadata shows the series as the archive's pages do: in the
+    order the teacher gave them, under the descriptions the teacher wrote."""
+    from archive.services.series_control import move_series, ordered_series, rename_series
+    from tests.dicomweb.conftest import case_with_images
+    from tests.editor.builders import new_series
+
+    case = case_with_images(
+        teacher, [phi_file("CT_small.dcm"), phi_file("CT_small.dcm", new_series)]
+    )
+    first, second = ordered_series(case)
+    move_series(series=second, user=teacher, step=-1)
+    rename_series(series=second, user=teacher, description="Lung window, apex first")
+    case = publish_case(case=case)
+    study_uid = first.study.study_uid
+
+    response = _get(client, f"/dicomweb/studies/{study_uid}/metadata", student)
+    assert response.status_code == 200
+    metadata = response.json()
+    assert [m["0020000E"]["Value"][0] for m in metadata] == [second.series_uid, first.series_uid]
+    assert metadata[0]["0008103E"]["Value"] == ["Lung window, apex first"]
+    series = _get(client, f"/dicomweb/studies/{study_uid}/series", student).json()
+    assert [s["0020000E"]["Value"][0] for s in series] == [second.series_uid, first.series_uid]
