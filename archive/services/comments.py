@@ -1,6 +1,6 @@
 """Peer review comments on a case: its teacher, other teachers and curators write them (the
-privacy policy's ``can_comment_case``); the case's teacher sees how many are unread on "My
-cases" until they open the case."""
+privacy policy's ``can_comment_case``); the case's teacher, and whoever commented on it, see
+how many are unread on "My cases" until they open the case."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
@@ -38,13 +38,32 @@ def mark_seen(*, case: Case, user) -> None:
 
 
 def unread_comments(*, user) -> QuerySet[CaseComment]:
-    """Comments by others on the user's own cases, newer than the user's last look."""
+    """Comments by others, newer than the user's last look, on the user's own cases and on the
+    cases the user commented on (a curator who asked for changes hears the answer), of the
+    cases the privacy policy still lets the user comment on."""
     if not user.is_authenticated:
         return CaseComment.objects.none()
     seen = CaseCommentsSeen.objects.filter(
         user=user, case=OuterRef("case"), seen_at__gte=OuterRef("created_at")
     )
-    return CaseComment.objects.filter(case__owner=user).exclude(author=user).exclude(Exists(seen))
+    took_part = CaseComment.objects.filter(case=OuterRef("case"), author=user)
+    return (
+        CaseComment.objects.filter(Q(case__owner=user) | Exists(took_part))
+        .filter(privacy.case_filter(user, "case__"))
+        .exclude(author=user)
+        .exclude(Exists(seen))
+    )
+
+
+def cases_with_unread_comments(*, user) -> QuerySet[Case]:
+    """The cases of ``unread_comments`` that are not the user's own (those are on "My cases"
+    anyway), newest comment first."""
+    unread = unread_comments(user=user).exclude(case__owner=user)
+    return (
+        Case.objects.filter(pk__in=unread.values("case"))
+        .annotate(latest=Max("comments__created_at"))
+        .order_by("-latest")
+    )
 
 
 #: The reminder's text, stored untranslated and shown in the reader's language.
@@ -120,5 +139,6 @@ __all__ = [
     "add_comment",
     "mark_seen",
     "remind_unconfirmed",
+    "cases_with_unread_comments",
     "unread_comments",
 ]

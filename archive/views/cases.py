@@ -17,6 +17,7 @@ from archive import privacy
 from archive.forms import CaseForm, UploadForm
 from archive.models import Case, Diagnosis, Instance, RedactionBox, Series, Upload
 from archive.services import cases as case_services
+from archive.services import comments as comment_services
 from archive.services import review as review_services
 from archive.services.incoming import upload_rate_refusal, upload_refusal
 from archive.services.intake import label_position, receive_files, received_from_django
@@ -63,8 +64,11 @@ def viewable_case_or_404(request, pk: int) -> Case:
 def my_cases(request):
     cases = Case.objects.filter(owner=request.user).select_related("diagnosis")
     editable = {Case.Status.DRAFT, Case.Status.RETURNED}
+    discussed = comment_services.cases_with_unread_comments(user=request.user)
     return render(
-        request, "archive/my_cases.html", {"cases": cases, "editable": [str(s) for s in editable]}
+        request,
+        "archive/my_cases.html",
+        {"cases": cases, "editable": [str(s) for s in editable], "discussed": discussed},
     )
 
 

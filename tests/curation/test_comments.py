@@ -48,6 +48,36 @@ def test_a_curator_comments_the_teacher_reads_and_answers(teacher, curator, phi_
     assert texts == ["Is the lesion in series 2?", "Yes, image 14."]
 
 
+def test_a_curator_hears_the_teachers_answer(teacher, curator, phi_file):
+    """Whoever commented on a case sees new comments by others on it: the count beside "My
+    cases" and the case listed there, until they open it."""
+    case = case_with_images(teacher, [phi_file()], status=Case.Status.SUBMITTED)
+    cur, owner = _client(curator), _client(teacher)
+    cur.post(f"/cases/{case.pk}/comments/", {"text": "Which series shows the apex?"})
+    assert _unread(cur) == ""
+    owner.post(f"/cases/{case.pk}/comments/", {"text": "Series 2, image 14."})
+    assert _unread(cur) == "1"
+    listed = cur.get("/my/cases/").content.decode()
+    assert "New comments on cases you commented on" in listed
+    assert f'href="/cases/{case.pk}/#comments"' in listed
+    assert "Series 2, image 14." in cur.get(f"/cases/{case.pk}/").content.decode()
+    assert _unread(cur) == ""
+    assert "New comments on cases you commented on" not in cur.get("/my/cases/").content.decode()
+
+
+def test_a_teacher_hears_nothing_of_a_case_no_longer_shown_to_them(
+    teacher, other_teacher, phi_file
+):
+    case = publish_case(case=case_with_images(teacher, [phi_file()]))
+    other, owner = _client(other_teacher), _client(teacher)
+    other.post(f"/cases/{case.pk}/comments/", {"text": "Lovely apex."})
+    owner.post(f"/cases/{case.pk}/comments/", {"text": "Thank you."})
+    assert _unread(other) == "1"
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.DRAFT)  # unpublished
+    assert _unread(other) == ""
+    assert case.title not in other.get("/my/cases/").content.decode()
+
+
 def test_other_teachers_comment_on_published_cases_students_never(
     teacher, other_teacher, student, curator, phi_file
 ):
