@@ -25,6 +25,41 @@ from tests.phi import SyntheticPatient, inject_phi
 REPO = Path(__file__).resolve().parent.parent
 
 
+_SESSION_LOCK = None
+
+
+def pytest_sessionstart(session) -> None:
+    """Refuse to run beside another test session on the same PostgreSQL database and broker:
+    the two would share the test database and the queues, and each would see items the other
+    took and settled (a slice "missing" from a case just built). A session-level advisory lock,
+    released when this process ends, however it ends."""
+    global _SESSION_LOCK
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        return
+    import dj_database_url
+    import psycopg
+
+    cfg = dj_database_url.parse(url)
+    key = f"teaching-archive tests on {cfg['NAME']} with {os.environ.get('CELERY_BROKER_URL', '')}"
+    conn = psycopg.connect(
+        host=cfg["HOST"] or "127.0.0.1",
+        port=cfg["PORT"] or 5432,
+        user=cfg["USER"],
+        password=cfg["PASSWORD"],
+        dbname="postgres",  # always there (the named database may exist only as test_<name>)
+        autocommit=True,
+    )
+    if not conn.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key]).fetchone()[0]:
+        conn.close()
+        pytest.exit(
+            f"Another test session is running on the database test_{cfg['NAME']} and the same "
+            "broker: stop it first, or give this one its own DATABASE_URL and CELERY_BROKER_URL.",
+            returncode=3,
+        )
+    _SESSION_LOCK = conn
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _keys_for_child_processes():
     # A worker, a server or a child pytest started with another TA_VAR_DIR reads the same keys.
