@@ -251,14 +251,7 @@ def search_instances(
         visible_instances(user=request.user, study_uid=study_uid, series_uid=series_uid)
         .filter(query.filters)
         .distinct()
-        .order_by(
-            "series__study_id",
-            "series__position",
-            "series__number",
-            "series_id",
-            "instance_number",
-            "pk",
-        )
+        .order_by("series__study_id", *TEACHERS_ORDER)
     )
     policy = privacy.policy_for(request.user)
     page = _matching(
