@@ -353,6 +353,7 @@ def main() -> None:
 
             caches[cache_alias].clear()  # every round starts with nothing cached
         database_backend.TEXT_MEMORY.clear()  # nor any text's ranked matches
+        database_backend.CONCEPT_MEMORY.clear()  # nor its expansion (synonyms, spellings)
         times, totals, pages = [], [], []
         for text, filters, page in mixed:
             t0 = time.perf_counter()
