@@ -288,6 +288,7 @@ class CaseAdmin(admin.ModelAdmin):
     inlines = [StudyInline, CaseEventInline]
     actions = [
         "publish",
+        "publish_revisions",
         "return_to_author",
         "unpublish",
         "edit_tags",
@@ -524,6 +525,35 @@ class CaseAdmin(admin.ModelAdmin):
             request,
             # "case(s)": the wording the journey test waits for.
             ngettext("Published %(n)d case(s).", "Published %(n)d case(s).", done) % {"n": done},
+        )
+
+    @admin.action(
+        description=gettext_lazy("Publish the submitted revisions of selected cases"),
+        permissions=["publish"],
+    )
+    def publish_revisions(self, request, queryset):
+        """The revision queue's action. A revision whose fields were also changed directly is
+        refused, naming them: the curator returns it or overrides on the case page."""
+        done = 0
+        for case in queryset:
+            revision = revision_services.pending_revision(case)
+            if revision is None or revision.state != CaseRevision.State.SUBMITTED:
+                continue
+            try:
+                revision_services.publish_revision(revision=revision, user=request.user)
+                done += 1
+            except revision_services.RevisionConflict as exc:
+                self.message_user(
+                    request,
+                    f"{case}: {revision_services.conflict_message(exc.labels)}",
+                    messages.ERROR,
+                )
+            except ValidationError as exc:
+                reason = " ".join(_(m) for m in exc.messages)
+                self.message_user(request, f"{case}: {reason}", messages.ERROR)
+        self.message_user(
+            request,
+            ngettext("Published %(n)d revision.", "Published %(n)d revisions.", done) % {"n": done},
         )
 
     @admin.action(description=gettext_lazy("Unpublish selected cases"), permissions=["publish"])

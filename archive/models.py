@@ -890,7 +890,8 @@ class CaseRevision(models.Model):
     """A change to a published case, written by its author while students keep seeing the
     published text: a snapshot of the editor's fields (``fields``: what ``CaseForm`` edits, as
     typed) and of the series list (``series``: id, description, order, lead), applied to the
-    case only when a curator publishes it (``archive.services.revisions``).
+    case only when a curator publishes it (``archive.services.revisions``): only what the
+    author changed against ``base_fields`` / ``base_series``.
 
     Who may see a revision is the privacy policy's (``can_view_revision``): its author and
     curators. Nothing here reaches search, exports or DICOMweb, which read the case.
@@ -915,6 +916,12 @@ class CaseRevision(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
     fields = models.JSONField(default=dict, blank=True)
     series = models.JSONField(default=list, blank=True)
+    # What the case held when the revision was started (``fields`` and ``series`` then): the
+    # base of the three-way merge on publishing, so a curator's direct edit of a field the
+    # author left alone is kept and one the author changed too is not overwritten silently.
+    # None: started before bases were recorded (the revision's values are applied as written).
+    base_fields = models.JSONField(null=True, blank=True, editable=False)
+    base_series = models.JSONField(null=True, blank=True, editable=False)
     review_comment = models.TextField(_("reviewer's comment"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

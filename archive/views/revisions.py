@@ -125,8 +125,11 @@ def revision_curate(request, pk: int):
         raise Http404
     action = request.POST.get("action", "")
     try:
-        if action == "publish":
-            revision_services.publish_revision(revision=revision, user=request.user)
+        if action in {"publish", "publish_override"}:
+            # Overriding the direct changes is a separate, explicit button (shown with them).
+            revision_services.publish_revision(
+                revision=revision, user=request.user, override=action == "publish_override"
+            )
             messages.success(request, _("Revision published: students now see the new version."))
         elif action == "return":
             revision_services.return_revision(
@@ -135,6 +138,8 @@ def revision_curate(request, pk: int):
             messages.success(request, _("Revision returned to the author with your comment."))
         else:
             messages.error(request, _("Choose whether to publish or return the revision."))
+    except revision_services.RevisionConflict as exc:
+        messages.error(request, revision_services.conflict_message(exc.labels))
     except ValidationError as exc:
         _error(request, exc)
     return redirect(case.get_absolute_url())
