@@ -734,7 +734,8 @@ class UploadItemAdmin(admin.ModelAdmin):
     """The quarantine list: files that failed verification, for admins only. The files are
     served by ``quarantine_file`` below (admin login + publish permission) and nowhere else."""
 
-    list_display = ["label", "case_link", "status", "reason", "processed_at", "download"]
+    list_display = ["item_label", "case_link", "status", "item_reason", "processed_at", "download"]
+    list_display_links = ["item_label"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in UploadItem._meta.fields if f.name != "raw_file"]
     exclude = ["raw_file"]
@@ -748,6 +749,16 @@ class UploadItemAdmin(admin.ModelAdmin):
         return lookup in {"upload__case__id__exact"} or super().lookup_allowed(
             lookup, value, request
         )
+
+    # Labels and reasons are stored as English msgids (the browser matches the labels):
+    # translated where shown, as on the editor.
+    @admin.display(description=gettext_lazy("uploaded file"), ordering="pk")
+    def item_label(self, obj):
+        return obj.shown_label
+
+    @admin.display(description=gettext_lazy("reason"))
+    def item_reason(self, obj):
+        return _(obj.reason) if obj.reason else ""
 
     @admin.display(description=gettext_lazy("case"))
     def case_link(self, obj):
