@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
@@ -57,6 +58,8 @@ CONFLICT = gettext_noop(
 __all__ = [
     "Merge",
     "RevisionConflict",
+    "base_from_token",
+    "base_token",
     "case_fields",
     "conflict_message",
     "check_fields",
@@ -139,10 +142,37 @@ def pending_revision(case: Case) -> CaseRevision | None:
     )
 
 
+BASE_SALT = "archive.revision-base"
+
+
+def base_token(case: Case) -> str:
+    """The case as the revision editor shows it before a revision exists, signed: sent back
+    with the first save, it is the new revision's base (the case may change directly between
+    the editor's opening and that save)."""
+    return signing.dumps(
+        {"fields": case_fields(case), "series": series_snapshot(case)},
+        salt=BASE_SALT,
+        compress=True,
+    )
+
+
+def base_from_token(token: str) -> dict | None:
+    """The base a :func:`base_token` holds; None for a missing or tampered token."""
+    try:
+        base = signing.loads(token, salt=BASE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(base, dict) or not {"fields", "series"} <= base.keys():
+        return None
+    return base
+
+
 @transaction.atomic
-def open_revision(*, case: Case, user) -> CaseRevision:
-    """The author's revision in progress, or a new draft holding the published case. The first
-    revision of a case also records the published original (number 1) for the history."""
+def open_revision(*, case: Case, user, base: dict | None = None) -> CaseRevision:
+    """The author's revision in progress, or a new draft holding the published case, whose base
+    is ``base`` (what the editor showed, from :func:`base_from_token`) or the case as it is now.
+    The first revision of a case also records the published original (number 1) for the
+    history."""
     if not privacy.can_revise_case(user, case):
         raise PermissionDenied
     Case.objects.select_for_update().filter(pk=case.pk).first()  # one opener at a time
@@ -171,8 +201,8 @@ def open_revision(*, case: Case, user) -> CaseRevision:
         author=user,
         fields=fields,
         series=series,
-        base_fields=fields,
-        base_series=series,
+        base_fields=base["fields"] if base else fields,
+        base_series=base["series"] if base else series,
     )
 
 

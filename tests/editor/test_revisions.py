@@ -441,3 +441,29 @@ def test_both_changing_the_series_order_is_a_conflict(teacher, curator, phi_file
     assert "Series order" not in refused.split("changed directly in:")[1].split(".")[0]
     mr.refresh_from_db()
     assert mr.description == "T1"
+
+
+def test_a_direct_edit_between_opening_the_editor_and_the_first_save_is_kept(
+    teacher, curator, phi_file
+):
+    import re
+
+    case = _published(teacher, curator, phi_file)
+    t = client_for(teacher)
+    page = t.get(f"/cases/{case.pk}/revision/").content.decode()
+    base = re.search(r'<input type="hidden" name="base" value="([^"]+)">', page).group(1)
+    # The teacher reads the published text; meanwhile a curator retitles the case.
+    opened = Case.objects.get(pk=case.pk)
+    _curator_edits(curator, case, title="Apical pneumothorax")
+    # The teacher's form still holds the title it showed and changes only the history.
+    t.post(
+        f"/cases/{case.pk}/revision/",
+        {**_revision_post(opened, history="Chest pain after diving."), "base": base},
+    )
+    t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    # A forged base is ignored (the case as it was at the first save is the base then).
+    assert revision_services.base_from_token(base[:-2] + "xx") is None
+    client_for(curator).post(f"/cases/{case.pk}/revision/curation", {"action": "publish"})
+    case.refresh_from_db()
+    assert (case.title, case.history) == ("Apical pneumothorax", "Chest pain after diving.")
+    assert case.revisions.get(number=2).state == CaseRevision.State.PUBLISHED
