@@ -288,6 +288,7 @@ class CaseAdmin(admin.ModelAdmin):
     inlines = [StudyInline, CaseEventInline]
     actions = [
         "publish",
+        "publish_revisions",
         "return_to_author",
         "unpublish",
         "edit_tags",
@@ -526,6 +527,35 @@ class CaseAdmin(admin.ModelAdmin):
             ngettext("Published %(n)d case(s).", "Published %(n)d case(s).", done) % {"n": done},
         )
 
+    @admin.action(
+        description=gettext_lazy("Publish the submitted revisions of selected cases"),
+        permissions=["publish"],
+    )
+    def publish_revisions(self, request, queryset):
+        """The revision queue's action. A revision whose fields were also changed directly is
+        refused, naming them: the curator returns it or overrides on the case page."""
+        done = 0
+        for case in queryset:
+            revision = revision_services.pending_revision(case)
+            if revision is None or revision.state != CaseRevision.State.SUBMITTED:
+                continue
+            try:
+                revision_services.publish_revision(revision=revision, user=request.user)
+                done += 1
+            except revision_services.RevisionConflict as exc:
+                self.message_user(
+                    request,
+                    f"{case}: {revision_services.conflict_message(exc.labels)}",
+                    messages.ERROR,
+                )
+            except ValidationError as exc:
+                reason = " ".join(_(m) for m in exc.messages)
+                self.message_user(request, f"{case}: {reason}", messages.ERROR)
+        self.message_user(
+            request,
+            ngettext("Published %(n)d revision.", "Published %(n)d revisions.", done) % {"n": done},
+        )
+
     @admin.action(description=gettext_lazy("Unpublish selected cases"), permissions=["publish"])
     def unpublish(self, request, queryset):
         n = 0
@@ -704,7 +734,8 @@ class UploadItemAdmin(admin.ModelAdmin):
     """The quarantine list: files that failed verification, for admins only. The files are
     served by ``quarantine_file`` below (admin login + publish permission) and nowhere else."""
 
-    list_display = ["label", "case_link", "status", "reason", "processed_at", "download"]
+    list_display = ["item_label", "case_link", "status", "item_reason", "processed_at", "download"]
+    list_display_links = ["item_label"]
     list_filter = ["status"]
     readonly_fields = [f.name for f in UploadItem._meta.fields if f.name != "raw_file"]
     exclude = ["raw_file"]
@@ -718,6 +749,16 @@ class UploadItemAdmin(admin.ModelAdmin):
         return lookup in {"upload__case__id__exact"} or super().lookup_allowed(
             lookup, value, request
         )
+
+    # Labels and reasons are stored as English msgids (the browser matches the labels):
+    # translated where shown, as on the editor.
+    @admin.display(description=gettext_lazy("uploaded file"), ordering="pk")
+    def item_label(self, obj):
+        return obj.shown_label
+
+    @admin.display(description=gettext_lazy("reason"))
+    def item_reason(self, obj):
+        return _(obj.reason) if obj.reason else ""
 
     @admin.display(description=gettext_lazy("case"))
     def case_link(self, obj):

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from archive import storage
@@ -136,7 +137,8 @@ class Diagnosis(models.Model):
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "diagnoses"
+        verbose_name = _("diagnosis")
+        verbose_name_plural = _("diagnoses")
 
     def save(self, *args, **kwargs):
         self.refresh_folded()
@@ -229,6 +231,8 @@ class Tag(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
 
     def __str__(self) -> str:
         return self.name
@@ -248,12 +252,20 @@ class Case(models.Model):
 
     title = models.CharField(_("title"), max_length=200)
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="cases",
+        verbose_name=_("author"),
     )
     history = models.TextField(_("clinical history"), blank=True)
     findings = models.TextField(_("findings"), blank=True)
     diagnosis = models.ForeignKey(
-        Diagnosis, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+        Diagnosis,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("diagnosis"),
     )
     certainty = models.CharField(
         _("diagnostic certainty"), max_length=16, choices=Certainty.choices, blank=True
@@ -298,7 +310,7 @@ class Case(models.Model):
         help_text=_("Guidelines change: you are reminded to check the case after this many years."),
     )
     rereview_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
-    tags = models.ManyToManyField(Tag, blank=True, related_name="cases")
+    tags = models.ManyToManyField(Tag, blank=True, related_name="cases", verbose_name=_("tags"))
     quiz_mode = models.BooleanField(
         _("quiz mode"), default=False, help_text=_("Hide the diagnosis until the student answers.")
     )
@@ -311,16 +323,20 @@ class Case(models.Model):
         ),
     )
     is_demo = models.BooleanField(_("demo case"), default=False)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.DRAFT
+    )
     review_comment = models.TextField(_("reviewer's comment"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-updated_at"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         permissions = [("publish_case", "Can publish and unpublish cases")]
         indexes = [
             # The cases that show their diagnosis to students (published, not a quiz), by
@@ -350,19 +366,27 @@ class Case(models.Model):
 
 class Study(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="studies")
-    study_uid = models.CharField(max_length=64)
-    description = models.CharField(max_length=200, blank=True)
-    study_date = models.DateField(null=True, blank=True, help_text="Shifted date.")
-    pseudonymous_patient_id = models.CharField(max_length=64, blank=True)
+    study_uid = models.CharField(_("Study Instance UID"), max_length=64)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    study_date = models.DateField(
+        _("study date"), null=True, blank=True, help_text=_("Shifted date.")
+    )
+    pseudonymous_patient_id = models.CharField(
+        _("pseudonymous patient ID"), max_length=64, blank=True
+    )
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["case", "study_uid"], name="unique_study_per_case")
         ]
-        verbose_name_plural = "studies"
+        verbose_name = _("study")
+        verbose_name_plural = _("studies")
 
     def __str__(self) -> str:
-        return f"Study {self.pk} of case {self.case_id}"
+        return gettext("Study %(study)s of case %(case)s") % {
+            "study": self.pk,
+            "case": self.case_id,
+        }
 
 
 class Series(models.Model):
@@ -380,10 +404,14 @@ class Series(models.Model):
             models.UniqueConstraint(fields=["study", "series_uid"], name="unique_series_per_study")
         ]
         ordering = ["position", "number", "pk"]
-        verbose_name_plural = "series"
+        verbose_name = _("series")
+        verbose_name_plural = _("series")
 
     def __str__(self) -> str:
-        return f"Series {self.number or self.pk} ({self.modality})"
+        return gettext("Series %(number)s (%(modality)s)") % {
+            "number": self.number or self.pk,
+            "modality": self.modality,
+        }
 
 
 def instance_upload_to(instance: Instance, filename: str) -> str:
@@ -413,6 +441,8 @@ class Instance(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["series", "sop_uid"], name="unique_instance_per_series")
         ]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
         ordering = ["instance_number", "pk"]
 
     def __str__(self) -> str:
@@ -434,15 +464,23 @@ class Upload(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # Empty only while receiving: the case is chosen (or created) when the association is released.
     case = models.ForeignKey(
-        Case, on_delete=models.CASCADE, related_name="uploads", null=True, blank=True
+        Case,
+        on_delete=models.CASCADE,
+        related_name="uploads",
+        null=True,
+        blank=True,
+        verbose_name=_("case"),
     )
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="uploads"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="uploads",
+        verbose_name=_("uploaded by"),
     )
     source = models.CharField(max_length=16, default="browser")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     # The worker whose finalizer ran (once: the status change to "done" is the guard).
     finished_by = models.CharField(max_length=100, blank=True, editable=False)
     # While receiving: when the last batch was filed (a receiving upload left by a killed
@@ -451,9 +489,14 @@ class Upload(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("upload")
+        verbose_name_plural = _("uploads")
 
     def __str__(self) -> str:
-        return f"Upload {self.public_id} ({self.get_status_display()})"
+        return gettext("Upload %(id)s (%(status)s)") % {
+            "id": self.public_id,
+            "status": self.get_status_display(),
+        }
 
     def counts(self) -> dict[str, int]:
         out = {s: 0 for s in UploadItem.Status.values}
@@ -493,7 +536,7 @@ class UploadItem(models.Model):
         Instance, on_delete=models.SET_NULL, null=True, blank=True, related_name="upload_items"
     )
     audit = models.JSONField(default=list, blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     # When a worker took the item to de-identify it (outside any transaction); a claim older
     # than TA_ITEM_CLAIM_SECONDS is a killed worker's, and the item is taken again.
     claimed_at = models.DateTimeField(null=True, blank=True)
@@ -504,9 +547,18 @@ class UploadItem(models.Model):
 
     class Meta:
         ordering = ["pk"]
+        verbose_name = _("uploaded file")
+        verbose_name_plural = _("uploaded files")
 
     def __str__(self) -> str:
-        return f"{self.label}: {self.get_status_display()}"
+        return f"{self.shown_label}: {self.get_status_display()}"
+
+    @property
+    def shown_label(self) -> str:
+        """The label in the reader's language (stored in English: the browser matches it)."""
+        from archive.services.intake import display_label
+
+        return display_label(self.label)
 
     def mark(self, status: str, reason: str = "") -> None:
         self.status = status
@@ -648,8 +700,12 @@ class KeyObjectImport(models.Model):
     key_image_uids = models.JSONField(default=list, blank=True)
     applied_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        verbose_name = _("key object import")
+        verbose_name_plural = _("key object imports")
+
     def __str__(self) -> str:
-        return f"Key objects of upload {self.upload_id}"
+        return gettext("Key objects of upload %(upload)s") % {"upload": self.upload_id}
 
 
 class KeyImage(models.Model):
@@ -843,14 +899,20 @@ class CaseEvent(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("who"),
     )
-    action = models.CharField(max_length=20, choices=Action.choices)
-    detail = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(auto_now_add=True)
+    action = models.CharField(_("what"), max_length=20, choices=Action.choices)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
 
     class Meta:
         ordering = ["-at", "-pk"]
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} ({self.case_id})"
@@ -890,7 +952,8 @@ class CaseRevision(models.Model):
     """A change to a published case, written by its author while students keep seeing the
     published text: a snapshot of the editor's fields (``fields``: what ``CaseForm`` edits, as
     typed) and of the series list (``series``: id, description, order, lead), applied to the
-    case only when a curator publishes it (``archive.services.revisions``).
+    case only when a curator publishes it (``archive.services.revisions``): only what the
+    author changed against ``base_fields`` / ``base_series``.
 
     Who may see a revision is the privacy policy's (``can_view_revision``): its author and
     curators. Nothing here reaches search, exports or DICOMweb, which read the case.
@@ -915,6 +978,12 @@ class CaseRevision(models.Model):
     state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
     fields = models.JSONField(default=dict, blank=True)
     series = models.JSONField(default=list, blank=True)
+    # What the case held when the revision was started (``fields`` and ``series`` then): the
+    # base of the three-way merge on publishing, so a curator's direct edit of a field the
+    # author left alone is kept and one the author changed too is not overwritten silently.
+    # None: started before bases were recorded (the revision's values are applied as written).
+    base_fields = models.JSONField(null=True, blank=True, editable=False)
+    base_series = models.JSONField(null=True, blank=True, editable=False)
     review_comment = models.TextField(_("reviewer's comment"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import IO
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from archive import scheduling
 from archive.models import Case, Upload, UploadItem
@@ -256,6 +257,21 @@ def label_position(label: str) -> tuple[int, int] | None:
     return int(match.group(1)), int(match.group(2) or 0)
 
 
+def display_label(label: str) -> str:
+    """An item's label in the active language ("File 3 (zip) › entry 12" → "Soubor 3 (zip) ›
+    položka 12"); labels of other sources as they are."""
+    position = label_position(label)
+    if position is None:
+        return label
+    file, entry = position
+    shown = gettext("File %(n)d") % {"n": file}
+    if "(zip)" in label:
+        shown += " (zip)"
+    if entry:
+        shown += " › " + gettext("entry %(n)d") % {"n": entry}
+    return shown
+
+
 def received_from_bytes(data: bytes) -> Received:
     return Received(stream=io.BytesIO(data), size=len(data))
 
@@ -267,6 +283,7 @@ def received_from_django(uploaded) -> Received:
 
 __all__ = [
     "Received",
+    "display_label",
     "label_position",
     "receive_files",
     "received_from_bytes",

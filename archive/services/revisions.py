@@ -4,8 +4,15 @@ keep seeing the published text until a curator publishes the revision.
 A revision is a snapshot of what the editor edits (``CaseRevision.fields``, the editor form's
 values) and of the series list (description, order, lead). Nothing of it touches the case, so the
 case page, search, autocomplete, exports and DICOMweb (which all read the case) show the published
-text until :func:`publish_revision` applies the snapshot through the editor's own form (the same
-diagnosis and tag handling) and re-indexes the case.
+text until :func:`publish_revision` applies it through the editor's own form (the same diagnosis
+and tag handling) and re-indexes the case.
+
+A curator may edit the published case directly while a revision is pending. The revision keeps
+what the case held when it was started (its base), and publishing merges field by field
+(:func:`merge_revision`): what the author changed is applied, what the author left alone keeps
+the case's current value; a field (or series' description, the series order, the lead series)
+changed both by the author and directly since the base is a conflict, and publishing is refused
+naming it (:class:`RevisionConflict`) unless the curator explicitly chooses to override.
 
 States: draft → submitted → published (the revision published before it: superseded), or
 submitted → returned (with a comment) → submitted again, or withdrawn by its author (and when the
@@ -18,11 +25,12 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext, gettext_noop
 
 from archive import privacy
 from archive.models import Case, CaseRevision, Series
@@ -41,10 +49,21 @@ NOT_PUBLISHED = gettext_noop(
 )
 NOT_OPEN = gettext_noop("This revision is no longer in progress.")
 SAY_WHAT = gettext_noop("Say what the author should change.")
+CONFLICT = gettext_noop(
+    "Since this revision was started, the published case was also changed directly in: "
+    "%(fields)s. The revision changes the same, so publishing it would overwrite those "
+    "changes. Return the revision with a comment, or publish it replacing the direct changes."
+)
 
 __all__ = [
+    "Merge",
+    "RevisionConflict",
+    "base_from_token",
+    "base_token",
     "case_fields",
+    "conflict_message",
     "check_fields",
+    "merge_revision",
     "open_revision",
     "pending_revision",
     "publish_revision",
@@ -123,10 +142,37 @@ def pending_revision(case: Case) -> CaseRevision | None:
     )
 
 
+BASE_SALT = "archive.revision-base"
+
+
+def base_token(case: Case) -> str:
+    """The case as the revision editor shows it before a revision exists, signed: sent back
+    with the first save, it is the new revision's base (the case may change directly between
+    the editor's opening and that save)."""
+    return signing.dumps(
+        {"fields": case_fields(case), "series": series_snapshot(case)},
+        salt=BASE_SALT,
+        compress=True,
+    )
+
+
+def base_from_token(token: str) -> dict | None:
+    """The base a :func:`base_token` holds; None for a missing or tampered token."""
+    try:
+        base = signing.loads(token, salt=BASE_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(base, dict) or not {"fields", "series"} <= base.keys():
+        return None
+    return base
+
+
 @transaction.atomic
-def open_revision(*, case: Case, user) -> CaseRevision:
-    """The author's revision in progress, or a new draft holding the published case. The first
-    revision of a case also records the published original (number 1) for the history."""
+def open_revision(*, case: Case, user, base: dict | None = None) -> CaseRevision:
+    """The author's revision in progress, or a new draft holding the published case, whose base
+    is ``base`` (what the editor showed, from :func:`base_from_token`) or the case as it is now.
+    The first revision of a case also records the published original (number 1) for the
+    history."""
     if not privacy.can_revise_case(user, case):
         raise PermissionDenied
     Case.objects.select_for_update().filter(pk=case.pk).first()  # one opener at a time
@@ -150,7 +196,13 @@ def open_revision(*, case: Case, user) -> CaseRevision:
         )
         last = 1
     return CaseRevision.objects.create(
-        case=case, number=last + 1, author=user, fields=fields, series=series
+        case=case,
+        number=last + 1,
+        author=user,
+        fields=fields,
+        series=series,
+        base_fields=base["fields"] if base else fields,
+        base_series=base["series"] if base else series,
     )
 
 
@@ -174,25 +226,142 @@ def _comparable(fields: dict) -> dict:
 
 
 def _changes(revision: CaseRevision) -> bool:
+    return bool(merge_revision(revision).changed)
+
+
+# --- Three-way merge ---------------------------------------------------------------------------
+
+
+class RevisionConflict(ValidationError):
+    """Publishing would overwrite direct changes to the case: ``names`` are the parts changed
+    both by the revision and directly since it was started, ``labels`` their names as shown."""
+
+    def __init__(self, names: list[str], labels: list[str]):
+        self.names, self.labels = names, labels
+        super().__init__(CONFLICT, code="conflict")
+
+
+def conflict_message(labels: list[str]) -> str:
+    """The refusal in the active language, naming the fields."""
+    return gettext(CONFLICT) % {"fields": ", ".join(labels)}
+
+
+@dataclass
+class Merge:
+    """What publishing the revision does: ``fields`` and ``series`` the case will hold,
+    ``changed`` the parts the author changed (applied), ``direct`` the parts changed directly
+    since the revision was started (kept), ``conflicts`` the parts in both, changed differently
+    (names: a form field, ``series-order``, ``series-lead``, ``series-<id>``)."""
+
+    fields: dict
+    series: list[dict]
+    changed: list[str]
+    direct: list[str]
+    conflicts: list[str]
+    labels: dict[str, str]
+
+    def conflict_labels(self) -> list[str]:
+        return [self.labels[name] for name in self.conflicts]
+
+
+def _series_parts(series: list[dict], ids: set[int]) -> dict[str, object]:
+    """The series list as mergeable parts, restricted to ``ids`` (the series all three sides
+    know): the order, the lead, each series' description."""
+    kept = sorted((s for s in series if s["id"] in ids), key=lambda s: s["order"])
+    parts: dict[str, object] = {
+        "series-order": tuple(s["id"] for s in kept),
+        "series-lead": next((s["id"] for s in kept if s["lead"]), None),
+    }
+    for s in kept:
+        parts[f"series-{s['id']}"] = s["description"] or ""
+    return parts
+
+
+def merge_revision(revision: CaseRevision, *, case_now: dict | None = None) -> Merge:
+    """Three-way merge of the revision (the author's side) with the case as it stands (the
+    direct side) against the revision's base. A revision without a base (started before bases
+    were recorded) counts every difference to the case as the author's."""
     case = revision.case
-    return _comparable(revision.fields) != _comparable(case_fields(case)) or _series_changes(
-        revision.series, case
+    current = case_now if case_now is not None else case_fields(case)
+    now_series = series_snapshot(case)
+    base = revision.base_fields if revision.base_fields is not None else current
+    base_series = revision.base_series if revision.base_series is not None else now_series
+    theirs, ours, old = _comparable(revision.fields), _comparable(current), _comparable(base)
+    labels = _labels()
+    changed, direct, conflicts = [], [], []
+    fields = dict(current)
+    for name in labels:
+        author_changed = theirs.get(name) != old.get(name)
+        direct_changed = ours.get(name) != old.get(name)
+        if author_changed:
+            changed.append(name)
+            fields[name] = revision.fields.get(name)
+        if direct_changed:
+            direct.append(name)
+        if author_changed and direct_changed and theirs.get(name) != ours.get(name):
+            conflicts.append(name)
+
+    # Series deleted (or added) since: only the ones all three sides know are merged.
+    ids = (
+        {s["id"] for s in now_series}
+        & {s["id"] for s in revision.series}
+        & {s["id"] for s in base_series}
+    )
+    p_theirs = _series_parts(revision.series, ids)
+    p_ours, p_old = _series_parts(now_series, ids), _series_parts(base_series, ids)
+    merged = dict(p_ours)
+    by_id = {s["id"]: s for s in now_series}
+    for name in p_ours:
+        author_changed = p_theirs[name] != p_old[name]
+        direct_changed = p_ours[name] != p_old[name]
+        if author_changed:
+            changed.append(name)
+            merged[name] = p_theirs[name]
+        if direct_changed:
+            direct.append(name)
+        if author_changed and direct_changed and p_theirs[name] != p_ours[name]:
+            conflicts.append(name)
+        if name.startswith("series-") and name[7:].isdigit():
+            s = by_id[int(name[7:])]
+            labels[name] = gettext("Description of series %(n)d (%(modality)s)") % {
+                "n": s["order"],
+                "modality": s["modality"],
+            }
+    labels["series-order"] = gettext("Series order")
+    labels["series-lead"] = gettext("Lead series")
+    return Merge(
+        fields=fields,
+        series=_merged_series(now_series, merged),
+        changed=changed,
+        direct=direct,
+        conflicts=conflicts,
+        labels=labels,
     )
 
 
-def _series_changes(series: list[dict], case: Case) -> bool:
-    now = {s["id"]: s for s in series_snapshot(case)}
-    for s in series:
-        current = now.get(s["id"])
-        if current is None:
-            continue  # deleted meanwhile: nothing to change
-        if (s["description"], s["order"], s["lead"]) != (
-            current["description"],
-            current["order"],
-            current["lead"],
-        ):
-            return True
-    return False
+def _merged_series(now_series: list[dict], parts: dict) -> list[dict]:
+    """The series list as the case will hold it: the merged order of the series all sides
+    know, then any series added since in their current order."""
+    order = list(parts["series-order"]) + [
+        s["id"] for s in now_series if s["id"] not in parts["series-order"]
+    ]
+    by_id = {s["id"]: s for s in now_series}
+    lead = parts["series-lead"]
+    if lead is None:  # a series added since may lead
+        current = next((s["id"] for s in now_series if s["lead"]), None)
+        lead = current if current not in parts["series-order"] else None
+    out = []
+    for n, pk in enumerate(order, start=1):
+        s = by_id[pk]
+        out.append(
+            {
+                **s,
+                "order": n,
+                "description": parts.get(f"series-{pk}", s["description"]),
+                "lead": pk == lead,
+            }
+        )
+    return out
 
 
 @transaction.atomic
@@ -246,9 +415,13 @@ def return_revision(*, revision: CaseRevision, user, comment: str) -> CaseRevisi
 
 
 @transaction.atomic
-def publish_revision(*, revision: CaseRevision, user) -> Case:
-    """Apply the revision to the case through the editor's form, the series list as it says
-    (series deleted meanwhile are skipped), and re-index the case on commit."""
+def publish_revision(*, revision: CaseRevision, user, override: bool = False) -> Case:
+    """Apply what the revision changed to the case through the editor's form, and the series
+    list as merged (series deleted meanwhile are skipped); re-index the case on commit.
+
+    Parts changed both by the revision and directly since it was started raise
+    :class:`RevisionConflict` (nothing applied) unless ``override``: the curator chose to
+    replace the direct changes with the revision's."""
     from archive.forms import CaseForm
     from archive.services.cases import case_changed
 
@@ -260,7 +433,10 @@ def publish_revision(*, revision: CaseRevision, user) -> Case:
         raise ValidationError(NOT_SUBMITTED)
     if not case.is_published:
         raise ValidationError(NOT_PUBLISHED)
-    form = CaseForm(data=_form_data(revision.fields), instance=case)
+    merge = merge_revision(revision)
+    if merge.conflicts and not override:
+        raise RevisionConflict(merge.conflicts, merge.conflict_labels())
+    form = CaseForm(data=_form_data(merge.fields), instance=case)
     if not form.is_valid():
         # The vocabulary may have changed since it was saved (a code withdrawn...): the author
         # fixes it; nothing was applied.
@@ -268,7 +444,7 @@ def publish_revision(*, revision: CaseRevision, user) -> Case:
             gettext_noop("The revision no longer passes the editor's checks: return it.")
         )
     form.save()
-    _apply_series(case, revision.series)
+    _apply_series(case, merge.series)
     CaseRevision.objects.filter(case=case, state=CaseRevision.State.PUBLISHED).update(
         state=CaseRevision.State.SUPERSEDED
     )
@@ -293,19 +469,24 @@ def _form_data(fields: dict) -> dict:
 
 
 def _apply_series(case: Case, series: list[dict]) -> None:
-    existing = {s.pk: s for s in Series.objects.filter(study__case=case)}
-    lead = None
-    for s in sorted(series, key=lambda s: s["order"]):
-        current = existing.get(s["id"])
-        if current is None:
-            continue
-        Series.objects.filter(pk=current.pk).update(
-            description=s["description"][:200], position=s["order"]
-        )
-        if s["lead"]:
-            lead = current
-    if lead is not None and (case.lead_series_id != lead.pk or case.lead_instance_id):
-        Case.objects.filter(pk=case.pk).update(lead_series=lead, lead_instance=None)
+    """Write the merged series list: descriptions that differ, the positions when the order
+    changed, the lead when it changed."""
+    now = series_snapshot(case)
+    by_id = {s["id"]: s for s in now}
+    existing = set(Series.objects.filter(study__case=case).values_list("pk", flat=True))
+    merged = [s for s in series if s["id"] in existing]
+    reorder = [s["id"] for s in merged] != [s["id"] for s in now if s["id"] in existing]
+    for s in merged:
+        changes = {}
+        if s["description"] != by_id[s["id"]]["description"]:
+            changes["description"] = s["description"][:200]
+        if reorder:
+            changes["position"] = s["order"]
+        if changes:
+            Series.objects.filter(pk=s["id"]).update(**changes)
+    lead = next((s["id"] for s in merged if s["lead"]), None)
+    if lead is not None and not by_id[lead]["lead"]:
+        Case.objects.filter(pk=case.pk).update(lead_series_id=lead, lead_instance=None)
 
 
 # --- Difference for the curator ----------------------------------------------------------------
@@ -321,6 +502,8 @@ class FieldDiff:
     lines: list[tuple[str, str]] = field(default_factory=list)
     #: The lines are "yes"/"no" (a checkbox), translated where shown.
     boolean: bool = False
+    #: Also changed directly since the revision was started: publishing would overwrite it.
+    conflict: bool = False
 
 
 def _labels() -> dict[str, str]:
@@ -356,25 +539,38 @@ def _series_lines(series: list[dict]) -> list[str]:
 
 
 def revision_diff(revision: CaseRevision) -> list[FieldDiff]:
-    """The revision against what students see now (the published case): every changed text
-    field and the series list, line by line (``difflib``)."""
+    """What publishing the revision changes for students: every text field the author changed
+    against the published case now, and the series list, line by line (``difflib``). A part
+    also changed directly since the revision was started is marked ``conflict``; parts changed
+    only directly are not listed (publishing keeps them)."""
     case = revision.case
     current = case_fields(case)
-    labels = _labels()
+    merge = merge_revision(revision, case_now=current)
     diffs = []
-    for name, label in labels.items():
-        old, new = current.get(name), revision.fields.get(name)
+    for name in _labels():
+        old, new = current.get(name), merge.fields.get(name)
         if (old or None) == (new or None):
             continue
         boolean = isinstance(old, bool) or isinstance(new, bool)
         lines = _line_diff(_lines_of(old), _lines_of(new))
-        diffs.append(FieldDiff(name, label, lines, boolean=boolean))
-    # Series deleted since the revision was written are not in it: compare the ones left.
-    ids = {s["id"] for s in series_snapshot(case)}
+        diffs.append(
+            FieldDiff(
+                name,
+                merge.labels[name],
+                lines,
+                boolean=boolean,
+                conflict=name in merge.conflicts,
+            )
+        )
     old_series = _series_lines(series_snapshot(case))
-    new_series = _series_lines([s for s in revision.series if s["id"] in ids])
+    new_series = _series_lines(merge.series)
     if old_series != new_series:
         diffs.append(
-            FieldDiff("series", gettext_noop("Series"), _line_diff(old_series, new_series))
+            FieldDiff(
+                "series",
+                gettext_noop("Series"),
+                _line_diff(old_series, new_series),
+                conflict=any(name.startswith("series-") for name in merge.conflicts),
+            )
         )
     return diffs

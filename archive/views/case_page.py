@@ -242,6 +242,13 @@ def case_detail(request, pk: int):
                 if revision and privacy.can_curate_case(request.user, case)
                 else []
             ),
+            # Changed by the revision and directly since: publishing is refused unless the
+            # curator chooses to replace the direct changes.
+            "revision_conflicts": (
+                revision_services.merge_revision(revision).conflict_labels()
+                if revision and privacy.can_curate_case(request.user, case)
+                else []
+            ),
             "curation": (
                 case_services.curation_actions(case)
                 if privacy.can_curate_case(request.user, case)

@@ -52,7 +52,11 @@ def case_revise(request, pk: int):
     )
     if form.is_bound and form.is_valid():
         with transaction.atomic():
-            revision = revision_services.open_revision(case=case, user=request.user)
+            revision = revision_services.open_revision(
+                case=case,
+                user=request.user,
+                base=revision_services.base_from_token(request.POST.get("base", "")),
+            )
             try:
                 revision_services.save_revision(
                     revision=revision,
@@ -79,8 +83,18 @@ def case_revise(request, pk: int):
             "revision": revision,
             "editable": editable,
             "history": history,
+            # What the editor shows now is the base of the revision its first save starts
+            # (a form sent back with errors keeps the base it was opened with).
+            "base_token": _base_token(request, case) if revision is None else "",
         },
     )
+
+
+def _base_token(request, case: Case) -> str:
+    sent = request.POST.get("base", "") if request.method == "POST" else ""
+    if sent and revision_services.base_from_token(sent) is not None:
+        return sent
+    return revision_services.base_token(case)
 
 
 @login_required
@@ -125,8 +139,11 @@ def revision_curate(request, pk: int):
         raise Http404
     action = request.POST.get("action", "")
     try:
-        if action == "publish":
-            revision_services.publish_revision(revision=revision, user=request.user)
+        if action in {"publish", "publish_override"}:
+            # Overriding the direct changes is a separate, explicit button (shown with them).
+            revision_services.publish_revision(
+                revision=revision, user=request.user, override=action == "publish_override"
+            )
             messages.success(request, _("Revision published: students now see the new version."))
         elif action == "return":
             revision_services.return_revision(
@@ -135,6 +152,8 @@ def revision_curate(request, pk: int):
             messages.success(request, _("Revision returned to the author with your comment."))
         else:
             messages.error(request, _("Choose whether to publish or return the revision."))
+    except revision_services.RevisionConflict as exc:
+        messages.error(request, revision_services.conflict_message(exc.labels))
     except ValidationError as exc:
         _error(request, exc)
     return redirect(case.get_absolute_url())

@@ -5,8 +5,6 @@ hold no English word of the interface."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from pydicom.uid import generate_uid
 
@@ -14,18 +12,9 @@ from archive.models import Case, Instance
 from archive.selectors import case_series
 from tests.browser.conftest import login, logout
 from tests.editor.builders import case_with_images
+from tests.i18n.english import english_words  # the page walk's rule too
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-# Words of the English interface that have no business on a Czech page (whole words, any case;
-# not those Czech shares, such as "student").
-ENGLISH = re.compile(
-    r"\b(the|and|with|this|series|image|images|case|cases|delete|comment|comments|publish|"
-    r"unpublish|return|submit|start|students|caption|captions|search|review|upload|edit|"
-    r"save|rename|move|history|findings|diagnosis|language|log out|my progress|axial|coronal|"
-    r"sagittal|window|play|zoom|pan|length|angle|invert|reset|download|key)\b",
-    re.I,
-)
 
 
 def _new_series(ds):
@@ -39,8 +28,7 @@ def _order(case) -> list[int]:
 
 
 def _czech_words_only(page, where: str) -> None:
-    text = page.locator(where).inner_text()
-    left = sorted({m.group(0).lower() for m in ENGLISH.finditer(text)})
+    left = english_words(page.locator(where).inner_text())
     assert left == [], f"English on the Czech page: {left}"
 
 

@@ -283,3 +283,187 @@ def test_a_case_has_one_revision_in_progress(teacher, curator, phi_file):
         CaseRevision.objects.create(case=case, number=3, author=teacher)  # a second draft
     revision_services.withdraw_revision(revision=first, user=teacher)
     assert revision_services.open_revision(case=case, user=teacher).number == 3
+
+
+# --- A curator's direct edits while a revision is pending ------------------------------------
+
+
+def _curator_edits(curator, case: Case, **changes) -> None:
+    """A curator changes the published case itself, in the case editor."""
+    case = Case.objects.get(pk=case.pk)
+    response = client_for(curator).post(f"/cases/{case.pk}/edit/", _revision_post(case, **changes))
+    assert response.status_code == 302, response.content.decode()[:2000]
+
+
+def _submitted(teacher, case: Case, **changes) -> None:
+    t = client_for(teacher)
+    t.post(f"/cases/{case.pk}/revision/", _revision_post(case, **changes))
+    assert t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"}).status_code == 302
+
+
+def test_publishing_a_revision_keeps_the_curators_direct_edits_of_other_fields(
+    teacher, curator, student, phi_file
+):
+    case = _published(teacher, curator, phi_file, two_series=True)
+    ct = Series.objects.get(study__case=case, modality="CT")
+    mr = Series.objects.get(study__case=case, modality="MR")
+    # The author starts from the published text: a new title, the MR first.
+    _submitted(
+        teacher,
+        case,
+        title="Spontaneous pneumothorax of the apex",
+        **{f"series_{ct.pk}_order": "2", f"series_{mr.pk}_order": "1"},
+    )
+    # Meanwhile a curator fixes a typo in the history and names the CT series directly.
+    _curator_edits(curator, case, history="Sudden chest pain after a long-haul flight.")
+    c = client_for(curator)
+    c.post(f"/series/{ct.pk}/manage", {"action": "rename", "description": "Lung window"})
+
+    page = c.get(f"/cases/{case.pk}/").content.decode()
+    # The difference shows what publishing changes: the title and the order, not the history
+    # back to the old text.
+    assert "+ Spontaneous pneumothorax of the apex" in page
+    assert "long flight" not in page.split('id="revision-title"')[1].split("</section>")[0]
+    assert 'id="revision-conflict"' not in page
+    published = c.post(f"/cases/{case.pk}/revision/curation", {"action": "publish"}, follow=True)
+    assert "Revision published: students now see the new version." in published.content.decode()
+
+    case.refresh_from_db()
+    ct.refresh_from_db()
+    mr.refresh_from_db()
+    assert case.title == "Spontaneous pneumothorax of the apex"  # the author's change
+    assert case.history == "Sudden chest pain after a long-haul flight."  # the curator's kept
+    assert ct.description == "Lung window"  # the curator's rename kept
+    assert (mr.position, ct.position) == (1, 2)  # the author's order
+    student_page = client_for(student).get(f"/cases/{case.pk}/").content.decode()
+    assert "long-haul flight" in student_page and "Spontaneous pneumothorax" in student_page
+
+
+def test_a_field_changed_by_the_revision_and_directly_is_not_overwritten_silently(
+    teacher, curator, phi_file
+):
+    case = _published(teacher, curator, phi_file)
+    _submitted(
+        teacher,
+        case,
+        title="Spontaneous pneumothorax of the apex",
+        findings="Visceral pleural line at the apex.",
+    )
+    _curator_edits(curator, case, title="Apical pneumothorax", discussion="Bullae rupture.")
+    c = client_for(curator)
+    page = c.get(f"/cases/{case.pk}/").content.decode()
+    # Seen before publishing: the field is marked and the override is a separate button.
+    assert 'id="revision-conflict"' in page
+    assert "also changed directly since the revision was started" in page
+    assert "Publish, replacing the direct changes" in page
+
+    refused = c.post(
+        f"/cases/{case.pk}/revision/curation", {"action": "publish"}, follow=True
+    ).content.decode()
+    assert (
+        "Since this revision was started, the published case was also changed directly in: "
+        "Title." in refused
+    )
+    assert "Return the revision with a comment, or publish it replacing the direct changes." in (
+        refused
+    )
+    case.refresh_from_db()
+    assert (case.title, case.findings) == ("Apical pneumothorax", "")  # nothing applied
+    revision = case.revisions.get(number=2)
+    assert revision.state == CaseRevision.State.SUBMITTED
+
+    # The admin's action refuses it the same way.
+    admin = client_for(curator).post(
+        "/admin/archive/case/",
+        {"action": "publish_revisions", "_selected_action": [case.pk], "index": "0"},
+        follow=True,
+    )
+    text = admin.content.decode()
+    assert "was also changed directly in: Title." in text
+    assert "Published 0 revisions." in text
+    # The admin's revision panel marks the field too.
+    change = client_for(curator).get(f"/admin/archive/case/{case.pk}/change/").content.decode()
+    assert "also changed directly since the revision was started" in change
+    case.refresh_from_db()
+    assert case.title == "Apical pneumothorax"
+
+    # The curator chooses: replace the direct change of the title with the author's.
+    c.post(f"/cases/{case.pk}/revision/curation", {"action": "publish_override"})
+    case.refresh_from_db()
+    assert case.title == "Spontaneous pneumothorax of the apex"
+    assert case.findings == "Visceral pleural line at the apex."
+    assert case.discussion == "Bullae rupture."  # the direct change the author left alone
+    assert case.revisions.get(number=2).state == CaseRevision.State.PUBLISHED
+
+
+def test_a_conflicting_revision_can_be_returned_and_resubmitted(teacher, curator, phi_file):
+    case = _published(teacher, curator, phi_file)
+    _submitted(teacher, case, title="Spontaneous pneumothorax")
+    _curator_edits(curator, case, title="Apical pneumothorax")
+    c = client_for(curator)
+    c.post(
+        f"/cases/{case.pk}/revision/curation",
+        {"action": "return", "comment": "I renamed the case meanwhile; keep my title?"},
+    )
+    assert case.revisions.get(number=2).state == CaseRevision.State.RETURNED
+    # The author agrees: the title back to what the case holds now; nothing conflicts.
+    t = client_for(teacher)
+    case.refresh_from_db()
+    t.post(
+        f"/cases/{case.pk}/revision/",
+        _revision_post(case, title="Apical pneumothorax", findings="Deep sulcus sign."),
+    )
+    t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    admin = c.post(
+        "/admin/archive/case/",
+        {"action": "publish_revisions", "_selected_action": [case.pk], "index": "0"},
+        follow=True,
+    )
+    assert "Published 1 revision." in admin.content.decode()
+    case.refresh_from_db()
+    assert (case.title, case.findings) == ("Apical pneumothorax", "Deep sulcus sign.")
+
+
+def test_both_changing_the_series_order_is_a_conflict(teacher, curator, phi_file):
+    case = _published(teacher, curator, phi_file, two_series=True)
+    ct = Series.objects.get(study__case=case, modality="CT")
+    mr = Series.objects.get(study__case=case, modality="MR")
+    _submitted(teacher, case, **{f"series_{ct.pk}_order": "2", f"series_{mr.pk}_order": "1",
+                                 f"series_{mr.pk}_description": "T2"})  # fmt: skip
+    c = client_for(curator)
+    first = Series.objects.filter(study__case=case).order_by("position", "pk").last()
+    c.post(f"/series/{first.pk}/manage", {"action": "up"})  # moves the same way
+    c.post(f"/series/{mr.pk}/manage", {"action": "rename", "description": "T1"})
+    refused = c.post(
+        f"/cases/{case.pk}/revision/curation", {"action": "publish"}, follow=True
+    ).content.decode()
+    assert "changed directly in: Description of series" in refused
+    assert "Series order" not in refused.split("changed directly in:")[1].split(".")[0]
+    mr.refresh_from_db()
+    assert mr.description == "T1"
+
+
+def test_a_direct_edit_between_opening_the_editor_and_the_first_save_is_kept(
+    teacher, curator, phi_file
+):
+    import re
+
+    case = _published(teacher, curator, phi_file)
+    t = client_for(teacher)
+    page = t.get(f"/cases/{case.pk}/revision/").content.decode()
+    base = re.search(r'<input type="hidden" name="base" value="([^"]+)">', page).group(1)
+    # The teacher reads the published text; meanwhile a curator retitles the case.
+    opened = Case.objects.get(pk=case.pk)
+    _curator_edits(curator, case, title="Apical pneumothorax")
+    # The teacher's form still holds the title it showed and changes only the history.
+    t.post(
+        f"/cases/{case.pk}/revision/",
+        {**_revision_post(opened, history="Chest pain after diving."), "base": base},
+    )
+    t.post(f"/cases/{case.pk}/revision/submit", {"action": "submit"})
+    # A forged base is ignored (the case as it was at the first save is the base then).
+    assert revision_services.base_from_token(base[:-2] + "xx") is None
+    client_for(curator).post(f"/cases/{case.pk}/revision/curation", {"action": "publish"})
+    case.refresh_from_db()
+    assert (case.title, case.history) == ("Apical pneumothorax", "Chest pain after diving.")
+    assert case.revisions.get(number=2).state == CaseRevision.State.PUBLISHED
