@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from archive import privacy
-from archive.deid.engine import METHOD_ACTION
 from archive.forms import BulkTagForm, LinkCodeForm, ReturnCaseForm
 from archive.models import (
     Case,
@@ -37,10 +36,12 @@ from archive.models import (
     Upload,
     UploadItem,
 )
+from archive.selectors import case_series
 from archive.services import cases as case_services
 from archive.services import revisions as revision_services
-from archive.services.review import redacted_boxes, series_previews
+from archive.services.review import deid_audit, series_previews
 from archive.services.tags import tags_from_text
+from archive.views.case_page import viewer_data
 from archive.vocabulary import services as vocabulary_services
 from archive.vocabulary.selectors import diagnosis_suggestions
 
@@ -302,7 +303,6 @@ class CaseAdmin(admin.ModelAdmin):
         "published_at",
         "image_previews",
         "upload_problems",
-        "deid_audit",
         "revisions_panel",
     ]
     fieldsets = [
@@ -311,10 +311,6 @@ class CaseAdmin(admin.ModelAdmin):
             {"fields": ["status", "owner", "review_comment", "image_previews", "upload_problems"]},
         ),
         (gettext_lazy("Revisions"), {"fields": ["revisions_panel"]}),
-        (
-            gettext_lazy("De-identification audit"),
-            {"fields": ["deid_audit"], "classes": ["collapse"]},
-        ),
         (gettext_lazy("Case"), {"fields": ["title", "history", "findings"]}),
         (
             gettext_lazy("Diagnosis"),
@@ -474,35 +470,33 @@ class CaseAdmin(admin.ModelAdmin):
         )
         return render_to_string("admin/archive/case/_upload_problems.html", {"items": items})
 
-    @admin.display(description=gettext_lazy("de-identification audit per instance"))
-    def deid_audit(self, obj):
-        if obj is None or obj.pk is None:
-            return "—"
-        instances = list(
-            Instance.objects.filter(series__study__case=obj).select_related("series")[:500]
-        )
-        rows = []
-        for inst in instances:
-            # The profile and options applied (CID 7050) are audit records too; listed apart.
-            methods = [e for e in inst.audit or [] if e.get("action") == METHOD_ACTION]
-            entries = sorted(
-                (e for e in inst.audit or [] if e.get("action") != METHOD_ACTION),
-                key=lambda e: (str(e.get("action", "")), str(e.get("tag", ""))),
-            )
-            by_action: dict[str, int] = {}
-            for entry in entries:
-                action = str(entry.get("action", "?"))
-                by_action[action] = by_action.get(action, 0) + int(entry.get("count", 1) or 1)
-            rows.append(
-                {
-                    "instance": inst,
-                    "entries": entries,
-                    "summary": sorted(by_action.items()),
-                    "methods": methods,
-                    "boxes": redacted_boxes(inst),
-                }
-            )
-        return render_to_string("admin/archive/case/_deid_audit.html", {"rows": rows})
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context.update(self.images_and_audit(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def images_and_audit(self, request, case: Case) -> dict:
+        """The case's images in the case page's viewer, beside the de-identification audit of
+        the series on screen (templates/admin/archive/case/_images_audit.html)."""
+        series = list(case_series(case=case))
+        audit = deid_audit(series)
+        data = None
+        # The viewer reads the images over DICOMweb, which asks the privacy policy: staff it
+        # would refuse get the audit alone rather than a viewer that cannot load.
+        if privacy.can_view_case(request.user, case):
+            data = viewer_data(privacy.case_view(request.user, case), series)
+            # Key images are marked on the case page; here the curator only reads.
+            data = {**data, "canEdit": False, "keyImageUrl": ""}
+            index = {s["uid"]: n for n, s in enumerate(data["series"])}
+            for group in audit:
+                group.viewer_index = index.get(group.series.series_uid)
+        return {
+            "images_audit": True,
+            "case": case,
+            "viewer_data": data,
+            "has_images": bool(data and any(s["images"] for s in data["series"])),
+            "deid_audit": audit,
+        }
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

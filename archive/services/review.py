@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
@@ -42,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from archive import scheduling
 from archive.deid import RejectedInput, deidentify_bytes
+from archive.deid.engine import METHOD_ACTION
 from archive.models import Case, Instance, RedactionBox, Series, Upload, UploadItem
 from archive.selectors import case_series
 from archive.services.policy import archive_policy
@@ -226,6 +228,58 @@ def redacted_boxes(instance: Instance, frame: int | None = None) -> list[Redacte
             continue
         reason = str(box[5]) if len(box) > 5 and box[5] else _("burned-in text")
         out.append(RedactedBox(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0), reason))
+    return out
+
+
+@dataclass
+class InstanceAudit:
+    """What de-identification did to one image: the header actions (sorted, and counted by
+    action for the summary line), the profile and options applied (CID 7050, listed apart),
+    and the areas of pixels blanked because they held text."""
+
+    instance: Instance
+    entries: list[dict]
+    summary: list[tuple[str, int]]
+    methods: list[dict]
+    boxes: list[RedactedBox]
+
+
+@dataclass
+class SeriesAudit:
+    series: Series
+    images: list[InstanceAudit]
+    #: The series' place in the viewer's series list; None when it has no pixels to show.
+    viewer_index: int | None = None
+
+
+def instance_audit(instance: Instance) -> InstanceAudit:
+    audit = instance.audit or []
+    methods = [e for e in audit if e.get("action") == METHOD_ACTION]
+    entries = sorted(
+        (e for e in audit if e.get("action") != METHOD_ACTION),
+        key=lambda e: (str(e.get("action", "")), str(e.get("tag", ""))),
+    )
+    by_action: dict[str, int] = {}
+    for entry in entries:
+        action = str(entry.get("action", "?"))
+        by_action[action] = by_action.get(action, 0) + int(entry.get("count", 1) or 1)
+    return InstanceAudit(instance, entries, sorted(by_action.items()), methods,
+                         redacted_boxes(instance))  # fmt: skip
+
+
+def deid_audit(series: Iterable[Series], *, limit: int = 500) -> list[SeriesAudit]:
+    """The de-identification audit of a case, series by series in viewing order and image by
+    image in the viewer's order, so that it can stand beside the viewer showing the same
+    series. ``series`` as :func:`case_series` gives them (instances prefetched); at most
+    ``limit`` images in all (a page of 500 audit tables is already long)."""
+    out, left = [], limit
+    for s in series:
+        instances = sorted(
+            s.instances.all(),
+            key=lambda i: (i.instance_number is None, i.instance_number or 0, i.pk),
+        )[: max(left, 0)]
+        left -= len(instances)
+        out.append(SeriesAudit(s, [instance_audit(i) for i in instances]))
     return out
 
 

@@ -55,12 +55,44 @@ def test_case_page_shows_thumbnails_and_a_readable_audit(curator, submitted):
     instance = submitted.instances().get()
     instance.pixel_report = {"boxes": [[0, 5, 5, 50, 15, "burned-in text"]]}
     instance.save()
-    html = _client(curator).get(f"/admin/archive/case/{submitted.pk}/change/").content.decode()
-    assert "<details>" in html and "PatientName" in html
+    response = _client(curator).get(f"/admin/archive/case/{submitted.pk}/change/")
+    html = response.content.decode()
+    assert f'<details data-instance="{instance.pk}">' in html and "PatientName" in html
     assert re.search(r"<td>PatientName</td><td><code>\(0010,0010\)</code></td><td>\w+", html)
     assert "<title>Redacted: burned-in text</title>" in html
     assert f"/instances/{instance.pk}/frames/0.png?size=128" in html
     assert "None: every file was anonymized." in html
+
+
+def test_case_page_shows_the_viewer_beside_the_audit_of_each_series(curator, submitted):
+    instance = submitted.instances().get()
+    response = _client(curator).get(f"/admin/archive/case/{submitted.pk}/change/")
+    html = response.content.decode()
+    # The case page's viewer, with the unpublished case's one series and image, read-only here.
+    data = response.context["viewer_data"]
+    assert [[i["id"] for i in s["images"]] for s in data["series"]] == [[instance.pk]]
+    assert data["canEdit"] is False and 'id="key-editor"' not in html
+    assert 'id="viewport"' in html and 'id="viewer-data"' in html
+    assert "viewer/viewer.js" in html and "js/admin-audit.js" in html
+    # The audit of that series stands beside it, tied to the viewer's series by its index.
+    assert re.search(r'<section class="ta-audit-series" data-series="0">\s*<h3>', html)
+    # Above the case's form: the viewer's own inputs must not submit the case.
+    assert html.index('id="viewport"') < html.index('id="case_form"')
+    # No inline script or style (the Content-Security-Policy allows none).
+    assert "<script>" not in html and " style=" not in html
+
+
+def test_staff_the_privacy_policy_refuses_get_the_audit_without_the_viewer(submitted):
+    from django.contrib.auth.models import Permission, User
+
+    clerk = User.objects.create_user("clerk", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_case"))
+    response = _client(clerk).get(f"/admin/archive/case/{submitted.pk}/change/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="viewport"' not in html and "viewer/viewer.js" not in html
+    assert "shown to its author and curators only" in html
+    assert f'data-instance="{submitted.instances().get().pk}"' in html
 
 
 def test_return_asks_for_a_comment_then_the_author_sees_it_and_resubmits(
