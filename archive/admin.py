@@ -455,7 +455,8 @@ class CaseAdmin(admin.ModelAdmin):
     def image_previews(self, obj):
         if obj is None or obj.pk is None:
             return "—"
-        previews = series_previews(obj)
+        # The series the viewer above was given (images_and_audit), not read a second time.
+        previews = series_previews(obj, series=getattr(obj, "series_shown", None))
         if not previews:
             return _("No anonymized images.")
         return render_to_string(
@@ -508,6 +509,7 @@ class CaseAdmin(admin.ModelAdmin):
         """The case's images in the case page's viewer, beside the de-identification audit of
         the series on screen (templates/admin/archive/case/_images_audit.html)."""
         series = list(case_series(case=case))
+        case.series_shown = series  # for image_previews, rendered with the same object
         audit = deid_audit(series)
         data = None
         # The viewer reads the images over DICOMweb, which asks the privacy policy: staff it

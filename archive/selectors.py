@@ -9,9 +9,11 @@ from archive.models import Case, Instance, Series, UploadItem
 
 
 def case_series(*, case: Case) -> QuerySet[Series]:
-    """A case's series in viewing order, with their instances prefetched."""
+    """A case's series in viewing order, with their study and instances (the viewer names a
+    series by its study's UID: one query per series otherwise)."""
     return (
         Series.objects.filter(study__case=case)
+        .select_related("study")
         .prefetch_related("instances")
         .order_by("position", "study_id", "number", "pk")
     )

@@ -283,10 +283,14 @@ def deid_audit(series: Iterable[Series], *, limit: int = 500) -> list[SeriesAudi
     return out
 
 
-def series_previews(case: Case, *, review: bool = False) -> list[SeriesPreview]:
+def series_previews(
+    case: Case, *, review: bool = False, series: Iterable[Series] | None = None
+) -> list[SeriesPreview]:
     """One thumbnail per series, preferring an image with redacted areas so the teacher sees
-    what was blanked before submitting. ``review`` adds the teacher's boxes (editor)."""
-    return [series_preview(series, review=review) for series in case_series(case=case)]
+    what was blanked before submitting. ``review`` adds the teacher's boxes (editor);
+    ``series``: the case's series as :func:`case_series` gave them, when already read."""
+    chosen = case_series(case=case) if series is None else series
+    return [series_preview(s, review=review) for s in chosen]
 
 
 def series_preview(series: Series, *, review: bool = False) -> SeriesPreview:
