@@ -432,6 +432,16 @@ class CaseAdmin(admin.ModelAdmin):
         }
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
+    def action_checkbox(self, obj):
+        """Django's row checkbox, written out: rendering its form widget's template for each
+        row took a fifth of the list page's time."""
+        return format_html(
+            '<input type="checkbox" name="{}" value="{}" class="action-select" aria-label="{}">',
+            helpers.ACTION_CHECKBOX_NAME,
+            obj.pk,
+            format_html(_("Select this object for an action - {}"), str(obj)),
+        )
+
     @admin.display(description=gettext_lazy("status"), ordering="queue_rank")
     def status_badge(self, obj):
         return format_html(
