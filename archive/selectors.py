@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import F, Func, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
-from archive.models import Case, Series
+from archive.models import Case, Instance, Series, UploadItem
 
 
 def case_series(*, case: Case) -> QuerySet[Series]:
-    """A case's series in viewing order, with their instances prefetched."""
+    """A case's series in viewing order, with their study and instances (the viewer names a
+    series by its study's UID: one query per series otherwise)."""
     return (
         Series.objects.filter(study__case=case)
+        .select_related("study")
         .prefetch_related("instances")
         .order_by("position", "study_id", "number", "pk")
     )
@@ -82,3 +85,31 @@ def lead_images(*, case_ids: list[int]) -> dict[int, tuple[int, int]]:
         elif longest_id:
             lead[case_id] = (longest_id, 0)
     return lead
+
+
+def _per_case(rows: QuerySet):
+    """How many of ``rows`` (filtered on ``OuterRef("pk")``) each case has: a correlated
+    subquery that the database runs only for the cases it is asked for."""
+    # COUNT as a plain function: the ORM adds no GROUP BY, and the subquery has one row.
+    counted = rows.order_by().annotate(n=Func(F("pk"), function="COUNT")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def image_count():
+    """A case's number of anonymized images, as an expression over ``Case`` rows."""
+    return _per_case(Instance.objects.filter(series__study__case=OuterRef("pk")))
+
+
+def _items_of_case(status: str):
+    return _per_case(UploadItem.objects.filter(upload__case=OuterRef("pk"), status=status))
+
+
+def with_file_counts(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """``cases`` with their number of images (``n_images``), rejected (``n_rejected``) and
+    quarantined (``n_quarantined``) files: for the rows of a page already chosen, so that the
+    database never counts for rows it skips or sorts."""
+    return cases.annotate(
+        n_images=image_count(),
+        n_rejected=_items_of_case(UploadItem.Status.REJECTED),
+        n_quarantined=_items_of_case(UploadItem.Status.QUARANTINED),
+    )

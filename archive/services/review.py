@@ -31,6 +31,7 @@ import hashlib
 import json
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
@@ -42,6 +43,7 @@ from django.utils.translation import gettext as _
 
 from archive import scheduling
 from archive.deid import RejectedInput, deidentify_bytes
+from archive.deid.engine import METHOD_ACTION
 from archive.models import Case, Instance, RedactionBox, Series, Upload, UploadItem
 from archive.selectors import case_series
 from archive.services.policy import archive_policy
@@ -229,10 +231,66 @@ def redacted_boxes(instance: Instance, frame: int | None = None) -> list[Redacte
     return out
 
 
-def series_previews(case: Case, *, review: bool = False) -> list[SeriesPreview]:
+@dataclass
+class InstanceAudit:
+    """What de-identification did to one image: the header actions (sorted, and counted by
+    action for the summary line), the profile and options applied (CID 7050, listed apart),
+    and the areas of pixels blanked because they held text."""
+
+    instance: Instance
+    entries: list[dict]
+    summary: list[tuple[str, int]]
+    methods: list[dict]
+    boxes: list[RedactedBox]
+
+
+@dataclass
+class SeriesAudit:
+    series: Series
+    images: list[InstanceAudit]
+    #: The series' place in the viewer's series list; None when it has no pixels to show.
+    viewer_index: int | None = None
+
+
+def instance_audit(instance: Instance) -> InstanceAudit:
+    audit = instance.audit or []
+    methods = [e for e in audit if e.get("action") == METHOD_ACTION]
+    entries = sorted(
+        (e for e in audit if e.get("action") != METHOD_ACTION),
+        key=lambda e: (str(e.get("action", "")), str(e.get("tag", ""))),
+    )
+    by_action: dict[str, int] = {}
+    for entry in entries:
+        action = str(entry.get("action", "?"))
+        by_action[action] = by_action.get(action, 0) + int(entry.get("count", 1) or 1)
+    return InstanceAudit(instance, entries, sorted(by_action.items()), methods,
+                         redacted_boxes(instance))  # fmt: skip
+
+
+def deid_audit(series: Iterable[Series], *, limit: int = 500) -> list[SeriesAudit]:
+    """The de-identification audit of a case, series by series in viewing order and image by
+    image in the viewer's order, so that it can stand beside the viewer showing the same
+    series. ``series`` as :func:`case_series` gives them (instances prefetched); at most
+    ``limit`` images in all (a page of 500 audit tables is already long)."""
+    out, left = [], limit
+    for s in series:
+        instances = sorted(
+            s.instances.all(),
+            key=lambda i: (i.instance_number is None, i.instance_number or 0, i.pk),
+        )[: max(left, 0)]
+        left -= len(instances)
+        out.append(SeriesAudit(s, [instance_audit(i) for i in instances]))
+    return out
+
+
+def series_previews(
+    case: Case, *, review: bool = False, series: Iterable[Series] | None = None
+) -> list[SeriesPreview]:
     """One thumbnail per series, preferring an image with redacted areas so the teacher sees
-    what was blanked before submitting. ``review`` adds the teacher's boxes (editor)."""
-    return [series_preview(series, review=review) for series in case_series(case=case)]
+    what was blanked before submitting. ``review`` adds the teacher's boxes (editor);
+    ``series``: the case's series as :func:`case_series` gave them, when already read."""
+    chosen = case_series(case=case) if series is None else series
+    return [series_preview(s, review=review) for s in chosen]
 
 
 def series_preview(series: Series, *, review: bool = False) -> SeriesPreview:

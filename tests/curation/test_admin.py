@@ -51,16 +51,101 @@ def test_queue_lists_submitted_cases_first_with_counts(curator, teacher, submitt
     assert "quarantined files" in html
 
 
+def _titles(html: str) -> list[str]:
+    return re.findall(r'<th class="field-title"><a [^>]*>([^<]+)</a>', html)
+
+
+def test_a_deep_page_lists_its_cases_with_their_file_counts_in_as_many_queries(
+    curator, teacher, submitted, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    quarantined_item(submitted)
+    Case.objects.filter(pk=submitted.pk).update(status="published")
+    Case.objects.bulk_create(
+        Case(owner=teacher, title=f"Draft {n:03d}", modality="CT") for n in range(120)
+    )
+    c = _client(curator)
+    with CaptureQueriesContext(connection) as first:
+        assert c.get(CHANGELIST).status_code == 200
+    # Drafts come before published cases: the case with images is the 121st row, the last of
+    # page 3 (50 a page).
+    with django_assert_max_num_queries(len(first.captured_queries)):
+        html = c.get(CHANGELIST + "?p=3").content.decode()
+    titles = _titles(html)
+    assert len(titles) == 21 and titles[-1] == "Submitted case"
+    row = html[html.index("Submitted case") :]
+    assert re.search(r'<td class="field-image_count">1</td>', row)
+    assert re.search(r'<td class="field-problem_files">0 / 1</td>', row)
+    # Sorting by the image count still works (the 7th column: title is 1).
+    by_images = c.get(CHANGELIST + "?o=-7").content.decode()
+    assert _titles(by_images)[0] == "Submitted case"
+
+
+def test_search_finds_words_of_title_findings_diagnosis_or_author(curator, teacher, other_teacher):
+    Case.objects.create(owner=teacher, title="Tension pneumothorax", findings="Deep sulcus.")
+    Case.objects.create(owner=teacher, title="Chest trauma", findings="A visible pleural line.")
+    Case.objects.create(owner=teacher, title="Liver lesion", diagnosis=hcc())
+    Case.objects.create(owner=other_teacher, title="Knee effusion")
+    c = _client(curator)
+
+    def found(q: str) -> set[str]:
+        return set(_titles(c.get(CHANGELIST, {"q": q}).content.decode()))
+
+    assert found("PNEUMOthorax") == {"Tension pneumothorax"}
+    assert found("pleural") == {"Chest trauma"}
+    assert found("hepatocellular") == {"Liver lesion"}
+    assert found(other_teacher.username) == {"Knee effusion"}
+    # Every word somewhere, as Django's admin search has it; quotes keep a phrase together.
+    assert found("tension sulcus") == {"Tension pneumothorax"}
+    assert found("tension line") == set()
+    assert found('"chest trauma"') == {"Chest trauma"}
+    assert found("trauma chest") == {"Chest trauma"}
+
+
 def test_case_page_shows_thumbnails_and_a_readable_audit(curator, submitted):
     instance = submitted.instances().get()
     instance.pixel_report = {"boxes": [[0, 5, 5, 50, 15, "burned-in text"]]}
     instance.save()
-    html = _client(curator).get(f"/admin/archive/case/{submitted.pk}/change/").content.decode()
-    assert "<details>" in html and "PatientName" in html
+    response = _client(curator).get(f"/admin/archive/case/{submitted.pk}/change/")
+    html = response.content.decode()
+    assert f'<details data-instance="{instance.pk}">' in html and "PatientName" in html
     assert re.search(r"<td>PatientName</td><td><code>\(0010,0010\)</code></td><td>\w+", html)
     assert "<title>Redacted: burned-in text</title>" in html
     assert f"/instances/{instance.pk}/frames/0.png?size=128" in html
     assert "None: every file was anonymized." in html
+
+
+def test_case_page_shows_the_viewer_beside_the_audit_of_each_series(curator, submitted):
+    instance = submitted.instances().get()
+    response = _client(curator).get(f"/admin/archive/case/{submitted.pk}/change/")
+    html = response.content.decode()
+    # The case page's viewer, with the unpublished case's one series and image, read-only here.
+    data = response.context["viewer_data"]
+    assert [[i["id"] for i in s["images"]] for s in data["series"]] == [[instance.pk]]
+    assert data["canEdit"] is False and 'id="key-editor"' not in html
+    assert 'id="viewport"' in html and 'id="viewer-data"' in html
+    assert "viewer/viewer.js" in html and "js/admin-audit.js" in html
+    # The audit of that series stands beside it, tied to the viewer's series by its index.
+    assert re.search(r'<section class="ta-audit-series" data-series="0">\s*<h3>', html)
+    # Above the case's form: the viewer's own inputs must not submit the case.
+    assert html.index('id="viewport"') < html.index('id="case_form"')
+    # No inline script or style (the Content-Security-Policy allows none).
+    assert "<script>" not in html and " style=" not in html
+
+
+def test_staff_the_privacy_policy_refuses_get_the_audit_without_the_viewer(submitted):
+    from django.contrib.auth.models import Permission, User
+
+    clerk = User.objects.create_user("clerk", is_staff=True)
+    clerk.user_permissions.add(Permission.objects.get(codename="view_case"))
+    response = _client(clerk).get(f"/admin/archive/case/{submitted.pk}/change/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="viewport"' not in html and "viewer/viewer.js" not in html
+    assert "shown to its author and curators only" in html
+    assert f'data-instance="{submitted.instances().get().pk}"' in html
 
 
 def test_return_asks_for_a_comment_then_the_author_sees_it_and_resubmits(
