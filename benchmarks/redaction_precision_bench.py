@@ -102,27 +102,29 @@ under them, were found by the part on one background); where the characters past
 read unsurely in the luminance, the line is read again in the view it was found in and in the
 colour channels, and the readings are pooled (every character read links the chain, only sure
 ones grow the box); an unsure character read far before or after the others (Doppler colour
-read as a letter) is no longer part of the span a line is cut to:
+read as a letter) is no longer part of the span a line is cut to; a candidate over colour taken
+before the line it lies beside must read surely too (the question is asked again once every
+line is known):
 
 =========  ==========  ========  ============================  ==============  ===========
 modality   strings     text px   collateral worst (<=1 %)      text-free clean  CPU ms/frame
 =========  ==========  ========  ============================  ==============  ===========
-CT         48/48       100.0 %   0.61 % (33/33)                18/18           162 (143)
-MR         32/32       100.0 %   3.87 % (19/22)                12/12           418 (383)
-NM         32/32       100.0 %   0.29 % (22/22)                12/12           411 (389)
-US mono    19/20       99.74 %   1.30 % (13/14)                6/6             332 (280)
-US colour  60/60       100.0 %   8.28 % (30/42)                40/40           630 (551)
-US cine    2/2         100.0 %   1.55 % (0/1)                  -               81 (71)
-SC         30/33       99.69 %   0.65 % (23/23)                11/11           132 (110)
-all        223/227     99.94 %   8.28 % (140/157)              99/99           357 (317)
+CT         48/48       100.0 %   0.61 % (33/33)                18/18           152 (143)
+MR         32/32       100.0 %   3.87 % (19/22)                12/12           393 (383)
+NM         32/32       100.0 %   0.29 % (22/22)                12/12           399 (389)
+US mono    19/20       99.74 %   1.30 % (13/14)                6/6             341 (280)
+US colour  60/60       100.0 %   8.28 % (31/42)                40/40           617 (551)
+US cine    2/2         100.0 %   1.55 % (0/1)                  -               76 (71)
+SC         30/33       99.69 %   0.65 % (23/23)                11/11           134 (110)
+all        223/227     99.94 %   8.28 % (141/157)              99/99           347 (317)
 =========  ==========  ========  ============================  ==============  ===========
 
-In brackets the second pass's CPU an hour earlier (load 1-5 then, 6 now): +12 %; model calls
+In brackets the second pass's CPU an hour earlier (load 1-5 then, 4-6 now): +9 %; model calls
 per frame 10.1 against 9.8 (the colour channels read past unsure ends), so most of the rise is
 the load.  The faint date over Doppler is now whole at 1.09 % collateral (0.81 % with its last
 digit left: the model places characters a little past the text's end); the echo cine's
-collateral rose from 1.27 % to 1.55 %; the J2K Doppler's name over the colour map costs 3.43 %
-(was 8.96 %), its grey ID 2.75 % (4.52 %), its yellow accession number 0.89 % (2.25 %).
+collateral rose from 1.27 % to 1.55 %; the J2K Doppler's name over the colour map costs 1.16 %
+(was 8.96 %), its grey ID 0.50 % (4.52 %), its yellow accession number 0.89 % (2.25 %).
 
 Left (4 strings): the 8 px narrow header over the SC test pattern's white square (3 strings:
 the name and date are white on white except for their first column and where they cross the

@@ -180,6 +180,7 @@ def _decide(
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
     calls = 0
+    over_colour: list[tuple[TextRegion, TextRegion, Sequence[np.ndarray]]] = []
     for region in strong + weak:
         if moving is not None and _moves(region, moving):
             refuted.add(region.box)
@@ -228,12 +229,26 @@ def _decide(
                     and not _reads_surely(detector, judged, region)
                 ):
                     continue  # the surroundings of a line already taken, read as "letters"
+                candidate = region
                 region = _read_part(detector, judged, region)
+                if not hinted and _coloured(views, candidate.box) >= BESIDE_COLOUR:
+                    over_colour.append((region, candidate, judged))
         if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
             detector.read(views, region), policy, hint_tokens
         ):
             continue
         out.append(region)
+    # The same question once every line is known: a candidate over colour taken before the
+    # line it lies beside (candidates are judged most glyphs first, so the colour map under a
+    # name could come before the name) must read surely too.
+    for region, candidate, judged in over_colour:
+        others = [r for r in out if r is not region]
+        if (
+            any(r is region for r in out)
+            and _beside(region, others, policy)
+            and not _reads_surely(detector, judged, candidate)
+        ):
+            out = [r for r in out if r is not region]
     if not recheck:
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]

@@ -187,7 +187,7 @@ def test_a_line_of_white_letters_is_not_grown_over_white_bone_it_touches():
 
 @pytest.mark.parametrize(
     ("key", "scenario", "most"),
-    [("us-doppler-j2k", "over anatomy", 0.04), ("us-doppler-j2k", "grey over anatomy", 0.03)],
+    [("us-doppler-j2k", "over anatomy", 0.015), ("us-doppler-j2k", "grey over anatomy", 0.01)],
 )
 def test_a_letter_read_in_the_doppler_colour_far_before_a_name_does_not_stretch_its_box(
     key, scenario, most
@@ -196,7 +196,8 @@ def test_a_letter_read_in_the_doppler_colour_far_before_a_name_does_not_stretch_
     its length; the model reads the name in it, and one "letter" at 0.35 in the colour map
     141 px before it, and the line was cut to the span from that letter to the name's end:
     8.96 % and 4.52 % of the image blanked.  An unsure character that far from the others is
-    not part of the text's span."""
+    not part of the text's span; and a candidate over the colour map taken before the name it
+    lies beside must read surely, as one taken after it must."""
     outcome = _clean(_scene(key, scenario))
     for string, changed in outcome.strings:
         assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
