@@ -180,6 +180,7 @@ def _decide(
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
     calls = 0
+    over_colour: list[tuple[TextRegion, TextRegion, Sequence[np.ndarray]]] = []
     for region in strong + weak:
         if moving is not None and _moves(region, moving):
             refuted.add(region.box)
@@ -228,16 +229,41 @@ def _decide(
                     and not _reads_surely(detector, judged, region)
                 ):
                     continue  # the surroundings of a line already taken, read as "letters"
+                candidate = region
                 region = _read_part(detector, judged, region)
+                if not hinted and _coloured(views, candidate.box) >= BESIDE_COLOUR:
+                    over_colour.append((region, candidate, judged))
         if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
             detector.read(views, region), policy, hint_tokens
         ):
             continue
         out.append(region)
+    # The same question once every line is known: a candidate over colour taken before the
+    # line it lies beside (candidates are judged most glyphs first, so the colour map under a
+    # name could come before the name) must read surely too.
+    for region, candidate, judged in over_colour:
+        others = [r for r in out if r is not region]
+        if (
+            any(r is region for r in out)
+            and _beside(region, others, policy)
+            and not _reads_surely(detector, judged, candidate)
+        ):
+            out = [r for r in out if r is not region]
     if not recheck:
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
+        out = [r if _crossed(r, out) else _complete_across(views, r) for r in out]
     return out
+
+
+def _crossed(region: TextRegion, taken: Sequence[TextRegion]) -> bool:
+    """Whether a line of the other polarity overlaps a third or more of ``region``'s box: the
+    same text seen twice (letters, and the gaps between them as strokes of the other
+    polarity); the gaps run on into whatever the letters stand on, so neither is grown
+    across."""
+    return any(
+        r.polarity != region.polarity and _overlap(region.box, r.box) >= 1 / 3 for r in taken
+    )
 
 
 #: A slot next to a stacked block is text when the model reads this many characters there,
@@ -327,11 +353,19 @@ COMPLETE_REACH = 6.0
 #: probability (letters over Doppler colour read at 0.35-0.6) and this share of the median
 #: probability of the characters read inside the line.
 COMPLETE_GAP = 1.6
+#: ... and within this many pitches once the readings of several views are pooled (each view
+#: places a character a little differently).
+COMPLETE_GAP_POOLED = 2.0
+#: The smallest character pitch assumed, in glyph heights.
+COMPLETE_PITCH = 0.7
 COMPLETE_PROB = 0.3
 COMPLETE_RELATIVE = 0.8
 #: The strip past an end is looked at only where it is not flat (corner text on black air
 #: costs no model call): its range of values, in 8-bit levels.
 COMPLETE_FLAT = 12
+#: Views read per end of a line whose characters past the end read unsurely (the luminance,
+#: then the view the line was found in and the colour channels).
+COMPLETE_VIEWS = 3
 #: Readings per line: a line grown to the edge of one reading is read once more from there.
 COMPLETE_ROUNDS = 2
 
@@ -381,7 +415,7 @@ def _complete_once(
     start, stop = box[a0], box[a1]
     strip = int(1.5 * h) + 1
 
-    def busy(lo: int, hi: int) -> bool:
+    def busy(view: np.ndarray, lo: int, hi: int) -> bool:
         lo, hi = max(0, lo), min(limit, hi)
         if hi <= lo:
             return False
@@ -391,33 +425,36 @@ def _complete_once(
             part = view[box[c0] : box[c1], lo:hi]
         return part.size > 0 and int(part.max()) - int(part.min()) >= COMPLETE_FLAT
 
-    if not busy(start - strip, start) and not busy(stop, stop + strip):
-        return region
     reach = int(COMPLETE_REACH * h) + 1
     wide = list(box)
     wide[a0], wide[a1] = max(0, start - reach), min(limit, stop + reach)
-    chars = detector.characters(views, replace(region, box=(wide[0], wide[1], wide[2], wide[3])))
-    if not chars:
-        return region
-    inside = sorted(c for c, p in chars if start <= c <= stop and p >= COMPLETE_PROB)
-    # Past the ends, a character must read about as surely as the line's own: the edge of a
-    # colour bar or of the image reads as an "l" now and then, at half the line's certainty.
-    sure = [p for c, p in chars if start <= c <= stop]
-    floor = max(COMPLETE_PROB, COMPLETE_RELATIVE * float(np.median(sure))) if sure else 1.0
-    steps = np.diff(inside)
-    pitch = float(np.median(steps)) if steps.size else 0.8 * h
-    pitch = min(max(pitch, 0.4 * h), 1.2 * h)
-    half = max(0.6 * h, pitch)
-    hi, last = float(stop), (inside[-1] if inside else stop - 0.3 * h)
-    for c in sorted(c for c, p in chars if c > stop and p >= floor):
-        if c - last > COMPLETE_GAP * pitch:
+    probe = replace(region, box=(wide[0], wide[1], wide[2], wide[3]))
+    lo, hi = float(start), float(stop)
+    # Read where the model sees the whole frame (the luminance); then, while the characters
+    # past an end read unsurely there, in the view where the line was found and in the colour
+    # channels: dark letters over a near-black blood pool stand out only in the stretched
+    # luminance, a faint grey date over Doppler colour in the blue channel, and their last
+    # characters read surely only there.
+    order = [0]
+    if 0 < region.view < len(views):
+        order.append(region.view)
+    if tuple(getattr(views, "separate", ())) == (1, 2, 3) and len(views) >= 4:
+        order += [i for i in (1, 2, 3) if i not in order]
+    pooled: list[tuple[float, float]] = []
+    for n, index in enumerate(order):
+        view = views[index]
+        if not busy(view, start - strip, start) and not busy(view, stop, stop + strip):
+            continue
+        chars = detector.characters(views if index == 0 else _view_first(views, index), probe)
+        if not chars:
+            continue
+        # The characters of every view read so far together: each view reads some of the
+        # line's last characters surely, and the one between them as a character at all.
+        pooled += chars
+        gap = COMPLETE_GAP if n == 0 else COMPLETE_GAP_POOLED
+        lo, hi, unsure = _chained(pooled, start, stop, h, lo, hi, gap)
+        if not unsure or n >= COMPLETE_VIEWS:
             break
-        last, hi = c, max(hi, c + half)
-    lo, first = float(start), (inside[0] if inside else start + 0.3 * h)
-    for c in sorted((c for c, p in chars if c < start and p >= floor), reverse=True):
-        if first - c > COMPLETE_GAP * pitch:
-            break
-        first, lo = c, min(lo, c - half)
     new_start, new_stop = max(0, int(np.floor(lo))), min(limit, int(np.ceil(hi)))
     if (new_start, new_stop) == (start, stop):
         return region
@@ -426,6 +463,256 @@ def _complete_once(
     if "line completed" not in reason:
         reason += ", line completed by reading"
     return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
+
+
+def _view_first(views: Sequence[np.ndarray], index: int) -> DetectionViews:
+    """``views`` with view ``index`` first (the one a model reads)."""
+    out = DetectionViews([views[index]] + [v for i, v in enumerate(views) if i != index])
+    out.separate = ()
+    return out
+
+
+def _chained(
+    chars: Sequence[tuple[float, float]],
+    start: int,
+    stop: int,
+    h: int,
+    lo: float,
+    hi: float,
+    gap: float = COMPLETE_GAP,
+) -> tuple[float, float, bool]:
+    """How far the characters read past a line's ends (``start``, ``stop`` along its axis)
+    continue it: (new start, new end), never less than (``lo``, ``hi``).
+
+    A character continues the line when it lies within ``COMPLETE_GAP`` pitches of the last
+    one taken.  Every character the model read counts for the chain (it saw a glyph there;
+    its probability says how sure it is *which* one), but the line grows only to characters
+    read about as surely as the line's own: one letter of a faint line over speckle reads at
+    0.1 between two that read at 0.7 and 0.9.  The third value: the chain ran on past the
+    last sure character (another view may read it surely)."""
+    chars = _one_per_place(chars, 0.35 * h)
+    inside = sorted(c for c, p in chars if start <= c <= stop and p >= COMPLETE_PROB)
+    # Past the ends, a character must read about as surely as the line's own: the edge of a
+    # colour bar or of the image reads as an "l" now and then, at half the line's certainty.
+    sure = [p for c, p in chars if start <= c <= stop]
+    floor = max(COMPLETE_PROB, COMPLETE_RELATIVE * float(np.median(sure))) if sure else 1.0
+    steps = np.diff(inside)
+    pitch = float(np.median(steps)) if steps.size else 0.8 * h
+    # Characters read are centred unevenly (the model's steps): a digit or letter is at least
+    # about 0.7 glyph heights wide, whatever their spacing suggests.
+    pitch = min(max(pitch, COMPLETE_PITCH * h), 1.2 * h)
+    half = max(0.6 * h, pitch)
+    unsure = False
+    # The line's found glyphs reach its end; the last character read inside is centred
+    # about half a pitch before it (and characters read by several views crowd there).
+    last = max(inside[-1], stop - 0.5 * pitch) if inside else stop - 0.3 * h
+    for c, p in sorted((c, p) for c, p in chars if c > stop):
+        if c - last > gap * pitch:
+            break
+        last = c
+        unsure = p < floor
+        if not unsure:
+            hi = max(hi, c + half)
+    first = min(inside[0], start + 0.5 * pitch) if inside else start + 0.3 * h
+    tail = unsure
+    for c, p in sorted(((c, p) for c, p in chars if c < start), reverse=True):
+        if first - c > gap * pitch:
+            break
+        first = c
+        tail = p < floor
+        if not tail:
+            lo = min(lo, c - half)
+    return lo, hi, unsure or tail
+
+
+def _one_per_place(chars: Sequence[tuple[float, float]], near: float) -> list[tuple[float, float]]:
+    """Characters read by several views at about one place (closer than ``near``) as one, the
+    surest reading of it: the line's pitch is measured between characters, not readings."""
+    out: list[tuple[float, float]] = []
+    for c, p in sorted(chars):
+        if out and c - out[-1][0] < near:
+            if p > out[-1][1]:
+                out[-1] = (c, p)
+            continue
+        out.append((c, p))
+    return out
+
+
+#: How far a confirmed line's box may grow across its line over strokes of its ink that
+#: continue out of it, in glyph heights (the glyphs found may be only the part of the letters
+#: over one background: the rest of their height crosses another).
+ACROSS_REACH = 0.6
+#: ... over rows where at least two runs of the ink, each at most this many glyph heights long,
+#: leave the box (the strokes of several letters).
+ACROSS_RUN = 1.5
+#: Only lines of glyphs up to this height (px) are grown: the part of a larger letter on the
+#: other background is itself glyph-sized and found as a line there, while a small font's
+#: part of 2-4 rows is too small to be a glyph.
+ACROSS_HEIGHT = 16
+#: ... and only on a side where the ink is at most this share of the band past the reach.
+ACROSS_BACKGROUND = 0.05
+#: A letter's edge: within this share of the ink's contrast to the box's background.
+ACROSS_EDGE = 0.35
+#: ... whose typical colour differs from the ink's by at least this much in some view.
+ACROSS_CONTRAST = 40
+#: A pixel is of the line's ink when every view (luminance, each colour channel) is within
+#: this many 8-bit levels of the ink's (text is drawn in one colour).
+ACROSS_TOLERANCE = 4
+#: The ink is the most common colour of the box's most extreme tenth (for its polarity), and
+#: only where at least this many of the box's pixels have it.
+ACROSS_SUPPORT = 6
+
+
+def _ink_views(views: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """The views that together give a pixel's colour: the luminance, and the colour channels
+    of a colour image (a grey date over a blue and a light-blue bar has about the bars'
+    luminance in places, never their colour)."""
+    separate = tuple(getattr(views, "separate", ()))
+    if separate in ((1, 2, 3), (1, 2)) and len(views) > max(separate):
+        return [views[0]] + [views[i] for i in separate]
+    return [views[0]]
+
+
+def _ink_share(
+    planes: Sequence[np.ndarray], ink: Sequence[int], box: Box, tolerance: Sequence[float]
+) -> float:
+    """Share of ``box``'s pixels (clipped to the frame) of the ink's colour, or 1.0 when the
+    box's typical colour is within ``ACROSS_CONTRAST`` of the ink's in every view (letters on
+    a background of about their own colour: the gaps between bright letters seen as "dark
+    text" on dark speckle); 0 outside the frame."""
+    rows, cols = planes[0].shape[:2]
+    x0, y0, x1, y1 = max(0, box[0]), max(0, box[1]), min(cols, box[2]), min(rows, box[3])
+    if x1 <= x0 or y1 <= y0:
+        return 0.0
+    matched = np.ones((y1 - y0, x1 - x0), bool)
+    unlike = False
+    for plane, value, tol in zip(planes, ink, tolerance, strict=True):
+        part = plane[y0:y1, x0:x1]
+        matched &= np.abs(part - value) <= tol
+        unlike |= abs(float(np.median(part)) - value) >= ACROSS_CONTRAST
+    return float(matched.mean()) if unlike else 1.0
+
+
+def _complete_across(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
+    """A confirmed line's box grown across its line over its ink that runs on out of it.
+
+    Letters whose lower (or upper) part crosses onto another background (a date written over
+    the border of two colour bars, a name whose descenders touch the vendor's line under it)
+    are found only by the part that stands out on one background, and the line's box ends at
+    that border; the rest of each letter stays readable under it.  The letters are drawn in
+    one colour: the pixels of the line's ink connected to the ink inside the box are the rest
+    of the letters, and the box grows over them, by at most ``ACROSS_REACH`` glyph heights
+    on each side (anatomy of the ink's colour touching a letter costs a few rows, not an
+    organ).  Only lines already confirmed are grown: the model judged the line as found."""
+    h = region.glyph_height
+    if h <= 0 or region.glyphs == 0 or h > ACROSS_HEIGHT:
+        return region
+    rows, cols = views[0].shape[:2]
+    x0, y0, x1, y1 = region.box
+    if x1 <= x0 or y1 <= y0:
+        return region
+    k = int(np.ceil(ACROSS_REACH * h))
+    if region.vertical:
+        wx0, wy0, wx1, wy1 = max(0, x0 - k), y0, min(cols, x1 + k), y1
+    else:
+        wx0, wy0, wx1, wy1 = x0, max(0, y0 - k), x1, min(rows, y1 + k)
+    planes = [v[wy0:wy1, wx0:wx1].astype(np.int16) for v in _ink_views(views)]
+    lum = planes[0]
+    inside = np.zeros(lum.shape, bool)
+    inside[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0] = True
+    box_lum = lum[inside]
+    if box_lum.size == 0:
+        return region
+    # The extreme tenth of the box for the line's polarity: the letters' cores.
+    if region.polarity == "dark":
+        extreme = inside & (lum <= np.percentile(box_lum, 10))
+    else:
+        extreme = inside & (lum >= np.percentile(box_lum, 90))
+    codes = np.zeros(lum.shape, np.int64)
+    for plane in planes:
+        codes = codes * 256 + plane
+    values, counts = np.unique(codes[extreme], return_counts=True)
+    if values.size == 0:
+        return region
+    ink = int(values[np.argmax(counts)])
+    ink_planes = []
+    for _ in planes:
+        ink_planes.append(ink % 256)
+        ink //= 256
+    ink_planes.reverse()
+    matched = np.ones(lum.shape, bool)
+    for plane, value in zip(planes, ink_planes, strict=True):
+        matched &= np.abs(plane - value) <= ACROSS_TOLERANCE
+    if int(np.count_nonzero(matched & inside)) < ACROSS_SUPPORT:
+        return region
+    # Letters stand out from their line's background (the box is mostly background): a
+    # "line" whose extreme tenth is about the colour of the rest of its box is the gaps
+    # between bright letters, or speckle, seen as dark text.
+    if not any(
+        abs(float(np.median(plane[inside])) - value) >= ACROSS_CONTRAST
+        for plane, value in zip(planes, ink_planes, strict=True)
+    ):
+        return region
+    # The letters' anti-aliased edges join their strokes: within a share of the ink's contrast
+    # to the box's background in every view (a grey letter's edge over a light-blue bar is
+    # bluish grey, never the bar's blue).
+    loose = np.ones(lum.shape, bool)
+    tolerance = []
+    for plane, value in zip(planes, ink_planes, strict=True):
+        spread = abs(float(np.median(plane[inside])) - value)
+        tolerance.append(max(ACROSS_TOLERANCE, ACROSS_EDGE * spread))
+        loose &= np.abs(plane - value) <= tolerance[-1]
+    count, labels = cv2.connectedComponents(loose.view(np.uint8), connectivity=8)
+    if count <= 1:
+        return region
+    touching = np.unique(labels[matched & inside])  # the ones holding the ink itself
+    ink_mask = np.isin(labels, touching[touching > 0])
+    if region.vertical:
+        ink_mask = ink_mask.T  # rows across the line, columns along it
+        first, last = x0 - wx0, x1 - wx0
+    else:
+        first, last = y0 - wy0, y1 - wy0
+    widest = max(2, int(np.ceil(ACROSS_RUN * h)))
+
+    def letters(row: np.ndarray) -> bool:
+        # Several letters' strokes run on out of the box: two or more narrow runs of ink.
+        # A letter joined with bone or a bright organ of the ink's value runs on as one wide
+        # run, which is no more of the line.
+        edges = np.diff(np.concatenate(([0], row.view(np.uint8), [0])).astype(np.int8))
+        starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+        return starts.size >= 2 and bool(np.all(stops - starts <= widest))
+
+    # Only where the ink is rare past the reach: dark "letters" on black speckle, or white
+    # letters on bone of the same white, have their ink all around them.
+    frame_planes = [v.astype(np.int16) for v in _ink_views(views)]
+    if region.vertical:
+        near_lo = _ink_share(
+            frame_planes, ink_planes, (x0 - 2 * k - 2, y0, x0 - k - 1, y1), tolerance
+        )
+        near_hi = _ink_share(
+            frame_planes, ink_planes, (x1 + k + 1, y0, x1 + 2 * k + 2, y1), tolerance
+        )
+    else:
+        near_lo = _ink_share(
+            frame_planes, ink_planes, (x0, y0 - 2 * k - 2, x1, y0 - k - 1), tolerance
+        )
+        near_hi = _ink_share(
+            frame_planes, ink_planes, (x0, y1 + k + 1, x1, y1 + 2 * k + 2), tolerance
+        )
+
+    if near_lo <= ACROSS_BACKGROUND:
+        while first > 0 and letters(ink_mask[first - 1]):
+            first -= 1
+    if near_hi <= ACROSS_BACKGROUND:
+        while last < ink_mask.shape[0] and letters(ink_mask[last]):
+            last += 1
+    if region.vertical:
+        box = (wx0 + first, y0, wx0 + last, y1)
+    else:
+        box = (x0, wy0 + first, x1, wy0 + last)
+    if box == region.box:
+        return region
+    return replace(region, box=box, reason=region.reason + ", grown over its ink")
 
 
 #: A weak candidate next to a line already taken is text only if its characters read at

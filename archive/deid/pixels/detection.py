@@ -29,7 +29,9 @@ vendor text, and text-free images; see that script for the figures):
   line is taken, the cleaner has the recogniser read past its ends and grows the box over the
   characters read at the line's pitch (letters crossing anatomy are no glyphs here), and reads
   the slot one pitch past a block of two stacked lines (``cleaner._complete_line``,
-  ``cleaner._next_in_stack``).
+  ``cleaner._next_in_stack``); an end read unsurely is read again in the line's own view and
+  the colour channels.  A small font's line is grown across over its ink connected to its
+  letters, where they cross onto another background (``cleaner._complete_across``).
 * The DB text detector in the same wheel was measured as a whole-frame alternative (the
   benchmark's baseline): it misses small fonts, boxes anatomy on most text-free images, and
   costs 0.2-1.2 s a frame.  **Tesseract** (Debian ``tesseract-ocr``) is deliberately *not* used:

@@ -88,15 +88,6 @@ def test_a_letter_pixel_that_has_the_fill_value_by_chance_still_changes(key, sce
     [
         ("sc-pattern", "grey over anatomy"),
         ("sc-colour-bars", "vertical 90"),
-        pytest.param(
-            "us-doppler",
-            "faint over anatomy",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the last digit over the Doppler colour reads at 0.3-0.4, below the "
-                "certainty asked past a line's end (an image edge reads as surely)",
-            ),
-        ),
         ("mr-small", "dark over anatomy"),
     ],
 )
@@ -141,6 +132,73 @@ def test_the_colour_map_beside_text_on_doppler_is_not_taken_for_more_text(key, s
     length: 13.0 % and 6.3 % of these images were blanked.  Beside a line already taken, a
     candidate over colour must read surely, and a joined line is cut to what it reads.  Not
     yet the 1 % goal (the benchmark lists what is left), but the name still goes whole."""
+    outcome = _clean(_scene(key, scenario))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= most, f"{100 * outcome.collateral:.2f}% of the image changed"
+
+
+@pytest.mark.parametrize(
+    ("key", "scenario", "most"),
+    [("us-doppler", "faint over anatomy", 0.012), ("us-echo", "dark over anatomy", 0.01)],
+)
+def test_the_last_letters_of_a_line_read_unsurely_are_read_again_in_other_views(
+    key, scenario, most
+):
+    """The last digit of a faint grey date over Doppler colour read at 0.3-0.4 in the
+    luminance, and the last two letters of a black name over the echo's near-black blood pool
+    (1-4 levels of difference) not at all: they stayed readable (13 % and 23 % of the string
+    unchanged).  Where the characters past a line's end read unsurely, the line is read again
+    in the view it was found in and in the colour channels, where they read surely, and the
+    readings are pooled.  The date's box runs a character past its end (the model places
+    characters a little off): 1.1 % of the Doppler image, against 0.8 % with the digit left."""
+    outcome = _clean(_scene(key, scenario))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= most, f"{100 * outcome.collateral:.2f}% of the image changed"
+
+
+@pytest.mark.parametrize(
+    ("key", "scenario"),
+    [("sc-colour-bars", "faint over anatomy"), ("us-doppler-j2k", "corners")],
+)
+def test_a_line_is_removed_over_its_whole_height_where_its_letters_cross_onto_another_background(
+    key, scenario
+):
+    """A grey date written across the border of a blue and a light-blue bar was found by its
+    upper half (over the blue) and the lower rows of every digit stayed (24 % of it); a bold
+    site name whose lower rows touch the vendor's line above them kept its lowest rows (27 %).
+    Once a line is confirmed its box grows across the line over the ink connected to its
+    letters, row by row while several letters' strokes run on."""
+    outcome = _clean(_scene(key, scenario))
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+
+
+def test_a_line_of_white_letters_is_not_grown_over_white_bone_it_touches():
+    """A name in the stored maximum over the MR's bright fat: the fat has the letters' value
+    and touches them, but runs on as one wide shape, not as several letters' strokes; the
+    box stays the line's (grown over every pixel of the ink joined to the letters, the name's
+    and the date's boxes took 1.8 % of the image)."""
+    outcome = _clean(_scene("mr-small", "corners"))
+    assert outcome.strings_removed == len(outcome.strings), outcome.strings
+    assert outcome.collateral <= 0.005, f"{100 * outcome.collateral:.2f}% of the image changed"
+
+
+@pytest.mark.parametrize(
+    ("key", "scenario", "most"),
+    [("us-doppler-j2k", "over anatomy", 0.015), ("us-doppler-j2k", "grey over anatomy", 0.01)],
+)
+def test_a_letter_read_in_the_doppler_colour_far_before_a_name_does_not_stretch_its_box(
+    key, scenario, most
+):
+    """A white name over the J2K Doppler image joins the colour map into a "line" three times
+    its length; the model reads the name in it, and one "letter" at 0.35 in the colour map
+    141 px before it, and the line was cut to the span from that letter to the name's end:
+    8.96 % and 4.52 % of the image blanked.  An unsure character that far from the others is
+    not part of the text's span; and a candidate over the colour map taken before the name it
+    lies beside must read surely, as one taken after it must."""
     outcome = _clean(_scene(key, scenario))
     for string, changed in outcome.strings:
         assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
