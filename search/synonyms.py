@@ -243,6 +243,37 @@ def max_edits(term: str) -> int:
     return 1 if n <= 5 else 2
 
 
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+def typed_abbreviations(text: str) -> set[str]:
+    """Words of ``text`` typed as abbreviations (capitals, at most four letters, or with a
+    digit), lower-cased: never corrected as typos, since one letter away from an abbreviation
+    is another abbreviation ("HCC" and "RCC", "SCFE" and "safe")."""
+    return {
+        w.lower()
+        for w in _WORD_RE.findall(text or "")
+        if (w.isupper() and len(w) <= 4) or any(c.isdigit() for c in w)
+    }
+
+
+def query_concepts(
+    text: str, table: SynonymTable | None = None
+) -> list[tuple[Concept, str | None]]:
+    """A query's concepts (as every backend reads it), each with the word that may be a typo
+    and so be corrected when the archive does not know it: a single word (not part of a known
+    phrase) long enough for an edit (``max_edits``), and not typed as an abbreviation."""
+    abbreviations = typed_abbreviations(text)
+    out = []
+    for concept in (table or synonym_table()).concepts(text[:500])[:12]:
+        original = concept.original
+        word = original[0] if len(original) == 1 else None
+        if word is not None and (not max_edits(word) or word in abbreviations):
+            word = None
+        out.append((concept, word))
+    return out
+
+
 def edit_distance(a: str, b: str, limit: int = 2) -> int:
     """Optimal-string-alignment distance (a transposition counts once), capped at ``limit + 1``."""
     if abs(len(a) - len(b)) > limit:

@@ -29,7 +29,7 @@ from django.db import connections, transaction
 from ..documents import TEXT_FIELDS, document_vocabulary
 from ..facets import FACETS
 from ..models import SearchEntry, SearchEntryTag, SearchIndexState, SearchTerm
-from ..synonyms import Concept, close_terms, max_edits, synonym_table
+from ..synonyms import Concept, close_terms, query_concepts, synonym_table
 from .base import BaseSearchBackend, FacetValue, SearchHit, SearchQuery, SearchResults
 
 HL_START, HL_STOP = "[[hl]]", "[[/hl]]"
@@ -757,11 +757,9 @@ class DatabaseSearchBackend(BaseSearchBackend):
     def _expand(self, cursor, table, text: str) -> list[Concept]:
         engine = self.engine
         out = []
-        for concept in table.concepts(text[:500])[:12]:
+        for concept, term in query_concepts(text, table):
             alts = list(concept.alternatives)
-            original = concept.original
-            if len(original) == 1 and max_edits(original[0]):
-                term = original[0]
+            if term is not None:
                 known = SearchTerm.objects.using(self.using).filter(term=term).exists()
                 if not known:
                     for near in close_terms(term, engine.fuzzy_candidates(cursor, term), limit=3):

@@ -6,8 +6,12 @@
   ``ta_czech`` analyzer: Elasticsearch's light Czech stemmer, then diacritics folded). The
   diagnosis synonym groups (``search.synonyms``, with their variants) are a ``synonym_graph``
   filter of the *search* analyzer, so editing them needs no reindexing of text, only a rebuild
-  to reload the analyzer. Typos: a second ``multi_match`` with ``fuzziness: AUTO`` on the
-  plain analyzer (fuzzy queries do not mix with synonym graphs).
+  to reload the analyzer. Typos as in the database backend: only a word the archive does not
+  know is corrected, to at most three known words within ``max_edits`` (a ``term`` suggester with
+  ``suggest_mode: missing`` on ``spell``, every text field's words unstemmed, via ``copy_to``),
+  and the query is then sent with each correction in place of the word. A fuzzy query instead
+  would bend known words too, on stems: "appendicitis" (stem "append") matched every case that
+  says "Appearances", "HCC" every "RCC".
 - Autocomplete: edge n-gram subfields of the diagnosis, its synonyms and the tags.
 - Facets as in ``FacetedSearch``: selections go to ``post_filter``; each facet's aggregation is
   filtered by the *other* facets' selections only.
@@ -21,12 +25,14 @@ delete-by-query, executing a search, the not-found error) are methods here, so a
 
 from __future__ import annotations
 
+import itertools
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from elasticsearch import Elasticsearch, NotFoundError, helpers
+from elasticsearch import BadRequestError, Elasticsearch, NotFoundError, helpers
 from elasticsearch.dsl import (
     A,
     Boolean,
@@ -44,10 +50,13 @@ from elasticsearch.dsl import (
 )
 from elasticsearch.dsl.response import Response
 
+from ..czech import fold
 from ..documents import TEXT_FIELDS
 from ..facets import FACETS
-from ..synonyms import synonym_table
+from ..synonyms import close_terms, max_edits, query_concepts, synonym_table
 from .base import BaseSearchBackend, FacetValue, SearchHit, SearchQuery, SearchResults
+
+logger = logging.getLogger(__name__)
 
 lowercase_normalizer = normalizer("ta_lowercase", filter=["lowercase", "asciifolding"])
 english_stem = token_filter("ta_english_stem", type="stemmer", language="english")
@@ -77,9 +86,12 @@ ta_czech = analyzer(
         "asciifolding",
     ],
 )
+# Words as typed (lower-case, diacritics folded, not stemmed): what a typo is corrected towards.
+ta_words = analyzer("ta_words", tokenizer="standard", filter=["lowercase", "asciifolding"])
 SEARCH_ANALYZER = "ta_search"  # defined per index build, with the synonyms of that moment
 
-TEXT = {"analyzer": ta_text, "search_analyzer": SEARCH_ANALYZER}
+SPELL_FIELD = "spell"
+TEXT = {"analyzer": ta_text, "search_analyzer": SEARCH_ANALYZER, "copy_to": SPELL_FIELD}
 SUGGEST = {"analyzer": ta_autocomplete, "search_analyzer": ta_autocomplete_search}
 CZECH = Text(analyzer=ta_czech)
 
@@ -107,6 +119,8 @@ class CaseDocument(Document):
     sex = Keyword()
     quiz_mode = Boolean()
     published_at = Date()
+    # Filled by copy_to from the text fields (never in _source): the archive's vocabulary.
+    spell = Text(analyzer=ta_words)
 
 
 FIELD_BOOSTS = {
@@ -130,6 +144,10 @@ CZECH_BOOSTS = {
 FACET_FIELDS = {f.name: ("diagnosis.raw" if f.name == "diagnosis" else f.name) for f in FACETS}
 HIGHLIGHT = {"title": 0, "diagnosis": 0, "findings": 2, "history": 2}
 DIAGNOSIS_FIRST_BOOST = 1000.0
+# Corrections per unknown word, as the database backend's close_terms(limit=3); the query is
+# sent once per combination, so a query with several unknown words is capped.
+CORRECTIONS_PER_WORD = 3
+MAX_QUERY_VARIANTS = 16
 
 
 def _ci_prefix_regex(prefix: str) -> str:
@@ -147,6 +165,8 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     supports_zero_downtime_rebuild = True
     # The client library's "no such document/index" error.
     not_found_error: type[Exception] = NotFoundError
+    # The client library's "the node refused the request" error (HTTP 400).
+    bad_request_error: type[Exception] = BadRequestError
 
     def __init__(
         self,
@@ -242,7 +262,9 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
     @staticmethod
     def _source(doc: dict[str, Any]) -> dict[str, Any]:
         return {
-            k: doc.get(k) for k in CaseDocument._doc_type.mapping.properties.to_dict()["properties"]
+            k: doc.get(k)
+            for k in CaseDocument._doc_type.mapping.properties.to_dict()["properties"]
+            if k != SPELL_FIELD
         }
 
     def _actions(self, docs: Iterable[dict[str, Any]], index: str) -> Iterator[dict[str, Any]]:
@@ -308,67 +330,103 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             self.client.indices.refresh(index=self.index_alias)
 
     # Reading ------------------------------------------------------------------------------------
-    @staticmethod
-    def _typo_tolerant(text: str, fields: list[str], **params: Any):
-        """Words matched with ``fuzziness: AUTO``, but words with digits (codes such as C22.0,
-        numbers) only exactly: one edit away from a code is a different disease."""
-        words = text.split()
-        plain = [w for w in words if not any(c.isdigit() for c in w)]
-        coded = [w for w in words if any(c.isdigit() for c in w)]
-        if not plain:
-            return None
-        common = {"fields": fields, "operator": "and", "analyzer": "ta_text", **params}
-        fuzzy = Q("multi_match", query=" ".join(plain), fuzziness="AUTO", **common)
-        if coded:
-            fuzzy &= Q("multi_match", query=" ".join(coded), **common)
-        return fuzzy
+    def corrected_texts(self, text: str) -> list[str]:
+        """``text``, then the same query with each unknown word replaced by a known one near it.
 
-    @classmethod
-    def _text_query(cls, text: str):
+        The rule is the database backend's (``query_concepts``, ``close_terms``): a word found
+        in any case is never corrected (so "appendicitis" stays itself), nor an abbreviation or
+        a code; an unknown one gets at most three known words within ``max_edits`` (a
+        transposition counts as one edit). Elasticsearch finds them: a ``term`` suggester in
+        ``missing`` mode on the unstemmed ``spell`` field, one request before the search.
+        """
+        concepts = query_concepts(text)
+        unknown = {i: fold(word) for i, (_, word) in enumerate(concepts) if word is not None}
+        if not unknown:
+            return [text]
+        s = Search(using=self.client, index=self.index_alias).extra(size=0, track_total_hits=False)
+        for i, word in unknown.items():
+            s = s.suggest(
+                f"w{i}",
+                word,
+                term={
+                    "field": SPELL_FIELD,
+                    "suggest_mode": "missing",
+                    "max_edits": max_edits(word),
+                    # A typo in the first letter is rare; fixing it makes the suggester walk
+                    # every term of the vocabulary.
+                    "prefix_length": 1,
+                    "min_word_length": 4,
+                    "string_distance": "damerau_levenshtein",
+                    "size": 10,
+                },
+            )
+        try:
+            suggest = self.execute(s).to_dict().get("suggest", {})
+        except self.bad_request_error:
+            # An index built before the spell field existed: search without corrections
+            # rather than fail every search until it is rebuilt.
+            logger.warning("Typos are not corrected: run `manage.py search_index --rebuild`.")
+            return [text]
+        choices: list[list[str]] = []
+        for i, (concept, _) in enumerate(concepts):
+            near = []
+            if i in unknown:
+                options = [o["text"] for e in suggest.get(f"w{i}", []) for o in e["options"]]
+                words = [o for o in options if o.isalpha()]
+                near = close_terms(unknown[i], words, limit=CORRECTIONS_PER_WORD)
+            choices.append([" ".join(concept.original), *near])
+        if all(len(c) == 1 for c in choices):
+            return [text]
+        combos = itertools.islice(itertools.product(*choices), 1, MAX_QUERY_VARIANTS)
+        return [text, *(" ".join(combo) for combo in combos)]
+
+    @staticmethod
+    def _text_query(texts: list[str]):
+        """Cases matching any of ``texts`` (the query as typed, then with its typos corrected):
+        every word of one of them, in any text field, with the diagnosis synonyms."""
         fields = [f"{f}^{b}" for f, b in FIELD_BOOSTS.items()]
-        code = text.strip().lower()
-        exact = Q(
-            "multi_match",
-            query=text,
-            fields=fields,
-            type="cross_fields",
-            operator="and",
-            analyzer=SEARCH_ANALYZER,
-        )
-        fuzzy = cls._typo_tolerant(
-            text, fields, type="most_fields", prefix_length=0, max_expansions=30
-        )
+        code = texts[0].strip().lower()
         diagnosis_fields = ["diagnosis", "diagnosis_terms"]
-        on_diagnosis = [
-            Q(
-                "multi_match",
-                query=text,
-                fields=diagnosis_fields,
-                analyzer=SEARCH_ANALYZER,
-                operator="or",
-            ),
-            Q("term", icd10=code),
-        ]
-        fuzzy_diagnosis = cls._typo_tolerant(text, diagnosis_fields)
-        if fuzzy_diagnosis is not None:
-            on_diagnosis.append(fuzzy_diagnosis)
         czech_diagnosis = ["diagnosis.cs", "diagnosis_terms.cs"]
-        on_diagnosis.append(Q("multi_match", query=text, fields=czech_diagnosis, operator="and"))
-        czech = Q(
-            "multi_match",
-            query=text,
-            fields=[f"{f}^{b}" for f, b in CZECH_BOOSTS.items()],
-            type="cross_fields",
-            operator="and",
-        )
+        should = [Q("term", icd10={"value": code, "boost": 20})]
+        on_diagnosis = [Q("term", icd10=code)]
+        for text in texts:
+            should.append(
+                Q(
+                    "multi_match",
+                    query=text,
+                    fields=fields,
+                    type="cross_fields",
+                    operator="and",
+                    analyzer=SEARCH_ANALYZER,
+                )
+            )
+            should.append(
+                Q(
+                    "multi_match",
+                    query=text,
+                    fields=[f"{f}^{b}" for f, b in CZECH_BOOSTS.items()],
+                    type="cross_fields",
+                    operator="and",
+                )
+            )
+            on_diagnosis.append(
+                Q(
+                    "multi_match",
+                    query=text,
+                    fields=diagnosis_fields,
+                    analyzer=SEARCH_ANALYZER,
+                    operator="or",
+                )
+            )
+            on_diagnosis.append(
+                Q("multi_match", query=text, fields=czech_diagnosis, operator="and")
+            )
         diagnosis_first = Q(
             "constant_score",
             filter=Q("bool", should=on_diagnosis, minimum_should_match=1),
             boost=DIAGNOSIS_FIRST_BOOST,
         )
-        should = [exact, czech, Q("term", icd10={"value": code, "boost": 20})]
-        if fuzzy is not None:
-            should.append(fuzzy)
         matched = Q("bool", should=should, minimum_should_match=1)
         return Q("bool", must=[matched], should=[diagnosis_first])
 
@@ -381,10 +439,23 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
         ]
         return Q("bool", filter=clauses) if clauses else Q("match_all")
 
-    def build_search(self, query: SearchQuery) -> Search:
+    def build_search(self, query: SearchQuery, texts: list[str] | None = None) -> Search:
+        """The search request; ``texts``: the query text and its corrections
+        (``corrected_texts``), by default the text alone."""
         filters = dict(query.filters)
         s = Search(using=self.client, index=self.index_alias)
-        s = s.query(self._text_query(query.text) if query.text else Q("match_all"))
+        highlight_query = None
+        if query.text:
+            texts = texts or [query.text]
+            s = s.query(self._text_query(texts))
+            # The highlighter finds no terms in a cross_fields query over a synonym graph, so
+            # the words themselves (stemmed, as indexed) are marked too.
+            words = [
+                Q("multi_match", query=t, fields=list(HIGHLIGHT), analyzer="ta_text") for t in texts
+            ]
+            highlight_query = Q("bool", should=[s.query._proxied, *words]).to_dict()
+        else:
+            s = s.query(Q("match_all"))
         if filters:
             s = s.post_filter(self._filter(filters))
         for facet in FACETS:
@@ -403,6 +474,7 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
             pre_tags=["<mark>"],
             post_tags=["</mark>"],
             fragment_size=120,
+            **({"highlight_query": highlight_query} if highlight_query else {}),
         )
         for field, fragments in HIGHLIGHT.items():
             s = s.highlight(field, number_of_fragments=fragments)
@@ -415,7 +487,8 @@ class ElasticsearchSearchBackend(BaseSearchBackend):
 
     def search(self, query: SearchQuery) -> SearchResults:
         self.ensure_index()
-        response = self.execute(self.build_search(query))
+        texts = self.corrected_texts(query.text) if query.text else None
+        response = self.execute(self.build_search(query, texts))
         hits = []
         for h in response.hits:
             highlight = getattr(h.meta, "highlight", None)

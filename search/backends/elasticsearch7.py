@@ -8,7 +8,7 @@ signature or response shape differs in ``elasticsearch7`` are overridden:
 - ``update_aliases`` and ``delete_by_query`` take ``body=`` (no ``actions=``/``query=``);
 - responses are plain dicts, so a search is sent here and wrapped in a dsl ``Response`` instead
   of ``Search.execute()`` (which reads ``.body`` of an 8.x response);
-- the client and its ``helpers``/``NotFoundError`` come from ``elasticsearch7``.
+- the client and its ``helpers``/``NotFoundError``/``RequestError`` come from ``elasticsearch7``.
 
 ``hits.total`` is an object (``{"value", "relation"}``) on 7.x too, and typeless mappings are
 the 7.x default, so neither needs an override.
@@ -21,7 +21,7 @@ from typing import Any
 
 from elasticsearch.dsl import Search
 from elasticsearch.dsl.response import Response
-from elasticsearch7 import Elasticsearch, NotFoundError, helpers
+from elasticsearch7 import Elasticsearch, NotFoundError, RequestError, helpers
 from elasticsearch7.transport import Transport, _ProductChecker
 
 from .elasticsearch import ElasticsearchSearchBackend
@@ -44,6 +44,7 @@ class OpenSourceFlavourTransport(Transport):
 
 class Elasticsearch7SearchBackend(ElasticsearchSearchBackend):
     not_found_error = NotFoundError
+    bad_request_error = RequestError
 
     def connect(self) -> Elasticsearch:
         return Elasticsearch(

@@ -190,6 +190,62 @@ class SearchBackendContract:
         assert self.ids("pnuemothorax") == [ptx.pk]
         assert self.ids("pneumothoarx") == [ptx.pk]
         assert self.ids("hepatocelular carcinom") == [hcc.pk]
+        assert self.ids("pneumothroax") == [ptx.pk]
+
+    def archive_of_appearances(self) -> dict[str, list[Case]]:
+        """Cases whose findings end "Appearances of <diagnosis>.", as teachers write them, and
+        whose differentials name other diagnoses (the search benchmark's synthetic cases)."""
+        made: dict[str, list[Case]] = {}
+        for name, differential in (
+            ("Appendicitis", "Mesenteric adenitis; Meckel's diverticulum"),
+            ("Hepatocellular carcinoma", "Liver metastasis; Focal nodular hyperplasia"),
+            ("Hepatocellular carcinoma", "Hepatic adenoma; Cholangiocarcinoma"),
+            ("Pneumothorax", "Bulla; Skin fold"),
+            ("Renal cell carcinoma", "Oncocytoma; Angiomyolipoma"),
+            ("Breast carcinoma", "Fibroadenoma; Phyllodes tumour"),
+            ("Pleural effusion", "Empyema; Haemothorax"),
+            ("Appendiceal mucocele", "Cystadenoma; Abscess"),
+        ):
+            case = self.publish(
+                diagnosis=name,
+                findings=f"Mass lesion, enhancement and oedema. Appearances of {name.lower()}.",
+                differential=differential,
+                body_region="abdomen",
+            )
+            made.setdefault(name, []).append(case)
+        return made
+
+    def test_a_diagnosis_is_not_corrected_into_a_common_word(self):
+        # "appendicitis" is a word the archive knows: it is not a typo of "appearances" (its
+        # stem "append" is two edits from "appear"), so it finds the appendicitis case only,
+        # not every case whose findings say "Appearances of …".
+        made = self.archive_of_appearances()
+        [appendicitis] = made["Appendicitis"]
+        assert self.ids("appendicitis") == [appendicitis.pk]
+        assert self.ids("Appendicitis") == [appendicitis.pk]
+        assert self.ids("appearances") != [appendicitis.pk]
+        assert len(self.ids("appearances")) == sum(len(c) for c in made.values())
+
+    def test_an_abbreviation_is_never_corrected(self):
+        made = self.archive_of_appearances()
+        hcc = {c.pk for c in made["Hepatocellular carcinoma"]}
+        assert set(self.ids("HCC")) == hcc
+        assert set(self.ids("hcc")) == hcc
+        # No other carcinoma is one letter away from the abbreviation of this one.
+        assert set(self.ids("RCC")) == {c.pk for c in made["Renal cell carcinoma"]}
+        # An abbreviation no case has finds nothing, not a word one letter away ("cards").
+        self.publish(history="Collapsed while playing cards on the ward.")
+        assert self.ids("ARDS") == []
+
+    def test_a_typo_among_known_words_is_still_corrected(self):
+        made = self.archive_of_appearances()
+        [appendicitis] = made["Appendicitis"]
+        [ptx] = made["Pneumothorax"]
+        assert self.ids("pneumothroax") == [ptx.pk]
+        assert self.ids("apendicitis") == [appendicitis.pk]
+        assert self.ids("appendicits") == [appendicitis.pk]
+        # A typo next to a correct word: the words still all count.
+        assert self.ids("pleural efusion") == [made["Pleural effusion"][0].pk]
 
     def test_icd10_code(self):
         hcc = self.publish(

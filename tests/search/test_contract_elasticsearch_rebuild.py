@@ -76,3 +76,28 @@ def test_a_failed_rebuild_leaves_the_live_index_alone(backend):
         backend.rebuild(broken_docs())
     assert ids("pneumothorax") == [case.pk]
     assert concrete_indices(backend) == before
+
+
+def test_an_index_from_before_the_spell_field_searches_until_rebuilt(backend, monkeypatch):
+    # An archive upgraded without `search_index --rebuild`: its index has no `spell` field, so
+    # typos cannot be corrected, but every search must still answer; the rebuild brings them.
+    old_body = backend.index_body
+
+    def body_without_spell():
+        body = old_body()
+        properties = body["mappings"]["properties"]
+        properties.pop("spell")
+        for field in properties.values():
+            field.pop("copy_to", None)
+        return body
+
+    monkeypatch.setattr(backend, "index_body", body_without_spell)
+    ptx = CaseFactory(diagnosis=DiagnosisFactory(name="Pneumothorax"))
+    backend.rebuild(
+        [{"id": ptx.pk, "title": "Young smoker", "diagnosis": "Pneumothorax", "tags": []}]
+    )
+    assert ids("pneumothorax") == [ptx.pk]
+    assert ids("pneumothroax") == []
+    monkeypatch.undo()
+    assert services.rebuild_index() == 1
+    assert ids("pneumothroax") == [ptx.pk]

@@ -65,7 +65,8 @@ def test_search_body_facets_use_post_filter_and_other_facets_only(backend):
     assert body["highlight"]["encoder"] == "html"
     assert body["highlight"]["pre_tags"] == ["<mark>"]
     text = str(body["query"])
-    assert "'fuzziness': 'AUTO'" in text and "ta_search" in text
+    # No fuzzy query: typos are corrected towards known words before the search is built.
+    assert "fuzziness" not in text and "ta_search" in text
     assert body["track_total_hits"] is True
 
 
@@ -163,18 +164,39 @@ def test_delete_of_a_missing_document_is_harmless(backend):
     backend.delete(42)
 
 
-def test_codes_and_numbers_are_never_fuzzy(backend):
-    """C22.0 is one edit from C22.1 (another disease): only words without digits get fuzziness."""
-    code = str(backend._text_query("C22.0").to_dict())
-    assert "fuzziness" not in code
-    mixed = backend._text_query("pnuemothorax T2").to_dict()
-    [fuzzy] = [
-        q for q in mixed["bool"]["must"][0]["bool"]["should"] if "bool" in q and "must" in q["bool"]
-    ]
-    words, codes = fuzzy["bool"]["must"]
-    assert words["multi_match"]["query"] == "pnuemothorax"
-    assert words["multi_match"]["fuzziness"] == "AUTO"
-    assert codes["multi_match"]["query"] == "T2" and "fuzziness" not in codes["multi_match"]
+def test_only_unknown_words_are_corrected_and_never_codes_or_abbreviations(backend):
+    """C22.0 is one edit from C22.1 and HCC from RCC (other diseases): the suggester is asked
+    only about plain words, in ``missing`` mode (a word some case has is never corrected)."""
+    backend.client.search.return_value = SimpleNamespace(body={"suggest": {}})
+    assert backend.corrected_texts("C22.0 HCC T2") == ["C22.0 HCC T2"]
+    backend.client.search.assert_not_called()
+    backend.corrected_texts("pnuemothorax T2")
+    [asked] = backend.client.search.call_args.kwargs["body"]["suggest"].values()
+    assert asked["text"] == "pnuemothorax"
+    assert asked["term"]["field"] == "spell" and asked["term"]["suggest_mode"] == "missing"
+    assert asked["term"]["max_edits"] == 2
+
+
+def test_each_correction_is_searched_in_place_of_the_unknown_word(backend):
+    backend.client.search.return_value = SimpleNamespace(
+        body={
+            "suggest": {
+                "w0": [
+                    {
+                        "text": "pnuemothorax",
+                        "options": [
+                            {"text": "pneumothorax", "score": 0.9, "freq": 3},
+                            {"text": "pneumothoraces", "score": 0.5, "freq": 1},
+                        ],
+                    }
+                ]
+            }
+        }
+    )
+    # "pneumothoraces" is three edits away: more than the database backend allows.
+    assert backend.corrected_texts("pnuemothorax CT") == ["pnuemothorax CT", "pneumothorax ct"]
+    query = str(backend._text_query(["pnuemothorax CT", "pneumothorax ct"]).to_dict())
+    assert "'query': 'pneumothorax ct'" in query and "fuzziness" not in query
 
 
 # --- the 7.x subclass: only the calls whose signature differs -----------------------------------
