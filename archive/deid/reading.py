@@ -11,21 +11,23 @@ import struct
 import warnings
 import zlib
 
-from pydicom import Dataset, dcmread
+from pydicom import DataElement, Dataset, dcmread
 from pydicom.datadict import dictionary_VM, dictionary_VR
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
-from pydicom.uid import UID
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from archive.deid.elements import RawDataElement, element_vr
 from archive.deid.limits import InputLimits, check_parsed, check_pixel_geometry
+from archive.deid.spool import SPOOL_MEMORY, ByteView
 
 __all__ = ["RejectedInput", "read_dataset"]
 
 _UNDEFINED_LENGTH = 0xFFFFFFFF
 _PLAUSIBLE_FIRST_GROUPS = frozenset({0x0002, 0x0008})
+_PIXEL_DATA = 0x7FE00010
 
 
 class RejectedInput(Exception):
@@ -236,6 +238,67 @@ def _match_encoding(ds: Dataset) -> None:
         ds._read_implicit = True
 
 
+_ITEM = b"\xfe\xff\x00\xe0"
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0"
+
+
+def _delimiter(data: bytes, start: int) -> int | None:
+    """Where the encapsulated Pixel Data value starting at ``start`` ends (its Sequence
+    Delimitation Item), walking its items; ``None`` if they do not lead there."""
+    position, end = start, len(data)
+    while position + 8 <= end:
+        tag = data[position : position + 4]
+        if tag == _SEQUENCE_DELIMITER:
+            return position
+        (length,) = struct.unpack_from("<I", data, position + 4)
+        if tag != _ITEM or length == _UNDEFINED_LENGTH:
+            return None
+        position += 8 + length
+    return None
+
+
+def _view_bulk(ds: Dataset, data: bytes) -> bool:
+    """Give the top-level values pydicom deferred their bytes: Pixel Data a
+    :class:`~archive.deid.spool.ByteView` of ``data`` (no copy; pydicom decodes a frame at a
+    time from it and writes it in pieces), any other value a copy of its bytes.  ``False``
+    when the positions cannot be trusted (deflated or big-endian data, a value running past
+    the end or an undefined length that is not encapsulated Pixel Data): then the file is read
+    again without deferring, as any other file is."""
+    deferred = [
+        (tag, raw)
+        for tag, raw in ds._dict.items()
+        if isinstance(raw, RawDataElement)
+        and raw.value is None
+        and (raw.length == _UNDEFINED_LENGTH or raw.length > SPOOL_MEMORY)
+    ]
+    if not deferred:
+        return True
+    meta = ds.__dict__.get("file_meta")
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax == DeflatedExplicitVRLittleEndian or ds.original_encoding[1] is not True:
+        return False
+    for tag, raw in deferred:
+        start = raw.value_tell
+        undefined = raw.length == _UNDEFINED_LENGTH
+        if undefined:
+            end = _delimiter(data, start) if int(tag) == _PIXEL_DATA else None
+            if end is None:
+                return False
+        else:
+            end = start + raw.length
+            if end > len(data):
+                return False  # truncated: the full read says so
+        if int(tag) == _PIXEL_DATA:
+            bits = ds.get("BitsAllocated", 8)
+            vr = raw.VR or ("OB" if undefined or not isinstance(bits, int) or bits <= 8 else "OW")
+            elem = DataElement(tag, vr, ByteView(data, start, end))
+            elem.is_undefined_length = undefined
+            ds._dict[tag] = elem
+        else:
+            ds._dict[tag] = raw._replace(value=data[start:end])
+    return True
+
+
 def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
     """Parse `data` into a dataset.
 
@@ -266,7 +329,12 @@ def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = dcmread(DicomBytesIO(data), force=not has_preamble)
+            # Values longer than a spool keeps in memory are left where they are in ``data``:
+            # a native cine's Pixel Data (hundreds of MiB) is not copied out of the received
+            # bytes into the dataset (``_view_bulk``).
+            ds = dcmread(DicomBytesIO(data), force=not has_preamble, defer_size=SPOOL_MEMORY)
+            if not _view_bulk(ds, data):
+                ds = dcmread(DicomBytesIO(data), force=not has_preamble)
             check_parsed(ds, limits)
             _check_vrs(ds)
             _check_truncation(ds)

@@ -125,8 +125,14 @@ class _Outcome:
     timed_out: bool = False
 
 
-def _stage(data: bytes) -> IncomingFile:
-    return spool(io.BytesIO(data), len(data))
+def _stage(data: bytes | io.BufferedIOBase) -> IncomingFile:
+    """The bytes, or the file (a de-identified output's spool, copied a piece at a time), as an
+    incoming file ready to be stored."""
+    if isinstance(data, bytes):
+        return spool(io.BytesIO(data), len(data))
+    size = data.seek(0, io.SEEK_END)
+    data.seek(0)
+    return spool(data, size)
 
 
 @dataclass
@@ -342,7 +348,7 @@ def _deidentify(item: UploadItem) -> _Outcome:
     try:
         _test_hooks(item, "engine")
         result = deidentify_bytes(data, archive_policy())
-        output = result.to_bytes()
+        output = result.written()  # the verified file, streamed into storage below
     except RejectedInput as exc:
         return _Outcome(UploadItem.Status.REJECTED, str(exc))
     except SoftTimeLimitExceeded:
@@ -366,7 +372,11 @@ def _deidentify(item: UploadItem) -> _Outcome:
             staged=_stage(data),
             original=True,
         )
-    staged = _stage(output)
+    del data  # the received bytes: the output's Pixel Data may be a view of them until here
+    try:
+        staged = _stage(output)
+    finally:
+        result.close()  # its temporary files: the staged copy is what is stored
     if result.status == "anonymized":
         return _Outcome(UploadItem.Status.ANONYMIZED, result=result, staged=staged)
     return _Outcome(

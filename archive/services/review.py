@@ -34,7 +34,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -553,7 +553,11 @@ def _replace_file(
     old_name = instance.file.name
     if name != old_name and storage.exists(name):  # left by a worker killed before commit
         storage.delete(name)
-    saved = storage.save(name, ContentFile(result.to_bytes()))
+    try:
+        # Streamed from the verified file's spool: a cine's output is never in memory whole.
+        saved = storage.save(name, File(result.written()))
+    finally:
+        result.close()
     frames, pk = instance.frames, instance.pk
 
     from archive.rendering import forget_rendered
