@@ -8,7 +8,8 @@ image, it only decides how the redacted frames are stored.
   YBR_FULL (the decoded, upsampled samples are the stored ones, so nothing is lost).
 * Lossless encapsulated sources with a pydicom encoder (RLE Lossless, JPEG-LS Lossless, JPEG 2000
   Lossless): only the changed frames are re-encoded, every other frame keeps its original bytes.
-  Colour JPEG 2000 (YBR_RCT/YBR_ICT) is decoded to RGB, so all its frames are re-encoded as RGB.
+  Colour JPEG 2000 Lossless (YBR_RCT) is decoded to RGB and its changed frames are encoded with
+  the reversible multi-component transform again, so it stays YBR_RCT (PS3.5 8.2.4).
 * Lossless encapsulated sources without an encoder (JPEG Lossless processes 14/SV1, HTJ2K, JPEG
   2000 Part 2): every frame is stored losslessly in ``LOSSLESS_TARGETS`` (JPEG-LS Lossless, else
   RLE Lossless, else Explicit VR Little Endian).
@@ -151,6 +152,11 @@ def storage_plans(ds: Dataset, representation: Representation) -> list[StoragePl
     """
     tsyntax = UID(ds.file_meta.TransferSyntaxUID)
     photometric = _photometric(ds, representation)
+    if tsyntax == JPEG2000Lossless and str(ds.PhotometricInterpretation) == "YBR_RCT":
+        # Decoded to RGB (the decoder undoes the reversible colour transform), stored as it
+        # came: YBR_RCT, the encoder applying the transform again (PS3.5 8.2.4; pydicom's
+        # JPEG 2000 encoder uses MCT for YBR_RCT), so the frames not redacted keep their bytes.
+        photometric = "YBR_RCT"
     if not tsyntax.is_compressed:
         native = ExplicitVRLittleEndian if tsyntax == ExplicitVRBigEndian else tsyntax
         return [StoragePlan(native, photometric)]
@@ -165,8 +171,13 @@ def storage_plans(ds: Dataset, representation: Representation) -> list[StoragePl
         targets = (tsyntax, *LOSSLESS_TARGETS)
     else:
         targets = LOSSLESS_TARGETS
-    plans += [StoragePlan(t, photometric) for t in targets if _encoder(t) is not None]
-    plans.append(StoragePlan(ExplicitVRLittleEndian, photometric))
+    # YBR_RCT is JPEG 2000's alone: elsewhere the decoded samples are stored, as RGB.
+    plans += [
+        StoragePlan(t, photometric if t == JPEG2000Lossless else _photometric(ds, representation))
+        for t in targets
+        if _encoder(t) is not None
+    ]
+    plans.append(StoragePlan(ExplicitVRLittleEndian, _photometric(ds, representation)))
     return plans
 
 
