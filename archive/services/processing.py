@@ -372,7 +372,7 @@ def _deidentify(item: UploadItem) -> _Outcome:
             staged=_stage(data),
             original=True,
         )
-    del data  # the received bytes: the output's Pixel Data may be a view of them until here
+    del data  # the received bytes (an unredacted Pixel Data is a view of them until closed)
     try:
         staged = _stage(output)
     finally:
