@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from pydicom import Dataset, config, dcmread, dcmwrite
 from pydicom.datadict import dictionary_has_tag, keyword_for_tag, repeater_has_tag
@@ -1128,13 +1128,16 @@ def deidentify_dataset(ds: Dataset, policy: Policy, *, in_place: bool = False) -
         return _deidentify_owned(out, policy)
 
 
-def deidentify_bytes(data: bytes, policy: Policy) -> DeidResult:
+def deidentify_bytes(data: bytes | BinaryIO, policy: Policy) -> DeidResult:
     """Parse and de-identify an uploaded file.
 
     Parameters
     ----------
-    data : bytes
-        Part-10 file or bare dataset (see :func:`archive.deid.reading.read_dataset`).
+    data : bytes or binary file
+        Part-10 file or bare dataset (see :func:`archive.deid.reading.read_dataset`): its
+        bytes, or the file itself, seekable and open for reading, whose long Pixel Data is then
+        read from it a frame at a time (the worker's way); such a file must stay open until the
+        result is closed.
     policy : Policy
 
     Returns

@@ -12,7 +12,10 @@ time, see ``DataElement.is_buffered``):
   each finished frame into one (``encoding.FrameWriter``), the engine writes the Part-10 file
   into another (``DeidResult.written``), which the worker streams into storage.
 * :class:`ByteView` — a read-only view of part of the received bytes, without a copy (the
-  input's Pixel Data, ``reading.read_dataset``).
+  input's Pixel Data, ``reading.read_dataset``, when the file was given as bytes);
+* :class:`FileView` — the same over part of the received *file*, open for reading: the worker
+  hands the engine the received file, not its bytes, so that a cine's Pixel Data is read from
+  the disk a frame at a time and never held whole (``archive.services.processing``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from contextlib import contextmanager
 __all__ = [
     "SPOOL_MEMORY",
     "ByteView",
+    "FileView",
     "Spool",
     "buffer_size",
     "configure",
@@ -191,6 +195,72 @@ class ByteView(io.BufferedIOBase):
         if not self.closed:
             super().close()
             self._view.release()
+
+
+class FileView(io.BufferedIOBase):
+    """``fp[start:end]`` of an open, seekable binary file as a read-only file of its own.
+
+    Views of one file take turns (a decoder's pass and the original fragments kept beside it):
+    each keeps its own position and seeks the file before every read.  Closing a view leaves
+    the file open: it is its opener's, who closes it once the result is closed."""
+
+    def __init__(self, fp, start: int = 0, end: int | None = None) -> None:
+        super().__init__()
+        self._fp = fp
+        self._start = start
+        self._end = buffer_size(fp) if end is None else end
+        self._position = 0
+
+    def __len__(self) -> int:
+        return self._end - self._start
+
+    def clone(self) -> FileView:
+        """Another view of the same part of the file, at its start."""
+        return FileView(self._fp, self._start, self._end)
+
+    def __deepcopy__(self, memo) -> FileView:
+        return self.clone()  # read-only: a copy of the dataset may share the file
+
+    def _remaining(self, size: int | None) -> int:
+        left = max(0, len(self) - self._position)
+        return left if size is None or size < 0 else min(size, left)
+
+    def read(self, size: int | None = -1) -> bytes:
+        count = self._remaining(size)
+        if not count:
+            return b""
+        self._fp.seek(self._start + self._position)
+        data = self._fp.read(count)
+        self._position += len(data)
+        return data
+
+    read1 = read
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        target = memoryview(buffer).cast("B")
+        count = self._remaining(target.nbytes)
+        if not count:
+            return 0
+        self._fp.seek(self._start + self._position)
+        got = self._fp.readinto(target[:count]) or 0
+        self._position += got
+        return got
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self)}[whence]
+        if base + offset < 0:
+            raise ValueError("negative seek position")
+        self._position = base + offset
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
 
 
 def own_reader(value: bytes | io.BufferedIOBase) -> bytes | io.BufferedIOBase:

@@ -1,15 +1,18 @@
-"""Child process of ``test_native_cine_memory``: de-identify a long NATIVE (uncompressed) cine and
-print, as JSON, the peak resident memory (``ru_maxrss``) once the received bytes are in memory
-and after de-identification, writing and verifying the output, and the sizes.
+"""Child process of ``test_native_cine_memory``: de-identify a long NATIVE (uncompressed) cine the
+way the worker does — from the received file in the holding storage to the output stored in
+the instance storage (``processing._deidentify`` and a save of what it staged) — and print, as
+JSON, the peak resident memory (``ru_maxrss``) before and after, and the sizes.
 
     python tests/hostile/native_cine_child.py FRAMES FOLDER
 
 The cine: 512x512 RGB, Explicit VR Little Endian, 768 KiB a frame (600 frames: 450 MiB), a grey
 sector whose disc moves from frame to frame, a vendor's label and the synthetic patient's name
-burned in above it: every frame is redacted and written again. The input is built on disk a
-frame at a time (pydicom writes a buffered Pixel Data in pieces) and read back whole, as the
-worker reads a received file, before the first measurement: its bytes are the baseline, what
-de-identification adds to them is the growth. A fresh process, so that its peak is its own.
+burned in above it: every frame is redacted and written again. The input is built in the
+holding storage's folder a frame at a time (pydicom writes a buffered Pixel Data in pieces)
+before the first measurement; the worker opens it as a file and reads its Pixel Data a frame
+at a time, so the growth covers the whole task path, input included. A fresh process, so that
+its peak is its own. The storages are folders under FOLDER (no database is touched: the item
+is not saved).
 """
 
 from __future__ import annotations
@@ -76,41 +79,56 @@ def main() -> None:
     import django
 
     django.setup()
-    from archive.deid import deidentify_bytes
-    from archive.services.policy import archive_policy, check_pixel_cleaner
+    from django.test import override_settings
+
+    from archive.deid.spool import configure
+    from archive.models import UploadItem
+    from archive.services.policy import check_pixel_cleaner
+    from archive.services.processing import _deidentify
+    from archive.storage import AliasedStorage
+    from teaching_archive.storages import filesystem_storages
 
     check_pixel_cleaner()  # the worker loads the models at start, not per file
-    path = folder / "native-cine.dcm"
-    build(frames, path)
-    policy = archive_policy()
-    if "--before-spool" not in sys.argv:  # the benchmark measures the code before spools too
-        from archive.deid.spool import configure
-
-        configure(folder)  # the output's temporary file: in the test's folder
-    data = path.read_bytes()
-    path.unlink()
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    result = deidentify_bytes(data, policy)
-    if hasattr(result, "written"):
-        written = result.written()
-        out_bytes, on_disk = written.size, written.rolled
-    else:
-        out_bytes, on_disk = len(result.to_bytes()), False
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    if hasattr(result, "close"):
-        result.close()
+    areas = {area: folder / area for area in ("media", "holding", "quarantine", "render")}
+    incoming = folder / "incoming"
+    for path in (*areas.values(), incoming):
+        path.mkdir()
+    storages = {
+        **filesystem_storages(
+            media=areas["media"],
+            holding=areas["holding"],
+            quarantine=areas["quarantine"],
+            render_cache=areas["render"],
+        ),
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=storages, INCOMING_ROOT=str(incoming)):
+        configure(incoming)  # the spools' temporary files: the worker's incoming folder
+        build(frames, areas["holding"] / "received.dcm")
+        in_bytes = (areas["holding"] / "received.dcm").stat().st_size
+        item = UploadItem(raw_file="received.dcm")
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        outcome = _deidentify(item)
+        stored = None
+        if outcome.staged is not None:
+            stored = AliasedStorage("default").save("instances/1/out.dcm", outcome.staged)
+            outcome.staged.close()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        out_bytes = (areas["media"] / stored).stat().st_size if stored else 0
+        result = outcome.result
+        left = sorted(p.name for p in incoming.iterdir())
     print(
         json.dumps(
             {
-                "status": str(result.status),
-                "reasons": result.reasons,
+                "status": str(outcome.status),
+                "reasons": [outcome.reason] if outcome.reason else [],
                 "before_mib": before,
                 "peak_mib": peak,
-                "in_mib": len(data) / 1024**2,
+                "in_mib": in_bytes / 1024**2,
                 "out_mib": out_bytes / 1024**2,
-                "output_on_disk": on_disk,
+                "incoming_left": left,
                 "frame_mib": FRAME_BYTES / 1024**2,
-                "boxes": len(result.pixel_report.get("boxes", [])),
+                "boxes": len(result.pixel_report.get("boxes", [])) if result else 0,
             }
         )
     )

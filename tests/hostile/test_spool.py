@@ -19,7 +19,7 @@ from pydicom.data import get_testdata_file
 
 from archive.deid import Policy, deidentify_bytes, reading, spool
 from archive.deid.pixels import clean_pixels
-from archive.deid.spool import ByteView, Spool
+from archive.deid.spool import ByteView, FileView, Spool
 
 FILES = [
     "CT_small.dcm",  # native, one frame
@@ -73,6 +73,42 @@ def test_a_spooled_file_is_written_as_one_held_in_memory(monkeypatch, tmp_path, 
     assert isinstance(value, Spool | ByteView) or read_again
     assert spooled == in_memory
     assert list(folder.iterdir()) == []  # unnamed temporary files, closed
+
+
+@pytest.mark.parametrize("name", FILES)
+@pytest.mark.parametrize("boxes", [[(0, 0, 0, 8, 8)], []], ids=["frame 0 redacted", "as found"])
+def test_a_file_read_where_it_lies_is_written_as_its_bytes(monkeypatch, tmp_path, name, boxes):
+    """The worker gives the engine the received file open, not its bytes: the Pixel Data is
+    then a view of the file, read a frame at a time, and the output is the same file."""
+    data = _source(name)
+    from_bytes, _ = _written(data, boxes)
+    monkeypatch.setattr(spool, "SPOOL_MEMORY", 64)
+    monkeypatch.setattr(reading, "SPOOL_MEMORY", 64)
+    folder = tmp_path / "spool"
+    folder.mkdir()
+    monkeypatch.setattr(spool, "_directory", str(folder))
+    received = tmp_path / "received.dcm"
+    received.write_bytes(data)
+    with received.open("rb") as fh:
+        from_file, value = _written(fh, boxes)
+    read_again = name in ("image_dfl.dcm", "MR_small_bigendian.dcm")  # positions not trusted
+    assert isinstance(value, Spool | FileView) or read_again
+    assert from_file == from_bytes
+    assert list(folder.iterdir()) == []
+
+
+def test_a_file_that_is_not_dicom_is_refused_as_its_bytes_are(tmp_path):
+    """What is checked before a byte is parsed reads the head of the file as it read the
+    bytes: empty, a zip archive, a text file."""
+    policy = Policy(**KEYS, pixel_cleaner=clean_pixels)
+    for content in (b"", b"PK\x03\x04" + bytes(200), b"Dear colleague, " * 20):
+        path = tmp_path / "file"
+        path.write_bytes(content)
+        with pytest.raises(reading.RejectedInput) as from_bytes:
+            deidentify_bytes(content, policy)
+        with path.open("rb") as fh, pytest.raises(reading.RejectedInput) as from_file:
+            deidentify_bytes(fh, policy)
+        assert str(from_file.value) == str(from_bytes.value)
 
 
 def test_a_spool_moves_to_an_unnamed_file_past_its_memory(tmp_path, monkeypatch):
