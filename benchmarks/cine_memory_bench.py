@@ -14,7 +14,8 @@ reports its wall time and peak resident memory (``ru_maxrss``):
   at ``--frames`` and at a tenth of them, which shows how memory grows with the frame count;
 * a native (uncompressed) cine, ``tests/hostile/native_cine_child.py``: 512x512 RGB,
   ``--native-frames`` 600 (450 MiB in and out), the name and a label burned in on every frame,
-  measured over the process holding the received bytes (as the worker does);
+  the worker's whole way: from the received file in the holding storage (opened, its Pixel
+  Data read a frame at a time) to the output stored in the instance storage;
 * with ``--plain``, a plain pydicom read + decode of every frame (``pixel_array``) + write.
 
 2026-12-01 03:13-03:21 UTC, shared 2-core machine at load 5.7-6.4 (wall times are the load's;
@@ -25,8 +26,8 @@ CPU and memory are not):
 =====================  ==============================================  =========================
 YBR JPEG, 400 frames   peak 230 MiB (+34 MiB), 14.3 s CPU              peak 255 MiB
 YBR JPEG, 4,000        **peak 259 MiB (+41 MiB)**, 109 s CPU           peak 580 MiB (+363 MiB)
-native RGB, 600        **peak 674 MiB (+17 MiB)** over 657 MiB with   peak 1,566 MiB (+906 MiB)
-                       the received 450 MiB, 21.8 s wall
+native RGB, 600        **peak 223 MiB (+13 MiB)**, storage to storage  peak 1,566 MiB (+906 MiB
+                       (04:03 UTC; read whole: 674 MiB, +17 MiB)       over the 450 MiB read)
 plain pydicom          4,000 frames: peak 8,038 MiB; 400: 852 MiB      (2026-11-30)
 =====================  ==============================================  =========================
 
@@ -37,7 +38,8 @@ appends it to a spool (``archive/deid/spool.py``): in memory up to 8 MiB, then a
 temporary file, which becomes the dataset's Pixel Data as it is (pydicom decodes and writes a
 buffered value in pieces).  The Part-10 file is written into another spool, read back and
 searched where it lies a piece at a time (``engine._verify_written``), and streamed into
-storage; a received file's Pixel Data is a view of the received bytes, not a copy.  Nothing
+storage; the worker opens the received file and its Pixel Data is a view of the file
+(``FileView``), read a frame at a time, never the received bytes whole.  Nothing
 grows with the frame count any more: the 4,000-frame cine's output (JPEG-LS, 160 MiB) was held
 twice before (dataset and written bytes: +363 MiB), the native cine's three times (the input's
 copy in the dataset, the output in the dataset and as written bytes: +906 MiB).  The price is
@@ -186,7 +188,7 @@ def main() -> None:
         f"native RGB cine, {args.native_frames} frames ({native['in_mib']:.0f} MiB in, "
         f"{native['out_mib']:.0f} MiB out): {native['status']} in {native['seconds']:.1f} s, "
         f"peak {native['peak_mib']:.0f} MiB ({native['peak_mib'] - native['before_mib']:.0f} "
-        f"MiB over the loaded process holding the received file)"
+        f"MiB over the loaded process, from the stored received file to the stored output)"
     )
 
 
