@@ -151,12 +151,8 @@ def open_local(storage, name: str):
     """
     from archive.deid.spool import PIECE, Spool
 
-    try:
-        path = storage.path(name)
-    except NotImplementedError:
-        path = None
-    if path is not None:
-        return open(path, "rb")  # noqa: SIM115 - the caller closes it
+    if isinstance(storage, FileSystemStorage):
+        return open(storage.path(name), "rb")  # noqa: SIM115 - the caller closes it
     target = Spool()
     try:
         download = getattr(storage, "download", None)
