@@ -140,6 +140,35 @@ def transfer(source, source_name: str, target, target_name: str) -> str:
         return target.save(target_name, File(fh))
 
 
+def open_local(storage, name: str):
+    """The stored file ``name`` as a seekable binary file on this machine, open for reading
+    (the caller closes it); ``FileNotFoundError`` if it is gone.
+
+    A folder storage's file is opened where it lies. Any other storage's (an object store's)
+    is streamed, a piece at a time, into a :class:`~archive.deid.spool.Spool`: in memory for a
+    small file, in an unnamed temporary file (mode 0600, in the worker's incoming folder) for a
+    large one, never in memory whole (django-storages' own ``open`` keeps an object in memory).
+    """
+    from archive.deid.spool import PIECE, Spool
+
+    if isinstance(storage, FileSystemStorage):
+        return open(storage.path(name), "rb")  # noqa: SIM115 - the caller closes it
+    target = Spool()
+    try:
+        download = getattr(storage, "download", None)
+        if download is not None:
+            download(name, target)
+        else:
+            with storage.open(name, "rb") as fh:
+                while piece := fh.read(PIECE):
+                    target.write(piece)
+        target.seek(0)
+    except BaseException:
+        target.close()
+        raise
+    return target
+
+
 def delete_folder(storage, folder: str) -> None:
     """Remove a folder left empty (a filesystem keeps it; an object store has none)."""
     try:

@@ -57,6 +57,24 @@ class ArchiveS3Storage(S3Storage):
             raise
         return True
 
+    def download(self, name: str, target) -> None:
+        """Write the object ``name`` into the binary file ``target`` a piece at a time
+        (``archive.storage.open_local``); ``FileNotFoundError`` if there is none."""
+        from archive.deid.spool import PIECE
+
+        key = self._normalize_name(clean_name(name))
+        try:
+            body = self.connection.meta.client.get_object(Bucket=self.bucket_name, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "404"}:
+                raise FileNotFoundError(f"no object {name!r}") from exc
+            raise
+        try:
+            for piece in body.iter_chunks(PIECE):
+                target.write(piece)
+        finally:
+            body.close()
+
     #: A hit renews an object's age at most this often per process (a copy is a request).
     TOUCH_EVERY_SECONDS = 600.0
 

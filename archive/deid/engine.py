@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from pydicom import Dataset, config, dcmread, dcmwrite
 from pydicom.datadict import dictionary_has_tag, keyword_for_tag, repeater_has_tag
@@ -80,6 +80,7 @@ from archive.deid.profile import (
 )
 from archive.deid.pseudonyms import PatientPseudonym, pseudonymize_patient
 from archive.deid.reading import RejectedInput, read_dataset
+from archive.deid.spool import Spool, rewound
 from archive.deid.uids import CLASS_UID_TAGS, pseudonymize_uid
 from archive.deid.verify import BINARY_VRS, verify, verify_bulk
 
@@ -202,22 +203,43 @@ class DeidResult:
     phi_hints: PhiHints = field(repr=False)
     pixels_clean: bool | None = None
     pixel_report: dict[str, Any] = field(default_factory=dict)
-    _bytes: bytes | None = field(default=None, repr=False)
+    _file: Spool | None = field(default=None, repr=False)
 
     @property
     def sop_instance_uid(self) -> str:
         """The pseudonymous SOP Instance UID (use it to name the output file)."""
         return str(self.dataset.SOPInstanceUID)
 
-    def to_bytes(self) -> bytes:
-        """Encode the dataset as a DICOM Part-10 file (PS3.10 7.1), zero preamble."""
-        if self._bytes is None:
-            buffer = DicomBytesIO()
+    def written(self) -> Spool:
+        """The dataset encoded as a DICOM Part-10 file (PS3.10 7.1, zero preamble), positioned
+        at its start: the file the verifier read back (``_verify_written``) and the one to
+        store, streamed from it (``File(result.written())``).
+
+        Written once, into a :class:`~archive.deid.spool.Spool`: in memory for a small file, in
+        an unnamed temporary file for a large one, whose Pixel Data is copied in from the
+        cleaner's own spool a piece at a time; the output is never in memory whole."""
+        if self._file is None or self._file.closed:
+            spool = Spool()
             with warnings.catch_warnings(), _pixel_data_streamed(self.dataset):
                 warnings.simplefilter("ignore")
-                dcmwrite(buffer, self.dataset, enforce_file_format=True)
-            self._bytes = buffer.getvalue()
-        return self._bytes
+                with rewound(self.dataset):
+                    dcmwrite(spool, self.dataset, enforce_file_format=True)
+            self._file = spool
+        self._file.seek(0)
+        return self._file
+
+    def to_bytes(self) -> bytes:
+        """:meth:`written` as bytes (small files, tests: a cine's output is best streamed)."""
+        return self.written().getvalue()
+
+    def close(self) -> None:
+        """Let go of the written file and of spooled Pixel Data (their temporary files)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        value = getattr(self.dataset._dict.get(BaseTag(0x7FE00010)), "value", None)
+        if isinstance(value, io.BufferedIOBase):
+            value.close()
 
 
 #: Pixel Data longer than this is written from a buffer (``_pixel_data_streamed``).
@@ -231,7 +253,8 @@ def _pixel_data_streamed(ds: Dataset) -> Iterator[None]:
     pydicom writes an element's value into a buffer of its own, then copies that into the file:
     two passing copies of a 160 MiB Pixel Data (a 4,000-frame cine) next to the dataset's and
     the file's.  A value given as a buffer is copied into the file piece by piece instead (a
-    BytesIO of bytes shares them); the dataset gets its bytes back afterwards.
+    BytesIO of bytes shares them); the dataset gets its bytes back afterwards.  A cine's Pixel
+    Data is a buffer already (the cleaner's spool, or a view of the received bytes).
     """
     raw = ds._dict.get(BaseTag(0x7FE00010))
     value = getattr(raw, "value", None)
@@ -1030,20 +1053,23 @@ WRITTEN_UNREADABLE = (
 
 
 #: Values of the written file longer than this are not read back into a dataset (a 4,000-frame
-#: cine's Pixel Data is 160 MiB, a third copy of it next to the dataset's and the file's): a
-#: binary one is searched where it lies in the written bytes, as :func:`verify` searches it.
+#: cine's Pixel Data is 160 MiB, a 600-frame native one 450 MiB): a binary one is searched
+#: where it lies in the written file, a piece at a time, as :func:`verify` searches it.
 READ_BACK_DEFER = 1 << 20
 
 
 def _verify_written(result: DeidResult) -> list[str]:
     """Verify the file as written, not only the dataset in memory: a damaged length in the
     input can make the bytes written differ from what was checked (the fuzzer found a big-endian
-    file whose name reappeared in Pixel Representation once written and read back)."""
-    data = result.to_bytes()
+    file whose name reappeared in Pixel Representation once written and read back).  The file
+    is read from its spool (``DeidResult.written``), long binary values searched where they lie
+    in it, a piece at a time."""
     try:
+        data = result.written()
+        size = data.size
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            back = dcmread(io.BytesIO(data), defer_size=READ_BACK_DEFER)
+            back = dcmread(data, defer_size=READ_BACK_DEFER)
             # Only top-level values are deferred (items are parsed from their sequence's bytes).
             deferred = [
                 (int(tag), raw)
@@ -1051,15 +1077,15 @@ def _verify_written(result: DeidResult) -> list[str]:
                 if isinstance(raw, RawDataElement) and raw.value is None
             ]
             if any(element_vr(tag, raw) not in BINARY_VRS for tag, raw in deferred):
-                back = dcmread(io.BytesIO(data))  # a long text, number or sequence: read it
+                data.seek(0)
+                back = dcmread(data)  # a long text, number or sequence: read it
                 deferred = []
         reasons = verify(back, result.phi_hints)
-        view = memoryview(data)
         for tag, raw in deferred:
             # An undefined length (encapsulated Pixel Data) ends at its delimiter, somewhere
             # before the end of the file: the rest of the file is searched (also read above).
-            end = len(data) if raw.length == 0xFFFFFFFF else raw.value_tell + raw.length
-            reasons += verify_bulk(tag, view[raw.value_tell : end], result.phi_hints)
+            end = size if raw.length == 0xFFFFFFFF else raw.value_tell + raw.length
+            reasons += verify_bulk(tag, data, raw.value_tell, end, result.phi_hints)
         return reasons
     except Exception:  # noqa: BLE001 - anything unreadable is not published
         return [WRITTEN_UNREADABLE]
@@ -1102,13 +1128,16 @@ def deidentify_dataset(ds: Dataset, policy: Policy, *, in_place: bool = False) -
         return _deidentify_owned(out, policy)
 
 
-def deidentify_bytes(data: bytes, policy: Policy) -> DeidResult:
+def deidentify_bytes(data: bytes | BinaryIO, policy: Policy) -> DeidResult:
     """Parse and de-identify an uploaded file.
 
     Parameters
     ----------
-    data : bytes
-        Part-10 file or bare dataset (see :func:`archive.deid.reading.read_dataset`).
+    data : bytes or binary file
+        Part-10 file or bare dataset (see :func:`archive.deid.reading.read_dataset`): its
+        bytes, or the file itself, seekable and open for reading, whose long Pixel Data is then
+        read from it a frame at a time (the worker's way); such a file must stay open until the
+        result is closed.
     policy : Policy
 
     Returns

@@ -19,6 +19,7 @@ from archive.deid.elements import ASCII_VRS, RawDataElement, ascii_values, eleme
 from archive.deid.uids import CLASS_UID_TAGS, is_standard_uid
 
 if TYPE_CHECKING:
+    import io
     from collections.abc import Iterator
 
     from pydicom import Dataset
@@ -266,6 +267,21 @@ class PhiHints:
         view = memoryview(data)
         for start in range(0, len(data), LONG_BYTES_CHUNK):
             found = self._search_long_piece(bytes(view[start : start + LONG_BYTES_CHUNK + reach]))
+            if found is not None:
+                return found
+        return None
+
+    def search_long_buffer(
+        self, buffer: io.BufferedIOBase, start: int = 0, end: int | None = None
+    ) -> str | None:
+        """:meth:`search_long_bytes` of ``buffer[start:end]`` (a spooled value or the written
+        file, see :mod:`archive.deid.spool`), read a piece at a time: the memory of the search
+        is a piece's, whatever the value's length."""
+        from archive.deid.spool import pieces
+
+        reach = max((len(h) for h in self.substrings), default=0)
+        for piece in pieces(buffer, start, end, overlap=reach):
+            found = self._search_long_piece(piece)
             if found is not None:
                 return found
         return None

@@ -25,6 +25,7 @@ from pydicom.sequence import Sequence
 from pydicom.uid import UID
 
 from archive.deid.elements import RawDataElement, element_vr
+from archive.deid.spool import rewound
 
 __all__ = [
     "codec_failure",
@@ -227,7 +228,8 @@ def declared_frame_geometry(tsyntax: UID, frame: bytes) -> FrameGeometry | None:
 
 def _frames(ds: Dataset, count: int) -> Iterator[bytes]:
     try:
-        yield from generate_frames(ds.PixelData, number_of_frames=count)
+        with rewound(ds):
+            yield from generate_frames(ds.PixelData, number_of_frames=count)
     except Exception as exc:  # pydicom raises several types on damaged fragments
         _reject(
             "The DICOM file's compressed pixel data is damaged: its fragments cannot be split "

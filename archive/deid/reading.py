@@ -7,25 +7,29 @@ preamble and file meta when their first element is a plausible header element.
 
 from __future__ import annotations
 
+import io
 import struct
 import warnings
 import zlib
+from typing import BinaryIO
 
-from pydicom import Dataset, dcmread
+from pydicom import DataElement, Dataset, dcmread
 from pydicom.datadict import dictionary_VM, dictionary_VR
 from pydicom.errors import InvalidDicomError
 from pydicom.filebase import DicomBytesIO
 from pydicom.sequence import Sequence
 from pydicom.tag import BaseTag
-from pydicom.uid import UID
+from pydicom.uid import UID, DeflatedExplicitVRLittleEndian
 
 from archive.deid.elements import RawDataElement, element_vr
 from archive.deid.limits import InputLimits, check_parsed, check_pixel_geometry
+from archive.deid.spool import SPOOL_MEMORY, ByteView, FileView, buffer_size
 
 __all__ = ["RejectedInput", "read_dataset"]
 
 _UNDEFINED_LENGTH = 0xFFFFFFFF
 _PLAUSIBLE_FIRST_GROUPS = frozenset({0x0002, 0x0008})
+_PIXEL_DATA = 0x7FE00010
 
 
 class RejectedInput(Exception):
@@ -236,13 +240,106 @@ def _match_encoding(ds: Dataset) -> None:
         ds._read_implicit = True
 
 
-def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
+_ITEM = b"\xfe\xff\x00\xe0"
+_SEQUENCE_DELIMITER = b"\xfe\xff\xdd\xe0"
+
+
+class _Source:
+    """The received file, given as bytes or as a seekable binary file open for reading: its
+    size, pieces of it, views of parts of it, and a stream pydicom reads from its start.  A
+    file is read where it lies: nothing of it is held whole (issue #18)."""
+
+    def __init__(self, data: bytes | BinaryIO) -> None:
+        self.data = data
+        self.is_file = not isinstance(data, bytes | bytearray | memoryview)
+        self.size = buffer_size(data) if self.is_file else len(data)
+
+    def piece(self, start: int, end: int) -> bytes:
+        if not self.is_file:
+            return bytes(self.data[start:end])
+        self.data.seek(start)
+        return self.data.read(max(0, end - start))
+
+    def view(self, start: int, end: int) -> io.BufferedIOBase:
+        if self.is_file:
+            return FileView(self.data, start, end)
+        return ByteView(self.data, start, end)
+
+    def stream(self):
+        if not self.is_file:
+            return DicomBytesIO(self.data)
+        self.data.seek(0)
+        return self.data
+
+
+def _delimiter(source: _Source, start: int) -> int | None:
+    """Where the encapsulated Pixel Data value starting at ``start`` ends (its Sequence
+    Delimitation Item), walking its items; ``None`` if they do not lead there."""
+    position, end = start, source.size
+    while position + 8 <= end:
+        header = source.piece(position, position + 8)
+        tag = header[:4]
+        if tag == _SEQUENCE_DELIMITER:
+            return position
+        (length,) = struct.unpack_from("<I", header, 4)
+        if tag != _ITEM or length == _UNDEFINED_LENGTH:
+            return None
+        position += 8 + length
+    return None
+
+
+def _view_bulk(ds: Dataset, source: _Source) -> bool:
+    """Give the top-level values pydicom deferred their bytes: Pixel Data a view of the
+    received file (a :class:`~archive.deid.spool.ByteView` of its bytes or a
+    :class:`~archive.deid.spool.FileView` of the open file: no copy; pydicom decodes a frame at
+    a time from it and writes it in pieces), any other value a copy of its bytes.  ``False``
+    when the positions cannot be trusted (deflated or big-endian data, a value running past
+    the end or an undefined length that is not encapsulated Pixel Data): then the file is read
+    again without deferring, as any other file is."""
+    deferred = [
+        (tag, raw)
+        for tag, raw in ds._dict.items()
+        if isinstance(raw, RawDataElement)
+        and raw.value is None
+        and (raw.length == _UNDEFINED_LENGTH or raw.length > SPOOL_MEMORY)
+    ]
+    if not deferred:
+        return True
+    meta = ds.__dict__.get("file_meta")
+    syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+    if syntax == DeflatedExplicitVRLittleEndian or ds.original_encoding[1] is not True:
+        return False
+    for tag, raw in deferred:
+        start = raw.value_tell
+        undefined = raw.length == _UNDEFINED_LENGTH
+        if undefined:
+            end = _delimiter(source, start) if int(tag) == _PIXEL_DATA else None
+            if end is None:
+                return False
+        else:
+            end = start + raw.length
+            if end > source.size:
+                return False  # truncated: the full read says so
+        if int(tag) == _PIXEL_DATA:
+            bits = ds.get("BitsAllocated", 8)
+            vr = raw.VR or ("OB" if undefined or not isinstance(bits, int) or bits <= 8 else "OW")
+            elem = DataElement(tag, vr, source.view(start, end))
+            elem.is_undefined_length = undefined
+            ds._dict[tag] = elem
+        else:
+            ds._dict[tag] = raw._replace(value=source.piece(start, end))
+    return True
+
+
+def read_dataset(data: bytes | BinaryIO, limits: InputLimits | None = None) -> Dataset:
     """Parse `data` into a dataset.
 
     Parameters
     ----------
-    data : bytes
-        The uploaded file.
+    data : bytes or binary file
+        The uploaded file: its bytes, or the file itself, seekable and open for reading (the
+        worker's way: a long Pixel Data is then read from it a frame at a time, never whole;
+        the file must stay open as long as the dataset is used).
     limits : InputLimits, optional
         Nesting depth, element count, value length and declared pixel sizes the file may
         not exceed (:mod:`archive.deid.limits`; the defaults when not given).
@@ -258,15 +355,22 @@ def read_dataset(data: bytes, limits: InputLimits | None = None) -> Dataset:
         Empty, not DICOM, truncated, malformed, over the limits, or not a storable instance.
     """
     limits = limits or InputLimits()
-    if not data:
+    source = _Source(data)
+    if not source.size:
         raise RejectedInput(EMPTY)
-    has_preamble = len(data) >= 132 and data[128:132] == b"DICM"
-    if not has_preamble and not _plausible_bare_dataset(data):
+    head = source.piece(0, 132)
+    has_preamble = len(head) >= 132 and head[128:132] == b"DICM"
+    if not has_preamble and not _plausible_bare_dataset(head):
         raise RejectedInput(NOT_DICOM)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = dcmread(DicomBytesIO(data), force=not has_preamble)
+            # Values longer than a spool keeps in memory are left where they are in ``data``:
+            # a native cine's Pixel Data (hundreds of MiB) is not copied out of the received
+            # bytes or file into the dataset (``_view_bulk``).
+            ds = dcmread(source.stream(), force=not has_preamble, defer_size=SPOOL_MEMORY)
+            if not _view_bulk(ds, source):
+                ds = dcmread(source.stream(), force=not has_preamble)
             check_parsed(ds, limits)
             _check_vrs(ds)
             _check_truncation(ds)

@@ -13,6 +13,7 @@ attribute and the kind of value found, never the value.
 
 from __future__ import annotations
 
+import io
 import re
 import struct
 from typing import TYPE_CHECKING
@@ -125,6 +126,12 @@ def _scan(
         value = elem.value
         if value is None:
             continue
+        if isinstance(value, io.BufferedIOBase):
+            # A spooled or viewed value (a cine's Pixel Data): searched a piece at a time.
+            category = hints.search_long_buffer(value)
+            if category is not None:
+                reasons.append(f"Residual {category} found in {_name(tag)}.")
+            continue
         if vr in BINARY_VRS or (not raw and isinstance(value, bytes | bytearray)):
             data = bytes(value) if isinstance(value, bytes | bytearray) else b""
             if len(data) > _BULK_BYTES:
@@ -167,11 +174,14 @@ def _scan(
                         break
 
 
-def verify_bulk(tag: int, data: bytes | memoryview, hints: PhiHints) -> list[str]:
-    """What :func:`verify` says of a binary value longer than ``_BULK_BYTES``, given as the
-    bytes where it lies (a value left unread in the dataset, as the written file's Pixel Data
-    is when it is read back: see ``engine._verify_written``)."""
-    category = hints.search_long_bytes(data)
+def verify_bulk(
+    tag: int, written: io.BufferedIOBase, start: int, end: int, hints: PhiHints
+) -> list[str]:
+    """What :func:`verify` says of a binary value longer than ``_BULK_BYTES``, given as where
+    it lies in the written file, ``written[start:end]`` (a value left unread in the dataset, as
+    the written file's Pixel Data is when it is read back: see ``engine._verify_written``),
+    searched a piece at a time."""
+    category = hints.search_long_buffer(written, start, end)
     return [f"Residual {category} found in {_name(tag)}."] if category is not None else []
 
 

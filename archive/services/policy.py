@@ -26,6 +26,7 @@ from archive.deid import Policy
 from archive.deid.enums import ProfileOptionValues
 from archive.deid.limits import InputLimits
 from archive.deid.options import ProfileError, parse_acknowledgements, parse_profile
+from archive.deid.spool import configure as configure_spool
 
 MISSING_CLEANER = (
     "The burned-in text cleaner (archive.deid.pixels: OpenCV and RapidOCR's ONNX models) cannot "
@@ -118,7 +119,13 @@ def _policy(
 
 
 def archive_policy() -> Policy:
-    """The policy every de-identification of the archive uses (built once per settings)."""
+    """The policy every de-identification of the archive uses (built once per settings).
+
+    A large output's temporary files (``archive.deid.spool``) go to the incoming area, the
+    owner-only folder where received files wait too, not the system's shared one."""
+    from archive.services.incoming import incoming_dir
+
+    configure_spool(incoming_dir())
     return _policy(
         effective_profile(),
         settings.DEID_UID_KEY,

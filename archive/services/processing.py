@@ -42,7 +42,7 @@ from archive.deid.limits import codec_failure
 from archive.models import Instance, KeyObjectImport, Series, Study, Upload, UploadItem
 from archive.services.incoming import IncomingFile, spool
 from archive.services.policy import archive_policy
-from archive.storage import instance_file_name, received_output_name, transfer
+from archive.storage import instance_file_name, open_local, received_output_name, transfer
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,14 @@ class _Outcome:
     timed_out: bool = False
 
 
-def _stage(data: bytes) -> IncomingFile:
-    return spool(io.BytesIO(data), len(data))
+def _stage(data: bytes | io.BufferedIOBase) -> IncomingFile:
+    """The bytes, or the file (a de-identified output's spool, copied a piece at a time), as an
+    incoming file ready to be stored."""
+    if isinstance(data, bytes):
+        return spool(io.BytesIO(data), len(data))
+    size = data.seek(0, io.SEEK_END)
+    data.seek(0)
+    return spool(data, size)
 
 
 @dataclass
@@ -142,19 +148,26 @@ class _Received:
 
 def _received_output(item: UploadItem) -> _Outcome | None:
     """The outcome of an item de-identified while its association was open, or None if there
-    is none (or it was lost: then the raw file is de-identified again)."""
+    is none (or it was lost: then the raw file is de-identified again). The file is staged a
+    piece at a time and only its header is read (its rows need nothing more): a cine that
+    waited for the release is not read back into memory."""
     if not item.deidentified_file:
         return None
     try:
-        with item.deidentified_file.open("rb") as fh:
-            data = fh.read()
-        dataset = pydicom.dcmread(io.BytesIO(data))
-    except (OSError, ValueError, InvalidDicomError):
+        fh = open_local(item.deidentified_file.storage, item.deidentified_file.name)
+    except (OSError, ValueError):
         return None
+    with fh:
+        try:
+            # Long values stay in the file (never read: the rows need the header only).
+            dataset = pydicom.dcmread(fh, defer_size=1 << 20)
+        except (OSError, ValueError, InvalidDicomError):
+            return None
+        staged = _stage(fh)
     return _Outcome(
         UploadItem.Status.ANONYMIZED,
         result=_Received(dataset, item.audit, item.pixel_report),
-        staged=_stage(data),
+        staged=staged,
     )
 
 
@@ -285,11 +298,16 @@ def _release(item_id: int) -> None:
     UploadItem.objects.filter(pk=item_id, status=UploadItem.Status.PENDING).update(claimed_at=None)
 
 
-def _read_raw(item: UploadItem) -> bytes | None:
+def _open_raw(item: UploadItem) -> io.BufferedIOBase | None:
+    """The received file, open for reading (the caller closes it), or None if it is lost.
+
+    Never its bytes: a native cine may be 4 GiB. A folder storage's file is opened where it
+    lies; an object store's is streamed into an unnamed temporary file (``open_local``)."""
+    if not item.raw_file:
+        return None
     try:
-        with item.raw_file.open("rb") as fh:
-            return fh.read()
-    except (FileNotFoundError, ValueError):
+        return open_local(item.raw_file.storage, item.raw_file.name)
+    except (FileNotFoundError, IsADirectoryError, ValueError):
         return None
 
 
@@ -298,14 +316,16 @@ LOST = "The received file was lost before processing; please upload it again."
 
 def _poisoned(item: UploadItem) -> _Outcome:
     """The outcome of an item whose earlier runs all died: quarantined as received."""
-    data = _read_raw(item)
-    if data is None:
+    received = _open_raw(item)
+    if received is None:
         return _Outcome(UploadItem.Status.REJECTED, LOST)
     log.error("Upload item %s quarantined after %s lost runs", item.pk, item.attempts - 1)
+    with received:
+        staged = _stage(received)
     return _Outcome(
         UploadItem.Status.QUARANTINED,
         POISONED.format(attempts=item.attempts - 1),
-        staged=_stage(data),
+        staged=staged,
         original=True,
     )
 
@@ -336,13 +356,20 @@ def _deidentify(item: UploadItem) -> _Outcome:
     received = _received_output(item)
     if received is not None:
         return received
-    data = _read_raw(item)
-    if data is None:
+    received = _open_raw(item)
+    if received is None:
         return _Outcome(UploadItem.Status.REJECTED, LOST)
+    # The engine is given the file, not its bytes: a cine's Pixel Data is read from it a
+    # frame at a time (``FileView``), so the file stays open until the result is closed.
+    with received:
+        return _deidentify_file(item, received)
+
+
+def _deidentify_file(item: UploadItem, received: io.BufferedIOBase) -> _Outcome:
     try:
         _test_hooks(item, "engine")
-        result = deidentify_bytes(data, archive_policy())
-        output = result.to_bytes()
+        result = deidentify_bytes(received, archive_policy())
+        output = result.written()  # the verified file, streamed into storage below
     except RejectedInput as exc:
         return _Outcome(UploadItem.Status.REJECTED, str(exc))
     except SoftTimeLimitExceeded:
@@ -350,7 +377,7 @@ def _deidentify(item: UploadItem) -> _Outcome:
         return _Outcome(
             UploadItem.Status.QUARANTINED,
             TIMED_OUT.format(seconds=settings.CELERY_TASK_SOFT_TIME_LIMIT),
-            staged=_stage(data),
+            staged=_stage(received),
             original=True,
             timed_out=True,
         )
@@ -363,10 +390,15 @@ def _deidentify(item: UploadItem) -> _Outcome:
             UploadItem.Status.QUARANTINED,
             "The file could not be de-identified safely and was set aside for a curator. "
             "The quarantined copy is the original as received (not de-identified).",
-            staged=_stage(data),
+            staged=_stage(received),
             original=True,
         )
-    staged = _stage(output)
+    try:
+        staged = _stage(output)
+    finally:
+        # Its temporary files, and its views of the received file (an unredacted Pixel Data
+        # is read from it until now): the staged copy is what is stored.
+        result.close()
     if result.status == "anonymized":
         return _Outcome(UploadItem.Status.ANONYMIZED, result=result, staged=staged)
     return _Outcome(

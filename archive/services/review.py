@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -47,7 +47,7 @@ from archive.deid.engine import METHOD_ACTION
 from archive.models import Case, Instance, RedactionBox, Series, Upload, UploadItem
 from archive.selectors import case_series
 from archive.services.policy import archive_policy
-from archive.storage import instance_file_name, release_files
+from archive.storage import instance_file_name, open_local, release_files
 
 log = logging.getLogger(__name__)
 
@@ -570,34 +570,40 @@ def _redact_instance(instance_id: int) -> str:
         report = dict(instance.pixel_report or {})
         if instance_digest(instance) == digest or report.get(FAILED_KEY) == digest:
             return "skipped"
+        # The original opened, not read: a cine's Pixel Data is read from it a frame at a
+        # time (issue #18), so it stays open until the new file is stored.
         try:
-            with item.raw_file.open("rb") as fh:
-                data = fh.read()
-        except (FileNotFoundError, ValueError):
+            received = open_local(item.raw_file.storage, item.raw_file.name)
+        except (FileNotFoundError, IsADirectoryError, ValueError):
             return "closed"
-        automatic = automatic_boxes(instance)
-        drawn = [_frame_box(b, instance) for b in boxes if b.action == RedactionBox.Action.BLANK]
-        kept = [_frame_box(b, instance) for b in boxes if b.action == RedactionBox.Action.KEEP]
-        try:
-            result = deidentify_bytes(data, _policy_for_replay(automatic, drawn, kept))
-        except RejectedInput:
-            result = None
-        except Exception as exc:  # noqa: BLE001 - never stop the series for one file
-            log.error("Re-redaction failed for instance %s (%s)", instance.pk, type(exc).__name__)
-            result = None
-        if (
-            result is None
-            or result.status != "anonymized"
-            or str(result.dataset.SOPInstanceUID) != instance.sop_uid
-        ):
-            # The stored file stays as it was (it passed the verifier); the editor says so.
-            report[FAILED_KEY] = digest
-            Instance.objects.filter(pk=instance.pk).update(pixel_report=report)
-            return "failed"
-        _replace_file(
-            instance, result, digest, automatic, _review_audit(instance, boxes, automatic)
-        )
-        return "redacted"
+        with received:
+            automatic = automatic_boxes(instance)
+            drawn = [
+                _frame_box(b, instance) for b in boxes if b.action == RedactionBox.Action.BLANK
+            ]
+            kept = [_frame_box(b, instance) for b in boxes if b.action == RedactionBox.Action.KEEP]
+            try:
+                result = deidentify_bytes(received, _policy_for_replay(automatic, drawn, kept))
+            except RejectedInput:
+                result = None
+            except Exception as exc:  # noqa: BLE001 - never stop the series for one file
+                log.error(
+                    "Re-redaction failed for instance %s (%s)", instance.pk, type(exc).__name__
+                )
+                result = None
+            if (
+                result is None
+                or result.status != "anonymized"
+                or str(result.dataset.SOPInstanceUID) != instance.sop_uid
+            ):
+                # The stored file stays as it was (it passed the verifier); the editor says so.
+                report[FAILED_KEY] = digest
+                Instance.objects.filter(pk=instance.pk).update(pixel_report=report)
+                return "failed"
+            _replace_file(
+                instance, result, digest, automatic, _review_audit(instance, boxes, automatic)
+            )
+            return "redacted"
 
 
 def _replace_file(
@@ -611,7 +617,11 @@ def _replace_file(
     old_name = instance.file.name
     if name != old_name and storage.exists(name):  # left by a worker killed before commit
         storage.delete(name)
-    saved = storage.save(name, ContentFile(result.to_bytes()))
+    try:
+        # Streamed from the verified file's spool: a cine's output is never in memory whole.
+        saved = storage.save(name, File(result.written()))
+    finally:
+        result.close()
     frames, pk = instance.frames, instance.pk
 
     from archive.rendering import forget_rendered

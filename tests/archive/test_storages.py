@@ -56,6 +56,29 @@ class StorageContract:
         assert list(storages.walk(store)) == []
         assert store.listdir("") == ([], [])
 
+    def test_a_stored_file_opens_as_a_seekable_file_without_being_read_whole(
+        self, store, tmp_path, monkeypatch
+    ):
+        """What the worker opens a received file with (``open_local``): a file that seeks, as
+        pydicom reads it; a folder's file where it lies, an object past the spool's memory in
+        an unnamed temporary file (nothing named left in the folder)."""
+        from archive.deid import spool
+
+        folder = tmp_path / "spool"
+        folder.mkdir()
+        monkeypatch.setattr(spool, "_directory", str(folder))
+        data = bytes(range(256)) * (spool.SPOOL_MEMORY // 256 + 1000)
+        name = storages.replace(store, "dimse/abc/00000002.raw", data)
+        with storages.open_local(store, name) as fh:
+            assert getattr(fh, "rolled", True)  # on disk either way, not in memory
+            fh.seek(len(data) - 10)
+            assert fh.read() == data[-10:]
+            fh.seek(128)
+            assert fh.read(4) == data[128:132]
+        assert list(folder.iterdir()) == []
+        with pytest.raises(FileNotFoundError):
+            storages.open_local(store, "dimse/abc/gone.raw")
+
 
 class TestFileSystemStorage(StorageContract):
     @pytest.fixture
@@ -82,6 +105,18 @@ class TestS3Storage(StorageContract):
     @pytest.fixture
     def store(self, s3_storages):
         return storages.render_cache
+
+
+def test_a_storage_without_local_paths_is_streamed_into_a_spool():
+    """Any other storage (no ``path``, no ``download``): read a piece at a time."""
+    from django.core.files.storage import InMemoryStorage
+
+    store = InMemoryStorage()
+    name = store.save("received.dcm", ContentFile(b"DICM" * 1000))
+    with storages.open_local(store, name) as fh:
+        fh.seek(400)
+        assert fh.read(8) == b"DICMDICM"
+        assert not fh.rolled  # small: kept in memory
 
 
 def test_storages_from_the_environment(tmp_path):

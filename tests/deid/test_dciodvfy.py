@@ -140,12 +140,6 @@ def _ct_with_burned_in_text() -> bytes:
     return buffer.getvalue()
 
 
-# The cleaner re-encodes colour JPEG 2000 losslessly but writes Photometric Interpretation RGB
-# where the IOD wants YBR_RCT (archive/deid/pixels/encoding.py, not this module's rules).
-_KNOWN_PIXEL_ISSUE = pytest.mark.xfail(
-    strict=True, reason="pixel cleaner writes RGB for a lossless JPEG 2000 re-encoding"
-)
-
 BURNED_IN = {
     "CT with synthetic name, ID and birth date burned in": _ct_with_burned_in_text,
     # Real burned-in ultrasound annotations (lossy JPEG 2000, stored losslessly after cleaning).
@@ -154,13 +148,9 @@ BURNED_IN = {
 }
 
 
-@pytest.mark.parametrize(
-    "case",
-    [
-        pytest.param(case, marks=_KNOWN_PIXEL_ISSUE) if case == "examples_jpeg2k.dcm" else case
-        for case in sorted(BURNED_IN)
-    ],
-)
+# examples_jpeg2k.dcm: colour JPEG 2000 Lossless stays YBR_RCT, its redacted frames encoded with
+# the reversible colour transform (it was written as RGB, which dciodvfy flagged).
+@pytest.mark.parametrize("case", sorted(BURNED_IN))
 def test_no_new_errors_after_pixel_cleaning(
     tmp_path: Path, cleaning_policy: Policy, case: str
 ) -> None:

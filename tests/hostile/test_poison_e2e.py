@@ -6,50 +6,16 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from pydicom.uid import generate_uid
 
-from archive.models import Case, Upload, UploadItem
+from archive.models import UploadItem
 from archive.services.processing import POISONED
-from tests.conftest import WorkerProcess, purge_broker, wait_for
+from tests.conftest import wait_for
+from tests.hostile import uploads
 from tests.hostile.files import j2k_bomb
 from tests.hostile.test_pixel_limits import PER_FRAME
 
-
-def _instance(phi_file, name: str, number: int) -> bytes:
-    """A real pydicom image with the synthetic patient, as another instance of its series."""
-
-    def renumber(ds):
-        ds.SOPInstanceUID = generate_uid()
-        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
-        ds.InstanceNumber = number
-
-    return phi_file(name, renumber)
-
-
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def _upload(client: Client, case: Case, files: dict[str, bytes]) -> Upload:
-    uploads = [
-        SimpleUploadedFile(name, data, content_type="application/octet-stream")
-        for name, data in files.items()
-    ]
-    response = client.post(
-        f"/cases/{case.pk}/upload/", {"files": uploads}, HTTP_ACCEPT="application/json"
-    )
-    assert response.status_code == 201, response.content
-    return Upload.objects.get(public_id=response.json()["id"])
-
-
-def _done(upload: Upload) -> bool:
-    upload.refresh_from_db()
-    return upload.status == Upload.Status.DONE
-
-
-def _case(teacher) -> Case:
-    return Case.objects.create(owner=teacher, title="Pneumothorax", modality="CT")
 
 
 def _memory(pid: int) -> dict[str, float]:
@@ -64,55 +30,45 @@ def _memory(pid: int) -> dict[str, float]:
 
 
 def test_a_file_that_kills_its_worker_is_quarantined_and_the_rest_goes_on(
-    storage_dirs, tmp_path, teacher, phi_file
+    hooked_worker, teacher, phi_file
 ):
-    poison = _instance(phi_file, "CT_small.dcm", 1)
-    good = {f"ct{i}.dcm": _instance(phi_file, "CT_small.dcm", i + 2) for i in range(3)}
-    purge_broker()
-    worker = WorkerProcess(
-        storage_dirs,
-        tmp_path / "worker.log",
-        name="poison@tests",
-        pool="prefork",
-        extra_env={
-            "TA_TEST_HOOKS": "1",
-            "TA_TEST_KILL_WORKER_ON_SHA256": hashlib.sha256(poison).hexdigest(),
-            "TA_ITEM_CLAIM_SECONDS": "3",
-            "TA_ITEM_MAX_ATTEMPTS": "2",
-        },
-    ).start()
-    try:
-        worker.wait_ready()
-        client = Client()
-        client.force_login(teacher)
-        case = _case(teacher)
-        # The poison file first in its chunk, the good ones with it and after it.
-        upload = _upload(client, case, {"a.dcm": poison, **good, "bomb.dcm": j2k_bomb()})
-        wait_for(lambda: _done(upload), timeout=180, message="the upload to finish")
+    poison = uploads.instance(phi_file, "CT_small.dcm", 1)
+    good = {f"ct{i}.dcm": uploads.instance(phi_file, "CT_small.dcm", i + 2) for i in range(3)}
+    worker = hooked_worker(
+        "poison",
+        TA_TEST_KILL_WORKER_ON_SHA256=hashlib.sha256(poison).hexdigest(),
+        TA_ITEM_CLAIM_SECONDS="3",
+        TA_ITEM_MAX_ATTEMPTS="2",
+    )
+    client = Client()
+    client.force_login(teacher)
+    case = uploads.new_case(teacher)
+    # The poison file first in its chunk, the good ones with it and after it.
+    upload = uploads.upload(client, case, {"a.dcm": poison, **good, "bomb.dcm": j2k_bomb()})
+    wait_for(lambda: uploads.done(upload), timeout=180, message="the upload to finish")
 
-        items = {item.label: item for item in upload.items.all()}
-        statuses = sorted(item.status for item in items.values())
-        assert statuses == ["anonymized"] * 3 + ["quarantined", "rejected"]
-        (poisoned,) = [i for i in items.values() if i.status == UploadItem.Status.QUARANTINED]
-        assert poisoned.sha256 == hashlib.sha256(poison).hexdigest()
-        assert poisoned.reason == POISONED.format(attempts=2)
-        assert poisoned.attempts == 3  # two runs died, the third set it aside
-        assert poisoned.quarantined_file.name.endswith(".original.dcm")
-        with poisoned.quarantined_file.open("rb") as fh:
-            assert fh.read() == poison
-        (bomb,) = [i for i in items.values() if i.status == UploadItem.Status.REJECTED]
-        assert bomb.reason == PER_FRAME and bomb.attempts == 1
-        assert case.studies.count() == 1
-        log = worker.log_text()
-        assert log.count("WorkerLostError") >= 2 or log.count("exited with 'signal 9") >= 2, log
+    items = {item.label: item for item in upload.items.all()}
+    statuses = sorted(item.status for item in items.values())
+    assert statuses == ["anonymized"] * 3 + ["quarantined", "rejected"]
+    (poisoned,) = [i for i in items.values() if i.status == UploadItem.Status.QUARANTINED]
+    assert poisoned.sha256 == hashlib.sha256(poison).hexdigest()
+    assert poisoned.reason == POISONED.format(attempts=2)
+    assert poisoned.attempts == 3  # two runs died, the third set it aside
+    assert poisoned.quarantined_file.name.endswith(".original.dcm")
+    with poisoned.quarantined_file.open("rb") as fh:
+        assert fh.read() == poison
+    (bomb,) = [i for i in items.values() if i.status == UploadItem.Status.REJECTED]
+    assert bomb.reason == PER_FRAME and bomb.attempts == 1
+    assert case.studies.count() == 1
+    log = worker.log_text()
+    assert log.count("WorkerLostError") >= 2 or log.count("exited with 'signal 9") >= 2, log
 
-        # The worker's main process is still serving: a later upload is processed.
-        assert worker.proc.poll() is None
-        later = _upload(client, case, {"later.dcm": _instance(phi_file, "MR_small.dcm", 1)})
-        wait_for(lambda: _done(later), timeout=120, message="a later upload to finish")
-        assert [i.status for i in later.items.all()] == [UploadItem.Status.ANONYMIZED]
-    finally:
-        worker.stop()
+    # The worker's main process is still serving: a later upload is processed.
+    assert worker.proc.poll() is None
+    mr = uploads.instance(phi_file, "MR_small.dcm", 1)
+    later = uploads.upload(client, case, {"later.dcm": mr})
+    wait_for(lambda: uploads.done(later), timeout=120, message="a later upload to finish")
+    assert [i.status for i in later.items.all()] == [UploadItem.Status.ANONYMIZED]
 
 
 def test_the_workers_memory_stays_bounded_on_the_pixel_bomb(celery_worker_process, teacher):
@@ -122,8 +78,8 @@ def test_the_workers_memory_stays_bounded_on_the_pixel_bomb(celery_worker_proces
     before = _memory(worker.proc.pid)
     client = Client()
     client.force_login(teacher)
-    upload = _upload(client, _case(teacher), {"bomb.dcm": j2k_bomb()})
-    wait_for(lambda: _done(upload), timeout=60, message="the upload to finish")
+    upload = uploads.upload(client, uploads.new_case(teacher), {"bomb.dcm": j2k_bomb()})
+    wait_for(lambda: uploads.done(upload), timeout=60, message="the upload to finish")
     (item,) = upload.items.all()
     assert (item.status, item.reason) == (UploadItem.Status.REJECTED, PER_FRAME)
     after = _memory(worker.proc.pid)

@@ -11,8 +11,8 @@ from django.test import Client
 
 from archive.models import UploadItem
 from archive.services.processing import TIMED_OUT
-from tests.conftest import WorkerProcess, purge_broker, wait_for
-from tests.hostile.test_poison_e2e import _case, _done, _instance, _upload
+from tests.conftest import wait_for
+from tests.hostile import uploads
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -20,46 +20,35 @@ SOFT_LIMIT = 3
 
 
 def test_a_file_over_the_soft_time_limit_is_quarantined_and_the_rest_goes_on(
-    storage_dirs, tmp_path, teacher, phi_file
+    hooked_worker, teacher, phi_file
 ):
-    slow = _instance(phi_file, "CT_small.dcm", 1)
+    slow = uploads.instance(phi_file, "CT_small.dcm", 1)
     # In one chunk with the slow file (four files a chunk), and one more after it.
-    good = {f"ct{i}.dcm": _instance(phi_file, "CT_small.dcm", i + 2) for i in range(4)}
-    purge_broker()
-    worker = WorkerProcess(
-        storage_dirs,
-        tmp_path / "worker.log",
-        name="slow@tests",
-        pool="prefork",
-        extra_env={
-            "TA_TEST_HOOKS": "1",
-            "TA_TEST_SLOW_ON_SHA256": hashlib.sha256(slow).hexdigest(),
-            "TA_TASK_SOFT_TIME_LIMIT": str(SOFT_LIMIT),
-            "TA_TASK_TIME_LIMIT": "120",
-        },
-    ).start()
-    try:
-        worker.wait_ready()
-        client = Client()
-        client.force_login(teacher)
-        case = _case(teacher)
-        upload = _upload(client, case, {"a.dcm": slow, **good})
-        wait_for(lambda: _done(upload), timeout=180, message="the upload to finish")
+    good = {f"ct{i}.dcm": uploads.instance(phi_file, "CT_small.dcm", i + 2) for i in range(4)}
+    worker = hooked_worker(
+        "slow",
+        TA_TEST_SLOW_ON_SHA256=hashlib.sha256(slow).hexdigest(),
+        TA_TASK_SOFT_TIME_LIMIT=str(SOFT_LIMIT),
+        TA_TASK_TIME_LIMIT="120",
+    )
+    client = Client()
+    client.force_login(teacher)
+    case = uploads.new_case(teacher)
+    upload = uploads.upload(client, case, {"a.dcm": slow, **good})
+    wait_for(lambda: uploads.done(upload), timeout=180, message="the upload to finish")
 
-        items = list(upload.items.all())
-        statuses = sorted(item.status for item in items)
-        assert statuses == ["anonymized"] * 4 + ["quarantined"], statuses
-        (timed_out,) = [i for i in items if i.status == UploadItem.Status.QUARANTINED]
-        assert timed_out.sha256 == hashlib.sha256(slow).hexdigest()
-        assert timed_out.reason == TIMED_OUT.format(seconds=SOFT_LIMIT)
-        assert timed_out.attempts == 1  # the soft limit ended its one run; nothing died
-        with timed_out.quarantined_file.open("rb") as fh:
-            assert fh.read() == slow
-        assert case.studies.get().series.get().instances.count() == 4
-        # The child was not killed by the hard limit: the worker's log says the soft one.
-        log = worker.log_text()
-        assert "SoftTimeLimitExceeded" in log or "Soft time limit" in log, log[-3000:]
-        assert "WorkerLostError" not in log and "Hard time limit" not in log, log[-3000:]
-        assert worker.proc.poll() is None
-    finally:
-        worker.stop()
+    items = list(upload.items.all())
+    statuses = sorted(item.status for item in items)
+    assert statuses == ["anonymized"] * 4 + ["quarantined"], statuses
+    (timed_out,) = [i for i in items if i.status == UploadItem.Status.QUARANTINED]
+    assert timed_out.sha256 == hashlib.sha256(slow).hexdigest()
+    assert timed_out.reason == TIMED_OUT.format(seconds=SOFT_LIMIT)
+    assert timed_out.attempts == 1  # the soft limit ended its one run; nothing died
+    with timed_out.quarantined_file.open("rb") as fh:
+        assert fh.read() == slow
+    assert case.studies.get().series.get().instances.count() == 4
+    # The child was not killed by the hard limit: the worker's log says the soft one.
+    log = worker.log_text()
+    assert "SoftTimeLimitExceeded" in log or "Soft time limit" in log, log[-3000:]
+    assert "WorkerLostError" not in log and "Hard time limit" not in log, log[-3000:]
+    assert worker.proc.poll() is None

@@ -1334,7 +1334,8 @@ def clean_pixels(
     hint_tokens = _hint_tokens(hints)
     # Frame by frame, never all frames decoded at once: detection (a pass over the frames),
     # then redaction, verification and re-encoding (a second pass, each frame stored as soon
-    # as it is done).  Memory is one decoded frame and the bytes to store.
+    # as it is done, into a spool that is a temporary file once past 8 MiB).  Memory is one
+    # decoded frame and a constant, whatever the number of frames.
     source = FrameSource(ds)
     result.frames = source.count
     need_store = has_high_bit_content(ds)

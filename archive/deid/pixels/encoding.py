@@ -8,7 +8,8 @@ image, it only decides how the redacted frames are stored.
   YBR_FULL (the decoded, upsampled samples are the stored ones, so nothing is lost).
 * Lossless encapsulated sources with a pydicom encoder (RLE Lossless, JPEG-LS Lossless, JPEG 2000
   Lossless): only the changed frames are re-encoded, every other frame keeps its original bytes.
-  Colour JPEG 2000 (YBR_RCT/YBR_ICT) is decoded to RGB, so all its frames are re-encoded as RGB.
+  Colour JPEG 2000 Lossless (YBR_RCT) is decoded to RGB and its changed frames are encoded with
+  the reversible multi-component transform again, so it stays YBR_RCT (PS3.5 8.2.4).
 * Lossless encapsulated sources without an encoder (JPEG Lossless processes 14/SV1, HTJ2K, JPEG
   2000 Part 2): every frame is stored losslessly in ``LOSSLESS_TARGETS`` (JPEG-LS Lossless, else
   RLE Lossless, else Explicit VR Little Endian).
@@ -20,8 +21,11 @@ image, it only decides how the redacted frames are stored.
   compression is recorded when the source did not say (PS3.3 C.7.6.1.1.5).
 
 The frames are written one at a time (:class:`FrameWriter`): the cleaner hands each frame over
-as it finishes with it, and the writer keeps only the bytes it will store, never the decoded
-frames (:func:`store_frames` is the same for frames decoded whole).
+as it finishes with it, and the writer appends its bytes to a spool (``archive/deid/spool.py``),
+never keeping a decoded frame (:func:`store_frames` is the same for frames decoded whole).  A
+spool past 8 MiB is an unnamed temporary file, which becomes the dataset's Pixel Data as it is
+(a buffered value: pydicom decodes frames from it and writes it to the output file in pieces),
+so the memory of a long cine's output is that constant, not the frames' bytes.
 
 JPEG-LS Lossless is preferred to RLE for a lossy source: on the bundled 320x240 echo cine it
 encodes in 2.7 ms a frame against RLE's 3.5 ms, and into 45 KB against RLE's 100 KB.
@@ -29,7 +33,6 @@ encodes in 2.7 ms a frame against RLE's 3.5 ms, and into 45 KB against RLE's 100
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from struct import pack
@@ -53,6 +56,7 @@ from pydicom.uid import (
     RLELossless,
 )
 
+from ..spool import PIECE, Spool, own_reader
 from .frames import DecodedPixels, Representation
 
 __all__ = [
@@ -148,6 +152,11 @@ def storage_plans(ds: Dataset, representation: Representation) -> list[StoragePl
     """
     tsyntax = UID(ds.file_meta.TransferSyntaxUID)
     photometric = _photometric(ds, representation)
+    if tsyntax == JPEG2000Lossless and str(ds.PhotometricInterpretation) == "YBR_RCT":
+        # Decoded to RGB (the decoder undoes the reversible colour transform), stored as it
+        # came: YBR_RCT, the encoder applying the transform again (PS3.5 8.2.4; pydicom's
+        # JPEG 2000 encoder uses MCT for YBR_RCT), so the frames not redacted keep their bytes.
+        photometric = "YBR_RCT"
     if not tsyntax.is_compressed:
         native = ExplicitVRLittleEndian if tsyntax == ExplicitVRBigEndian else tsyntax
         return [StoragePlan(native, photometric)]
@@ -162,8 +171,13 @@ def storage_plans(ds: Dataset, representation: Representation) -> list[StoragePl
         targets = (tsyntax, *LOSSLESS_TARGETS)
     else:
         targets = LOSSLESS_TARGETS
-    plans += [StoragePlan(t, photometric) for t in targets if _encoder(t) is not None]
-    plans.append(StoragePlan(ExplicitVRLittleEndian, photometric))
+    # YBR_RCT is JPEG 2000's alone: elsewhere the decoded samples are stored, as RGB.
+    plans += [
+        StoragePlan(t, photometric if t == JPEG2000Lossless else _photometric(ds, representation))
+        for t in targets
+        if _encoder(t) is not None
+    ]
+    plans.append(StoragePlan(ExplicitVRLittleEndian, _photometric(ds, representation)))
     return plans
 
 
@@ -183,9 +197,12 @@ class FrameWriter:
         self.dtype = _stored_dtype(ds)
         self.written = 0
         self._originals: Iterator[bytes] | None = None
-        # A BytesIO's value is handed over without a copy (``getvalue``), a bytearray's is not:
-        # the output is in memory once, not twice, when it goes into the dataset.
-        self.data = io.BytesIO()
+        # Each frame goes into a spool as it is done (archive/deid/spool.py): a small image's
+        # Pixel Data stays in memory and goes into the dataset as bytes, a cine's goes to an
+        # unnamed temporary file and into the dataset as that file (a buffered value, which
+        # pydicom decodes and writes from a piece at a time), so the frames written are never
+        # in memory together, whatever their number.
+        self.data = Spool()
         if plan.native:
             return
         self.encoder = _encoder(plan.tsyntax)
@@ -194,7 +211,8 @@ class FrameWriter:
         self._offsets: list[int] = []
         self._offset = 0
         if plan.only_changed:
-            self._originals = generate_frames(ds.PixelData, number_of_frames=count)
+            # Read beside the decoder's pass over the same Pixel Data: a reader of its own.
+            self._originals = generate_frames(own_reader(ds.PixelData), number_of_frames=count)
 
     def encode(self, frame: np.ndarray) -> bytes:
         """One frame in the plan's syntax; :class:`EncoderRefused` when the plugin refuses."""
@@ -235,25 +253,23 @@ class FrameWriter:
             ds.PlanarConfiguration = 0
         source = UID(ds.file_meta.TransferSyntaxUID)
         ds.file_meta.TransferSyntaxUID = plan.tsyntax
-        buffer, self.data = self.data, io.BytesIO()
+        buffer, self.data = self.data, Spool()
         if plan.native:
             if buffer.tell() % 2:
                 buffer.write(b"\0")
         else:
             buffer.seek(8)
             buffer.write(pack(f"<{len(self._offsets)}I", *self._offsets))
-        data = buffer.getvalue()
-        del buffer
         if not plan.native and self.written < self.count:
             # Fewer frames than the table has room for: as ``encapsulate`` of those frames.
-            data = (
-                b"\xfe\xff\x00\xe0"
-                + pack("<I", 4 * self.written)
-                + data[8 : 8 + 4 * self.written]
-                + data[8 + 4 * self.count :]
-            )
-        ds.PixelData = data
-        del data
+            buffer = _shorter_table(buffer, self.written, self.count)
+        if buffer.rolled:
+            buffer.seek(0)
+            ds.PixelData = buffer
+        else:
+            ds.PixelData = buffer.getvalue()
+            buffer.close()
+        del buffer
         ds["PixelData"].VR = "OB" if not plan.native or int(ds.BitsAllocated) <= 8 else "OW"
         ds["PixelData"].is_undefined_length = not plan.native
         if source in LOSSY_SYNTAXES:
@@ -261,6 +277,19 @@ class FrameWriter:
             if not ds.get("LossyImageCompressionMethod"):
                 ds.LossyImageCompressionMethod = LOSSY_SYNTAXES[source]
         return plan.tsyntax.keyword or str(plan.tsyntax)
+
+
+def _shorter_table(buffer: Spool, written: int, count: int) -> Spool:
+    """Encapsulated frames whose Basic Offset Table had room for ``count`` frames, with a
+    table of the ``written`` frames: copied into a new spool a piece at a time."""
+    shorter = Spool()
+    buffer.seek(8)
+    shorter.write(b"\xfe\xff\x00\xe0" + pack("<I", 4 * written) + buffer.read(4 * written))
+    buffer.seek(8 + 4 * count)
+    while piece := buffer.read(PIECE):
+        shorter.write(piece)
+    buffer.close()
+    return shorter
 
 
 def store_frames(ds: Dataset, pixels: DecodedPixels, changed: set[int]) -> str:

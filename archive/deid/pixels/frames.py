@@ -18,6 +18,8 @@ import numpy as np
 from pydicom import Dataset
 from pydicom.pixels import get_decoder
 
+from ..spool import rewound
+
 __all__ = [
     "Representation",
     "DecodedPixels",
@@ -118,6 +120,10 @@ class FrameSource:
     def frames(self) -> Iterator[tuple[int, np.ndarray]]:
         """``(index, frame)`` for every frame, each a writeable array of its own (the single
         frame of a one-frame image is the same array each time)."""
+        with rewound(self.ds):
+            yield from self._frames()
+
+    def _frames(self) -> Iterator[tuple[int, np.ndarray]]:
         if self.count == 1:
             if self._single is None:
                 arr, _ = self.decoder.as_array(self.ds, as_rgb=not self.native_ybr)

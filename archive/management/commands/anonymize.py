@@ -17,6 +17,7 @@ Exit status is 0 whenever the command ran, even if files were rejected.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -113,11 +114,15 @@ class Command(BaseCommand):
             return {**entry, "status": "rejected", "reason": reason}
         if result.status != DeidStatusValues.ANONYMIZED:
             return {**entry, "status": "quarantined", "reason": " ".join(result.reasons)}
+        target = out_dir / f"{result.sop_instance_uid}.dcm"
         try:
-            data = result.to_bytes()
+            # Copied from the verified file's spool a piece at a time (a cine is not in memory).
+            with target.open("wb") as fh:
+                shutil.copyfileobj(result.written(), fh, 4 << 20)
         except Exception as exc:
+            target.unlink(missing_ok=True)
             reason = f"The de-identified file could not be encoded ({type(exc).__name__})."
             return {**entry, "status": "rejected", "reason": reason}
-        target = out_dir / f"{result.sop_instance_uid}.dcm"
-        target.write_bytes(data)
+        finally:
+            result.close()
         return {**entry, "output": str(target), "status": "anonymized", "reason": None}

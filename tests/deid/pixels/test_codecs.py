@@ -45,7 +45,7 @@ CASES = [
     ("JPEGLSNearLossless_16.dcm", "JPEG-LS near-lossless", LOSSLESS_OUT, "MONOCHROME2", True),
     ("SC_rgb_jls_lossy_line.dcm", "JPEG-LS near-lossless RGB", LOSSLESS_OUT, "RGB", True),
     ("MR_small_jp2klossless.dcm", "JPEG 2000 lossless", {JPEG2000Lossless}, "MONOCHROME2", False),
-    ("examples_jpeg2k.dcm", "JPEG 2000 lossless YBR_RCT", {JPEG2000Lossless}, "RGB", False),
+    ("examples_jpeg2k.dcm", "JPEG 2000 lossless YBR_RCT", {JPEG2000Lossless}, "YBR_RCT", False),
     ("693_J2KI.dcm", "JPEG 2000 lossy signed CT", LOSSLESS_OUT, "MONOCHROME2", True),
     ("SC_rgb_gdcm_KY.dcm", "JPEG 2000 lossy RGB", LOSSLESS_OUT, "RGB", True),
     ("MR_small_RLE.dcm", "RLE", {RLELossless}, "MONOCHROME2", False),
