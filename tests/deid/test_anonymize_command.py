@@ -63,3 +63,41 @@ def test_anonymize_command_without_pixel_cleaning_writes_no_image(tmp_path: Path
     assert by_name["ct.dcm"]["reason"] == PIXELS_NOT_CHECKED
     assert by_name["rtstruct.dcm"]["status"] == "anonymized"  # no pixel data
     assert [p.name for p in out_dir.iterdir()] == [Path(by_name["rtstruct.dcm"]["output"]).name]
+
+
+def test_anonymize_command_reads_a_cine_from_its_file(tmp_path: Path, monkeypatch) -> None:
+    """The command opens each file rather than reading it whole: a cine's Pixel Data is read
+    from the file a frame at a time (the worker's way) and comes out as it does from bytes."""
+    from archive.deid import reading, spool
+
+    in_dir = tmp_path / "in"
+    in_dir.mkdir()
+    (in_dir / "cine.dcm").write_bytes(to_bytes(inject_phi(load("examples_ybr_color.dcm"))))
+
+    def run(out: str) -> pydicom.Dataset:
+        report = tmp_path / f"{out}.json"
+        call_command("anonymize", str(in_dir), "--out", str(tmp_path / out), "--report",
+                     str(report))  # fmt: skip
+        (entry,) = json.loads(report.read_text())["files"]
+        assert entry["status"] == "anonymized", entry["reason"]
+        return pydicom.dcmread(entry["output"])
+
+    whole = run("whole")
+    opened_as_views = []
+    view = spool.FileView
+
+    class Watched(view):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            opened_as_views.append(self)
+
+    monkeypatch.setattr(spool, "SPOOL_MEMORY", 64)
+    monkeypatch.setattr(reading, "SPOOL_MEMORY", 64)
+    monkeypatch.setattr(reading, "FileView", Watched)
+    monkeypatch.setattr(spool, "FileView", Watched)
+    from_file = run("from_file")
+
+    assert opened_as_views, "the Pixel Data was not read from the open file"
+    assert int(from_file.NumberOfFrames) == int(whole.NumberOfFrames) == 30
+    assert from_file.PixelData == whole.PixelData
+    assert PHI["name_family"] not in str(from_file.PatientName)

@@ -100,11 +100,22 @@ class Command(BaseCommand):
         summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no files"
         self.stdout.write(f"Processed {len(entries)} file(s): {summary}.")
 
-    @staticmethod
-    def _process(path: Path, out_dir: Path, policy: Policy) -> dict[str, Any]:
+    @classmethod
+    def _process(cls, path: Path, out_dir: Path, policy: Policy) -> dict[str, Any]:
         entry: dict[str, Any] = {"input": str(path), "output": None}
         try:
-            result = deidentify_bytes(path.read_bytes(), policy)
+            source = path.open("rb")
+        except OSError:
+            return {**entry, "status": "rejected", "reason": "The file could not be read."}
+        # Opened, not read: a cine's Pixel Data is read from the file a frame at a time (the
+        # worker's way), so the file stays open until the result is written and closed.
+        with source:
+            return cls._deidentify(source, entry, out_dir, policy)
+
+    @staticmethod
+    def _deidentify(source, entry: dict[str, Any], out_dir: Path, policy: Policy) -> dict[str, Any]:
+        try:
+            result = deidentify_bytes(source, policy)
         except RejectedInput as exc:
             return {**entry, "status": "rejected", "reason": str(exc)}
         except OSError:
