@@ -398,6 +398,9 @@ class Series(models.Model):
     number = models.IntegerField(null=True, blank=True)
     #: The teacher's order of the case's series (0 for all: the order of the files).
     position = models.PositiveIntegerField(default=0)
+    #: axial, coronal, sagittal, oblique or "" (no orientation), read once from the first
+    #: image's header when the viewer first shows the series; None until then.
+    plane = models.CharField(max_length=10, null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from archive import privacy
-from archive.models import Instance, KeyImage, QuizAnswer
+from archive.models import Instance, KeyImage, QuizAnswer, Series
 from archive.privacy import CaseView
 from archive.selectors import case_series, lead_images
 from archive.services import cases as case_services
@@ -47,17 +47,31 @@ def key_image_json(k: KeyImage, position: tuple[int, int] | None, view: CaseView
     }  # fmt: skip
 
 
-def _plane(instance: Instance | None) -> str:
-    """axial, coronal, sagittal or oblique, from Image Orientation (Patient); "" without it."""
-    if instance is None:
-        return ""
+def _series_plane(series: Series, first: Instance | None) -> str:
+    """The series' plane, read from its first image's header the first time and kept on the
+    series: a page showing a case then opens no file for it."""
+    if series.plane is None and first is not None:
+        plane = _plane(first)
+        if plane is None:  # the file could not be read now: not kept, tried again next time
+            return ""
+        Series.objects.filter(pk=series.pk).update(plane=plane)
+        series.plane = plane
+    return series.plane or ""
+
+
+def _plane(instance: Instance) -> str | None:
+    """axial, coronal, sagittal or oblique, from Image Orientation (Patient); "" without it;
+    None when the file cannot be read."""
     try:
         with instance.file.open("rb") as fh:
             ds = pydicom.dcmread(
                 fh, stop_before_pixels=True, specific_tags=["ImageOrientationPatient"]
             )
+    except (OSError, ValueError, pydicom.errors.InvalidDicomError):
+        return None
+    try:
         row, column = ds.ImageOrientationPatient[:3], ds.ImageOrientationPatient[3:6]
-    except (AttributeError, OSError, ValueError, pydicom.errors.InvalidDicomError):
+    except (AttributeError, ValueError, TypeError):
         return ""
     normal = [
         row[1] * column[2] - row[2] * column[1],
@@ -95,7 +109,7 @@ def viewer_data(view: CaseView, series) -> dict:
                     "colour": i.photometric.upper().startswith(COLOUR_PREFIXES),
                 }
             )
-        plane = _plane(instances[0] if instances else None)
+        plane = _series_plane(s, instances[0] if instances else None)
         label = view.text(s.description.strip()) or s.modality
         out_series.append(
             {

@@ -109,3 +109,22 @@ def test_references_and_teaching_points_are_shown_once_the_answer_may_be(teacher
     case.save(update_fields=["quiz_mode"])
     html = c.get(f"/cases/{case.pk}/").content.decode()
     assert "pleural-line" not in html and "Look for the pleural line." not in html
+
+
+def test_a_series_plane_is_read_from_its_file_once(case, student, monkeypatch):
+    """The plane is read from the first image's header when the case is first shown and kept
+    on the series: the next page (a student's, a curator's admin page) opens no file for it."""
+    from archive.views import case_page
+
+    c = Client()
+    c.force_login(student)
+    assert c.get(f"/cases/{case.pk}/").status_code == 200
+    kept = {i.series.modality: i.series.plane for i in case.instances().select_related("series")}
+    assert kept == {"CT": "axial", **{m: "" for m in kept if m != "CT"}}
+
+    def no_file(instance):
+        raise AssertionError("a header was read again for a plane already kept")
+
+    monkeypatch.setattr(case_page, "_plane", no_file)
+    data = _viewer_json(c.get(f"/cases/{case.pk}/").content.decode())
+    assert sorted(s["plane"] for s in data["series"]) == ["", "axial"]
