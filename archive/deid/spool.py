@@ -142,38 +142,21 @@ class Spool(io.BufferedIOBase):
         return data
 
 
-class ByteView(io.BufferedIOBase):
-    """``data[start:end]`` as a read-only seekable file, without copying it."""
+class _View(io.BufferedIOBase):
+    """A read-only part of something as a seekable file with its own position: what
+    :class:`ByteView` and :class:`FileView` share (they differ in where the bytes are)."""
 
-    def __init__(self, data: bytes | memoryview, start: int = 0, end: int | None = None) -> None:
-        super().__init__()
-        self._view = memoryview(data)[start:end]
-        self._position = 0
+    _position = 0
 
     def __len__(self) -> int:
-        return self._view.nbytes
+        raise NotImplementedError
 
-    def clone(self) -> ByteView:
+    def clone(self) -> _View:
         """Another view of the same bytes, at its start."""
-        return ByteView(self._view)
+        raise NotImplementedError
 
-    def __deepcopy__(self, memo) -> ByteView:
-        return self.clone()  # read-only: a copy of the dataset may share the bytes
-
-    def read(self, size: int | None = -1) -> bytes:
-        start = self._position
-        stop = self._view.nbytes if size is None or size < 0 else min(start + size, len(self))
-        self._position = max(start, stop)
-        return bytes(self._view[start:stop])
-
-    read1 = read
-
-    def readinto(self, buffer) -> int:  # type: ignore[override]
-        target = memoryview(buffer).cast("B")
-        data = self._view[self._position : self._position + target.nbytes]
-        target[: data.nbytes] = data
-        self._position += data.nbytes
-        return data.nbytes
+    def __deepcopy__(self, memo) -> _View:
+        return self.clone()  # read-only: a copy of the dataset may share the bytes or the file
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
         base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self)}[whence]
@@ -191,13 +174,44 @@ class ByteView(io.BufferedIOBase):
     def seekable(self) -> bool:
         return True
 
+
+class ByteView(_View):
+    """``data[start:end]`` as a read-only seekable file, without copying it."""
+
+    def __init__(self, data: bytes | memoryview, start: int = 0, end: int | None = None) -> None:
+        super().__init__()
+        self._view = memoryview(data)[start:end]
+        self._position = 0
+
+    def __len__(self) -> int:
+        return self._view.nbytes
+
+    def clone(self) -> ByteView:
+        """Another view of the same bytes, at its start."""
+        return ByteView(self._view)
+
+    def read(self, size: int | None = -1) -> bytes:
+        start = self._position
+        stop = self._view.nbytes if size is None or size < 0 else min(start + size, len(self))
+        self._position = max(start, stop)
+        return bytes(self._view[start:stop])
+
+    read1 = read
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        target = memoryview(buffer).cast("B")
+        data = self._view[self._position : self._position + target.nbytes]
+        target[: data.nbytes] = data
+        self._position += data.nbytes
+        return data.nbytes
+
     def close(self) -> None:
         if not self.closed:
             super().close()
             self._view.release()
 
 
-class FileView(io.BufferedIOBase):
+class FileView(_View):
     """``fp[start:end]`` of an open, seekable binary file as a read-only file of its own.
 
     Views of one file take turns (a decoder's pass and the original fragments kept beside it):
@@ -217,9 +231,6 @@ class FileView(io.BufferedIOBase):
     def clone(self) -> FileView:
         """Another view of the same part of the file, at its start."""
         return FileView(self._fp, self._start, self._end)
-
-    def __deepcopy__(self, memo) -> FileView:
-        return self.clone()  # read-only: a copy of the dataset may share the file
 
     def _remaining(self, size: int | None) -> int:
         left = max(0, len(self) - self._position)
@@ -245,22 +256,6 @@ class FileView(io.BufferedIOBase):
         got = self._fp.readinto(target[:count]) or 0
         self._position += got
         return got
-
-    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._position, io.SEEK_END: len(self)}[whence]
-        if base + offset < 0:
-            raise ValueError("negative seek position")
-        self._position = base + offset
-        return self._position
-
-    def tell(self) -> int:
-        return self._position
-
-    def readable(self) -> bool:
-        return True
-
-    def seekable(self) -> bool:
-        return True
 
 
 def own_reader(value: bytes | io.BufferedIOBase) -> bytes | io.BufferedIOBase:

@@ -8,16 +8,17 @@ import io
 
 import pydicom
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from archive.models import Case, Instance, Upload, UploadItem
+from archive.models import Case, Instance, UploadItem
 from archive.services.cases import publish_case
 from archive.services.incoming import sweep_incoming
 from archive.services.review import discard_originals
 from tests.conftest import dicom_bytes, wait_for
+from tests.hostile.uploads import done
+from tests.hostile.uploads import upload as post_upload
 from tests.phi import SyntheticPatient, inject_phi, unique_copy
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -32,23 +33,6 @@ def _case(owner, **extra) -> Case:
     }
     fields.update(extra)
     return Case.objects.create(owner=owner, **fields)
-
-
-def _upload(client: Client, case: Case, files: dict[str, bytes]) -> Upload:
-    uploads = [
-        SimpleUploadedFile(name, data, content_type="application/octet-stream")
-        for name, data in files.items()
-    ]
-    response = client.post(
-        f"/cases/{case.pk}/upload/", {"files": uploads}, HTTP_ACCEPT="application/json"
-    )
-    assert response.status_code == 201, response.content
-    return Upload.objects.get(public_id=response.json()["id"])
-
-
-def _done(upload: Upload) -> bool:
-    upload.refresh_from_db()
-    return upload.status == Upload.Status.DONE
 
 
 def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
@@ -75,9 +59,9 @@ def test_upload_is_anonymized_by_a_real_worker_then_found_and_rendered(
     client = Client()
     client.force_login(teacher)
     case = _case(teacher)
-    upload = _upload(client, case, files)
+    upload = post_upload(client, case, files)
 
-    wait_for(lambda: _done(upload), timeout=90, message="the worker to finish the upload")
+    wait_for(lambda: done(upload), timeout=90, message="the worker to finish the upload")
 
     items = list(upload.items.order_by("pk"))
     assert [i.status for i in items] == [
@@ -143,7 +127,7 @@ def test_killed_worker_loses_nothing_and_processes_each_file_once(
     client = Client()
     client.force_login(teacher)
     case = _case(teacher)
-    upload = _upload(client, case, files)
+    upload = post_upload(client, case, files)
 
     def processed() -> int:
         return upload.items.exclude(status=UploadItem.Status.PENDING).count()
@@ -154,7 +138,7 @@ def test_killed_worker_loses_nothing_and_processes_each_file_once(
     assert done_before_restart < len(files), "the worker finished before it could be killed"
 
     celery_worker_process.start()
-    wait_for(lambda: _done(upload), timeout=120, message="the restarted worker to finish")
+    wait_for(lambda: done(upload), timeout=120, message="the restarted worker to finish")
 
     statuses = list(upload.items.values_list("status", flat=True))
     assert statuses.count("anonymized") == len(files), statuses

@@ -1,4 +1,4 @@
-"""Uploads through the browser's endpoint, for the end-to-end tests of hostile input."""
+"""Uploads through the browser's endpoint, for end-to-end tests (hostile input, the pipeline)."""
 
 from __future__ import annotations
 
