@@ -883,8 +883,33 @@ def _is_curator(user) -> bool:
     return user.is_active and user.is_staff and user.has_perm("archive.publish_case")
 
 
+class _CuratorDownloadMixin:
+    """One ``<pk>/download/`` admin URL per model (named ``download_url_name``) that only curators
+    reach: what it serves holds unprocessed PHI, so anyone else gets a 404, not a 403."""
+
+    download_url_name: str
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/download/",
+                self.admin_site.admin_view(self._curator_download),
+                name=self.download_url_name,
+            ),
+            *super().get_urls(),
+        ]
+
+    def _curator_download(self, request, pk: int):
+        if not _is_curator(request.user):
+            raise Http404
+        return self.curator_download(request, pk)
+
+    def curator_download(self, request, pk: int):
+        raise NotImplementedError
+
+
 @admin.register(ReceivedStudyFailure)
-class ReceivedStudyFailureAdmin(admin.ModelAdmin):
+class ReceivedStudyFailureAdmin(_CuratorDownloadMixin, admin.ModelAdmin):
     """Studies the DICOM listener received but could not file (``archive.dimse.filing``): their
     files wait in the quarantine storage; curators retry the filing, download or discard."""
 
@@ -944,25 +969,15 @@ class ReceivedStudyFailureAdmin(admin.ModelAdmin):
         url = reverse("admin:archive_receivedstudyfailure_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("download (admins only)"))
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/download/",
-                self.admin_site.admin_view(self.download_files),
-                name="archive_receivedstudyfailure_download",
-            ),
-            *super().get_urls(),
-        ]
+    download_url_name = "archive_receivedstudyfailure_download"
 
-    def download_files(self, request, pk: int):
+    def curator_download(self, request, pk: int):
         """The kept instances as a zip with neutral names (the received files, unchanged)."""
         import tempfile
         import zipfile
 
         from archive.dimse.filing import kept_files
 
-        if not _is_curator(request.user):
-            raise Http404
         failure = get_object_or_404(
             ReceivedStudyFailure, pk=pk, status=ReceivedStudyFailure.Status.KEPT
         )
@@ -1048,7 +1063,7 @@ from archive.models import PackageImport  # noqa: E402
 
 
 @admin.register(PackageImport)
-class PackageImportAdmin(admin.ModelAdmin):
+class PackageImportAdmin(_CuratorDownloadMixin, admin.ModelAdmin):
     """Imported packages: what became which draft, and quarantined packages with the reason."""
 
     list_display = ["created_at", "imported_by", "case", "status", "author", "licence"]
@@ -1082,19 +1097,9 @@ class PackageImportAdmin(admin.ModelAdmin):
         url = reverse("admin:archive_packageimport_download", args=[obj.pk])
         return format_html('<a href="{}">{}</a>', url, _("Download (curators only)"))
 
-    def get_urls(self):
-        return [
-            path(
-                "<int:pk>/download/",
-                self.admin_site.admin_view(self.download_package),
-                name="archive_packageimport_download",
-            ),
-            *super().get_urls(),
-        ]
+    download_url_name = "archive_packageimport_download"
 
-    def download_package(self, request, pk: int):
-        if not _is_curator(request.user):
-            raise Http404
+    def curator_download(self, request, pk: int):
         package = get_object_or_404(PackageImport, pk=pk)
         if not package.quarantined_file:
             raise Http404

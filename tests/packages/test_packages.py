@@ -170,6 +170,29 @@ def test_personal_data_in_the_manifest_quarantines_the_package(teacher, other_te
         assert fh.read() == package  # kept whole for a curator
 
 
+def test_only_a_curator_downloads_a_quarantined_package_from_the_admin(
+    teacher, other_teacher, curator
+):
+    package = rebuilt(
+        export(teacher, teaching_case(teacher)),
+        manifest=lambda m: m["cases"][0].update(history="Referred by Dr. Jan Novák."),
+    )
+    import_via_page(other_teacher, package)
+    [quarantined] = PackageImport.objects.all()
+    url = f"/admin/archive/packageimport/{quarantined.pk}/download/"
+    response = _client(curator).get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="quarantined-package-{quarantined.pk}.zip"'
+    )
+    assert b"".join(response.streaming_content) == package
+    # Staff without the curator's publish permission: the package holds unchecked personal data.
+    other_teacher.is_staff = True
+    other_teacher.save()
+    assert _client(other_teacher).get(url).status_code == 404
+    assert _client(teacher).get(url).status_code == 302  # not staff: the admin's login
+
+
 def test_a_name_burned_into_an_image_is_quarantined_and_the_rest_goes_on(teacher, other_teacher):
     package = export(teacher, teaching_case(teacher))
     ds = pydicom.dcmread(io.BytesIO(members(package)["dicom/1/1/1.dcm"]))
