@@ -33,6 +33,7 @@ import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import FileSystemStorage, storages
@@ -87,15 +88,16 @@ quarantine = AliasedStorage("quarantine")
 render_cache = AliasedStorage("render_cache")
 
 
-def replace(storage, name: str, data: bytes) -> str:
-    """Store ``data`` under exactly ``name``, replacing what is there; returns the name.
+def replace(storage, name: str, data: bytes | BinaryIO) -> str:
+    """Store ``data`` (bytes, or a file read from where it stands) under exactly ``name``,
+    replacing what is there; returns the name.
 
     Readers never see a partial file: the filesystem storages below write a temporary file and
     rename it, and an object store shows an object only once it is complete.
     """
     if storage.exists(name):
         storage.delete(name)
-    return storage.save(name, ContentFile(data))
+    return storage.save(name, ContentFile(data) if isinstance(data, bytes) else File(data))
 
 
 def release_files(rows, field: str, storage, what: str) -> int:

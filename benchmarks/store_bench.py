@@ -95,13 +95,17 @@ def storescu(port: int, paths: list[Path]) -> float:
 
 def raw_receive(paths: list[Path], out: Path) -> float:
     """Baseline: the cheapest useful Storage SCP (write what arrives, nothing else)."""
-    from pynetdicom import AE, AllStoragePresentationContexts, evt
+    from pynetdicom import AE, AllStoragePresentationContexts, _config, evt
 
     out.mkdir()
     counter = iter(range(10**9))
 
     def on_store(event) -> int:
-        (out / f"{next(counter):06d}.dcm").write_bytes(event.encoded_dataset())
+        target = out / f"{next(counter):06d}.dcm"
+        if _config.STORE_RECV_CHUNKED_DATASET:  # the archive's listener set it in this process
+            shutil.copyfile(event.dataset_path, target)
+        else:
+            target.write_bytes(event.encoded_dataset())
         return 0x0000
 
     ae = AE(ae_title=CALLED)

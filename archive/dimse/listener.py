@@ -7,16 +7,25 @@ addresses only from those addresses (association rejected otherwise, PS3.8 A-ASS
 filed into a case on release (kept for a curator if filing fails, see
 :mod:`~archive.dimse.filing`), discarded on abort, lost connection or network timeout. Log
 lines name the calling AE title and peer address, never a header value.
+
+A received instance is never held in memory: pynetdicom writes its P-DATA fragments straight to
+a temporary file (``STORE_RECV_CHUNKED_DATASET``) in the incoming area (owner-only, swept of
+files an interrupted association leaves, :func:`archive.services.incoming.sweep_incoming`), and
+the session reads and stores it from there. Memory per association is then a few fragments
+whatever the instance's size; before, a 500 MiB cine was held three times over (the received
+stream, its value, the file meta prepended).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import tempfile
 import threading
 
 from django.conf import settings
 from django.db import close_old_connections, connections
-from pynetdicom import AE, evt
+from pynetdicom import AE, _config, dimse_messages, evt
 from pynetdicom.association import Association
 from pynetdicom.transport import ThreadedAssociationServer
 
@@ -30,6 +39,7 @@ from archive.dimse.session import (
     sweep_orphaned_holding,
 )
 from archive.models import Upload
+from archive.services.incoming import incoming_dir, sweep_incoming
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +56,21 @@ _REJECT_CALLING_AE = (0x01, 0x01, 0x03)
 # reason 2 "local-limit-exceeded": what pynetdicom answers past its maximum of associations,
 # here per calling AE title (TA_DICOM_MAX_ASSOCIATIONS_PER_AE). The peer may try again later.
 _REJECT_LOCAL_LIMIT = (0x02, 0x03, 0x02)
+
+
+def receive_to_files() -> None:
+    """Have pynetdicom write each received dataset to a file in the incoming area.
+
+    pynetdicom's switch is process-wide and its temporary files go to the system's temporary
+    folder; the received bytes are raw patient data, so they go to the owner-only incoming
+    folder instead, the same place as a browser upload's, swept by the same housekeeping.
+    """
+    if not hasattr(dimse_messages, "NamedTemporaryFile"):  # pragma: no cover - pinned version
+        raise RuntimeError("pynetdicom no longer creates its received files as this expects")
+    _config.STORE_RECV_CHUNKED_DATASET = True
+    dimse_messages.NamedTemporaryFile = functools.partial(
+        tempfile.NamedTemporaryFile, dir=incoming_dir(), prefix=""
+    )
 
 
 class ArchiveAE(AE):
@@ -133,6 +158,8 @@ class DicomListener:
         register_unrecorded_failures()
         sweep_stale_receiving()
         sweep_orphaned_holding()
+        sweep_incoming()
+        receive_to_files()
         ae = self.application_entity()
         self.server = ae.start_server(
             (self.host, self.port), block=False, evt_handlers=self.handlers()
@@ -257,10 +284,11 @@ class DicomListener:
             session = self._session(event.assoc)
             if session is None:
                 return STATUS_OUT_OF_RESOURCES
-            data = event.encoded_dataset()
+            path = event.dataset_path  # removed by pynetdicom once this handler returns
+            size = path.stat().st_size
             key = id(event.assoc)
             with self._lock:
-                total = self._received_bytes.get(key, 0) + len(data)
+                total = self._received_bytes.get(key, 0) + size
                 if total > self.association_bytes:
                     over = True
                 else:
@@ -275,7 +303,8 @@ class DicomListener:
                     self.association_bytes,
                 )
                 return STATUS_OUT_OF_RESOURCES
-            return session.store(data)
+            with path.open("rb") as received:
+                return session.store(received)
         except Exception as exc:  # noqa: BLE001 - answer the peer, keep serving
             log.error(
                 "C-STORE from %s failed (%s)", event.assoc.requestor.ae_title, type(exc).__name__

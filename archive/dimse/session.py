@@ -23,10 +23,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
 import threading
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from django.conf import settings
 from django.db import transaction
@@ -90,7 +92,14 @@ def _raw_storage():
     return UploadItem._meta.get_field("raw_file").storage
 
 
-def write_atomically(storage, name: str, data: bytes) -> str:
+def _sha256(data: bytes | BinaryIO) -> str:
+    if isinstance(data, bytes):
+        return hashlib.sha256(data).hexdigest()
+    data.seek(0)
+    return hashlib.file_digest(data, "sha256").hexdigest()
+
+
+def write_atomically(storage, name: str, data: bytes | BinaryIO) -> str:
     """Write ``data`` under ``name`` so no reader sees a partial file; returns the stored name.
     Through the storage's API only (a folder or a bucket, ``archive.storage.replace``); the
     holding and quarantine storages keep the files private (0600 in 0700 folders, or private
@@ -146,9 +155,15 @@ class ReceivingSession:
 
     # --- receiving ---------------------------------------------------------------------------
 
-    def store(self, data: bytes) -> int:
-        """Validate and hold one received instance; returns the C-STORE status."""
-        if len(data) > settings.TA_MAX_UPLOAD_BYTES:
+    def store(self, data: bytes | BinaryIO) -> int:
+        """Validate and hold one received instance (its bytes, or its file open for reading,
+        which is read in pieces); returns the C-STORE status."""
+        if isinstance(data, bytes):
+            size = len(data)
+        else:
+            size = data.seek(0, os.SEEK_END)
+            data.seek(0)
+        if size > settings.TA_MAX_UPLOAD_BYTES:
             log.warning(
                 "C-STORE from %s refused: instance larger than the upload limit",
                 self.calling_ae_title,
@@ -179,6 +194,8 @@ class ReceivingSession:
             if self._state != "open":
                 return STATUS_OUT_OF_RESOURCES
             try:
+                if not isinstance(data, bytes):
+                    data.seek(0)
                 write_atomically(_raw_storage(), name, data)
             except OSError as exc:
                 log.error(
@@ -187,7 +204,7 @@ class ReceivingSession:
                     type(exc).__name__,
                 )
                 return STATUS_OUT_OF_RESOURCES
-            self.received.append(_Held(name, len(data), hashlib.sha256(data).hexdigest()))
+            self.received.append(_Held(name, size, _sha256(data)))
             self._maybe_file_batch()
         return STATUS_SUCCESS
 

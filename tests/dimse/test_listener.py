@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import time
 
+import pydicom
 import pytest
 from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE
@@ -287,3 +288,59 @@ def test_orphaned_raw_files_of_a_killed_listener_are_swept(storage_dirs, teacher
     assert sweep_orphaned_holding() == 1
     assert not folders["orphan"].exists()
     assert folders["filed"].exists() and folders["recent"].exists()
+
+
+def test_a_large_instance_is_received_through_a_private_file_not_held_in_memory(
+    listener, node, tmp_path, patient, storage_dirs, monkeypatch
+):
+    """A 48 MiB multi-frame instance: the listener's memory stays a few fragments, the bytes go
+    to an owner-only file in the incoming area (not the system's /tmp), gone after the C-STORE,
+    and the held copy is the instance as sent."""
+    import hashlib
+    import io
+    import os
+    import stat
+    import tracemalloc
+    from pathlib import Path
+
+    from archive.dimse.session import ReceivingSession
+    from archive.services.incoming import incoming_dir
+    from tests.dimse.conftest import phi_dataset
+
+    ds = phi_dataset("CT_small.dcm", patient)
+    frames = 1536
+    ds.NumberOfFrames = frames
+    ds.PixelData = ds.PixelData * frames  # 32 KiB a frame
+    sent = tmp_path / "cine.dcm"
+    ds.save_as(sent, enforce_file_format=True)
+    assert sent.stat().st_size > 48 << 20
+
+    seen: list[tuple[Path, int]] = []
+    store = ReceivingSession.store
+
+    def watching(self, data):
+        if not isinstance(data, bytes):
+            path = Path(data.name)
+            seen.append((path.parent, stat.S_IMODE(os.stat(path).st_mode)))
+        return store(self, data)
+
+    monkeypatch.setattr(ReceivingSession, "store", watching)
+    tracemalloc.start()
+    try:
+        result = storescu(listener.port, [sent])
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.returncode == 0, result.stderr
+    assert peak < 16 << 20, f"the listener held {peak >> 20} MiB"
+    assert seen == [(incoming_dir(), 0o600)]
+    assert not list(incoming_dir().iterdir())  # pynetdicom removed it after the C-STORE
+
+    wait_for(lambda: Upload.objects.exists(), timeout=10, message="the upload to be filed")
+    [item] = Upload.objects.get().items.all()
+    with item.raw_file.open("rb") as fh:
+        received = fh.read()
+    assert item.size == len(received) and item.sha256 == hashlib.sha256(received).hexdigest()
+    # storescu may send it in another transfer syntax: the frames are what must arrive whole.
+    held = pydicom.dcmread(io.BytesIO(received))
+    assert held.NumberOfFrames == frames and held.PixelData == ds.PixelData
