@@ -74,6 +74,7 @@ def case_revise(request, pk: int):
         )
         return redirect("case-revise", pk=case.pk)
     history = case.revisions.select_related("author", "decided_by")
+    direct, conflicts = _changed_directly(revision)
     return render(
         request,
         "archive/case_revise.html",
@@ -86,8 +87,22 @@ def case_revise(request, pk: int):
             # What the editor shows now is the base of the revision its first save starts
             # (a form sent back with errors keeps the base it was opened with).
             "base_token": _base_token(request, case) if revision is None else "",
+            "changed_directly": direct,
+            "changed_by_both": conflicts,
         },
     )
+
+
+def _changed_directly(revision: CaseRevision | None) -> tuple[list[str], list[str]]:
+    """Labels of what a curator changed on the published case since the revision was started:
+    those the author left alone (publishing keeps the curator's version, which the editor's
+    form does not show), and those both changed differently (a curator has to choose)."""
+    if revision is None:
+        return [], []
+    merge = revision_services.merge_revision(revision)
+    conflicts = merge.conflict_labels()
+    direct = [merge.labels[n] for n in merge.direct if n not in merge.conflicts]
+    return direct, conflicts
 
 
 def _base_token(request, case: Case) -> str:

@@ -467,3 +467,28 @@ def test_a_direct_edit_between_opening_the_editor_and_the_first_save_is_kept(
     case.refresh_from_db()
     assert (case.title, case.history) == ("Apical pneumothorax", "Chest pain after diving.")
     assert case.revisions.get(number=2).state == CaseRevision.State.PUBLISHED
+
+
+def test_the_author_sees_what_a_curator_changed_since_the_revision_was_started(
+    teacher, curator, phi_file
+):
+    case = _published(teacher, curator, phi_file)
+    t = client_for(teacher)
+    t.post(f"/cases/{case.pk}/revision/", _revision_post(case, title="Apical pneumothorax"))
+    page = t.get(f"/cases/{case.pk}/revision/").content.decode()
+    assert 'id="revision-changed-directly"' not in page
+    assert 'id="revision-changed-by-both"' not in page
+
+    _curator_edits(curator, case, history="Sudden chest pain after a long-haul flight.")
+    page = t.get(f"/cases/{case.pk}/revision/").content.decode()
+    note = page.split('id="revision-changed-directly">')[1].split("</p>")[0]
+    assert "a curator changed the published case in: Clinical history." in note
+    assert "publishing the revision keeps the curator's." in note
+    assert 'id="revision-changed-by-both"' not in page
+
+    _curator_edits(curator, case, title="Spontaneous pneumothorax")
+    page = t.get(f"/cases/{case.pk}/revision/").content.decode()
+    both = page.split('id="revision-changed-by-both">')[1].split("</p>")[0]
+    assert "A curator also changed the published case in: Title, differently" in both
+    note = page.split('id="revision-changed-directly">')[1].split("</p>")[0]
+    assert "in: Clinical history." in note
