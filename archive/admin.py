@@ -546,16 +546,29 @@ class CaseAdmin(admin.ModelAdmin):
 
     # --- actions ----------------------------------------------------------------------------
 
-    @admin.action(description=gettext_lazy("Publish selected cases"), permissions=["publish"])
-    def publish(self, request, queryset):
+    def _each_case(self, request, cases, act) -> int:
+        """Run ``act(case)`` for each case; a case the rules refuse is named with the reason
+        and the others go on. Returns how many succeeded."""
         done = 0
-        for case in queryset:
+        for case in cases:
             try:
-                case_services.publish_case(case=case, user=request.user)
+                act(case)
                 done += 1
+            except revision_services.RevisionConflict as exc:
+                message = revision_services.conflict_message(exc.labels)
+                self.message_user(request, f"{case}: {message}", messages.ERROR)
             except ValidationError as exc:
                 reason = " ".join(_(m) for m in exc.messages)
                 self.message_user(request, f"{case}: {reason}", messages.ERROR)
+        return done
+
+    @admin.action(description=gettext_lazy("Publish selected cases"), permissions=["publish"])
+    def publish(self, request, queryset):
+        done = self._each_case(
+            request,
+            queryset,
+            lambda case: case_services.publish_case(case=case, user=request.user),
+        )
         self.message_user(
             request,
             # "case(s)": the wording the journey test waits for.
@@ -569,23 +582,18 @@ class CaseAdmin(admin.ModelAdmin):
     def publish_revisions(self, request, queryset):
         """The revision queue's action. A revision whose fields were also changed directly is
         refused, naming them: the curator returns it or overrides on the case page."""
-        done = 0
+        submitted = {}
         for case in queryset:
             revision = revision_services.pending_revision(case)
-            if revision is None or revision.state != CaseRevision.State.SUBMITTED:
-                continue
-            try:
-                revision_services.publish_revision(revision=revision, user=request.user)
-                done += 1
-            except revision_services.RevisionConflict as exc:
-                self.message_user(
-                    request,
-                    f"{case}: {revision_services.conflict_message(exc.labels)}",
-                    messages.ERROR,
-                )
-            except ValidationError as exc:
-                reason = " ".join(_(m) for m in exc.messages)
-                self.message_user(request, f"{case}: {reason}", messages.ERROR)
+            if revision is not None and revision.state == CaseRevision.State.SUBMITTED:
+                submitted[case] = revision
+        done = self._each_case(
+            request,
+            submitted,
+            lambda case: revision_services.publish_revision(
+                revision=submitted[case], user=request.user
+            ),
+        )
         self.message_user(
             request,
             ngettext("Published %(n)d revision.", "Published %(n)d revisions.", done) % {"n": done},
