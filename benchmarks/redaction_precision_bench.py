@@ -135,6 +135,18 @@ remains on the Doppler images (the colour map joined with text, or the gaps betw
 title's letters seen as a dark line: 1.1-8.3 %), on the abdominal MR (1.4-3.9 % with text over
 the bowel), the palette echo's large title (1.3 %), the echo's faint date (1.2 %) and the echo
 cine (1.55 %).
+
+Fourth pass (2026-12-01, load 10-13): a weak candidate directly under or over a taken line and
+starting at its left edge is the next line of a block: it is read with its own pixels (not
+painted over by the taken line's fill margin) and taken where the model reads characters there,
+as the slot next in a stack is.  The palette echo's date goes whole (its name and ID joined with
+the vendor's logo into a 19 px line whose 6 px margin covered all of the date but its last row,
+and the model, shown the date painted over, read nothing): **224/227** strings (99.96 %),
+US mono 20/20; every other image as before (141/157 within 1 %, worst 8.28 %; 99/99 text-free
+with no box; 10.1 model calls per frame).  Left: the SC header, white letters over the pattern's
+white square, invisible there; what shows is their first column and top row on the image's
+213-level border, 26 px before the lines found over the 248 square, and the ID's last digit
+there (1-7 levels off), a lone glyph: no box edge or anti-aliasing rule reaches them.
 """
 
 from __future__ import annotations

@@ -220,10 +220,19 @@ def _decide(
                 hinted = bool(hint_tokens) and _matches_hint(
                     detector.read(judged, region) or "", hint_tokens
                 )
-                if not hinted and not detector.confirm(judged, region):
+                # The next line of a block already taken: the block is the evidence, as for
+                # the slot next in a stack (``_next_in_stack``), and the reading only has to
+                # show characters (a 6 px date under a name merged with the vendor's logo
+                # reads at 0.58, its characters at 0.4-0.98).
+                sure = hinted
+                if not sure and _stacked_on(region, out):
+                    own = _without(views, strong, region, policy, own=True)
+                    if _shows_characters(detector.characters(own, region) or []):
+                        sure, judged = True, own
+                if not sure and not detector.confirm(judged, region):
                     continue
                 if (
-                    not hinted
+                    not sure
                     and _coloured(views, region.box) >= BESIDE_COLOUR
                     and _beside(region, out, policy)
                     and not _reads_surely(detector, judged, region)
@@ -231,7 +240,7 @@ def _decide(
                     continue  # the surroundings of a line already taken, read as "letters"
                 candidate = region
                 region = _read_part(detector, judged, region)
-                if not hinted and _coloured(views, candidate.box) >= BESIDE_COLOUR:
+                if not sure and _coloured(views, candidate.box) >= BESIDE_COLOUR:
                     over_colour.append((region, candidate, judged))
         if policy.text is TextRedactionValues.SAFE_LIST and _is_safe(
             detector.read(views, region), policy, hint_tokens
@@ -328,14 +337,44 @@ def _next_in_stack(
                 # The block is the evidence; the reading only has to show characters (a line
                 # written over the vendor's reads garbled, its characters at 0.25-0.95).
                 chars = [(c, p) for c, p in detector.characters(views, region) or []]
-                read = [c for c, p in chars if p >= STACK_PROB]
-                if len(read) < STACK_CHARS or max(p for _c, p in chars) < STACK_SURE:
+                if not _shows_characters(chars):
                     continue
+                read = [c for c, p in chars if p >= STACK_PROB]
                 # The slot is as wide as the block; the line is where its characters are.
                 half = int(np.ceil(0.6 * h))
                 cut = (max(x0, int(min(read)) - half), y0, min(x1, int(max(read)) + half + 1), y1)
                 extra.append(replace(region, box=cut))
     return extra
+
+
+def _shows_characters(chars: Sequence[tuple[float, float]]) -> bool:
+    """Whether a model's reading of a slot next to a block of text shows a line of characters:
+    ``STACK_CHARS`` read at ``STACK_PROB`` or more, one of them at ``STACK_SURE``."""
+    read = [c for c, p in chars if p >= STACK_PROB]
+    return len(read) >= STACK_CHARS and max(p for _c, p in chars) >= STACK_SURE
+
+
+def _stacked_on(region: TextRegion, taken: Sequence[TextRegion]) -> bool:
+    """Whether a horizontal candidate of a header's font size lies directly under or over a
+    taken line (at most one glyph height apart) and starts at its left edge: the next line of
+    a left-aligned block (name, ID, date), whatever the taken line was joined with.  A
+    candidate overlapping a taken line is part of what was taken (a large title's letters over
+    Doppler colour), not a line of its own."""
+    h = region.glyph_height
+    if region.vertical or not 0 < h <= STACK_HEIGHT:
+        return False
+    if any(_overlap(region.box, line.box) > 0 for line in taken):
+        return False
+    x0, y0, x1, y1 = region.box
+    for line in taken:
+        lx0, ly0, lx1, ly1 = line.box
+        if line.vertical or line.polarity != region.polarity or line.glyphs == 0:
+            continue
+        if abs(lx0 - x0) > h + 1 or min(x1, lx1) <= max(x0, lx0):
+            continue
+        if 0 <= y0 - ly1 <= h or 0 <= ly0 - y1 <= h:
+            return True
+    return False
 
 
 def _overlap(a: Box, b: Box) -> float:
@@ -801,14 +840,26 @@ def _without(
     accepted: Sequence[TextRegion],
     candidate: TextRegion,
     policy: PixelPolicy,
+    own: bool = False,
 ) -> list[np.ndarray]:
     """Copies of ``views`` with the ``accepted`` lines painted over (median of the ring around
     each), for a model to judge ``candidate``.  A model would read an accepted line in the
     candidate's padded crop and confirm the anatomy that touches the line.  Where the candidate
     has the line's glyph size (the same text seen in the other polarity, or more of it), the
-    candidate's own pixels are left as they are."""
+    candidate's own pixels are left as they are.  With ``own``, so are all of its pixels
+    outside the lines themselves (in their margins): the next line of a block stacked under a
+    tall line (a small name joined with the vendor's logo into one 19 px "line", whose margin
+    is 6 px) lies in that margin, and painted over it reads as nothing."""
     shape = views[0].shape
     cx0, cy0, cx1, cy1 = candidate.box
+    kept = np.zeros((max(0, cy1 - cy0), max(0, cx1 - cx0)), bool)
+    if own:
+        kept[:] = True
+        for line in accepted:
+            if not same_glyph_size(line, candidate):
+                lx0, ly0, lx1, ly1 = (line.box[0] - cx0, line.box[1] - cy0,
+                                      line.box[2] - cx0, line.box[3] - cy0)  # fmt: skip
+                kept[max(0, ly0) : max(0, ly1), max(0, lx0) : max(0, lx1)] = False
     out = []
     for view in views:
         v = view.copy()
@@ -817,6 +868,8 @@ def _without(
             v[box[1] : box[3], box[0] : box[2]] = _ring_median(view, box)
             if same_glyph_size(line, candidate):
                 v[cy0:cy1, cx0:cx1] = view[cy0:cy1, cx0:cx1]
+        if own:
+            v[cy0:cy1, cx0:cx1][kept] = view[cy0:cy1, cx0:cx1][kept]
         out.append(v)
     return out
 
