@@ -52,7 +52,14 @@ except ImportError as exc:  # pragma: no cover - exercised only without OpenCV i
         "archive.deid.pixels needs OpenCV (opencv-python-headless) for text detection"
     ) from exc
 
-__all__ = ["Box", "TextRegion", "BurnedInTextDetector", "ClassicalTextDetector", "merge_boxes"]
+__all__ = [
+    "Box",
+    "TextRegion",
+    "BurnedInTextDetector",
+    "ClassicalTextDetector",
+    "ink_span",
+    "merge_boxes",
+]
 
 _NEIGHBOURS = np.ones((3, 3), np.uint8)
 
@@ -703,8 +710,15 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
             # The same line found in two windows: in the window where it stands out most it
             # is alone; in the union of windows it may have picked up what it touches (bone
             # as a first "glyph").  That window's box is kept; letters it lacks are added back
-            # by ``_extend_ends``, which follows the line's ink.
+            # by ``_extend_ends``, which follows the line's ink.  Where one box holds the other
+            # and neither stands out more, the inner one is that window's: the outer one's extra
+            # "glyph" is what the line touches, not a letter (a large title over the liver).
             best = r if _standing(r, box) > _standing(o, b) else o
+            if _standing(r, box)[:3] == _standing(o, b)[:3]:
+                if _inside(box, b):
+                    best = r
+                elif _inside(b, box):
+                    best = o
             out[i] = replace(
                 best,
                 box=box if best is r else b,
@@ -732,6 +746,11 @@ def _without_columns(regions: list[TextRegion]) -> list[TextRegion]:
                 continue
         out.append(r)
     return out
+
+
+def _inside(a: Box, b: Box) -> bool:
+    """Whether box ``a`` lies within box ``b``."""
+    return a[0] >= b[0] and a[1] >= b[1] and a[2] <= b[2] and a[3] <= b[3]
 
 
 def _standing(r: TextRegion, box: Box) -> tuple:
@@ -841,7 +860,7 @@ def _extend_ends(
     value = view.astype(np.int16)
     if region.polarity == "dark":
         value = 255 - value
-    tolerance = max(INK_TOLERANCE, INK_SHARE * region.depth)
+    tolerance = _ink_tolerance(region, views)
     inked = mask & (np.abs(value - int(region.ink)) <= tolerance)
     if region.vertical:
         profile = inked[:, x0:x1].any(axis=1)
@@ -870,6 +889,53 @@ def _extend_ends(
 #: this (8-bit levels), or this share of the ink's contrast (small fonts are mostly edge).
 INK_TOLERANCE = 24
 INK_SHARE = 0.45
+#: ... or this share for a line of strokes at least ``INK_CORE_STROKE`` px wide: their cores
+#: have the ink's own value (a large title's "S" preceded by speckle half as bright as its
+#: ink).  Only for text-shaped (strong) lines: a weak candidate's box is what the model is
+#: asked about, and it is judged as found.
+INK_SHARE_CORE = 0.2
+INK_CORE_STROKE = 3.0
+
+
+def _luminous(region: TextRegion, views: Sequence[np.ndarray]) -> bool:
+    """Whether the line was measured in the luminance or a window of it, where letters drawn
+    in one colour have one value wherever they are; in one colour channel white letters
+    crossing a blue and a yellow bar have two."""
+    separate = tuple(getattr(views, "separate", ()))
+    channels = separate if separate in ((1, 2, 3), (1, 2)) else ()  # RGB, or YBR's chroma
+    return region.view < len(views) and region.view not in channels
+
+
+def _ink_tolerance(region: TextRegion, views: Sequence[np.ndarray]) -> float:
+    core = region.strong and region.stroke >= INK_CORE_STROKE and _luminous(region, views)
+    return max(INK_TOLERANCE, (INK_SHARE_CORE if core else INK_SHARE) * region.depth)
+
+
+def ink_span(region: TextRegion, views: Sequence[np.ndarray], lo: int, hi: int) -> tuple[int, int]:
+    """Where pixels of the line's ink lie along its axis between ``lo`` and ``hi``, in its
+    band across: ``(first, last + 1)``; ``(lo, hi)`` when the ink is unknown, ``(hi, lo)``
+    when there is none.
+
+    A line's letters are drawn in one colour: whatever is more of the line has pixels of that
+    colour, in the view the line was measured in (within ``INK_TOLERANCE`` or ``INK_SHARE``
+    of its contrast, as for ``_extend_ends``), when that view is the luminance or a window
+    of it (``_luminous``)."""
+    if region.ink < 0 or not _luminous(region, views):
+        return lo, hi
+    view = views[region.view]
+    x0, y0, x1, y1 = region.box
+    band = view[:, x0:x1] if region.vertical else view[y0:y1, :]
+    value = band.astype(np.int16)
+    if region.polarity == "dark":
+        value = 255 - value
+    tolerance = _ink_tolerance(region, views)
+    inked = np.abs(value - int(region.ink)) <= tolerance
+    profile = inked.any(axis=1) if region.vertical else inked.any(axis=0)
+    lo, hi = max(0, lo), min(profile.shape[0], hi)
+    found = np.nonzero(profile[lo:hi])[0]
+    if found.size == 0:
+        return hi, lo
+    return lo + int(found[0]), lo + int(found[-1]) + 1
 
 
 def _stacked_gaps(regions: list[TextRegion]) -> list[TextRegion]:
