@@ -204,7 +204,7 @@ def _decide(
             ):
                 refuted.add(region.box)
                 continue
-            if region.glyphs and not certain and region.line is None and not recheck:
+            if region.glyphs and not certain and not recheck:
                 # Read anyway: a line joined with the Doppler colour it touches is cut down to
                 # the characters in it, like a weak candidate (no model call: the reading of
                 # ``refutes`` is cached).
@@ -260,6 +260,7 @@ def _decide(
         ):
             out = [r for r in out if r is not region]
     if not recheck:
+        out = _over_colour_bands(views, out)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
@@ -546,11 +547,50 @@ def _complete_once(
     new_start, new_stop = min(start, max(new_start, first)), max(stop, min(new_stop, last))
     if (new_start, new_stop) == (start, stop):
         return region
+    new_start, new_stop = _inked(views, region, new_start, new_stop)
+    if (new_start, new_stop) == (start, stop):
+        return region
     box[a0], box[a1] = new_start, new_stop
     reason = region.reason
     if "line completed" not in reason:
         reason += ", line completed by reading"
     return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
+
+
+def _inked(views: Sequence[np.ndarray], region: TextRegion, lo: int, hi: int) -> tuple[int, int]:
+    """The growth of a line over colour to ``lo``, ``hi`` along its axis, kept only as far as
+    its ink runs on (a gap of at most a glyph height between letters).
+
+    Over a colour map the model reads the map's blobs next to a line as characters at the
+    line's pitch, and about as surely as a large title's own letters; the letters crossing
+    the map are still drawn in the line's colour, and the map is not."""
+    x0, y0, x1, y1 = region.box
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    wide = [x0, y0, x1, y1]
+    wide[a0], wide[a1] = min(lo, wide[a0]), max(hi, wide[a1])
+    if _coloured(views, (wide[0], wide[1], wide[2], wide[3])) < OVER_COLOUR:
+        return lo, hi
+    ink = _line_ink(views, region)
+    if ink is None:
+        return lo, hi
+    along = _ink_mask(views, (wide[0], wide[1], wide[2], wide[3]), ink, region.vertical)
+    profile = along.any(axis=0)
+    origin = wide[a0]
+    start, stop = region.box[a0], region.box[a1]
+    gap = region.glyph_height + 2
+    first = start
+    for c in range(start - 1, lo - 1, -1):
+        if first - c > gap:
+            break
+        if profile[c - origin]:
+            first = c
+    last = stop
+    for c in range(stop, hi):
+        if c + 1 - last > gap:
+            break
+        if profile[c - origin]:
+            last = c + 1
+    return max(lo, first - 1), min(hi, last + 1)
 
 
 def _view_first(views: Sequence[np.ndarray], index: int) -> DetectionViews:
@@ -803,14 +843,251 @@ def _complete_across(views: Sequence[np.ndarray], region: TextRegion) -> TextReg
     return replace(region, box=box, reason=region.reason + ", grown over its ink")
 
 
+#: A line over colour is cut across to the rows of its ink only where at least this share of
+#: the box's ink lies in those rows (white letters over a colour map; dark "letters" whose ink is
+#: the speckle's own black are left as they are).
+BAND_SHARE = 0.9
+#: A column (row for a vertical line) of the ink in at least this share of a box's rows is a
+#: ruled line, not a letter.
+BAND_RULE = 0.9
+
+
+#: Letters are thin strokes: a line whose "ink" covers more than this share of its box is the
+#: background between letters (their gaps seen as strokes of the other polarity, a colour bar).
+INK_SHARE_MAX = 0.5
+#: A colour map is a ramp of many colours: a box where one colour other than the ink covers this
+#: share is a flat field (a colour bar, a banner), where letters stand out as they are.
+FLAT_SHARE = 0.1
+#: A line's ink: its colour in each of ``_ink_views``, how far a letter's anti-aliased edge
+#: may differ from it in each, and its largest contrast to the line's box.
+_Ink = tuple[list[int], list[float], float]
+
+
+def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
+    """The colour of ``region``'s letters (see ``_Ink``); None when the box's extreme pixels
+    are about the colour of the rest of it (no letters of one colour stand out).
+
+    Text is drawn in one colour; a colour map is a ramp.  The ink is the most common colour of
+    the box's most extreme tenth (for its polarity); an edge is within ``ACROSS_EDGE`` of the
+    ink's contrast to the box in every view."""
+    x0, y0, x1, y1 = region.box
+    if x1 <= x0 or y1 <= y0:
+        return None
+    planes = [v[y0:y1, x0:x1].astype(np.int16) for v in _ink_views(views)]
+    lum = planes[0]
+    if region.polarity == "dark":
+        extreme = lum <= np.percentile(lum, 10)
+    else:
+        extreme = lum >= np.percentile(lum, 90)
+    codes = np.zeros(lum.shape, np.int64)
+    for plane in planes:
+        codes = codes * 256 + plane
+    values, counts = np.unique(codes[extreme], return_counts=True)
+    if values.size == 0:
+        return None
+    ink = int(values[np.argmax(counts)])
+    others, shares = np.unique(codes, return_counts=True)
+    if np.max(shares[others != ink], initial=0) >= FLAT_SHARE * codes.size:
+        return None  # letters on a flat field (colour bars, a banner): found as they are
+    ink_planes: list[int] = []
+    for _ in planes:
+        ink_planes.append(ink % 256)
+        ink //= 256
+    ink_planes.reverse()
+    spreads = [abs(float(np.median(p)) - v) for p, v in zip(planes, ink_planes, strict=True)]
+    if max(spreads) < ACROSS_CONTRAST:
+        return None
+    tolerance = [max(ACROSS_TOLERANCE, ACROSS_EDGE * d) for d in spreads]
+    matched = np.ones(lum.shape, bool)
+    for plane, value, tol in zip(planes, ink_planes, tolerance, strict=True):
+        matched &= np.abs(plane - value) <= tol
+    if matched.mean() > INK_SHARE_MAX:
+        return None  # the "ink" is the box's background: the gaps between letters, a bar
+    return ink_planes, tolerance, max(spreads)
+
+
+def _ink_mask(views: Sequence[np.ndarray], box: Box, ink: _Ink, vertical: bool) -> np.ndarray:
+    """Pixels of ``box`` of the ink's colour (edges included), rows across the line."""
+    x0, y0, x1, y1 = box
+    planes = [v[y0:y1, x0:x1].astype(np.int16) for v in _ink_views(views)]
+    matched = np.ones(planes[0].shape, bool)
+    for plane, value, tol in zip(planes, ink[0], ink[1], strict=True):
+        matched &= np.abs(plane - value) <= tol
+    return matched.T if vertical else matched
+
+
+def _ink_band(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int, float] | None:
+    """The rows (columns for a vertical line) of ``region``'s box that hold its letters, as
+    (first, end) along the frame's axis across the line, and the ink's contrast to the box:
+    the rows where two or more runs of the ink lie side by side (several letters' strokes),
+    holding nearly all of the box's ink; None when the ink does not tell."""
+    ink = _line_ink(views, region)
+    if ink is None:
+        return None
+    matched = _ink_mask(views, region.box, ink, region.vertical)
+    # A straight line across the whole box (the outline of the Doppler box, drawn in white
+    # too) is no letter: letters' strokes end where the glyphs do.
+    matched[:, matched.mean(axis=0) >= BAND_RULE] = False
+    edges = np.diff(np.pad(matched.view(np.uint8), ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    letters = np.nonzero((edges == 1).sum(axis=1) >= 2)[0]
+    if letters.size == 0:
+        return None
+    first, last = int(letters[0]), int(letters[-1]) + 1
+    total = int(np.count_nonzero(matched))
+    near = int(np.count_nonzero(matched[max(0, first - 1) : last + 1]))
+    if total < ACROSS_SUPPORT or near < BAND_SHARE * total:
+        return None
+    offset = region.box[0] if region.vertical else region.box[1]
+    return offset + first, offset + last, ink[2]
+
+
+#: A line's box is measured against its ink where at least this share of it is coloured.
+OVER_COLOUR = 0.1
+#: Along a line over colour, its letters are the run of the ink's exact colour (within
+#: ``ACROSS_TOLERANCE``) holding at least this share of it, with gaps of at most two glyph
+#: heights (a thin letter of a small font may have no pixel of the exact colour).
+SPAN_SHARE = 0.9
+SPAN_WIDEN = 4
+
+
+def _ink_span(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int] | None:
+    """Where along its axis ``region``'s letters lie: the run of its ink's exact colour that
+    holds nearly all of it, widened by half a glyph at each end (``SPAN_WIDEN`` at least: a
+    small font's last letter may have its core in its first stroke); None when the ink does
+    not tell."""
+    ink = _line_ink(views, region)
+    if ink is None:
+        return None
+    exact = (ink[0], [float(ACROSS_TOLERANCE)] * len(ink[0]), ink[2])
+    matched = _ink_mask(views, region.box, exact, region.vertical)
+    matched[:, matched.mean(axis=0) >= BAND_RULE] = False  # a ruled line, not a letter
+    profile = matched.sum(axis=0)
+    total = int(profile.sum())
+    if total < ACROSS_SUPPORT:
+        return None
+    gap = 2 * region.glyph_height + 2
+    runs: list[list[int]] = []  # [first, end, pixels]
+    for c in np.nonzero(profile)[0].tolist():
+        if runs and c - runs[-1][1] <= gap:
+            runs[-1][1] = c + 1
+            runs[-1][2] += int(profile[c])
+        else:
+            runs.append([c, c + 1, int(profile[c])])
+    first, end, pixels = max(runs, key=lambda run: run[2])
+    if pixels < SPAN_SHARE * total:
+        return None
+    offset = region.box[1] if region.vertical else region.box[0]
+    widen = max(SPAN_WIDEN, region.glyph_height // 2)
+    return offset + first - widen, offset + end + widen
+
+
+def _over_colour_bands(
+    views: Sequence[np.ndarray], regions: Sequence[TextRegion]
+) -> list[TextRegion]:
+    """Lines over colour cut across to the rows of their letters.
+
+    Letters over a colour map join it into "glyphs" taller than the text (white letters over
+    yellow Doppler stand out in no mask on their own), so a line found there, and the same
+    text seen again in other masks (the gaps between its letters, or the letters joined with
+    more of the map), is two or three times the text's height; along the line the model's
+    reading cuts it (``_read_part``), across it nothing did.  A line whose ink lies in a band
+    of rows is cut to that band (one row of anti-aliased edge each side) and along the line to
+    the run of its ink; a taller line over colour crossing such a band, along the same
+    stretch, is the same text with more of the map: it is cut to the band too; a line of the
+    other polarity crossing it is the gaps between its letters (and what they run into): it is
+    cut to the letters' line.  ``_complete_across`` grows a line again over its letters' ink
+    where a letter runs on out of the band."""
+    out = list(regions)
+    banded: list[tuple[float, int]] = []
+    for i, r in enumerate(out):
+        if r.glyphs == 0 or _coloured(views, r.box) < OVER_COLOUR:
+            continue
+        box = list(r.box)
+        c0, c1 = (0, 2) if r.vertical else (1, 3)
+        band = _ink_band(views, r)
+        if band is not None:
+            box[c0], box[c1] = max(r.box[c0], band[0] - 1), min(r.box[c1], band[1] + 1)
+            # Letters that reach an edge of the box may run on out of it: the band is then only
+            # part of their height, and other lines are not cut to it.
+            if _whole_band(views, r, band):
+                banded.append((band[2], i))
+        span = _ink_span(views, replace(r, box=(box[0], box[1], box[2], box[3])))
+        if span is not None:
+            a0, a1 = (1, 3) if r.vertical else (0, 2)
+            box[a0], box[a1] = max(r.box[a0], span[0]), min(r.box[a1], span[1])
+        if tuple(box) != r.box:
+            out[i] = replace(r, box=(box[0], box[1], box[2], box[3]))
+    # The letters stand out most from their box: the line of the other polarity crossing them
+    # (the gaps between them, and the dark speckle they run into) stands out less.
+    letters: list[TextRegion] = []
+    for _contrast, i in sorted(banded, key=lambda b: -b[0]):
+        cut = _cut_to_letters(out[i], letters)
+        if cut is out[i]:
+            letters.append(out[i])
+        out[i] = cut
+    banded_at = {i for _c, i in banded}
+    for i, r in enumerate(out):
+        if r.glyphs and i not in banded_at and _coloured(views, r.box) >= OVER_COLOUR:
+            out[i] = _cut_to_letters(r, letters)
+    return out
+
+
+def _whole_band(
+    views: Sequence[np.ndarray], region: TextRegion, band: tuple[int, int, float]
+) -> bool:
+    """Whether ``band`` (of ``region``'s box) holds its letters' whole height: it ends inside
+    the box, or the band of the box grown by two rows across is about the same."""
+    c0, c1 = (0, 2) if region.vertical else (1, 3)
+    if region.box[c0] < band[0] and band[1] < region.box[c1]:
+        return True
+    rows, cols = views[0].shape[:2]
+    box = list(region.box)
+    box[c0], box[c1] = max(0, box[c0] - 2), min(cols if region.vertical else rows, box[c1] + 2)
+    grown = _ink_band(views, replace(region, box=(box[0], box[1], box[2], box[3])))
+    return grown is not None and abs(grown[0] - band[0]) <= 1 and abs(grown[1] - band[1]) <= 1
+
+
+def _cut_to_letters(region: TextRegion, letters: Sequence[TextRegion]) -> TextRegion:
+    """``region`` cut to the band of the first of ``letters`` it crosses along at least half
+    its length, when it is taller than that band or of the other polarity (then also to the
+    letters' length); else ``region`` itself."""
+    c0, c1 = (0, 2) if region.vertical else (1, 3)
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    r = region.box
+    for line in letters:
+        b = line.box
+        if line.vertical != region.vertical:
+            continue
+        along = min(r[a1], b[a1]) - max(r[a0], b[a0])
+        across = min(r[c1], b[c1]) - max(r[c0], b[c0])
+        taller = r[c1] - r[c0] > b[c1] - b[c0]
+        gaps = region.polarity != line.polarity
+        if across > 0 and (taller or gaps) and along >= 0.5 * (r[a1] - r[a0]):
+            box = list(r)
+            box[c0], box[c1] = b[c0], b[c1]
+            if gaps:
+                # The gaps between the letters: part of the letters' line, never grown past it
+                # (no glyphs of its own for ``_complete_line`` to read on from).
+                box[a0], box[a1] = max(box[a0], b[a0]), min(box[a1], b[a1])
+                return replace(
+                    region,
+                    box=(box[0], box[1], box[2], box[3]),
+                    glyphs=0,
+                    reason=region.reason + ", gaps of a line of the other polarity",
+                )
+            return replace(region, box=(box[0], box[1], box[2], box[3]))
+    return region
+
+
 #: A weak candidate next to a line already taken is text only if its characters read at
 #: least this surely on average: text touching Doppler colour or bone makes candidates of the
 #: colour map beside it, which read as two or three "letters" at 0.6-0.7.
 BESIDE_SURE = 0.85
 
 
-#: ... when at least this share of its box is coloured (a colour map, not grey anatomy).
-BESIDE_COLOUR = 0.2
+#: ... when at least this share of its box is coloured (a colour map, not grey anatomy; a blob
+#: of the map under a name, read as "LS" at 0.6, had 17 % of its box coloured).
+BESIDE_COLOUR = 0.1
 
 
 def _coloured(views: Sequence[np.ndarray], box: Box) -> float:
