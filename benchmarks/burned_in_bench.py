@@ -13,16 +13,19 @@ one-process run does not).  Collateral = % of pixels farther than 7 px from any 
 pixel that changed (a fill over anatomy), over every slice.
 
 2026-11-30, load 3.5-6 (two runs; the precision of every modality is in
-``redaction_precision_bench.py``):
+``redaction_precision_bench.py``); the CT rows 2026-12-01 06:45-06:58 UTC at load 12-17, this
+code and the code before it (eaf528f) one run each, back to back:
 
 =================================  =======================================  =================
                                    this archive                             plain pydicom
 =================================  =======================================  =================
-CT 512x512 x50, text every 3rd     22.8-25.9 f/s (2 workers), 20.1-20.3 ms  108-119 f/s,
-slice                              CPU/f; recall 17/17, collateral 0.000%   3.9-4.9 ms
-CT 512x512 x50, no text            10.7 ms CPU/f (2.4x plain)               4.5 ms
-CT 512x512 x50, a name on every    16.6-29.9 f/s (2 workers), 30.8-32.1 ms  91-119 f/s,
-slice                              CPU/f (32 f/s per idle core)             4.8-6.0 ms
+CT 512x512 x50, text every 3rd     20.4-20.6 ms CPU/f (before: 25.4 ms);    4.5-4.6 ms
+slice                              recall 17/17, collateral 0.000%
+CT 512x512 x50, no text            7.9-8.2 ms CPU/f, **1.8x** plain         4.4-4.5 ms
+                                   (before: 11.2 ms, 2.4x)
+CT 512x512 x50, a name on every    27.5 ms CPU/f (before: 40.1 ms): 36 f/s  4.6-4.7 ms
+slice                              per idle core, 0.6 model calls per
+                                   slice (before: 0.8)
 CT_small 128x128, a name over the  20/20 names, collateral 1.04%            -
 vertebra x20
 US cine 320x240 JPEG YBR_FULL_422  15.9-33.2 f/s (2 files, 2 workers),      96-216 f/s,
@@ -30,12 +33,24 @@ x30                                72-89 ms CPU/f                           6-9 
 same, x65 frames                   23.1-31.9 f/s, 32.7-33.1 ms CPU/f        64-127 f/s, 3-6 ms
 =================================  =======================================  =================
 
+Wall-clock frames/s at load 12-17 say nothing (the 2-worker runs got 6-28 f/s, plain 37-50);
+at load 3.5-6 on 2026-11-30 the code before ran 22.8-25.9 f/s (text every 3rd slice) and
+16.6-29.9 f/s (a name on every slice) on 2 workers, plain 91-119 f/s.  What the text-free
+frame costs beyond plain pydicom (3.5 ms): the detection views (~0.9 ms) and one detection
+(~1.9 ms at this load: the stroke threshold and top-hats of the full-range view, connected
+components of the rows with strokes; the top-of-range view is filtered only around its
+non-zero part).  A frame with text is detected twice (the verifier's re-check).
+
 Before (921389b, 2026-11-29 at load ~1): CT 63.8 f/s, 30 ms CPU/f; US cine x30 4.6 f/s, 56 ms
 CPU/f (180 ms CPU/f in the issue's measurement).  A cine is examined in full every 12th frame
 and compared with the first in between (``cleaner._decide_cine``); what it costs is reading the
 vendor's labels on the first frame (about 85 model calls of 10-100 ms on the echo), so a 65-frame
 cine costs half as much per frame as a 30-frame one.  The CT line with a name on every
-slice is bound by the recogniser reading lines of moderate contrast (it can refute them).
+slice is bound by the recogniser: the corner line stands out best in the top-of-range window,
+where bone edges look like letters too, so it is read before it is taken (``refutes``).  A
+reading is reused for a crop at the same place that equals, up to noise, the last crop read
+there or (pixel by pixel, ``rapidocr._same_but_noise``) one of the seven before it: the
+benchmark's slices take turns showing four strings in four sizes, each over its own noise.
 """
 
 from __future__ import annotations
