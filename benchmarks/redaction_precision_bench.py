@@ -3,8 +3,12 @@
     .venv/bin/python benchmarks/redaction_precision_bench.py [--verbose] [--only KEY]
 
 Images: pydicom's bundled test files of every modality it has (CT, MR, NM, US palette,
-US colour single frames and a 30-frame colour echo cine, SC); CR/DX and XA are not among them
-(only 16x16 DICOMDIR stubs).  Synthetic identifying text is drawn into them in varied fonts,
+US colour single frames and a 30-frame colour echo cine, SC), pynetdicom's RT portal image (a
+1024x1024 16-bit projection of a phantom, ``pynetdicom/tests/dicom_files/RTImageStorage.dcm``:
+the nearest to CR/DX that is installed) and Debian dicom3tools' ASL MR mosaic (360x360,
+``/usr/share/doc/dicom3tools/examples/0051.dcm``; ``make services`` installs the package).
+No public CR/DX or XA image is installed (pydicom has only 16x16 DICOMDIR stubs of them).
+Synthetic identifying text is drawn into them in varied fonts,
 sizes, contrasts and positions (``tests/deid/pixels/scenes.py``), and text-free images (the
 monochrome originals, flips, crops and rescalings, and ultrasound sector crops) test precision.
 
@@ -171,7 +175,7 @@ from tests.deid.pixels.scenes import (  # noqa: E402
     text_scenes,
 )
 
-ORDER = ["CT", "MR", "NM", "US mono", "US colour", "US cine", "SC"]
+ORDER = ["CT", "MR", "NM", "RT image (projection)", "US mono", "US colour", "US cine", "SC"]
 
 
 def clean(scene: Scene):
