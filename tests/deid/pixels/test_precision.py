@@ -282,11 +282,22 @@ def test_text_crossing_the_slices_of_an_mr_mosaic_goes_whole(scenario):
         assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
 
 
+def test_white_names_over_a_near_saturated_portal_field_go():
+    """pynetdicom's RT portal image: its open field lies 0.16 % of the range under the maximum
+    (noise 13 levels; one border column at 0 and the maximum sets the range), so a name, a date
+    and a site burned at the maximum differed from it by under 10 levels in every detection
+    window and none was touched.  A window where the field and its noise are black shows them."""
+    outcome = _clean(_scene("rt-portal", "corners"))
+    left = {s: changed for s, changed in outcome.strings if changed < 1.0}
+    assert set(left) <= {outcome.strings[1][0]}, left  # the 8 px ID: see the xfail below
+    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="letters burned at the maximum over the portal image's open field (0.16 % of the "
-    "range under the maximum, noise 13 levels) differ from it by under 10 levels in every "
-    "detection window; a window stretched to the field makes its noise strokes that join them",
+    reason="8 px letters (1 px strokes) at the maximum over the portal image's near-saturated "
+    "field are not found even where the field is black; the vertical name is found there but "
+    "refuted: the recogniser reads the full-range view, where it does not show",
 )
 @pytest.mark.parametrize("scenario", ["corners", "stacked header", "vertical 90"])
 def test_white_text_over_a_saturated_portal_field_goes(scenario):
