@@ -256,7 +256,7 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
         views.append(_to_u8(frame, hi - 0.12 * (hi - lo), hi))
         views.separate = (1,)
     sample = frame[::4, ::4] if frame.size > 65536 else frame
-    plo, phi = np.percentile(sample, (0.5, 99.5))
+    plo, median, phi = (float(v) for v in np.percentile(sample, (0.5, 50, 99.5)))
     if (phi - plo) < 0.75 * (hi - lo) and phi > plo:
         views.append(_to_u8(frame, plo, phi))
         if (phi - plo) < 0.5 * (hi - lo):
@@ -265,6 +265,16 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
             # a 6 px font touch, and in the union of windows they are one long blob, so the
             # full-range view's strokes are looked at on their own as well.
             views.separate = (0, 1)
+    if hi > median and hi - median < 0.02 * (hi - lo):
+        # A near-saturated field (a portal image's open field 0.2 % under the maximum): letters
+        # burned at the maximum differ from it by a few levels of every window above, and a
+        # window stretched to the field turns its noise into strokes that join them.  Here the
+        # field up to 3 spreads of its noise over its median goes to black, what lies above it
+        # (the letters) to white.
+        spread = 1.4826 * float(np.median(np.abs(sample - median)))
+        floor = median + 3 * max(spread, 1.0)
+        if floor < hi:
+            views.append(_to_u8(frame, floor, hi))
     return views
 
 

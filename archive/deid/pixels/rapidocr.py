@@ -222,7 +222,11 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         text, score = self._read(views, region)
         # Speckle crops sometimes read as one letter ("H" at 0.94): one character is not
         # evidence of text, and alone it cannot identify anyone (header hints still apply).
-        return _alnum(text) >= self.min_chars and score >= self.min_score
+        return (
+            _alnum(text) >= self.min_chars
+            and score >= self.min_score
+            and not _rounds_in_a_row(text)
+        )
 
     def read(self, views: Sequence[np.ndarray], region: TextRegion) -> str | None:
         text, score = self._read(views, region)
@@ -237,6 +241,21 @@ class RapidOCRConfirmer(BurnedInTextDetector):
 
 def _alnum(text: str) -> int:
     return sum(c.isascii() and c.isalnum() for c in text)
+
+
+def _rounds_in_a_row(text: str) -> bool:
+    """One character repeated, or mostly round ones (o, O, 0) with one other: what a row of
+    similar round shapes reads as (the slices of an MR mosaic read "00000" at 0.65 and "BOOO"
+    at 0.76, ventricles "ooo"); a name, a date or an ID of several digits never does."""
+    folded = _folded(text)
+    others = set(folded) - {"O"}
+    return len(set(folded)) == 1 or (2 * folded.count("O") > len(folded) and len(others) <= 1)
+
+
+def _folded(text: str) -> str:
+    """The letters and digits of ``text``, case and the shapes o/O/0 and l/I/1 folded."""
+    folded = text.translate(str.maketrans("o0l1i", "OOIII")).upper()
+    return "".join(c for c in folded if c.isascii() and c.isalnum())
 
 
 def _same_up_to_noise(a: np.ndarray, b: np.ndarray) -> bool:

@@ -1,5 +1,6 @@
 """Scenes for measuring burned-in text redaction: real public images (pydicom's bundled test
-files) with synthetic identifying text whose every pixel is known, and text-free images.
+files, pynetdicom's RT portal image, dicom3tools' MR mosaic) with synthetic identifying text
+whose every pixel is known, and text-free images.
 
 Shared by ``benchmarks/redaction_precision_bench.py`` (precision/recall per modality) and the
 tests that hold the figures (``tests/deid/pixels/test_precision.py``).
@@ -24,6 +25,8 @@ import io
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -49,6 +52,8 @@ class BaseImage:
     modality: str
     file: str
     upscale: int = 1
+    #: who ships ``file``: a key of ``SOURCES``
+    source: str = "pydicom"
     vendor: tuple[Box, ...] = ()
     #: text-free crops (ultrasound sectors, Doppler boxes)
     clear: tuple[Box, ...] = ()
@@ -75,10 +80,21 @@ BASES = (
     BaseImage("ct-skullbase", "CT", "J2K_pixelrep_mismatch.dcm", anatomy=(140, 140, 380, 380)),
     BaseImage("mr-abdomen", "MR", "examples_overlay.dcm", anatomy=(60, 60, 260, 180)),
     BaseImage("mr-small", "MR", "MR_small.dcm", upscale=4, anatomy=(60, 60, 200, 200)),
+    # An ASL MR mosaic (20 axial slices of a brain in 72 px tiles) from Debian's dicom3tools.
+    BaseImage("mr-mosaic", "MR", "0051.dcm", source="dicom3tools", anatomy=(40, 144, 320, 216)),
     BaseImage("nm-whole-body", "NM", "JPEG2000.dcm", anatomy=(60, 150, 200, 700)),
     BaseImage("nm-bone-scan", "NM", "JPGExtended.dcm", anatomy=(60, 150, 200, 700)),
     BaseImage("sc-pattern", "SC", "image_dfl.dcm", anatomy=(100, 100, 400, 400)),
     BaseImage("sc-colour-bars", "SC", "SC_rgb_rle.dcm", upscale=3, anatomy=(60, 60, 240, 240)),
+    # pynetdicom's RT portal image (an EPID exposure of a phantom's ball bearing, 16 bits): the
+    # nearest to a CR/DX projection radiograph among the installed files; none has CR/DX or XA.
+    BaseImage(
+        "rt-portal",
+        "RT image (projection)",
+        "RTImageStorage.dcm",
+        source="pynetdicom",
+        anatomy=(384, 384, 640, 640),
+    ),
     BaseImage(
         "us-palette",
         "US mono",
@@ -126,10 +142,40 @@ BASES = (
 )
 
 
+def _pydicom_file(name: str) -> Path:
+    path = get_testdata_file(name, download=False)
+    assert path is not None, f"{name} is not among pydicom's bundled test files"
+    return Path(path)
+
+
+def _pynetdicom_file(name: str) -> Path:
+    # pynetdicom (pinned in requirements.txt) ships its test files inside the package.
+    path = resources.files("pynetdicom") / "tests" / "dicom_files" / name
+    assert path.is_file(), f"{name} is not among pynetdicom's test files"
+    return Path(str(path))
+
+
+def _dicom3tools_file(name: str) -> Path:
+    # Debian's dicom3tools package (installed by scripts/services.sh, i.e. make test / bench).
+    path = Path("/usr/share/doc/dicom3tools/examples") / name
+    assert path.is_file(), f"{path} is missing: install the Debian package dicom3tools"
+    return path
+
+
+#: Where each source's files are found on a machine set up by ``make services``.
+SOURCES = {
+    "pydicom": _pydicom_file,
+    "pynetdicom": _pynetdicom_file,
+    "dicom3tools": _dicom3tools_file,
+}
+
+
+def base_path(base: BaseImage) -> Path:
+    return SOURCES[base.source](base.file)
+
+
 @functools.cache
-def _decoded(file: str, upscale: int):
-    path = get_testdata_file(file, download=False)
-    assert path is not None, file
+def _decoded(path: Path, upscale: int):
     ds = pydicom.dcmread(path)
     pixels = decode(ds)
     frames = pixels.frames
@@ -140,7 +186,7 @@ def _decoded(file: str, upscale: int):
 
 
 def base_frames(base: BaseImage) -> tuple[pydicom.Dataset, np.ndarray, Representation, object]:
-    ds, frames, rep, palette = _decoded(base.file, base.upscale)
+    ds, frames, rep, palette = _decoded(base_path(base), base.upscale)
     return copy.deepcopy(ds), frames.copy(), rep, palette
 
 
