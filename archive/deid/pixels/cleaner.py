@@ -1036,6 +1036,70 @@ FRAME_CHANGE = 12
 MOVING_AREA = 0.02
 
 
+#: Frames (of a cine) in which a pixel changed from the first frame above which it is not part
+#: of burned-in text: text is drawn with the same pixels on every frame.  A few frames, not
+#: one: lossy compression re-encodes a letter next to moving speckle a little differently.
+STEADY_CHANGES = 3
+#: Share of a weak candidate's strokes (its brightest tenth, the darkest for dark text) that
+#: changed in ``STEADY_CHANGES`` frames or more above which it moves with the image.  On the
+#: echo cine, text read 0 (0.07-0.28 at JPEG quality 70-85); the rows of tissue and speckle
+#: the model was asked about and read as nothing, 0.5-1.0.
+STROKES_CHANGE = 0.5
+#: The strokes of a candidate: the brightest (darkest) ``STROKE_SHARE`` of its box.
+STROKE_SHARE = 10
+
+
+class _SteadyText(BurnedInTextDetector):
+    """``detector`` on the frames of a cine: weak candidates whose strokes change from frame to
+    frame are not candidates.  Burned-in text stays the same while the tissue and speckle move,
+    so a row of blobs of the moving image that looks like letters costs no model call (about
+    40 % of the calls on the echo cine, each 10-40 ms, all of which read as nothing).  Strong
+    lines are judged as before (their own rules look at the moving image, ``_moves``)."""
+
+    def __init__(self, detector: BurnedInTextDetector, changing: np.ndarray) -> None:
+        self.detector = detector
+        self.changing = changing
+        self.supports_ignore = detector.supports_ignore
+        self.supports_reading = detector.supports_reading
+
+    def detect(
+        self, views: Sequence[np.ndarray], ignore: np.ndarray | None = None
+    ) -> list[TextRegion]:
+        if ignore is not None:
+            regions = self.detector.detect(views, ignore=ignore)
+        else:
+            regions = self.detector.detect(views)
+        return [r for r in regions if r.strong or not self._changes(views[0], r)]
+
+    def _changes(self, view: np.ndarray, region: TextRegion) -> bool:
+        x0, y0, x1, y1 = region.box
+        crop = view[y0:y1, x0:x1]
+        if crop.size == 0:
+            return False
+        if region.polarity == "bright":
+            strokes = crop >= np.percentile(crop, 100 - STROKE_SHARE)
+        else:
+            strokes = crop <= np.percentile(crop, STROKE_SHARE)
+        return float(self.changing[y0:y1, x0:x1][strokes].mean()) >= STROKES_CHANGE
+
+    def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
+        return self.detector.confirm(views, region)
+
+    def read(self, views: Sequence[np.ndarray], region: TextRegion) -> str | None:
+        return self.detector.read(views, region)
+
+    def refutes(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
+        return self.detector.refutes(views, region)
+
+    def extent(self, views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
+        return self.detector.extent(views, region)
+
+    def characters(
+        self, views: Sequence[np.ndarray], region: TextRegion
+    ) -> list[tuple[float, float]] | None:
+        return self.detector.characters(views, region)
+
+
 def _decide_cine(
     detector: BurnedInTextDetector,
     source: FrameSource,
@@ -1050,7 +1114,8 @@ def _decide_cine(
     that change in every frame (the moving image, where speckle would only give the model more
     to misread) are left to the scans; a small change outside them (a clock, a frame counter,
     a name shown on one frame) is examined on that frame.  A 30-frame echo costs three full
-    examinations instead of thirty.
+    examinations instead of thirty, and on them the model reads only candidates whose strokes
+    stay the same from frame to frame (``_SteadyText``).
 
     Two passes over the frames, each decoding them one at a time: the first counts where
     frames change (what moves is known only after the last frame), the second compares each
@@ -1077,6 +1142,7 @@ def _decide_cine(
     # frame is a small region (kept a candidate below), a name shown on one frame is not
     # "many frames".
     often = changes >= max(2, (n - 1) // 4)
+    steady = _SteadyText(detector, changes >= STEADY_CHANGES)
     del changes
     closed = cv2.morphologyEx(often.view(np.uint8), cv2.MORPH_CLOSE, _CLOSE)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)
@@ -1091,7 +1157,7 @@ def _decide_cine(
         pixels = source.window(i, frame)
         if i in examined:
             views = detection_views(pixels, i)
-            for region in _decide(detector, views, policy, hint_tokens, moving=often):
+            for region in _decide(steady, views, policy, hint_tokens, moving=often):
                 if not any(
                     r.box == region.box and r.polarity == region.polarity for r in everywhere
                 ):
