@@ -1040,21 +1040,23 @@ MOVING_AREA = 0.02
 #: of burned-in text: text is drawn with the same pixels on every frame.  A few frames, not
 #: one: lossy compression re-encodes a letter next to moving speckle a little differently.
 STEADY_CHANGES = 3
-#: Share of a weak candidate's strokes (its brightest tenth, the darkest for dark text) that
-#: changed in ``STEADY_CHANGES`` frames or more above which it moves with the image.  On the
-#: echo cine, text read 0 (0.07-0.28 at JPEG quality 70-85); the rows of tissue and speckle
-#: the model was asked about and read as nothing, 0.5-1.0.
+#: Share of a weak candidate's strokes that changed in ``STEADY_CHANGES`` frames or more above
+#: which it moves with the image.
 STROKES_CHANGE = 0.5
-#: The strokes of a candidate: the brightest (darkest) ``STROKE_SHARE`` of its box.
-STROKE_SHARE = 10
+#: A candidate's strokes: its pixels whose top-hat (7 px, the detector's kernel) is at least
+#: this share of the strongest in its box, and at least ``STROKE_HAT`` levels: the letters,
+#: not the brighter tissue under faint text.
+STROKE_PEAK = 0.5
+STROKE_HAT = 12
+_STROKE_KERNEL = cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7))
 
 
 class _SteadyText(BurnedInTextDetector):
-    """``detector`` on the frames of a cine: weak candidates whose strokes change from frame to
-    frame are not candidates.  Burned-in text stays the same while the tissue and speckle move,
-    so a row of blobs of the moving image that looks like letters costs no model call (about
-    40 % of the calls on the echo cine, each 10-40 ms, all of which read as nothing).  Strong
-    lines are judged as before (their own rules look at the moving image, ``_moves``)."""
+    """``detector`` on the scanned frames of a cine: weak candidates whose strokes change from
+    frame to frame are not candidates.  Burned-in text stays the same while the tissue and
+    speckle move, so a row of blobs of the moving image that looks like letters costs no model
+    call (more than half of the calls on the echo cine, 10-40 ms each, all of which read as
+    nothing).  Strong lines are judged as before (``_decide``'s own ``_moves``)."""
 
     def __init__(self, detector: BurnedInTextDetector, changing: np.ndarray) -> None:
         self.detector = detector
@@ -1069,17 +1071,21 @@ class _SteadyText(BurnedInTextDetector):
             regions = self.detector.detect(views, ignore=ignore)
         else:
             regions = self.detector.detect(views)
-        return [r for r in regions if r.strong or not self._changes(views[0], r)]
+        return [r for r in regions if r.strong or not self._changes(views, r)]
 
-    def _changes(self, view: np.ndarray, region: TextRegion) -> bool:
+    def _changes(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
+        view = views[region.view] if 0 <= region.view < len(views) else views[0]
         x0, y0, x1, y1 = region.box
-        crop = view[y0:y1, x0:x1]
-        if crop.size == 0:
+        rows, cols = view.shape[:2]
+        px0, py0 = max(0, x0 - 8), max(0, y0 - 8)
+        around = view[py0 : min(rows, y1 + 8), px0 : min(cols, x1 + 8)]
+        if around.size == 0:
             return False
-        if region.polarity == "bright":
-            strokes = crop >= np.percentile(crop, 100 - STROKE_SHARE)
-        else:
-            strokes = crop <= np.percentile(crop, STROKE_SHARE)
+        op = cv2.MORPH_TOPHAT if region.polarity == "bright" else cv2.MORPH_BLACKHAT
+        hat = cv2.morphologyEx(around, op, _STROKE_KERNEL)[y0 - py0 : y1 - py0, x0 - px0 : x1 - px0]
+        strokes = hat >= max(STROKE_HAT, STROKE_PEAK * int(hat.max(initial=0)))
+        if not strokes.any():
+            return False
         return float(self.changing[y0:y1, x0:x1][strokes].mean()) >= STROKES_CHANGE
 
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
