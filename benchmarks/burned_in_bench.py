@@ -30,36 +30,40 @@ x30                                72-89 ms CPU/f                           6-9 
 same, x65 frames                   23.1-31.9 f/s, 32.7-33.1 ms CPU/f        64-127 f/s, 3-6 ms
 =================================  =======================================  =================
 
-2026-12-01, ``--cine-only``, load 10.7-15.6 (eaf528f run just before in the same window; wall
-clock at this load says little, CPU ms/frame of a one-process run is the figure):
+2026-12-01, ``--cine-only``, four runs at load 3.7-9 with eaf528f run in between in the same
+window (wall clock at this load says little; CPU ms/frame of a one-process run is the figure):
 
 =================================  =======================================  =================
                                    this archive                             plain pydicom
 =================================  =======================================  =================
-US cine x30                        54.5 ms CPU/f (eaf528f: 81.1 ms), 14.5   2.9 ms CPU/f,
-                                   f/s on 2 busy workers (4.9x plain wall)  71.8 f/s
-same, x65 frames                   27.5 ms CPU/f (eaf528f: 38.4 ms)         10.3 ms CPU/f
+US cine x30                        58.7-65.5 ms CPU/f (eaf528f: 80.0-81.8   2.8-7.0 ms CPU/f,
+                                   ms); 24.3-25.8 f/s on 2 workers at load  200-214 f/s
+                                   5-9 (eaf528f 35.3 f/s at load 3.7)
+same, x65 frames                   26.1-29.1 ms CPU/f (eaf528f: 36.9 ms)    4.2-11.6 ms CPU/f
 =================================  =======================================  =================
 
-Model calls on the 30-frame echo: 44 (was 99): 27 on the first frame (was 36), 17 on the three
-later scans (was 58).  A scan asks the model only about weak candidates whose strokes (the
-top-hat of the candidate's box) stay the same from frame to frame (``cleaner._SteadyText``):
-rows of tissue and speckle change with the heart and all read as nothing.  Redaction
-identical on every image of ``redaction_precision_bench.py`` and on this cine.  Measured and
+Model calls on the 30-frame echo: 61 (was 99; 36 on the first frame, 58 on the three later
+scans).  A scan asks the model only about weak candidates on the moving image whose strokes
+(the top-hat of the candidate's box) nearly all change from frame to frame
+(``cleaner._SteadyText``): rows of tissue and speckle change with the heart and all read as
+nothing.  Asking about none whose strokes half change would make 44 calls and about 53 ms CPU
+per frame, but a faint clock over the sector's edge (two digits of eight change) was no
+longer read (``tests/deid/pixels/test_cine.py``).  Redaction identical on every image of
+``redaction_precision_bench.py`` and on this cine.  Measured and
 left: batching the recogniser's crops (padded to one width) into one ONNX run gives nothing on
 the one thread it runs on per process (1 ms fixed cost a run, the rest proportional to the
 padded width: 8.3/7.9/8.5 ms a crop at 88 px in batches of 1/4/16, 36/38/53 ms at 424 px;
 padding also changes what the model reads); onnxruntime's memory arena and denormals-as-zero
 change nothing.
-After: the model is about half the CPU (44 runs, 10-80 ms each: the first frame's vendor labels
-and the readings past their ends), then the detector's line grouping on the four scans and
+After: the model is about 60 % of the CPU (61 runs, 10-80 ms each: the first frame's vendor
+labels and the readings past their ends), then the detector's line grouping on the four scans and
 four verifications, decoding every frame three times (two detection passes and the store),
 the fills, JPEG-LS encoding.
 
 Before (921389b, 2026-11-29 at load ~1): CT 63.8 f/s, 30 ms CPU/f; US cine x30 4.6 f/s, 56 ms
 CPU/f (180 ms CPU/f in the issue's measurement).  A cine is examined in full every 12th frame
 and compared with the first in between (``cleaner._decide_cine``); what it costs is reading the
-vendor's labels on the first frame and the candidates of the later scans (44 model calls of
+vendor's labels on the first frame and the candidates of the later scans (61 model calls of
 10-80 ms on the echo), and the x65 line reads the same echo's frames again in a process that
 has read them (the recogniser's cache), so it costs half as much per frame.  The CT line with
 a name on every slice is bound by the recogniser reading lines of moderate contrast (it can

@@ -64,3 +64,25 @@ def test_a_faint_id_over_the_beating_heart_of_a_lossy_echo_cine_goes_on_every_fr
     outcome = judge(scene, decode(scene.dataset).frames, len(result.boxes))
     for string, changed in outcome.strings:
         assert changed == 1.0, f"{string}: {100 * (1 - changed):.2f}% of its pixels unchanged"
+
+
+@pytest.mark.e2e  # a 30-frame cine end to end (~5 s)
+def test_a_faint_clock_beside_the_beating_heart_of_a_lossy_echo_cine_goes_on_every_frame():
+    """A clock changes from frame to frame like the heart beside it, but most of its strokes
+    stay (the hours and minutes), and it is read and removed on every frame: only candidates
+    whose strokes nearly all change are left unread."""
+    base = next(b for b in BASES if b.key == "us-echo")
+    template, frames, rep, palette = base_frames(base)
+    burned = np.empty_like(frames)
+    mask = np.zeros(frames.shape[:3], bool)
+    for i, frame in enumerate(frames):
+        clock = Stroke(f"10:42:{i:02d}", (0, 0), 9, colour="faint")
+        clock = _at(frames.shape[1:3], clock, "box", (224, 150, 284, 170))
+        burned[i], (mask[i],) = burn(frame, rep, palette, [clock])
+    before = _lossy(burned, 70)
+    ds = native_dataset(template, before)
+    result = clean_pixels(ds)
+    assert result.ok, result.reasons
+    changed = (decode(ds).frames != before).any(axis=3)
+    kept = [i for i in range(len(frames)) if not changed[i][mask[i]].all()]
+    assert not kept, f"the clock left (partly) on frames {kept}"
