@@ -1,6 +1,6 @@
 """Burned-in text benchmark: frames/s end to end vs. plain pydicom, and recall.
 
-    .venv/bin/python benchmarks/burned_in_bench.py [--frames 50] [--workers 2]
+    .venv/bin/python benchmarks/burned_in_bench.py [--frames 50] [--workers 2] [--cine-only]
 
 End to end = read, decode, detect on every frame, redact, encode, write.  Baseline = pydicom
 read + decode + write of the same files in the same run.  Recall = fraction of injected strings
@@ -41,16 +41,48 @@ frame costs beyond plain pydicom (3.5 ms): the detection views (~0.9 ms) and one
 components of the rows with strokes; the top-of-range view is filtered only around its
 non-zero part).  A frame with text is detected twice (the verifier's re-check).
 
+2026-12-01, ``--cine-only``, four runs at load 3.7-9 with eaf528f run in between in the same
+window (wall clock at this load says little; CPU ms/frame of a one-process run is the figure):
+
+=================================  =======================================  =================
+                                   this archive                             plain pydicom
+=================================  =======================================  =================
+US cine x30                        58.7-65.5 ms CPU/f (eaf528f: 80.0-81.8   2.8-7.0 ms CPU/f,
+                                   ms); 24.3-25.8 f/s on 2 workers at load  200-214 f/s
+                                   5-9 (eaf528f 35.3 f/s at load 3.7)
+same, x65 frames                   26.1-29.1 ms CPU/f (eaf528f: 36.9 ms)    4.2-11.6 ms CPU/f
+=================================  =======================================  =================
+
+Model calls on the 30-frame echo: 61 (was 99; 36 on the first frame, 58 on the three later
+scans).  A scan asks the model only about weak candidates on the moving image whose strokes
+(the top-hat of the candidate's box) nearly all change from frame to frame
+(``cleaner._SteadyText``): rows of tissue and speckle change with the heart and all read as
+nothing.  Asking about none whose strokes half change would make 44 calls and about 53 ms CPU
+per frame, but a faint clock over the sector's edge (two digits of eight change) was no
+longer read (``tests/deid/pixels/test_cine.py``).  Redaction identical on every image of
+``redaction_precision_bench.py`` and on this cine.  Measured and
+left: batching the recogniser's crops (padded to one width) into one ONNX run gives nothing on
+the one thread it runs on per process (1 ms fixed cost a run, the rest proportional to the
+padded width: 8.3/7.9/8.5 ms a crop at 88 px in batches of 1/4/16, 36/38/53 ms at 424 px;
+padding also changes what the model reads); onnxruntime's memory arena and denormals-as-zero
+change nothing.
+After: the model is about 60 % of the CPU (61 runs, 10-80 ms each: the first frame's vendor
+labels and the readings past their ends), then the detector's line grouping on the four scans and
+four verifications, decoding every frame three times (two detection passes and the store),
+the fills, JPEG-LS encoding.
+
 Before (921389b, 2026-11-29 at load ~1): CT 63.8 f/s, 30 ms CPU/f; US cine x30 4.6 f/s, 56 ms
 CPU/f (180 ms CPU/f in the issue's measurement).  A cine is examined in full every 12th frame
 and compared with the first in between (``cleaner._decide_cine``); what it costs is reading the
-vendor's labels on the first frame (about 85 model calls of 10-100 ms on the echo), so a 65-frame
-cine costs half as much per frame as a 30-frame one.  The CT line with a name on every
-slice is bound by the recogniser: the corner line stands out best in the top-of-range window,
-where bone edges look like letters too, so it is read before it is taken (``refutes``).  A
-reading is reused for a crop at the same place that equals, up to noise, the last crop read
-there or (pixel by pixel, ``rapidocr._same_but_noise``) one of the seven before it: the
-benchmark's slices take turns showing four strings in four sizes, each over its own noise.
+vendor's labels on the first frame and the candidates of the later scans (61 model calls of
+10-80 ms on the echo), and the x65 line reads the same echo's frames again in a process that
+has read them (the recogniser's cache), so it costs half as much per frame.  The CT line with
+a name on every slice is bound by the recogniser: the corner line stands out best in the
+top-of-range window, where bone edges look like letters too, so it is read before it is taken
+(``refutes``).  A reading is reused for a crop at the same place that equals, up to noise, the
+last crop read there or (pixel by pixel, ``rapidocr._same_but_noise``) one of the seven before
+it: the benchmark's slices take turns showing four strings in four sizes, each over its own
+noise.
 """
 
 from __future__ import annotations
@@ -194,8 +226,14 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--frames", type=int, default=50)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--cine-only", action="store_true", help="only the US cine lines")
     args = ap.parse_args()
+    if not args.cine_only:
+        ct_lines(args)
+    cine_lines(args)
 
+
+def ct_lines(args: argparse.Namespace) -> None:
     files, truth = build_ct_series(args.frames)
     _clean_one(files[0])  # warm the model/imports outside the timing
     out, t_clean = run(_clean_one, files, args.workers)
@@ -252,6 +290,9 @@ def main() -> None:
     c_clean, c_plain = _cpu_ms(_clean_one, names, n), _cpu_ms(_plain_one, names, n)
     print(f"  CPU per frame, one process: clean {c_clean:.1f} ms, plain {c_plain:.1f} ms")
 
+
+def cine_lines(args: argparse.Namespace) -> None:
+    _warm()  # the model loaded, nothing read yet: the 30-frame cine is read cold
     for frames in (30, 65):
         cine = build_us_cine(frames)
         cines = [cine] * max(2, args.workers)
