@@ -335,6 +335,24 @@ def test_text_crossing_the_slices_of_an_mr_mosaic_goes_whole(scenario):
         assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
 
 
+@pytest.mark.parametrize("scenario", ["vertical 90", "vertical 270"])
+def test_a_name_up_the_edge_of_an_mr_mosaic_keeps_the_slices_beside_it(scenario):
+    """A name or ID up the mosaic's edge: the row of slices beside it was a strong line of
+    28-30 px "glyphs" that read "oo" / "oi" at 0.38, just above
+    a refutation, and was boxed: 8.55 % and 1.90 % of the image.  A line of organ-sized glyphs
+    that is not certain text must read as text."""
+    _removed_whole_within_one_percent("mr-mosaic", scenario)
+
+
+def test_a_name_over_the_slices_of_an_mr_mosaic_keeps_its_box_to_its_own_letters():
+    """A name over a row of the mosaic's slices was taken as its own 11 px line and also
+    joined with the slices, as a 16-"glyph" line 19 px high (30 px tall) and as a weak dark
+    "line" of the gaps between its letters and the slices: their union blanked 4.47 % of the
+    image.  A line holding a strong line of much smaller glyphs in its rows is that line joined
+    with what it touches."""
+    _removed_whole_within_one_percent("mr-mosaic", "over anatomy")
+
+
 def test_white_names_over_a_near_saturated_portal_field_go():
     """pynetdicom's RT portal image: its open field lies 0.16 % of the range under the maximum
     (noise 13 levels; one border column at 0 and the maximum sets the range), so a name, a date
