@@ -222,6 +222,32 @@ all        246/259     98.05 %   8.67 % (160/179)              111/111         3
 =========  ==========  ========  ============================  ==============  ===========
 
 The pydicom images alone are as in the fourth pass (224/227, 141/157, 99/99).
+
+All merged (2026-12-01 07:35 UTC, load 3-5 while CI ran; the recall6, collat, doppler, ctfast,
+benchcov, cinefast, rtread and mosaic branches above and below, in that order; ``_decide``
+judges echoes after cutting lines over colour to their bands, the other order left the J2K
+Doppler title at 2.96 %):
+
+=====================  ==========  ========  ============================  ==============  ======
+modality               strings     text px   collateral worst (<=1 %)      text-free clean  ms/f
+=====================  ==========  ========  ============================  ==============  ======
+CT                     48/48       100.0 %   0.45 % (33/33)                18/18           135
+MR                     44/48       95.49 %   0.35 % (33/33)                18/18           379
+NM                     32/32       100.0 %   0.29 % (22/22)                12/12           363
+RT image (projection)  11/16       91.41 %   0.12 % (11/11)                6/6             154
+US mono                20/20       100.0 %   0.53 % (14/14)                6/6             298
+US colour              60/60       100.0 %   0.89 % (42/42)                40/40           575
+US cine                2/2         100.0 %   0.00 % (1/1)                  -               54
+SC                     30/33       99.69 %   0.65 % (23/23)                11/11           120
+all                    247/259     98.54 %   0.89 % (179/179)              111/111         314
+=====================  ==========  ========  ============================  ==============  ======
+
+Same run, whole-frame OCR: 168/259 (87.94 %), worst 22.68 % (164/179), 30/111, 365 ms/frame.
+Left (12 strings): the SC header white on the pattern's white square; the RT image's 8 px
+letters (1 px strokes over its near-saturated field: the corners' ID, the stacked header, the
+vertical ID), never found; on the MR mosaic the ID and date under the stacked name, the grey
+ID over the slices and the dark name crossing them (text and slices one line of organ-sized
+glyphs).  Collateral is within 1 % on every image.
 """
 
 from __future__ import annotations
