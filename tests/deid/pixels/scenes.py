@@ -690,3 +690,31 @@ def judge(scene: Scene, after: np.ndarray, boxes: int) -> Outcome:
         collateral=float(diff[judged].mean()) if judged.any() else 0.0,
         boxes=boxes,
     )
+
+
+def text_scene(key: str, scenario: str) -> Scene:
+    """The scene ``scenario`` drawn over the base image ``key``."""
+    (scene,) = [
+        s for s in text_scenes([b for b in BASES if b.key == key]) if s.scenario == scenario
+    ]
+    return scene
+
+
+def cleaned(scene: Scene) -> Outcome:
+    """The scene through ``clean_pixels``, judged against its drawn masks."""
+    from archive.deid.pixels import clean_pixels
+
+    result = clean_pixels(scene.dataset, hints=scene.hints)
+    assert result.ok, result.reasons
+    return judge(scene, decode(scene.dataset).frames, len(result.boxes))
+
+
+def assert_removed_whole(outcome: Outcome, collateral: float | None = 0.01) -> None:
+    """Every string's every pixel changed and, unless ``collateral`` is None, at most that
+    share of the other pixels."""
+    for string, changed in outcome.strings:
+        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    if collateral is not None:
+        assert outcome.collateral <= collateral, (
+            f"{100 * outcome.collateral:.2f}% of the image changed"
+        )

@@ -8,37 +8,29 @@ from __future__ import annotations
 import pytest
 
 from archive.deid.pixels import clean_pixels
-from archive.deid.pixels.frames import decode
 from archive.deid.pixels.rapidocr import _rounds_in_a_row
 
-from .scenes import BASES, judge, text_free_scenes, text_scenes
-
-
-def _scene(key: str, scenario: str):
-    base = [b for b in BASES if b.key == key]
-    (scene,) = [s for s in text_scenes(base) if s.scenario == scenario]
-    return scene
-
-
-def _clean(scene):
-    result = clean_pixels(scene.dataset, hints=scene.hints)
-    assert result.ok, result.reasons
-    return judge(scene, decode(scene.dataset).frames, len(result.boxes))
+from .scenes import (
+    BASES,
+    assert_removed_whole,
+    cleaned,
+    text_free_scenes,
+    text_scene,
+)
 
 
 @pytest.mark.parametrize("key", ["us-doppler", "us-doppler-j2k", "us-palette", "us-echo"])
 def test_text_written_over_vendor_text_on_ultrasound_is_removed_pixel_for_pixel(key):
-    scene = _scene(key, "over vendor text")
-    outcome = _clean(scene)
+    scene = text_scene(key, "over vendor text")
+    outcome = cleaned(scene)
     assert outcome.text_pixels > 50
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    assert_removed_whole(outcome, collateral=None)
     assert scene.vendor.any()
 
 
 @pytest.mark.parametrize("scenario", ["corners", "stacked header", "banner", "inverted label"])
 def test_abdominal_mr_with_text_at_its_edges_keeps_its_anatomy(scenario):
-    outcome = _clean(_scene("mr-abdomen", scenario))
+    outcome = cleaned(text_scene("mr-abdomen", scenario))
     assert outcome.strings_removed == len(outcome.strings), outcome.strings
     assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the MR changed"
 
@@ -46,7 +38,7 @@ def test_abdominal_mr_with_text_at_its_edges_keeps_its_anatomy(scenario):
 @pytest.mark.parametrize("scenario", ["vertical 90", "vertical 270"])
 @pytest.mark.parametrize("key", ["ct-head", "ct-small", "us-echo"])
 def test_vertical_text_is_removed_like_horizontal_text(key, scenario):
-    outcome = _clean(_scene(key, scenario))
+    outcome = cleaned(text_scene(key, scenario))
     assert outcome.strings_removed == len(outcome.strings), outcome.strings
     assert outcome.collateral <= 0.01
 
@@ -78,7 +70,7 @@ def test_a_letter_pixel_that_has_the_fill_value_by_chance_still_changes(key, sce
     over the image has that value now and then: it used to stay, a pixel of the name left in
     the box (and an overlapping second box could pick the very value a letter pixel had before
     the first fill)."""
-    outcome = _clean(_scene(key, scenario))
+    outcome = cleaned(text_scene(key, scenario))
     for string, changed in outcome.strings:
         assert changed == 1.0, f"{string}: {outcome.text_pixels} text px, {changed:.4f} changed"
     assert outcome.collateral <= 0.01
@@ -97,30 +89,24 @@ def test_a_line_is_removed_whole_where_its_letters_cross_anatomy(key, scenario):
     running onto Doppler colour, dark letters over the bright MR) join it into shapes that are
     no glyphs; the line was found without them and the end of the name stayed readable.  The
     recogniser reads past the line's ends and the box follows the characters it reads."""
-    outcome = _clean(_scene(key, scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+    outcome = cleaned(text_scene(key, scenario))
+    assert_removed_whole(outcome)
 
 
 def test_the_third_line_of_a_stacked_header_written_over_vendor_text_goes_too():
     """Name, ID and date in a 8 px font over the Doppler image's own header: the date touches
     the vendor's line under it and was not found at all (0 % of it changed).  The line one
     pitch past a block of two confirmed lines is read and taken where characters are read."""
-    outcome = _clean(_scene("us-doppler", "stacked header"))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= 0.01
+    outcome = cleaned(text_scene("us-doppler", "stacked header"))
+    assert_removed_whole(outcome)
 
 
 def test_a_small_vertical_id_on_a_dim_nuclear_medicine_image_goes():
     """A 6 px ID written down the edge of a bone scan, at the top of the stored range: the
     stretched window thickens its strokes until its glyphs touch, and in the union of windows
     it was one long blob, not a line (0 % of it changed)."""
-    outcome = _clean(_scene("nm-bone-scan", "vertical 270"))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= 0.01
+    outcome = cleaned(text_scene("nm-bone-scan", "vertical 270"))
+    assert_removed_whole(outcome)
 
 
 @pytest.mark.parametrize(
@@ -133,10 +119,8 @@ def test_the_colour_map_beside_text_on_doppler_is_not_taken_for_more_text(key, s
     length: 13.0 % and 6.3 % of these images were blanked.  Beside a line already taken, a
     candidate over colour must read surely, and a joined line is cut to what it reads (and to
     its ink: ``test_a_title_over_doppler_keeps_its_box_to_its_own_letters``)."""
-    outcome = _clean(_scene(key, scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= most, f"{100 * outcome.collateral:.2f}% of the image changed"
+    outcome = cleaned(text_scene(key, scenario))
+    assert_removed_whole(outcome, collateral=most)
 
 
 @pytest.mark.parametrize(
@@ -153,10 +137,8 @@ def test_the_last_letters_of_a_line_read_unsurely_are_read_again_in_other_views(
     in the view it was found in and in the colour channels, where they read surely, and the
     readings are pooled.  The date's box runs a character past its end (the model places
     characters a little off): 1.1 % of the Doppler image, against 0.8 % with the digit left."""
-    outcome = _clean(_scene(key, scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= most, f"{100 * outcome.collateral:.2f}% of the image changed"
+    outcome = cleaned(text_scene(key, scenario))
+    assert_removed_whole(outcome, collateral=most)
 
 
 @pytest.mark.parametrize(
@@ -171,10 +153,8 @@ def test_a_line_is_removed_over_its_whole_height_where_its_letters_cross_onto_an
     site name whose lower rows touch the vendor's line above them kept its lowest rows (27 %).
     Once a line is confirmed its box grows across the line over the ink connected to its
     letters, row by row while several letters' strokes run on."""
-    outcome = _clean(_scene(key, scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+    outcome = cleaned(text_scene(key, scenario))
+    assert_removed_whole(outcome)
 
 
 def test_a_line_of_white_letters_is_not_grown_over_white_bone_it_touches():
@@ -182,7 +162,7 @@ def test_a_line_of_white_letters_is_not_grown_over_white_bone_it_touches():
     and touches them, but runs on as one wide shape, not as several letters' strokes; the
     box stays the line's (grown over every pixel of the ink joined to the letters, the name's
     and the date's boxes took 1.8 % of the image)."""
-    outcome = _clean(_scene("mr-small", "corners"))
+    outcome = cleaned(text_scene("mr-small", "corners"))
     assert outcome.strings_removed == len(outcome.strings), outcome.strings
     assert outcome.collateral <= 0.005, f"{100 * outcome.collateral:.2f}% of the image changed"
 
@@ -200,17 +180,12 @@ def test_a_letter_read_in_the_doppler_colour_far_before_a_name_does_not_stretch_
     8.96 % and 4.52 % of the image blanked.  An unsure character that far from the others is
     not part of the text's span; and a candidate over the colour map taken before the name it
     lies beside must read surely, as one taken after it must."""
-    outcome = _clean(_scene(key, scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= most, f"{100 * outcome.collateral:.2f}% of the image changed"
+    outcome = cleaned(text_scene(key, scenario))
+    assert_removed_whole(outcome, collateral=most)
 
 
 def _removed_whole_within_one_percent(key: str, scenario: str) -> None:
-    outcome = _clean(_scene(key, scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+    assert_removed_whole(cleaned(text_scene(key, scenario)))
 
 
 def test_the_next_line_of_a_header_block_goes_under_a_line_joined_with_the_vendors_logo():
@@ -231,9 +206,8 @@ def test_the_next_line_of_a_header_block_goes_under_a_line_joined_with_the_vendo
     "and one digit 1-7 levels off the 248 square) is no line the detector can find",
 )
 def test_a_white_header_over_the_test_patterns_white_square_goes():
-    outcome = _clean(_scene("sc-pattern", "stacked header"))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    outcome = cleaned(text_scene("sc-pattern", "stacked header"))
+    assert_removed_whole(outcome, collateral=None)
 
 
 @pytest.mark.parametrize(
@@ -300,7 +274,7 @@ def test_a_row_of_mosaic_slices_read_as_round_letters_is_not_text():
         if result.boxes:
             boxed.append((scene.scenario, result.boxes))
     assert not boxed
-    outcome = _clean(_scene("mr-mosaic", "stacked header"))
+    outcome = cleaned(text_scene("mr-mosaic", "stacked header"))
     name, changed = outcome.strings[0]
     assert changed == 1.0, f"{name}: {100 * (1 - changed):.1f}% of its pixels unchanged"
     assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the mosaic changed"
@@ -330,9 +304,8 @@ def test_only_readings_of_round_shapes_in_a_row_are_refused(reading, round_shape
 )
 @pytest.mark.parametrize("scenario", ["stacked header", "grey over anatomy", "dark over anatomy"])
 def test_text_crossing_the_slices_of_an_mr_mosaic_goes_whole(scenario):
-    outcome = _clean(_scene("mr-mosaic", scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    outcome = cleaned(text_scene("mr-mosaic", scenario))
+    assert_removed_whole(outcome, collateral=None)
 
 
 @pytest.mark.parametrize("scenario", ["vertical 90", "vertical 270"])
@@ -358,7 +331,7 @@ def test_white_names_over_a_near_saturated_portal_field_go():
     (noise 13 levels; one border column at 0 and the maximum sets the range), so a name, a date
     and a site burned at the maximum differed from it by under 10 levels in every detection
     window and none was touched.  A window where the field and its noise are black shows them."""
-    outcome = _clean(_scene("rt-portal", "corners"))
+    outcome = cleaned(text_scene("rt-portal", "corners"))
     left = {s: changed for s, changed in outcome.strings if changed < 1.0}
     assert set(left) <= {outcome.strings[1][0]}, left  # the 8 px ID: see the xfail below
     assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
@@ -371,16 +344,13 @@ def test_white_names_over_a_near_saturated_portal_field_go():
 )
 @pytest.mark.parametrize("scenario", ["corners", "stacked header", "vertical 270"])
 def test_white_text_over_a_saturated_portal_field_goes(scenario):
-    outcome = _clean(_scene("rt-portal", scenario))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
+    outcome = cleaned(text_scene("rt-portal", scenario))
+    assert_removed_whole(outcome, collateral=None)
 
 
 def test_a_vertical_name_over_a_saturated_portal_field_is_read_where_it_was_found():
     """The vertical name shows only in the window stretched above the near-saturated field; in
     the full-range view it differs from the field by a few levels and reads as nothing, so the
     recogniser read only there refuted it."""
-    outcome = _clean(_scene("rt-portal", "vertical 90"))
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+    outcome = cleaned(text_scene("rt-portal", "vertical 90"))
+    assert_removed_whole(outcome)

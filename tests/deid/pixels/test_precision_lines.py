@@ -6,28 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from archive.deid.pixels import clean_pixels
-from archive.deid.pixels.frames import decode
-
-from .scenes import BASES, cine_scene, judge, text_scenes
-
-
-def _scene(key: str, scenario: str):
-    base = [b for b in BASES if b.key == key]
-    (scene,) = [s for s in text_scenes(base) if s.scenario == scenario]
-    return scene
-
-
-def _clean(scene):
-    result = clean_pixels(scene.dataset, hints=scene.hints)
-    assert result.ok, result.reasons
-    return judge(scene, decode(scene.dataset).frames, len(result.boxes))
-
-
-def _removed_whole_and_nothing_else(outcome) -> None:
-    for string, changed in outcome.strings:
-        assert changed == 1.0, f"{string}: {100 * (1 - changed):.1f}% of its pixels unchanged"
-    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+from .scenes import assert_removed_whole, cine_scene, cleaned, text_scene
 
 
 @pytest.mark.parametrize(
@@ -44,14 +23,14 @@ def test_text_over_anatomy_seen_again_with_what_it_touches_is_not_boxed_twice(ke
     with the liver around them as taller "glyphs"); the model read the name in that second
     line's crop too, and its box blanked 1.4 % and 3.7 % of the MR, 1.2 % of the echo.  A line
     over a taken line of shorter and more glyphs is read again without it."""
-    _removed_whole_and_nothing_else(_clean(_scene(key, scenario)))
+    assert_removed_whole(cleaned(text_scene(key, scenario)))
 
 
 def test_a_name_on_every_frame_of_a_cine_is_not_boxed_with_the_speckle_around_it():
     """The ID over the echo cine's sector, seen on the last frame again as a "dark line" of the
     speckle between its digits, was boxed on all 30 frames with 26 px of the sector before it
     (1.55 % of the cine)."""
-    _removed_whole_and_nothing_else(_clean(cine_scene()))
+    assert_removed_whole(cleaned(cine_scene()))
 
 
 @pytest.mark.parametrize("key", ["mr-abdomen", "us-palette"])
@@ -62,4 +41,4 @@ def test_a_large_title_over_anatomy_is_boxed_where_its_letters_are(key):
     3.9 % and 1.3 % of the images were blanked.  Of two boxes of one line nested in each other
     the inner one is kept, a line of wide strokes grows only over its ink's own value, and
     reading never grows a line past its ink."""
-    _removed_whole_and_nothing_else(_clean(_scene(key, "large title")))
+    assert_removed_whole(cleaned(text_scene(key, "large title")))
