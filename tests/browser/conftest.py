@@ -96,6 +96,28 @@ def viewer_ready(page) -> None:
     page.wait_for_function("() => document.getElementById('viewport')?.dataset.ready === 'true'")
 
 
+def wait_window_readout(page, text: str, errors: list[str] | None = None) -> None:
+    """Wait until the window/level corner reads ``text``; when it does not, say what the viewer
+    showed instead (the corner, the preset menu, its renderer, the page's script errors)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "t => document.getElementById('wl-readout').textContent === t", arg=text
+        )
+    except PlaywrightTimeout:
+        state = page.evaluate(
+            "() => ({readout: document.getElementById('wl-readout').textContent,"
+            " preset: document.querySelector('#viewer select')?.value,"
+            " ready: document.getElementById('viewport')?.dataset.ready,"
+            " renderer: document.getElementById('viewport')?.dataset.renderer,"
+            " status: document.getElementById('viewer-status')?.textContent})"
+        )
+        raise AssertionError(
+            f"the window corner never read {text!r}: {state}; script errors: {errors or []}"
+        ) from None
+
+
 def frame_counter(page) -> str:
     return page.locator("#frame-counter").inner_text()
 

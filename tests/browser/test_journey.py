@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from archive.models import Case, Instance
-from tests.browser.conftest import login, logout, viewer_ready
+from tests.browser.conftest import login, logout, viewer_ready, wait_window_readout, watch
 from tests.conftest import wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -30,6 +30,8 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     ct.write_bytes(phi_file("CT_small.dcm"))
     junk = tmp_path / "notes.txt"
     junk.write_text("not an image")
+
+    errors = watch(page)  # the page's script errors, reported if the viewer stalls
 
     # Teacher: create the case, upload, watch progress, see thumbnails, submit.
     login(page, base, teacher.username)
@@ -99,10 +101,9 @@ def test_teacher_uploads_curator_publishes_student_finds_and_views(
     page.locator("#viewer").focus()
     page.keyboard.press("ArrowDown")
     page.get_by_label("Window").select_option("lung")
-    page.wait_for_function(
-        "() => document.getElementById('wl-readout').textContent === 'W 1500 L -600'"
-    )
+    wait_window_readout(page, "W 1500 L -600", errors)
     assert Instance.objects.filter(series__study__case=case).count() == 1
     html = page.content()
     assert patient.family not in html
     screenshot(page, "5-student-viewer")
+    assert errors == [], errors

@@ -13,7 +13,14 @@ import pydicom
 import pytest
 
 from archive.models import KeyImage, Tag
-from tests.browser.conftest import frame_counter, login, viewer_ready, wait_frame_counter, watch
+from tests.browser.conftest import (
+    frame_counter,
+    login,
+    viewer_ready,
+    wait_frame_counter,
+    wait_window_readout,
+    watch,
+)
 from tests.viewer.factories import (
     ct_stack,
     make_case,
@@ -100,14 +107,10 @@ def test_scroll_a_30_slice_ct(live_server, page, problems, screenshot, teacher, 
     assert int(frame_counter(page).split(" / ")[0]) > 20
     # Presets by menu and by number key.
     page.get_by_label("Window").select_option("lung")
-    page.wait_for_function(
-        "() => document.getElementById('wl-readout').textContent === 'W 1500 L -600'"
-    )
+    wait_window_readout(page, "W 1500 L -600")
     page.locator("#viewer").focus()
     page.keyboard.press("3")
-    page.wait_for_function(
-        "() => document.getElementById('wl-readout').textContent === 'W 2500 L 480'"
-    )
+    wait_window_readout(page, "W 2500 L 480")
     # Cine: the counter moves while playing and stops when paused (key C).
     page.get_by_label("Frames per second").fill("20")
     page.get_by_role("button", name="Play").click()
