@@ -30,7 +30,7 @@ import warnings
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -298,6 +298,8 @@ class _Deidentifier:
         # Full Dates: dates go through the same path with no shift, so legacy forms are
         # rewritten in the standard form and invalid ones treated like any invalid value.
         self.days = pseudonym.date_shift_days if policy.shift_dates else 0
+        # (tag, value) of every date written by a shift: the verifier's hints (PhiHints).
+        self.shifted_dates: set[tuple[int, str]] = set()
         self.uid_op = Operation.KEEP if policy.retain_uids else Operation.REMAP_UID
         self.types = attribute_types(str(_uid_value(root, 0x00080016) or ""))
         self.audit: Counter[tuple[str, str, str]] = Counter()
@@ -516,11 +518,12 @@ class _Deidentifier:
             return True
         if self.days == 0 and shifted == values:
             return True  # Full Dates: already in the standard form, kept as read
-        data = "\\".join(s for s in shifted if s is not None).encode("ascii")
+        written = [s for s in shifted if s is not None]
+        data = "\\".join(written).encode("ascii")
         if len(data) & 1:
             data += b" "
         store[key] = raw._replace(value=data, length=len(data))
-        self.record(tag, "date shifted" if self.days else "date written in the standard form")
+        self._shifted(tag, written)
         return True
 
     def _prune_private(self, ds: Dataset, tags: list[BaseTag]) -> None:
@@ -800,7 +803,14 @@ class _Deidentifier:
         if self.days == 0 and shifted == values:
             return  # Full Dates: already in the standard form
         elem.value = shifted if len(shifted) > 1 else shifted[0]
-        self.record(elem.tag, "date shifted" if self.days else "date written in the standard form")
+        self._shifted(int(elem.tag), shifted)
+
+    def _shifted(self, tag: int, written: list[str]) -> None:
+        """Record a date element written (shifted, or in the standard form with Full Dates);
+        the verifier knows the shifted values as the engine's own (PhiHints.shifted_dates)."""
+        if self.days:
+            self.shifted_dates.update((tag, v.strip(" \x00").upper()) for v in written)
+        self.record(tag, "date shifted" if self.days else "date written in the standard form")
 
 
 def _methods(
@@ -963,7 +973,8 @@ def _deidentify_owned(ds: Dataset, policy: Policy) -> DeidResult:
     # One pass collects the hints and applies the profile (hints are taken
     # from each element before it is changed).
     engine.walk(ds)
-    hints = engine.collector.finish()
+    # A shifted date that falls on another date of the input is the engine's own value.
+    hints = replace(engine.collector.finish(), shifted_dates=frozenset(engine.shifted_dates))
     engine.finish(hints)
 
     for tag, companions in _CONDITIONAL_COMPANIONS.items():

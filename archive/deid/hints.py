@@ -142,11 +142,17 @@ class PhiHints:
         value equals them (a substring search would flag innocent numbers).
     uids : frozenset[str]
         Original non-standard UIDs; any output UID equal to one is residual.
+    shifted_dates : frozenset[tuple[int, str]]
+        ``(tag, value)`` of each date the engine wrote by shifting an input date (upper
+        case, stripped).  Such a value is the engine's own output: when it falls on another
+        date of the input (a study date shifted by exactly the patient's age lands on the
+        birth date), it is no residual of that date.  Only the date category is excused.
     """
 
     substrings: dict[str, str] = field(default_factory=dict)
     exact: dict[str, str] = field(default_factory=dict)
     uids: frozenset[str] = frozenset()
+    shifted_dates: frozenset[tuple[int, str]] = frozenset()
 
     def __repr__(self) -> str:
         return (

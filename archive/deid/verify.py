@@ -8,7 +8,9 @@ meta - for the identifying values collected from the input
 of names, dates, phone numbers and identifiers of anyone
 (:mod:`archive.deid.freetext`): the hints know only the people named in the
 same header, not a physician or a relative named in a text.  Reasons name the
-attribute and the kind of value found, never the value.
+attribute and the kind of value found, never the value.  The one value not held
+against a date hint is the one the engine wrote into that attribute by its shift
+(``PhiHints.shifted_dates``): a shift can land on another date of the input.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from pydicom.tag import BaseTag
 
 from archive.deid.elements import RawDataElement, element_vr
 from archive.deid.freetext import first_phi_category
+from archive.deid.hints import HintCategoryValues
 from archive.deid.profile import holds_free_text
 from archive.deid.uids import CLASS_UID_TAGS
 
@@ -44,6 +47,7 @@ _PSEUDONYM_TAGS = frozenset({0x00100010, 0x00100020})
 BINARY_VRS = frozenset({"OB", "OW", "OF", "OD", "OL", "OV", "UN"})
 _NUMBER_VRS = frozenset({"US", "SS", "UL", "SL", "FL", "FD", "UV", "SV", "AT"})
 _NUMERIC_STRING_VRS = frozenset({"DS", "IS", "AS", "TM"})
+_DATE_VRS = frozenset({"DA", "DT"})
 _BULK_BYTES = 1024
 #: Raw numeric values longer than this are also searched as bytes (8 = one FD, or 2 ULs).
 _NUMBER_BYTES = 8
@@ -82,6 +86,22 @@ def _texts(value: object) -> list[str]:
 def _encoding(ds: Dataset) -> str:
     charset = ds.get("SpecificCharacterSet") or ""
     return "utf-8" if "ISO_IR 192" in str(charset) else "latin-1"
+
+
+def _unshifted(tag: int, texts: list[str], hints: PhiHints, reasons: list[str]) -> list[str]:
+    """The texts of a date element that the engine did not write by shifting.  A shifted one
+    is searched here, and only another kind of value than a date is residual in it: the
+    engine's shift landed it on a date of the input (another of the instance's dates, the
+    birth date of a child imaged that many days after birth), which it does not reveal."""
+    rest = []
+    for t in texts:
+        if (tag, t) not in hints.shifted_dates:
+            rest.append(t)
+            continue
+        category = hints.exact.get(t) or hints.search(t)
+        if category is not None and category != HintCategoryValues.DATE:
+            reasons.append(f"Residual {category} found in {_name(tag)}.")
+    return rest
 
 
 def _scan(
@@ -146,6 +166,8 @@ def _scan(
         else:
             written = _texts(value)
         texts = [t.strip(" \x00").upper() for t in written]
+        if hints.shifted_dates and vr in _DATE_VRS:
+            texts = _unshifted(tag, texts, hints, reasons)
         if free is not None and holds_free_text(tag, vr):
             free.append((tag, written))
         if tag in _PSEUDONYM_TAGS and all(_PSEUDONYM_RE.match(t) for t in texts):

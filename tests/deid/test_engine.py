@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
+from dataclasses import replace
 
 import pydicom
 import pytest
@@ -20,10 +22,13 @@ from archive.deid import (
     collect_phi_hints,
     deidentify_bytes,
     deidentify_dataset,
+    pseudonymize_patient,
     pseudonymize_uid,
     verify,
 )
 from archive.deid.engine import PIXELS_NOT_CHECKED
+from archive.deid.hints import HintCategoryValues, PhiHints
+from archive.deid.pixels import clean_pixels
 from archive.deid.private import SAFE_PRIVATE, creator_key
 from archive.deid.uids import CLASS_UID_TAGS, is_standard_uid
 from tests.deid.conftest import (
@@ -171,6 +176,68 @@ def test_same_patient_same_pseudonym_and_shift(policy: Policy) -> None:
     other.PatientID = "SYNPID00001"
     third = deidentify_bytes(to_bytes(other), policy).dataset
     assert third.PatientID != first.PatientID
+
+
+def _days_after(date: str, days: int) -> str:
+    return (dt.datetime.strptime(date, "%Y%m%d") + dt.timedelta(days=days)).strftime("%Y%m%d")
+
+
+def test_a_study_date_shifted_onto_the_birth_date_passes(policy: Policy) -> None:
+    """A child imaged exactly as many days after birth as the patient's dates are shifted
+    back: the shifted study date is the birth date.  That value is the engine's own output
+    and tells nobody the birth date, so the instance is not quarantined for it (it was:
+    "Residual date found in StudyDate", and CI once hit it with a random synthetic patient)."""
+    ds = inject_phi(load("CT_small.dcm"))
+    days = pseudonymize_patient(ds, policy).date_shift_days
+    study = _days_after(PHI["birth_date"], -days)
+    ds.StudyDate = ds.SeriesDate = ds.ContentDate = study
+    ds.AcquisitionDateTime = study + "101500"
+    # The archive's own pixel cleaner: with it the written file is verified again, read back.
+    with_pixels = replace(policy, pixel_cleaner=clean_pixels)
+    result = deidentify_bytes(to_bytes(ds), with_pixels)
+    assert result.status == "anonymized", result.reasons
+    out = pydicom.dcmread(io.BytesIO(result.to_bytes()))
+    assert out.StudyDate == out.SeriesDate == PHI["birth_date"]  # the coincidence happened
+    assert out.AcquisitionDateTime == PHI["birth_date"] + "101500"
+    assert out.get("PatientBirthDate", "") != PHI["birth_date"]
+
+
+def test_a_kept_study_date_on_the_birth_date_is_still_residual(policy: Policy) -> None:
+    """Full Dates keeps dates as they are: a newborn's study on the day of birth shows the
+    birth date, which is never kept, so the curator decides."""
+    keep = Policy(
+        uid_key=policy.uid_key, pseudonym_key=policy.pseudonym_key, date_mode=DateModeValues.KEEP
+    )
+    ds = inject_phi(load("CT_small.dcm"))
+    ds.StudyDate = PHI["birth_date"]
+    reasons = deidentify_bytes(to_bytes(ds), keep).reasons
+    assert "Residual date found in StudyDate (0008,0020)." in reasons
+
+
+def test_only_the_shifted_value_of_a_shifted_date_is_excused() -> None:
+    """The birth date anywhere the engine did not write it by a shift is residual; a shifted
+    value that also holds another kind of identifying value is residual too."""
+    birth, patient_id = PHI["birth_date"], "20100101123456"
+    hints = PhiHints(
+        substrings={birth: HintCategoryValues.DATE, patient_id: HintCategoryValues.IDENTIFIER},
+        shifted_dates=frozenset(
+            {(0x00080020, birth), (0x0008002A, patient_id), (0x00080021, "20000101")}
+        ),
+    )
+    ds = Dataset()
+    ds.StudyDate = birth  # written by the shift
+    ds.SeriesDate = birth  # not the value the shift wrote there
+    ds.AcquisitionDateTime = patient_id  # shifted, and also an identifier of the input
+    item = Dataset()
+    item.StudyDate = birth  # a nested copy of a shifted element: the same (tag, value)
+    item.ContentDate = birth
+    ds.ReferencedStudySequence = [item]
+    reasons = verify(ds, hints)
+    assert sorted(reasons) == [
+        "Residual date found in ContentDate (0008,0023).",
+        "Residual date found in SeriesDate (0008,0021).",
+        "Residual identifier found in AcquisitionDateTime (0008,002A).",
+    ]
 
 
 def test_age_computed_and_capped(policy: Policy) -> None:
