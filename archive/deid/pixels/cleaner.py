@@ -808,26 +808,11 @@ def _complete_across(views: Sequence[np.ndarray], region: TextRegion) -> TextReg
     lum = planes[0]
     inside = np.zeros(lum.shape, bool)
     inside[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0] = True
-    box_lum = lum[inside]
-    if box_lum.size == 0:
-        return region
     # The extreme tenth of the box for the line's polarity: the letters' cores.
-    if region.polarity == "dark":
-        extreme = inside & (lum <= np.percentile(box_lum, 10))
-    else:
-        extreme = inside & (lum >= np.percentile(box_lum, 90))
-    codes = np.zeros(lum.shape, np.int64)
-    for plane in planes:
-        codes = codes * 256 + plane
-    values, counts = np.unique(codes[extreme], return_counts=True)
-    if values.size == 0:
+    found = _extreme_colour(planes, region.polarity, inside)
+    if found is None:
         return region
-    ink = int(values[np.argmax(counts)])
-    ink_planes = []
-    for _ in planes:
-        ink_planes.append(ink % 256)
-        ink //= 256
-    ink_planes.reverse()
+    ink_planes = found[1]
     matched = np.ones(lum.shape, bool)
     for plane, value in zip(planes, ink_planes, strict=True):
         matched &= np.abs(plane - value) <= ACROSS_TOLERANCE
@@ -923,6 +908,33 @@ FLAT_SHARE = 0.1
 _Ink = tuple[list[int], list[float], float]
 
 
+def _extreme_colour(
+    planes: list[np.ndarray], polarity: str, inside: np.ndarray | None = None
+) -> tuple[int, list[int], np.ndarray] | None:
+    """The most common colour of the most extreme tenth (for ``polarity``) of the pixels
+    ``inside`` (all by default), ranked by the first plane: as one code, as its value in each
+    plane, and every pixel's code.  None when there is no pixel."""
+    lum = planes[0]
+    values = lum if inside is None else lum[inside]
+    if values.size == 0:
+        return None
+    if polarity == "dark":
+        extreme = lum <= np.percentile(values, 10)
+    else:
+        extreme = lum >= np.percentile(values, 90)
+    if inside is not None:
+        extreme &= inside
+    codes = np.zeros(lum.shape, np.int64)
+    for plane in planes:
+        codes = codes * 256 + plane
+    found, counts = np.unique(codes[extreme], return_counts=True)
+    if found.size == 0:
+        return None
+    ink = int(found[np.argmax(counts)])
+    ink_planes = [(ink >> (8 * k)) & 255 for k in reversed(range(len(planes)))]
+    return ink, ink_planes, codes
+
+
 def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
     """The colour of ``region``'s letters (see ``_Ink``); None when the box's extreme pixels
     are about the colour of the rest of it (no letters of one colour stand out).
@@ -935,25 +947,13 @@ def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
         return None
     planes = [v[y0:y1, x0:x1].astype(np.int16) for v in _ink_views(views)]
     lum = planes[0]
-    if region.polarity == "dark":
-        extreme = lum <= np.percentile(lum, 10)
-    else:
-        extreme = lum >= np.percentile(lum, 90)
-    codes = np.zeros(lum.shape, np.int64)
-    for plane in planes:
-        codes = codes * 256 + plane
-    values, counts = np.unique(codes[extreme], return_counts=True)
-    if values.size == 0:
+    found = _extreme_colour(planes, region.polarity)
+    if found is None:
         return None
-    ink = int(values[np.argmax(counts)])
+    ink, ink_planes, codes = found
     others, shares = np.unique(codes, return_counts=True)
     if np.max(shares[others != ink], initial=0) >= FLAT_SHARE * codes.size:
         return None  # letters on a flat field (colour bars, a banner): found as they are
-    ink_planes: list[int] = []
-    for _ in planes:
-        ink_planes.append(ink % 256)
-        ink //= 256
-    ink_planes.reverse()
     spreads = [abs(float(np.median(p)) - v) for p, v in zip(planes, ink_planes, strict=True)]
     if max(spreads) < ACROSS_CONTRAST:
         return None
