@@ -23,7 +23,7 @@ import copy
 import functools
 import io
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -573,6 +573,27 @@ def text_scenes(bases=BASES) -> Iterator[Scene]:
             )
 
 
+def burn_frames(
+    frames: np.ndarray,
+    rep: Representation,
+    palette,
+    strokes: list[Stroke] | Callable[[int], list[Stroke]],
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """:func:`burn` on every frame: the strokes (or, for text that changes like a clock, a
+    function of the frame's index giving them); the burned frames and one mask per stroke
+    (frames x rows x columns)."""
+    out = np.empty_like(frames)
+    masks: list[np.ndarray] = []
+    for i, frame in enumerate(frames):
+        these = strokes(i) if callable(strokes) else strokes
+        out[i], frame_masks = burn(frame, rep, palette, these)
+        if not masks:
+            masks = [np.zeros(frames.shape[:3], bool) for _ in frame_masks]
+        for mask, m in zip(masks, frame_masks, strict=True):
+            mask[i] = m
+    return out, masks
+
+
 def cine_scene(frames: int = 30) -> Scene:
     """The colour echo cine with a name and an ID on every frame, at the same place (burned-in
     text does not move), one over the sector's speckle."""
@@ -586,12 +607,7 @@ def cine_scene(frames: int = 30) -> Scene:
         _at(shape, Stroke(p["name"], (0, 0), 9, "sans"), "box", (44, 0, 180, 20)),
         _at(shape, Stroke("ID " + p["id"], (0, 0), 9, "mono"), "box", base.clear[0]),
     ]
-    out = np.empty_like(all_frames)
-    string_masks = [np.zeros(all_frames.shape[:3], bool) for _ in strokes]
-    for i, frame in enumerate(all_frames):
-        out[i], masks = burn(frame, rep, palette, strokes)
-        for sm, m in zip(string_masks, masks, strict=True):
-            sm[i] = m
+    out, string_masks = burn_frames(all_frames, rep, palette, strokes)
     return Scene(
         key="us-echo-cine",
         modality="US cine",

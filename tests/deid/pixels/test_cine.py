@@ -13,7 +13,17 @@ import pytest
 from archive.deid.pixels import clean_pixels
 from archive.deid.pixels.frames import decode
 
-from .scenes import BASES, Scene, Stroke, _at, _names, base_frames, burn, judge, native_dataset
+from .scenes import (
+    BASES,
+    Scene,
+    Stroke,
+    _at,
+    _names,
+    base_frames,
+    burn_frames,
+    judge,
+    native_dataset,
+)
 
 
 def _lossy(frames: np.ndarray, quality: int) -> np.ndarray:
@@ -36,10 +46,7 @@ def _echo_cine(colour: str, size: int) -> Scene:
     template, frames, rep, palette = base_frames(base)
     text = "ID " + _names(random.Random("cine"))["id"]
     stroke = _at(frames.shape[1:3], Stroke(text, (0, 0), size, colour=colour), "box", base.anatomy)
-    burned = np.empty_like(frames)
-    mask = np.zeros(frames.shape[:3], bool)
-    for i, frame in enumerate(frames):
-        burned[i], (mask[i],) = burn(frame, rep, palette, [stroke])
+    burned, (mask,) = burn_frames(frames, rep, palette, [stroke])
     before = _lossy(burned, 70)
     return Scene(
         key="us-echo-cine",
@@ -73,12 +80,12 @@ def test_a_faint_clock_beside_the_beating_heart_of_a_lossy_echo_cine_goes_on_eve
     whose strokes nearly all change are left unread."""
     base = next(b for b in BASES if b.key == "us-echo")
     template, frames, rep, palette = base_frames(base)
-    burned = np.empty_like(frames)
-    mask = np.zeros(frames.shape[:3], bool)
-    for i, frame in enumerate(frames):
-        clock = Stroke(f"10:42:{i:02d}", (0, 0), 9, colour="faint")
-        clock = _at(frames.shape[1:3], clock, "box", (224, 150, 284, 170))
-        burned[i], (mask[i],) = burn(frame, rep, palette, [clock])
+
+    def clock(i: int) -> list[Stroke]:
+        stroke = Stroke(f"10:42:{i:02d}", (0, 0), 9, colour="faint")
+        return [_at(frames.shape[1:3], stroke, "box", (224, 150, 284, 170))]
+
+    burned, (mask,) = burn_frames(frames, rep, palette, clock)
     before = _lossy(burned, 70)
     ds = native_dataset(template, before)
     result = clean_pixels(ds)
