@@ -257,7 +257,7 @@ the next line's pitch; its slot is read like the slot next to a block (``_next_t
 **249/259** (98.74 %), 179/179 within 1 % (the mosaic's header 0.04 %), 111/111 text-free,
 324 ms/frame, 1976 model calls (1964); every other image as before.  Left on the mosaic: the
 grey ID (its digits join the slices' rims; its middle digits lie over brain as bright as their
-ink) and the dark name (its ends lie over the black gap, under 4 levels of any 8-bit view).
+ink) and the dark name (its ends lie over the black gap, under one level of any 8-bit view).
 """
 
 from __future__ import annotations

@@ -305,8 +305,9 @@ def test_only_readings_of_round_shapes_in_a_row_are_refused(reading, round_shape
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="the grey ID's digits touch the slices' rims and join them into "
-                "components of 25-40 px, and its middle digits lie over brain as bright as "
-                "their ink (no view shows them): only '89' and '84' read, 40 px apart",
+                "components of 25-40 px, and its middle digits lie over brain about as bright "
+                "as their ink (the recogniser reads none of them): only '89' and '84' read, "
+                "40 px apart",
             ),
         ),
         pytest.param(
@@ -314,8 +315,9 @@ def test_only_readings_of_round_shapes_in_a_row_are_refused(reading, round_shape
             marks=pytest.mark.xfail(
                 strict=True,
                 reason="the dark name's first and last letters lie over the black gap "
-                "between slices, 0-20 of 1593 stored levels under letters at 0 (under 4 levels "
-                "of every 8-bit view): nothing reads them, only 'UPO^PL' over the slice",
+                "between slices (median 4 of 1593 stored levels), where letters at 0 differ "
+                "from it by under one level of every 8-bit view: nothing reads them, only "
+                "'UPO^PL' over the slice",
             ),
         ),
     ],
