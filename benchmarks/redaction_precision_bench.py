@@ -248,6 +248,16 @@ letters (1 px strokes over its near-saturated field: the corners' ID, the stacke
 vertical ID), never found; on the MR mosaic the ID and date under the stacked name, the grey
 ID over the slices and the dark name crossing them (text and slices one line of organ-sized
 glyphs).  Collateral is within 1 % on every image.
+
+mosaic2 (2026-12-01 09:28 UTC, load 6-7; baseline 247/259 at 319 ms/frame in the same hour):
+the ID and date under the mosaic's stacked name touch its first slice and join its edge into
+one line of organ-sized "glyphs", so only the name was found, and no block of two lines to read
+on from.  Letters of a lone header line's ink a gap under it, beginning at its left edge, give
+the next line's pitch; its slot is read like the slot next to a block (``_next_to_a_line``).
+**249/259** (98.74 %), 179/179 within 1 % (the mosaic's header 0.04 %), 111/111 text-free,
+324 ms/frame, 1976 model calls (1964); every other image as before.  Left on the mosaic: the
+grey ID (its digits join the slices' rims; its middle digits lie over brain as bright as their
+ink) and the dark name (its ends lie over the black gap, under one level of any 8-bit view).
 """
 
 from __future__ import annotations

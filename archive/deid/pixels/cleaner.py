@@ -277,6 +277,7 @@ def _decide(
         out = _without_joined(out)
         out = _over_colour_bands(views, out)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
+        out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
         out = [r if _crossed(r, out) else _complete_across(views, r) for r in out]
@@ -405,18 +406,7 @@ def _next_in_stack(
     model call only where the slot is not flat and no line covers it already)."""
     view = views[0]
     rows, cols = view.shape[:2]
-    # Lines found as lines: not pieces, not candidates cut down to what was read in them (text
-    # joined with Doppler colour), in a header's font size and no taller than their glyphs.
-    flat = [
-        r
-        for r in lines
-        if not r.vertical
-        and 0 < r.glyph_height <= STACK_HEIGHT
-        and r.glyphs > 0
-        and r.line is None
-        and "cut to the text read" not in r.reason
-        and r.box[3] - r.box[1] <= 1.7 * r.glyph_height + 2
-    ]
+    flat = _header_lines(lines)
     extra: list[TextRegion] = []
     for a in flat:
         for b in flat:
@@ -450,6 +440,110 @@ def _next_in_stack(
                 half = int(np.ceil(0.6 * h))
                 cut = (max(x0, int(min(read)) - half), y0, min(x1, int(max(read)) + half + 1), y1)
                 extra.append(replace(region, box=cut))
+    return extra
+
+
+def _header_lines(lines: Sequence[TextRegion]) -> list[TextRegion]:
+    """Lines found as lines: not pieces, not candidates cut down to what was read in them
+    (text joined with Doppler colour), in a header's font size and no taller than their
+    glyphs."""
+    return [
+        r
+        for r in lines
+        if not r.vertical
+        and 0 < r.glyph_height <= STACK_HEIGHT
+        and r.glyphs > 0
+        and r.line is None
+        and "cut to the text read" not in r.reason
+        and r.box[3] - r.box[1] <= 1.7 * r.glyph_height + 2
+    ]
+
+
+def _letter_pixels(view: np.ndarray, region: TextRegion, box: Box) -> np.ndarray:
+    """Pixels of ``box`` that stand out like ``region``'s letters: within half its contrast
+    of its ink."""
+    x0, y0, x1, y1 = box
+    part = view[max(0, y0) : max(0, y1), max(0, x0) : max(0, x1)].astype(np.int16)
+    if region.polarity == "dark":
+        part = 255 - part
+    return part >= region.ink - 0.5 * region.depth
+
+
+def _letter_rows(view: np.ndarray, region: TextRegion, y0: int, y1: int) -> np.ndarray:
+    """For rows ``y0``..``y1`` of ``region``'s columns: whether each holds two or more runs of
+    pixels that stand out like the line's letters."""
+    inked = _letter_pixels(view, region, (region.box[0], y0, region.box[2], y1)).view(np.uint8)
+    edges = np.diff(np.pad(inked, ((0, 0), (1, 0))).astype(np.int8), axis=1)
+    return (edges == 1).sum(axis=1) >= 2
+
+
+def _letter_columns(view: np.ndarray, region: TextRegion, box: Box) -> np.ndarray:
+    """For the columns of ``box``: whether any of its rows has a pixel that stands out like
+    ``region``'s letters."""
+    return _letter_pixels(view, region, box).any(axis=0)
+
+
+def _next_to_a_line(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], lines: Sequence[TextRegion]
+) -> list[TextRegion]:
+    """The line under a confirmed header line that no other line stacks with, where the model
+    reads characters.
+
+    A header's name over an MR mosaic is found, but the ID and date under it touch the first
+    slice and join its edge into components no glyph is (one line of organ-sized "glyphs"), so
+    the block of two lines that ``_next_in_stack`` reads on from is never found.  Letters of
+    the line's ink in the rows past a gap under the line are the next line of the block: the
+    pitch is where they begin, and the slot one pitch away is read like the slot next to a
+    block (a model call only where such rows are)."""
+    rows = views[0].shape[0]
+    flat = _header_lines(lines)
+    extra: list[TextRegion] = []
+    for line in flat:
+        x0, y0, x1, y1 = line.box
+        h = line.glyph_height
+        if line.ink < 0 or line.depth <= 0 or not 0 <= line.view < len(views):
+            continue
+        if any(
+            o is not line
+            and o.polarity == line.polarity
+            and same_glyph_size(o, line)
+            and abs(o.box[0] - x0) <= h + 1
+            and 0 < abs(o.box[1] - y0) <= 2.5 * h
+            for o in flat
+        ):
+            continue  # a block already: ``_next_in_stack`` reads on from it
+        reach = int(2.5 * h)
+        letters = _letter_rows(views[line.view], line, y0, y1 + reach)
+        own = np.flatnonzero(letters[: y1 - y0])
+        if own.size == 0:
+            continue
+        top, bottom = int(own[0]), int(own[-1]) + 1
+        gap = np.flatnonzero(~letters[bottom:])
+        if gap.size == 0:
+            continue
+        after = np.flatnonzero(letters[bottom + int(gap[0]) :])
+        if after.size == 0:
+            continue
+        pitch = bottom + int(gap[0]) + int(after[0]) - top
+        if not bottom - top < pitch <= reach:
+            continue
+        slot = (x0, y0 + pitch, x1, y1 + pitch)
+        if slot[3] > rows or any(_overlap(slot, r.box) >= 0.5 for r in list(lines) + extra):
+            continue
+        # A block is left-aligned: the next line's letters begin where this line's do.
+        begins = np.flatnonzero(_letter_columns(views[line.view], line, slot))
+        if begins.size == 0 or begins[0] > h:
+            continue
+        region = replace(
+            line, box=slot, strong=True, line=None, reason=line.reason + ", next to a line"
+        )
+        chars = detector.characters(views, region) or []
+        if not _shows_characters(chars):
+            continue
+        read = [c for c, p in chars if p >= STACK_PROB]
+        half = int(np.ceil(0.6 * h))
+        cut = (max(x0, int(min(read)) - half), slot[1], min(x1, int(max(read)) + half + 1), slot[3])
+        extra.append(replace(region, box=cut))
     return extra
 
 
