@@ -1749,6 +1749,7 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     x0, y0, x1, y1 = box
     out = DetectionViews(np.ascontiguousarray(v[y0:y1, x0:x1]) for v in views)
     out.separate = getattr(views, "separate", ())
+    out.bright_only = getattr(views, "bright_only", ())
     return out
 
 

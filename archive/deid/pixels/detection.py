@@ -252,14 +252,19 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # pass: a line just under the bar on one pass and just over it on the next is the same
         # line, and it was already judged (hysteresis, not a weaker first pass).
         snr_text = self.snr_text * (1.5 if ignore is not None else 1.0)
+        bright_only = set(getattr(views, "bright_only", ()))
         while True:
             supports = [_support(img, _SUPPORT_MARGIN + max(self.kernels)) for img in imgs]
             thresholds = [self._threshold(img, s) for img, s in zip(imgs, supports, strict=True)]
             for polarity in ("bright", "dark"):
                 for k in self.kernels:
+                    # A view that shows only what lies above a field (``bright_only``) has
+                    # nothing dark to show: its black-hat is the gaps between bright things.
                     hats = [
-                        self._hat(img, k, polarity, s)
-                        for img, s in zip(imgs, supports, strict=True)
+                        np.zeros_like(img)
+                        if polarity == "dark" and i in bright_only
+                        else self._hat(img, k, polarity, s)
+                        for i, (img, s) in enumerate(zip(imgs, supports, strict=True))
                     ]
                     found, union = self._candidates(
                         hats, thresholds, keep, k, polarity, scale, views

@@ -193,6 +193,8 @@ class DetectionViews(list):
     letters burned at the maximum stand apart from the bone they touch)."""
 
     separate: tuple[int, ...] = ()
+    #: windows that show only what lies above a field, black: no dark text shows there
+    bright_only: tuple[int, ...] = ()
 
 
 def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
@@ -268,14 +270,105 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     if hi > median and hi - median < 0.02 * (hi - lo):
         # A near-saturated field (a portal image's open field 0.2 % under the maximum): letters
         # burned at the maximum differ from it by a few levels of every window above, and a
-        # window stretched to the field turns its noise into strokes that join them.  Here the
-        # field up to 3 spreads of its noise over its median goes to black, what lies above it
-        # (the letters) to white.
-        spread = 1.4826 * float(np.median(np.abs(sample - median)))
-        floor = median + 3 * max(spread, 1.0)
-        if floor < hi:
-            views.append(_to_u8(frame, floor, hi))
+        # window stretched to the field turns its noise into strokes that join them.  Only
+        # where something lies 3 spreads of the field over its median is there anything to
+        # show; then the field goes to black and what lies above it (the letters) to white.
+        spread = max(1.0, 1.4826 * float(np.median(np.abs(sample - median))))
+        if median + 3 * spread < hi:
+            views.append(_above_field(frame, hi, median, spread))
+            views.bright_only = (len(views) - 1,)
     return views
+
+
+#: Side of the blocks in which the open field's level is taken (``_above_field``): larger
+#: than the letters of a line, smaller than the field's slow shading.
+FIELD_BLOCK = 16
+#: A block whose level lies more than this many of the image's spreads under its median is
+#: not the open field (the phantom, a banner): there the view is the plain window.
+FIELD_DEPTH = 4.0
+#: What shows: more than this many spreads of the smoothed residual's noise over its median.
+FIELD_NOISE = 3.5
+#: ... and only this near (pixels) to a pixel over the plain window's floor: letters burned at
+#: the maximum reach it somewhere in every glyph, the field's noise nearly never.
+FIELD_REACH = 5
+#: Side of the cells in which the pixels over the plain window's floor are gathered: the
+#: residual is computed only in the boxes of connected cells around them.
+_CELL = 8
+_NEIGHBOURS = np.ones((3, 3), np.uint8)
+
+
+def _above_field(frame: np.ndarray, hi: float, median: float, spread: float) -> np.ndarray:
+    """What lies above a near-saturated open field: the field black, the maximum white.
+
+    One window cannot show it: the field's shading (the image's spread, 25 levels on
+    pynetdicom's portal image) is twice its noise (12-14 levels), so the window black up to 3
+    spreads over the median (this view's first form, still its floor: ``cores``) showed only
+    the cores of letters burned at the maximum, and an 8 px font's 1 px strokes, anti-aliased
+    to 30-80 % of the way from the field to the maximum, broke into dots no glyph was made
+    of.  Here the field is taken block by block (each block's median, smoothed over 5 x 5
+    blocks, so a line of letters does not raise it) and subtracted; what lies under it is
+    nothing (zero before smoothing, so the dark surroundings of letters on a banner do not
+    drown their strokes); a 3 x 3 Gaussian sums a stroke split over two columns and halves
+    the noise; what rises ``FIELD_NOISE`` spreads of that over its median and lies within
+    ``FIELD_REACH`` of a core shows.  Off the open field (``FIELD_DEPTH``) the view is the
+    plain window.  Only the boxes around the cores are computed: the field's noise elsewhere
+    would show nowhere, and a whole frame of it cost more than the detection it feeds.
+    """
+    cores = _to_u8(frame, median + 3 * spread, hi)
+    rows, cols = frame.shape
+    n = FIELD_BLOCK
+    bh, bw = rows // n, cols // n
+    if bh < 5 or bw < 5:
+        return cores  # too small to take the field block by block
+    step = n // 4  # 16 pixels of each block: its median needs no more
+    blocks = frame[: bh * n : step, : bw * n : step].reshape(bh, 4, bw, 4)
+    blocks = np.partition(blocks.transpose(0, 2, 1, 3).reshape(bh, bw, 16), (7, 8), axis=2)
+    levels = (blocks[..., 7].astype(np.float32) + blocks[..., 8]) * np.float32(0.5)
+    levels = cv2.medianBlur(levels, 5)
+    dark = levels < median - FIELD_DEPTH * spread
+    levels[dark] = hi  # nothing shows off the open field but the plain window (below)
+    field = cv2.resize(levels, (cols, rows), interpolation=cv2.INTER_LINEAR)
+    # The residual in 8 bits: the field's height under the maximum is a few hundred levels at
+    # most (2 % of the range), so a level of the stored values is nearly one of these.
+    gain = min(1.0, 255.0 / max(hi - median, 1.0))
+
+    def residual(y: np.ndarray | slice, x: slice) -> np.ndarray:
+        part = cv2.subtract(frame[y, x].astype(np.float32), field[y, x])
+        part = cv2.convertScaleAbs(cv2.max(part, 0.0), alpha=gain)
+        return cv2.GaussianBlur(part, (3, 3), 0.7, borderType=cv2.BORDER_REPLICATE)
+
+    # The noise, from strips of three rows across the frame (their middle rows are smoothed
+    # exactly as the whole frame would be).
+    middle = np.arange(1, rows - 1, 16)
+    strips = residual((middle[:, np.newaxis] + np.arange(-1, 2)).ravel(), slice(None))
+    sample = strips[1::3, ::4].ravel()
+    half = sample.size // 2
+    centre = int(np.partition(sample, half)[half])
+    deviation = np.abs(sample.astype(np.int16) - centre)
+    noise = max(1.0, 1.4826 * float(np.partition(deviation, half)[half]))
+    floor = centre + FIELD_NOISE * noise
+    top = max(gain * (hi - median), floor + 1.0)
+    lut = np.clip((np.arange(256) - floor) * (255.0 / (top - floor)), 0, 255).astype(np.uint8)
+    # The cores gathered in cells, a cell's margin around them (more than FIELD_REACH).
+    ch, cw = -(-rows // _CELL), -(-cols // _CELL)
+    hit = cv2.threshold(cores, 0, 255, cv2.THRESH_BINARY)[1]
+    cells = cv2.resize(hit, (cw, ch), interpolation=cv2.INTER_AREA)
+    cells = cv2.dilate(cv2.threshold(cells, 0, 255, cv2.THRESH_BINARY)[1], _NEIGHBOURS)
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(cells, connectivity=8)
+    reach = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * FIELD_REACH + 1,) * 2)
+    shown = np.zeros_like(cores)
+    for x, y, w, h, _area in stats[1:count]:
+        x0, x1 = (x * cols) // cw, min(cols, -(-(x + w) * cols // cw))
+        y0, y1 = (y * rows) // ch, min(rows, -(-(y + h) * rows // ch))
+        ys, xs = slice(y0, y1), slice(x0, x1)
+        part = cv2.LUT(residual(ys, xs), lut)
+        part = cv2.bitwise_and(part, part, mask=cv2.dilate(cores[ys, xs], reach))
+        off = dark[np.minimum(np.arange(y0, y1) // n, bh - 1)][
+            :, np.minimum(np.arange(x0, x1) // n, bw - 1)
+        ]
+        np.copyto(part, cores[ys, xs], where=off)
+        np.maximum(shown[ys, xs], part, out=shown[ys, xs])  # boxes of two cells may overlap
+    return shown
 
 
 def luminance(pixels: DecodedPixels, index: int) -> np.ndarray:

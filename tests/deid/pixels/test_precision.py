@@ -352,22 +352,18 @@ def test_white_names_over_a_near_saturated_portal_field_go():
     """pynetdicom's RT portal image: its open field lies 0.16 % of the range under the maximum
     (noise 13 levels; one border column at 0 and the maximum sets the range), so a name, a date
     and a site burned at the maximum differed from it by under 10 levels in every detection
-    window and none was touched.  A window where the field and its noise are black shows them."""
-    outcome = cleaned(text_scene("rt-portal", "corners"))
-    left = {s: changed for s, changed in outcome.strings if changed < 1.0}
-    assert set(left) <= {outcome.strings[1][0]}, left  # the 8 px ID: see the xfail below
-    assert outcome.collateral <= 0.01, f"{100 * outcome.collateral:.2f}% of the image changed"
+    window and none was touched.  A window where the field and its noise are black shows them,
+    the 8 px ID included."""
+    assert_removed_whole(cleaned(text_scene("rt-portal", "corners")))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="8 px letters (1 px strokes) at the maximum over the portal image's near-saturated "
-    "field are not found even where the field is black",
-)
 @pytest.mark.parametrize("scenario", ["corners", "stacked header", "vertical 270"])
 def test_white_text_over_a_saturated_portal_field_goes(scenario):
-    outcome = cleaned(text_scene("rt-portal", scenario))
-    assert_removed_whole(outcome, collateral=None)
+    """8 px letters (1 px strokes anti-aliased to 40-80 % of the way from the field to the
+    maximum) were never found: a window black up to 3 of the image's spreads over its median
+    (the field's shading is twice its noise) left dots of them.  With the field taken block by
+    block, subtracted and the residual smoothed, their strokes show whole."""
+    assert_removed_whole(cleaned(text_scene("rt-portal", scenario)))
 
 
 def test_a_vertical_name_over_a_saturated_portal_field_is_read_where_it_was_found():
