@@ -664,6 +664,18 @@ def _complete_once(
             part = view[box[c0] : box[c1], lo:hi]
         return part.size > 0 and int(part.max()) - int(part.min()) >= COMPLETE_FLAT
 
+    def onto_field(field: np.ndarray, lo: int, hi: int) -> bool:
+        # A quarter of the strip in the lower half of ``frames._dark_field`` but above its
+        # black: the field's noise, not the anatomy the line was found over, nor a flat fill
+        # at the minimum (an empty mosaic tile), where nothing can hide.
+        lo, hi = max(0, lo), min(limit, hi)
+        if region.vertical:
+            part = field[lo:hi, box[c0] : box[c1]]
+        else:
+            part = field[box[c0] : box[c1], lo:hi]
+        noise = np.count_nonzero((part > 0) & (part < 128))
+        return part.size > 0 and 4 * int(noise) >= part.size
+
     reach = int(COMPLETE_REACH * h) + 1
     wide = list(box)
     wide[a0], wide[a1] = max(0, start - reach), min(limit, stop + reach)
@@ -694,6 +706,22 @@ def _complete_once(
         lo, hi, unsure = _chained(pooled, start, stop, h, lo, hi, gap)
         if not unsure or n >= COMPLETE_VIEWS:
             break
+    field = getattr(views, "dark_field", None)
+    if (
+        field is not None
+        and region.polarity == "dark"
+        and not _over_field(field, region)
+        and (onto_field(field, start - strip, start) or onto_field(field, stop, stop + strip))
+    ):
+        # Dark letters at the minimum over a near-black field (an MR mosaic's gap between
+        # slices) are invisible in every window but this one (``frames._dark_field``): the
+        # views above read nothing there, so nothing says to read on.  Only a line found over
+        # something brighter than the field can run on onto it unseen (the gaps between bright
+        # letters on a black background are "dark lines" too).
+        chars = detector.characters(_view_first([field, *views], 0), probe)
+        if chars:
+            pooled += chars
+            lo, hi, _unsure = _chained(pooled, start, stop, h, lo, hi, COMPLETE_GAP_POOLED)
     new_start, new_stop = max(0, int(np.floor(lo))), min(limit, int(np.ceil(hi)))
     # The model places a character within a pitch or so; the letters read end where the
     # line's ink does (a large title's box ran on by a pitch over the liver after its "P").
@@ -709,6 +737,14 @@ def _complete_once(
     if "line completed" not in reason:
         reason += ", line completed by reading"
     return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
+
+
+def _over_field(field: np.ndarray, region: TextRegion) -> bool:
+    """Whether ``region``'s box lies mostly over the near-black field of ``field`` (a window
+    from ``frames._dark_field``, whose field and noise take its lower half)."""
+    x0, y0, x1, y1 = region.box
+    part = field[y0:y1, x0:x1]
+    return part.size == 0 or bool(np.median(part) < 128)
 
 
 def _inked(views: Sequence[np.ndarray], region: TextRegion, lo: int, hi: int) -> tuple[int, int]:
@@ -1750,6 +1786,9 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     out = DetectionViews(np.ascontiguousarray(v[y0:y1, x0:x1]) for v in views)
     out.separate = getattr(views, "separate", ())
     out.bright_only = getattr(views, "bright_only", ())
+    field = getattr(views, "dark_field", None)
+    if field is not None:
+        out.dark_field = np.ascontiguousarray(field[y0:y1, x0:x1])
     return out
 
 

@@ -195,6 +195,8 @@ class DetectionViews(list):
     separate: tuple[int, ...] = ()
     #: windows that show only what lies above a field, black: no dark text shows there
     bright_only: tuple[int, ...] = ()
+    #: a window for the recogniser only, not for finding strokes (:func:`_dark_field`)
+    dark_field: np.ndarray | None = None
 
 
 def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
@@ -277,7 +279,42 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
         if median + 3 * spread < hi:
             views.append(_above_field(frame, hi, median, spread))
             views.bright_only = (len(views) - 1,)
+    if hi > lo:
+        views.dark_field = _dark_field(frame, sample, lo, hi, phi)
     return views
+
+
+def _dark_field(
+    frame: np.ndarray, sample: np.ndarray, lo: float, hi: float, phi: float
+) -> np.ndarray | None:
+    """A window for reading dark letters over a near-black field: the field up to 3 spreads
+    of its noise over its median takes the lower half of the 8-bit range (letters at the
+    minimum are black, the field grey), the rest of the range to the 99.5th percentile the
+    upper half.  None unless a quarter of the frame is such a field, within 2 % of the range
+    above the minimum (not at it: a flat black fill is no field).
+
+    An MR mosaic's gap between slices (median 4 of 1593 stored levels) has noise down to the
+    minimum, so a name at 0 crossing it differs from it by under one level of every other
+    view.  Not a view for finding strokes (the noise's own minima are strokes of the letters'
+    value there, and such a window made lines of the gaps' speckle): the recogniser reads it
+    past the ends of a dark line already taken (``cleaner._complete_once``)."""
+    top = lo + 0.02 * (hi - lo)
+    field = sample[(sample > lo) & (sample <= top)]
+    if field.size < 0.25 * sample.size:
+        return None
+    median = float(np.median(field))
+    spread = 1.4826 * float(np.median(np.abs(field - median)))
+    knee = median + 3 * max(spread, 1.0)
+    upper = phi if phi > knee else hi
+    if upper <= knee:
+        return None
+    values = frame.astype(np.float32) - np.float32(lo)
+    below = values * np.float32(128.0 / (knee - lo))
+    above = np.float32(128.0) + (values - np.float32(knee - lo)) * np.float32(
+        127.0 / (upper - knee)
+    )
+    out = np.where(values <= np.float32(knee - lo), below, above)
+    return np.clip(out, 0, 255).astype(np.uint8)
 
 
 #: Side of the blocks in which the open field's level is taken (``_above_field``): larger
