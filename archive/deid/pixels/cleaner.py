@@ -281,6 +281,8 @@ def _decide(
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
         out = [r if _crossed(r, out) else _complete_across(views, r) for r in out]
+        out = [_through_field(views, r, policy.margin) for r in out]
+        out = out + _between_under_field(views, out)
     return out
 
 
@@ -1016,6 +1018,138 @@ def _complete_across(views: Sequence[np.ndarray], region: TextRegion) -> TextReg
     if box == region.box:
         return region
     return replace(region, box=box, reason=region.reason + ", grown over its ink")
+
+
+#: A line runs on unseen under a flat field of its ink's colour (white letters over the white
+#: square of a test pattern) for at most this many glyph heights: the field must end within
+#: that, where the letters show again.
+FIELD_REACH = 6.0
+#: ... and the field covers at least this many of the line's inner rows (all but its first
+#: and last, where the letters' edges and what they cross lie).
+FIELD_ROWS = 3
+#: What a line grown by ``_through_field`` adds to its reason.
+FIELD_RUN = ", run on under a field of its ink"
+
+
+def _through_field(views: Sequence[np.ndarray], region: TextRegion, margin: float) -> TextRegion:
+    """A confirmed line's box grown along its axis across a flat field of its ink's colour that
+    its end runs into, to where the field ends.
+
+    White letters written over a white field are invisible there and show only where the
+    field ends (the test pattern's white square: a header's first column on the border
+    before it, its last letters on the grey square after it), so the line is found past the
+    field and the letters before it stay.  The field costs nothing to cover: its pixels are
+    the ink's own value.  Guarded so that it never grows over anatomy: the field is one
+    extreme value (0 or 255) in every view over the line's inner rows, the line's own box
+    holds that value as letters do (some pixels, never its background), the field ends
+    within ``FIELD_REACH`` glyph heights and in one column across the line (a drawn edge,
+    not an organ's), and its edge shows letters again (it differs from the column beyond it
+    where a stroke crosses it; past a line's end nothing does)."""
+    h = region.glyph_height
+    if h <= 0 or region.glyphs == 0 or h > ACROSS_HEIGHT:
+        return region
+    planes = [v.T for v in views] if region.vertical else list(views)
+    rows, limit = planes[0].shape[:2]
+
+    def along(box: Box) -> tuple[int, int, int, int]:
+        # (start along, start across, end along, end across) whatever the line's direction
+        return (box[1], box[0], box[3], box[2]) if region.vertical else box
+
+    s0, c0, s1, c1 = along(region.box)
+    e0, _, e1, _ = along(_expand(region, margin, views[0].shape))
+    inner = slice(c0 + 1, c1 - 1)
+    if c1 - c0 - 2 < FIELD_ROWS or c0 < 0 or c1 > rows:
+        return region
+    own = planes[0][c0:c1, s0:s1]
+    reach = int(FIELD_REACH * h)
+    start, stop = s0, s1
+    for step, first in ((-1, e0 - 1), (1, e1)):
+        if not 0 <= first < limit:
+            continue
+        value = int(planes[0][c0 + 1, first])
+        if value not in (0, 255):
+            continue
+        inked = int(np.count_nonzero(own == value))
+        if inked == 0 or inked > INK_SHARE_MAX * own.size:
+            continue  # not the colour of the line's letters (its background, or absent)
+
+        def flat(col: int, value: int = value) -> bool:
+            return all(bool(np.all(p[inner, col] == value)) for p in planes)
+
+        col = first
+        while 0 <= col < limit and abs(col - first) <= reach and flat(col):
+            col += step
+        beyond = col + step
+        if col == first or not 0 <= beyond < limit or abs(col - first) > reach:
+            continue  # no field, or one running on out of reach or to the frame's edge
+        if np.any(planes[0][inner, beyond] == value):
+            continue  # a ragged edge: an organ's, not a drawn field's
+        # The letters show again where the field ends: its edge column differs from the
+        # one beyond it where a letter's stroke crosses it (nothing does past a line's end).
+        edge = planes[0][c0:c1, col].astype(np.int16)
+        if int(np.abs(edge - planes[0][c0:c1, beyond]).max()) < COMPLETE_FLAT:
+            continue
+        if step < 0:
+            start = min(start, col)
+        else:
+            stop = max(stop, col + 1)
+    if (start, stop) == (s0, s1):
+        return region
+    box = (c0, start, c1, stop) if region.vertical else (start, c0, stop, c1)
+    return replace(region, box=box, reason=region.reason + FIELD_RUN)
+
+
+def _between_under_field(
+    views: Sequence[np.ndarray], lines: Sequence[TextRegion]
+) -> list[TextRegion]:
+    """The line half-way between two horizontal lines that run on under one field of their
+    ink's colour to one edge, where its letters show at that edge too.
+
+    A header block (name, ID, date) written in white over a white field shows only where the
+    field ends: the first and last lines are found past the field and run on under it to its
+    edge (``_through_field``), but a middle line whose letters end over the field, or show
+    past it by one digit, is found nowhere.  A block is aligned: its lines begin at one
+    column, which here is the field's edge, and the line between two of them lies half-way;
+    its slot is taken where the field's edge shows letters in its rows (the edge differs from
+    the column beyond it there) and the field runs under it as under the two lines."""
+    planes = list(views)
+    rows, cols = planes[0].shape[:2]
+    ran = [r for r in lines if not r.vertical and FIELD_RUN in r.reason]
+    extra: list[TextRegion] = []
+    for a in ran:
+        for b in ran:
+            h = max(a.glyph_height, b.glyph_height)
+            pitch = b.box[1] - a.box[1]
+            height = a.box[3] - a.box[1]
+            if not same_glyph_size(a, b) or not 0 < pitch <= 5 * h:
+                continue
+            y0 = a.box[1] + int(round(pitch / 2))
+            y1 = y0 + height
+            if y0 < a.box[3] or y1 > b.box[1] or y1 - y0 - 2 < FIELD_ROWS:
+                continue  # no room for a line between them (``_between_lines`` fills it)
+            for edge, inward, beyond in (
+                (a.box[0], a.box[0] + 1, a.box[0] - 1),
+                (a.box[2] - 1, a.box[2] - 2, a.box[2]),
+            ):
+                same = b.box[0] if beyond < edge else b.box[2] - 1
+                if same != edge or not (0 <= beyond < cols and 0 <= inward < cols):
+                    continue
+                value = int(planes[0][a.box[1] + 1, inward])
+                if (
+                    value not in (0, 255)
+                    or int(planes[0][b.box[1] + 1, inward]) != value
+                    or not all(bool(np.all(p[y0 + 1 : y1 - 1, inward] == value)) for p in planes)
+                ):
+                    continue  # not one field under both lines and the slot
+                shown = planes[0][y0:y1, edge].astype(np.int16) - planes[0][y0:y1, beyond]
+                if int(np.abs(shown).max()) < COMPLETE_FLAT:
+                    continue  # no letter crosses the field's edge there
+                slot = (min(a.box[0], b.box[0]), y0, max(a.box[2], b.box[2]), y1)
+                if any(_overlap(slot, r.box) >= 0.5 for r in list(lines) + extra):
+                    continue
+                reason = f"{a.polarity} text, between two lines run on under one field"
+                extra.append(replace(a, box=slot, strong=True, line=None, reason=reason))
+    return extra
 
 
 #: A line over colour is cut across to the rows of its ink only where at least this share of
