@@ -297,7 +297,7 @@ images 227/227), 179/179 within 1 % (the pattern's header 0.15 %), 111/111 text-
 CPU), model calls unchanged; every other image as before.  Left (7 strings): the RT image's
 8 px letters, the mosaic's grey ID and dark name.
 
-All four branches merged (2026-12-01 10:19-10:24 UTC, nothing else running): **258/259**
+All four branches merged (2026-12-01 10:20-10:23 UTC, nothing else running): **258/259**
 strings (99.58 % of text pixels; every modality whole but MR 47/48), 179/179 within 1 % (worst
 0.89 %), 111/111 text-free, 336 ms/frame, 10.2 model calls per frame.  Left: the grey ID over
 the mosaic's slices, whose digits join the slices' rims (a strict xfail in
