@@ -573,6 +573,53 @@ def text_scenes(bases=BASES) -> Iterator[Scene]:
             )
 
 
+def random_scenes(per_base: int, seed: int = 0, bases=BASES) -> Iterator[Scene]:
+    """``per_base`` scenes on each base image with one string placed at random: which string
+    (a name, an ID, a date, a site, an accession number), font, size, colour, orientation and
+    position are drawn from ``seed``.  The fixed scenarios (:func:`text_scenes`) are what the
+    rules were tuned on; these are placements nobody looked at before measuring them."""
+    kinds = ["sans", "mono", "serif", "bold", "narrow"]
+    for base in bases:
+        template, frames, rep, palette = base_frames(base)
+        frame = frames[0]
+        shape = frame.shape[:2]
+        vendor = _vendor_mask(base, shape)
+        colour = frame.ndim == 3 or rep is Representation.PALETTE
+        colours = ["bright", "bright", "grey:0.6", "grey:0.8", "faint", "dark"]
+        if colour:
+            colours += ["yellow", "cyan"]
+        rng = random.Random(f"{base.key}-random-{seed}")
+        small, _medium, large = _sizes(shape)
+        for n in range(per_base):
+            names = _names(rng)
+            string = names[rng.choice(["name", "id", "dob", "site", "acc"])]
+            rotate = rng.choice([0] * 8 + [90, 270])
+            ink = rng.choice(colours)
+            field = "light" if ink == "dark" and rng.random() < 0.3 else None
+            stroke = _fits(
+                shape,
+                Stroke(string, (0, 0), rng.randint(small, large), rng.choice(kinds), rotate, ink,
+                       field=field),
+            )  # fmt: skip
+            w, h = ink_size(stroke)
+            pad = 6 if field else 2
+            x = rng.randint(pad, max(pad, shape[1] - w - pad))
+            y = rng.randint(pad, max(pad, shape[0] - h - pad))
+            stroke = Stroke(**{**stroke.__dict__, "xy": (x, y)})
+            burned, (mask,) = burn(frame, rep, palette, [stroke])
+            yield Scene(
+                key=base.key,
+                modality=base.modality,
+                scenario=f"random {n}: {ink}{' on light' if field else ''}, {stroke.kind}"
+                f" {stroke.size} px{f', {rotate} deg' if rotate else ''} at {x},{y}",
+                dataset=native_dataset(template, burned[np.newaxis]),
+                before=burned[np.newaxis],
+                strings=[(string, mask[np.newaxis])],
+                vendor=vendor,
+                hints=[string],
+            )
+
+
 def burn_frames(
     frames: np.ndarray,
     rep: Representation,
