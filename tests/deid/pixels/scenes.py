@@ -620,6 +620,13 @@ def random_scenes(per_base: int, seed: int = 0, bases=BASES) -> Iterator[Scene]:
             )
 
 
+def random_scene(key: str, seed: int, n: int) -> Scene:
+    """The ``n``-th scene of :func:`random_scenes` on the base image ``key`` (the same whatever
+    ``per_base`` it was drawn with)."""
+    base = [b for b in BASES if b.key == key]
+    return list(random_scenes(n + 1, seed, base))[n]
+
+
 def burn_frames(
     frames: np.ndarray,
     rep: Representation,

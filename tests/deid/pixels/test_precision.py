@@ -22,6 +22,7 @@ from .scenes import (
     cleaned,
     judge,
     native_dataset,
+    random_scene,
     text_free_scenes,
     text_scene,
 )
@@ -413,3 +414,20 @@ def test_a_vertical_name_over_a_saturated_portal_field_is_read_where_it_was_foun
     recogniser read only there refuted it."""
     outcome = cleaned(text_scene("rt-portal", "vertical 90"))
     assert_removed_whole(outcome)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="held-out placements (benchmark --random) the rules were not tuned on: a yellow name "
+    "up a Doppler map, a bright 12 px date over the mosaic's slices and a dark 8 px name on a "
+    "bone scan are not found at all; a bright 18 px line over the abdominal MR is boxed with "
+    "7 % of the image",
+)
+@pytest.mark.parametrize(
+    ("key", "seed", "n"),
+    [("us-doppler", 0, 11), ("mr-mosaic", 1, 1), ("nm-bone-scan", 1, 9), ("mr-abdomen", 1, 3)],
+)
+def test_text_placed_where_nobody_looked_goes_whole(key, seed, n):
+    """Four of the held-out misses of ``redaction_precision_bench.py --random 12`` (155/180 and
+    164/180 strings whole on seeds 0 and 1, against 258/259 on the tuned scenarios)."""
+    assert_removed_whole(cleaned(random_scene(key, seed, n)))
