@@ -244,6 +244,14 @@ class PhiHints:
             key in text and any(h in text for h in hints) for key, hints in self._substring_groups
         )
 
+    @cached_property
+    def without_dates(self) -> PhiHints:
+        """These hints but the dates: what else a shifted date value may hold, when a date
+        hint matched in it would hide another hint overlapping it (``verify._unshifted``)."""
+        return PhiHints(
+            {h: c for h, c in self.substrings.items() if c != _C.DATE}, self.exact, self.uids
+        )
+
     def search(self, text: str) -> str | None:
         """Category of the first hint :attr:`pattern` finds in upper-case `text`, or ``None``."""
         if not self.contains_substring_hint(text):

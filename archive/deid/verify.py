@@ -99,7 +99,11 @@ def _unshifted(tag: int, texts: list[str], hints: PhiHints, reasons: list[str]) 
             rest.append(t)
             continue
         category = hints.exact.get(t) or hints.search(t)
-        if category is not None and category != HintCategoryValues.DATE:
+        if category == HintCategoryValues.DATE:
+            # The first hint found is a date; another kind may overlap it (an ID across the
+            # date and the time of a DT value).
+            category = hints.without_dates.search(t)
+        if category is not None:
             reasons.append(f"Residual {category} found in {_name(tag)}.")
     return rest
 

@@ -219,15 +219,25 @@ def test_only_the_shifted_value_of_a_shifted_date_is_excused() -> None:
     value that also holds another kind of identifying value is residual too."""
     birth, patient_id = PHI["birth_date"], "20100101123456"
     hints = PhiHints(
-        substrings={birth: HintCategoryValues.DATE, patient_id: HintCategoryValues.IDENTIFIER},
+        substrings={
+            birth: HintCategoryValues.DATE,
+            patient_id: HintCategoryValues.IDENTIFIER,
+            "03121015": HintCategoryValues.IDENTIFIER,  # overlaps the birth date "19470312"
+        },
         shifted_dates=frozenset(
-            {(0x00080020, birth), (0x0008002A, patient_id), (0x00080021, "20000101")}
+            {
+                (0x00080020, birth),
+                (0x0008002A, patient_id),
+                (0x00080021, "20000101"),
+                (0x0040A120, birth + "101500"),
+            }
         ),
     )
     ds = Dataset()
     ds.StudyDate = birth  # written by the shift
     ds.SeriesDate = birth  # not the value the shift wrote there
     ds.AcquisitionDateTime = patient_id  # shifted, and also an identifier of the input
+    ds.DateTime = birth + "101500"  # shifted onto the birth date, an ID across its time
     item = Dataset()
     item.StudyDate = birth  # a nested copy of a shifted element: the same (tag, value)
     item.ContentDate = birth
@@ -237,6 +247,7 @@ def test_only_the_shifted_value_of_a_shifted_date_is_excused() -> None:
         "Residual date found in ContentDate (0008,0023).",
         "Residual date found in SeriesDate (0008,0021).",
         "Residual identifier found in AcquisitionDateTime (0008,002A).",
+        "Residual identifier found in DateTime (0040,A120).",
     ]
 
 
