@@ -550,27 +550,32 @@ def _scenarios(base: BaseImage, shape, colour: bool) -> Iterator[tuple[str, list
         )
 
 
-def text_scenes(bases=BASES) -> Iterator[Scene]:
-    """Every base image with every scenario of synthetic text (one frame each)."""
+def _single_frame_scenes(bases, scenarios) -> Iterator[Scene]:
+    """One scene per ``(scenario, strokes)`` that ``scenarios(base, shape, colour)`` yields
+    for each base image, the strokes burned into its first frame."""
     for base in bases:
         template, frames, rep, palette = base_frames(base)
         frame = frames[0]
         shape = frame.shape[:2]
         vendor = _vendor_mask(base, shape)
         colour = frame.ndim == 3 or rep is Representation.PALETTE
-        for scenario, strokes in _scenarios(base, shape, colour):
+        for scenario, strokes in scenarios(base, shape, colour):
             burned, masks = burn(frame, rep, palette, strokes)
-            ds = native_dataset(template, burned[np.newaxis])
             yield Scene(
                 key=base.key,
                 modality=base.modality,
                 scenario=scenario,
-                dataset=ds,
+                dataset=native_dataset(template, burned[np.newaxis]),
                 before=burned[np.newaxis],
                 strings=[(s.string, m[np.newaxis]) for s, m in zip(strokes, masks, strict=True)],
                 vendor=vendor,
                 hints=[s.string for s in strokes],
             )
+
+
+def text_scenes(bases=BASES) -> Iterator[Scene]:
+    """Every base image with every scenario of synthetic text (one frame each)."""
+    return _single_frame_scenes(bases, _scenarios)
 
 
 def random_scenes(per_base: int, seed: int = 0, bases=BASES) -> Iterator[Scene]:
@@ -579,12 +584,8 @@ def random_scenes(per_base: int, seed: int = 0, bases=BASES) -> Iterator[Scene]:
     position are drawn from ``seed``.  The fixed scenarios (:func:`text_scenes`) are what the
     rules were tuned on; these are placements nobody looked at before measuring them."""
     kinds = ["sans", "mono", "serif", "bold", "narrow"]
-    for base in bases:
-        template, frames, rep, palette = base_frames(base)
-        frame = frames[0]
-        shape = frame.shape[:2]
-        vendor = _vendor_mask(base, shape)
-        colour = frame.ndim == 3 or rep is Representation.PALETTE
+
+    def placements(base: BaseImage, shape, colour: bool) -> Iterator[tuple[str, list[Stroke]]]:
         colours = ["bright", "bright", "grey:0.6", "grey:0.8", "faint", "dark"]
         if colour:
             colours += ["yellow", "cyan"]
@@ -606,18 +607,13 @@ def random_scenes(per_base: int, seed: int = 0, bases=BASES) -> Iterator[Scene]:
             x = rng.randint(pad, max(pad, shape[1] - w - pad))
             y = rng.randint(pad, max(pad, shape[0] - h - pad))
             stroke = Stroke(**{**stroke.__dict__, "xy": (x, y)})
-            burned, (mask,) = burn(frame, rep, palette, [stroke])
-            yield Scene(
-                key=base.key,
-                modality=base.modality,
-                scenario=f"random {n}: {ink}{' on light' if field else ''}, {stroke.kind}"
+            yield (
+                f"random {n}: {ink}{' on light' if field else ''}, {stroke.kind}"
                 f" {stroke.size} px{f', {rotate} deg' if rotate else ''} at {x},{y}",
-                dataset=native_dataset(template, burned[np.newaxis]),
-                before=burned[np.newaxis],
-                strings=[(string, mask[np.newaxis])],
-                vendor=vendor,
-                hints=[string],
+                [stroke],
             )
+
+    return _single_frame_scenes(bases, placements)
 
 
 def random_scene(key: str, seed: int, n: int) -> Scene:
