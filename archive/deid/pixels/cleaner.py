@@ -283,7 +283,60 @@ def _decide(
         out = [r if _crossed(r, out) else _complete_across(views, r) for r in out]
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
+        out = out + _on_dark_field(detector, views, out, hint_tokens)
     return out
+
+
+#: Model calls per frame for lines found only in the dark-field window (``_on_dark_field``).
+DARK_FIELD_CALLS = 4
+#: ... the share of their strokes within a tolerance of the ink's value there: letters at the
+#: minimum are one colour (0.96-1.0 on the bone scan), the field's noise mostly not (0.2-0.4)
+DARK_FIELD_UNIFORM = 0.6
+#: ... and their strokes' contrast to the texture around them (``TextRegion.snr``, the
+#: detector's bar for text): 30-32 for letters at the minimum on the bone scan's field, 2-5
+#: for the lines of one colour that the mosaic's gaps make (one ran into a grey ID written up
+#: a gap, read its end as "10" and boxed 2.8 % of the mosaic)
+DARK_FIELD_SNR = 16.0
+
+
+def _on_dark_field(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+) -> list[TextRegion]:
+    """Dark lines lying wholly on a near-black field (``frames._dark_field``): a name at the
+    minimum over a bone scan's background at 1-2 levels differs from it by under one level of
+    every detection view, yet a student windowing to the low end reads it.  The field window
+    is searched for dark lines in its own right, apart from the other views (its noise's own
+    minima are dark strokes too, and in the union of views they would join real letters); a
+    line counts only where the field lies under most of its box, and only if the recogniser
+    reads it there (or it reads as a header hint): the field's speckle reads as nothing.
+
+    Only lines of one colour, standing out of the field's noise, apart from every line taken:
+    in an MR mosaic's gaps a row of the field's noise minima 25 px high ran through a white name
+    over the slices and, with the name in it, read as digits (14 % of the mosaic boxed)."""
+    field = getattr(views, "dark_field", None)
+    if field is None:
+        return []
+    candidates = [
+        r
+        for r in detector.detect(DetectionViews([field]))
+        if r.polarity == "dark"
+        and r.glyphs >= 2
+        and r.uniformity >= DARK_FIELD_UNIFORM
+        and r.snr >= DARK_FIELD_SNR
+        and _over_field(field, r)
+        and not any(_overlap(r.box, t.box) > 0 for t in taken)
+    ]
+    own = _view_first([field, *views], 0)
+    found: list[TextRegion] = []
+    for region in sorted(candidates, key=lambda r: (-r.glyphs, -r.snr, r.box))[:DARK_FIELD_CALLS]:
+        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
+        if not hinted and not detector.confirm(own, region):
+            continue
+        found.append(replace(region, reason=region.reason + ", on a near-black field"))
+    return found
 
 
 def _without_joined(taken: Sequence[TextRegion]) -> list[TextRegion]:

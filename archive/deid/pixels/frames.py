@@ -195,7 +195,8 @@ class DetectionViews(list):
     separate: tuple[int, ...] = ()
     #: windows that show only what lies above a field, black: no dark text shows there
     bright_only: tuple[int, ...] = ()
-    #: a window for the recogniser only, not for finding strokes (:func:`_dark_field`)
+    #: a window not in the union of views (:func:`_dark_field`): read past the ends of dark
+    #: lines, and searched on its own for dark lines lying on the field
     dark_field: np.ndarray | None = None
 
 
@@ -295,9 +296,11 @@ def _dark_field(
 
     An MR mosaic's gap between slices (median 4 of 1593 stored levels) has noise down to the
     minimum, so a name at 0 crossing it differs from it by under one level of every other
-    view.  Not a view for finding strokes (the noise's own minima are strokes of the letters'
-    value there, and such a window made lines of the gaps' speckle): the recogniser reads it
-    past the ends of a dark line already taken (``cleaner._complete_once``)."""
+    view.  Not one of the views whose strokes are joined (the noise's own minima are strokes of
+    the letters' value there, and such a window made lines of the gaps' speckle): the
+    recogniser reads it past the ends of a dark line already taken
+    (``cleaner._complete_once``), and it is searched on its own for dark lines of one colour
+    lying on the field, each read there before it counts (``cleaner._on_dark_field``)."""
     top = lo + 0.02 * (hi - lo)
     field = sample[(sample > lo) & (sample <= top)]
     if field.size < 0.25 * sample.size:

@@ -419,15 +419,42 @@ def test_a_vertical_name_over_a_saturated_portal_field_is_read_where_it_was_foun
 @pytest.mark.xfail(
     strict=True,
     reason="held-out placements (benchmark --random) the rules were not tuned on: a yellow name "
-    "up a Doppler map, a bright 12 px date over the mosaic's slices and a dark 8 px name on a "
-    "bone scan are not found at all; a bright 18 px line over the abdominal MR is boxed with "
-    "7 % of the image",
+    "up a Doppler map and a bright 12 px date over the mosaic's slices are not found at all; a "
+    "bright 18 px line over the abdominal MR is boxed with 7 % of the image",
 )
 @pytest.mark.parametrize(
     ("key", "seed", "n"),
-    [("us-doppler", 0, 11), ("mr-mosaic", 1, 1), ("nm-bone-scan", 1, 9), ("mr-abdomen", 1, 3)],
+    [("us-doppler", 0, 11), ("mr-mosaic", 1, 1), ("mr-abdomen", 1, 3)],
 )
 def test_text_placed_where_nobody_looked_goes_whole(key, seed, n):
-    """Four of the held-out misses of ``redaction_precision_bench.py --random 12`` (155/180 and
+    """Three of the held-out misses of ``redaction_precision_bench.py --random 12`` (155/180 and
     164/180 strings whole on seeds 0 and 1, against 258/259 on the tuned scenarios)."""
     assert_removed_whole(cleaned(random_scene(key, seed, n)))
+
+
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [(1, 9, "bold 8 px"), (2, 10, "serif 12 px"), (2, 11, "serif 10 px"), (3, 0, "serif 15 px")],
+)
+def test_dark_text_wholly_on_a_bone_scans_near_black_field_goes(seed, n, drawn):
+    """Held-out placements (``--random 12``) of dark text on the bone scan's background: the
+    letters at 0 over a field at 1-2 of 264 stored levels differ from it by under one level of
+    every detection view, and none was found; a student windowing to the low end reads them.
+    The dark-field window is searched for lines of its own (``cleaner._on_dark_field``)."""
+    scene = random_scene("nm-bone-scan", seed, n)
+    assert scene.scenario.startswith(f"random {n}: dark, {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+def test_the_near_black_fields_of_a_bone_scan_and_a_mosaic_get_no_box():
+    """The dark-field window's noise (the bone scan's background at 0-2, the mosaic's gaps
+    down to the minimum) makes dark "strokes" of its own: none of the text-free variants of
+    either image gets a box."""
+    boxed = []
+    for key in ("nm-bone-scan", "mr-mosaic"):
+        for scene in text_free_scenes([b for b in BASES if b.key == key]):
+            result = clean_pixels(scene.dataset)
+            assert result.ok, result.reasons
+            if result.boxes:
+                boxed.append((key, scene.scenario, result.boxes))
+    assert not boxed
