@@ -185,9 +185,11 @@ def _decide(
     # Lines before the pieces promoted onto them: a piece is text only if its line is.
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
+    taken: set[Box] = set()  # the boxes the lines taken were found with
     calls = 0
     over_colour: list[tuple[TextRegion, TextRegion, Sequence[np.ndarray]]] = []
     for region in strong + weak:
+        original = region.box
         if moving is not None and _moves(region, moving):
             refuted.add(region.box)
             continue  # changes from frame to frame: speckle or anatomy, not burned-in text
@@ -261,6 +263,7 @@ def _decide(
             detector.read(views, region), policy, hint_tokens
         ):
             continue
+        taken.add(original)
         out.append(region)
     # The same question once every line is known: a candidate over colour taken before the
     # line it lies beside (candidates are judged most glyphs first, so the colour map under a
@@ -273,9 +276,11 @@ def _decide(
             and not _reads_surely(detector, judged, candidate)
         ):
             out = [r for r in out if r is not region]
+    out = [r for r in out if not _between_untaken(r, strong, taken)]
     if not recheck:
         out = _without_joined(out)
         out = _over_colour_bands(views, out)
+        out = [_to_own_ink(views, r) for r in out]
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
@@ -284,6 +289,35 @@ def _decide(
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
     return out
+
+
+#: The reason the detector gives a band between two stacked lines (``detection._stacked_gaps``).
+STACKED_BAND = "between stacked lines"
+
+
+def _between_untaken(region: TextRegion, strong: Sequence[TextRegion], taken: set[Box]) -> bool:
+    """Whether ``region`` is the detector's band between two stacked lines (``glyphs`` 0, no
+    line of its own) of which one was not taken: the band is text only because the lines
+    around it are (a small header's middle line joined with both), and two rows of anatomy
+    around a 28 px name over an MR mosaic's slices, refuted as text, made bands across the
+    slices above and below it."""
+    if region.glyphs or region.line is not None or not region.reason.endswith(STACKED_BAND):
+        return False
+    x0, y0, x1, y1 = region.box
+
+    def found(edge: int, row: int) -> bool:
+        return any(
+            r.box in taken
+            for r in strong
+            if r.glyph_height > 0
+            and not r.vertical
+            and r.polarity == region.polarity
+            and r.box[edge] == row
+            and x0 <= r.box[0]
+            and r.box[2] <= x1
+        )
+
+    return not (found(3, y0) and found(1, y1))
 
 
 def _without_joined(taken: Sequence[TextRegion]) -> list[TextRegion]:
@@ -358,10 +392,9 @@ def _without_echoes(
             under = [
                 t
                 for t in kept
-                if t.glyphs > region.glyphs
-                and 0 < t.glyph_height < region.glyph_height
-                and (t.depth, t.snr) > (region.depth, region.snr)
+                if 0 < t.glyph_height < region.glyph_height
                 and _overlap(t.box, box) >= 0.5
+                and _may_echo(t, region, policy.certain_height)
             ]
             if under:
                 judged = _without(views, under, region, policy, same_size=False)
@@ -372,6 +405,40 @@ def _without_echoes(
                     continue
         kept.append(region)
     return [r for n, r in enumerate(taken) if n not in dropped]
+
+
+def _fainter_echo(line: TextRegion, region: TextRegion) -> bool:
+    """``region`` has fewer glyphs than ``line`` and stands out less."""
+    return line.glyphs > region.glyphs and (line.depth, line.snr) > (region.depth, region.snr)
+
+
+def _may_echo(line: TextRegion, region: TextRegion, certain_height: int) -> bool:
+    """Whether ``region`` may be ``line`` (of shorter glyphs, inside its box) seen again,
+    joined with what it touches: a line of fewer glyphs that stand out less, or a weak
+    candidate (taken on the model's reading alone) of taller glyphs and no more of them
+    (visibly taller, or half as many: letters run together).  Grey letters over the abdomen
+    stand out less than the bright organ they join (a 16 px ID joined with a kidney into two
+    32 px "glyphs" blanked 5 % of the image), and a date's two 9 px runs joined with the
+    bowel under them into two 18 px ones are as many glyphs as the date's.  A strong line of
+    organ-sized glyphs (over ``certain_height``, which the model must read as text to be
+    taken), visibly taller, whatever their number: a row of an MR mosaic's slices joined with
+    the top of a 24 px name under it is a 21-"glyph" line of 26 px, taken because the name's
+    letters read in its crop (16 % of the mosaic).  Smaller strong lines are not judged
+    again: a grey ID over the colour bars and a large title over Doppler, strong lines of
+    9-23 px over smaller lines of their own letters, read as nothing once those were painted
+    out."""
+    if _fainter_echo(line, region):
+        return True
+    if region.strong:
+        return region.glyph_height > certain_height and not same_glyph_size(line, region)
+    if line.polarity != region.polarity and region.glyph_height <= 2 * line.glyph_height + 2:
+        # The gaps between dark letters over speckle seen as bright strokes: the letters'
+        # height and an edge more, and a second chance for ``_complete_line`` to read on to
+        # the letters' ends (a black name over the echo's blood pool lost its first stem).
+        return False
+    return line.glyphs >= region.glyphs and (
+        not same_glyph_size(line, region) or line.glyphs >= 2 * region.glyphs
+    )
 
 
 def _crossed(region: TextRegion, taken: Sequence[TextRegion]) -> bool:
@@ -1199,7 +1266,12 @@ def _extreme_colour(
     return ink, ink_planes, codes
 
 
-def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
+def _line_ink(
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    on_flat: bool = False,
+    contrast: float = ACROSS_CONTRAST,
+) -> _Ink | None:
     """The colour of ``region``'s letters (see ``_Ink``); None when the box's extreme pixels
     are about the colour of the rest of it (no letters of one colour stand out).
 
@@ -1216,10 +1288,10 @@ def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
         return None
     ink, ink_planes, codes = found
     others, shares = np.unique(codes, return_counts=True)
-    if np.max(shares[others != ink], initial=0) >= FLAT_SHARE * codes.size:
+    if not on_flat and np.max(shares[others != ink], initial=0) >= FLAT_SHARE * codes.size:
         return None  # letters on a flat field (colour bars, a banner): found as they are
     spreads = [abs(float(np.median(p)) - v) for p, v in zip(planes, ink_planes, strict=True)]
-    if max(spreads) < ACROSS_CONTRAST:
+    if max(spreads) < contrast:
         return None
     tolerance = [max(ACROSS_TOLERANCE, ACROSS_EDGE * d) for d in spreads]
     matched = np.ones(lum.shape, bool)
@@ -1240,12 +1312,15 @@ def _ink_mask(views: Sequence[np.ndarray], box: Box, ink: _Ink, vertical: bool) 
     return matched.T if vertical else matched
 
 
-def _ink_band(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int, float] | None:
+def _ink_band(
+    views: Sequence[np.ndarray], region: TextRegion, ink: _Ink | None = None
+) -> tuple[int, int, float] | None:
     """The rows (columns for a vertical line) of ``region``'s box that hold its letters, as
     (first, end) along the frame's axis across the line, and the ink's contrast to the box:
     the rows where two or more runs of the ink lie side by side (several letters' strokes),
-    holding nearly all of the box's ink; None when the ink does not tell."""
-    ink = _line_ink(views, region)
+    holding nearly all of the box's ink; None when the ink does not tell.  ``ink``: the
+    line's (``_line_ink`` by default)."""
+    ink = ink if ink is not None else _line_ink(views, region)
     if ink is None:
         return None
     matched = _ink_mask(views, region.box, ink, region.vertical)
@@ -1356,8 +1431,52 @@ def _over_colour_bands(
     return out
 
 
+#: Rows of a line's box kept past its letters' band (a share of its glyph height, at least
+#: one): the band is where several letters' strokes lie side by side, and one letter's serif,
+#: accent or descender may reach a little past it.
+OWN_INK_KEEP = 0.15
+#: ... and the ink must differ this much from the box's typical colour (8-bit levels).
+OWN_INK_CONTRAST = 20
+
+
+def _to_own_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
+    """``region`` cut across its line to the rows (columns) its letters' ink fills.
+
+    A line over anatomy is found with what its letters touch: glyph components that take in
+    a slice's or an organ's bright edge make its box taller than its letters (an 18 px ID
+    over an MR mosaic's slices was a 26-row box around 13-row letters), and the fill (with a
+    margin of a share of the box's height) blanks that anatomy.  Text is drawn in one
+    colour: where the box's ink lies in a band of rows (``_ink_band``) holding its whole
+    height, the box is cut to it, as ``_over_colour_bands`` does over colour, and never
+    grown; ``_complete_across`` still follows a letter that runs on past the cut.  Not along
+    the line: faint letters over a slice have their exact colour in only some of them
+    (``_ink_span`` cut an ID in half), and the model's reading already cuts it there.  Lines
+    over colour are ``_over_colour_bands``' (the ink of white letters over a colour map)."""
+    if (
+        region.glyphs == 0
+        or region.glyph_height <= 0
+        or _coloured(views, region.box) >= OVER_COLOUR
+    ):
+        return region
+    box = list(region.box)
+    c0, c1 = (0, 2) if region.vertical else (1, 3)
+    ink = _line_ink(views, region, on_flat=True, contrast=OWN_INK_CONTRAST)
+    if ink is None:
+        return region
+    band = _ink_band(views, region, ink)
+    if band is not None and _whole_band(views, region, band, ink):
+        keep = max(1, int(round(OWN_INK_KEEP * region.glyph_height)))
+        box[c0], box[c1] = max(box[c0], band[0] - keep), min(box[c1], band[1] + keep)
+    if tuple(box) == region.box or box[c1] <= box[c0]:
+        return region
+    return replace(region, box=(box[0], box[1], box[2], box[3]))
+
+
 def _whole_band(
-    views: Sequence[np.ndarray], region: TextRegion, band: tuple[int, int, float]
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    band: tuple[int, int, float],
+    ink: _Ink | None = None,
 ) -> bool:
     """Whether ``band`` (of ``region``'s box) holds its letters' whole height: it ends inside
     the box, or the band of the box grown by two rows across is about the same."""
@@ -1367,7 +1486,7 @@ def _whole_band(
     rows, cols = views[0].shape[:2]
     box = list(region.box)
     box[c0], box[c1] = max(0, box[c0] - 2), min(cols if region.vertical else rows, box[c1] + 2)
-    grown = _ink_band(views, replace(region, box=(box[0], box[1], box[2], box[3])))
+    grown = _ink_band(views, replace(region, box=(box[0], box[1], box[2], box[3])), ink)
     return grown is not None and abs(grown[0] - band[0]) <= 1 and abs(grown[1] - band[1]) <= 1
 
 
