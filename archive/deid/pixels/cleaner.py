@@ -280,7 +280,6 @@ def _decide(
     if not recheck:
         out = _without_joined(out)
         out = _over_colour_bands(views, out)
-        out = [_to_own_ink(views, r) for r in out]
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
@@ -1266,12 +1265,7 @@ def _extreme_colour(
     return ink, ink_planes, codes
 
 
-def _line_ink(
-    views: Sequence[np.ndarray],
-    region: TextRegion,
-    on_flat: bool = False,
-    contrast: float = ACROSS_CONTRAST,
-) -> _Ink | None:
+def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
     """The colour of ``region``'s letters (see ``_Ink``); None when the box's extreme pixels
     are about the colour of the rest of it (no letters of one colour stand out).
 
@@ -1288,10 +1282,10 @@ def _line_ink(
         return None
     ink, ink_planes, codes = found
     others, shares = np.unique(codes, return_counts=True)
-    if not on_flat and np.max(shares[others != ink], initial=0) >= FLAT_SHARE * codes.size:
+    if np.max(shares[others != ink], initial=0) >= FLAT_SHARE * codes.size:
         return None  # letters on a flat field (colour bars, a banner): found as they are
     spreads = [abs(float(np.median(p)) - v) for p, v in zip(planes, ink_planes, strict=True)]
-    if max(spreads) < contrast:
+    if max(spreads) < ACROSS_CONTRAST:
         return None
     tolerance = [max(ACROSS_TOLERANCE, ACROSS_EDGE * d) for d in spreads]
     matched = np.ones(lum.shape, bool)
@@ -1312,15 +1306,12 @@ def _ink_mask(views: Sequence[np.ndarray], box: Box, ink: _Ink, vertical: bool) 
     return matched.T if vertical else matched
 
 
-def _ink_band(
-    views: Sequence[np.ndarray], region: TextRegion, ink: _Ink | None = None
-) -> tuple[int, int, float] | None:
+def _ink_band(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int, float] | None:
     """The rows (columns for a vertical line) of ``region``'s box that hold its letters, as
     (first, end) along the frame's axis across the line, and the ink's contrast to the box:
     the rows where two or more runs of the ink lie side by side (several letters' strokes),
-    holding nearly all of the box's ink; None when the ink does not tell.  ``ink``: the
-    line's (``_line_ink`` by default)."""
-    ink = ink if ink is not None else _line_ink(views, region)
+    holding nearly all of the box's ink; None when the ink does not tell."""
+    ink = _line_ink(views, region)
     if ink is None:
         return None
     matched = _ink_mask(views, region.box, ink, region.vertical)
@@ -1431,52 +1422,8 @@ def _over_colour_bands(
     return out
 
 
-#: Rows of a line's box kept past its letters' band (a share of its glyph height, at least
-#: one): the band is where several letters' strokes lie side by side, and one letter's serif,
-#: accent or descender may reach a little past it.
-OWN_INK_KEEP = 0.15
-#: ... and the ink must differ this much from the box's typical colour (8-bit levels).
-OWN_INK_CONTRAST = 20
-
-
-def _to_own_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
-    """``region`` cut across its line to the rows (columns) its letters' ink fills.
-
-    A line over anatomy is found with what its letters touch: glyph components that take in
-    a slice's or an organ's bright edge make its box taller than its letters (an 18 px ID
-    over an MR mosaic's slices was a 26-row box around 13-row letters), and the fill (with a
-    margin of a share of the box's height) blanks that anatomy.  Text is drawn in one
-    colour: where the box's ink lies in a band of rows (``_ink_band``) holding its whole
-    height, the box is cut to it, as ``_over_colour_bands`` does over colour, and never
-    grown; ``_complete_across`` still follows a letter that runs on past the cut.  Not along
-    the line: faint letters over a slice have their exact colour in only some of them
-    (``_ink_span`` cut an ID in half), and the model's reading already cuts it there.  Lines
-    over colour are ``_over_colour_bands``' (the ink of white letters over a colour map)."""
-    if (
-        region.glyphs == 0
-        or region.glyph_height <= 0
-        or _coloured(views, region.box) >= OVER_COLOUR
-    ):
-        return region
-    box = list(region.box)
-    c0, c1 = (0, 2) if region.vertical else (1, 3)
-    ink = _line_ink(views, region, on_flat=True, contrast=OWN_INK_CONTRAST)
-    if ink is None:
-        return region
-    band = _ink_band(views, region, ink)
-    if band is not None and _whole_band(views, region, band, ink):
-        keep = max(1, int(round(OWN_INK_KEEP * region.glyph_height)))
-        box[c0], box[c1] = max(box[c0], band[0] - keep), min(box[c1], band[1] + keep)
-    if tuple(box) == region.box or box[c1] <= box[c0]:
-        return region
-    return replace(region, box=(box[0], box[1], box[2], box[3]))
-
-
 def _whole_band(
-    views: Sequence[np.ndarray],
-    region: TextRegion,
-    band: tuple[int, int, float],
-    ink: _Ink | None = None,
+    views: Sequence[np.ndarray], region: TextRegion, band: tuple[int, int, float]
 ) -> bool:
     """Whether ``band`` (of ``region``'s box) holds its letters' whole height: it ends inside
     the box, or the band of the box grown by two rows across is about the same."""
@@ -1486,7 +1433,7 @@ def _whole_band(
     rows, cols = views[0].shape[:2]
     box = list(region.box)
     box[c0], box[c1] = max(0, box[c0] - 2), min(cols if region.vertical else rows, box[c1] + 2)
-    grown = _ink_band(views, replace(region, box=(box[0], box[1], box[2], box[3])), ink)
+    grown = _ink_band(views, replace(region, box=(box[0], box[1], box[2], box[3])))
     return grown is not None and abs(grown[0] - band[0]) <= 1 and abs(grown[1] - band[1]) <= 1
 
 
