@@ -185,9 +185,11 @@ def _decide(
     # Lines before the pieces promoted onto them: a piece is text only if its line is.
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
+    taken: set[Box] = set()  # the boxes the lines taken were found with
     calls = 0
     over_colour: list[tuple[TextRegion, TextRegion, Sequence[np.ndarray]]] = []
     for region in strong + weak:
+        original = region.box
         if moving is not None and _moves(region, moving):
             refuted.add(region.box)
             continue  # changes from frame to frame: speckle or anatomy, not burned-in text
@@ -261,6 +263,7 @@ def _decide(
             detector.read(views, region), policy, hint_tokens
         ):
             continue
+        taken.add(original)
         out.append(region)
     # The same question once every line is known: a candidate over colour taken before the
     # line it lies beside (candidates are judged most glyphs first, so the colour map under a
@@ -273,6 +276,7 @@ def _decide(
             and not _reads_surely(detector, judged, candidate)
         ):
             out = [r for r in out if r is not region]
+    out = [r for r in out if not _between_untaken(r, strong, taken)]
     if not recheck:
         out = _without_joined(out)
         out = _over_colour_bands(views, out)
@@ -337,6 +341,35 @@ def _on_dark_field(
             continue
         found.append(replace(region, reason=region.reason + ", on a near-black field"))
     return found
+
+
+#: The reason the detector gives a band between two stacked lines (``detection._stacked_gaps``).
+STACKED_BAND = "between stacked lines"
+
+
+def _between_untaken(region: TextRegion, strong: Sequence[TextRegion], taken: set[Box]) -> bool:
+    """Whether ``region`` is the detector's band between two stacked lines (``glyphs`` 0, no
+    line of its own) of which one was not taken: the band is text only because the lines
+    around it are (a small header's middle line joined with both), and two rows of anatomy
+    around a 28 px name over an MR mosaic's slices, refuted as text, made bands across the
+    slices above and below it."""
+    if region.glyphs or region.line is not None or not region.reason.endswith(STACKED_BAND):
+        return False
+    x0, y0, x1, y1 = region.box
+
+    def found(edge: int, row: int) -> bool:
+        return any(
+            r.box in taken
+            for r in strong
+            if r.glyph_height > 0
+            and not r.vertical
+            and r.polarity == region.polarity
+            and r.box[edge] == row
+            and x0 <= r.box[0]
+            and r.box[2] <= x1
+        )
+
+    return not (found(3, y0) and found(1, y1))
 
 
 def _without_joined(taken: Sequence[TextRegion]) -> list[TextRegion]:
@@ -411,10 +444,9 @@ def _without_echoes(
             under = [
                 t
                 for t in kept
-                if t.glyphs > region.glyphs
-                and 0 < t.glyph_height < region.glyph_height
-                and (t.depth, t.snr) > (region.depth, region.snr)
+                if 0 < t.glyph_height < region.glyph_height
                 and _overlap(t.box, box) >= 0.5
+                and _may_echo(t, region, policy.certain_height)
             ]
             if under:
                 judged = _without(views, under, region, policy, same_size=False)
@@ -425,6 +457,40 @@ def _without_echoes(
                     continue
         kept.append(region)
     return [r for n, r in enumerate(taken) if n not in dropped]
+
+
+def _fainter_echo(line: TextRegion, region: TextRegion) -> bool:
+    """``region`` has fewer glyphs than ``line`` and stands out less."""
+    return line.glyphs > region.glyphs and (line.depth, line.snr) > (region.depth, region.snr)
+
+
+def _may_echo(line: TextRegion, region: TextRegion, certain_height: int) -> bool:
+    """Whether ``region`` may be ``line`` (of shorter glyphs, inside its box) seen again,
+    joined with what it touches: a line of fewer glyphs that stand out less, or a weak
+    candidate (taken on the model's reading alone) of taller glyphs and no more of them
+    (visibly taller, or half as many: letters run together).  Grey letters over the abdomen
+    stand out less than the bright organ they join (a 16 px ID joined with a kidney into two
+    32 px "glyphs" blanked 5 % of the image), and a date's two 9 px runs joined with the
+    bowel under them into two 18 px ones are as many glyphs as the date's.  A strong line of
+    organ-sized glyphs (over ``certain_height``, which the model must read as text to be
+    taken), visibly taller, whatever their number: a row of an MR mosaic's slices joined with
+    the top of a 24 px name under it is a 21-"glyph" line of 26 px, taken because the name's
+    letters read in its crop (16 % of the mosaic).  Smaller strong lines are not judged
+    again: a grey ID over the colour bars and a large title over Doppler, strong lines of
+    9-23 px over smaller lines of their own letters, read as nothing once those were painted
+    out."""
+    if _fainter_echo(line, region):
+        return True
+    if region.strong:
+        return region.glyph_height > certain_height and not same_glyph_size(line, region)
+    if line.polarity != region.polarity and region.glyph_height <= 2 * line.glyph_height + 2:
+        # The gaps between dark letters over speckle seen as bright strokes: the letters'
+        # height and an edge more, and a second chance for ``_complete_line`` to read on to
+        # the letters' ends (a black name over the echo's blood pool lost its first stem).
+        return False
+    return line.glyphs >= region.glyphs and (
+        not same_glyph_size(line, region) or line.glyphs >= 2 * region.glyphs
+    )
 
 
 def _crossed(region: TextRegion, taken: Sequence[TextRegion]) -> bool:
