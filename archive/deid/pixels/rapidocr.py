@@ -127,7 +127,14 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         seen = self._layout.get(place, [])
         if hit is None and seen:
             last = seen[-1]
-            if last[0].shape == crop.shape and _same_up_to_noise(last[0], crop):
+            # A reading of no text is lent only to a crop with no new strokes: a short ID
+            # burned into one end of a wide crop moves its mean by under 3 levels, and the
+            # crop read before at this place may be anatomy, or another patient's file.
+            if (
+                last[0].shape == crop.shape
+                and _same_up_to_noise(last[0], crop)
+                and (self._legible(last[1]) or _same_but_noise(last[0], crop))
+            ):
                 hit = last[1]
                 del seen[-1]
             else:
@@ -149,6 +156,10 @@ class RapidOCRConfirmer(BurnedInTextDetector):
             self._layout.popitem(last=False)
         return hit
 
+    def _legible(self, reading: Reading) -> bool:
+        """``reading`` says text: enough letters or digits, read surely enough."""
+        return _alnum(reading.text) >= self.min_chars and reading.score >= self.min_score
+
     def _reading(self, views: Sequence[np.ndarray], region: TextRegion) -> tuple[Reading, Box]:
         """The best reading of ``region`` and the box of what was read, in frame pixels: in the
         first view and, for a line that stood out best in another (``region.view``) and is not
@@ -156,8 +167,7 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         near-saturated field (a portal image's open field) differ from it by a few levels of the
         full-range view and show only in the view stretched above the field."""
         best = self._reading_in(views[0], region, 0)
-        legible = _alnum(best[0].text) >= self.min_chars and best[0].score >= self.min_score
-        if not legible and 0 < region.view < len(views) and _flat(views[0], region):
+        if not self._legible(best[0]) and 0 < region.view < len(views) and _flat(views[0], region):
             other = self._reading_in(views[region.view], region, region.view)
             if _alnum(other[0].text) >= self.min_chars and other[0].score > best[0].score:
                 best = other

@@ -7,6 +7,7 @@ import numpy as np
 import pydicom
 
 from archive.deid.pixels import ClassicalTextDetector, clean_pixels
+from archive.deid.pixels.detection import TextRegion
 from archive.deid.pixels.frames import decode
 from archive.deid.pixels.rapidocr import RapidOCRConfirmer
 
@@ -50,3 +51,28 @@ def test_a_label_seen_before_is_not_read_again_and_another_label_is():
     # A label shown again at the same place, over other noise, borrows its earlier reading,
     # also when another label was read there in between.
     assert calls[3] == 0 and calls[4] == 0
+
+
+def test_text_written_where_the_last_crop_read_as_nothing_is_read_again():
+    """The last crop read at a place lends its reading to a crop the same up to compression
+    noise (a mean difference of 3 levels). A short ID burned into one end of a wide crop
+    changes its mean by less than that; had the crop before it read as nothing (anatomy, or
+    another patient's file in the same worker), the ID would borrow "no text" and stay. A
+    reading of no text is lent only where no pixel differs by a stroke's contrast."""
+    rng = np.random.default_rng(7)
+    background = rng.integers(90, 110, size=(40, 400), dtype=np.uint8)
+    mask = alpha_mask(background.shape, [Text("A7459516", (6, 14), 12)])
+    written = blend(background, mask, 40).astype(np.uint8)
+    region = TextRegion(
+        box=(4, 10, 396, 30), glyphs=8, strong=False, polarity="dark", reason="test"
+    )
+    confirmer = RapidOCRConfirmer()
+    # the two crops are the same up to noise by the mean: what the old rule went by
+    empty_crop, _ = confirmer._crop(background, region)
+    text_crop, _ = confirmer._crop(written, region)
+    assert float(np.abs(empty_crop.astype(int) - text_crop.astype(int)).mean()) <= 3.0
+    assert RapidOCRConfirmer().confirm([written], region), "the ID is legible on its own"
+    assert not confirmer.confirm([background], region)
+    start = confirmer.calls
+    assert confirmer.confirm([written], region), "the ID borrowed the empty crop's reading"
+    assert confirmer.calls > start
