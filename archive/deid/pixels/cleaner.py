@@ -82,6 +82,11 @@ class PixelPolicy:
     #: line-shaped candidate there blanked a quarter of an abdominal MR (bowel, vessels).
     max_model_calls: int = 48
     budget_glyphs: int = 5
+    #: model calls per frame for weak *vertical* candidates, apart from ``max_model_calls``:
+    #: columns of anatomy are text-shaped transposed and each is read both ways up; on a busy
+    #: frame (a bone scan) they took the budget from the 6 px header line after them.  Beyond
+    #: it a vertical candidate is dropped, never redacted unread.
+    max_vertical_calls: int = 8
     #: multi-frame images: examine every this many frames in full (and the last), compare the
     #: others with the first (``_decide_cine``); 1 examines every frame in full
     scan_every: int = 12
@@ -186,7 +191,7 @@ def _decide(
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
     taken: set[Box] = set()  # the boxes the lines taken were found with
-    calls = 0
+    calls = vertical_calls = 0
     over_colour: list[tuple[TextRegion, TextRegion, Sequence[np.ndarray]]] = []
     for region in strong + weak:
         original = region.box
@@ -211,8 +216,12 @@ def _decide(
                     # Organ-sized "glyphs" (a row of MR mosaic slices, 28-30 px) must read as
                     # text: they read "oo" or "oi" at 0.38, just above a refutation, and that
                     # blanked 8.5 % of a mosaic (the reading is cached: no model call).
+                    # So must a vertical line: columns of anatomy crossing a name (a row of
+                    # the mosaic's slices, the gaps under a line) are text-shaped transposed
+                    # and read as two or three "letters" at 0.4; text turned by 90 or 270
+                    # degrees reads, upright, as surely as horizontal text.
                     or (
-                        region.glyph_height > policy.certain_height
+                        (region.glyph_height > policy.certain_height or region.vertical)
                         and not detector.confirm(views, region)
                     )
                 )
@@ -228,12 +237,23 @@ def _decide(
         else:
             if recheck:
                 continue  # judged (and read for hints) on the first pass
-            if calls >= policy.max_model_calls:
-                if region.glyphs < policy.budget_glyphs:
+            if region.vertical:
+                over = vertical_calls >= policy.max_vertical_calls
+            else:
+                over = calls >= policy.max_model_calls
+            if over:
+                if region.vertical or region.glyphs < policy.budget_glyphs:
                     continue
             else:
-                calls += 1
-                judged = _without(views, strong, region, policy) if strong else views
+                if region.vertical:
+                    vertical_calls += 1
+                else:
+                    calls += 1
+                # Only lines still taken are painted over: one refuted as anatomy (a column
+                # of a mosaic's slices) painted over leaves the rest of that anatomy to be
+                # misread as the letters it crossed.
+                kept = [r for r in strong if r.box not in refuted]
+                judged = _without(views, kept, region, policy) if kept else views
                 hinted = bool(hint_tokens) and _matches_hint(
                     detector.read(judged, region) or "", hint_tokens
                 )
