@@ -201,7 +201,12 @@ def _decide(
         if region.strong:
             orphan = region.line is not None and region.line in refuted
             if orphan and region.glyph_height > policy.certain_height:
-                continue  # a piece of a "line" of organ-sized glyphs that read as nothing
+                # A piece of a "line" of organ-sized glyphs that read as nothing.  Dropped, it
+                # is refuted like its line: a line still counted as taken is painted over when
+                # the lines next to it are read (a dark piece of a mosaic's slices over an 8 px
+                # name took the name's top rows with it, and the name then read as nothing).
+                refuted.add(region.box)
+                continue
             certain = (
                 not orphan
                 and region.snr >= policy.snr_certain

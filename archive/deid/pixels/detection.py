@@ -434,6 +434,13 @@ class ClassicalTextDetector(BurnedInTextDetector):
             n = int(np.count_nonzero(strokes))
             if n < 4:
                 continue
+            # A view counts as evidence only where the line has strokes of its own: in the
+            # margin its background is sampled from lie its neighbours' strokes (the gaps
+            # between a bright ID's letters, seen as dark strokes at the top of the range, made
+            # the dark anatomy under the ID a strong line of snr 251 with none inside it).
+            bx0, by0, bx1, by1 = r.box
+            if np.count_nonzero(strokes[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]) < 4:
+                continue
             crop = img[y0:y1, x0:x1]
             hat_crop = hat[y0:y1, x0:x1]
             near = cv2.dilate(strokes.view(np.uint8), _NEIGHBOURS).view(bool)
