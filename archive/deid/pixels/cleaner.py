@@ -167,6 +167,12 @@ def _letters(region: TextRegion) -> float:
     return max(1.0, (y1 - y0) / region.glyph_height)
 
 
+def _reading_order(region: TextRegion) -> tuple[float, float, Box]:
+    """The order candidates are read in under a model budget: most letters, then most
+    contrast first (the box breaks ties, so the order does not depend on the detector's)."""
+    return (-_letters(region), -region.snr, region.box)
+
+
 def _decide(
     detector: BurnedInTextDetector,
     views: Sequence[np.ndarray],
@@ -200,7 +206,7 @@ def _decide(
         regions = detector.detect(views)
     out: list[TextRegion] = []
     # Most text-like weak candidates first, so the model budget goes where text is likeliest.
-    weak = sorted((r for r in regions if not r.strong), key=lambda r: (-_letters(r), -r.snr, r.box))
+    weak = sorted((r for r in regions if not r.strong), key=_reading_order)
     # Lines before the pieces promoted onto them: a piece is text only if its line is.
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
@@ -374,7 +380,7 @@ def _on_dark_field(
     ]
     own = _view_first([field, *views], 0)
     found: list[TextRegion] = []
-    for region in sorted(candidates, key=lambda r: (-r.glyphs, -r.snr, r.box))[:DARK_FIELD_CALLS]:
+    for region in sorted(candidates, key=_reading_order)[:DARK_FIELD_CALLS]:
         hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
         if not hinted and not detector.confirm(own, region):
             continue
