@@ -479,6 +479,21 @@ def test_a_dropped_piece_of_a_row_of_slices_is_not_painted_over_the_name_under_i
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_file_is_not_boxed_where_the_file_before_it_had_text():
+    """Held-out seed 4, two abdominal MRs cleaned one after the other: the first with a faint
+    date low on the left, the second with a name up its right edge only.  The recogniser's
+    reading of the first file's line there ("03-25") was lent to the second file's crop at
+    the same place, which differed from it by under 3 levels on average (faint letters over
+    a wide crop), and the second file was boxed where it has no text (6.1 % of the image).
+    A reading of text is lent only to a crop that keeps its strokes."""
+    before = random_scene("mr-abdomen", 4, 4)
+    assert before.scenario.startswith("random 4: faint, sans 23 px at")
+    cleaned(before)
+    scene = random_scene("mr-abdomen", 4, 5)
+    assert scene.scenario.startswith("random 5: bright, bold 11 px, 270 deg at")
+    assert_removed_whole(cleaned(scene))
+
+
 def test_a_grey_name_over_a_row_of_slices_is_not_boxed_with_the_slices():
     """Held-out seed 4: a grey 28 px name over the mosaic's bottom row of slices.  Its own line
     (read "PUDOKEOSETE") lies inside a dark 36 px "line" of the slices' rims and the gaps
