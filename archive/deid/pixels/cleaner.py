@@ -279,6 +279,8 @@ def _decide(
                 # misread as the letters it crossed.
                 kept = [r for r in strong if r.box not in refuted]
                 judged = _without(views, kept, region, policy) if kept else views
+                if _inside_joined(region, kept, policy):
+                    judged = _with_own(judged, views, region)
                 hinted = bool(hint_tokens) and _matches_hint(
                     detector.read(judged, region) or "", hint_tokens
                 )
@@ -323,7 +325,7 @@ def _decide(
             out = [r for r in out if r is not region]
     out = [r for r in out if not _between_untaken(r, strong, taken)]
     if not recheck:
-        out = _without_joined(out)
+        out = _without_joined(out, detector, views)
         out = _over_colour_bands(views, out)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = out + _next_to_a_line(detector, views, out)
@@ -333,6 +335,7 @@ def _decide(
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
+        out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
     return out
 
 
@@ -388,8 +391,96 @@ def _on_dark_field(
     return found
 
 
+#: Model calls per frame for lines found only in the bottom-of-range window (``_at_the_bottom``).
+BOTTOM_CALLS = 4
+#: ... the share of their box at the minimum (black in that window): letters burned there
+#: have their cores at it (0.05-0.3 of a line's box), dark anatomy at most a few pixels.
+BOTTOM_INK = 0.02
+#: ... and under this share of their box inside one line already taken.
+BOTTOM_TAKEN = 0.5
+
+
+def _at_the_bottom(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Dark lines found only in the bottom-of-range window (``frames._bottom_of_range``): a
+    bold black ID over an abdominal MR's bowel, or a narrow one over a small MR's darker
+    tissue, touches the dark anatomy around it and is one organ-sized "glyph" with it in
+    every other view, read as nothing.  In that window only what lies at the bottom of the
+    range is dark, and the letters stand apart.  Searched on its own (like the dark-field
+    window), a line counts only where part of its box lies at the minimum and the recogniser
+    reads it there (or it reads as a header hint)."""
+    bottom = getattr(views, "bottom", None)
+    if bottom is None:
+        return []
+    candidates = []
+    for r in detector.detect(DetectionViews([bottom])):
+        x0, y0, x1, y1 = r.box
+        if (
+            r.polarity == "dark"
+            and r.glyphs >= 2
+            # Organ-sized "glyphs" are dark anatomy with the letters in it (a 36 px line
+            # around a black ID over a small MR read the ID and blanked 17 % of the image).
+            and r.glyph_height <= certain_height
+            and float(np.mean(bottom[y0:y1, x0:x1] == 0)) >= BOTTOM_INK
+            # A line already taken is not read again; one taken over part of a name (a
+            # narrow black ID over a small MR: two of its letters, joined with the tissue
+            # between them into a bright "line") leaves the rest to be read here.
+            and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
+        ):
+            candidates.append(r)
+    own = _view_first([bottom, *views], 0)
+    found: list[TextRegion] = []
+    for region in sorted(candidates, key=_reading_order)[:BOTTOM_CALLS]:
+        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
+        if not hinted and not detector.confirm(own, region):
+            continue
+        # Cut to what was read: dark anatomy next to the letters at the minimum may join the
+        # line's ends (the reading is cached: no model call).
+        region = _read_part(detector, own, region)
+        found.append(replace(region, reason=region.reason + ", at the bottom of the range"))
+    return found
+
+
 #: The reason the detector gives a band between two stacked lines (``detection._stacked_gaps``).
 STACKED_BAND = "between stacked lines"
+
+
+#: A candidate lies inside a line when at least this share of its box does.
+INSIDE_SHARE = 0.9
+
+
+def _inside_joined(region: TextRegion, kept: Sequence[TextRegion], policy: PixelPolicy) -> bool:
+    """Whether ``region`` lies inside a strong line of the other polarity and of organ-sized
+    glyphs (over ``certain_height``): text joined with what it crosses (a grey name over an
+    MR mosaic's slices is also a dark 36 px "line" of the slices' rims and the gaps between
+    its letters, which reads the name in its crop).  Painted out with that line, the name's
+    own line lost its letters and read as nothing, and the joined line was left to cover
+    the name with the slices around it (13 % of the mosaic); read as it is, it can be taken,
+    and the joined line judged as its echo (``_without_echoes``)."""
+    return any(
+        line.polarity != region.polarity
+        and line.glyph_height > policy.certain_height
+        and _overlap(region.box, line.box) >= INSIDE_SHARE
+        for line in kept
+    )
+
+
+def _with_own(
+    judged: Sequence[np.ndarray], views: Sequence[np.ndarray], region: TextRegion
+) -> list[np.ndarray]:
+    """Copies of ``judged`` with ``region``'s own box as it is in ``views``."""
+    x0, y0, x1, y1 = region.box
+    out = []
+    for j, v in zip(judged, views, strict=True):
+        j = j.copy()
+        j[y0:y1, x0:x1] = v[y0:y1, x0:x1]
+        out.append(j)
+    return out
 
 
 def _between_untaken(region: TextRegion, strong: Sequence[TextRegion], taken: set[Box]) -> bool:
@@ -417,12 +508,19 @@ def _between_untaken(region: TextRegion, strong: Sequence[TextRegion], taken: se
     return not (found(3, y0) and found(1, y1))
 
 
-def _without_joined(taken: Sequence[TextRegion]) -> list[TextRegion]:
+def _without_joined(
+    taken: Sequence[TextRegion],
+    detector: BurnedInTextDetector | None = None,
+    views: Sequence[np.ndarray] | None = None,
+) -> list[TextRegion]:
     """``taken`` without a line that holds a strong taken line of much smaller glyphs in its
     rows: the line joined with what it crosses (a name over a row of MR mosaic slices is also
     a 16-"glyph" line 19 px high and 30 px tall, whose box blanked 4.5 % of the slices around
     the name), nor the pieces promoted onto such a line.  The inner line is the text;
-    ``_complete_line`` still follows its ink to letters it lacks."""
+    ``_complete_line`` still follows its ink to letters it lacks.  Unless the line reads as
+    much more text than the inner one (``_reads_more``, with ``detector`` and ``views``):
+    then the inner line is a piece of its letters (the bottoms of a grey name's letters over
+    the slices, an 8 px "line" read "OKE" under the name's own line read "PUDOKEOSETE")."""
 
     def joined(r: TextRegion) -> bool:
         a0, a1 = (1, 3) if r.vertical else (0, 2)
@@ -441,6 +539,7 @@ def _without_joined(taken: Sequence[TextRegion]) -> list[TextRegion]:
             and r.box[c1] - r.box[c0] > 1.5 * (o.box[c1] - o.box[c0]) + 2
             and min(o.box[a1], r.box[a1]) - max(o.box[a0], r.box[a0])
             >= JOINED_SHARE * min(o.box[a1] - o.box[a0], r.box[a1] - r.box[a0])
+            and (detector is None or views is None or not _reads_more(detector, views, r, o))
             for o in taken
         )
 
@@ -492,6 +591,7 @@ def _without_echoes(
                 if 0 < t.glyph_height < region.glyph_height
                 and _overlap(t.box, box) >= 0.5
                 and _may_echo(t, region, policy.certain_height)
+                and not _reads_more(detector, views, region, t)
             ]
             if under:
                 judged = _without(views, under, region, policy, same_size=False)
@@ -502,6 +602,34 @@ def _without_echoes(
                     continue
         kept.append(region)
     return [r for n, r in enumerate(taken) if n not in dropped]
+
+
+#: A line reads as more than the line under it when it reads at least this many times its
+#: letters and digits, and this many more.
+MORE_TIMES = 2
+MORE_CHARS = 2
+
+
+def _reads_more(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    line: TextRegion,
+) -> bool:
+    """Whether ``region`` reads as much more text than ``line``: then ``line`` is a piece of
+    ``region``'s text (the bottoms of a grey name's letters over an MR mosaic's slices, a
+    strong 8 px "line" read "OKE"), not text that ``region`` sees again.  Painted out, it took
+    the name's letters with it, the name's own line (read "PUDOKEOSETE") read as nothing and
+    was dropped, and only the 36 px line joined with the slices it crosses was left to cover
+    the name (13 % of the mosaic).  An echo reads the text under it or less of it."""
+    mine = _alnum(detector.read(views, region) or "")
+    theirs = _alnum(detector.read(views, line) or "")
+    return mine >= MORE_TIMES * theirs + MORE_CHARS
+
+
+def _alnum(text: str) -> int:
+    """Letters and digits in a reading."""
+    return sum(c.isascii() and c.isalnum() for c in text)
 
 
 def _fainter_echo(line: TextRegion, region: TextRegion) -> bool:
@@ -523,7 +651,10 @@ def _may_echo(line: TextRegion, region: TextRegion, certain_height: int) -> bool
     letters read in its crop (16 % of the mosaic).  Smaller strong lines are not judged
     again: a grey ID over the colour bars and a large title over Doppler, strong lines of
     9-23 px over smaller lines of their own letters, read as nothing once those were painted
-    out."""
+    out.  A weak candidate of the line's polarity and of glyphs more than twice as tall,
+    whatever their number (of the other polarity, a faint date over an ultrasound's colour
+    bar is the bright line over its gaps' dark runs): a date over a mosaic's slices joined
+    with a slice's edge into three 21 px "glyphs" over the date's two 9 px runs."""
     if _fainter_echo(line, region):
         return True
     if region.strong:
@@ -533,6 +664,12 @@ def _may_echo(line: TextRegion, region: TextRegion, certain_height: int) -> bool
         # height and an edge more, and a second chance for ``_complete_line`` to read on to
         # the letters' ends (a black name over the echo's blood pool lost its first stem).
         return False
+    if line.polarity == region.polarity and region.glyph_height > 2 * line.glyph_height + 2:
+        # Glyphs more than twice as tall, however many: a bright 12 px date over the
+        # mosaic's slices, found as a dark line of two 9 px runs, was also joined with the
+        # slice's edge into a dark line of three 21 px "glyphs" that read part of the date
+        # (1.7 % of the mosaic boxed).
+        return True
     return line.glyphs >= region.glyphs and (
         not same_glyph_size(line, region) or line.glyphs >= 2 * region.glyphs
     )
@@ -2106,6 +2243,9 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     field = getattr(views, "dark_field", None)
     if field is not None:
         out.dark_field = np.ascontiguousarray(field[y0:y1, x0:x1])
+    bottom = getattr(views, "bottom", None)
+    if bottom is not None:
+        out.bottom = np.ascontiguousarray(bottom[y0:y1, x0:x1])
     return out
 
 

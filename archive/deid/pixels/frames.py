@@ -198,6 +198,9 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_dark_field`): read past the ends of dark
     #: lines, and searched on its own for dark lines lying on the field
     dark_field: np.ndarray | None = None
+    #: a window not in the union of views (:func:`_bottom_of_range`): searched on its own for
+    #: dark lines burned at the minimum over dark anatomy
+    bottom: np.ndarray | None = None
 
 
 def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
@@ -282,7 +285,29 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
             views.bright_only = (len(views) - 1,)
     if hi > lo:
         views.dark_field = _dark_field(frame, sample, lo, hi, phi)
+        views.bottom = _bottom_of_range(frame, sample, lo, hi)
     return views
+
+
+#: The share of the range above the minimum that the bottom-of-range window stretches (the
+#: top-of-range window's share, mirrored).
+BOTTOM_SHARE = 0.12
+#: ... made only where fewer than this share of the frame lies at the minimum: where more does
+#: (an MR mosaic's gaps, a CT's padding), the letters at the minimum touch a black field in it.
+BOTTOM_RARE = 0.05
+
+
+def _bottom_of_range(
+    frame: np.ndarray, sample: np.ndarray, lo: float, hi: float
+) -> np.ndarray | None:
+    """A window for dark letters burned at the minimum over dark anatomy: the bottom
+    ``BOTTOM_SHARE`` of the range stretched, everything above it white.  A bold black ID over
+    the bowel of an abdominal MR touches the dark loops around it, which join its letters into
+    organ-sized "glyphs" in every other view (a 43 px line that read as nothing); here only
+    what lies at the minimum is dark.  None where the minimum is not rare."""
+    if float(np.count_nonzero(sample <= lo)) >= BOTTOM_RARE * sample.size:
+        return None
+    return _to_u8(frame, lo, lo + BOTTOM_SHARE * (hi - lo))
 
 
 def _dark_field(
