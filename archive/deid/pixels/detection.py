@@ -328,13 +328,13 @@ class ClassicalTextDetector(BurnedInTextDetector):
         and green (and joins it into blobs), but stands alone in blue.
         """
         masks = [hat >= thr for hat, thr in zip(hats, thresholds, strict=True)]
-        union = masks[0].copy()
-        for m in masks[1:]:
+        union = masks[0] | masks[1] if len(masks) > 1 else masks[0].copy()
+        for m in masks[2:]:
             union |= m
         chosen = [union]
         for index in getattr(views, "separate", ()):
             if index < len(masks):
-                chosen.append(masks[index].copy())
+                chosen.append(masks[index])  # a mask of its own: the union is another array
         out: list[TextRegion] = []
         seen: set[tuple] = set()
         for mask in chosen:
@@ -379,10 +379,11 @@ class ClassicalTextDetector(BurnedInTextDetector):
         """Per-pixel stroke threshold: low where the frame is smooth, ``contrast`` in texture.
 
         ``hats``: every top-hat of ``img`` the threshold is compared with.  It lies between
-        ``low_contrast`` and ``contrast``, so it decides only where a hat lies between them
-        too: the threshold is filtered only in the box of those pixels (with the filters'
-        reach around it); elsewhere it is ``low_contrast`` (on a text-free CT slice the box
-        is the body's outline, a third of the frame).  Without ``hats``, everywhere."""
+        ``low_contrast`` and ``contrast``, so it decides nothing where every hat lies under
+        ``low_contrast``: the threshold is filtered only in the box of the pixels where one
+        reaches it (with the filters' reach around it); elsewhere it is ``low_contrast`` (on
+        a text-free CT slice the box is the body's outline, a third of the frame).  Without
+        ``hats``, everywhere."""
         if self.low_contrast >= self.contrast:
             return self.contrast
         if self._noise_lut is None:
@@ -393,10 +394,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
         rows, cols = img.shape[:2]
         y0, y1, x0, x1 = 0, rows, 0, cols
         if hats:
-            deciding = None
-            for hat in hats:
-                between = cv2.inRange(hat, self.low_contrast, self.contrast - 1)
-                deciding = between if deciding is None else cv2.bitwise_or(deciding, between)
+            highest = hats[0]
+            for hat in hats[1:]:
+                highest = cv2.max(highest, hat)
+            _, deciding = cv2.threshold(highest, self.low_contrast - 1, 255, cv2.THRESH_BINARY)
             x, y, w, h = cv2.boundingRect(deciding)
             if w == 0 or h == 0:
                 return int(self._noise_lut[0])
@@ -546,7 +547,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         self, mask: np.ndarray, k: int, polarity: str, scale: int = 1
     ) -> list[TextRegion]:
         m8 = mask.view(np.uint8)
-        if cv2.countNonZero(m8) < 8:  # not even two glyphs of four pixels
+        per_row = cv2.reduce(m8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+        if int(per_row.sum()) < 8:  # not even two glyphs of four pixels
             return []
         # Labelling costs in proportion to the area scanned: only the strokes' bounding box is
         # labelled, with a row and column of background around it (the erosion below sees the
@@ -554,10 +556,15 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # one empty row on each side of them: no component crosses an empty row, so leaving
         # the other empty rows out changes no component (a corner label and the anatomy's
         # edges leave most rows of a CT frame empty).
-        bx, by, bw, bh = cv2.boundingRect(m8)
+        # (The box from the strokes per row, and per column in their rows: cheaper than
+        # cv2.boundingRect, which scans the whole mask.)
+        used = np.flatnonzero(per_row)
+        by, bh = int(used[0]), int(used[-1] - used[0]) + 1
+        used = np.flatnonzero(cv2.reduce(m8[by : by + bh], 0, cv2.REDUCE_MAX).ravel())
+        bx, bw = int(used[0]), int(used[-1] - used[0]) + 1
         ox, oy = max(0, bx - 1), max(0, by - 1)
         m8 = m8[oy : by + bh + 1, ox : bx + bw + 1]
-        full = cv2.reduce(m8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > 0
+        full = per_row[oy : by + bh + 1] > 0
         near = full.copy()
         near[1:] |= full[:-1]
         near[:-1] |= full[1:]
