@@ -257,12 +257,15 @@ def _top_window(frame: np.ndarray, lo: float, hi: float) -> np.ndarray:
 
 def _linear_percentiles(sample: np.ndarray, q: tuple[float, ...]) -> np.ndarray:
     """``np.percentile(sample, q)`` (its default, linear method) of an integer sample, by the
-    same operations without its general machinery, which cost three times the partition
-    itself on a 128x128 sample."""
+    same operations without its general machinery.  The order statistics it interpolates
+    between are counted, not partitioned for, where the sample spans at most 65,536 values: a
+    CT slice's sample is mostly a few values (air), on which a partition costs ten times the
+    count."""
     if sample.dtype.kind not in "iu":
         return np.percentile(sample, q)
     arr = sample.flatten()
     n = arr.size
+    least, most = int(arr.min()), int(arr.max())
     virtual = (n - 1) * np.true_divide(q, 100)
     below = np.floor(virtual)
     above = below + 1
@@ -270,8 +273,14 @@ def _linear_percentiles(sample: np.ndarray, q: tuple[float, ...]) -> np.ndarray:
     below[past] = -1
     above[past] = -1
     lower, upper = below.astype(np.intp), above.astype(np.intp)
-    arr.partition(np.unique(np.concatenate(([0, -1], lower, upper))))
-    a, b = arr[lower], arr[upper]
+    if most - least < 1 << 16:
+        # The k-th smallest value is the first whose count of values up to it exceeds k.
+        counts = np.bincount(arr.astype(np.intp) - least, minlength=most - least + 1).cumsum()
+        a = (np.searchsorted(counts, lower % n, side="right") + least).astype(arr.dtype)
+        b = (np.searchsorted(counts, upper % n, side="right") + least).astype(arr.dtype)
+    else:
+        arr.partition(np.unique(np.concatenate(([0, -1], lower, upper))))
+        a, b = arr[lower], arr[upper]
     gamma = virtual - lower
     diff = np.subtract(b, a)
     out = np.add(a, diff * gamma)

@@ -84,6 +84,11 @@ def test_percentiles_are_numpys():
     strided = rng.integers(0, 4096, (512, 512)).astype(np.int16)[::4, ::4]
     q = (0.5, 50, 99.5)
     assert np.array_equal(_linear_percentiles(strided, q), np.percentile(strided, q))
+    # Mostly air, as a CT slice is; and a span too wide to be counted (partitioned instead).
+    air = np.where(rng.random(16384) < 0.7, -1000, rng.integers(-1000, 3000, 16384))
+    wide = rng.integers(-(1 << 30), 1 << 30, 16384)
+    for values in (air.astype(np.int16), wide.astype(np.int32)):
+        assert np.array_equal(_linear_percentiles(values, q), np.percentile(values, q))
 
 
 def test_top_window_is_the_window():
