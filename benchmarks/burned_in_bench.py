@@ -90,6 +90,29 @@ slice 70.0-70.1 f/s on 2 workers (31.6 ms CPU/f); text-free CT 205-210 f/s (plai
 34.2 f/s on 2 workers (61-62 ms CPU/f), x65 49.4-50.7 f/s (43-45 ms).  The cine lines clean
 each file cold (``_clean_cold`` drops the recogniser's remembered readings first): the same
 cine is cleaned again and again, and read from memory it said 75-79 f/s.
+
+The text-free fast path (#11 speed goal: within 2x of plain in CPU), 2026-12-01 16:22-16:34 UTC
+at load 12-15 (other sessions' benchmarks and this branch's checks), this code and e3e6a48
+alternately, three runs each: text-free CT 7.5-8.7 ms CPU/f (e3e6a48: 8.6-9.0 ms), plain 4.4-5.2
+ms, **1.6-1.7x** (e3e6a48: 1.8x).  In one process, the two taking turns on the same 50 slices
+(10 rounds): median 8.40 against 8.87 ms, plain 5.13 ms: 1.64x against 1.73x, 0.6 ms less per
+slice.  A name on every slice 27.8-31.6 ms (e3e6a48: 29.2-30.0; taking turns with the readings
+remembered, 18.3 against 19.3 ms); text every 3rd slice 21.1-25.0 ms (21.7-25.4); the echo cine
+x30 76.0-84.8 ms CPU/f (76.1-77.7), x65 47.6-51.3 (46.9-53.2): the same within this load's
+noise (the recogniser's time).  Not measured idle: e3e6a48 measured 2.3x there
+(8.4-8.6 against 3.7 ms), so 0.6 ms less is about 2.1x; at these loads, where plain pydicom
+slows more, both are under 2x.  Where a text-free slice's time went (cProfile, line timings):
+detection about 60 % (two top-hats per view, the stroke threshold's 3x3 and 15x15 filters over
+the whole frame, per stroke mask a cv2.boundingRect scanning the whole mask and the labelling),
+the views 20 % (the frame converted to float twice; numpy's percentile partitioning a sample
+that is mostly air, ten times the cost of counting it), pydicom's decoder 10 % (option and
+validation work, ten times the copy of the frame).  Now: the threshold is filtered only in the
+box where a top-hat reaches ``low_contrast`` (the body's outline, a third of the frame), the top
+window converted only where the frame is above its floor, the percentiles counted, a mask's box
+taken from its row sums and a max over rows, a native frame read straight from Pixel Data.
+Every box is the same: the precision bench (fixed scenarios and seeds 0-1) per image, the false
+boxes on every pydicom/pynetdicom file, and views, detections and output Pixel Data of 105
+images (``tests/deid/pixels/test_fast_paths.py`` compares each cheaper way with the general one).
 """
 
 from __future__ import annotations

@@ -255,17 +255,27 @@ class ClassicalTextDetector(BurnedInTextDetector):
         bright_only = set(getattr(views, "bright_only", ()))
         while True:
             supports = [_support(img, _SUPPORT_MARGIN + max(self.kernels)) for img in imgs]
-            thresholds = [self._threshold(img, s) for img, s in zip(imgs, supports, strict=True)]
+            # Every top-hat first: the thresholds are needed only where one of them lies
+            # between ``low_contrast`` and ``contrast`` (``_threshold``).
+            every_hat = {
+                # A view that shows only what lies above a field (``bright_only``) has
+                # nothing dark to show: its black-hat is the gaps between bright things.
+                (polarity, k): [
+                    np.zeros_like(img)
+                    if polarity == "dark" and i in bright_only
+                    else self._hat(img, k, polarity, s)
+                    for i, (img, s) in enumerate(zip(imgs, supports, strict=True))
+                ]
+                for polarity in ("bright", "dark")
+                for k in self.kernels
+            }
+            thresholds = [
+                self._threshold(img, [hats[i] for hats in every_hat.values()])
+                for i, img in enumerate(imgs)
+            ]
             for polarity in ("bright", "dark"):
                 for k in self.kernels:
-                    # A view that shows only what lies above a field (``bright_only``) has
-                    # nothing dark to show: its black-hat is the gaps between bright things.
-                    hats = [
-                        np.zeros_like(img)
-                        if polarity == "dark" and i in bright_only
-                        else self._hat(img, k, polarity, s)
-                        for i, (img, s) in enumerate(zip(imgs, supports, strict=True))
-                    ]
+                    hats = every_hat[polarity, k]
                     found, union = self._candidates(
                         hats, thresholds, keep, k, polarity, scale, views
                     )
@@ -318,13 +328,13 @@ class ClassicalTextDetector(BurnedInTextDetector):
         and green (and joins it into blobs), but stands alone in blue.
         """
         masks = [hat >= thr for hat, thr in zip(hats, thresholds, strict=True)]
-        union = masks[0].copy()
-        for m in masks[1:]:
+        union = masks[0] | masks[1] if len(masks) > 1 else masks[0].copy()
+        for m in masks[2:]:
             union |= m
         chosen = [union]
         for index in getattr(views, "separate", ()):
             if index < len(masks):
-                chosen.append(masks[index].copy())
+                chosen.append(masks[index])  # a mask of its own: the union is another array
         out: list[TextRegion] = []
         seen: set[tuple] = set()
         for mask in chosen:
@@ -365,11 +375,15 @@ class ClassicalTextDetector(BurnedInTextDetector):
             self._kernel_cache[k] = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
         return self._kernel_cache[k]
 
-    def _threshold(self, img: np.ndarray, support: Window | None = None) -> np.ndarray | int:
+    def _threshold(self, img: np.ndarray, hats: Sequence[np.ndarray] = ()) -> np.ndarray | int:
         """Per-pixel stroke threshold: low where the frame is smooth, ``contrast`` in texture.
 
-        ``support`` (:func:`_support`): the part of ``img`` outside which it is all zero; the
-        threshold there is that of a flat frame, so only the part is filtered."""
+        ``hats``: every top-hat of ``img`` the threshold is compared with.  It lies between
+        ``low_contrast`` and ``contrast``, so it decides nothing where every hat lies under
+        ``low_contrast``: the threshold is filtered only in the box of the pixels where one
+        reaches it (with the filters' reach around it); elsewhere it is ``low_contrast`` (on
+        a text-free CT slice the box is the body's outline, a third of the frame).  Without
+        ``hats``, everywhere."""
         if self.low_contrast >= self.contrast:
             return self.contrast
         if self._noise_lut is None:
@@ -377,14 +391,28 @@ class ClassicalTextDetector(BurnedInTextDetector):
             # instead of a multiplication and a clip (the table is made by the same operations).
             every = cv2.multiply(np.arange(256, dtype=np.uint8), self.noise_factor, dtype=cv2.CV_8U)
             self._noise_lut = np.clip(every, self.low_contrast, self.contrast).astype(np.uint8)
-        part = img if support is None else img[support]
+        rows, cols = img.shape[:2]
+        y0, y1, x0, x1 = 0, rows, 0, cols
+        if hats:
+            highest = hats[0]
+            for hat in hats[1:]:
+                highest = cv2.max(highest, hat)
+            _, deciding = cv2.threshold(highest, self.low_contrast - 1, 255, cv2.THRESH_BINARY)
+            x, y, w, h = cv2.boundingRect(deciding)
+            if w == 0 or h == 0:
+                return int(self._noise_lut[0])
+            # The 15 x 15 mean of the 3 x 3 high-pass reaches 8 pixels: inside the box it is
+            # what it is over the whole frame (at the frame's edges the same border rule).
+            y0, y1 = max(0, y - _THRESHOLD_REACH), min(rows, y + h + _THRESHOLD_REACH)
+            x0, x1 = max(0, x - _THRESHOLD_REACH), min(cols, x + w + _THRESHOLD_REACH)
+        part = img[y0:y1, x0:x1]
         highpass = cv2.absdiff(part, cv2.blur(part, (3, 3)))
         noise = cv2.blur(highpass, (15, 15))
         thr = cv2.LUT(noise, self._noise_lut)
-        if support is None:
+        if (y1 - y0, x1 - x0) == (rows, cols):
             return thr
         out = np.full(img.shape, self._noise_lut[0], np.uint8)
-        out[support] = thr
+        out[y0:y1, x0:x1] = thr
         return out
 
     def _hat(
@@ -519,7 +547,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         self, mask: np.ndarray, k: int, polarity: str, scale: int = 1
     ) -> list[TextRegion]:
         m8 = mask.view(np.uint8)
-        if cv2.countNonZero(m8) < 8:  # not even two glyphs of four pixels
+        per_row = cv2.reduce(m8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel()
+        if int(per_row.sum()) < 8:  # not even two glyphs of four pixels
             return []
         # Labelling costs in proportion to the area scanned: only the strokes' bounding box is
         # labelled, with a row and column of background around it (the erosion below sees the
@@ -527,10 +556,15 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # one empty row on each side of them: no component crosses an empty row, so leaving
         # the other empty rows out changes no component (a corner label and the anatomy's
         # edges leave most rows of a CT frame empty).
-        bx, by, bw, bh = cv2.boundingRect(m8)
+        # (The box from the strokes per row, and per column in their rows: cheaper than
+        # cv2.boundingRect, which scans the whole mask.)
+        used = np.flatnonzero(per_row)
+        by, bh = int(used[0]), int(used[-1] - used[0]) + 1
+        used = np.flatnonzero(m8[by : by + bh].max(axis=0))  # (cv2.reduce by column is slow)
+        bx, bw = int(used[0]), int(used[-1] - used[0]) + 1
         ox, oy = max(0, bx - 1), max(0, by - 1)
         m8 = m8[oy : by + bh + 1, ox : bx + bw + 1]
-        full = cv2.reduce(m8, 1, cv2.REDUCE_SUM, dtype=cv2.CV_32S).ravel() > 0
+        full = per_row[oy : by + bh + 1] > 0
         near = full.copy()
         near[1:] |= full[:-1]
         near[:-1] |= full[1:]
@@ -542,10 +576,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         n, labels, stats = _components(m8)
         if n <= 1:
             return []
-        # Stroke width of each component: twice its area over its boundary length (a bar of
-        # width w >= 2 has about 2 boundary pixels per unit of length; 1-2 px strokes give 2).
-        edge = m8 > cv2.erode(m8, _NEIGHBOURS, borderType=cv2.BORDER_REPLICATE)
-        boundary = np.bincount(labels[edge], minlength=n)[1:]
+        boundary: np.ndarray | None = None  # measured once a component may be a glyph
         st = stats[1:]
         # A component's rows are consecutive rows of the frame (it crosses no left-out row).
         x, y, w, h, area = st[:, 0] + ox, rows[st[:, 1]] + oy, st[:, 2], st[:, 3], st[:, 4]
@@ -566,6 +597,12 @@ class ClassicalTextDetector(BurnedInTextDetector):
             idx = np.nonzero(ok)[0]
             if idx.size == 0:
                 continue
+            if boundary is None:
+                # Stroke width of each component: twice its area over its boundary length (a
+                # bar of width w >= 2 has about 2 boundary pixels per unit of length; 1-2 px
+                # strokes give 2).
+                edge = m8 > cv2.erode(m8, _NEIGHBOURS, borderType=cv2.BORDER_REPLICATE)
+                boundary = np.bincount(labels[edge], minlength=n)[1:]
             lines = self._lines(
                 gx[idx], gy[idx], gw[idx], gh[idx], fill[idx], area[idx], boundary[idx], polarity
             )
@@ -711,6 +748,9 @@ def _small_word(line: TextRegion) -> bool:
 
 #: A window of an image: ``(slice of rows, slice of columns)``.
 Window = tuple[slice, slice]
+
+#: How far the stroke threshold at a pixel looks: the 15 x 15 mean (7) of a 3 x 3 high-pass (1).
+_THRESHOLD_REACH = 8
 
 #: Background kept around a view's non-zero part when only that part is filtered: more than
 #: the reach of the threshold's filters (1 + 7 px) and of a top-hat (the kernel), so the part's
