@@ -796,8 +796,9 @@ class _Deidentifier:
             return
         shift = shift_da if elem.VR == "DA" else shift_dt
         values = [str(v) for v in value] if isinstance(value, MultiValue | list) else [str(value)]
-        shifted = [shift(v, self.days) for v in values]
-        if any(s is None for s in shifted):
+        moved = [shift(v, self.days) for v in values]
+        shifted = [s for s in moved if s is not None]
+        if len(shifted) < len(moved):
             self._drop(ds._dict, elem.tag, str(elem.VR), path, "invalid date")
             return
         if self.days == 0 and shifted == values:

@@ -250,26 +250,31 @@ class _Source:
     file is read where it lies: nothing of it is held whole (issue #18)."""
 
     def __init__(self, data: bytes | BinaryIO) -> None:
-        self.data = data
-        self.is_file = not isinstance(data, bytes | bytearray | memoryview)
-        self.size = buffer_size(data) if self.is_file else len(data)
+        # Bytes and a file are kept apart, so each method says which one it reads.
+        self.file: BinaryIO | None = None
+        if isinstance(data, bytes | bytearray | memoryview):
+            self.blob = data
+            self.size = len(data)
+        else:
+            self.file, self.blob = data, b""
+            self.size = buffer_size(data)
 
     def piece(self, start: int, end: int) -> bytes:
-        if not self.is_file:
-            return bytes(self.data[start:end])
-        self.data.seek(start)
-        return self.data.read(max(0, end - start))
+        if self.file is None:
+            return bytes(self.blob[start:end])
+        self.file.seek(start)
+        return self.file.read(max(0, end - start))
 
     def view(self, start: int, end: int) -> io.BufferedIOBase:
-        if self.is_file:
-            return FileView(self.data, start, end)
-        return ByteView(self.data, start, end)
+        if self.file is not None:
+            return FileView(self.file, start, end)
+        return ByteView(self.blob, start, end)
 
     def stream(self):
-        if not self.is_file:
-            return DicomBytesIO(self.data)
-        self.data.seek(0)
-        return self.data
+        if self.file is None:
+            return DicomBytesIO(self.blob)
+        self.file.seek(0)
+        return self.file
 
 
 def _delimiter(source: _Source, start: int) -> int | None:

@@ -25,6 +25,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import BinaryIO
 
 __all__ = [
     "SPOOL_MEMORY",
@@ -72,12 +73,15 @@ class Spool(io.BufferedIOBase):
         self.rolled = False
 
     def _roll(self) -> None:
+        memory = self._file
+        if not isinstance(memory, io.BytesIO):
+            return  # already on disk
         target = tempfile.TemporaryFile(dir=_directory)  # noqa: SIM115 - closed with the spool
-        position = self._file.tell()
-        with self._file.getbuffer() as held:
+        position = memory.tell()
+        with memory.getbuffer() as held:
             target.write(held)
         target.seek(position)
-        self._file.close()
+        memory.close()
         self._file = target
         self.rolled = True
 
@@ -281,17 +285,17 @@ def rewound(ds) -> Iterator[None]:
     start after it (pydicom reads and writes a buffered value from its position: a pass over
     the frames that stops at the end would leave nothing for the next reader)."""
     value = getattr(ds._dict.get(0x7FE00010), "value", None)
-    buffered = isinstance(value, io.BufferedIOBase)
-    if buffered:
-        value.seek(0)
+    buffered = value if isinstance(value, io.BufferedIOBase) else None
+    if buffered is not None:
+        buffered.seek(0)
     try:
         yield
     finally:
-        if buffered and not value.closed:
-            value.seek(0)
+        if buffered is not None and not buffered.closed:
+            buffered.seek(0)
 
 
-def buffer_size(buffer: io.BufferedIOBase) -> int:
+def buffer_size(buffer: io.BufferedIOBase | BinaryIO) -> int:
     """Bytes in a buffered value, from its start (its position is kept)."""
     position = buffer.tell()
     end = buffer.seek(0, io.SEEK_END)
