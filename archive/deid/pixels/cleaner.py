@@ -333,7 +333,49 @@ def _decide(
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
+        out = out + _in_colour(detector, views, out, hint_tokens)
     return out
+
+
+#: Model calls per frame for lines found only in the chroma window (``_in_colour``).
+COLOUR_CALLS = 4
+#: ... the share of such a line's box that lines already taken may cover (the rest is new)
+COLOUR_TAKEN = 0.5
+
+
+def _in_colour(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+) -> list[TextRegion]:
+    """Coloured lines over grey (``frames._chroma``): yellow or cyan letters over speckle join
+    its blobs in every other view, and white vendor text they cross joins them into one
+    "word" (a name written up the image through the vendor's header).  The chroma window is
+    searched for bright lines in its own right, apart from the other views (where grey is
+    black, the letters stand alone), and a line counts only if the recogniser reads it there
+    (or it reads as a header hint): the colour map's blobs read as nothing.  Lines mostly
+    covered by a line already taken are that line."""
+    chroma = getattr(views, "chroma", None)
+    if chroma is None:
+        return []
+    candidates = []
+    for r in detector.detect(DetectionViews([chroma])):
+        if r.polarity != "bright" or r.glyphs < 2:
+            continue
+        area = max(1, (r.box[2] - r.box[0]) * (r.box[3] - r.box[1]))
+        if sum(_overlap(r.box, t.box) for t in taken) > COLOUR_TAKEN * area:
+            continue
+        candidates.append(r)
+    own = _view_first([chroma, *views], 0)
+    found: list[TextRegion] = []
+    for region in sorted(candidates, key=_reading_order)[:COLOUR_CALLS]:
+        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
+        if not hinted and not detector.confirm(own, region):
+            continue
+        region = _read_part(detector, own, region)
+        found.append(replace(region, reason=region.reason + ", in colour over grey"))
+    return found
 
 
 #: Model calls per frame for lines found only in the dark-field window (``_on_dark_field``).
