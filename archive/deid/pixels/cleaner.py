@@ -341,6 +341,11 @@ def _decide(
 COLOUR_CALLS = 4
 #: ... the share of such a line's box that lines already taken may cover (the rest is new)
 COLOUR_TAKEN = 0.5
+#: ... its box is cut to its longest run of characters read at least this surely, each within
+#: ``COLOUR_GAP`` glyph heights of the last (the map's blobs beside a name read as a few
+#: scattered "letters", the name as a run of sure ones)
+COLOUR_SURE = 0.6
+COLOUR_GAP = 2.0
 
 
 def _in_colour(
@@ -373,9 +378,38 @@ def _in_colour(
         hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
         if not hinted and not detector.confirm(own, region):
             continue
-        region = _read_part(detector, own, region)
+        region = _to_sure_run(detector, own, region)
         found.append(replace(region, reason=region.reason + ", in colour over grey"))
     return found
+
+
+def _to_sure_run(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> TextRegion:
+    """``region`` cut along its line to its longest run of surely read characters (half a
+    glyph height past the first and last): in the chroma window a yellow name over grey
+    anatomy next to a colour map is one line with the map's blobs, which read as a "T" or an
+    "rt" here and there, never as a run of sure characters."""
+    chars = detector.characters(views, region) or []
+    x0, y0, x1, y1 = region.box
+    h = region.glyph_height or ((x1 - x0) if region.vertical else (y1 - y0))
+    sure = sorted(c for c, p in chars if p >= COLOUR_SURE)
+    if not sure or h <= 0:
+        return region
+    runs: list[list[float]] = [[sure[0]]]
+    for c in sure[1:]:
+        if c - runs[-1][-1] <= COLOUR_GAP * h:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    run = max(runs, key=len)
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    box = list(region.box)
+    box[a0] = max(box[a0], int(run[0] - 0.6 * h))
+    box[a1] = min(box[a1], int(np.ceil(run[-1] + 0.6 * h)) + 1)
+    if box[a1] <= box[a0]:
+        return region
+    return replace(region, box=(box[0], box[1], box[2], box[3]))
 
 
 #: Model calls per frame for lines found only in the dark-field window (``_on_dark_field``).
