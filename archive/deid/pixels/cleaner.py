@@ -380,7 +380,32 @@ def _in_colour(
             continue
         region = _to_sure_run(detector, own, region)
         found.append(replace(region, reason=region.reason + ", in colour over grey"))
-    return found
+    return [r for r in found if not _holds_smaller(r, found)]
+
+
+def _holds_smaller(region: TextRegion, lines: Sequence[TextRegion]) -> bool:
+    """Whether ``region`` holds, across its line, another of ``lines`` of much smaller glyphs
+    over most of the shorter one's length: in the chroma window cyan letters over a colour
+    map join it into "glyphs" twice their height, and both lines read as the name; the
+    smaller one is the name (as in ``_without_joined``, for lines not strong on their own)."""
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    c0, c1 = (0, 2) if region.vertical else (1, 3)
+    r = region.box
+    for other in lines:
+        o = other.box
+        if (
+            other is not region
+            and other.vertical == region.vertical
+            and 0 < other.glyph_height < region.glyph_height
+            and not same_glyph_size(other, region)
+            and r[c0] <= o[c0]
+            and o[c1] <= r[c1]
+            and r[c1] - r[c0] > 1.5 * (o[c1] - o[c0]) + 2
+            and min(o[a1], r[a1]) - max(o[a0], r[a0])
+            >= JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0])
+        ):
+            return True
+    return False
 
 
 def _to_sure_run(
