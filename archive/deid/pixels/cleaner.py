@@ -336,7 +336,108 @@ def _decide(
         out = out + _between_under_field(views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _in_colour(detector, views, out, hint_tokens)
     return out
+
+
+#: Model calls per frame for lines found only in the chroma window (``_in_colour``).
+COLOUR_CALLS = 4
+#: ... the share of such a line's box that lines already taken may cover (the rest is new)
+COLOUR_TAKEN = 0.5
+#: ... its box is cut to its longest run of characters read at least this surely, each within
+#: ``COLOUR_GAP`` glyph heights of the last (the map's blobs beside a name read as a few
+#: scattered "letters", the name as a run of sure ones)
+COLOUR_SURE = 0.6
+COLOUR_GAP = 2.0
+
+
+def _in_colour(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+) -> list[TextRegion]:
+    """Coloured lines over grey (``frames._chroma``): yellow or cyan letters over speckle join
+    its blobs in every other view, and white vendor text they cross joins them into one
+    "word" (a name written up the image through the vendor's header).  The chroma window is
+    searched for bright lines in its own right, apart from the other views (where grey is
+    black, the letters stand alone), and a line counts only if the recogniser reads it there
+    (or it reads as a header hint): the colour map's blobs read as nothing.  Lines mostly
+    covered by a line already taken are that line."""
+    chroma = getattr(views, "chroma", None)
+    if chroma is None:
+        return []
+    candidates = []
+    for r in detector.detect(DetectionViews([chroma])):
+        if r.polarity != "bright" or r.glyphs < 2:
+            continue
+        area = max(1, (r.box[2] - r.box[0]) * (r.box[3] - r.box[1]))
+        if sum(_overlap(r.box, t.box) for t in taken) > COLOUR_TAKEN * area:
+            continue
+        candidates.append(r)
+    own = _view_first([chroma, *views], 0)
+    found: list[TextRegion] = []
+    for region in sorted(candidates, key=_reading_order)[:COLOUR_CALLS]:
+        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
+        if not hinted and not detector.confirm(own, region):
+            continue
+        region = _to_sure_run(detector, own, region)
+        found.append(replace(region, reason=region.reason + ", in colour over grey"))
+    return [r for r in found if not _holds_smaller(r, found)]
+
+
+def _holds_smaller(region: TextRegion, lines: Sequence[TextRegion]) -> bool:
+    """Whether ``region`` holds, across its line, another of ``lines`` of much smaller glyphs
+    over most of the shorter one's length: in the chroma window cyan letters over a colour
+    map join it into "glyphs" twice their height, and both lines read as the name; the
+    smaller one is the name (as in ``_without_joined``, for lines not strong on their own)."""
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    c0, c1 = (0, 2) if region.vertical else (1, 3)
+    r = region.box
+    for other in lines:
+        o = other.box
+        if (
+            other is not region
+            and other.vertical == region.vertical
+            and 0 < other.glyph_height < region.glyph_height
+            and not same_glyph_size(other, region)
+            and r[c0] <= o[c0]
+            and o[c1] <= r[c1]
+            and r[c1] - r[c0] > 1.5 * (o[c1] - o[c0]) + 2
+            and min(o[a1], r[a1]) - max(o[a0], r[a0])
+            >= JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0])
+        ):
+            return True
+    return False
+
+
+def _to_sure_run(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> TextRegion:
+    """``region`` cut along its line to its longest run of surely read characters (half a
+    glyph height past the first and last): in the chroma window a yellow name over grey
+    anatomy next to a colour map is one line with the map's blobs, which read as a "T" or an
+    "rt" here and there, never as a run of sure characters."""
+    chars = detector.characters(views, region) or []
+    x0, y0, x1, y1 = region.box
+    h = region.glyph_height or ((x1 - x0) if region.vertical else (y1 - y0))
+    sure = sorted(c for c, p in chars if p >= COLOUR_SURE)
+    if not sure or h <= 0:
+        return region
+    runs: list[list[float]] = [[sure[0]]]
+    for c in sure[1:]:
+        if c - runs[-1][-1] <= COLOUR_GAP * h:
+            runs[-1].append(c)
+        else:
+            runs.append([c])
+    run = max(runs, key=len)
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    box = list(region.box)
+    box[a0] = max(box[a0], int(run[0] - 0.6 * h))
+    box[a1] = min(box[a1], int(np.ceil(run[-1] + 0.6 * h)) + 1)
+    if box[a1] <= box[a0]:
+        return region
+    return replace(region, box=(box[0], box[1], box[2], box[3]))
 
 
 #: Model calls per frame for lines found only in the dark-field window (``_on_dark_field``).

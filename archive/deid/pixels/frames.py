@@ -303,6 +303,9 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_bottom_of_range`): searched on its own for
     #: dark lines burned at the minimum over dark anatomy
     bottom: np.ndarray | None = None
+    #: a window not in the union of views (:func:`_chroma`): how far each pixel is from grey,
+    #: searched on its own for coloured lines over grey speckle
+    chroma: np.ndarray | None = None
 
 
 def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
@@ -319,11 +322,26 @@ def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
     if int((sub.max(axis=2).astype(np.int16) - sub.min(axis=2)).max()) >= 40:
         views.extend(cv2.split(rgb))
         views.separate = (1, 2, 3)
+        views.chroma = _chroma(rgb)
     # Low-contrast toolbar text on dark grey: stretch the dark half as well.
     lo, hi = _percentiles(y, 1, 99)
     if hi - lo < 200 and hi > lo:
         views.append(_to_u8(y, lo, hi))
     return views
+
+
+def _chroma(rgb: np.ndarray) -> np.ndarray:
+    """How far each pixel is from grey: its largest channel minus its smallest.
+
+    Yellow or cyan letters over ultrasound speckle differ from it in luminance and in every
+    channel by less than the speckle's own blobs do (they join the speckle into blobs, and
+    white vendor text they cross into words); speckle and vendor text are grey, so here they
+    are black and the letters stand alone.  A Doppler colour map is coloured too: it is no
+    help over the map, and its blobs are shapes the model reads as nothing."""
+    return cv2.subtract(
+        cv2.max(cv2.max(rgb[..., 0], rgb[..., 1]), rgb[..., 2]),
+        cv2.min(cv2.min(rgb[..., 0], rgb[..., 1]), rgb[..., 2]),
+    )
 
 
 def _percentiles(img: np.ndarray, low: float, high: float) -> tuple[float, float]:
