@@ -519,7 +519,7 @@ def _at_the_bottom(
     if bottom is None:
         return []
     candidates = []
-    for r in detector.detect(DetectionViews([bottom])):
+    for r in _detect_near_the_minimum(detector, bottom, 2 * certain_height):
         x0, y0, x1, y1 = r.box
         if (
             r.polarity == "dark"
@@ -545,6 +545,41 @@ def _at_the_bottom(
         region = _read_part(detector, own, region)
         found.append(replace(region, reason=region.reason + ", at the bottom of the range"))
     return found
+
+
+def _detect_near_the_minimum(
+    detector: BurnedInTextDetector, bottom: np.ndarray, reach: int
+) -> list[TextRegion]:
+    """Lines of the bottom-of-range window within ``reach`` of its pixels at the minimum (a
+    line counts there only with some of its box at the minimum): the window is searched in
+    that part alone.  A CT slice without padding has a few pixels at the minimum and all its
+    air and lungs in the window; searched whole, it cost a text-free slice 3-4 ms of 8."""
+    at_minimum = bottom == 0
+    rows = np.flatnonzero(at_minimum.any(axis=1))
+    if rows.size == 0:
+        return []
+    cols = np.flatnonzero(at_minimum[rows[0] : rows[-1] + 1].any(axis=0))
+    height, width = bottom.shape
+    y0, y1 = max(0, int(rows[0]) - reach), min(height, int(rows[-1]) + 1 + reach)
+    x0, x1 = max(0, int(cols[0]) - reach), min(width, int(cols[-1]) + 1 + reach)
+    if (y0, x0, y1, x1) == (0, 0, height, width):
+        return detector.detect(DetectionViews([bottom]))
+    found = detector.detect(DetectionViews([np.ascontiguousarray(bottom[y0:y1, x0:x1])]))
+    return [_shifted(r, x0, y0) for r in found]
+
+
+def _shifted(region: TextRegion, dx: int, dy: int) -> TextRegion:
+    """``region`` found in a crop whose corner is at (``dx``, ``dy``) of the frame."""
+
+    def moved(box: Box) -> Box:
+        return (box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy)
+
+    return replace(
+        region,
+        box=moved(region.box),
+        baseline=region.baseline + (dx if region.vertical else dy) if region.baseline else 0,
+        line=moved(region.line) if region.line is not None else None,
+    )
 
 
 #: The reason the detector gives a band between two stacked lines (``detection._stacked_gaps``).
