@@ -135,3 +135,32 @@ def test_the_threshold_decides_where_it_did_over_the_whole_frame(source):
         boxed = detector._threshold(img, hats)
         for hat in hats:
             assert np.array_equal(hat >= boxed, hat >= everywhere)
+
+
+@pytest.mark.parametrize(("key", "seed", "n"), [("mr-abdomen", 0, 9), ("mr-small", 0, 4)])
+def test_the_bottom_window_searched_near_the_minimum_finds_the_lines_the_whole_search_keeps(
+    key, seed, n
+):
+    """``cleaner._at_the_bottom`` keeps a line only with part of its box at the minimum, so it
+    searches only within reach of those pixels: on held-out black IDs over dark MR anatomy the
+    lines it keeps are the ones a search of the whole window keeps, box for box."""
+    from archive.deid.pixels.cleaner import BOTTOM_INK, _detect_near_the_minimum
+    from archive.deid.pixels.frames import DetectionViews, decode
+
+    from .scenes import random_scene
+
+    views = detection_views(decode(random_scene(key, seed, n).dataset), 0)
+    bottom = views.bottom
+    assert bottom is not None
+
+    def kept(regions):
+        return sorted(
+            (r.box, r.glyphs, r.polarity)
+            for r in regions
+            if float(np.mean(bottom[r.box[1] : r.box[3], r.box[0] : r.box[2]] == 0)) >= BOTTOM_INK
+        )
+
+    detector = default_detector()
+    whole = kept(detector.detect(DetectionViews([bottom])))
+    assert whole, "the black ID is a line of the bottom window"
+    assert kept(_detect_near_the_minimum(detector, bottom, 48)) == whole
