@@ -31,6 +31,9 @@ nobody looked at before measuring them, so they say how the rules generalise.
 Seeds 0-5 (1,080 strings), 2026-12-01: 949 strings whole at f1306d5, 1,001 after the
 held-out work of that day (text up or down the image, dark text on a near-black field, MR
 boxes without the organs they touch); images within 1 % collateral 1,012 and 1,009.
+1,011 and 1,015 at the end of the next session (coloured text over grey speckle found in a
+chroma window, black IDs over dark MR anatomy in a bottom-of-range window, MR boxes kept to a
+name's own letters); seeds 6-7, held out from that work: 164 and 159 before, 165 and 159 after.
 
 Baseline in the same run: whole-frame OCR, i.e. RapidOCR's own DB text detector (the PP-OCRv4
 model in the ``rapidocr-onnxruntime`` wheel) on the frame's luminance, each detected text box
