@@ -340,6 +340,33 @@ def _decide(
     return out
 
 
+def _read_on_its_own(
+    detector: BurnedInTextDetector,
+    window: np.ndarray,
+    views: Sequence[np.ndarray],
+    candidates: Sequence[TextRegion],
+    calls: int,
+    hint_tokens: set[str],
+    reason: str,
+    cut: Callable[[BurnedInTextDetector, Sequence[np.ndarray], TextRegion], TextRegion]
+    | None = None,
+) -> list[TextRegion]:
+    """Lines found in a window searched on its own (the near-black field, the bottom of the
+    range, the chroma window), read there first: at most ``calls`` of ``candidates`` in
+    reading order, each kept only if the recogniser reads it as text or it reads as a header
+    hint, cut by ``cut`` to what was read, with ``reason`` saying where it was found."""
+    own = _view_first([window, *views], 0)
+    found: list[TextRegion] = []
+    for region in sorted(candidates, key=_reading_order)[:calls]:
+        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
+        if not hinted and not detector.confirm(own, region):
+            continue
+        if cut is not None:
+            region = cut(detector, own, region)
+        found.append(replace(region, reason=region.reason + reason))
+    return found
+
+
 #: Model calls per frame for lines found only in the chroma window (``_in_colour``).
 COLOUR_CALLS = 4
 #: ... the share of such a line's box that lines already taken may cover (the rest is new)
@@ -375,14 +402,16 @@ def _in_colour(
         if sum(_overlap(r.box, t.box) for t in taken) > COLOUR_TAKEN * area:
             continue
         candidates.append(r)
-    own = _view_first([chroma, *views], 0)
-    found: list[TextRegion] = []
-    for region in sorted(candidates, key=_reading_order)[:COLOUR_CALLS]:
-        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
-        if not hinted and not detector.confirm(own, region):
-            continue
-        region = _to_sure_run(detector, own, region)
-        found.append(replace(region, reason=region.reason + ", in colour over grey"))
+    found = _read_on_its_own(
+        detector,
+        chroma,
+        views,
+        candidates,
+        COLOUR_CALLS,
+        hint_tokens,
+        ", in colour over grey",
+        cut=_to_sure_run,
+    )
     return [r for r in found if not _holds_smaller(r, found)]
 
 
@@ -482,14 +511,9 @@ def _on_dark_field(
         and _over_field(field, r)
         and not any(_overlap(r.box, t.box) > 0 for t in taken)
     ]
-    own = _view_first([field, *views], 0)
-    found: list[TextRegion] = []
-    for region in sorted(candidates, key=_reading_order)[:DARK_FIELD_CALLS]:
-        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
-        if not hinted and not detector.confirm(own, region):
-            continue
-        found.append(replace(region, reason=region.reason + ", on a near-black field"))
-    return found
+    return _read_on_its_own(
+        detector, field, views, candidates, DARK_FIELD_CALLS, hint_tokens, ", on a near-black field"
+    )
 
 
 #: Model calls per frame for lines found only in the bottom-of-range window (``_at_the_bottom``).
@@ -534,17 +558,18 @@ def _at_the_bottom(
             and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
         ):
             candidates.append(r)
-    own = _view_first([bottom, *views], 0)
-    found: list[TextRegion] = []
-    for region in sorted(candidates, key=_reading_order)[:BOTTOM_CALLS]:
-        hinted = bool(hint_tokens) and _matches_hint(detector.read(own, region) or "", hint_tokens)
-        if not hinted and not detector.confirm(own, region):
-            continue
-        # Cut to what was read: dark anatomy next to the letters at the minimum may join the
-        # line's ends (the reading is cached: no model call).
-        region = _read_part(detector, own, region)
-        found.append(replace(region, reason=region.reason + ", at the bottom of the range"))
-    return found
+    # Cut to what was read: dark anatomy next to the letters at the minimum may join the
+    # line's ends (the reading is cached: no model call).
+    return _read_on_its_own(
+        detector,
+        bottom,
+        views,
+        candidates,
+        BOTTOM_CALLS,
+        hint_tokens,
+        ", at the bottom of the range",
+        cut=_read_part,
+    )
 
 
 def _detect_near_the_minimum(
