@@ -127,6 +127,8 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         seen = self._layout.get(place, [])
         if hit is None and seen:
             last = seen[-1]
+            # One difference of the two crops answers all three questions below.
+            diff = cv2.absdiff(last[0], crop) if last[0].shape == crop.shape else None
             # A reading of no text is lent only to a crop with no new strokes: a short ID
             # burned into one end of a wide crop moves its mean by under 3 levels, and the
             # crop read before at this place may be anatomy, or another patient's file.  A
@@ -134,12 +136,9 @@ class RapidOCRConfirmer(BurnedInTextDetector):
             # abdominal MR move a wide crop's mean by under 3 levels too, and the next file,
             # without them, borrowed their reading and was boxed there (6 % of the image).
             if (
-                last[0].shape == crop.shape
-                and _same_up_to_noise(last[0], crop)
-                and (
-                    (self._legible(last[1]) and _strokes_kept(last[0], crop))
-                    or _same_but_noise(last[0], crop)
-                )
+                diff is not None
+                and _same_up_to_noise(diff)
+                and ((self._legible(last[1]) and _strokes_kept(diff)) or _noise_only(diff))
             ):
                 hit = last[1]
                 del seen[-1]
@@ -310,9 +309,10 @@ def _folded(text: str) -> str:
     return "".join(c for c in folded if c.isascii() and c.isalnum())
 
 
-def _same_up_to_noise(a: np.ndarray, b: np.ndarray) -> bool:
-    """Equal crops but for lossy-compression noise (mean absolute difference of 3 levels)."""
-    return float(cv2.absdiff(a, b).mean()) <= 3.0
+def _same_up_to_noise(diff: np.ndarray) -> bool:
+    """Two crops whose absolute difference is ``diff`` are equal but for lossy-compression
+    noise (a mean difference of 3 levels)."""
+    return float(diff.mean()) <= 3.0
 
 
 #: Crops read at one place that are remembered (``RapidOCRConfirmer._layout``).
@@ -329,10 +329,12 @@ def _same_but_noise(a: np.ndarray, b: np.ndarray) -> bool:
     ``NOISE_PEAK`` levels everywhere), since a digit more can keep the mean difference under
     its bar.  What an earlier crop at a place must meet to lend its reading (the mean alone
     let a bone scan's label borrow a reading that grew its box over 0.04 % more anatomy)."""
-    if a.shape != b.shape:
-        return False
-    diff = cv2.absdiff(a, b)
-    return float(diff.mean()) <= 3.0 and int(diff.max()) < NOISE_PEAK
+    return a.shape == b.shape and _noise_only(cv2.absdiff(a, b))
+
+
+def _noise_only(diff: np.ndarray) -> bool:
+    """:func:`_same_but_noise` of two crops whose absolute difference is ``diff``."""
+    return _same_up_to_noise(diff) and int(diff.max()) < NOISE_PEAK
 
 
 #: A reading of text is lent to a crop only where fewer than this share of its pixels differ
@@ -341,11 +343,11 @@ def _same_but_noise(a: np.ndarray, b: np.ndarray) -> bool:
 STROKES_GONE = 0.005
 
 
-def _strokes_kept(a: np.ndarray, b: np.ndarray) -> bool:
-    """Whether crop ``b`` keeps the strokes of crop ``a``: under ``STROKES_GONE`` of its
-    pixels differ by ``NOISE_PEAK`` levels or more."""
-    changed = int(np.count_nonzero(cv2.absdiff(a, b) >= NOISE_PEAK))
-    return changed < STROKES_GONE * a.size
+def _strokes_kept(diff: np.ndarray) -> bool:
+    """Whether a crop keeps the strokes of the crop read before it, ``diff`` their absolute
+    difference: under ``STROKES_GONE`` of its pixels differ by ``NOISE_PEAK`` levels or more."""
+    changed = int(np.count_nonzero(diff >= NOISE_PEAK))
+    return changed < STROKES_GONE * diff.size
 
 
 #: A character read at an end of a crop, farther from the next one than this many times the
