@@ -420,24 +420,27 @@ def _holds_smaller(region: TextRegion, lines: Sequence[TextRegion]) -> bool:
     over most of the shorter one's length: in the chroma window cyan letters over a colour
     map join it into "glyphs" twice their height, and both lines read as the name; the
     smaller one is the name (as in ``_without_joined``, for lines not strong on their own)."""
-    a0, a1 = (1, 3) if region.vertical else (0, 2)
-    c0, c1 = (0, 2) if region.vertical else (1, 3)
-    r = region.box
-    for other in lines:
-        o = other.box
-        if (
-            other is not region
-            and other.vertical == region.vertical
-            and 0 < other.glyph_height < region.glyph_height
-            and not same_glyph_size(other, region)
-            and r[c0] <= o[c0]
-            and o[c1] <= r[c1]
-            and r[c1] - r[c0] > 1.5 * (o[c1] - o[c0]) + 2
-            and min(o[a1], r[a1]) - max(o[a0], r[a0])
-            >= JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0])
-        ):
-            return True
-    return False
+    return any(other is not region and _holds_across(region, other) for other in lines)
+
+
+def _holds_across(line: TextRegion, inner: TextRegion) -> bool:
+    """Whether ``line`` holds ``inner``, a line of much smaller glyphs, across its height and
+    along ``JOINED_SHARE`` of the shorter one's length, and is over 1.5 times as tall: what a
+    line joined with what its letters cross looks like (``_without_joined``,
+    ``_holds_smaller``)."""
+    a0, a1 = (1, 3) if line.vertical else (0, 2)
+    c0, c1 = (0, 2) if line.vertical else (1, 3)
+    r, o = line.box, inner.box
+    return (
+        inner.vertical == line.vertical
+        and 0 < inner.glyph_height < line.glyph_height
+        and not same_glyph_size(inner, line)
+        and r[c0] <= o[c0]
+        and o[c1] <= r[c1]
+        and r[c1] - r[c0] > 1.5 * (o[c1] - o[c0]) + 2
+        and min(o[a1], r[a1]) - max(o[a0], r[a0])
+        >= JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0])
+    )
 
 
 def _to_sure_run(
@@ -684,22 +687,13 @@ def _without_joined(
     the slices, an 8 px "line" read "OKE" under the name's own line read "PUDOKEOSETE")."""
 
     def joined(r: TextRegion) -> bool:
-        a0, a1 = (1, 3) if r.vertical else (0, 2)
-        c0, c1 = (0, 2) if r.vertical else (1, 3)
         return any(
             o is not r
             and o.strong
             # A strong line joined with what it touches: a weak candidate of either polarity
             # (the gaps between its letters), or a line of its polarity with twice its glyphs.
             and (not r.strong or (o.polarity == r.polarity and r.glyphs >= 2 * o.glyphs))
-            and o.vertical == r.vertical
-            and 0 < o.glyph_height < r.glyph_height
-            and not same_glyph_size(o, r)
-            and r.box[c0] <= o.box[c0]
-            and o.box[c1] <= r.box[c1]
-            and r.box[c1] - r.box[c0] > 1.5 * (o.box[c1] - o.box[c0]) + 2
-            and min(o.box[a1], r.box[a1]) - max(o.box[a0], r.box[a0])
-            >= JOINED_SHARE * min(o.box[a1] - o.box[a0], r.box[a1] - r.box[a0])
+            and _holds_across(r, o)
             and (detector is None or views is None or not _reads_more(detector, views, r, o))
             for o in taken
         )
