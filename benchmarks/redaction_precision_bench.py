@@ -351,7 +351,7 @@ from tests.deid.pixels.scenes import (  # noqa: E402
     text_scenes,
 )
 
-ORDER = ["CT", "MR", "NM", "RT image (projection)", "US mono", "US colour", "US cine", "SC"]
+ORDER = ["CT", "MR", "NM", "CR", "RT image (projection)", "US mono", "US colour", "US cine", "SC"]
 
 
 def clean(scene: Scene):
@@ -479,7 +479,9 @@ def run(method, scenes, verbose: bool, label: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--verbose", action="store_true")
-    ap.add_argument("--only", help="base image key (e.g. us-doppler) or modality")
+    ap.add_argument(
+        "--only", help="base image keys (e.g. us-doppler) or modalities, comma-separated"
+    )
     ap.add_argument("--no-baseline", action="store_true")
     ap.add_argument("--no-cine", action="store_true")
     ap.add_argument(
@@ -500,7 +502,8 @@ def main() -> None:
         if not args.no_cine and not args.random:
             out.append(cine_scene())
         if args.only:
-            out = [s for s in out if args.only in (s.key, s.modality)]
+            wanted = set(args.only.split(","))
+            out = [s for s in out if wanted & {s.key, s.modality}]
         return out
 
     default_detector()  # model loading outside the timing (a worker loads it once)
