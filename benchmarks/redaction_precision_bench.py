@@ -6,9 +6,12 @@
 Images: pydicom's bundled test files of every modality it has (CT, MR, NM, US palette,
 US colour single frames and a 30-frame colour echo cine, SC), pynetdicom's RT portal image (a
 1024x1024 16-bit projection of a phantom, ``pynetdicom/tests/dicom_files/RTImageStorage.dcm``:
-the nearest to CR/DX that is installed) and Debian dicom3tools' ASL MR mosaic (360x360,
-``/usr/share/doc/dicom3tools/examples/0051.dcm``; ``make services`` installs the package).
-No public CR/DX or XA image is installed (pydicom has only 16x16 DICOMDIR stubs of them).
+the nearest to CR/DX that was installed), Debian dicom3tools' ASL MR mosaic (360x360,
+``/usr/share/doc/dicom3tools/examples/0051.dcm``; ``make services`` installs the package) and,
+since 2026-12-01 evening, three NEMA WG04 images from PyPI's ``pydicom-data`` (pinned): two
+real CR radiographs shown inverted (MONOCHROME1; a PA chest 1841x1955 and a tibia 1760x1760
+with its lead marker) and a 1024x1024 shoulder MR.  No public XA image is installed anywhere
+(pydicom has only 16x16 DICOMDIR stubs, pydicom-data none).
 Synthetic identifying text is drawn into them in varied fonts,
 sizes, contrasts and positions (``tests/deid/pixels/scenes.py``), and text-free images (the
 monochrome originals, flips, crops and rescalings, and ultrasound sector crops) test precision.
