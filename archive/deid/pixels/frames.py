@@ -306,9 +306,16 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_chroma`): how far each pixel is from grey,
     #: searched on its own for coloured lines over grey speckle
     chroma: np.ndarray | None = None
+    #: a window not in the union of views (:func:`_one_index`): a palette colour frame's most
+    #: common index that another index of the same colour shares the frame with, black, every
+    #: other index white; searched on its own for lines the palette hides
+    one_index: np.ndarray | None = None
+    #: ... and where the frame holds those other indices of that colour (the palette's aliases
+    #: of it): a line counts there only where its background or ink is of them
+    aliases: np.ndarray | None = None
 
 
-def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
+def _colour_views(rgb: np.ndarray) -> DetectionViews:
     if rgb.dtype != np.uint8:
         rgb = _to_u8(rgb, 0, float(rgb.max()) or 1.0)
     rgb = np.ascontiguousarray(rgb)
@@ -344,6 +351,49 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
     )
 
 
+#: Palette entries whose 8-bit colours differ by at most this in every channel look the same.
+ALIAS_TOLERANCE = 2
+#: The one-index window is made only for an index covering at least this share of the frame
+#: (a field a line can lie on, not a level of speckle).
+ALIAS_FIELD = 0.05
+#: ... the most common indices looked at for one that has an alias.
+ALIAS_LOOKED_AT = 4
+
+
+def _one_index(frame: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A window of a palette colour frame in which two indices of one colour differ.
+
+    A palette may give several indices the same colour: an ultrasound's field outside the
+    sector at index 0 and the sector's floor at index 1, both black; the label boxes at 255,
+    black again.  A name drawn at index 0 over the sector is then invisible in every view of
+    the colours (luminance, channels, chroma), yet it is in the pixel data: a viewer with
+    another palette, or one reading the indices, shows it.  Here the most common index that
+    another index used in the frame shares its colour with is black and every other index
+    white, so a line drawn at it over its aliases is black on white, and one drawn at an
+    alias over it white on black.  Only the frame's field can be such an index
+    (``ALIAS_FIELD``): a level of speckle among others of nearly its colour (a palette ramp
+    with neighbouring entries one level apart) would make a window of noise.
+
+    Returns the window and where the frame holds the aliases, or None where no index of the
+    frame's ``ALIAS_LOOKED_AT`` most common covers ``ALIAS_FIELD`` of it with an alias in it.
+    """
+    counts = np.bincount(frame.ravel(), minlength=len(palette))
+    used = np.flatnonzero(counts)
+    colours = palette[used].astype(np.int16)
+    for index in used[np.argsort(-counts[used], kind="stable")][:ALIAS_LOOKED_AT]:
+        if counts[index] < ALIAS_FIELD * frame.size:
+            break
+        near = np.abs(colours - palette[index].astype(np.int16)).max(axis=1) <= ALIAS_TOLERANCE
+        near &= used != index
+        if not near.any():
+            continue
+        is_alias = np.zeros(len(palette), bool)
+        is_alias[used[near]] = True
+        window = np.where(frame == index, np.uint8(0), np.uint8(255))
+        return window, is_alias[frame]
+    return None
+
+
 def _percentiles(img: np.ndarray, low: float, high: float) -> tuple[float, float]:
     """Percentiles of an 8-bit image from a histogram of a subsample (no sort)."""
     sub = img[::2, ::2]
@@ -365,7 +415,11 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     rep = pixels.representation
     if rep is Representation.PALETTE:
         assert pixels.palette_rgb is not None
-        return _colour_views(pixels.palette_rgb[frame])
+        views = _colour_views(pixels.palette_rgb[frame])
+        found = _one_index(frame, pixels.palette_rgb)
+        if found is not None:
+            views.one_index, views.aliases = found
+        return views
     if rep is Representation.RGB:
         return _colour_views(frame)
     if rep is Representation.YBR_FULL:
