@@ -2451,6 +2451,10 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     bottom = getattr(views, "bottom", None)
     if bottom is not None:
         out.bottom = np.ascontiguousarray(bottom[y0:y1, x0:x1])
+    one_index, aliases = getattr(views, "one_index", None), getattr(views, "aliases", None)
+    if one_index is not None and aliases is not None:
+        out.one_index = np.ascontiguousarray(one_index[y0:y1, x0:x1])
+        out.aliases = np.ascontiguousarray(aliases[y0:y1, x0:x1])
     return out
 
 
