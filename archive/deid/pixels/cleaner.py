@@ -353,9 +353,10 @@ def _read_on_its_own(
     | None = None,
 ) -> list[TextRegion]:
     """Lines found in a window searched on its own (the near-black field, the bottom of the
-    range, the chroma window), read there first: at most ``calls`` of ``candidates`` in
-    reading order, each kept only if the recogniser reads it as text or it reads as a header
-    hint, cut by ``cut`` to what was read, with ``reason`` saying where it was found."""
+    range, the chroma window, a palette's one-index window), read there first: at most
+    ``calls`` of ``candidates`` in reading order, each kept only if the recogniser reads it as
+    text or it reads as a header hint, cut by ``cut`` to what was read, with ``reason`` saying
+    where it was found."""
     own = _view_first([window, *views], 0)
     found: list[TextRegion] = []
     for region in sorted(candidates, key=_reading_order)[:calls]:

@@ -306,12 +306,12 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_chroma`): how far each pixel is from grey,
     #: searched on its own for coloured lines over grey speckle
     chroma: np.ndarray | None = None
-    #: a window not in the union of views (:func:`_one_index`): a palette colour frame's most
-    #: common index that another index of the same colour shares the frame with, black, every
-    #: other index white; searched on its own for lines the palette hides
+    #: a window not in the union of views (:func:`_one_index`): a palette colour frame's field,
+    #: an index whose colour the palette gives other indices too, black, every other index
+    #: white; searched on its own for lines the palette hides
     one_index: np.ndarray | None = None
-    #: ... and where the frame holds those other indices of that colour (the palette's aliases
-    #: of it): a line counts there only where its background or ink is of them
+    #: ... and where the frame holds those other indices (the field's aliases): a line counts
+    #: only where the pixels of its box off the field are mostly of them
     aliases: np.ndarray | None = None
 
 
@@ -410,7 +410,9 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
 
     Monochrome: the full stored range (letters brighter than bone stay apart from it) and a
     robust 0.5-99.5 percentile window (low-contrast text next to a few extreme pixels).
-    Colour: luminance, the three channels (coloured text) and a stretched luminance.
+    Colour: luminance, the three channels (coloured text) and a stretched luminance.  Palette
+    colour: those of its colours, and apart from them the window of its field's index where
+    the palette gives the field's colour to other indices too (:func:`_one_index`).
     """
     frame = pixels.frame(index)
     rep = pixels.representation
