@@ -337,6 +337,7 @@ def _decide(
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_colour(detector, views, out, hint_tokens)
+        out = out + _hidden_by_palette(detector, views, out, hint_tokens)
     return out
 
 
@@ -352,9 +353,10 @@ def _read_on_its_own(
     | None = None,
 ) -> list[TextRegion]:
     """Lines found in a window searched on its own (the near-black field, the bottom of the
-    range, the chroma window), read there first: at most ``calls`` of ``candidates`` in
-    reading order, each kept only if the recogniser reads it as text or it reads as a header
-    hint, cut by ``cut`` to what was read, with ``reason`` saying where it was found."""
+    range, the chroma window, a palette's one-index window), read there first: at most
+    ``calls`` of ``candidates`` in reading order, each kept only if the recogniser reads it as
+    text or it reads as a header hint, cut by ``cut`` to what was read, with ``reason`` saying
+    where it was found."""
     own = _view_first([window, *views], 0)
     found: list[TextRegion] = []
     for region in sorted(candidates, key=_reading_order)[:calls]:
@@ -470,6 +472,55 @@ def _to_sure_run(
     if box[a1] <= box[a0]:
         return region
     return replace(region, box=(box[0], box[1], box[2], box[3]))
+
+
+#: Model calls per frame for lines found only in the one-index window (``_hidden_by_palette``).
+ALIAS_CALLS = 4
+#: ... the share of the pixels of such a line's box not at the window's index that must be
+#: its aliases (of its colour): the line's ground, or its ink, is then hidden by the palette
+ALIAS_HIDDEN = 0.5
+#: ... and the share of its box that lines already taken may cover (the rest is new)
+ALIAS_TAKEN = 0.5
+
+
+def _hidden_by_palette(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+) -> list[TextRegion]:
+    """Lines drawn at one palette index over another of the same colour (``frames._one_index``):
+    a black name at index 0 over an ultrasound sector whose floor is index 1, black too, is in
+    no view of the colours, but a viewer with another palette shows it.  The one-index window
+    is searched on its own, for lines of either polarity; a line counts only where most of its
+    box off the window's index is of that index's colour (the palette hides the line: white
+    vendor text on the black field shows in every view and is not this window's business) and
+    only if the recogniser reads it there (or it reads as a header hint)."""
+    window = getattr(views, "one_index", None)
+    aliases = getattr(views, "aliases", None)
+    if window is None or aliases is None:
+        return []
+    candidates = []
+    for r in detector.detect(DetectionViews([window])):
+        x0, y0, x1, y1 = r.box
+        off = window[y0:y1, x0:x1] != 0
+        if r.glyphs < 2 or not off.any():
+            continue
+        if float(np.mean(aliases[y0:y1, x0:x1][off])) < ALIAS_HIDDEN:
+            continue
+        if sum(_overlap(r.box, t.box) for t in taken) > ALIAS_TAKEN:
+            continue
+        candidates.append(r)
+    return _read_on_its_own(
+        detector,
+        window,
+        views,
+        candidates,
+        ALIAS_CALLS,
+        hint_tokens,
+        ", hidden by the palette",
+        cut=_read_part,
+    )
 
 
 #: Model calls per frame for lines found only in the dark-field window (``_on_dark_field``).
@@ -2401,6 +2452,10 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     bottom = getattr(views, "bottom", None)
     if bottom is not None:
         out.bottom = np.ascontiguousarray(bottom[y0:y1, x0:x1])
+    one_index, aliases = getattr(views, "one_index", None), getattr(views, "aliases", None)
+    if one_index is not None and aliases is not None:
+        out.one_index = np.ascontiguousarray(one_index[y0:y1, x0:x1])
+        out.aliases = np.ascontiguousarray(aliases[y0:y1, x0:x1])
     return out
 
 

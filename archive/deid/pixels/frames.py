@@ -306,9 +306,16 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_chroma`): how far each pixel is from grey,
     #: searched on its own for coloured lines over grey speckle
     chroma: np.ndarray | None = None
+    #: a window not in the union of views (:func:`_one_index`): a palette colour frame's field,
+    #: an index whose colour the palette gives other indices too, black, every other index
+    #: white; searched on its own for lines the palette hides
+    one_index: np.ndarray | None = None
+    #: ... and where the frame holds those other indices (the field's aliases): a line counts
+    #: only where the pixels of its box off the field are mostly of them
+    aliases: np.ndarray | None = None
 
 
-def _colour_views(rgb: np.ndarray) -> list[np.ndarray]:
+def _colour_views(rgb: np.ndarray) -> DetectionViews:
     if rgb.dtype != np.uint8:
         rgb = _to_u8(rgb, 0, float(rgb.max()) or 1.0)
     rgb = np.ascontiguousarray(rgb)
@@ -344,6 +351,50 @@ def _chroma(rgb: np.ndarray) -> np.ndarray:
     )
 
 
+#: Palette entries whose 8-bit colours differ by at most this in every channel look the same.
+ALIAS_TOLERANCE = 2
+#: The one-index window is made only for an index covering at least this share of the frame
+#: (a field a line can lie on, not a level of speckle).
+ALIAS_FIELD = 0.05
+#: ... the most common indices looked at for one that has an alias.
+ALIAS_LOOKED_AT = 4
+
+
+def _one_index(frame: np.ndarray, palette: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """A window of a palette colour frame in which two indices of one colour differ.
+
+    A palette may give several indices the same colour: an ultrasound's field outside the
+    sector at index 0 and the sector's floor at index 1, both black; the label boxes at 255,
+    black again.  A name drawn at index 0 over the sector is then invisible in every view of
+    the colours (luminance, channels, chroma), yet it is in the pixel data: a viewer with
+    another palette, or one reading the indices, shows it.  Here the frame's field, its most
+    common index that the palette gives another index's colour, is black and every other
+    index white: a line drawn at it over its aliases is black on white, one drawn at an alias
+    over it white on black.  Only a field can be that index (``ALIAS_FIELD``): a level of
+    speckle among others of nearly its colour (a ramp whose neighbouring entries are one level
+    apart) would make a window of noise.
+
+    Returns the window and where the frame holds the field's aliases, or None where none of
+    the frame's ``ALIAS_LOOKED_AT`` most common indices is such a field.
+    """
+    sample = frame[::2, ::2]  # the field's share, not every pixel's index, is what counts
+    counts = np.bincount(sample.ravel(), minlength=len(palette))
+    colours = palette.astype(np.int16)
+    for index in np.argsort(-counts, kind="stable")[:ALIAS_LOOKED_AT]:
+        if counts[index] < ALIAS_FIELD * sample.size:
+            break
+        alias = np.abs(colours - colours[index]).max(axis=1) <= ALIAS_TOLERANCE
+        alias[index] = False
+        if not alias.any():
+            continue
+        if frame.dtype == np.uint8:  # table lookups, not numpy's fancy indexing (5x the time)
+            window = cv2.compare(frame, int(index), cv2.CMP_NE)
+            return window, cv2.LUT(frame, alias.view(np.uint8)).view(bool)
+        window = np.where(frame == index, np.uint8(0), np.uint8(255))
+        return window, alias[frame]
+    return None
+
+
 def _percentiles(img: np.ndarray, low: float, high: float) -> tuple[float, float]:
     """Percentiles of an 8-bit image from a histogram of a subsample (no sort)."""
     sub = img[::2, ::2]
@@ -359,13 +410,19 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
 
     Monochrome: the full stored range (letters brighter than bone stay apart from it) and a
     robust 0.5-99.5 percentile window (low-contrast text next to a few extreme pixels).
-    Colour: luminance, the three channels (coloured text) and a stretched luminance.
+    Colour: luminance, the three channels (coloured text) and a stretched luminance.  Palette
+    colour: those of its colours, and apart from them the window of its field's index where
+    the palette gives the field's colour to other indices too (:func:`_one_index`).
     """
     frame = pixels.frame(index)
     rep = pixels.representation
     if rep is Representation.PALETTE:
         assert pixels.palette_rgb is not None
-        return _colour_views(pixels.palette_rgb[frame])
+        views = _colour_views(pixels.palette_rgb[frame])
+        found = _one_index(frame, pixels.palette_rgb)
+        if found is not None:
+            views.one_index, views.aliases = found
+        return views
     if rep is Representation.RGB:
         return _colour_views(frame)
     if rep is Representation.YBR_FULL:

@@ -675,6 +675,24 @@ def random_scene(key: str, seed: int, n: int) -> Scene:
     return list(random_scenes(n + 1, seed, base))[n]
 
 
+def drawn_scene(key: str, strokes: list[Stroke], scenario: str) -> Scene:
+    """``strokes`` burned into the first frame of the base image ``key``, as a scene of its
+    own (a placement chosen for a test, not one of the benchmark's)."""
+    base = next(b for b in BASES if b.key == key)
+    template, frames, rep, palette = base_frames(base)
+    burned, masks = burn(frames[0], rep, palette, strokes)
+    return Scene(
+        key=base.key,
+        modality=base.modality,
+        scenario=scenario,
+        dataset=native_dataset(template, burned[np.newaxis]),
+        before=burned[np.newaxis],
+        strings=[(s.string, m[np.newaxis]) for s, m in zip(strokes, masks, strict=True)],
+        vendor=_vendor_mask(base, burned.shape[:2]),
+        hints=[s.string for s in strokes],
+    )
+
+
 def burn_frames(
     frames: np.ndarray,
     rep: Representation,

@@ -20,6 +20,8 @@ from .scenes import (
     base_frames,
     burn,
     cleaned,
+    drawn_scene,
+    ink_size,
     judge,
     native_dataset,
     random_scene,
@@ -547,6 +549,42 @@ def test_dark_text_wholly_on_a_bone_scans_near_black_field_goes(seed, n, drawn):
     every detection view, and none was found; a student windowing to the low end reads them.
     The dark-field window is searched for lines of its own (``cleaner._on_dark_field``)."""
     scene = random_scene("nm-bone-scan", seed, n)
+    assert scene.scenario.startswith(f"random {n}: dark, {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_name_at_a_palette_index_of_the_sectors_colour_goes_whole():
+    """A palette colour ultrasound gives its field outside the sector (index 0), the sector's
+    floor (index 1) and its label boxes (255) the same black.  A name burned at index 0 over
+    the sector is in no view of the colours (luminance, channels, chroma), yet it is in the
+    pixel data: a viewer with another palette, or one reading the indices, shows it.  The
+    window of the field's index (``frames._one_index``) shows it black on white, and the
+    recogniser reads it there (``cleaner._hidden_by_palette``); no header hint is given."""
+    name = Stroke("DOE^JANE", (420, 200), 14, "sans", colour="dark")
+    scene = drawn_scene("us-palette", [name], "dark name over the sector's floor")
+    scene.hints = []
+    base = next(b for b in BASES if b.key == "us-palette")
+    _template, frames, _rep, palette = base_frames(base)
+    ((_string, mask),) = scene.strings
+    before, after = frames[0][mask[0]], scene.before[0][mask[0]]
+    assert (after == 0).all() and (before == 1).all()
+    assert (palette[after] == palette[before]).all()  # the same colour: nothing to see
+    # Every pixel of the name's ink changed index (none lies over the field at 0).
+    w, h = ink_size(name)
+    x, y = name.xy
+    assert int(mask[0].sum()) == int((scene.before[0][y : y + h, x : x + w] == 0).sum()) > 150
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [(3, 7, "sans 20 px"), (4, 2, "bold 13 px"), (5, 7, "serif 25 px, 270 deg")],
+)
+def test_dark_text_over_a_palette_ultrasounds_sector_goes_whole(seed, n, drawn):
+    """Held-out placements (``--random 12``) of dark text over the palette ultrasound's
+    sector: drawn at index 0 over its floor at index 1, both black in the palette, none was
+    found (``cleaner._hidden_by_palette``)."""
+    scene = random_scene("us-palette", seed, n)
     assert scene.scenario.startswith(f"random {n}: dark, {drawn} at")
     assert_removed_whole(cleaned(scene))
 
