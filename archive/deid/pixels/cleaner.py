@@ -19,6 +19,8 @@ import numpy as np
 from pydicom import Dataset
 
 from .detection import (
+    SMALL_WORD_HEIGHT,
+    SMALL_WORD_LENGTH,
     Box,
     BurnedInTextDetector,
     ClassicalTextDetector,
@@ -156,15 +158,26 @@ def _is_safe(text: str | None, policy: PixelPolicy, hint_tokens: set[str]) -> bo
 def _letters(region: TextRegion) -> float:
     """How many letters a candidate likely holds, to order candidates for the model budget.
 
-    Its glyphs, except for a vertical word of one component (``detection._small_word``: an
-    8-10 px font turned by 90 degrees, its letters touching): counted as one glyph, a name up
-    a bone scan's edge came after a dozen columns of anatomy of 3-9 "glyphs" and found the
-    vertical budget spent.  Such a word holds about as many letters as its length is times
-    its letters' height (narrow letters are a little less wide than high)."""
-    if not (region.vertical and region.glyphs == 1 and region.glyph_height > 0):
+    Its glyphs, except for a word of a small font whose letters touch (one or two components,
+    ``detection.SMALL_WORD_HEIGHT`` across at most, ``detection.SMALL_WORD_LENGTH`` times as
+    long; a vertical candidate of one component is such a word by construction,
+    ``detection._small_word``): it holds about as many letters as its length is times its
+    letters' height (narrow letters are a little less wide than high).  Counted as one
+    glyph, a name up a bone scan's edge (an 8-10 px font turned by 90 degrees) came after a
+    dozen columns of anatomy of 3-9 "glyphs" and found the vertical budget spent; and the
+    three lines of a shoulder MR's 8 px header (6 px letters, each line one or two
+    components) came after 48 rows of the MR's anatomy of 4-9 "glyphs" each and were dropped
+    unread, left whole."""
+    if region.glyphs > (1 if region.vertical else 2) or region.glyph_height <= 0:
         return float(region.glyphs)
     x0, y0, x1, y1 = region.box
-    return max(1.0, (y1 - y0) / region.glyph_height)
+    length = (y1 - y0) if region.vertical else (x1 - x0)
+    if region.vertical or (
+        region.glyph_height <= SMALL_WORD_HEIGHT
+        and length >= SMALL_WORD_LENGTH * region.glyph_height
+    ):
+        return max(float(region.glyphs), length / region.glyph_height)
+    return float(region.glyphs)
 
 
 def _reading_order(region: TextRegion) -> tuple[float, float, Box]:

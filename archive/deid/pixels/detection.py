@@ -40,7 +40,7 @@ vendor text, and text-free images; see that script for the figures):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -644,22 +644,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 i = parent[i]
             return i
 
-        for i in range(n):
-            hi = hs[i]
-            reach = x1s[i] + hi + 2
-            for j in range(i + 1, n):
-                if xs[j] > reach:
-                    break
-                hj = hs[j]
-                lo_h, hi_h = (hi, hj) if hi <= hj else (hj, hi)
-                if hi_h > 2.0 * lo_h:
-                    continue
-                overlap = min(y1s[i], y1s[j]) - max(ys[i], ys[j])
-                if overlap < 0.6 * lo_h:
-                    continue
-                if xs[j] - x1s[i] > hi_h + 2:
-                    continue
-                parent[find(j)] = find(i)
+        for i, j in _neighbour_pairs(order, x, y, w, h):
+            parent[find(j)] = find(i)
         groups: dict[int, list[int]] = {}
         for i in range(n):
             groups.setdefault(find(i), []).append(i)
@@ -723,6 +709,48 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
             )
         return out
+
+
+#: Pairs of components weighed at once by ``_neighbour_pairs`` (a bound on its memory).
+_PAIRS_AT_ONCE = 1 << 20
+
+
+def _neighbour_pairs(
+    order: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray
+) -> Iterator[tuple[int, int]]:
+    """The pairs ``(i, j)``, ``i < j``, of components (indices into ``order``, which sorts them
+    by their left edge) that are neighbours in a line: ``j`` starts within ``i``'s height
+    past ``i``'s right end, their heights are within a factor of two, and they share 60 % of
+    the smaller height.
+
+    Every component is weighed against those starting within its reach, as a loop over pairs
+    did; here the pairs are weighed as arrays.  A 1024 x 1024 MR's texture makes tens of
+    thousands of small components, each within reach of a hundred others: the loop, pair by
+    pair in Python, cost 0.3-0.5 s of the frame's detection."""
+    xs = x[order].astype(np.int64)
+    ys = y[order].astype(np.int64)
+    hs = h[order].astype(np.int64)
+    x1s = xs + w[order]
+    y1s = ys + hs
+    n = xs.size
+    # ``j`` runs from ``i + 1`` to the last component starting within ``i``'s reach.
+    ends = np.searchsorted(xs, x1s + hs + 2, side="right")
+    counts = np.maximum(ends - np.arange(1, n + 1), 0)
+    first = 0
+    while first < n:
+        # As many components as keep the pairs weighed at once under the bound (one at least).
+        total = np.cumsum(counts[first:])
+        last = first + max(1, int(np.searchsorted(total, _PAIRS_AT_ONCE, side="right")))
+        chunk = counts[first:last]
+        i = np.repeat(np.arange(first, last), chunk)
+        starts = np.cumsum(chunk) - chunk
+        j = i + 1 + (np.arange(i.size) - np.repeat(starts, chunk))
+        first = last
+        hi, hj = hs[i], hs[j]
+        lo_h, hi_h = np.minimum(hi, hj), np.maximum(hi, hj)
+        overlap = np.minimum(y1s[i], y1s[j]) - np.maximum(ys[i], ys[j])
+        near = (hi_h <= 2.0 * lo_h) & (overlap >= 0.6 * lo_h) & (xs[j] - x1s[i] <= hi_h + 2)
+        yield from zip(i[near].tolist(), j[near].tolist(), strict=True)
 
 
 #: A vertical "word" of touching glyphs (one component) is a candidate only for fonts this

@@ -112,6 +112,17 @@ def test_the_third_line_of_a_stacked_header_written_over_vendor_text_goes_too():
     assert_removed_whole(outcome)
 
 
+def test_a_small_header_on_a_large_mr_is_read_before_rows_of_its_anatomy():
+    """Name, ID and date in an 8 px font (6 px letters that touch: a line is one or two
+    components) in the black corner of a 1024 x 1024 shoulder MR.  The MR's anatomy makes
+    about 200 weak candidates of four to nine "glyphs"; the header's lines counted as one or
+    two glyphs, came after 48 of them and were dropped unread (0 % of them changed).  A small
+    font's word is read in the order of the letters it holds."""
+    outcome = cleaned(text_scene("mr-shoulder", "stacked header"))
+    assert len(outcome.strings) == 3
+    assert_removed_whole(outcome)
+
+
 def test_a_small_vertical_id_on_a_dim_nuclear_medicine_image_goes():
     """A 6 px ID written down the edge of a bone scan, at the top of the stored range: the
     stretched window thickens its strokes until its glyphs touch, and in the union of windows
