@@ -336,6 +336,7 @@ def _decide(
         out = out + _between_under_field(views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_colour(detector, views, out, hint_tokens)
     return out
 
@@ -573,6 +574,54 @@ def _at_the_bottom(
         ", at the bottom of the range",
         cut=_read_part,
     )
+
+
+#: Model calls per frame for lines found only in the at-the-minimum window (``_on_the_minimum``),
+#: most glyphs first: the gaps' noise makes a score of two- and three-"glyph" lines there.
+MINIMUM_CALLS = 4
+
+
+def _on_the_minimum(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Dark lines found only in the at-the-minimum window (``frames._at_the_minimum``): a bold
+    ID at 0 written up an MR mosaic's gap between slices, over the gap's noise (1-10 of 1593
+    levels, some of it at 0 too) and the slices' dark rims, is one dark band with them in every
+    other window, and in the dark-field window its strokes touch the noise's minima (no line
+    there).  Its cores at the minimum stand alone in this window.  A line counts only if the
+    recogniser reads it in the dark-field window (what a student windowing to the low end
+    sees; or it reads as a header hint): the noise's clusters read as nothing there.  Lines of
+    organ-sized "glyphs" are the slices' dark rims; lines mostly inside one taken are that
+    line."""
+    minimum = getattr(views, "minimum", None)
+    field = getattr(views, "dark_field", None)
+    if minimum is None or field is None:
+        return []
+    candidates = [
+        r
+        for r in detector.detect(DetectionViews([minimum]))
+        if r.polarity == "dark"
+        and r.glyphs >= 2
+        and r.glyph_height <= certain_height
+        and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
+    ]
+    candidates.sort(key=lambda r: -r.glyphs)
+    found = _read_on_its_own(
+        detector,
+        field,
+        views,
+        candidates[:MINIMUM_CALLS],
+        MINIMUM_CALLS,
+        hint_tokens,
+        ", at the minimum across a near-black field",
+        cut=_read_part,
+    )
+    own = _view_first([field, *views], 0)
+    return [_complete_line(detector, own, r) for r in found]
 
 
 def _detect_near_the_minimum(
