@@ -391,6 +391,16 @@ def test_a_bold_dark_id_up_the_mosaic_edge_gap_goes_within_one_percent():
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_grey_name_over_a_row_of_mosaic_slices_is_boxed_to_its_own_colour():
+    """A grey name across a row of the mosaic's slices joins their rims into a line with the
+    letters' glyph height whose box ran 18-45 px past them, above and to the right (held-out
+    seed 5's fifth placement, another name: 4.5 % of the mosaic blanked).  The letters are
+    drawn in one value, which no anatomy holds as often; the line is cut to where that value
+    runs (``cleaner._to_its_colour``)."""
+    stroke = Stroke("ST KAVO HOSP", (80, 204), 23, "sans", colour="grey:0.6")
+    assert_removed_whole(cleaned(_on_the_mosaic(stroke, "grey name over slices")))
+
+
 @pytest.mark.parametrize("scenario", ["vertical 90", "vertical 270"])
 def test_a_name_up_the_edge_of_an_mr_mosaic_keeps_the_slices_beside_it(scenario):
     """A name or ID up the mosaic's edge: the row of slices beside it was a strong line of
