@@ -439,7 +439,7 @@ def _bottom_of_range(
 #: flat fill or a tile's border, not a letter's stroke: longer than the largest glyph found.
 MINIMUM_RUN = 49
 #: Clusters of at most this many pixels at the minimum, touching no other, are the field's
-#: noise (a letter's stroke at the minimum is longer).
+#: noise (a letter's core at the minimum is larger; an 8 px font's are not, and are lost).
 MINIMUM_SPECK = 8
 
 
@@ -450,9 +450,10 @@ def _at_the_minimum(frame: np.ndarray, lo: float) -> np.ndarray:
     white.  In every other window a bold ID written up a gap and over the slices' dark rims
     joins the gap's noise and the rims into one dark band (``_dark_field`` shows it, speckled
     with the noise's minima that touch its strokes); here the letters' cores stand alone but
-    for the noise's own minima, single pixels or clusters of two or three
-    (``MINIMUM_SPECK``), which are made white, as are runs of ``MINIMUM_RUN`` (the mosaic's
-    empty tiles, the one-pixel border of each tile).  Made only where a dark field lies at
+    for the noise's own minima, single pixels or small clusters (``MINIMUM_SPECK``; at 3
+    the clusters of 4-8 kept a 25 px ID's line running on over the gap's noise), which are
+    made white, as are runs of ``MINIMUM_RUN`` (the mosaic's empty tiles, the one-pixel
+    border of each tile).  Made only where a dark field lies at
     the minimum and the minimum is common (where it is rare, ``_bottom_of_range``)."""
     at = np.where(frame <= lo, np.uint8(255), np.uint8(0))
     runs = cv2.morphologyEx(
