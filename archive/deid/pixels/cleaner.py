@@ -395,8 +395,9 @@ def _to_its_colour(
     Grey letters over an MR mosaic's slices join the slices' rims into a line whose glyph
     height is the letters' but whose box runs over the rims beside and above them (15-90 px
     of the mosaic boxed with a name: 3.7-6.3 % of it).  Burned-in text is drawn in one
-    value: in the full-range view the most common value of the box (the extremes aside: the
-    gaps, the top of the range, unless the line is bright) is the letters', held by far more
+    value: in the full-range view the most common value of the box (the lowest few aside:
+    the gaps' noise; the maximum counts, bright letters are burned there, and a dark "line"
+    of the gaps between them and the rims holds them too) is the letters', held by far more
     pixels than the values next to it, while anatomy's values spread (``COLOUR_SALIENT``).
     The rows across the line holding many such pixels are the letters' (``COLOUR_ROW``), and
     along it the letters run where a window of half their height holds a third of their
@@ -418,9 +419,6 @@ def _to_its_colour(
     counts = np.bincount(crop.ravel(), minlength=256).astype(np.float64)
     chosen = counts.copy()
     chosen[:3] = 0
-    chosen[253:] = 0
-    if region.polarity == "bright":
-        chosen[255] = counts[255]
     value = int(chosen.argmax())
     near = np.concatenate((counts[max(0, value - 3) : value], counts[value + 1 : value + 4]))
     if counts[value] < COLOUR_SALIENT * max(1.0, float(near.mean())):
