@@ -373,6 +373,8 @@ def _read_on_its_own(
 #: as many pixels as the values next to it, on average (grey letters over an MR mosaic's
 #: slices: 3-130; anatomy alone: about 1).
 COLOUR_SALIENT = 3.0
+#: ... and by at least this many pixels of the box
+COLOUR_PIXELS = 20
 #: ... a row across the line is the text's when it holds this share of the most such pixels
 #: any row holds
 COLOUR_ROW = 0.25
@@ -395,10 +397,12 @@ def _to_its_colour(
     Grey letters over an MR mosaic's slices join the slices' rims into a line whose glyph
     height is the letters' but whose box runs over the rims beside and above them (15-90 px
     of the mosaic boxed with a name: 3.7-6.3 % of it).  Burned-in text is drawn in one
-    value: in the full-range view the most common value of the box (the lowest few aside:
-    the gaps' noise; the maximum counts, bright letters are burned there, and a dark "line"
-    of the gaps between them and the rims holds them too) is the letters', held by far more
-    pixels than the values next to it, while anatomy's values spread (``COLOUR_SALIENT``).
+    value: in the full-range view of the box the letters' value is a spike of the histogram,
+    held by far more pixels than the values next to it, while anatomy's values spread
+    (``COLOUR_SALIENT``, ``COLOUR_PIXELS``; the most common value was the slices' dark rims
+    under a grey name up the mosaic's edge).  The lowest few values are the gaps' noise;
+    the maximum counts (bright letters are burned there, and a dark "line" of the gaps
+    between them and the rims holds them too).
     The rows across the line holding many such pixels are the letters' (``COLOUR_ROW``), and
     along it the letters run where a window of half their height holds a third of their
     height of them.  The box is cut there only if that is a real cut (``COLOUR_CUT``) and
@@ -417,11 +421,14 @@ def _to_its_colour(
     if crop.size == 0:
         return region
     counts = np.bincount(crop.ravel(), minlength=256).astype(np.float64)
-    chosen = counts.copy()
-    chosen[:3] = 0
-    value = int(chosen.argmax())
-    near = np.concatenate((counts[max(0, value - 3) : value], counts[value + 1 : value + 4]))
-    if counts[value] < COLOUR_SALIENT * max(1.0, float(near.mean())):
+    # How far each value's count stands above those of the three values on either side.
+    padded = np.concatenate((np.zeros(3), counts, np.zeros(3)))
+    beside = sum(padded[3 + d : 259 + d] for d in (-3, -2, -1, 1, 2, 3)) / 6.0
+    spike = counts / np.maximum(beside, 1.0)
+    spike[:3] = 0  # the gaps' noise
+    spike[counts < COLOUR_PIXELS] = 0
+    value = int(spike.argmax())
+    if spike[value] < COLOUR_SALIENT:
         return region
     # Measured out to the box's margin: a line cut to what was read may end a letter short of
     # the text, which its margin covered; the cut box's margin is smaller.
