@@ -450,6 +450,8 @@ def _to_its_colour(
     # colour, only its anti-aliased shades.
     pad = max(2, height // 2)
     c0, c1 = max(0, int(cols[0]) - pad), min(hit.shape[1], int(cols[-1]) + 1 + pad)
+    if height * (c1 - c0) > COLOUR_CUT * (x1 - x0) * (y1 - y0):
+        return region  # no real cut, and the characters below only widen it (no model call)
     # ... and on over every character the recogniser read surely in the whole line (its
     # reading is cached): a thin glyph in anti-aliased shades only is still a character.
     origin = wy0 if region.vertical else wx0
