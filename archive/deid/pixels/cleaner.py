@@ -349,8 +349,10 @@ def _decide(
         out = out + _between_under_field(views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
+        out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
     return out
 
 
@@ -380,6 +382,113 @@ def _read_on_its_own(
             region = cut(detector, own, region)
         found.append(replace(region, reason=region.reason + reason))
     return found
+
+
+#: The text's colour stands out of a line's box when its 8-bit value is held by this many times
+#: as many pixels as the values next to it, on average (grey letters over an MR mosaic's
+#: slices: 3-130; anatomy alone: about 1).
+COLOUR_SALIENT = 3.0
+#: ... and by at least this many pixels of the box
+COLOUR_PIXELS = 20
+#: ... a row across the line is the text's when it holds this share of the most such pixels
+#: any row holds
+COLOUR_ROW = 0.25
+#: ... a line is cut only where that leaves at most this share of its box
+COLOUR_CUT = 0.8
+#: ... never past a character read with at least this probability in the whole line
+COLOUR_CHAR = 0.5
+#: ... and the cut box must read as text, with at most this many fewer letters and digits
+COLOUR_LOST = 1
+
+
+def _to_its_colour(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    margin: float,
+) -> TextRegion:
+    """``region`` cut to the extent of its text's own colour.
+
+    Grey letters over an MR mosaic's slices join the slices' rims into a line whose glyph
+    height is the letters' but whose box runs over the rims beside and above them (15-90 px
+    of the mosaic boxed with a name: 3.7-6.3 % of it).  Burned-in text is drawn in one
+    value: in the full-range view of the box the letters' value is a spike of the histogram,
+    held by far more pixels than the values next to it, while anatomy's values spread
+    (``COLOUR_SALIENT``, ``COLOUR_PIXELS``; the most common value was the slices' dark rims
+    under a grey name up the mosaic's edge).  The lowest few values are the gaps' noise;
+    the maximum counts (bright letters are burned there, and a dark "line" of the gaps
+    between them and the rims holds them too).
+    The rows across the line holding many such pixels are the letters' (``COLOUR_ROW``), and
+    along it the letters run where a window of half their height holds a third of their
+    height of them.  The box is cut there only if that is a real cut (``COLOUR_CUT``) and
+    the cut box still reads as text with about as many characters as the whole line
+    (``COLOUR_LOST``): another text of another colour in the line would be lost.
+
+    Only on frames with a near-black field at a common minimum (``frames._at_the_minimum``:
+    a mosaic's tiles), where the slices' rims are what text joins.  On every frame it cut
+    boxes short of 5 of 180 strings of the held-out placements' seed 0 (a bone scan's 264
+    levels, a Doppler frame's 8 bits, a small MR's thin letters over its own grey)."""
+    view = views[0]
+    if view.ndim != 2 or getattr(views, "minimum", None) is None:
+        return region
+    x0, y0, x1, y1 = region.box
+    crop = view[y0:y1, x0:x1]
+    if crop.size == 0:
+        return region
+    counts = np.bincount(crop.ravel(), minlength=256).astype(np.float64)
+    # How far each value's count stands above those of the three values on either side.
+    padded = np.concatenate((np.zeros(3), counts, np.zeros(3)))
+    beside = sum(padded[3 + d : 259 + d] for d in (-3, -2, -1, 1, 2, 3)) / 6.0
+    spike = counts / np.maximum(beside, 1.0)
+    spike[:3] = 0  # the gaps' noise
+    spike[counts < COLOUR_PIXELS] = 0
+    value = int(spike.argmax())
+    if spike[value] < COLOUR_SALIENT:
+        return region
+    # Measured out to the box's margin: a line cut to what was read may end a letter short of
+    # the text, which its margin covered; the cut box's margin is smaller.
+    wx0, wy0, wx1, wy1 = _expand(region, margin, view.shape)
+    hit = view[wy0:wy1, wx0:wx1] == value
+    if region.vertical:
+        hit = hit.T
+    across = hit.sum(axis=1)
+    rows = np.flatnonzero(across >= max(2.0, COLOUR_ROW * float(across.max())))
+    if rows.size == 0:
+        return region
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    height = r1 - r0
+    along = np.convolve(hit[r0:r1].sum(axis=0), np.ones(max(3, height // 2)), mode="same")
+    cols = np.flatnonzero(along >= max(4.0, height / 3))
+    if cols.size == 0:
+        return region
+    # Half a glyph on: a thin first or last glyph (a serif "1") has no pixel of the full
+    # colour, only its anti-aliased shades.
+    pad = max(2, height // 2)
+    c0, c1 = max(0, int(cols[0]) - pad), min(hit.shape[1], int(cols[-1]) + 1 + pad)
+    if height * (c1 - c0) > COLOUR_CUT * (x1 - x0) * (y1 - y0):
+        return region  # no real cut, and the characters below only widen it (no model call)
+    # ... and on over every character the recogniser read surely in the whole line (its
+    # reading is cached): a thin glyph in anti-aliased shades only is still a character.
+    origin = wy0 if region.vertical else wx0
+    for centre, p in detector.characters(views, region) or []:
+        if p >= COLOUR_CHAR:
+            c0 = max(0, min(c0, int(centre - origin - 0.6 * height)))
+            c1 = min(hit.shape[1], max(c1, int(np.ceil(centre - origin + 0.6 * height)) + 1))
+    if region.vertical:
+        box = (wx0 + r0, wy0 + c0, wx0 + r1, wy0 + c1)
+    else:
+        box = (wx0 + c0, wy0 + r0, wx0 + c1, wy0 + r1)
+    if (box[2] - box[0]) * (box[3] - box[1]) > COLOUR_CUT * (x1 - x0) * (y1 - y0):
+        return region
+    cut = replace(region, box=box, reason=region.reason + ", cut to its colour")
+    if not detector.confirm(views, cut):
+        return region
+    if (
+        _alnum(detector.read(views, cut) or "")
+        < _alnum(detector.read(views, region) or "") - COLOUR_LOST
+    ):
+        return region
+    return cut
 
 
 #: Model calls per frame for lines found only in the chroma window (``_in_colour``).
@@ -637,6 +746,54 @@ def _at_the_bottom(
         ", at the bottom of the range",
         cut=_read_part,
     )
+
+
+#: Model calls per frame for lines found only in the at-the-minimum window (``_on_the_minimum``),
+#: most glyphs first: the gaps' noise makes a score of two- and three-"glyph" lines there.
+MINIMUM_CALLS = 4
+
+
+def _on_the_minimum(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Dark lines found only in the at-the-minimum window (``frames._at_the_minimum``): a bold
+    ID at 0 written up an MR mosaic's gap between slices, over the gap's noise (1-10 of 1593
+    levels, some of it at 0 too) and the slices' dark rims, is one dark band with them in every
+    other window, and in the dark-field window its strokes touch the noise's minima (no line
+    there).  Its cores at the minimum stand alone in this window.  A line counts only if the
+    recogniser reads it in the dark-field window (what a student windowing to the low end
+    sees; or it reads as a header hint): the noise's clusters read as nothing there.  Lines of
+    organ-sized "glyphs" are the slices' dark rims; lines mostly inside one taken are that
+    line."""
+    minimum = getattr(views, "minimum", None)
+    field = getattr(views, "dark_field", None)
+    if minimum is None or field is None:
+        return []
+    candidates = [
+        r
+        for r in detector.detect(DetectionViews([minimum]))
+        if r.polarity == "dark"
+        and r.glyphs >= 2
+        and r.glyph_height <= certain_height
+        and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
+    ]
+    candidates.sort(key=lambda r: -r.glyphs)
+    found = _read_on_its_own(
+        detector,
+        field,
+        views,
+        candidates[:MINIMUM_CALLS],
+        MINIMUM_CALLS,
+        hint_tokens,
+        ", at the minimum across a near-black field",
+        cut=_read_part,
+    )
+    own = _view_first([field, *views], 0)
+    return [_complete_line(detector, own, r) for r in found]
 
 
 def _detect_near_the_minimum(

@@ -303,6 +303,9 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_bottom_of_range`): searched on its own for
     #: dark lines burned at the minimum over dark anatomy
     bottom: np.ndarray | None = None
+    #: a window not in the union of views (:func:`_at_the_minimum`): searched on its own for
+    #: dark lines burned at the minimum across a near-black field whose noise reaches it
+    minimum: np.ndarray | None = None
     #: a window not in the union of views (:func:`_chroma`): how far each pixel is from grey,
     #: searched on its own for coloured lines over grey speckle
     chroma: np.ndarray | None = None
@@ -463,6 +466,8 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     if hi > lo:
         views.dark_field = _dark_field(frame, sample, lo, hi, phi)
         views.bottom = _bottom_of_range(frame, sample, lo, hi)
+        if views.dark_field is not None and views.bottom is None:
+            views.minimum = _at_the_minimum(frame, lo)
     return views
 
 
@@ -485,6 +490,40 @@ def _bottom_of_range(
     if float(np.count_nonzero(sample <= lo)) >= BOTTOM_RARE * sample.size:
         return None
     return _to_u8(frame, lo, lo + BOTTOM_SHARE * (hi - lo))
+
+
+#: Runs of pixels at the minimum at least this long (pixels, along a row or a column) are a
+#: flat fill or a tile's border, not a letter's stroke: longer than the largest glyph found.
+MINIMUM_RUN = 49
+#: Clusters of at most this many pixels at the minimum, touching no other, are the field's
+#: noise (a letter's core at the minimum is larger; an 8 px font's are not, and are lost).
+MINIMUM_SPECK = 8
+
+
+def _at_the_minimum(frame: np.ndarray, lo: float) -> np.ndarray:
+    """A window for dark letters burned at the minimum across a near-black field whose noise
+    reaches the minimum (an MR mosaic's gaps between slices, median 4 of 1593 stored levels,
+    6 % of their pixels at 0): only the pixels at the minimum are black, everything else
+    white.  In every other window a bold ID written up a gap and over the slices' dark rims
+    joins the gap's noise and the rims into one dark band (``_dark_field`` shows it, speckled
+    with the noise's minima that touch its strokes); here the letters' cores stand alone but
+    for the noise's own minima, single pixels or small clusters (``MINIMUM_SPECK``; at 3
+    the clusters of 4-8 kept a 25 px ID's line running on over the gap's noise), which are
+    made white, as are runs of ``MINIMUM_RUN`` (the mosaic's empty tiles, the one-pixel
+    border of each tile).  Made only where a dark field lies at
+    the minimum and the minimum is common (where it is rare, ``_bottom_of_range``)."""
+    at = np.where(frame <= lo, np.uint8(255), np.uint8(0))
+    runs = cv2.morphologyEx(
+        at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, MINIMUM_RUN))
+    )
+    runs |= cv2.morphologyEx(
+        at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (MINIMUM_RUN, 1))
+    )
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(at, connectivity=8)
+    speck = stats[:, cv2.CC_STAT_AREA] <= MINIMUM_SPECK
+    speck[0] = False
+    white = cv2.bitwise_or(runs, np.where(speck[labels], np.uint8(255), np.uint8(0)))
+    return cv2.bitwise_not(cv2.subtract(at, white))
 
 
 def _dark_field(
