@@ -326,7 +326,7 @@ def _decide(
     out = [r for r in out if not _between_untaken(r, strong, taken)]
     if not recheck:
         out = _without_joined(out, detector, views)
-        out = _over_colour_bands(detector, views, out)
+        out = _over_colour_bands(views, out)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
@@ -1762,7 +1762,7 @@ def _ink_span(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int
 
 
 def _over_colour_bands(
-    detector: BurnedInTextDetector, views: Sequence[np.ndarray], regions: Sequence[TextRegion]
+    views: Sequence[np.ndarray], regions: Sequence[TextRegion]
 ) -> list[TextRegion]:
     """Lines over colour cut across to the rows of their letters.
 
@@ -1776,8 +1776,7 @@ def _over_colour_bands(
     stretch, is the same text with more of the map: it is cut to the band too; a line of the
     other polarity crossing it is the gaps between its letters (and what they run into): it is
     cut to the letters' line.  ``_complete_across`` grows a line again over its letters' ink
-    where a letter runs on out of the band.  Along the line the run of ink never leaves out
-    characters the recogniser reads surely (``_over_sure_characters``)."""
+    where a letter runs on out of the band."""
     out = list(regions)
     banded: list[tuple[float, int]] = []
     for i, r in enumerate(out):
@@ -1794,7 +1793,6 @@ def _over_colour_bands(
                 banded.append((band[2], i))
         span = _ink_span(views, replace(r, box=(box[0], box[1], box[2], box[3])))
         if span is not None:
-            span = _over_sure_characters(detector, views, r, span)
             a0, a1 = (1, 3) if r.vertical else (0, 2)
             box[a0], box[a1] = max(r.box[a0], span[0]), min(r.box[a1], span[1])
         if tuple(box) != r.box:
@@ -1812,33 +1810,6 @@ def _over_colour_bands(
         if r.glyphs and i not in banded_at and _coloured(views, r.box) >= OVER_COLOUR:
             out[i] = _cut_to_letters(r, letters)
     return out
-
-
-#: Characters read at least this surely are kept in a line cut along to the run of its ink.
-SPAN_SURE = 0.85
-
-
-def _over_sure_characters(
-    detector: BurnedInTextDetector,
-    views: Sequence[np.ndarray],
-    region: TextRegion,
-    span: tuple[int, int],
-) -> tuple[int, int]:
-    """``span`` (along ``region``'s line, the run of its ink) widened over the characters the
-    recogniser reads in the line at least ``SPAN_SURE`` (half a glyph past the first and
-    last), when it cuts the line short.  The ink is the commonest colour of the box's most
-    extreme tenth: for grey letters over Doppler speckle brighter than they are, or cyan ones
-    over a map, that colour is the speckle's or the map's where it lies among the letters,
-    and its run was a third of the name (seven characters read at 0.66-0.99 in the line,
-    three of them in the run).  Only where the span cuts: one model call at most."""
-    a0, a1 = (1, 3) if region.vertical else (0, 2)
-    if span[0] <= region.box[a0] and span[1] >= region.box[a1]:
-        return span
-    sure = [c for c, p in detector.characters(views, region) or [] if p >= SPAN_SURE]
-    if not sure:
-        return span
-    half = max(SPAN_WIDEN, region.glyph_height // 2)
-    return min(span[0], int(min(sure)) - half), max(span[1], int(np.ceil(max(sure))) + half)
 
 
 def _whole_band(
