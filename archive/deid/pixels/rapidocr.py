@@ -4,18 +4,21 @@ Used only on candidate crops from the classical detector (never on whole frames)
 whether a weak candidate is text, reads text for the safe-list policy and matches header hints.
 Crops are scaled to the recogniser's 48 px line height, so 7 px fonts are read too, and run at
 their own width (RapidOCR pads every crop to 320 px; a 60 px word then costs 5x what it needs).
-Vertical candidates are turned upright both ways and the better reading counts.  Results are
+Vertical candidates are turned upright both ways and the better reading counts.  A line read
+nearly surely in a part of its crop (text joined with the speckle beside it into a long "line")
+is read again on that part, and the closer reading counts if it is sure and alike.  Results are
 cached by crop content, and a series' fixed text layout is read once: a later frame whose crop
 at the same place is the same up to compression noise gets the same reading without a call.
 """
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import cv2
 import numpy as np
@@ -176,7 +179,38 @@ class RapidOCRConfirmer(BurnedInTextDetector):
             other = self._reading_in(views[region.view], region, region.view)
             if _alnum(other[0].text) >= self.min_chars and other[0].score > best[0].score:
                 best = other
+        if not self._legible(best[0]):
+            best = self._read_closer(views, region, best)
         return best
+
+    def _read_closer(
+        self, views: Sequence[np.ndarray], region: TextRegion, loose: tuple[Reading, Box]
+    ) -> tuple[Reading, Box]:
+        """A near miss read again on a crop cut to where its characters were read.
+
+        A 9 px date over ultrasound speckle joins the speckle into a 600 px "line"; read in
+        the whole crop it reads right but unsurely (0.58), cut to its own 50 px it reads the
+        same characters at 0.96.  The closer reading counts only if it is clearly sure
+        (``CLOSER_SCORE``) *and* reads mostly the same characters as the loose one
+        (``_alike``): speckle read as letters reads as something else, or as nothing, once its
+        surroundings change.  One model
+        call, only for a line read as several characters short of ``min_score`` in a part of
+        its crop."""
+        hit, box = loose
+        if hit.span is None or hit.score < NEAR_SCORE or _alnum(hit.text) < NEAR_CHARS:
+            return loose
+        axis = (1, 3) if region.vertical else (0, 2)
+        length = region.box[axis[1]] - region.box[axis[0]]
+        if box[axis[1]] - box[axis[0]] > NEAR_SHARE * length:
+            return loose
+        closer = self._reading_in(views[0], replace(region, box=box), 0)
+        if (
+            self._legible(closer[0])
+            and closer[0].score >= CLOSER_SCORE
+            and _alike(closer[0].text, hit.text)
+        ):
+            return closer
+        return loose
 
     def _reading_in(self, view: np.ndarray, region: TextRegion, index: int) -> tuple[Reading, Box]:
         crop, (cx0, cy0, cx1, cy1) = self._crop(view, region)
@@ -270,6 +304,17 @@ class RapidOCRConfirmer(BurnedInTextDetector):
         return _alnum(text) == 0 or score < self.refute_score
 
 
+#: A reading short of ``min_score`` by this little, of this many letters or digits in at most
+#: this share of its line, is read again on its own part of the line (``_read_closer``).
+NEAR_SCORE = 0.4
+NEAR_CHARS = 4
+NEAR_SHARE = 0.75
+#: ... and the closer reading counts from this confidence: text reads 0.82-0.96 there, the
+#: edge of a slice of an MR mosaic under a faint name read "LMNAD" at 0.52, then at 0.61
+#: (a box over the slice, 0.34 % of the image).
+CLOSER_SCORE = 0.75
+
+
 #: The confidence a weak vertical line's better reading (of its two ways up) needs to be text.
 VERTICAL_SCORE = 0.75
 
@@ -301,6 +346,21 @@ def _rounds_in_a_row(text: str) -> bool:
     folded = _folded(text)
     others = set(folded) - {"O"}
     return len(set(folded)) == 1 or (2 * folded.count("O") > len(folded) and len(others) <= 1)
+
+
+#: Two readings of one line are alike when this share of their characters agree in order.
+ALIKE = 0.75
+
+
+def _alike(a: str, b: str) -> bool:
+    """Readings ``a`` and ``b`` (of a line, in two crops) mostly agree: the letters and digits
+    common to both, in order, are at least ``ALIKE`` of them (a grey date over a colour map
+    read "1933-07-13" at 0.60 in its candidate's crop and "103302-13" at 0.82 in its own part
+    of it: six of eight characters)."""
+    fa, fb = _folded(a), _folded(b)
+    if not fa or not fb:
+        return False
+    return difflib.SequenceMatcher(None, fa, fb, autojunk=False).ratio() >= ALIKE
 
 
 def _folded(text: str) -> str:
