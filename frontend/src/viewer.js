@@ -111,6 +111,9 @@ async function main() {
 
   const state = {
     series: -1,
+    // Until the first series' stack and window are set, a drawing (the empty viewport's, on a
+    // resize) is not the viewer being ready.
+    settingUp: true,
     imageIds: [],
     metaBySop: new Map(),
     modality: "",
@@ -200,6 +203,10 @@ async function main() {
       button.setAttribute("aria-current", String(Number(button.dataset.series) === index));
     }
     say(t("loading", "Loading the images…"));
+    // Not "ready" from here until the series' window is set: a drawing while its metadata
+    // loads (a resize) would let a window chosen now be overridden by the opening preset.
+    element.dataset.ready = "false";
+    state.settingUp = true;
     let bySop;
     try {
       bySop = await loadMetadata(series);
@@ -219,10 +226,6 @@ async function main() {
     fillPresets();
     slider.max = String(Math.max(state.imageIds.length - 1, 0));
     element.dataset.series = String(index);
-    element.dataset.ready = "false";
-    // Not "ready" until the series' window is set: an image drawn while the stack is being
-    // set would otherwise invite a preset choice that the opening preset then overrides.
-    state.settingUp = true;
     try {
       await viewport.setStack(state.imageIds, Math.min(position, state.imageIds.length - 1));
     } finally {
