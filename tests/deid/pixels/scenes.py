@@ -612,17 +612,7 @@ def _single_frame_scenes(bases, scenarios) -> Iterator[Scene]:
         vendor = _vendor_mask(base, shape)
         colour = frame.ndim == 3 or rep is Representation.PALETTE
         for scenario, strokes in scenarios(base, shape, colour):
-            burned, masks = burn(frame, rep, palette, strokes)
-            yield Scene(
-                key=base.key,
-                modality=base.modality,
-                scenario=scenario,
-                dataset=native_dataset(template, burned[np.newaxis]),
-                before=burned[np.newaxis],
-                strings=[(s.string, m[np.newaxis]) for s, m in zip(strokes, masks, strict=True)],
-                vendor=vendor,
-                hints=[s.string for s in strokes],
-            )
+            yield _burned_scene(base, template, frame, rep, palette, strokes, scenario, vendor)
 
 
 def text_scenes(bases=BASES) -> Iterator[Scene]:
@@ -680,7 +670,13 @@ def drawn_scene(key: str, strokes: list[Stroke], scenario: str) -> Scene:
     own (a placement chosen for a test, not one of the benchmark's)."""
     base = next(b for b in BASES if b.key == key)
     template, frames, rep, palette = base_frames(base)
-    burned, masks = burn(frames[0], rep, palette, strokes)
+    vendor = _vendor_mask(base, frames.shape[1:3])
+    return _burned_scene(base, template, frames[0], rep, palette, strokes, scenario, vendor)
+
+
+def _burned_scene(base, template, frame, rep, palette, strokes, scenario, vendor) -> Scene:
+    """One frame of ``base`` with ``strokes`` burned in, as a single-frame scene."""
+    burned, masks = burn(frame, rep, palette, strokes)
     return Scene(
         key=base.key,
         modality=base.modality,
@@ -688,7 +684,7 @@ def drawn_scene(key: str, strokes: list[Stroke], scenario: str) -> Scene:
         dataset=native_dataset(template, burned[np.newaxis]),
         before=burned[np.newaxis],
         strings=[(s.string, m[np.newaxis]) for s, m in zip(strokes, masks, strict=True)],
-        vendor=_vendor_mask(base, burned.shape[:2]),
+        vendor=vendor,
         hints=[s.string for s in strokes],
     )
 
