@@ -2340,28 +2340,24 @@ def _line_boxes(
     return [(box, region) for box, region in items]
 
 
-def _unused_fill(
-    pixels: DecodedPixels, frame: np.ndarray, box: Box, value, *, background: bool = True
-):
+def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
     """``value``, or the nearest value that no pixel of ``box`` had in ``frame``.
 
     Every pixel of a filled box then changes, so no text pixel can survive by having the fill's
     value by chance (an anti-aliased edge of a letter over anatomy has the anatomy's median
-    value about once in a few hundred pixels).  One level off black or off the ring's median is
-    not visible.  ``frame`` is the frame as it was before any box was filled: a box overlapping
-    one filled before it must not pick a value that only the earlier fill made unused (a
-    letter's pixel would get its own value back).  With ``background``, the box's most common
-    value is taken as it is (``_fill_box`` then changes its pixels that border other values).
+    value about once in a few hundred pixels), and the box is one value: nothing in it depends
+    on what it covered.  One level off black or off the ring's median is not visible.
+    ``frame`` is the frame as it was before any box was filled: a box overlapping one filled
+    before it must not pick a value that only the earlier fill made unused (a letter's pixel
+    would get its own value back).
     """
     x0, y0, x1, y1 = box
     crop = frame[y0:y1, x0:x1]
     if crop.size == 0:
         return value
     if pixels.representation is Representation.PALETTE:
-        used, counts = np.unique(crop, return_counts=True)
-        if int(value) not in set(used.tolist()) or (
-            background and int(value) == int(used[np.argmax(counts)])
-        ):
+        used = np.unique(crop)
+        if int(value) not in set(used.tolist()):
             return value
         assert pixels.palette_rgb is not None
         free = np.setdiff1d(np.arange(len(pixels.palette_rgb)), used)
@@ -2373,14 +2369,8 @@ def _unused_fill(
     info = np.iinfo(frame.dtype) if frame.dtype.kind in "ui" else None
     if crop.ndim == 3:
         packed = crop.reshape(-1, crop.shape[-1]).astype(np.int64)
-        codes, counts = np.unique(
-            packed[:, 0] << 40 | packed[:, 1] << 20 | packed[:, 2], return_counts=True
-        )
+        codes = np.unique(packed[:, 0] << 40 | packed[:, 1] << 20 | packed[:, 2])
         base = np.asarray(value, np.int64).reshape(-1)
-        if background and int(base[0] << 40 | base[1] << 20 | base[2]) == int(
-            codes[np.argmax(counts)]
-        ):
-            return value  # the box's own background (black margin): text differs from it
         keys = set(codes.tolist())
         for step in range(256):
             for sign in (1, -1) if step else (1,):
@@ -2390,11 +2380,8 @@ def _unused_fill(
                 if int(v[0] << 40 | v[1] << 20 | v[2]) not in keys:
                     return v.astype(frame.dtype)
         return value
-    values, counts = np.unique(crop, return_counts=True)
     base = int(np.asarray(value).item())
-    if background and base == int(values[np.argmax(counts)]):
-        return value  # the box's own background (black margin): text differs from it
-    used = set(values.tolist())
+    used = set(np.unique(crop).tolist())
     lo = int(frame.min())
     hi = int(frame.max())
     for step in range(max(hi - lo, 1) + 2):
@@ -2691,23 +2678,12 @@ def _fill_box(
     elif polarity == "dark" and pixels.representation is not Representation.PALETTE:
         value = _ring_median(frame, box)
     before = frame if original is None else original
-    value = _unused_fill(pixels, before, box, value)
-    _fill(pixels, index, box, value)
-    # The fill is the box's own background (black margin), whose pixels stay as they were.  A
-    # letter's anti-aliased edge over something else (speckle, another colour bar) can have
-    # that value by chance: pixels of the value that border other values change too, to the
-    # nearest unused value; only the inside of the flat background keeps its pixels.
-    x0, y0, x1, y1 = box
-    crop = before[y0:y1, x0:x1]
-    same = crop == value
-    if same.ndim == 3:
-        same = same.all(axis=2)
-    if same.any():
-        inside = cv2.erode(same.view(np.uint8), _NEIGHBOURS, borderType=cv2.BORDER_REPLICATE)
-        rim = same & ~inside.view(bool)
-        if rim.any():
-            alt = _unused_fill(pixels, before, box, value, background=False)
-            pixels.frame(index)[y0:y1, x0:x1][rim] = alt
+    # One value over the whole box, one that none of its pixels had: every letter pixel
+    # changes, and the box keeps no outline of what it covered.  (Keeping a black margin's
+    # own pixels and changing only those that bordered the letters drew the letters' outlines
+    # one level off the fill: invisible in a viewer, readable by anyone who thresholds the
+    # downloaded pixels.)
+    _fill(pixels, index, box, _unused_fill(pixels, before, box, value))
 
 
 def _drawn_records(drawn: Sequence[FrameBox], count: int) -> list[BoxRecord]:
