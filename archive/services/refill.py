@@ -1,0 +1,135 @@
+"""Stored images whose redaction boxes still hold the outline of the text they covered, filled
+again as one value (``python manage.py refill_boxes``).
+
+Files written before 2026-12-01 (``archive.deid.pixels.refill``) may have boxes that look
+plain in a viewer but show the letters' outlines, one level off the fill, to anyone who
+thresholds the downloaded pixels.  For each instance whose ``pixel_report`` lists boxes, the
+stored file is read; if a box is not one value, every box of the instance is filled again on
+the stored pixels (the cleaner's replay: a value none of the box's pixels has, so the outline
+goes and nothing outside the boxes changes) and the file is stored under a new name, as a
+teacher's review does (rendered-frame caches and ETags follow the name; the old file and its
+renderings are deleted).  The kept original is not needed: the outline is inside the box.
+
+Harmless to repeat: an instance whose boxes are one value is left as it is.  One instance per
+transaction; a file that cannot be read or written is counted and left, never half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone
+from pydicom import dcmread, dcmwrite
+
+from archive.deid.pixels import clean_pixels
+from archive.deid.pixels.refill import outlined_boxes
+from archive.deid.spool import Spool, rewound
+from archive.models import Instance
+from archive.services.review import REVISION_KEY
+from archive.storage import instance_file_name, open_local
+
+log = logging.getLogger(__name__)
+
+#: What the instance's audit says was done.
+AUDIT_ACTION = "boxes filled again as one value (their letters' outline removed)"
+
+
+def instances_with_boxes() -> list[int]:
+    """Primary keys of the instances whose pixel report lists boxes."""
+    return [
+        pk
+        for pk, report in Instance.objects.filter(has_pixels=True)
+        .order_by("pk")
+        .values_list("pk", "pixel_report")
+        .iterator()
+        if (report or {}).get("boxes")
+    ]
+
+
+def refill_all(*, dry_run: bool = False) -> dict[str, int]:
+    """Every instance with boxes checked; counts ``{"refilled", "clean", "failed"}`` (with
+    ``dry_run``, "refilled" counts those that would be)."""
+    counts = {"refilled": 0, "clean": 0, "failed": 0}
+    for pk in instances_with_boxes():
+        counts[refill_instance(pk, dry_run=dry_run)] += 1
+    return counts
+
+
+def refill_instance(instance_id: int, *, dry_run: bool = False) -> str:
+    """``"refilled"``, ``"clean"`` (nothing to do) or ``"failed"`` (left as it was)."""
+    with transaction.atomic():
+        instance = (
+            Instance.objects.select_for_update()
+            .select_related("series__study")
+            .filter(pk=instance_id)
+            .first()
+        )
+        if instance is None:
+            return "clean"
+        records = [list(b) for b in (instance.pixel_report or {}).get("boxes") or []]
+        if not records:
+            return "clean"
+        storage = instance.file.storage
+        try:
+            with open_local(storage, instance.file.name) as fh:
+                ds = dcmread(fh)
+                ds.PixelData  # read before the file closes  # noqa: B018
+            outlined = outlined_boxes(ds, records)
+            if not outlined:
+                return "clean"
+            if dry_run:
+                return "refilled"
+            result = clean_pixels(ds, automatic=records)
+            if not result.changed:
+                return "failed"
+            spool = Spool()
+            with rewound(ds):
+                dcmwrite(spool, ds, enforce_file_format=True)
+            spool.seek(0)
+            if outlined_boxes(dcmread(spool), records):
+                spool.close()
+                return "failed"
+            spool.seek(0)
+        except Exception as exc:  # noqa: BLE001 - one unreadable file never stops the others
+            log.error(
+                "Refilling the boxes of instance %s failed (%s)", instance.pk, type(exc).__name__
+            )
+            return "failed"
+        report = dict(instance.pixel_report or {})
+        revision = int(report.get(REVISION_KEY) or 0) + 1
+        name = instance_file_name(instance.series.study.case_id, instance.sop_uid, revision)
+        old_name = instance.file.name
+        if name != old_name and storage.exists(name):  # left by a run killed before commit
+            storage.delete(name)
+        with spool:
+            saved = storage.save(name, File(spool))
+        frames, pk = instance.frames, instance.pk
+
+        def forget_old() -> None:
+            from archive.rendering import forget_rendered
+
+            if old_name != saved:
+                storage.delete(old_name)
+                forget_rendered(pk, old_name, frames)
+
+        transaction.on_commit(forget_old)
+        report[REVISION_KEY] = revision
+        instance.file.name = saved
+        instance.pixel_report = report
+        instance.audit = list(instance.audit or []) + [
+            {
+                "keyword": "PixelData",
+                "tag": "(7FE0,0010)",
+                "action": AUDIT_ACTION,
+                "count": len(outlined),
+                "by": "refill_boxes",
+                "at": timezone.now().isoformat(),
+            }
+        ]
+        instance.save(update_fields=["file", "pixel_report", "audit"])
+        return "refilled"
+
+
+__all__ = ["AUDIT_ACTION", "refill_all", "refill_instance"]
