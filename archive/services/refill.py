@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 
-from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
 from pydicom import dcmread, dcmwrite
@@ -27,8 +26,8 @@ from archive.deid.pixels import clean_pixels
 from archive.deid.pixels.refill import outlined_boxes
 from archive.deid.spool import Spool, rewound
 from archive.models import Instance
-from archive.services.review import REVISION_KEY
-from archive.storage import instance_file_name, open_local
+from archive.services.review import REVISION_KEY, store_revision
+from archive.storage import open_local
 
 log = logging.getLogger(__name__)
 
@@ -99,22 +98,8 @@ def refill_instance(instance_id: int, *, dry_run: bool = False) -> str:
             return "failed"
         report = dict(instance.pixel_report or {})
         revision = int(report.get(REVISION_KEY) or 0) + 1
-        name = instance_file_name(instance.series.study.case_id, instance.sop_uid, revision)
-        old_name = instance.file.name
-        if name != old_name and storage.exists(name):  # left by a run killed before commit
-            storage.delete(name)
         with spool:
-            saved = storage.save(name, File(spool))
-        frames, pk = instance.frames, instance.pk
-
-        def forget_old() -> None:
-            from archive.rendering import forget_rendered
-
-            if old_name != saved:
-                storage.delete(old_name)
-                forget_rendered(pk, old_name, frames)
-
-        transaction.on_commit(forget_old)
+            saved = store_revision(instance, spool, revision)
         report[REVISION_KEY] = revision
         instance.file.name = saved
         instance.pixel_report = report

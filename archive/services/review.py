@@ -606,22 +606,17 @@ def _redact_instance(instance_id: int) -> str:
             return "redacted"
 
 
-def _replace_file(
-    instance: Instance, result, digest: str, automatic: list, review_audit: list[dict]
-) -> None:
-    """Store the new file under a new name and point the instance at it; the old file is
-    deleted once the transaction commits (until then it is still what the row names)."""
-    revision = int((instance.pixel_report or {}).get(REVISION_KEY) or 0) + 1
+def store_revision(instance: Instance, content, revision: int) -> str:
+    """Store ``content`` (a binary file) as revision ``revision`` of the instance's file, under
+    a new name; the old file and its renderings are deleted once the transaction commits
+    (until then it is still what the row names).  Returns the name saved (the caller points
+    the instance at it)."""
     name = instance_file_name(instance.series.study.case_id, instance.sop_uid, revision)
     storage = instance.file.storage
     old_name = instance.file.name
     if name != old_name and storage.exists(name):  # left by a worker killed before commit
         storage.delete(name)
-    try:
-        # Streamed from the verified file's spool: a cine's output is never in memory whole.
-        saved = storage.save(name, File(result.written()))
-    finally:
-        result.close()
+    saved = storage.save(name, File(content))
     frames, pk = instance.frames, instance.pk
 
     from archive.rendering import forget_rendered
@@ -632,6 +627,19 @@ def _replace_file(
             forget_rendered(pk, old_name, frames)
 
     transaction.on_commit(forget_old)
+    return saved
+
+
+def _replace_file(
+    instance: Instance, result, digest: str, automatic: list, review_audit: list[dict]
+) -> None:
+    """Store the new file (``store_revision``) and point the instance at it."""
+    revision = int((instance.pixel_report or {}).get(REVISION_KEY) or 0) + 1
+    try:
+        # Streamed from the verified file's spool: a cine's output is never in memory whole.
+        saved = store_revision(instance, result.written(), revision)
+    finally:
+        result.close()
     report = dict(result.pixel_report or {})
     report[DIGEST_KEY] = digest
     report[REVISION_KEY] = revision
@@ -696,6 +704,7 @@ __all__ = [
     "redact_series_again",
     "remove_box",
     "series_review",
+    "store_revision",
     "sweep_orphaned_originals",
     "unfinished_series_ids",
 ]
