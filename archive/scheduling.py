@@ -49,6 +49,7 @@ ROUTES = {
     "search.index_case": INDEX,
     "search.index_diagnosis_cases": INDEX,
     "archive.purge_originals": HOUSEKEEPING,
+    "archive.refill_boxes": HOUSEKEEPING,
     "archive.case_reminders": HOUSEKEEPING,
     "archive.purge_quarantine": HOUSEKEEPING,
 }

@@ -6,7 +6,9 @@ SQLAlchemy transport, ``make run``) cannot promise that, so there a worker, when
 fans out again the uploads that are not finished. With Redis that is skipped: every worker of
 a scaled-out site would otherwise queue every chunk of every unfinished upload again whenever
 one of them starts. Series redactions left half done are re-queued on every broker (one cheap
-task per series; instances already redacted with the current boxes are skipped).
+task per series; instances already redacted with the current boxes are skipped), and images
+stored before boxes were one value get their boxes filled again (``archive.services.refill``;
+one task, queued only while such images remain).
 """
 
 from __future__ import annotations
@@ -54,3 +56,12 @@ def requeue_unfinished_redactions(**_kwargs) -> None:
 
     for series_id in unfinished_series_ids():
         scheduling.send("archive.redact_series", series_id)
+
+
+@worker_ready.connect
+def refill_outlined_boxes(**_kwargs) -> None:
+    from archive import scheduling
+    from archive.services.refill import any_to_check
+
+    if any_to_check():
+        scheduling.send("archive.refill_boxes")

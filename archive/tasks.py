@@ -93,6 +93,15 @@ def redact_series(series_id: int) -> None:
     redact_series_again(series_id)
 
 
+@shared_task(name="archive.refill_boxes", **_DURABLE)
+def refill_boxes() -> None:
+    """Fill again as one value the boxes of images stored with their letters' outline in them
+    (queued when a worker starts; ``archive.services.refill``)."""
+    from archive.services.refill import refill_all
+
+    refill_all()
+
+
 @shared_task(name="archive.purge_originals", acks_late=True)
 def purge_originals() -> None:
     """Delete raw originals whose review period ended, and temporary upload files an

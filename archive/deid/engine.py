@@ -193,7 +193,8 @@ class DeidResult:
         instance is quarantined).
     pixel_report : dict
         What the pixel cleaner did, for the teacher's review: ``{"boxes": [[frame, x0, y0, x1,
-        y1, reason], ...], "frames": n, "changed": bool}``; empty when no cleaner ran.
+        y1, reason], ...], "frames": n, "changed": bool, "fill": how boxes are filled}``
+        (``archive.deid.pixels.FILL``); empty when no cleaner ran.
     """
 
     dataset: Dataset
@@ -949,6 +950,8 @@ def _pixel_report(outcome: object) -> dict[str, Any]:
         "boxes": [list(box) for box in getattr(outcome, "boxes", ()) or ()],
         "frames": int(getattr(outcome, "frames", 0) or 0),
         "changed": bool(getattr(outcome, "changed", False)),
+        # How the boxes were filled (``archive.deid.pixels.FILL``), when the cleaner says.
+        "fill": str(getattr(outcome, "fill", "") or ""),
     }
 
 

@@ -10,19 +10,23 @@ goes and nothing outside the boxes changes) and the file is stored under a new n
 teacher's review does (rendered-frame caches and ETags follow the name; the old file and its
 renderings are deleted).  The kept original is not needed: the outline is inside the box.
 
-Harmless to repeat: an instance whose boxes are one value is left as it is.  One instance per
+Each image checked gets ``"fill": FILL`` in its report (as every image written since has), so it
+is not read again: the check runs by itself when a worker starts (``archive.signals``), and the
+command does the same by hand.  Harmless to repeat: an instance whose boxes are one value is
+left as it is.  One instance per
 transaction; a file that cannot be read or written is counted and left, never half-written.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 
 from django.db import transaction
 from django.utils import timezone
 from pydicom import dcmread, dcmwrite
 
-from archive.deid.pixels import clean_pixels
+from archive.deid.pixels import FILL, clean_pixels
 from archive.deid.pixels.refill import outlined_boxes
 from archive.deid.spool import Spool, rewound
 from archive.models import Instance
@@ -35,23 +39,33 @@ log = logging.getLogger(__name__)
 AUDIT_ACTION = "boxes filled again as one value (their letters' outline removed)"
 
 
-def instances_with_boxes() -> list[int]:
-    """Primary keys of the instances whose pixel report lists boxes."""
-    return [
-        pk
-        for pk, report in Instance.objects.filter(has_pixels=True)
+def _unchecked() -> Iterator[int]:
+    rows = (
+        Instance.objects.filter(has_pixels=True, pixel_report__has_key="boxes")
         .order_by("pk")
         .values_list("pk", "pixel_report")
-        .iterator()
-        if (report or {}).get("boxes")
-    ]
+    )
+    for pk, report in rows.iterator():
+        if (report or {}).get("boxes") and (report or {}).get("fill") != FILL:
+            yield pk
+
+
+def instances_to_check() -> list[int]:
+    """Primary keys of the instances whose pixel report lists boxes filled by an earlier
+    version (the report does not say ``"fill": FILL``)."""
+    return list(_unchecked())
+
+
+def any_to_check() -> bool:
+    """Whether any instance is left to check (stops at the first)."""
+    return next(_unchecked(), None) is not None
 
 
 def refill_all(*, dry_run: bool = False) -> dict[str, int]:
     """Every instance with boxes checked; counts ``{"refilled", "clean", "failed"}`` (with
     ``dry_run``, "refilled" counts those that would be)."""
     counts = {"refilled": 0, "clean": 0, "failed": 0}
-    for pk in instances_with_boxes():
+    for pk in instances_to_check():
         counts[refill_instance(pk, dry_run=dry_run)] += 1
     return counts
 
@@ -77,6 +91,9 @@ def refill_instance(instance_id: int, *, dry_run: bool = False) -> str:
                 ds.PixelData  # read before the file closes  # noqa: B018
             outlined = outlined_boxes(ds, records)
             if not outlined:
+                if not dry_run:  # checked: not read again
+                    report = {**(instance.pixel_report or {}), "fill": FILL}
+                    Instance.objects.filter(pk=instance.pk).update(pixel_report=report)
                 return "clean"
             if dry_run:
                 return "refilled"
@@ -101,6 +118,7 @@ def refill_instance(instance_id: int, *, dry_run: bool = False) -> str:
         with spool:
             saved = store_revision(instance, spool, revision)
         report[REVISION_KEY] = revision
+        report["fill"] = FILL
         instance.file.name = saved
         instance.pixel_report = report
         instance.audit = list(instance.audit or []) + [
@@ -117,4 +135,4 @@ def refill_instance(instance_id: int, *, dry_run: bool = False) -> str:
         return "refilled"
 
 
-__all__ = ["AUDIT_ACTION", "refill_all", "refill_instance"]
+__all__ = ["AUDIT_ACTION", "any_to_check", "instances_to_check", "refill_all", "refill_instance"]

@@ -13,6 +13,7 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 
+from archive.deid.pixels import FILL
 from archive.deid.pixels.refill import outlined_boxes
 from archive.models import Instance
 from archive.services import review
@@ -47,7 +48,15 @@ def _outline_in_first_box(instance: Instance) -> tuple[int, int, int, int]:
     storage, name = instance.file.storage, instance.file.name
     storage.delete(name)
     assert storage.save(name, ContentFile(buf.getvalue())) == name
+    _as_written_before(instance)
     return x0, y0, x1, y1
+
+
+def _as_written_before(instance: Instance) -> None:
+    """The report as an earlier version wrote it: no ``fill``."""
+    report = {k: v for k, v in instance.pixel_report.items() if k != "fill"}
+    Instance.objects.filter(pk=instance.pk).update(pixel_report=report)
+    instance.refresh_from_db()
 
 
 def test_a_box_holding_its_letters_outline_is_filled_again_as_one_value(
@@ -57,6 +66,8 @@ def test_a_box_holding_its_letters_outline_is_filled_again_as_one_value(
     assert review.redact_series_again(ct_instance.series_id)["redacted"] == 1
     ct_instance.refresh_from_db()
     assert ct_instance.pixel_report["boxes"], "the review stored no box"
+    assert ct_instance.pixel_report["fill"] == FILL, "this version's report says how it fills"
+    assert refill_all() == {"refilled": 0, "clean": 0, "failed": 0}, "written now: not read"
     x0, y0, x1, y1 = _outline_in_first_box(ct_instance)
     before = _stored(ct_instance)
     assert outlined_boxes(before, ct_instance.pixel_report["boxes"])
@@ -82,11 +93,40 @@ def test_a_box_holding_its_letters_outline_is_filled_again_as_one_value(
     assert not (storage_dirs["media"] / old_name).exists()
     assert ct_instance.audit[-1]["action"] == AUDIT_ACTION
 
-    # Once one value, the image is left alone.
+    # Once one value, the image is left alone (and not read again).
+    assert ct_instance.pixel_report["fill"] == FILL
+    _as_written_before(ct_instance)
     name = ct_instance.file.name
     assert refill_all() == {"refilled": 0, "clean": 1, "failed": 0}
+    assert refill_all() == {"refilled": 0, "clean": 0, "failed": 0}
     ct_instance.refresh_from_db()
     assert ct_instance.file.name == name
+
+
+def test_a_worker_starting_queues_the_check_only_while_images_are_left_to_check(
+    teacher, ct_instance, queued, monkeypatch
+):
+    from archive import scheduling
+    from archive.signals import refill_outlined_boxes
+
+    sent: list[str] = []
+    monkeypatch.setattr(scheduling, "send", lambda name, *args, **kw: sent.append(name))
+    assert _add_box(_client(teacher), ct_instance).status_code == 202
+    review.redact_series_again(ct_instance.series_id)
+    ct_instance.refresh_from_db()
+    sent.clear()  # the review's own task
+    refill_outlined_boxes()
+    assert sent == []
+    _as_written_before(ct_instance)
+    refill_outlined_boxes()
+    assert sent == ["archive.refill_boxes"]
+    from archive.tasks import refill_boxes
+
+    refill_boxes.run()
+    ct_instance.refresh_from_db()
+    assert ct_instance.pixel_report["fill"] == FILL
+    refill_outlined_boxes()
+    assert sent == ["archive.refill_boxes"]
 
 
 def test_an_unreadable_stored_file_is_counted_and_left(teacher, ct_instance, queued):
@@ -96,6 +136,7 @@ def test_an_unreadable_stored_file_is_counted_and_left(teacher, ct_instance, que
     storage, name = ct_instance.file.storage, ct_instance.file.name
     storage.delete(name)
     storage.save(name, ContentFile(b"not a DICOM file"))
+    _as_written_before(ct_instance)
     assert refill_all() == {"refilled": 0, "clean": 0, "failed": 1}
     ct_instance.refresh_from_db()
     assert ct_instance.file.name == name

@@ -9,6 +9,7 @@ See :mod:`archive.deid.pixels.detection` for why the detector is what it is.
 
 from .cleaner import (
     DRAWN,
+    FILL,
     BoxRecord,
     PixelCleaningResult,
     PixelPolicy,
@@ -20,6 +21,7 @@ from .detection import Box, BurnedInTextDetector, ClassicalTextDetector, TextReg
 
 __all__ = [
     "DRAWN",
+    "FILL",
     "Box",
     "BoxRecord",
     "BurnedInTextDetector",

@@ -41,6 +41,7 @@ from .frames import (
 from .overlays import has_high_bit_content, remove_overlay_planes
 
 __all__ = [
+    "FILL",
     "BoxRecord",
     "PixelCleaningResult",
     "PixelPolicy",
@@ -51,6 +52,11 @@ __all__ = [
 
 #: ``(frame, x0, y0, x1, y1, reason)``
 BoxRecord = tuple[int, int, int, int, int, str]
+
+#: How this version fills a box (``pixel_report["fill"]``): one value over the whole box.  A
+#: stored image whose report lacks it was written when a box could keep its letters' outline
+#: (``archive.services.refill`` fills its boxes again).
+FILL = "one value"
 
 SAFE_TOKENS_DEFAULT = frozenset(
     {"L", "R", "A", "P", "H", "F", "S", "I", "AP", "PA", "LAT", "CM", "MM", "1", "2", "5", "10"}
@@ -109,6 +115,8 @@ class PixelCleaningResult:
     reasons: list[str] = field(default_factory=list)
     transfer_syntax: str | None = None
     overlays_removed: list[str] = field(default_factory=list)
+    #: how the boxes were filled (``FILL``)
+    fill: str = FILL
 
 
 _DEFAULT: BurnedInTextDetector | None = None
