@@ -2348,35 +2348,24 @@ def _line_boxes(
     return [(box, region) for box, region in items]
 
 
-#: The share of a box its commonest value covers where the box lies on a field (``_unused_fill``).
-FIELD_SHARE = 0.25
-
-
 def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
     """``value``, or the nearest value that no pixel of ``box`` had in ``frame``.
 
-    Over anatomy, colour or speckle every pixel of a filled box then changes, so no text pixel
-    can survive by having the fill's value by chance (an anti-aliased edge of a letter over
-    anatomy has the anatomy's median value about once in a few hundred pixels).  One level off
-    black or off the ring's median is not visible.  Where ``value`` is the box's commonest
-    value and covers ``FIELD_SHARE`` of it, the box lies on a field (a black margin, a flat
-    background: 30-75 % of a text box there, anatomy's commonest value a few %): ``value`` is
-    kept and the field's pixels keep it, as they must not count as blanked anatomy; a letter
-    drawn over a flat field does not have the field's exact value (its faintest edge rounds to
-    it and is not changed at all).  Either way the box is one value: nothing in it depends on
-    what it covered.  ``frame`` is the frame as it was before any box was filled: a box
-    overlapping one filled before it must not pick a value that only the earlier fill made
-    unused (a letter's pixel would get its own value back).
+    Every pixel of a filled box then changes, so no text pixel can survive by having the fill's
+    value by chance (an anti-aliased edge of a letter over anatomy has the anatomy's median
+    value about once in a few hundred pixels), and the box is one value: nothing in it depends
+    on what it covered.  One level off black or off the ring's median is not visible.
+    ``frame`` is the frame as it was before any box was filled: a box overlapping one filled
+    before it must not pick a value that only the earlier fill made unused (a letter's pixel
+    would get its own value back).
     """
     x0, y0, x1, y1 = box
     crop = frame[y0:y1, x0:x1]
     if crop.size == 0:
         return value
     if pixels.representation is Representation.PALETTE:
-        used, counts = np.unique(crop, return_counts=True)
-        if int(value) not in set(used.tolist()) or (
-            int(value) == int(used[np.argmax(counts)]) and counts.max() >= FIELD_SHARE * crop.size
-        ):
+        used = np.unique(crop)
+        if int(value) not in set(used.tolist()):
             return value
         assert pixels.palette_rgb is not None
         free = np.setdiff1d(np.arange(len(pixels.palette_rgb)), used)
@@ -2388,14 +2377,8 @@ def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
     info = np.iinfo(frame.dtype) if frame.dtype.kind in "ui" else None
     if crop.ndim == 3:
         packed = crop.reshape(-1, crop.shape[-1]).astype(np.int64)
-        codes, counts = np.unique(
-            packed[:, 0] << 40 | packed[:, 1] << 20 | packed[:, 2], return_counts=True
-        )
+        codes = np.unique(packed[:, 0] << 40 | packed[:, 1] << 20 | packed[:, 2])
         base = np.asarray(value, np.int64).reshape(-1)
-        if int(base[0] << 40 | base[1] << 20 | base[2]) == int(
-            codes[np.argmax(counts)]
-        ) and counts.max() >= FIELD_SHARE * len(packed):
-            return value  # the field the box lies on
         keys = set(codes.tolist())
         for step in range(256):
             for sign in (1, -1) if step else (1,):
@@ -2406,10 +2389,7 @@ def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
                     return v.astype(frame.dtype)
         return value
     base = int(np.asarray(value).item())
-    values, counts = np.unique(crop, return_counts=True)
-    if base == int(values[np.argmax(counts)]) and counts.max() >= FIELD_SHARE * crop.size:
-        return value  # the field the box lies on
-    used = set(values.tolist())
+    used = set(np.unique(crop).tolist())
     lo = int(frame.min())
     hi = int(frame.max())
     for step in range(max(hi - lo, 1) + 2):
@@ -2706,11 +2686,11 @@ def _fill_box(
     elif polarity == "dark" and pixels.representation is not Representation.PALETTE:
         value = _ring_median(frame, box)
     before = frame if original is None else original
-    # One value over the whole box (the field's, or one that none of its pixels had): every
-    # letter pixel changes, and the box keeps no outline of what it covered.  (Keeping a black
-    # margin's own pixels and changing those that bordered the letters to another value drew
-    # the letters' outlines one level off the fill: invisible in a viewer, readable by anyone
-    # who thresholds the downloaded pixels.)
+    # One value over the whole box, one that none of its pixels had: every letter pixel
+    # changes, and the box keeps no outline of what it covered.  (Keeping a black margin's
+    # own pixels and changing only those that bordered the letters drew the letters' outlines
+    # one level off the fill: invisible in a viewer, readable by anyone who thresholds the
+    # downloaded pixels.)
     _fill(pixels, index, box, _unused_fill(pixels, before, box, value))
 
 
