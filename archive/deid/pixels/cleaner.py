@@ -160,7 +160,7 @@ def _letters(region: TextRegion) -> float:
 
     Its glyphs, except for a word of a small font whose letters touch (one or two components,
     ``detection.SMALL_WORD_HEIGHT`` across at most, ``detection.SMALL_WORD_LENGTH`` times as
-    long; a vertical candidate of one component is such a word by construction,
+    long; a vertical candidate of one or two components is such a word by construction,
     ``detection._small_word``): it holds about as many letters as its length is times its
     letters' height (narrow letters are a little less wide than high).  Counted as one
     glyph, a name up a bone scan's edge (an 8-10 px font turned by 90 degrees) came after a
@@ -168,7 +168,7 @@ def _letters(region: TextRegion) -> float:
     three lines of a shoulder MR's 8 px header (6 px letters, each line one or two
     components) came after 48 rows of the MR's anatomy of 4-9 "glyphs" each and were dropped
     unread, left whole."""
-    if region.glyphs > (1 if region.vertical else 2) or region.glyph_height <= 0:
+    if region.glyphs > 2 or region.glyph_height <= 0:
         return float(region.glyphs)
     x0, y0, x1, y1 = region.box
     length = (y1 - y0) if region.vertical else (x1 - x0)
