@@ -1051,9 +1051,7 @@ def _may_echo(line: TextRegion, region: TextRegion, certain_height: int) -> bool
     )
 
 
-def _crossed(
-    region: TextRegion, taken: Sequence[TextRegion], views: Sequence[np.ndarray]
-) -> bool:
+def _crossed(region: TextRegion, taken: Sequence[TextRegion], views: Sequence[np.ndarray]) -> bool:
     """Whether a line of the other polarity overlaps a third or more of ``region``'s box: the
     same text seen twice (letters, and the gaps between them as strokes of the other
     polarity); the gaps run on into whatever the letters stand on, so neither is grown
