@@ -883,12 +883,6 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
                 # text, so the letters' line keeps its own box: the one whose ink differs from
                 # its background (the gaps between dark letters on white *are* the background).
                 if (r.depth, r.snr) > (o.depth, o.snr):
-                    if iw * ih < 0.5 * other:
-                        # Over the end of the line only: no more its gaps than its letters
-                        # (dark anatomy at the end of a bone scan's grey ID, where the ID's
-                        # box ran on over what it touches, took the ID's place and the ID
-                        # was never read).  Both are judged.
-                        continue
                     out[i] = replace(r, box=box, strong=o.strong or r.strong)
                 break
             # The same line found in two windows: in the window where it stands out most it
