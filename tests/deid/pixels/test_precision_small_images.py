@@ -1,5 +1,5 @@
 """Held-out misses of ``redaction_precision_bench.py --random 12`` on the small and synthetic
-images (pydicom's colour bars upscaled x3, the NM bone scan), judged against the drawn masks:
+images (pydicom's colour bars upscaled x3), judged against the drawn masks:
 every pixel the drawing changed must change, and at most 1 % of the others."""
 
 from __future__ import annotations
@@ -25,14 +25,4 @@ def test_a_yellow_date_across_two_colour_bars_goes_whole():
     the green bar, and the bottom fifth of every digit stayed (``cleaner._same_strokes``)."""
     scene = random_scene("sc-colour-bars", 0, 7)
     assert scene.scenario.startswith("random 7: yellow, mono 17 px at")
-    assert_removed_whole(cleaned(scene))
-
-
-def test_a_grey_id_on_a_bone_scan_is_not_replaced_by_the_anatomy_at_its_end():
-    """A 9 px grey ID on the bone scan is found as a 7-glyph line whose box runs on over the
-    body it touches; a dark "line" of anatomy over that end only, contrasted more, took the
-    ID's place as if it were the gaps between its letters, and the ID was never read.  A line
-    of the other polarity takes a line's place only when it covers half of it."""
-    scene = random_scene("nm-bone-scan", 1, 10)
-    assert scene.scenario.startswith("random 10: grey:0.8, bold 9 px at")
     assert_removed_whole(cleaned(scene))
