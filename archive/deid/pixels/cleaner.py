@@ -168,7 +168,7 @@ def _letters(region: TextRegion) -> float:
 
     Its glyphs, except for a word of a small font whose letters touch (one or two components,
     ``detection.SMALL_WORD_HEIGHT`` across at most, ``detection.SMALL_WORD_LENGTH`` times as
-    long; a vertical candidate of one component is such a word by construction,
+    long; a vertical candidate of one or two components is such a word by construction,
     ``detection._small_word``): it holds about as many letters as its length is times its
     letters' height (narrow letters are a little less wide than high).  Counted as one
     glyph, a name up a bone scan's edge (an 8-10 px font turned by 90 degrees) came after a
@@ -176,7 +176,7 @@ def _letters(region: TextRegion) -> float:
     three lines of a shoulder MR's 8 px header (6 px letters, each line one or two
     components) came after 48 rows of the MR's anatomy of 4-9 "glyphs" each and were dropped
     unread, left whole."""
-    if region.glyphs > (1 if region.vertical else 2) or region.glyph_height <= 0:
+    if region.glyphs > 2 or region.glyph_height <= 0:
         return float(region.glyphs)
     x0, y0, x1, y1 = region.box
     length = (y1 - y0) if region.vertical else (x1 - x0)
@@ -352,7 +352,7 @@ def _decide(
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
-        out = [r if _crossed(r, out) else _complete_across(views, r) for r in out]
+        out = [r if _crossed(r, out, views) else _complete_across(views, r) for r in out]
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
@@ -1059,14 +1059,51 @@ def _may_echo(line: TextRegion, region: TextRegion, certain_height: int) -> bool
     )
 
 
-def _crossed(region: TextRegion, taken: Sequence[TextRegion]) -> bool:
+def _crossed(region: TextRegion, taken: Sequence[TextRegion], views: Sequence[np.ndarray]) -> bool:
     """Whether a line of the other polarity overlaps a third or more of ``region``'s box: the
     same text seen twice (letters, and the gaps between them as strokes of the other
     polarity); the gaps run on into whatever the letters stand on, so neither is grown
-    across."""
+    across.  Not when both lines are the same pixels (``_same_strokes``): coloured letters
+    over a coloured bar are brighter than it in one channel and darker in another."""
     return any(
-        r.polarity != region.polarity and _overlap(region.box, r.box) >= 1 / 3 for r in taken
+        r.polarity != region.polarity
+        and _overlap(region.box, r.box) >= 1 / 3
+        and not _same_strokes(views, region, r)
+        for r in taken
     )
+
+
+#: Strokes, for ``_same_strokes``: a view's pixels this far from the median of the boxes'
+#: meeting (mostly background; cf. ``ACROSS_CONTRAST``).
+STROKE_CONTRAST = 40
+#: ... and two lines are the same letters when this share of the fewer strokes coincide.
+SAME_STROKES = 0.5
+
+
+def _same_strokes(views: Sequence[np.ndarray], a: TextRegion, b: TextRegion) -> bool:
+    """Whether, where the boxes of lines ``a`` and ``b`` (of opposite polarities) meet, the
+    pixels that stand out bright in one of the views that give a pixel's colour
+    (``_ink_views``) are mostly those that stand out dark in another.
+
+    Yellow letters over a light-red bar are brighter than it in green and darker in blue:
+    one line of each polarity, both the letters.  The gaps between letters seen as strokes of
+    the other polarity are the bar's own colour, and in the windows of a monochrome frame
+    (monotonic in the stored value) a pixel cannot stand out on both sides of the median."""
+    x0, y0 = max(a.box[0], b.box[0]), max(a.box[1], b.box[1])
+    x1, y1 = min(a.box[2], b.box[2]), min(a.box[3], b.box[3])
+    if x1 <= x0 or y1 <= y0:
+        return False
+    bright = np.zeros((y1 - y0, x1 - x0), bool)
+    dark = np.zeros_like(bright)
+    for view in _ink_views(views):
+        part = view[y0:y1, x0:x1].astype(np.int16)
+        middle = float(np.median(part))
+        bright |= part >= middle + STROKE_CONTRAST
+        dark |= part <= middle - STROKE_CONTRAST
+    fewer = min(int(np.count_nonzero(bright)), int(np.count_nonzero(dark)))
+    if fewer < ACROSS_SUPPORT:
+        return False
+    return int(np.count_nonzero(bright & dark)) >= SAME_STROKES * fewer
 
 
 #: A slot next to a stacked block is text when the model reads this many characters there,

@@ -611,7 +611,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 # glyphs are what columns of anatomy look like transposed (1,555 such
                 # candidates on the benchmark's images, none of them text); only the word of
                 # a small font, thin and long (``_small_word``), is one component whatever
-                # its direction.
+                # its direction (or two: the word and a piece of it that came apart).
                 lines = [
                     replace(
                         line,
@@ -762,13 +762,17 @@ SMALL_WORD_LENGTH = 4.0
 
 
 def _small_word(line: TextRegion) -> bool:
-    """Whether a line of one component (in the transposed glyph table: its box is still
-    transposed) is a word of a small font whose glyphs touch.  Such words are candidates
-    horizontally at any size; vertically only small and long ones are, since a column of
-    anatomy is a tall single component as well, but rarely this thin for this long."""
+    """Whether a line of one or two components (in the transposed glyph table: its box is
+    still transposed) is a word of a small font whose glyphs touch.  Such words are
+    candidates horizontally at any size; vertically only small and long ones are, since a
+    column of anatomy is a tall single component as well, but rarely this thin for this long.
+
+    Two components: a word whose last letters or a dash came apart from the rest where the
+    stroke threshold cut a thin joint (an 8 px serif date turned by 270 degrees over two colour
+    bars was 33 px of touching digits and a 4 px piece: as a pair it was dropped unread)."""
     x0, y0, x1, y1 = line.box
     return (
-        line.glyphs == 1
+        line.glyphs <= 2
         and 0 < line.glyph_height <= SMALL_WORD_HEIGHT
         and x1 - x0 >= SMALL_WORD_LENGTH * line.glyph_height
     )
