@@ -13,7 +13,10 @@ vendor text, and text-free images; see that script for the figures):
   draw, cut by the image edge, inverted, over bone or Doppler colour.  Lines are grouped along
   both axes, so text rotated by 90 or 270 degrees (a name written up the image edge) is found
   like horizontal text.  It costs a few ms per 512x512 frame, so every frame is examined at full
-  resolution.
+  resolution.  On a busy texture (the 1024x1024 shoulder MR) letters join the blobs of their
+  size above and below them into a group that is no line: such a group is split into runs of
+  one height on one baseline (``_baseline_runs``), which the model must read (never text on
+  shape or contrast alone, read under a budget of their own, ``PixelPolicy.max_run_calls``).
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
