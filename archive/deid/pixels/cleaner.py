@@ -95,6 +95,11 @@ class PixelPolicy:
     #: frame (a bone scan) they took the budget from the 6 px header line after them.  Beyond
     #: it a vertical candidate is dropped, never redacted unread.
     max_vertical_calls: int = 8
+    #: model calls per frame for runs split out of anatomy on one baseline
+    #: (``detection._baseline_runs``), apart from the others: the shoulder MR's texture gives
+    #: a few dozen, read after its rows of anatomy they took the budget from a 12 px name.
+    #: Beyond it a run is dropped, never redacted unread.
+    max_run_calls: int = 8
     #: multi-frame images: examine every this many frames in full (and the last), compare the
     #: others with the first (``_decide_cine``); 1 examines every frame in full
     scan_every: int = 12
@@ -232,7 +237,7 @@ def _decide(
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
     taken: set[Box] = set()  # the boxes the lines taken were found with
-    calls = vertical_calls = 0
+    calls = vertical_calls = run_calls = 0
     over_colour: list[tuple[TextRegion, TextRegion, Sequence[np.ndarray]]] = []
     for region in strong + weak:
         original = region.box
@@ -283,15 +288,21 @@ def _decide(
         else:
             if recheck:
                 continue  # judged (and read for hints) on the first pass
-            if region.vertical:
+            if region.run:
+                over = run_calls >= policy.max_run_calls
+            elif region.vertical:
                 over = vertical_calls >= policy.max_vertical_calls
             else:
                 over = calls >= policy.max_model_calls
             if over:
-                if region.vertical or region.glyphs < policy.budget_glyphs:
+                # A run split out of anatomy (``detection._baseline_runs``) is text only if
+                # it reads as text: unread, it is as likely a row of the anatomy's blobs.
+                if region.vertical or region.glyphs < policy.budget_glyphs or region.run:
                     continue
             else:
-                if region.vertical:
+                if region.run:
+                    run_calls += 1
+                elif region.vertical:
                     vertical_calls += 1
                 else:
                     calls += 1

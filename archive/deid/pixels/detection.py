@@ -13,7 +13,10 @@ vendor text, and text-free images; see that script for the figures):
   draw, cut by the image edge, inverted, over bone or Doppler colour.  Lines are grouped along
   both axes, so text rotated by 90 or 270 degrees (a name written up the image edge) is found
   like horizontal text.  It costs a few ms per 512x512 frame, so every frame is examined at full
-  resolution.
+  resolution.  On a busy texture (the 1024x1024 shoulder MR) letters join the blobs of their
+  size above and below them into a group that is no line: such a group is split into runs of
+  one height on one baseline (``_baseline_runs``), which the model must read (never text on
+  shape or contrast alone, read under a budget of their own, ``PixelPolicy.max_run_calls``).
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
@@ -100,6 +103,8 @@ class TextRegion:
     #: for a piece taken as part of a line (``_promote_neighbours``): that line's box; the
     #: piece is text only if the line is
     line: Box | None = None
+    #: split out of a group of anatomy blobs as a run on one baseline (``_baseline_runs``)
+    run: bool = False
 
 
 class BurnedInTextDetector:
@@ -524,7 +529,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
         if best is None:
             return None
         best_snr, best_uni, ink, view, depth = best
-        if best_snr < self.snr_speckle and best_uni < self.uniform_text:
+        if best_snr < self.snr_speckle and best_uni < self.uniform_text and not r.run:
+            # (A run split out of anatomy is not judged by contrast: letters 30-40 levels over
+            # a busy texture measure as low and as mixed as the texture's own blobs.)
             return None
         if r.glyphs == 2 and best_snr < self.snr_pair and not r.strong:
             return None  # a pair of blobs of little contrast: anatomy, not worth a model call
@@ -644,14 +651,20 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 i = parent[i]
             return i
 
-        for i, j in _neighbour_pairs(order, x, y, w, h):
+        pairs = list(_neighbour_pairs(order, x, y, w, h))
+        for i, j in pairs:
             parent[find(j)] = find(i)
         groups: dict[int, list[int]] = {}
         for i in range(n):
             groups.setdefault(find(i), []).append(i)
         out: list[TextRegion] = []
         want_weak = self.confirmer is not None
-        for m in groups.values():
+        runs: list[list[int]] = []
+        if want_weak:
+            runs = _baseline_runs(groups, pairs, ys, y1s, hs)
+        every = list(groups.values())
+        for index, m in enumerate(every + runs):
+            split = index >= len(every)
             glyphs = len(m)
             bx0 = min(xs[i] for i in m)
             bx1 = max(x1s[i] for i in m)
@@ -684,7 +697,11 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 dev_b = sorted(abs(v - mb) for v in bottoms)[glyphs // 2]
                 dev_t = sorted(abs(v - mt) for v in tops)[glyphs // 2]
                 aligned = (dev_b <= tol or dev_t <= tol) and (by1 - by0) <= 1.7 * hh + 2
-            strong = aligned and glyphs >= self.strong_glyphs
+            if split and not aligned:
+                continue
+            # A run split out of a group (``_baseline_runs``) is never text on shape alone: the
+            # model reads it, like any candidate found among anatomy.
+            strong = aligned and glyphs >= self.strong_glyphs and not split
             # Weak candidates worth a model's look: a short line, two glyphs, or one component
             # as wide as a word (small fonts whose glyphs touch).  A lone glyph (an orientation
             # letter) cannot identify anyone; single blobs and pairs are what anatomy and
@@ -694,6 +711,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
             if not want_weak and not (strong or aligned or merged_word):
                 continue
             reason = f"{polarity} text line, {glyphs} glyph(s), height {hh} px"
+            if split:
+                reason += ", a run on one baseline"
             out.append(
                 TextRegion(
                     (bx0, by0, bx1, by1),
@@ -702,6 +721,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                     polarity,
                     reason,
                     glyph_height=hh,
+                    run=split,
                     baseline=sorted(y1s[i] for i in m)[glyphs // 2],
                     stroke=round(
                         2.0 * sum(areas[i] for i in m) / max(1, sum(edges[i] for i in m)), 2
@@ -709,6 +729,74 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
             )
         return out
+
+
+#: Glyphs of a run split out of a group that is no line (``_baseline_runs``): three of one
+#: height in a row are everywhere in the shoulder MR's texture (78 such runs on its frame, none
+#: of them the text of the benchmark's misses); four are a few dozen.
+RUN_GLYPHS = 4
+#: Heights of two neighbours in such a run differ by at most this factor.
+RUN_HEIGHT_RATIO = 1.25
+
+
+def _baseline_runs(
+    groups: dict[int, list[int]],
+    pairs: Sequence[tuple[int, int]],
+    ys: Sequence[int],
+    y1s: Sequence[int],
+    hs: Sequence[int],
+) -> list[list[int]]:
+    """Runs of ``RUN_GLYPHS`` or more neighbours of one height on one baseline, inside the
+    groups that are not lines themselves.
+
+    Neighbours are grouped when they share 60 % of their heights, so on a busy texture (the
+    1024 x 1024 shoulder MR) the letters of a name join the blobs of anatomy of about their
+    size above and below them; the group then drifts across the line, is no line, and the
+    name in it never reaches the model.  Within such a group only the pairs of neighbours of
+    one height whose tops and bottoms both agree are kept: the letters come out as a run of
+    their own, which the caller measures like any group and gives to the model to read.
+    """
+    if not pairs:
+        return []
+    loose = np.zeros(len(ys), bool)
+    for m in groups.values():
+        if len(m) < RUN_GLYPHS:
+            continue
+        hh = sorted(hs[i] for i in m)[len(m) // 2]
+        tol = 0.15 * hh + 1
+        bottoms = sorted(y1s[i] for i in m)
+        tops = sorted(ys[i] for i in m)
+        mb, mt = bottoms[len(m) // 2], tops[len(m) // 2]
+        dev_b = sorted(abs(v - mb) for v in bottoms)[len(m) // 2]
+        dev_t = sorted(abs(v - mt) for v in tops)[len(m) // 2]
+        if not ((dev_b <= tol or dev_t <= tol) and bottoms[-1] - tops[0] <= 1.7 * hh + 2):
+            loose[m] = True  # the caller's test of a line, failed
+    if not loose.any():
+        return []
+    i, j = np.asarray(pairs, np.int64).T
+    top, bottom, height = np.asarray(ys), np.asarray(y1s), np.asarray(hs)
+    lo, hi = np.minimum(height[i], height[j]), np.maximum(height[i], height[j])
+    tol = 0.15 * hi + 1
+    keep = (
+        loose[i]
+        & (hi <= RUN_HEIGHT_RATIO * lo)
+        & (np.abs(bottom[i] - bottom[j]) <= tol)
+        & (np.abs(top[i] - top[j]) <= tol)
+    )
+    parent: dict[int, int] = {}
+
+    def root(k: int) -> int:
+        while parent.setdefault(k, k) != k:
+            parent[k] = parent[parent[k]]
+            k = parent[k]
+        return k
+
+    for a, b in zip(i[keep].tolist(), j[keep].tolist(), strict=True):
+        parent[root(b)] = root(a)
+    runs: dict[int, list[int]] = {}
+    for k in list(parent):
+        runs.setdefault(root(k), []).append(k)
+    return [sorted(m) for m in runs.values() if len(m) >= RUN_GLYPHS]
 
 
 #: Pairs of components weighed at once by ``_neighbour_pairs`` (a bound on its memory).
@@ -897,6 +985,11 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
                     best = r
                 elif _inside(b, box):
                     best = o
+            if r.run != o.run:
+                # A run split out of anatomy (``_baseline_runs``) found as a line of its own in
+                # another window: that line's box, from glyphs grouped as every line's are (the
+                # run's may lack a first letter whose top drifts off the others').
+                best = o if r.run else r
             out[i] = replace(
                 best,
                 box=box if best is r else b,

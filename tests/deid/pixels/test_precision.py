@@ -785,3 +785,17 @@ def test_a_vertical_name_keeps_the_anatomy_its_line_ran_into():
     Cut to the name, its box (with the margins a line of that size gets, on a 256 px image)
     takes 2 %."""
     assert_removed_whole(cleaned(random_scene("mr-small", 0, 7)), collateral=0.025)
+
+
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [(0, 6, "bright, narrow 12 px"), (0, 7, "grey:0.6, narrow 8 px"), (4, 5, "dark, narrow 19 px")],
+)
+def test_a_name_over_the_shoulder_mrs_texture_goes_whole(seed, n, drawn):
+    """Held-out placements (``--random 12``) over the 1024 x 1024 shoulder MR: the letters
+    joined the anatomy's blobs of their size above and below them into a group that is no
+    line, and never reached the model (0 calls); split out as a run on one baseline
+    (``detection._baseline_runs``) they are read and redacted whole, the shoulder kept."""
+    scene = random_scene("mr-shoulder", seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
