@@ -2690,6 +2690,13 @@ def _fill_box(
             value = ring
     elif polarity == "dark" and pixels.representation is not Representation.PALETTE:
         value = _ring_median(frame, box)
+    elif pixels.representation is Representation.MONOCHROME1:
+        # A radiograph shown inverted stores its black at the maximum, the fill's value: black
+        # letters over the lung (a bold ID, found as a "bright" line of stored values) have
+        # their cores at it, and as the box's commonest value they kept it (85 % changed).
+        ring = _ring_median(frame, box)
+        if _fill_keeps_strokes(frame, box, dark, ring):
+            value = ring
     before = frame if original is None else original
     value = _unused_fill(pixels, before, box, value)
     _fill(pixels, index, box, value)
