@@ -344,7 +344,7 @@ def _decide(
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
-        out = [_past_a_gap(detector, views, r, out) for r in out]
+        out = [_past_a_gap(detector, views, r) for r in out]
         out = [r if _crossed(r, out) else _complete_across(views, r) for r in out]
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
@@ -1429,10 +1429,7 @@ PAST_GAP_CHARS = 2
 
 
 def _past_a_gap(
-    detector: BurnedInTextDetector,
-    views: Sequence[np.ndarray],
-    region: TextRegion,
-    lines: Sequence[TextRegion],
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
 ) -> TextRegion:
     """A line grown over a gap where its text runs on beyond something that hides it.
 
@@ -1444,14 +1441,12 @@ def _past_a_gap(
     ``PAST_GAP_CHARS`` or more characters at the line's pitch, as many read as surely as the
     line's own, beginning within ``PAST_GAP_HEIGHTS`` glyph heights of its end, is the line's
     too, and so is the gap.  One character read beyond a gap (a bone's edge read as an "l")
-    is not enough, and characters in another of the ``lines`` taken are that line's (a
-    palette image's vendor word ran on over the gap to the ID beside it: 1.1 % boxed)."""
+    is not enough."""
     h = region.glyph_height
     if h <= 0 or region.glyphs == 0 or "line completed" in region.reason:
         return region  # a line grown by reading was read again from its new ends
     rows, cols = views[0].shape[:2]
     a0, a1 = (1, 3) if region.vertical else (0, 2)
-    c0, c1 = (0, 2) if region.vertical else (1, 3)
     limit = rows if region.vertical else cols
     start, stop = region.box[a0], region.box[a1]
     strip = int(1.5 * h) + 1
@@ -1495,16 +1490,6 @@ def _past_a_gap(
         if len(surely) < PAST_GAP_CHARS:
             continue
         end = edge + sign * (surely[-1] + half)
-        # Another line taken there, or just across from it (the crop read holds a few rows
-        # more than the line), holds those characters.
-        span = list(region.box)
-        span[a0], span[a1] = (stop, int(np.ceil(end))) if sign > 0 else (int(np.floor(end)), start)
-        span[c0], span[c1] = span[c0] - max(2, h // 2), span[c1] + max(2, h // 2)
-        if any(
-            r.box != region.box and _overlap(r.box, (span[0], span[1], span[2], span[3])) > 0
-            for r in lines
-        ):
-            continue
         lo, hi = (lo, max(hi, end)) if sign > 0 else (min(lo, end), hi)
     new_start, new_stop = max(0, int(np.floor(lo))), min(limit, int(np.ceil(hi)))
     if (new_start, new_stop) == (start, stop):
