@@ -1436,31 +1436,18 @@ def _past_a_gap(
     A grey name over a radiograph crosses the shoulder's edge: past the edge the letters are
     as grey as the lung under them and read as nothing, and further on, over the brighter
     soft tissue, they read again ("ST CA" found, "OSP" read past a gap of four letters, "ZI H"
-    left).  ``_complete_line`` stops at the gap; here, in the same reading (the same crop,
-    cached: no model call; so only lines it did not grow, with ends it read past), a run of
-    ``PAST_GAP_CHARS`` or more characters at the line's pitch, as many read as surely as the
-    line's own, beginning within ``PAST_GAP_HEIGHTS`` glyph heights of its end, is the line's
-    too, and so is the gap.  One character read beyond a gap (a bone's edge read as an "l")
-    is not enough."""
+    left).  ``_complete_line`` stops at the gap; here, in the same reading (the same crop:
+    cached, no model call where the line did not grow), a run of ``PAST_GAP_CHARS`` or more
+    characters at the line's pitch, as many read as surely as the line's own, beginning within
+    ``PAST_GAP_HEIGHTS`` glyph heights of its end, is the line's too, and so is the gap.  One
+    character read beyond a gap (a bone's edge read as an "l") is not enough."""
     h = region.glyph_height
-    if h <= 0 or region.glyphs == 0 or "line completed" in region.reason:
-        return region  # a line grown by reading was read again from its new ends
+    if h <= 0 or region.glyphs == 0:
+        return region
     rows, cols = views[0].shape[:2]
     a0, a1 = (1, 3) if region.vertical else (0, 2)
     limit = rows if region.vertical else cols
     start, stop = region.box[a0], region.box[a1]
-    strip = int(1.5 * h) + 1
-    x0, y0, x1, y1 = region.box
-    view = views[0]
-    beside = (
-        (view[max(0, start - strip) : start, x0:x1], view[stop : stop + strip, x0:x1])
-        if region.vertical
-        else (view[y0:y1, max(0, start - strip) : start], view[y0:y1, stop : stop + strip])
-    )
-    if not any(p.size and int(p.max()) - int(p.min()) >= COMPLETE_FLAT for p in beside):
-        # ``_complete_line`` read nothing past flat ends (corner text on black air), nor
-        # does this: only its reading, cached, is looked at again.
-        return region
     reach = int(COMPLETE_REACH * h) + 1
     wide = list(region.box)
     wide[a0], wide[a1] = max(0, start - reach), min(limit, stop + reach)
