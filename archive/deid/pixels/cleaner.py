@@ -344,7 +344,6 @@ def _decide(
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
-        out = [_past_a_gap(detector, views, r) for r in out]
         out = [r if _crossed(r, out) else _complete_across(views, r) for r in out]
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
@@ -1417,78 +1416,6 @@ def _complete_once(
     reason = region.reason
     if "line completed" not in reason:
         reason += ", line completed by reading"
-    return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
-
-
-#: Characters read past a gap of at most this many glyph heights after a line's end (or before
-#: its start) continue it (``_past_a_gap``) ...
-PAST_GAP_HEIGHTS = 4.0
-#: ... where they follow one another at the line's pitch and at least this many of them read as
-#: surely as the line's own characters (the run is taken up to the last of those).
-PAST_GAP_CHARS = 2
-
-
-def _past_a_gap(
-    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
-) -> TextRegion:
-    """A line grown over a gap where its text runs on beyond something that hides it.
-
-    A grey name over a radiograph crosses the shoulder's edge: past the edge the letters are
-    as grey as the lung under them and read as nothing, and further on, over the brighter
-    soft tissue, they read again ("ST CA" found, "OSP" read past a gap of four letters, "ZI H"
-    left).  ``_complete_line`` stops at the gap; here, in the same reading (the same crop:
-    cached, no model call where the line did not grow), a run of ``PAST_GAP_CHARS`` or more
-    characters at the line's pitch, as many read as surely as the line's own, beginning within
-    ``PAST_GAP_HEIGHTS`` glyph heights of its end, is the line's too, and so is the gap.  One
-    character read beyond a gap (a bone's edge read as an "l") is not enough."""
-    h = region.glyph_height
-    if h <= 0 or region.glyphs == 0:
-        return region
-    rows, cols = views[0].shape[:2]
-    a0, a1 = (1, 3) if region.vertical else (0, 2)
-    limit = rows if region.vertical else cols
-    start, stop = region.box[a0], region.box[a1]
-    reach = int(COMPLETE_REACH * h) + 1
-    wide = list(region.box)
-    wide[a0], wide[a1] = max(0, start - reach), min(limit, stop + reach)
-    probe = replace(region, box=(wide[0], wide[1], wide[2], wide[3]))
-    chars = _one_per_place(detector.characters(views, probe) or [], 0.35 * h)
-    inside = sorted(c for c, p in chars if start <= c <= stop and p >= COMPLETE_PROB)
-    sure = [p for c, p in chars if start <= c <= stop]
-    if len(inside) < 2:
-        return region  # no pitch to chain at
-    floor = max(COMPLETE_PROB, COMPLETE_RELATIVE * float(np.median(sure)))
-    pitch = min(max(float(np.median(np.diff(inside))), COMPLETE_PITCH * h), 1.2 * h)
-    half = max(0.6 * h, pitch)
-    lo, hi = float(start), float(stop)
-    ends = ((1, max(inside[-1], stop - 0.5 * pitch)), (-1, min(inside[0], start + 0.5 * pitch)))
-    for sign, edge in ends:
-        beyond = sorted((sign * (c - edge), p) for c, p in chars if sign * (c - edge) > 0)
-        if not beyond or beyond[0][0] <= COMPLETE_GAP * pitch:
-            continue  # no gap (``_complete_line`` took what follows), or nothing read there
-        if beyond[0][0] > PAST_GAP_HEIGHTS * h:
-            continue
-        run = [beyond[0]]
-        for d, p in beyond[1:]:
-            if d - run[-1][0] > COMPLETE_GAP * pitch:
-                break
-            run.append((d, p))
-        surely = [d for d, p in run if p >= floor]
-        if len(surely) < PAST_GAP_CHARS:
-            continue
-        end = edge + sign * (surely[-1] + half)
-        lo, hi = (lo, max(hi, end)) if sign > 0 else (min(lo, end), hi)
-    new_start, new_stop = max(0, int(np.floor(lo))), min(limit, int(np.ceil(hi)))
-    if (new_start, new_stop) == (start, stop):
-        return region
-    first, last = ink_span(region, views, new_start, new_stop)
-    new_start, new_stop = min(start, max(new_start, first)), max(stop, min(new_stop, last))
-    new_start, new_stop = _inked(views, region, new_start, new_stop)
-    if (new_start, new_stop) == (start, stop):
-        return region
-    box = list(region.box)
-    box[a0], box[a1] = new_start, new_stop
-    reason = region.reason + ", line read on past a gap"
     return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
 
 
