@@ -366,6 +366,7 @@ def _decide(
         out = [r if _crossed(r, out, views) else _complete_across(views, r) for r in out]
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
+        out = out + _across_a_gap(detector, views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
@@ -1885,6 +1886,65 @@ def _between_under_field(
     return extra
 
 
+#: Two lines taken on one baseline in one ink at most this many glyph heights apart may be one
+#: line whose middle crosses something that hid it (``_across_a_gap``).
+GAP_HEIGHTS = 4.0
+#: ... their inks (8-bit view values) within this of each other: one burned colour.
+GAP_INK = 4.0
+#: ... and the two read together show a character in the gap at least this surely.
+GAP_READ = 0.9
+
+
+def _across_a_gap(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], lines: Sequence[TextRegion]
+) -> list[TextRegion]:
+    """The band between two lines taken on one baseline, in one ink, where the middle of one
+    line of text crosses something that hides it.
+
+    A grey ID over a radiograph's bone edge is found as two lines, its first and last digits
+    over the flat soft tissue; the digits over the edge's darker band stand out of it too
+    little to be glyphs, and reading past each line's end stops at the edge (73 % of the
+    tibia's ID removed, in two boxes).  Two pieces of one line share its baseline, glyph
+    height and ink value; the band between them is taken only if the two read together show a
+    character surely in it (``GAP_READ``), so two words of other lines that happen to align,
+    with anatomy between them, stay apart (one model call per such pair, which is rare)."""
+    candidates = [r for r in lines if r.glyphs and r.glyph_height > 0 and r.ink >= 0]
+    bands: list[TextRegion] = []
+    for a in candidates:
+        for b in candidates:
+            if a is b or a.vertical != b.vertical or a.polarity != b.polarity:
+                continue
+            lo, hi = (1, 3) if a.vertical else (0, 2)  # the box's ends along the line
+            gap = b.box[lo] - a.box[hi]
+            h = max(a.glyph_height, b.glyph_height)
+            if not 0 < gap <= GAP_HEIGHTS * h or not same_glyph_size(a, b):
+                continue
+            if a.view != b.view or abs(a.ink - b.ink) > GAP_INK:
+                continue
+            if abs(a.baseline - b.baseline) > max(2, h // 4):
+                continue
+            across = (
+                (min(a.box[0], b.box[0]), max(a.box[2], b.box[2]))
+                if a.vertical
+                else (min(a.box[1], b.box[1]), max(a.box[3], b.box[3]))
+            )
+            if a.vertical:
+                band: Box = (across[0], a.box[3], across[1], b.box[1])
+                whole: Box = (across[0], a.box[1], across[1], b.box[3])
+            else:
+                band = (a.box[2], across[0], b.box[0], across[1])
+                whole = (a.box[0], across[0], b.box[2], across[1])
+            if any(_overlap(band, r.box) > 0 for r in list(lines) + bands):
+                continue  # something is taken in the gap already
+            joined = replace(a, box=whole, glyphs=a.glyphs + b.glyphs, line=None)
+            chars = detector.characters(views, joined) or []
+            if not any(a.box[hi] < c < b.box[lo] and p >= GAP_READ for c, p in chars):
+                continue
+            reason = f"{a.polarity} text, between two pieces of one line"
+            bands.append(replace(a, box=band, glyphs=0, strong=True, line=None, reason=reason))
+    return bands
+
+
 #: A line over colour is cut across to the rows of its ink only where at least this share of
 #: the box's ink lies in those rows (white letters over a colour map; dark "letters" whose ink is
 #: the speckle's own black are left as they are).
@@ -2733,6 +2793,14 @@ def _fill_box(
             value = ring
     elif polarity == "dark" and pixels.representation is not Representation.PALETTE:
         value = _ring_median(frame, box)
+    elif pixels.representation is Representation.MONOCHROME1:
+        # A radiograph shown inverted stores its black at the maximum, the fill's value: black
+        # letters over the lung (a bold ID, found as a "bright" line of stored values) have
+        # their cores at it (as the box's commonest value they once kept it: 85 % changed),
+        # so the box takes its surroundings, as dark text on MONOCHROME2 does.
+        ring = _ring_median(frame, box)
+        if _fill_keeps_strokes(frame, box, dark, ring):
+            value = ring
     before = frame if original is None else original
     # One value over the whole box, one that none of its pixels had: every letter pixel
     # changes, and the box keeps no outline of what it covered.  (Keeping a black margin's
