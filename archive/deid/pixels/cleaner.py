@@ -2709,7 +2709,6 @@ def _decide_cine(
     return _FrameRegions(per_frame, everywhere, scanned + sorted(per_frame))
 
 
-_NEIGHBOURS = np.ones((3, 3), np.uint8)
 _CLOSE = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (15, 15))
 _NEAR = np.ones((5, 5), np.uint8)
 

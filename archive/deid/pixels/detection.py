@@ -687,16 +687,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 and hh <= 20
                 and sum(fills[i] for i in m) / glyphs <= 0.8
             )
-            aligned = False
-            if glyphs >= 3:
-                # Glyphs of a line share a baseline (or a cap line): chained anatomy drifts.
-                tol = 0.15 * hh + 1
-                bottoms = sorted(y1s[i] for i in m)
-                tops = sorted(ys[i] for i in m)
-                mb, mt = bottoms[glyphs // 2], tops[glyphs // 2]
-                dev_b = sorted(abs(v - mb) for v in bottoms)[glyphs // 2]
-                dev_t = sorted(abs(v - mt) for v in tops)[glyphs // 2]
-                aligned = (dev_b <= tol or dev_t <= tol) and (by1 - by0) <= 1.7 * hh + 2
+            aligned = glyphs >= 3 and _on_one_line(
+                [ys[i] for i in m], [y1s[i] for i in m], hh, by1 - by0
+            )
             if split and not aligned:
                 continue
             # A run split out of a group (``_baseline_runs``) is never text on shape alone: the
@@ -731,6 +724,18 @@ class ClassicalTextDetector(BurnedInTextDetector):
         return out
 
 
+def _on_one_line(tops: Sequence[int], bottoms: Sequence[int], hh: int, band: int) -> bool:
+    """Whether glyphs with these tops and bottoms (rows), of typical height ``hh``, in a band
+    ``band`` rows high, are a line: they share a baseline (or a cap line) and the band is at
+    most 1.7 glyph heights; chained anatomy drifts."""
+    half = len(tops) // 2
+    tol = 0.15 * hh + 1
+    low, high = sorted(bottoms), sorted(tops)
+    dev_b = sorted(abs(v - low[half]) for v in low)[half]
+    dev_t = sorted(abs(v - high[half]) for v in high)[half]
+    return (dev_b <= tol or dev_t <= tol) and band <= 1.7 * hh + 2
+
+
 #: Glyphs of a run split out of a group that is no line (``_baseline_runs``): three of one
 #: height in a row are everywhere in the shoulder MR's texture (78 such runs on its frame, none
 #: of them the text of the benchmark's misses); four are a few dozen.
@@ -762,15 +767,12 @@ def _baseline_runs(
     for m in groups.values():
         if len(m) < RUN_GLYPHS:
             continue
+        tops, bottoms = [ys[i] for i in m], [y1s[i] for i in m]
         hh = sorted(hs[i] for i in m)[len(m) // 2]
-        tol = 0.15 * hh + 1
-        bottoms = sorted(y1s[i] for i in m)
-        tops = sorted(ys[i] for i in m)
-        mb, mt = bottoms[len(m) // 2], tops[len(m) // 2]
-        dev_b = sorted(abs(v - mb) for v in bottoms)[len(m) // 2]
-        dev_t = sorted(abs(v - mt) for v in tops)[len(m) // 2]
-        if not ((dev_b <= tol or dev_t <= tol) and bottoms[-1] - tops[0] <= 1.7 * hh + 2):
-            loose[m] = True  # the caller's test of a line, failed
+        # The caller's test of a line, on the group's whole band (the caller first trims the
+        # band to its typical glyph's): failed, the group is split.
+        if not _on_one_line(tops, bottoms, hh, max(bottoms) - min(tops)):
+            loose[m] = True
     if not loose.any():
         return []
     i, j = np.asarray(pairs, np.int64).T
