@@ -30,7 +30,7 @@ from archive.deid.pixels import FILL, clean_pixels
 from archive.deid.pixels.refill import outlined_boxes
 from archive.deid.spool import Spool, rewound
 from archive.models import Instance
-from archive.services.review import REVISION_KEY, store_revision
+from archive.services.review import REVISION_KEY, locked_instance, store_revision
 from archive.storage import open_local
 
 log = logging.getLogger(__name__)
@@ -73,12 +73,7 @@ def refill_all(*, dry_run: bool = False) -> dict[str, int]:
 def refill_instance(instance_id: int, *, dry_run: bool = False) -> str:
     """``"refilled"``, ``"clean"`` (nothing to do) or ``"failed"`` (left as it was)."""
     with transaction.atomic():
-        instance = (
-            Instance.objects.select_for_update()
-            .select_related("series__study")
-            .filter(pk=instance_id)
-            .first()
-        )
+        instance = locked_instance(instance_id)
         if instance is None:
             return "clean"
         records = [list(b) for b in (instance.pixel_report or {}).get("boxes") or []]
@@ -87,8 +82,7 @@ def refill_instance(instance_id: int, *, dry_run: bool = False) -> str:
         storage = instance.file.storage
         try:
             with open_local(storage, instance.file.name) as fh:
-                ds = dcmread(fh)
-                ds.PixelData  # read before the file closes  # noqa: B018
+                ds = dcmread(fh)  # read whole (Pixel Data too) before the file closes
             outlined = outlined_boxes(ds, records)
             if not outlined:
                 if not dry_run:  # checked: not read again

@@ -549,14 +549,20 @@ def _mostly_inside(record, area) -> bool:
     return iw > 0 and ih > 0 and iw * ih >= 0.5 * max(1, (x1 - x0) * (y1 - y0))
 
 
+def locked_instance(instance_id: int) -> Instance | None:
+    """The instance, its row locked until the current transaction ends (with its study, for
+    its file's name), or None if it is gone."""
+    return (
+        Instance.objects.select_for_update()
+        .select_related("series__study")
+        .filter(pk=instance_id)
+        .first()
+    )
+
+
 def _redact_instance(instance_id: int) -> str:
     with transaction.atomic():
-        instance = (
-            Instance.objects.select_for_update()
-            .select_related("series__study")
-            .filter(pk=instance_id)
-            .first()
-        )
+        instance = locked_instance(instance_id)
         if instance is None:
             return "skipped"
         item = kept_originals().select_for_update().filter(instance=instance).order_by("pk").first()
@@ -700,6 +706,7 @@ __all__ = [
     "boxes_digest",
     "discard_originals",
     "kept_originals",
+    "locked_instance",
     "purge_expired_originals",
     "redact_series_again",
     "remove_box",
