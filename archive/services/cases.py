@@ -105,10 +105,19 @@ def submit_case(*, case: Case, user) -> Case:
         raise ValidationError("Add at least one anonymized image before submitting the case.")
     if case.uploads.exclude(status="done").exists():
         raise ValidationError("Wait until all uploads have finished processing.")
+    _refuse_held_images(case)
     case.status = Case.Status.SUBMITTED
     case.save(update_fields=["status", "updated_at"])
     _finish_review(case)
     return case
+
+
+def _refuse_held_images(case: Case) -> None:
+    """An image not confirmed clean (``archive.services.refill``) keeps its case unpublished."""
+    from archive.services.refill import held_message
+
+    if message := held_message(case):
+        raise ValidationError(message)
 
 
 def _finish_review(case: Case) -> None:
@@ -133,6 +142,7 @@ def publish_case(*, case: Case, user=None) -> Case:
         raise PermissionDenied
     if case.uploads.exclude(status="done").exists():
         raise ValidationError("This case still has uploads being processed.")
+    _refuse_held_images(case)
     case.status = Case.Status.PUBLISHED
     case.published_at = case.published_at or timezone.now()
     case.review_comment = ""

@@ -10,14 +10,23 @@ import io
 import numpy as np
 import pydicom
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.management import call_command
 
 from archive.deid.pixels import FILL
 from archive.deid.pixels.refill import outlined_boxes
-from archive.models import Instance
+from archive.models import Case, Instance
 from archive.services import review
-from archive.services.refill import AUDIT_ACTION, refill_all
+from archive.services.cases import publish_case, submit_case
+from archive.services.refill import (
+    AUDIT_ACTION,
+    FAILED_KEY,
+    HELD_ACTION,
+    WITHDRAWN,
+    any_to_check,
+    refill_all,
+)
 
 from .test_review import _add_box, _client
 
@@ -129,14 +138,50 @@ def test_a_worker_starting_queues_the_check_only_while_images_are_left_to_check(
     assert sent == ["archive.refill_boxes"]
 
 
-def test_an_unreadable_stored_file_is_counted_and_left(teacher, ct_instance, queued):
+def test_an_image_that_cannot_be_filled_is_held_and_its_case_withdrawn_from_students(
+    teacher, student, curator, ct_instance, queued
+):
+    """Not confirmed clean, not on show: a published case whose old image cannot be read
+    leaves publication (students get 404, search drops it), cannot be published again while
+    the image is held, and is not read again at every start; ``--retry`` once the file is
+    readable clears it."""
     assert _add_box(_client(teacher), ct_instance).status_code == 202
     review.redact_series_again(ct_instance.series_id)
     ct_instance.refresh_from_db()
+    case = ct_instance.series.study.case
+    publish_case(case=case, user=curator)
+    page = case.get_absolute_url()
+    assert _client(student).get(page).status_code == 200
     storage, name = ct_instance.file.storage, ct_instance.file.name
+    with storage.open(name, "rb") as fh:
+        good = fh.read()
     storage.delete(name)
     storage.save(name, ContentFile(b"not a DICOM file"))
     _as_written_before(ct_instance)
-    assert refill_all() == {"refilled": 0, "clean": 0, "failed": 1}
+
+    out, err = io.StringIO(), io.StringIO()
+    call_command("refill_boxes", stdout=out, stderr=err)
+    assert "1 could not be read or written (held" in out.getvalue()
     ct_instance.refresh_from_db()
-    assert ct_instance.file.name == name
+    assert ct_instance.file.name == name, "the file was replaced"
+    assert ct_instance.pixel_report[FAILED_KEY] is True
+    assert ct_instance.audit[-1]["action"] == HELD_ACTION
+    case.refresh_from_db()
+    assert case.status == Case.Status.RETURNED
+    assert case.review_comment == WITHDRAWN
+    assert _client(student).get(page).status_code == 404
+    assert _client(student).get(f"/instances/{ct_instance.pk}/frames/0.png").status_code == 404
+    with pytest.raises(ValidationError, match="could not be confirmed clean"):
+        publish_case(case=case, user=curator)
+    with pytest.raises(ValidationError, match="could not be confirmed clean"):
+        submit_case(case=case, user=teacher)
+    assert refill_all() == {"refilled": 0, "clean": 0, "failed": 0}, "held: not read again"
+    assert not any_to_check(), "a worker start would queue the check forever"
+
+    storage.delete(name)
+    storage.save(name, ContentFile(good))
+    assert refill_all(retry=True) == {"refilled": 0, "clean": 1, "failed": 0}
+    ct_instance.refresh_from_db()
+    assert FAILED_KEY not in ct_instance.pixel_report
+    publish_case(case=case, user=curator)
+    assert _client(student).get(page).status_code == 200
