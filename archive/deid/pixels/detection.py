@@ -664,6 +664,12 @@ class ClassicalTextDetector(BurnedInTextDetector):
             runs = _baseline_runs(groups, pairs, ys, y1s, hs)
         every = list(groups.values())
         for index, m in enumerate(every + runs):
+            if len(m) == 1:
+                # A lone component is a candidate only as a word whose glyphs touch (the
+                # test of ``merged_word`` below): most of a frame's components are not.
+                (i,) = m
+                if not (x1s[i] - xs[i] >= 2.5 * hs[i] and hs[i] <= 20 and fills[i] <= 0.8):
+                    continue
             split = index >= len(every)
             glyphs = len(m)
             bx0 = min(xs[i] for i in m)
@@ -761,8 +767,8 @@ def _baseline_runs(
     one height whose tops and bottoms both agree are kept: the letters come out as a run of
     their own, which the caller measures like any group and gives to the model to read.
     """
-    if not pairs:
-        return []
+    if not pairs or all(len(m) < RUN_GLYPHS for m in groups.values()):
+        return []  # (no group is long enough to be split: most frames' masks)
     loose = np.zeros(len(ys), bool)
     for m in groups.values():
         if len(m) < RUN_GLYPHS:
@@ -803,6 +809,8 @@ def _baseline_runs(
 
 #: Pairs of components weighed at once by ``_neighbour_pairs`` (a bound on its memory).
 _PAIRS_AT_ONCE = 1 << 20
+#: ... and up to how many components they are weighed one by one instead.
+_PAIRS_IN_PYTHON = 16
 
 
 def _neighbour_pairs(
@@ -816,7 +824,13 @@ def _neighbour_pairs(
     Every component is weighed against those starting within its reach, as a loop over pairs
     did; here the pairs are weighed as arrays.  A 1024 x 1024 MR's texture makes tens of
     thousands of small components, each within reach of a hundred others: the loop, pair by
-    pair in Python, cost 0.3-0.5 s of the frame's detection."""
+    pair in Python, cost 0.3-0.5 s of the frame's detection.  A text-free CT slice's masks
+    make a handful of components each, where the arrays' own overhead (30 us a mask) is ten
+    times the loop's: up to ``_PAIRS_IN_PYTHON`` components are weighed one by one, by the
+    same tests in the same order."""
+    if order.size <= _PAIRS_IN_PYTHON:
+        yield from _few_neighbour_pairs(order, x, y, w, h)
+        return
     xs = x[order].astype(np.int64)
     ys = y[order].astype(np.int64)
     hs = h[order].astype(np.int64)
@@ -841,6 +855,28 @@ def _neighbour_pairs(
         overlap = np.minimum(y1s[i], y1s[j]) - np.maximum(ys[i], ys[j])
         near = (hi_h <= 2.0 * lo_h) & (overlap >= 0.6 * lo_h) & (xs[j] - x1s[i] <= hi_h + 2)
         yield from zip(i[near].tolist(), j[near].tolist(), strict=True)
+
+
+def _few_neighbour_pairs(
+    order: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray
+) -> Iterator[tuple[int, int]]:
+    """``_neighbour_pairs`` of a few components, pair by pair (Python integers compared with
+    the same floats as the arrays' tests: the same pairs, in the same order)."""
+    xs, ys = x[order].tolist(), y[order].tolist()
+    ws, hs = w[order].tolist(), h[order].tolist()
+    n = len(xs)
+    for i in range(n):
+        xi1, yi, hi = xs[i] + ws[i], ys[i], hs[i]
+        yi1, reach = yi + hi, xi1 + hi + 2
+        for j in range(i + 1, n):
+            xj = xs[j]
+            if xj > reach:
+                break  # sorted by left edge: no later component starts within reach
+            hj, yj = hs[j], ys[j]
+            lo_h, hi_h = min(hi, hj), max(hi, hj)
+            overlap = min(yi1, yj + hj) - max(yi, yj)
+            if hi_h <= 2.0 * lo_h and overlap >= 0.6 * lo_h and xj - xi1 <= hi_h + 2:
+                yield i, j
 
 
 #: A vertical "word" of touching glyphs (one component) is a candidate only for fonts this
