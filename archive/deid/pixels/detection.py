@@ -275,7 +275,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 for k in self.kernels
             }
             thresholds = [
-                self._threshold(img, [hats[i] for hats in every_hat.values()])
+                self._threshold(img, [hats[i] for hats in every_hat.values()], supports[i])
                 for i, img in enumerate(imgs)
             ]
             for polarity in ("bright", "dark"):
@@ -380,7 +380,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
             self._kernel_cache[k] = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
         return self._kernel_cache[k]
 
-    def _threshold(self, img: np.ndarray, hats: Sequence[np.ndarray] = ()) -> np.ndarray | int:
+    def _threshold(
+        self, img: np.ndarray, hats: Sequence[np.ndarray] = (), within: Window | None = None
+    ) -> np.ndarray | int:
         """Per-pixel stroke threshold: low where the frame is smooth, ``contrast`` in texture.
 
         ``hats``: every top-hat of ``img`` the threshold is compared with.  It lies between
@@ -388,7 +390,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         ``low_contrast``: the threshold is filtered only in the box of the pixels where one
         reaches it (with the filters' reach around it); elsewhere it is ``low_contrast`` (on
         a text-free CT slice the box is the body's outline, a third of the frame).  Without
-        ``hats``, everywhere."""
+        ``hats``, everywhere.  ``within``: the hats' support (``_support``), outside which
+        they are zero; that box is looked for only there."""
         if self.low_contrast >= self.contrast:
             return self.contrast
         if self._noise_lut is None:
@@ -399,6 +402,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         rows, cols = img.shape[:2]
         y0, y1, x0, x1 = 0, rows, 0, cols
         if hats:
+            if within is not None:
+                hats = [hat[within] for hat in hats]
             highest = hats[0]
             for hat in hats[1:]:
                 highest = cv2.max(highest, hat)
@@ -406,6 +411,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
             x, y, w, h = cv2.boundingRect(deciding)
             if w == 0 or h == 0:
                 return int(self._noise_lut[0])
+            if within is not None:
+                x, y = x + within[1].start, y + within[0].start
             # The 15 x 15 mean of the 3 x 3 high-pass reaches 8 pixels: inside the box it is
             # what it is over the whole frame (at the frame's edges the same border rule).
             y0, y1 = max(0, y - _THRESHOLD_REACH), min(rows, y + h + _THRESHOLD_REACH)
