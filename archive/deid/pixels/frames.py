@@ -334,12 +334,12 @@ class BottomWindow:
     it is looked at.
 
     Lines are searched in it only near its pixels at the minimum, and a line counts only if
-    it is read there (``cleaner._at_the_bottom``): a text-free CT slice has a few such pixels,
-    no line near them, and needs neither the whole window nor its zeros as a window (0.2 ms
-    of the slice's 4 ms).  Where the window is 0 is where the frame lies at or under the last
-    stored value the window makes 0 (it is monotonic); a part is made from the frame's part
-    by the same operations, so each is what the whole window holds there.  It is made from
-    the frame as it is when first looked at: views are for detection, before the frame is
+    it is read there (``cleaner._at_the_bottom``): a text-free CT slice has a few such pixels
+    and no line near them, so only the part of the window around them is made (the whole
+    cost 0.2 ms of the slice's 4 ms).  The window is 0 where the frame lies at or under the
+    last stored value it makes 0 (it is monotonic); a part is made from the frame's part by
+    the same operations, so each is what the whole window holds there.  It is made from the
+    frame as it is when first looked at: views are for detection, before the frame is
     redacted.
     """
 
