@@ -30,6 +30,7 @@ from .detection import (
 )
 from .encoding import EncoderRefused, FrameWriter, storage_plans
 from .frames import (
+    BottomWindow,
     DecodedPixels,
     DetectionViews,
     FrameSource,
@@ -735,11 +736,11 @@ def _at_the_bottom(
     range is dark, and the letters stand apart.  Searched on its own (like the dark-field
     window), a line counts only where part of its box lies at the minimum and the recogniser
     reads it there (or it reads as a header hint)."""
-    bottom = getattr(views, "bottom", None)
-    if bottom is None:
+    window = getattr(views, "bottom_window", None)
+    if window is None:
         return []
     candidates = []
-    for r in _detect_near_the_minimum(detector, bottom, 2 * certain_height):
+    for r in _detect_near_the_minimum(detector, window, 2 * certain_height):
         x0, y0, x1, y1 = r.box
         if (
             r.polarity == "dark"
@@ -747,18 +748,20 @@ def _at_the_bottom(
             # Organ-sized "glyphs" are dark anatomy with the letters in it (a 36 px line
             # around a black ID over a small MR read the ID and blanked 17 % of the image).
             and r.glyph_height <= certain_height
-            and float(np.mean(bottom[y0:y1, x0:x1] == 0)) >= BOTTOM_INK
+            and float(np.mean(window.at_zero()[y0:y1, x0:x1])) >= BOTTOM_INK
             # A line already taken is not read again; one taken over part of a name (a
             # narrow black ID over a small MR: two of its letters, joined with the tissue
             # between them into a bright "line") leaves the rest to be read here.
             and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
         ):
             candidates.append(r)
+    if not candidates:
+        return []  # (the whole window is made only to read a line in it)
     # Cut to what was read: dark anatomy next to the letters at the minimum may join the
     # line's ends (the reading is cached: no model call).
     return _read_on_its_own(
         detector,
-        bottom,
+        window.whole,
         views,
         candidates,
         BOTTOM_CALLS,
@@ -817,23 +820,24 @@ def _on_the_minimum(
 
 
 def _detect_near_the_minimum(
-    detector: BurnedInTextDetector, bottom: np.ndarray, reach: int
+    detector: BurnedInTextDetector, bottom: BottomWindow | np.ndarray, reach: int
 ) -> list[TextRegion]:
     """Lines of the bottom-of-range window within ``reach`` of its pixels at the minimum (a
     line counts there only with some of its box at the minimum): the window is searched in
     that part alone.  A CT slice without padding has a few pixels at the minimum and all its
     air and lungs in the window; searched whole, it cost a text-free slice 3-4 ms of 8."""
-    at_minimum = bottom == 0
+    window = bottom if isinstance(bottom, BottomWindow) else BottomWindow.made(bottom)
+    at_minimum = window.at_zero()
     rows = np.flatnonzero(at_minimum.any(axis=1))
     if rows.size == 0:
         return []
     cols = np.flatnonzero(at_minimum[rows[0] : rows[-1] + 1].any(axis=0))
-    height, width = bottom.shape
+    height, width = window.shape
     y0, y1 = max(0, int(rows[0]) - reach), min(height, int(rows[-1]) + 1 + reach)
     x0, x1 = max(0, int(cols[0]) - reach), min(width, int(cols[-1]) + 1 + reach)
     if (y0, x0, y1, x1) == (0, 0, height, width):
-        return detector.detect(DetectionViews([bottom]))
-    found = detector.detect(DetectionViews([np.ascontiguousarray(bottom[y0:y1, x0:x1])]))
+        return detector.detect(DetectionViews([window.whole]))
+    found = detector.detect(DetectionViews([window.part(y0, y1, x0, x1)]))
     return [_shifted(r, x0, y0) for r in found]
 
 
@@ -2721,9 +2725,9 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     field = getattr(views, "dark_field", None)
     if field is not None:
         out.dark_field = np.ascontiguousarray(field[y0:y1, x0:x1])
-    bottom = getattr(views, "bottom", None)
+    bottom = getattr(views, "bottom_window", None)
     if bottom is not None:
-        out.bottom = np.ascontiguousarray(bottom[y0:y1, x0:x1])
+        out.bottom = bottom.part(y0, y1, x0, x1)
     one_index, aliases = getattr(views, "one_index", None), getattr(views, "aliases", None)
     if one_index is not None and aliases is not None:
         out.one_index = np.ascontiguousarray(one_index[y0:y1, x0:x1])

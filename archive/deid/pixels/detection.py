@@ -275,7 +275,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 for k in self.kernels
             }
             thresholds = [
-                self._threshold(img, [hats[i] for hats in every_hat.values()])
+                self._threshold(img, [hats[i] for hats in every_hat.values()], supports[i])
                 for i, img in enumerate(imgs)
             ]
             for polarity in ("bright", "dark"):
@@ -380,7 +380,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
             self._kernel_cache[k] = cv2.getStructuringElement(cv2.MORPH_RECT, (k, k))
         return self._kernel_cache[k]
 
-    def _threshold(self, img: np.ndarray, hats: Sequence[np.ndarray] = ()) -> np.ndarray | int:
+    def _threshold(
+        self, img: np.ndarray, hats: Sequence[np.ndarray] = (), within: Window | None = None
+    ) -> np.ndarray | int:
         """Per-pixel stroke threshold: low where the frame is smooth, ``contrast`` in texture.
 
         ``hats``: every top-hat of ``img`` the threshold is compared with.  It lies between
@@ -388,7 +390,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         ``low_contrast``: the threshold is filtered only in the box of the pixels where one
         reaches it (with the filters' reach around it); elsewhere it is ``low_contrast`` (on
         a text-free CT slice the box is the body's outline, a third of the frame).  Without
-        ``hats``, everywhere."""
+        ``hats``, everywhere.  ``within``: the hats' support (``_support``), outside which
+        they are zero; that box is looked for only there."""
         if self.low_contrast >= self.contrast:
             return self.contrast
         if self._noise_lut is None:
@@ -399,6 +402,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         rows, cols = img.shape[:2]
         y0, y1, x0, x1 = 0, rows, 0, cols
         if hats:
+            if within is not None:
+                hats = [hat[within] for hat in hats]
             highest = hats[0]
             for hat in hats[1:]:
                 highest = cv2.max(highest, hat)
@@ -406,6 +411,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
             x, y, w, h = cv2.boundingRect(deciding)
             if w == 0 or h == 0:
                 return int(self._noise_lut[0])
+            if within is not None:
+                x, y = x + within[1].start, y + within[0].start
             # The 15 x 15 mean of the 3 x 3 high-pass reaches 8 pixels: inside the box it is
             # what it is over the whole frame (at the frame's edges the same border rule).
             y0, y1 = max(0, y - _THRESHOLD_REACH), min(rows, y + h + _THRESHOLD_REACH)
@@ -664,6 +671,12 @@ class ClassicalTextDetector(BurnedInTextDetector):
             runs = _baseline_runs(groups, pairs, ys, y1s, hs)
         every = list(groups.values())
         for index, m in enumerate(every + runs):
+            if len(m) == 1:
+                # A lone component is a candidate only as a word whose glyphs touch (the
+                # test of ``merged_word`` below): most of a frame's components are not.
+                (i,) = m
+                if not (x1s[i] - xs[i] >= 2.5 * hs[i] and hs[i] <= 20 and fills[i] <= 0.8):
+                    continue
             split = index >= len(every)
             glyphs = len(m)
             bx0 = min(xs[i] for i in m)
@@ -761,8 +774,8 @@ def _baseline_runs(
     one height whose tops and bottoms both agree are kept: the letters come out as a run of
     their own, which the caller measures like any group and gives to the model to read.
     """
-    if not pairs:
-        return []
+    if not pairs or all(len(m) < RUN_GLYPHS for m in groups.values()):
+        return []  # (no group is long enough to be split: most frames' masks)
     loose = np.zeros(len(ys), bool)
     for m in groups.values():
         if len(m) < RUN_GLYPHS:
@@ -803,6 +816,8 @@ def _baseline_runs(
 
 #: Pairs of components weighed at once by ``_neighbour_pairs`` (a bound on its memory).
 _PAIRS_AT_ONCE = 1 << 20
+#: ... and up to how many components they are weighed one by one instead.
+_PAIRS_IN_PYTHON = 16
 
 
 def _neighbour_pairs(
@@ -816,7 +831,13 @@ def _neighbour_pairs(
     Every component is weighed against those starting within its reach, as a loop over pairs
     did; here the pairs are weighed as arrays.  A 1024 x 1024 MR's texture makes tens of
     thousands of small components, each within reach of a hundred others: the loop, pair by
-    pair in Python, cost 0.3-0.5 s of the frame's detection."""
+    pair in Python, cost 0.3-0.5 s of the frame's detection.  A text-free CT slice's masks
+    make a handful of components each, where the arrays' own overhead (30 us a mask) is ten
+    times the loop's: up to ``_PAIRS_IN_PYTHON`` components are weighed one by one, by the
+    same tests in the same order."""
+    if order.size <= _PAIRS_IN_PYTHON:
+        yield from _few_neighbour_pairs(order, x, y, w, h)
+        return
     xs = x[order].astype(np.int64)
     ys = y[order].astype(np.int64)
     hs = h[order].astype(np.int64)
@@ -841,6 +862,28 @@ def _neighbour_pairs(
         overlap = np.minimum(y1s[i], y1s[j]) - np.maximum(ys[i], ys[j])
         near = (hi_h <= 2.0 * lo_h) & (overlap >= 0.6 * lo_h) & (xs[j] - x1s[i] <= hi_h + 2)
         yield from zip(i[near].tolist(), j[near].tolist(), strict=True)
+
+
+def _few_neighbour_pairs(
+    order: np.ndarray, x: np.ndarray, y: np.ndarray, w: np.ndarray, h: np.ndarray
+) -> Iterator[tuple[int, int]]:
+    """``_neighbour_pairs`` of a few components, pair by pair (Python integers compared with
+    the same floats as the arrays' tests: the same pairs, in the same order)."""
+    xs, ys = x[order].tolist(), y[order].tolist()
+    ws, hs = w[order].tolist(), h[order].tolist()
+    n = len(xs)
+    for i in range(n):
+        xi1, yi, hi = xs[i] + ws[i], ys[i], hs[i]
+        yi1, reach = yi + hi, xi1 + hi + 2
+        for j in range(i + 1, n):
+            xj = xs[j]
+            if xj > reach:
+                break  # sorted by left edge: no later component starts within reach
+            hj, yj = hs[j], ys[j]
+            lo_h, hi_h = min(hi, hj), max(hi, hj)
+            overlap = min(yi1, yj + hj) - max(yi, yj)
+            if hi_h <= 2.0 * lo_h and overlap >= 0.6 * lo_h and xj - xi1 <= hi_h + 2:
+                yield i, j
 
 
 #: A vertical "word" of touching glyphs (one component) is a candidate only for fonts this

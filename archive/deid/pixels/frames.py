@@ -26,6 +26,7 @@ __all__ = [
     "Representation",
     "DecodedPixels",
     "DetectionViews",
+    "BottomWindow",
     "FrameSource",
     "decode",
     "detection_views",
@@ -301,8 +302,9 @@ class DetectionViews(list):
     #: lines, and searched on its own for dark lines lying on the field
     dark_field: np.ndarray | None = None
     #: a window not in the union of views (:func:`_bottom_of_range`): searched on its own for
-    #: dark lines burned at the minimum over dark anatomy
-    bottom: np.ndarray | None = None
+    #: dark lines burned at the minimum over dark anatomy, near its pixels at the minimum
+    #: (:class:`BottomWindow`: made whole only where a line found there is read)
+    bottom_window: BottomWindow | None = None
     #: a window not in the union of views (:func:`_at_the_minimum`): searched on its own for
     #: dark lines burned at the minimum across a near-black field whose noise reaches it
     minimum: np.ndarray | None = None
@@ -316,6 +318,86 @@ class DetectionViews(list):
     #: ... and where the frame holds those other indices (the field's aliases): a line counts
     #: only where the pixels of its box off the field are mostly of them
     aliases: np.ndarray | None = None
+
+    @property
+    def bottom(self) -> np.ndarray | None:
+        """The bottom-of-range window whole (:attr:`bottom_window`), or None."""
+        return None if self.bottom_window is None else self.bottom_window.whole
+
+    @bottom.setter
+    def bottom(self, window: np.ndarray | None) -> None:
+        self.bottom_window = None if window is None else BottomWindow.made(window)
+
+
+class BottomWindow:
+    """The bottom-of-range window of a frame (:func:`_bottom_of_range`), made only as far as
+    it is looked at.
+
+    Lines are searched in it only near its pixels at the minimum, and a line counts only if
+    it is read there (``cleaner._at_the_bottom``): a text-free CT slice has a few such pixels
+    and no line near them, so only the part of the window around them is made (the whole
+    cost 0.2 ms of the slice's 4 ms).  The window is 0 where the frame lies at or under the
+    last stored value it makes 0 (it is monotonic); a part is made from the frame's part by
+    the same operations, so each is what the whole window holds there.  It is made from the
+    frame as it is when first looked at: views are for detection, before the frame is
+    redacted.
+    """
+
+    def __init__(self, frame: np.ndarray | None, lo: float, top: float) -> None:
+        self._frame = frame
+        self._lo, self._top = lo, top
+        self._whole: np.ndarray | None = None
+        self._zero: np.ndarray | None = None
+
+    @classmethod
+    def made(cls, window: np.ndarray) -> BottomWindow:
+        """A window already made (a crop of another frame's, in a test a given one)."""
+        out = cls(None, 0.0, 0.0)
+        out._whole = window
+        return out
+
+    @property
+    def whole(self) -> np.ndarray:
+        if self._whole is None:
+            assert self._frame is not None
+            self._whole = _to_u8(self._frame, self._lo, self._top)
+        return self._whole
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.whole.shape if self._frame is None else self._frame.shape[:2]
+
+    def part(self, y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        """The window in rows ``y0:y1``, columns ``x0:x1`` (a contiguous array)."""
+        if self._whole is not None or self._frame is None:
+            return np.ascontiguousarray(self.whole[y0:y1, x0:x1])
+        return _to_u8(self._frame[y0:y1, x0:x1], self._lo, self._top)
+
+    def at_zero(self) -> np.ndarray:
+        """Where the window is 0: the pixels at the bottom of the frame's range."""
+        if self._zero is None:
+            last = None if self._whole is not None else self._last_zero()
+            if last is None:
+                self._zero = self.whole == 0
+            else:
+                assert self._frame is not None
+                self._zero = self._frame <= last
+        return self._zero
+
+    def _last_zero(self) -> int | None:
+        """The last stored value the window makes 0, or None (a float frame; a window
+        narrower than the values looked at).  The window makes 0 of the values up to one
+        level of it over ``lo``: those and a few past them are put through it."""
+        frame = self._frame
+        if frame is None or frame.dtype.kind not in "iu":
+            return None
+        first = math.floor(self._lo)
+        values = np.arange(first, first + int((self._top - self._lo) / 255.0) + 3)
+        zeros = int(np.count_nonzero(_to_u8(values, self._lo, self._top) == 0))
+        if zeros == values.size:
+            return None
+        # (Within the frame's type, for the comparison: it holds no value over its maximum.)
+        return min(first + zeros - 1, int(np.iinfo(frame.dtype).max))
 
 
 def _colour_views(rgb: np.ndarray) -> DetectionViews:
@@ -465,8 +547,8 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
             views.bright_only = (len(views) - 1,)
     if hi > lo:
         views.dark_field = _dark_field(frame, sample, lo, hi, phi)
-        views.bottom = _bottom_of_range(frame, sample, lo, hi)
-        if views.dark_field is not None and views.bottom is None:
+        views.bottom_window = _bottom_of_range(frame, sample, lo, hi)
+        if views.dark_field is not None and views.bottom_window is None:
             views.minimum = _at_the_minimum(frame, lo)
     return views
 
@@ -481,7 +563,7 @@ BOTTOM_RARE = 0.05
 
 def _bottom_of_range(
     frame: np.ndarray, sample: np.ndarray, lo: float, hi: float
-) -> np.ndarray | None:
+) -> BottomWindow | None:
     """A window for dark letters burned at the minimum over dark anatomy: the bottom
     ``BOTTOM_SHARE`` of the range stretched, everything above it white.  A bold black ID over
     the bowel of an abdominal MR touches the dark loops around it, which join its letters into
@@ -489,7 +571,7 @@ def _bottom_of_range(
     what lies at the minimum is dark.  None where the minimum is not rare."""
     if float(np.count_nonzero(sample <= lo)) >= BOTTOM_RARE * sample.size:
         return None
-    return _to_u8(frame, lo, lo + BOTTOM_SHARE * (hi - lo))
+    return BottomWindow(frame, lo, lo + BOTTOM_SHARE * (hi - lo))
 
 
 #: Runs of pixels at the minimum at least this long (pixels, along a row or a column) are a
