@@ -371,6 +371,7 @@ def _decide(
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
@@ -817,6 +818,78 @@ def _on_the_minimum(
     )
     own = _view_first([field, *views], 0)
     return [_complete_line(detector, own, r) for r in found]
+
+
+#: Kernels (px) of the stroke windows over a mosaic's slices (``_over_slices``): a white
+#: top-hat at the first keeps bright and grey strokes up to 4 px wide, a black top-hat at the
+#: second dark ones up to 8 px; the slices' gyri and rims are wider than either on most rows.
+SLICE_KERNELS = ((cv2.MORPH_TOPHAT, 5), (cv2.MORPH_BLACKHAT, 9))
+#: Model calls per frame and stroke window for lines found only there, deepest first ...
+SLICE_CALLS = 3
+#: ... and then most letters first
+SLICE_LETTERS = 2
+
+
+def _over_slices(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Lines written over an MR mosaic's slices, found in stroke windows of their own.
+
+    Over the slices, letters of a small or mid-size font touch the gyri, the slices' dark
+    rims and the gaps between them, and every detection view makes one blob of them: the
+    lines found there are rows or columns of slices (25-40 px "glyphs") that read as nothing,
+    and the name under them is never a candidate.  A morphological top-hat keeps only what is
+    narrower than its kernel (strokes) and flattens the slices' wide shapes, so the letters
+    stand apart there.  Only where the frame has a mosaic's near-black field at the minimum
+    (``frames._at_the_minimum`` made), and a line counts only if the recogniser reads it in
+    that window (or it reads as a header hint); organ-sized "glyphs" and lines touching one
+    taken, or within a glyph height of it, are left out."""
+    if getattr(views, "minimum", None) is None or getattr(views, "dark_field", None) is None:
+        return []
+
+    def grown(line: TextRegion) -> Box:
+        # A top-hat shows a taken line's letters again, and the gaps between them as strokes
+        # of the other polarity: read there, its rows and ends make boxes just past it.
+        reach = max(2, line.glyph_height)
+        x0, y0, x1, y1 = line.box
+        return (x0 - reach, y0 - reach, x1 + reach, y1 + reach)
+
+    found: list[TextRegion] = []
+    for operation, size in SLICE_KERNELS:
+        kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (size, size))
+        window = cv2.normalize(
+            cv2.morphologyEx(views[0], operation, kernel), None, 0, 255, cv2.NORM_MINMAX
+        )
+        candidates = [
+            r
+            for r in detector.detect(DetectionViews([window]))
+            if r.glyph_height <= certain_height
+            and not any(_overlap(r.box, grown(t)) > 0 for t in [*taken, *found])
+        ]
+        # Deepest first: letters drawn in one value stand out of the window whole, the
+        # slices' narrow folds only in parts (about half a line's depth there); then a few
+        # with most letters: a small font's letters merge into two or three components that
+        # stand out less.
+        deepest = sorted(candidates, key=lambda r: -r.depth)[:SLICE_CALLS]
+        rest = [r for r in sorted(candidates, key=_reading_order) if r not in deepest]
+        chosen = deepest + rest[:SLICE_LETTERS]
+        read = _read_on_its_own(
+            detector,
+            window,
+            views,
+            chosen,
+            len(chosen),
+            hint_tokens,
+            ", in a stroke window over a mosaic's slices",
+            cut=_read_part,
+        )
+        own = _view_first([window, *views], 0)
+        found += [_complete_line(detector, own, r) for r in read]
+    return found
 
 
 def _detect_near_the_minimum(

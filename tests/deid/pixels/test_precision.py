@@ -427,6 +427,25 @@ def test_a_grey_name_over_a_row_of_mosaic_slices_is_boxed_to_its_own_colour():
     assert_removed_whole(cleaned(_on_the_mosaic(stroke, "grey name over slices")))
 
 
+@pytest.mark.parametrize(
+    "stroke",
+    [
+        Stroke("1985-01-22", (312, 14), 8, "serif", colour="grey:0.8"),
+        Stroke("ST PIDU HOSP", (302, 28), 21, "narrow", rotate=270),
+        Stroke("1973-05-23", (151, 134), 25, "bold", colour="grey:0.6"),
+    ],
+    ids=["grey 8 px date", "bright name up a slice", "grey bold date across slices"],
+)
+def test_text_lost_in_the_slices_of_an_mr_mosaic_is_found_in_a_stroke_window(stroke):
+    """Over the mosaic's slices, a small grey date, a narrow name turned by 270 degrees and a
+    bold grey date touch the gyri, rims and gaps, and every detection view makes one blob of
+    them: the lines found are rows and columns of slices that read as nothing, and the text
+    was never a candidate (seeds 0 and 5 of the random placements, all three left whole).  A
+    top-hat keeps only strokes narrower than its kernel, and there the letters stand apart
+    and read (``cleaner._over_slices``)."""
+    assert_removed_whole(cleaned(_on_the_mosaic(stroke, "text lost in the slices")))
+
+
 @pytest.mark.parametrize("scenario", ["vertical 90", "vertical 270"])
 def test_a_name_up_the_edge_of_an_mr_mosaic_keeps_the_slices_beside_it(scenario):
     """A name or ID up the mosaic's edge: the row of slices beside it was a strong line of
