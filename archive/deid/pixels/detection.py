@@ -351,13 +351,15 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 if key not in seen:
                     seen.add(key)
                     out.append(line)
-        if scale == 1 and min(union.shape) >= BUSY_FRAME and self.confirmer is not None:
+        if scale == 1 and min(union.shape) >= BUSY_FRAME and any(line.run for line in out):
+            # (Runs split out of groups that are no line: letters joined with the texture.)
             out += self._standing_out(hats, thresholds, keep, k, polarity, seen)
         return out, union
 
     def _standing_out(self, hats, thresholds, keep, k, polarity, seen) -> list[TextRegion]:
         """Lines of the strokes that stand ``STANDING_OUT`` times over the stroke threshold,
-        on a large frame (``BUSY_FRAME``), as runs for the model to read.
+        on a large frame (``BUSY_FRAME``) whose mask holds runs (``_baseline_runs``: a busy
+        texture), as runs for the model to read.
 
         On the 1024 x 1024 shoulder MR the threshold, made from the 3 x 3 high-pass, lies under
         most of the texture's top-hat (the 7 px kernel sees blobs the high-pass does not), so
