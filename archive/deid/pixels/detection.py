@@ -17,6 +17,10 @@ vendor text, and text-free images; see that script for the figures):
   size above and below them into a group that is no line: such a group is split into runs of
   one height on one baseline (``_baseline_runs``), which the model must read (never text on
   shape or contrast alone, read under a budget of their own, ``PixelPolicy.max_run_calls``).
+  Where half a large name's letters touch the texture, not even a run is left: on such a
+  frame the strokes standing twice over the threshold are grouped once more
+  (``ClassicalTextDetector._standing_out``); the texture hardly ever stands out so, and the
+  lines found are read as runs.
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
