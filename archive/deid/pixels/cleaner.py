@@ -19,6 +19,7 @@ import numpy as np
 from pydicom import Dataset
 
 from .detection import (
+    BUSY_FRAME,
     SMALL_WORD_HEIGHT,
     SMALL_WORD_LENGTH,
     Box,
@@ -101,6 +102,13 @@ class PixelPolicy:
     #: a few dozen, read after its rows of anatomy they took the budget from a 12 px name.
     #: Beyond it a run is dropped, never redacted unread.
     max_run_calls: int = 8
+    #: on a large frame (``detection.BUSY_FRAME``), model calls for weak candidates past their
+    #: budget whose strokes stand out of their texture (``snr >= snr_past_budget``): the
+    #: budget goes to most glyphs first, and the shoulder MR's rows of four to nine blobs of
+    #: anatomy took it from a 10 px date of three "glyphs" at snr 33.  Few anatomy candidates
+    #: stand out so (five on the shoulder's frame).
+    max_past_budget_calls: int = 8
+    snr_past_budget: float = 10.0
     #: multi-frame images: examine every this many frames in full (and the last), compare the
     #: others with the first (``_decide_cine``); 1 examines every frame in full
     scan_every: int = 12
@@ -238,7 +246,8 @@ def _decide(
     strong = sorted((r for r in regions if r.strong), key=lambda r: r.line is not None)
     refuted: set[Box] = set()
     taken: set[Box] = set()  # the boxes the lines taken were found with
-    calls = vertical_calls = run_calls = 0
+    calls = vertical_calls = run_calls = past_calls = 0
+    large = min(views[0].shape[:2]) >= BUSY_FRAME
     over_colour: list[tuple[TextRegion, TextRegion, Sequence[np.ndarray]]] = []
     for region in strong + weak:
         original = region.box
@@ -295,13 +304,21 @@ def _decide(
                 over = vertical_calls >= policy.max_vertical_calls
             else:
                 over = calls >= policy.max_model_calls
-            if over:
+            past = (
+                over
+                and large
+                and region.snr >= policy.snr_past_budget
+                and past_calls < policy.max_past_budget_calls
+            )
+            if over and not past:
                 # A run split out of anatomy (``detection._baseline_runs``) is text only if
                 # it reads as text: unread, it is as likely a row of the anatomy's blobs.
                 if region.vertical or region.glyphs < policy.budget_glyphs or region.run:
                     continue
             else:
-                if region.run:
+                if past:
+                    past_calls += 1
+                elif region.run:
                     run_calls += 1
                 elif region.vertical:
                     vertical_calls += 1

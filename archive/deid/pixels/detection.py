@@ -17,6 +17,10 @@ vendor text, and text-free images; see that script for the figures):
   size above and below them into a group that is no line: such a group is split into runs of
   one height on one baseline (``_baseline_runs``), which the model must read (never text on
   shape or contrast alone, read under a budget of their own, ``PixelPolicy.max_run_calls``).
+  Where half a large name's letters touch the texture, not even a run is left: on such a
+  frame the strokes standing twice over the threshold are grouped once more
+  (``ClassicalTextDetector._standing_out``); the texture hardly ever stands out so, and the
+  lines found are read as runs.
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
@@ -318,7 +322,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
                 keep = small == 1
             scale *= 2
-        regions = _dedupe(regions, views[0].shape)
+        regions = _without_counters(_dedupe(regions, views[0].shape))
         regions = [_extend_ends(r, unions.get(r.polarity), views) for r in regions]
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
@@ -351,7 +355,49 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 if key not in seen:
                     seen.add(key)
                     out.append(line)
+        if scale == 1 and min(union.shape) >= BUSY_FRAME and any(line.run for line in out):
+            # (Runs split out of groups that are no line: letters joined with the texture.)
+            out += self._standing_out(hats, thresholds, keep, k, polarity, seen)
         return out, union
+
+    def _standing_out(self, hats, thresholds, keep, k, polarity, seen) -> list[TextRegion]:
+        """Lines of the strokes that stand ``STANDING_OUT`` times over the stroke threshold,
+        on a large frame (``BUSY_FRAME``) whose mask holds runs (``_baseline_runs``: a busy
+        texture), as runs for the model to read.
+
+        On the 1024 x 1024 shoulder MR the threshold, made from the 3 x 3 high-pass, lies under
+        most of the texture's top-hat (the 7 px kernel sees blobs the high-pass does not), so
+        the letters of a 26 px name join the blobs around them into a mask where nothing is a
+        line, nor a run (``_baseline_runs`` needs neighbours of one height, and half the
+        letters touch anatomy).  The letters stand twice over the threshold; the texture
+        hardly ever does (on the shoulder: a handful of aligned rows of four glyphs or more).
+        Such a line is never text on shape alone: like a run it is read by the model under
+        ``PixelPolicy.max_run_calls``.
+        """
+        mask = np.zeros(hats[0].shape, bool)
+        for hat, thr in zip(hats, thresholds, strict=True):
+            if isinstance(thr, int):
+                level: np.ndarray | int = min(255, STANDING_OUT * thr)
+            else:
+                level = cv2.multiply(thr, STANDING_OUT)  # saturating at 255
+            mask |= hat >= level
+        if keep is not None:
+            mask &= keep
+        out: list[TextRegion] = []
+        for line in self._glyph_lines(mask, k, polarity):
+            key = (line.box, line.vertical)
+            if not line.strong or line.glyphs < RUN_GLYPHS or key in seen:
+                continue  # (strong here: four or more glyphs on one line)
+            seen.add(key)
+            out.append(
+                replace(
+                    line,
+                    strong=False,
+                    run=True,
+                    reason=line.reason + _STANDING,
+                )
+            )
+        return out
 
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
         if self.confirmer is None:
@@ -755,6 +801,37 @@ def _on_one_line(tops: Sequence[int], bottoms: Sequence[int], hh: int, band: int
 RUN_GLYPHS = 4
 #: Heights of two neighbours in such a run differ by at most this factor.
 RUN_HEIGHT_RATIO = 1.25
+#: Frames this large (both sides, px) are searched once more for lines standing out of
+#: their texture (``ClassicalTextDetector._standing_out``), by this factor over the threshold.
+BUSY_FRAME = 1000
+STANDING_OUT = 2
+_STANDING = ", standing out of a busy texture"
+
+
+def _without_counters(regions: list[TextRegion]) -> list[TextRegion]:
+    """Without the lines standing out of a texture (``_STANDING``) that lie inside such a
+    line of the other polarity with taller glyphs: the counters and gaps of its letters.  Both
+    read as the name; taken first (it has more "glyphs"), the gaps' narrower box left the
+    letters' line an echo of it, and a 28 px ID up the shoulder MR kept 72 % of its pixels."""
+    standing = [r for r in regions if r.run and r.reason.endswith(_STANDING)]
+    if len(standing) < 2:
+        return regions
+
+    def counters(r: TextRegion) -> bool:
+        x0, y0, x1, y1 = r.box
+        area = max(1, (x1 - x0) * (y1 - y0))
+        for o in standing:
+            if o.polarity == r.polarity or o.vertical != r.vertical:
+                continue
+            if o.glyph_height <= r.glyph_height:
+                continue
+            iw = min(x1, o.box[2]) - max(x0, o.box[0])
+            ih = min(y1, o.box[3]) - max(y0, o.box[1])
+            if iw > 0 and ih > 0 and iw * ih >= 0.8 * area:
+                return True
+        return False
+
+    return [r for r in regions if not (r in standing and counters(r))]
 
 
 def _baseline_runs(

@@ -820,6 +820,39 @@ def test_a_name_over_the_shoulder_mrs_texture_goes_whole(seed, n, drawn):
     assert_removed_whole(cleaned(scene))
 
 
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [
+        (1, 8, "dark, sans 26 px"),
+        (1, 5, "grey:0.8, serif 25 px, 270 deg"),
+        (3, 3, "grey:0.8, serif 15 px"),
+    ],
+)
+def test_a_name_standing_out_of_the_shoulder_mrs_texture_goes_whole(seed, n, drawn):
+    """Held-out placements over the shoulder MR whose letters join the texture's blobs into a
+    mask where nothing is a line nor a run on one baseline (half the letters touch anatomy):
+    a 26 px name a person reads at once was left whole.  The letters stand twice over the
+    stroke threshold, the texture hardly ever: the lines of those strokes are read by the
+    model (``ClassicalTextDetector._standing_out``) and the name goes whole."""
+    scene = random_scene("mr-shoulder", seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"), [(0, 8, "faint, serif 10 px"), (4, 3, "bright, sans 8 px, 90 deg")]
+)
+def test_a_small_line_standing_out_past_the_shoulder_mrs_budget_goes_whole(seed, n, drawn):
+    """Held-out placements over the shoulder MR: a 10 px date (three "glyphs", snr 33) and an
+    8 px ID up the image (snr 18) came after a hundred rows and columns of the texture's blobs,
+    which have more glyphs, and found the model's budgets spent.  Past its budget a candidate
+    of a large frame whose strokes stand out so is still read
+    (``PixelPolicy.max_past_budget_calls``)."""
+    scene = random_scene("mr-shoulder", seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
 @pytest.mark.parametrize(("seed", "n"), [(1, 4), (5, 9)])
 def test_black_text_on_a_radiograph_shown_inverted_goes_whole(seed, n):
     """Held-out placements on the PA chest (MONOCHROME1): a bold black ID or site over the
