@@ -340,6 +340,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         for index in getattr(views, "separate", ()):
             if index < len(masks):
                 chosen.append(masks[index])  # a mask of its own: the union is another array
+        if getattr(views, "chroma", None) is not None and scale == 1:
+            chosen.append(_cores(hats[0], 2 * self.contrast))
         out: list[TextRegion] = []
         seen: set[tuple] = set()
         for mask in chosen:
@@ -722,6 +724,33 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
             )
         return out
+
+
+#: A straight run of stroke pixels this long is a rule (a Doppler box's border, a scale), no
+#: letter: ``_cores`` leaves it out.
+_RULE_LENGTH = 31
+
+
+def _cores(hat: np.ndarray, level: int) -> np.ndarray:
+    """The strokes of a colour frame's luminance that rise ``level`` over their surroundings,
+    without straight rules.
+
+    Letters drawn over ultrasound speckle or colour Doppler touch the blobs around them at the
+    usual stroke threshold, and a letter touching the Doppler box's border joins the whole
+    border: the line they make reads as nothing.  Drawn in one colour, letters rise well above
+    the speckle's own blobs; at a higher level their cores stand apart (the border, a straight
+    line, is taken out), and they are grouped into a line of their own.
+    """
+    m8 = cv2.threshold(hat, level - 1, 1, cv2.THRESH_BINARY)[1]
+    rules = cv2.morphologyEx(m8, cv2.MORPH_OPEN, _rule_kernel(True)) | cv2.morphologyEx(
+        m8, cv2.MORPH_OPEN, _rule_kernel(False)
+    )
+    return m8 > rules
+
+
+def _rule_kernel(vertical: bool) -> np.ndarray:
+    shape = (1, _RULE_LENGTH) if vertical else (_RULE_LENGTH, 1)
+    return cv2.getStructuringElement(cv2.MORPH_RECT, shape)
 
 
 def _on_one_line(tops: Sequence[int], bottoms: Sequence[int], hh: int, band: int) -> bool:
