@@ -318,7 +318,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
                 keep = small == 1
             scale *= 2
-        regions = _dedupe(regions, views[0].shape)
+        regions = _dedupe(_without_held_cores(regions), views[0].shape)
         regions = [_extend_ends(r, unions.get(r.polarity), views) for r in regions]
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
@@ -340,11 +340,12 @@ class ClassicalTextDetector(BurnedInTextDetector):
         for index in getattr(views, "separate", ()):
             if index < len(masks):
                 chosen.append(masks[index])  # a mask of its own: the union is another array
-        if getattr(views, "chroma", None) is not None and scale == 1:
+        cores = getattr(views, "chroma", None) is not None and scale == 1
+        if cores:
             chosen.append(_cores(hats[0], 2 * self.contrast))
         out: list[TextRegion] = []
         seen: set[tuple] = set()
-        for mask in chosen:
+        for index, mask in enumerate(chosen):
             if keep is not None:
                 mask &= keep
             for line in self._glyph_lines(mask, k, polarity, scale):
@@ -352,6 +353,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 key = (line.box, line.vertical)
                 if key not in seen:
                     seen.add(key)
+                    if cores and index == len(chosen) - 1:
+                        line = replace(line, reason=line.reason + ON_CORES)
                     out.append(line)
         return out, union
 
@@ -726,6 +729,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         return out
 
 
+#: The end of the reason of a line found on stroke cores (``_cores``).
+ON_CORES = ", on its stroke cores"
 #: A straight run of stroke pixels this long is a rule (a Doppler box's border, a scale), no
 #: letter: ``_cores`` leaves it out.
 _RULE_LENGTH = 31
@@ -746,6 +751,23 @@ def _cores(hat: np.ndarray, level: int) -> np.ndarray:
         m8, cv2.MORPH_OPEN, _rule_kernel(False)
     )
     return m8 > rules
+
+
+def _without_held_cores(regions: list[TextRegion]) -> list[TextRegion]:
+    """``regions`` without the lines found on stroke cores (``_cores``) that lie inside a
+    strong line of the usual masks, along the same axis.  That line is taken as a whole
+    without a model call; a part of it cut out at the higher level (a faint name over the
+    vendor's small line, whose letters rise higher) would be taken as a line of its own that
+    the whole is then judged to hold across, and the whole dropped."""
+    held = [(r.box, r.vertical) for r in regions if r.strong and not r.reason.endswith(ON_CORES)]
+    if not held:
+        return regions
+    return [
+        r
+        for r in regions
+        if not r.reason.endswith(ON_CORES)
+        or not any(v == r.vertical and _inside(r.box, b) for b, v in held)
+    ]
 
 
 def _rule_kernel(vertical: bool) -> np.ndarray:
