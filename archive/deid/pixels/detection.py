@@ -17,6 +17,9 @@ vendor text, and text-free images; see that script for the figures):
   size above and below them into a group that is no line: such a group is split into runs of
   one height on one baseline (``_baseline_runs``), which the model must read (never text on
   shape or contrast alone, read under a budget of their own, ``PixelPolicy.max_run_calls``).
+  On colour ultrasound, letters over speckle or Doppler touch its blobs and the Doppler box's
+  border at the usual threshold; their cores, strokes rising twice ``contrast``, without
+  straight rules, are grouped too (``_cores``).
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
@@ -354,7 +357,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 if key not in seen:
                     seen.add(key)
                     if cores and index == len(chosen) - 1:
-                        line = replace(line, reason=line.reason + ON_CORES)
+                        # Never text on shape alone: what rises that high over speckle is
+                        # also the Doppler's brightest blobs, and the model cuts the line to
+                        # the characters it reads.
+                        line = replace(line, strong=False, reason=line.reason + ON_CORES)
                     out.append(line)
         return out, union
 
@@ -755,15 +761,14 @@ def _cores(hat: np.ndarray, level: int) -> np.ndarray:
 
 def _without_held_cores(regions: list[TextRegion]) -> list[TextRegion]:
     """``regions`` without the lines found on stroke cores (``_cores``) that lie inside a
-    strong line of the usual masks, along the same axis.  That line is taken as a whole
+    strong line (of the usual masks: core lines are weak), along the same axis, and the
+    marker of the others dropped (it is no reason to report).  That line is taken as a whole
     without a model call; a part of it cut out at the higher level (a faint name over the
     vendor's small line, whose letters rise higher) would be taken as a line of its own that
     the whole is then judged to hold across, and the whole dropped."""
-    held = [(r.box, r.vertical) for r in regions if r.strong and not r.reason.endswith(ON_CORES)]
-    if not held:
-        return regions
+    held = [(r.box, r.vertical) for r in regions if r.strong]
     return [
-        r
+        replace(r, reason=r.reason.removesuffix(ON_CORES))
         for r in regions
         if not r.reason.endswith(ON_CORES)
         or not any(v == r.vertical and _inside(r.box, b) for b, v in held)
