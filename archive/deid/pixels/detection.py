@@ -321,7 +321,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
                 keep = small == 1
             scale *= 2
-        regions = _dedupe(_without_held_cores(regions), views[0].shape)
+        regions = _with_cores(regions, views[0].shape)
         regions = [_extend_ends(r, unions.get(r.polarity), views) for r in regions]
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
@@ -759,20 +759,42 @@ def _cores(hat: np.ndarray, level: int) -> np.ndarray:
     return m8 > rules
 
 
-def _without_held_cores(regions: list[TextRegion]) -> list[TextRegion]:
-    """``regions`` without the lines found on stroke cores (``_cores``) that lie inside a
-    strong line (of the usual masks: core lines are weak), along the same axis, and the
-    marker of the others dropped (it is no reason to report).  That line is taken as a whole
-    without a model call; a part of it cut out at the higher level (a faint name over the
-    vendor's small line, whose letters rise higher) would be taken as a line of its own that
-    the whole is then judged to hold across, and the whole dropped."""
-    held = [(r.box, r.vertical) for r in regions if r.strong]
-    return [
-        replace(r, reason=r.reason.removesuffix(ON_CORES))
-        for r in regions
-        if not r.reason.endswith(ON_CORES)
-        or not any(v == r.vertical and _inside(r.box, b) for b, v in held)
+def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
+    """The lines of the usual masks deduplicated as ever, and the lines found on stroke cores
+    (``_cores``) added where they found a line those missed.
+
+    A core line never replaces nor merges with a usual one: among them it changed which of
+    them survived (a dark 7 px name over the small Doppler's map lost its line and was left
+    half).  It is left out where a usual line of its axis holds it and is strong (taken whole
+    without a model call; the part of it cut out at the higher level, a faint name over the
+    vendor's small line, would be a line that the whole is judged to hold across, and the
+    whole dropped), or is the same line (half its box, its glyph size)."""
+    usual = _dedupe([r for r in regions if not r.reason.endswith(ON_CORES)], shape)
+    cores = _dedupe([r for r in regions if r.reason.endswith(ON_CORES)], shape)
+    if not cores:
+        return usual
+
+    def found(core: TextRegion) -> bool:
+        for r in usual:
+            if r.vertical != core.vertical:
+                continue
+            if r.strong and _inside(core.box, r.box):
+                return True
+            iw = min(r.box[2], core.box[2]) - max(r.box[0], core.box[0])
+            ih = min(r.box[3], core.box[3]) - max(r.box[1], core.box[1])
+            if iw > 0 and ih > 0 and same_glyph_size(r, core):
+                smaller = min(_area(r.box), _area(core.box))
+                if iw * ih >= 0.5 * smaller:
+                    return True
+        return False
+
+    return usual + [
+        replace(r, reason=r.reason.removesuffix(ON_CORES)) for r in cores if not found(r)
     ]
+
+
+def _area(box: Box) -> int:
+    return max(1, (box[2] - box[0]) * (box[3] - box[1]))
 
 
 def _rule_kernel(vertical: bool) -> np.ndarray:
