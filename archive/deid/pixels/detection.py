@@ -768,7 +768,8 @@ def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextR
     half).  It is left out where a usual line of its axis holds it and is strong (taken whole
     without a model call; the part of it cut out at the higher level, a faint name over the
     vendor's small line, would be a line that the whole is judged to hold across, and the
-    whole dropped), or is the same line (half its box, its glyph size)."""
+    whole dropped), or is the same line (half its box, its glyph size; or most of the core
+    line inside a usual one at most 1.5 times as tall)."""
     usual = _dedupe([r for r in regions if not r.reason.endswith(ON_CORES)], shape)
     cores = _dedupe([r for r in regions if r.reason.endswith(ON_CORES)], shape)
     if not cores:
@@ -782,10 +783,15 @@ def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextR
                 return True
             iw = min(r.box[2], core.box[2]) - max(r.box[0], core.box[0])
             ih = min(r.box[3], core.box[3]) - max(r.box[1], core.box[1])
-            if iw > 0 and ih > 0 and same_glyph_size(r, core):
-                smaller = min(_area(r.box), _area(core.box))
-                if iw * ih >= 0.5 * smaller:
-                    return True
+            if iw <= 0 or ih <= 0:
+                continue
+            if same_glyph_size(r, core) and iw * ih >= 0.5 * min(_area(r.box), _area(core.box)):
+                return True
+            # The top of a usual line's letters (a 9 px word on the colour bars: its cores are
+            # its upper 6 rows); taken first as a line of more glyphs, it left the rest.
+            across = _across(r.box, r.vertical) <= 1.5 * _across(core.box, core.vertical) + 1
+            if across and iw * ih >= 0.8 * _area(core.box):
+                return True
         return False
 
     return usual + [
