@@ -21,6 +21,9 @@ vendor text, and text-free images; see that script for the figures):
   frame the strokes standing twice over the threshold are grouped once more
   (``ClassicalTextDetector._standing_out``); the texture hardly ever stands out so, and the
   lines found are read as runs.
+  On colour ultrasound, letters over speckle or Doppler touch its blobs and the Doppler box's
+  border at the usual threshold; their cores, strokes rising twice ``contrast``, without
+  straight rules, are grouped too (``_cores``).
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
@@ -322,7 +325,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
                 keep = small == 1
             scale *= 2
-        regions = _without_counters(_dedupe(regions, views[0].shape))
+        regions = _without_counters(_with_cores(regions, views[0].shape))
         regions = [_extend_ends(r, unions.get(r.polarity), views) for r in regions]
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
@@ -344,9 +347,12 @@ class ClassicalTextDetector(BurnedInTextDetector):
         for index in getattr(views, "separate", ()):
             if index < len(masks):
                 chosen.append(masks[index])  # a mask of its own: the union is another array
+        cores = getattr(views, "chroma", None) is not None and scale == 1
+        if cores:
+            chosen.append(_cores(hats[0], 2 * self.contrast))
         out: list[TextRegion] = []
         seen: set[tuple] = set()
-        for mask in chosen:
+        for index, mask in enumerate(chosen):
             if keep is not None:
                 mask &= keep
             for line in self._glyph_lines(mask, k, polarity, scale):
@@ -354,6 +360,11 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 key = (line.box, line.vertical)
                 if key not in seen:
                     seen.add(key)
+                    if cores and index == len(chosen) - 1:
+                        # Never text on shape alone: what rises that high over speckle is
+                        # also the Doppler's brightest blobs, and the model cuts the line to
+                        # the characters it reads.
+                        line = replace(line, strong=False, reason=line.reason + ON_CORES)
                     out.append(line)
         if scale == 1 and min(union.shape) >= BUSY_FRAME and any(line.run for line in out):
             # (Runs split out of groups that are no line: letters joined with the texture.)
@@ -781,6 +792,79 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
             )
         return out
+
+
+#: The end of the reason of a line found on stroke cores (``_cores``).
+ON_CORES = ", on its stroke cores"
+#: A straight run of stroke pixels this long is a rule (a Doppler box's border, a scale), no
+#: letter: ``_cores`` leaves it out.
+_RULE_LENGTH = 31
+
+
+def _cores(hat: np.ndarray, level: int) -> np.ndarray:
+    """The strokes of a colour frame's luminance that rise ``level`` over their surroundings,
+    without straight rules.
+
+    Letters drawn over ultrasound speckle or colour Doppler touch the blobs around them at the
+    usual stroke threshold, and a letter touching the Doppler box's border joins the whole
+    border: the line they make reads as nothing.  Drawn in one colour, letters rise well above
+    the speckle's own blobs; at a higher level their cores stand apart (the border, a straight
+    line, is taken out), and they are grouped into a line of their own.
+    """
+    m8 = cv2.threshold(hat, level - 1, 1, cv2.THRESH_BINARY)[1]
+    rules = cv2.morphologyEx(m8, cv2.MORPH_OPEN, _rule_kernel(True)) | cv2.morphologyEx(
+        m8, cv2.MORPH_OPEN, _rule_kernel(False)
+    )
+    return m8 > rules
+
+
+def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
+    """The lines of the usual masks deduplicated as ever, and the lines found on stroke cores
+    (``_cores``) added where they found a line those missed.
+
+    A core line never replaces nor merges with a usual one: among them it changed which of
+    them survived (a dark 7 px name over the small Doppler's map lost its line and was left
+    half).  It is left out where a usual line of its axis holds it and is strong (taken whole
+    without a model call; the part of it cut out at the higher level, a faint name over the
+    vendor's small line, would be a line that the whole is judged to hold across, and the
+    whole dropped), or is the same line (half its box, its glyph size; or most of the core
+    line inside a usual one at most 1.5 times as tall)."""
+    usual = _dedupe([r for r in regions if not r.reason.endswith(ON_CORES)], shape)
+    cores = _dedupe([r for r in regions if r.reason.endswith(ON_CORES)], shape)
+    if not cores:
+        return usual
+
+    def found(core: TextRegion) -> bool:
+        for r in usual:
+            if r.vertical != core.vertical:
+                continue
+            if r.strong and _inside(core.box, r.box):
+                return True
+            iw = min(r.box[2], core.box[2]) - max(r.box[0], core.box[0])
+            ih = min(r.box[3], core.box[3]) - max(r.box[1], core.box[1])
+            if iw <= 0 or ih <= 0:
+                continue
+            if same_glyph_size(r, core) and iw * ih >= 0.5 * min(_area(r.box), _area(core.box)):
+                return True
+            # The top of a usual line's letters (a 9 px word on the colour bars: its cores are
+            # its upper 6 rows); taken first as a line of more glyphs, it left the rest.
+            across = _across(r.box, r.vertical) <= 1.5 * _across(core.box, core.vertical) + 1
+            if across and iw * ih >= 0.8 * _area(core.box):
+                return True
+        return False
+
+    return usual + [
+        replace(r, reason=r.reason.removesuffix(ON_CORES)) for r in cores if not found(r)
+    ]
+
+
+def _area(box: Box) -> int:
+    return max(1, (box[2] - box[0]) * (box[3] - box[1]))
+
+
+def _rule_kernel(vertical: bool) -> np.ndarray:
+    shape = (1, _RULE_LENGTH) if vertical else (_RULE_LENGTH, 1)
+    return cv2.getStructuringElement(cv2.MORPH_RECT, shape)
 
 
 def _on_one_line(tops: Sequence[int], bottoms: Sequence[int], hh: int, band: int) -> bool:

@@ -561,6 +561,26 @@ def test_a_date_joined_with_speckle_into_a_long_line_is_read_again_on_its_own_pa
 
 
 @pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [
+        (3, 7, "bright, narrow 16 px"),  # across the Doppler box's border
+        (0, 8, "bright, mono 26 px, 270 deg"),
+        (1, 6, "bright, serif 10 px, 90 deg"),
+    ],
+)
+def test_text_over_the_power_doppler_speckle_is_found_on_its_stroke_cores(seed, n, drawn):
+    """Held-out placements (``--random 12``) of white names and IDs over the large power
+    Doppler image's grey sector: at the usual stroke threshold their letters touch the speckle
+    blobs around them and the Doppler box's border, and every line they made (hundreds of
+    pixels long, or the border's height) read as nothing: the strings stayed whole.  Their
+    cores, strokes rising twice the contrast, without straight rules, stand apart
+    (``detection._cores``)."""
+    scene = random_scene("us-doppler-j2k", seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
     ("a", "b", "alike"),
     [
         ("1933-07-13", "103302-13", True),
