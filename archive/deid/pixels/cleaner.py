@@ -534,16 +534,15 @@ def _to_the_line_inside(
     line is kept along its length (it may hold letters the smaller line lacks), and cut only
     if the cut box still reads as text with about as many characters as the whole line
     (``COLOUR_LOST``): a line holding two lines of text, of which one was found on its own,
-    keeps both."""
-    if region.glyph_height <= 0:
+    keeps both.  Never a strong line: a bright 28 px ID over an ultrasound palette is a strong
+    line of its own letters holding the dark line of the gaps between their lower halves,
+    and cut to that line's rows it left the letters' tops."""
+    if region.strong or region.glyph_height <= 0:
         return region
     inner = [
         t
         for t in taken
-        if t is not region
-        and t.glyph_height >= INSIDE_HEIGHT
-        and _inside_across(region, t)
-        and not (region.strong and t.polarity == region.polarity)
+        if t is not region and t.glyph_height >= INSIDE_HEIGHT and _inside_across(region, t)
     ]
     if not inner:
         return region
