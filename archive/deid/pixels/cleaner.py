@@ -536,13 +536,18 @@ def _to_the_line_inside(
     (``COLOUR_LOST``): a line holding two lines of text, of which one was found on its own,
     keeps both.  Never a strong line: a bright 28 px ID over an ultrasound palette is a strong
     line of its own letters holding the dark line of the gaps between their lower halves,
-    and cut to that line's rows it left the letters' tops."""
+    and cut to that line's rows it left the letters' tops.  Nor to a line it reads much more
+    text than (``_reads_more``): that is a piece of its letters (the gaps in two digits of a
+    date over a radiograph's lung, read "76" in a line read "1976-04-25")."""
     if region.strong or region.glyph_height <= 0:
         return region
     inner = [
         t
         for t in taken
-        if t is not region and t.glyph_height >= INSIDE_HEIGHT and _inside_across(region, t)
+        if t is not region
+        and t.glyph_height >= INSIDE_HEIGHT
+        and _inside_across(region, t)
+        and not _reads_more(detector, views, region, t)
     ]
     if not inner:
         return region
