@@ -538,13 +538,17 @@ def _to_the_line_inside(
     line of its own letters holding the dark line of the gaps between their lower halves,
     and cut to that line's rows it left the letters' tops.  Nor to a line it reads much more
     text than (``_reads_more``): that is a piece of its letters (the gaps in two digits of a
-    date over a radiograph's lung, read "76" in a line read "1976-04-25")."""
+    date over a radiograph's lung, read "76" in a line read "1976-04-25").  Nor to a line of
+    the other polarity: under a grey name over the mosaic's slices the dark 8 px line of the
+    gaps between its letters' feet reads the name too, and the name's own 25 px line cut to
+    it kept none of the letters' tops."""
     if region.strong or region.glyph_height <= 0:
         return region
     inner = [
         t
         for t in taken
         if t is not region
+        and t.polarity == region.polarity
         and t.glyph_height >= INSIDE_HEIGHT
         and _inside_across(region, t)
         and not _reads_more(detector, views, region, t)
