@@ -392,6 +392,7 @@ def _decide(
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
+        out = [_to_the_line_inside(detector, views, r, out) for r in out]
     return out
 
 
@@ -528,6 +529,98 @@ def _to_its_colour(
     ):
         return region
     return cut
+
+
+#: A line cut to the rows of the smaller lines it holds keeps this share of their height
+#: above and below them (a piece of a name may lack its capitals' tops)
+INSIDE_EDGE = 0.3
+#: ... and are at least this tall (px): a 6 px dark "line" inside a faint 11 px name is the
+#: gaps between its letters' feet, not the letters
+INSIDE_HEIGHT = 8
+
+
+def _to_the_line_inside(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    taken: Sequence[TextRegion],
+) -> TextRegion:
+    """``region`` cut across its line to the rows of the taken lines of much smaller glyphs
+    it holds (``_holds_across``), when it is a weak candidate: text over an abdominal MR
+    joined with the organ above or below it into a line of taller "glyphs" that the model
+    reads the text in (the text is in its crop), and whose box, with a margin of a third of
+    that height, blanked the organ (a 17 px name in a 35 px line: 10 % of the image).  The
+    line is kept along its length (it may hold letters the smaller line lacks), and cut only
+    if the cut box still reads as text with about as many characters as the whole line
+    (``COLOUR_LOST``): a line holding two lines of text, of which one was found on its own,
+    keeps both.  Never a strong line: a bright 28 px ID over an ultrasound palette is a strong
+    line of its own letters holding the dark line of the gaps between their lower halves,
+    and cut to that line's rows it left the letters' tops.  Nor to a line it reads much more
+    text than (``_reads_more``): that is a piece of its letters (the gaps in two digits of a
+    date over a radiograph's lung, read "76" in a line read "1976-04-25").  Nor to a line of
+    the other polarity: under a grey name over the mosaic's slices the dark 8 px line of the
+    gaps between its letters' feet reads the name too, and the name's own 25 px line cut to
+    it kept none of the letters' tops."""
+    if region.strong or region.glyph_height <= 0:
+        return region
+    inner = [
+        t
+        for t in taken
+        if t is not region
+        and t.polarity == region.polarity
+        and t.glyph_height >= INSIDE_HEIGHT
+        and _inside_across(region, t)
+        and not _reads_more(detector, views, region, t)
+    ]
+    if not inner:
+        return region
+    c0, c1 = (0, 2) if region.vertical else (1, 3)
+    lo = min(t.box[c0] for t in inner)
+    hi = max(t.box[c1] for t in inner)
+    edge = max(1, int(round(INSIDE_EDGE * max(t.glyph_height for t in inner))))
+    box = list(region.box)
+    box[c0] = max(box[c0], lo - edge)
+    box[c1] = min(box[c1], hi + edge)
+    if box[c1] - box[c0] >= region.box[c1] - region.box[c0]:
+        return region
+    cut = replace(
+        region,
+        box=(box[0], box[1], box[2], box[3]),
+        glyph_height=max(t.glyph_height for t in inner),
+        reason=region.reason + ", cut to the line inside",
+    )
+    if not detector.confirm(views, cut):
+        return region
+    if (
+        _alnum(detector.read(views, cut) or "")
+        < _alnum(detector.read(views, region) or "") - COLOUR_LOST
+    ):
+        return region
+    # Along the line, to the characters read in the cut (half a glyph of the text past them):
+    # the taller line ran on over the organ past the text's end.
+    extent = detector.extent(views, cut)
+    if extent is not None:
+        cut = replace(cut, box=extent)
+    return cut
+
+
+def _inside_across(line: TextRegion, inner: TextRegion) -> bool:
+    """Whether ``inner``, a line of smaller glyphs, lies across ``line``'s height within it
+    and along ``JOINED_SHARE`` of the shorter one's length, ``line`` being over 1.5 times as
+    tall: ``_holds_across`` by the boxes alone (a 15 px name joined with the organ above it
+    into a 21 px line is of about its glyph size)."""
+    a0, a1 = (1, 3) if line.vertical else (0, 2)
+    c0, c1 = (0, 2) if line.vertical else (1, 3)
+    r, o = line.box, inner.box
+    return (
+        inner.vertical == line.vertical
+        and 0 < inner.glyph_height < line.glyph_height
+        and r[c0] <= o[c0]
+        and o[c1] <= r[c1]
+        and r[c1] - r[c0] > 1.5 * (o[c1] - o[c0]) + 2
+        and min(o[a1], r[a1]) - max(o[a0], r[a0])
+        >= JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0])
+    )
 
 
 #: Model calls per frame for lines found only in the chroma window (``_in_colour``).
