@@ -729,10 +729,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
         every = list(groups.values())
         for index, m in enumerate(every + runs):
             if len(m) == 1:
-                # A lone component is a candidate only as a word whose glyphs touch (the
-                # test of ``merged_word`` below): most of a frame's components are not.
+                # A lone component is a candidate only as a word whose glyphs touch
+                # (``merged_word`` below), measured before the rest: most components are not.
                 (i,) = m
-                if not (x1s[i] - xs[i] >= 2.5 * hs[i] and hs[i] <= 20 and fills[i] <= 0.8):
+                if not _word_shaped(x1s[i] - xs[i], hs[i], fills[i]):
                     continue
             split = index >= len(every)
             glyphs = len(m)
@@ -751,12 +751,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 by1 = min(by1, max(y1s[i] for i in m if y1s[i] <= mb + slack))
             width = bx1 - bx0
             # A single wide component is usually a word whose glyphs touch (small fonts).
-            merged_word = (
-                glyphs <= 2
-                and width >= 2.5 * hh
-                and hh <= 20
-                and sum(fills[i] for i in m) / glyphs <= 0.8
-            )
+            merged_word = glyphs <= 2 and _word_shaped(width, hh, sum(fills[i] for i in m) / glyphs)
             aligned = glyphs >= 3 and _on_one_line(
                 [ys[i] for i in m], [y1s[i] for i in m], hh, by1 - by0
             )
@@ -792,6 +787,12 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
             )
         return out
+
+
+def _word_shaped(width: int, height: int, fill: float) -> bool:
+    """Whether one or two components this wide, of this typical height and mean fill of
+    their boxes, are shaped like a word whose glyphs touch (small fonts)."""
+    return width >= 2.5 * height and height <= 20 and fill <= 0.8
 
 
 #: The end of the reason of a line found on stroke cores (``_cores``).
