@@ -654,8 +654,7 @@ def _in_colour(
     for r in detector.detect(DetectionViews([chroma])):
         if r.polarity != "bright" or r.glyphs < 2:
             continue
-        area = max(1, (r.box[2] - r.box[0]) * (r.box[3] - r.box[1]))
-        if sum(_overlap(r.box, t.box) for t in taken) > COLOUR_TAKEN * area:
+        if sum(_overlap(r.box, t.box) for t in taken) > COLOUR_TAKEN:
             continue
         candidates.append(r)
     found = _read_on_its_own(

@@ -8,9 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from archive.deid.pixels import clean_pixels
-from archive.deid.pixels.frames import decode
-from archive.deid.pixels.rapidocr import _alike, _rounds_in_a_row
+from archive.deid.pixels import ClassicalTextDetector, clean_pixels
+from archive.deid.pixels.cleaner import _in_colour
+from archive.deid.pixels.frames import decode, detection_views
+from archive.deid.pixels.rapidocr import RapidOCRConfirmer, _alike, _rounds_in_a_row
 from archive.deid.pixels.refill import outlined_boxes
 
 from .scenes import (
@@ -548,6 +549,21 @@ def test_coloured_text_over_grey_speckle_or_vendor_text_goes_whole(key, seed, n,
     scene = random_scene(key, seed, n)
     assert scene.scenario.startswith(f"random {n}: {drawn} at")
     assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n"), [("us-echo", 0, 0), ("us-doppler", 0, 1), ("us-doppler-j2k", 0, 1)]
+)
+def test_a_coloured_line_already_taken_is_not_taken_again_in_the_chroma_window(key, seed, n):
+    """The chroma window's lines mostly covered by lines already taken are those lines: its
+    test compared the covered share with half the box's area in pixels, so it never held,
+    and a name taken once came back as a second line (read again, its box merged again)."""
+    scene = random_scene(key, seed, n)
+    views = detection_views(decode(scene.dataset), 0)
+    detector = ClassicalTextDetector(confirmer=RapidOCRConfirmer())
+    first = _in_colour(detector, views, [], set())
+    assert first, "the coloured string is found in the chroma window"
+    assert _in_colour(detector, views, first, set()) == []
 
 
 def test_a_date_joined_with_speckle_into_a_long_line_is_read_again_on_its_own_part():
