@@ -985,7 +985,13 @@ def _over_slices(
             cut=_read_part,
         )
         own = _view_first([window, *views], 0)
-        found += [_complete_line(detector, own, r) for r in read]
+        # A stroke's depth in a top-hat is its contrast with what it crosses: a grey ID is
+        # three times deeper over a gap than over a slice, so the window's ink of the line
+        # says nothing of where it ends (an ID up a slice grew no further than the gap it
+        # crossed, its first digits left).  It grows to the characters read alone.
+        found += [
+            replace(_complete_line(detector, own, replace(r, ink=-1.0)), ink=r.ink) for r in read
+        ]
     return found
 
 

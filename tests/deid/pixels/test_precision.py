@@ -447,6 +447,17 @@ def test_text_lost_in_the_slices_of_an_mr_mosaic_is_found_in_a_stroke_window(str
     assert_removed_whole(cleaned(_on_the_mosaic(stroke, "text lost in the slices")))
 
 
+def test_a_grey_id_up_a_mosaic_slice_found_in_a_stroke_window_grows_over_its_first_digits():
+    """A grey ID turned by 270 degrees runs from a slice over the gap below it onto the next
+    slice; in the white top-hat window it was found over the gap and read, but its line grew
+    only as far as the window's ink of the line reached: a top-hat stroke is as deep as its
+    contrast with what it crosses, a third of it over the slice, and the first two digits
+    there were left (12 % of the ID's pixels; seed 1's first placement, another ID).  The
+    line grows to the characters read past its ends, whatever their depth in the window."""
+    stroke = Stroke("15739264", (182, 172), 16, "sans", rotate=270, colour="grey:0.8")
+    assert_removed_whole(cleaned(_on_the_mosaic(stroke, "grey id up a slice")))
+
+
 @pytest.mark.parametrize("scenario", ["vertical 90", "vertical 270"])
 def test_a_name_up_the_edge_of_an_mr_mosaic_keeps_the_slices_beside_it(scenario):
     """A name or ID up the mosaic's edge: the row of slices beside it was a strong line of
