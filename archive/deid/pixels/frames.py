@@ -20,6 +20,7 @@ from pydicom import Dataset
 from pydicom.pixels import get_decoder
 
 from ..spool import rewound
+from .detection import BUSY_FRAME
 from .overlays import has_high_bit_content
 
 __all__ = [
@@ -308,6 +309,10 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_at_the_minimum`): searched on its own for
     #: dark lines burned at the minimum across a near-black field whose noise reaches it
     minimum: np.ndarray | None = None
+    #: the same window (:func:`_at_the_minimum`) on a large frame whose minimum is common but
+    #: with no near-black field at it: searched on its own for dark lines of letters at the
+    #: minimum over anatomy's dark noise (``cleaner._at_a_common_minimum``)
+    common_minimum: np.ndarray | None = None
     #: a window not in the union of views (:func:`_chroma`): how far each pixel is from grey,
     #: searched on its own for coloured lines over grey speckle
     chroma: np.ndarray | None = None
@@ -550,6 +555,19 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
         views.bottom_window = _bottom_of_range(frame, sample, lo, hi)
         if views.dark_field is not None and views.bottom_window is None:
             views.minimum = _at_the_minimum(frame, lo)
+        elif (
+            views.dark_field is None
+            and views.bottom_window is None
+            and rep is Representation.MONOCHROME2
+            and min(frame.shape[:2]) >= BUSY_FRAME
+        ):
+            # A shoulder MR (1024 px, a fifth of it a black border at 0): a bold 26 px name
+            # at 0 over the near-black noise around the joint (0-40 of 595 levels) is hardly
+            # darker than the noise's own dips in every view, and its strokes join them into
+            # lines of two or three "glyphs" that read as nothing.  The noise reaches 0 in
+            # under 1 % of its pixels, the letters' cores in two thirds of theirs: at the
+            # minimum the letters stand alone (20 ms a frame).
+            views.common_minimum = _at_the_minimum(frame, lo)
     return views
 
 
