@@ -388,7 +388,7 @@ def _decide(
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
-        out = out + _at_a_common_minimum(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _in_one_value(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
@@ -919,29 +919,30 @@ def _on_the_minimum(
     return [_complete_line(detector, own, r) for r in found]
 
 
-#: Model calls per frame for lines found only in the window of a large frame's common minimum
-#: (``_at_a_common_minimum``), most glyphs first.
-COMMON_MINIMUM_CALLS = 3
+#: Model calls per frame for lines found only in the one-value window (``_in_one_value``),
+#: most glyphs first.
+ONE_VALUE_CALLS = 3
 
 
-def _at_a_common_minimum(
+def _in_one_value(
     detector: BurnedInTextDetector,
     views: Sequence[np.ndarray],
     taken: Sequence[TextRegion],
     hint_tokens: set[str],
     certain_height: int,
 ) -> list[TextRegion]:
-    """Dark lines found only in the at-the-minimum window of a large frame with no near-black
-    field (``frames.DetectionViews.common_minimum``): a bold 26 px name at 0 over a shoulder
-    MR's dark noise (0-40 of 595 levels) differs from the noise's dips by a few levels, and in
-    every view its strokes join them into lines of two or three "glyphs" far apart in the
-    reading order (ranked 50th to 220th of 240 weak candidates, read as nothing); turned by
-    270 degrees, its run on one baseline came 24th of 36 runs, past their budget.  At the
-    minimum the letters' cores stand alone (the noise reaches it in specks, made white), a
-    line of six to ten glyphs among a handful of candidates.  A line counts only if the
-    recogniser reads it in the full-range view (what a student sees; or it reads as a header
-    hint); lines of organ-sized "glyphs" and lines mostly inside one taken are left out."""
-    window = getattr(views, "common_minimum", None)
+    """Lines found only in the one-value window (``frames._in_one_value``): letters drawn in
+    one value over a large frame's texture.  A bold 26 px name at 0 over a shoulder MR's dark
+    noise (0-40 of 595 levels) differs from the noise's dips by a few levels, and a faint
+    18 px one over the muscle from its blobs; in every view their strokes join the texture
+    into lines of two or three "glyphs" far back in the reading order (50th to 220th of 240
+    weak candidates, read as nothing) or, turned by 270 degrees, into a run on one baseline
+    past the runs' budget (24th of 36).  Their cores at that one value stand alone in the
+    window, a line of four to ten glyphs among a handful of candidates.  A line counts only
+    if the recogniser reads it in the full-range view (what a student sees; or it reads as
+    a header hint); lines of organ-sized "glyphs" and lines mostly inside one taken are
+    left out."""
+    window = getattr(views, "one_value", None)
     if window is None:
         return []
     candidates = [
@@ -957,10 +958,10 @@ def _at_a_common_minimum(
         detector,
         views[0],
         views,
-        candidates[:COMMON_MINIMUM_CALLS],
-        COMMON_MINIMUM_CALLS,
+        candidates[:ONE_VALUE_CALLS],
+        ONE_VALUE_CALLS,
         hint_tokens,
-        ", at a large frame's common minimum",
+        ", drawn in one value over a texture",
         cut=_read_part,
     )
     return [_complete_line(detector, views, r) for r in found]
