@@ -388,6 +388,7 @@ def _decide(
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _in_one_value(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
@@ -915,6 +916,54 @@ def _on_the_minimum(
     )
     own = _view_first([field, *views], 0)
     return [_complete_line(detector, own, r) for r in found]
+
+
+#: Model calls per frame for lines found only in the one-value window (``_in_one_value``),
+#: most glyphs first.
+ONE_VALUE_CALLS = 3
+
+
+def _in_one_value(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Lines found only in the one-value window (``frames._in_one_value``): letters drawn in
+    one value over a large frame's texture.  A bold 26 px name at 0 over a shoulder MR's dark
+    noise (0-40 of 595 levels) differs from the noise's dips by a few levels, and a faint
+    18 px one over the muscle from its blobs; in every view their strokes join the texture
+    into lines of two or three "glyphs" far back in the reading order (50th to 220th of 240
+    weak candidates, read as nothing) or, turned by 270 degrees, into a run on one baseline
+    past the runs' budget (24th of 36).  Their cores at that one value stand alone in the
+    window, a line of four to ten glyphs among a handful of candidates.  A line counts only
+    if the recogniser reads it in the full-range view (what a student sees; or it reads as
+    a header hint); lines of organ-sized "glyphs" and lines mostly inside one taken are
+    left out."""
+    window = getattr(views, "one_value", None)
+    if window is None:
+        return []
+    candidates = [
+        r
+        for r in detector.detect(DetectionViews([window]))
+        if r.polarity == "dark"
+        and r.glyphs >= 2
+        and r.glyph_height <= certain_height
+        and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
+    ]
+    candidates.sort(key=lambda r: (-r.glyphs, r.box))
+    found = _read_on_its_own(
+        detector,
+        views[0],
+        views,
+        candidates[:ONE_VALUE_CALLS],
+        ONE_VALUE_CALLS,
+        hint_tokens,
+        ", drawn in one value over a texture",
+        cut=_read_part,
+    )
+    return [_complete_line(detector, views, r) for r in found]
 
 
 #: Kernels (px) of the stroke windows over a mosaic's slices (``_over_slices``): a white

@@ -20,7 +20,11 @@ vendor text, and text-free images; see that script for the figures):
   Where half a large name's letters touch the texture, not even a run is left: on such a
   frame the strokes standing twice over the threshold are grouped once more
   (``ClassicalTextDetector._standing_out``); the texture hardly ever stands out so, and the
-  lines found are read as runs.
+  lines found are read as runs.  A large name hardly darker or brighter than the texture's
+  own dips and blobs (black at 0 over near-black noise, faint over muscle) joins them in
+  every view; its fully inked pixels, of one value, are a spike of the histogram around them,
+  and in a window of such pixels it stands alone (``frames._in_one_value``, read by
+  ``cleaner._in_one_value``).
   On colour ultrasound, letters over speckle or Doppler touch its blobs and the Doppler box's
   border at the usual threshold; their cores, strokes rising twice ``contrast``, without
   straight rules, are grouped too (``_cores``).

@@ -20,6 +20,7 @@ from pydicom import Dataset
 from pydicom.pixels import get_decoder
 
 from ..spool import rewound
+from .detection import BUSY_FRAME
 from .overlays import has_high_bit_content
 
 __all__ = [
@@ -308,6 +309,11 @@ class DetectionViews(list):
     #: a window not in the union of views (:func:`_at_the_minimum`): searched on its own for
     #: dark lines burned at the minimum across a near-black field whose noise reaches it
     minimum: np.ndarray | None = None
+    #: a window not in the union of views (:func:`_in_one_value`): what lies at a value its
+    #: neighbourhood holds far more often than the values beside it (letters drawn in one
+    #: value) black, everything else white; searched on its own for lines of such letters
+    #: over a large frame's texture (``cleaner._in_one_value``)
+    one_value: np.ndarray | None = None
     #: a window not in the union of views (:func:`_chroma`): how far each pixel is from grey,
     #: searched on its own for coloured lines over grey speckle
     chroma: np.ndarray | None = None
@@ -550,6 +556,20 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
         views.bottom_window = _bottom_of_range(frame, sample, lo, hi)
         if views.dark_field is not None and views.bottom_window is None:
             views.minimum = _at_the_minimum(frame, lo)
+        elif (
+            views.dark_field is None
+            and views.bottom_window is None
+            and rep is Representation.MONOCHROME2
+            and min(frame.shape[:2]) >= BUSY_FRAME
+            and hi - lo < ONE_VALUE_LEVELS
+        ):
+            # A large frame with no window for dark letters at its minimum (common there, a
+            # shoulder MR's black border) and a busy texture: a bold 26 px name at 0 over the
+            # near-black noise around the joint, or a faint 18 px one a fifth of the range
+            # over the muscle, joins the texture's dips or blobs in every view into lines of
+            # two or three "glyphs" that read as nothing.  Their cores, at the letters' one
+            # value, stand alone in this window (60 ms a frame).
+            views.one_value = _in_one_value(frame, lo, hi)
     return views
 
 
@@ -595,6 +615,69 @@ def _at_the_minimum(frame: np.ndarray, lo: float) -> np.ndarray:
     border of each tile).  Made only where a dark field lies at
     the minimum and the minimum is common (where it is rare, ``_bottom_of_range``)."""
     at = np.where(frame <= lo, np.uint8(255), np.uint8(0))
+    runs = cv2.morphologyEx(
+        at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, MINIMUM_RUN))
+    )
+    runs |= cv2.morphologyEx(
+        at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (MINIMUM_RUN, 1))
+    )
+    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(at, connectivity=8)
+    speck = stats[:, cv2.CC_STAT_AREA] <= MINIMUM_SPECK
+    speck[0] = False
+    white = cv2.bitwise_or(runs, np.where(speck[labels], np.uint8(255), np.uint8(0)))
+    return cv2.bitwise_not(cv2.subtract(at, white))
+
+
+#: Side (px) of the squares whose histograms ``_in_one_value`` compares values in: a few
+#: letters of a large font, and enough texture around them (about a thousand pixels) that a
+#: value beside theirs is counted reliably.
+ONE_VALUE_TILE = 32
+#: A value is the letters' where a square holds at least this many pixels of it ...
+ONE_VALUE_LEAST = 12
+#: ... this many times as many as of any value within ``ONE_VALUE_REACH`` levels of it
+ONE_VALUE_SPIKE = 4
+ONE_VALUE_REACH = 3
+#: Frames of fewer stored levels (the histograms are counted level by level in every square).
+ONE_VALUE_LEVELS = 4096
+
+
+def _in_one_value(frame: np.ndarray, lo: float, hi: float) -> np.ndarray:
+    """A window for letters drawn in one value over a texture: black where a pixel's value is
+    a spike of the histogram of the ``ONE_VALUE_TILE`` square around it, white elsewhere.
+
+    Burned-in text is drawn in one value and anatomy is not: over a shoulder MR's muscle
+    (values spread over a hundred levels, about ten pixels each in a square) the fully inked
+    pixels of a large font's letters are a few hundred pixels of one level (a 26 px name at
+    0 over near-black noise: 1457 of its 2133 pixels; a faint 18 px one: 287 of 770), and
+    the values beside it are the texture's.  Two grids of squares, the second shifted by
+    half a square, so letters across a square's edge are counted whole in one of them.  A
+    flat fill (the black border) is a spike too: runs of ``MINIMUM_RUN`` are made white, and
+    so are clusters of ``MINIMUM_SPECK`` pixels (the texture's own flat spots)."""
+    values = (frame.astype(np.int64) - int(lo)).clip(0)
+    levels = int(hi - lo) + 1
+    height, width = values.shape
+    black = np.zeros((height, width), bool)
+    half = ONE_VALUE_TILE // 2
+    for shift in (0, half):
+        rows = (np.arange(height) + shift) // ONE_VALUE_TILE
+        cols = (np.arange(width) + shift) // ONE_VALUE_TILE
+        across = int(cols[-1]) + 1
+        tiles = rows[:, None] * across + cols[None, :]
+        keys = (tiles * levels + values).ravel()
+        counts = np.bincount(keys, minlength=(int(rows[-1]) + 1) * across * levels)
+        counts = counts.reshape(-1, levels)
+        padded = np.pad(counts, ((0, 0), (ONE_VALUE_REACH, ONE_VALUE_REACH)))
+        beside = np.zeros_like(counts)
+        for d in range(-ONE_VALUE_REACH, ONE_VALUE_REACH + 1):
+            if d:
+                np.maximum(
+                    beside,
+                    padded[:, ONE_VALUE_REACH + d : ONE_VALUE_REACH + d + levels],
+                    out=beside,
+                )
+        spike = (counts >= ONE_VALUE_LEAST) & (counts >= ONE_VALUE_SPIKE * np.maximum(beside, 1))
+        black |= spike.ravel()[keys].reshape(height, width)
+    at = np.where(black, np.uint8(255), np.uint8(0))
     runs = cv2.morphologyEx(
         at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, MINIMUM_RUN))
     )

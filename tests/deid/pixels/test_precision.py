@@ -900,6 +900,28 @@ def test_a_small_line_standing_out_past_the_shoulder_mrs_budget_goes_whole(seed,
     assert_removed_whole(cleaned(scene))
 
 
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [
+        (2, 2, "dark, bold 26 px"),
+        (4, 1, "dark, narrow 24 px, 270 deg"),
+        (4, 9, "faint, mono 18 px"),
+    ],
+)
+def test_a_name_in_one_value_over_the_shoulder_mrs_texture_goes_whole(seed, n, drawn):
+    """Held-out placements over the shoulder MR: a 24-26 px name at the minimum over the dark
+    noise around the joint (0-40 of 595 levels) is hardly darker than the noise's dips in
+    every view, and a faint 18 px one over the muscle hardly brighter than its blobs; their
+    strokes joined the texture into lines of two or three "glyphs" read as nothing, or
+    (turned by 270 degrees) into a run past the runs' budget, and the name was left whole.
+    Their fully inked pixels are of one value, a spike of the histogram around them that the
+    texture's values are not: in a window of such pixels the letters stand alone and are
+    read (``cleaner._in_one_value``), and the name goes whole."""
+    scene = random_scene("mr-shoulder", seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
 @pytest.mark.parametrize(("seed", "n"), [(1, 4), (5, 9)])
 def test_black_text_on_a_radiograph_shown_inverted_goes_whole(seed, n):
     """Held-out placements on the PA chest (MONOCHROME1): a bold black ID or site over the
