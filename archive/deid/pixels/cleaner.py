@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from enum import Enum
 
 import cv2
@@ -1181,6 +1182,8 @@ def _without_echoes(
 BESIDE_HEIGHT = 0.6
 #: ... and it reaches out of that line's rows by at least this share of its own rows
 BESIDE_OUT = 1 / 3
+#: ... and at least this share of the letters and digits it reads are that line's, in order
+BESIDE_READ = 0.6
 
 
 def _without_echoes_beside(
@@ -1201,9 +1204,12 @@ def _without_echoes_beside(
     image).  ``_without_echoes`` judges only lines over a line of shorter glyphs in their
     box.  Such a line is read again with the lines beside it painted out
     (``BESIDE_HEIGHT``, ``BESIDE_OUT``, along ``JOINED_SHARE`` of the shorter one's length,
-    not reading much more than them: ``_reads_more``) and dropped if the model reads no text
-    in it any more (nor a header hint), and only if each of those lines, read with it painted
-    out, still reads as text: where two lines cover each other's letters, both stay."""
+    reading their text: ``BESIDE_READ``, and not much more than it: ``_reads_more``) and
+    dropped if the model reads no text in it any more (nor a header hint), and only if each
+    of those lines, read with it painted out, still reads as text: where two lines cover each
+    other's letters, both stay.  A line reading other text than the line beside it is never
+    judged so: a grey 7 px name under an ultrasound's strong header line (read "ST FUDU HOSP"
+    beside "MI=0.8 ...") read as nothing with the header painted over its top rows."""
     dropped: set[int] = set()
     for n, region in enumerate(taken):
         if region.strong or not region.glyphs or region.glyph_height <= 0:
@@ -1217,6 +1223,7 @@ def _without_echoes_beside(
             and t.glyph_height >= BESIDE_HEIGHT * region.glyph_height
             and _reaches_out_of(region, t)
             and not _reads_more(detector, views, region, t)
+            and _read_within(detector.read(views, region), detector.read(views, t))
         ]
         if not beside:
             continue
@@ -1231,6 +1238,16 @@ def _without_echoes_beside(
         ):
             dropped.add(n)
     return [r for n, r in enumerate(taken) if n not in dropped]
+
+
+def _read_within(mine: str | None, theirs: str | None) -> bool:
+    """Whether a reading ``mine`` (not empty) is mostly part of ``theirs``: ``BESIDE_READ`` of
+    its letters and digits are found in ``theirs`` in the same order."""
+    a, b = _normalise(mine or ""), _normalise(theirs or "")
+    if not a or not b:
+        return False
+    common = sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return common >= BESIDE_READ * len(a)
 
 
 def _reaches_out_of(line: TextRegion, other: TextRegion) -> bool:
