@@ -1252,8 +1252,8 @@ def _read_within(mine: str | None, theirs: str | None) -> bool:
 
 def _reaches_out_of(line: TextRegion, other: TextRegion) -> bool:
     """Whether ``line`` runs along ``other`` (``JOINED_SHARE`` of the shorter one's length)
-    in rows that touch or overlap it, and reaches out of its rows by ``BESIDE_OUT`` of its
-    own."""
+    in rows overlapping its rows or within half a glyph of them, and reaches out of its rows
+    by ``BESIDE_OUT`` of its own."""
     if line.vertical != other.vertical:
         return False
     a0, a1 = (1, 3) if line.vertical else (0, 2)
