@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 from enum import Enum
 
 import cv2
@@ -378,6 +379,7 @@ def _decide(
         out = _without_joined(out, detector, views)
         out = _over_colour_bands(views, out)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
+        out = _without_echoes_beside(detector, views, out, policy, hint_tokens)
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
@@ -1227,6 +1229,96 @@ def _without_echoes(
                     continue
         kept.append(region)
     return [r for n, r in enumerate(taken) if n not in dropped]
+
+
+#: A weak line beside a taken line of the other polarity is that line's echo only if its glyphs
+#: are at least this share of its own height (a line of a name's letters' feet is no echo of it)
+BESIDE_HEIGHT = 0.6
+#: ... and it reaches out of that line's rows by at least this share of its own rows
+BESIDE_OUT = 1 / 3
+#: ... and at least this share of the letters and digits it reads are that line's, in order
+BESIDE_READ = 0.6
+
+
+def _without_echoes_beside(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    policy: PixelPolicy,
+    hint_tokens: set[str],
+) -> list[TextRegion]:
+    """``taken`` without the weak lines that read only the text of a taken line of the other
+    polarity beside them, across their line.
+
+    Grey or dark text over the abdomen is found as its own line, and the gaps between its
+    letters joined with the organ above or below them as a line of the other polarity that
+    lies half off the text (a dark 12 px line above a grey 12 px date, read "1040-07 27";
+    bright "glyphs" of 21 px above a dark 15 px name, read "VUL").  The model reads the text
+    in that line's padded crop, so it is taken, and its box blanked the organ (1-7.7 % of the
+    image).  ``_without_echoes`` judges only lines over a line of shorter glyphs in their
+    box.  Such a line is read again with the lines beside it painted out
+    (``BESIDE_HEIGHT``, ``BESIDE_OUT``, along ``JOINED_SHARE`` of the shorter one's length,
+    reading their text: ``BESIDE_READ``, and not much more than it: ``_reads_more``) and
+    dropped if the model reads no text in it any more (nor a header hint), and only if each
+    of those lines, read with it painted out, still reads as text: where two lines cover each
+    other's letters, both stay.  A line reading other text than the line beside it is never
+    judged so: a grey 7 px name under an ultrasound's strong header line (read "ST FUDU HOSP"
+    beside "MI=0.8 ...") read as nothing with the header painted over its top rows."""
+    dropped: set[int] = set()
+    for n, region in enumerate(taken):
+        if region.strong or not region.glyphs or region.glyph_height <= 0:
+            continue
+        beside = [
+            t
+            for m, t in enumerate(taken)
+            if m != n
+            and m not in dropped
+            and t.polarity != region.polarity
+            and t.glyph_height >= BESIDE_HEIGHT * region.glyph_height
+            and _reaches_out_of(region, t)
+            and not _reads_more(detector, views, region, t)
+            and _read_within(detector.read(views, region), detector.read(views, t))
+        ]
+        if not beside:
+            continue
+        judged = _without(views, beside, region, policy, same_size=False)
+        if detector.confirm(judged, region) or _matches_hint(
+            detector.read(judged, region) or "", hint_tokens
+        ):
+            continue
+        if all(
+            detector.confirm(_without(views, [region], t, policy, same_size=False), t)
+            for t in beside
+        ):
+            dropped.add(n)
+    return [r for n, r in enumerate(taken) if n not in dropped]
+
+
+def _read_within(mine: str | None, theirs: str | None) -> bool:
+    """Whether a reading ``mine`` (not empty) is mostly part of ``theirs``: ``BESIDE_READ`` of
+    its letters and digits are found in ``theirs`` in the same order."""
+    a, b = _normalise(mine or ""), _normalise(theirs or "")
+    if not a or not b:
+        return False
+    common = sum(m.size for m in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
+    return common >= BESIDE_READ * len(a)
+
+
+def _reaches_out_of(line: TextRegion, other: TextRegion) -> bool:
+    """Whether ``line`` runs along ``other`` (``JOINED_SHARE`` of the shorter one's length)
+    in rows overlapping its rows or within half a glyph of them, and reaches out of its rows
+    by ``BESIDE_OUT`` of its own."""
+    if line.vertical != other.vertical:
+        return False
+    a0, a1 = (1, 3) if line.vertical else (0, 2)
+    c0, c1 = (0, 2) if line.vertical else (1, 3)
+    r, o = line.box, other.box
+    along = min(o[a1], r[a1]) - max(o[a0], r[a0])
+    if along < JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0]):
+        return False
+    if min(o[c1], r[c1]) - max(o[c0], r[c0]) < -(line.glyph_height // 2):
+        return False  # rows apart: another line of the block
+    return max(o[c0] - r[c0], r[c1] - o[c1]) >= BESIDE_OUT * (r[c1] - r[c0])
 
 
 #: A line reads as more than the line under it when it reads at least this many times its
