@@ -911,3 +911,33 @@ def test_text_joined_with_the_organ_beside_it_is_boxed_to_its_own_rows(key, seed
     scene = random_scene(key, seed, n)
     assert scene.scenario.startswith(f"random {n}: {drawn} at")
     assert_removed_whole(cleaned(scene), collateral=most)
+
+
+@pytest.mark.parametrize(
+    "stroke",
+    [
+        Stroke("A1942997", (204, 267), 14, "sans", 0, "bright"),  # tops above the white bar
+        Stroke("GIREFI^MUNI", (29, 204), 11, "bold", 0, "dark"),  # feet below the black bar
+        Stroke("A4017159", (257, 256), 10, "narrow", 270, "bright"),  # a rotated ID's end
+        Stroke("SMITH^JO", (120, 174), 12, "mono", 0, "dark"),  # tops above the black bar
+    ],
+)
+def test_letters_in_a_bars_own_colour_go_where_they_run_out_of_it(stroke):
+    """Held-out seeds 0, 4 and 5: a white ID written on the test pattern's white bar, a black
+    name on its black bar.  There the letters are invisible; only the few rows where they cross
+    the bar's straight edge onto the next bar show (their tops, their feet, a rotated ID's last
+    letters), too short to be glyphs: nothing was found and nothing read (0 % changed).  Along
+    an edge between two flat bars nothing crosses, so what leans towards the bar's colour
+    there is taken (``cleaner._out_of_a_field``)."""
+    scene = drawn_scene("sc-colour-bars", [stroke], f"{stroke.string} across a bar's edge")
+    outcome = cleaned(scene)
+    assert outcome.text_pixels > 50  # some of it shows past the bar
+    assert_removed_whole(outcome)
+
+
+def test_the_colour_bars_alone_get_no_box_along_their_edges():
+    """The straight edges between the bars are no letters running out of them."""
+    scenes = list(text_free_scenes([b for b in BASES if b.key == "sc-colour-bars"]))
+    assert scenes
+    for scene in scenes:
+        assert cleaned(scene).boxes == 0, scene.scenario
