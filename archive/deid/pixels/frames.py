@@ -524,9 +524,10 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
 
     Monochrome: the full stored range (letters brighter than bone stay apart from it) and a
     robust 0.5-99.5 percentile window (low-contrast text next to a few extreme pixels).
-    Colour: luminance, the three channels (coloured text) and a stretched luminance.  Palette
-    colour: those of its colours, and apart from them the window of its field's index where
-    the palette gives the field's colour to other indices too (:func:`_one_index`).
+    Colour: luminance, the three channels (coloured text), a stretched luminance and, on a
+    frame of flat fields, how far each pixel lies off its field (:func:`_off_flat_fields`).
+    Palette colour: those of its colours, and apart from them the window of its field's index
+    where the palette gives the field's colour to other indices too (:func:`_one_index`).
     """
     frame = pixels.frame(index)
     rep = pixels.representation
