@@ -386,6 +386,7 @@ def _decide(
         out = [r if _crossed(r, out, views) else _complete_across(views, r) for r in out]
         out = [_through_field(views, r, policy.margin) for r in out]
         out = out + _between_under_field(views, out)
+        out = out + _out_of_a_field(views)
         out = out + _across_a_gap(detector, views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
@@ -2205,6 +2206,111 @@ def _between_under_field(
                 reason = f"{a.polarity} text, between two lines run on under one field"
                 extra.append(replace(a, box=slot, strong=True, line=None, reason=reason))
     return extra
+
+
+#: A field that letters of its own colour run out of (``_out_of_a_field``) is one extreme value
+#: (0 or 255) over at least this share of a row (column) of the frame: a band, not an organ.
+EDGE_FIELD = 0.6
+#: ... and the field beyond its edge is one value over at least this share of the row next
+#: to the edge: a drawn panel, not anatomy or speckle (whose edge teeth everywhere).
+EDGE_FLAT = 0.6
+#: A pixel beyond the edge differs from that field's value by at least this towards the ink
+#: where a letter's stroke crosses the edge.
+EDGE_INK = 8
+#: Strokes this many pixels apart or less along the edge are one line's.
+EDGE_GAP = 8
+#: Letters run out of the field by at most this many pixels: deeper, it is a shape.
+EDGE_DEPTH = 24
+#: The end of the reason of a line found where it runs out of a field of its ink.
+OUT_OF_FIELD = ", run out of a field of its ink"
+
+
+def _out_of_a_field(views: Sequence[np.ndarray]) -> list[TextRegion]:
+    """The visible ends of letters written in a flat field's own colour across its straight
+    edge, on a colour frame.
+
+    White letters on a secondary capture's white band (a test pattern's colour bars, a
+    screenshot's panel) are invisible there; where they cross the band's edge onto the grey
+    band beside it, only their tops (or a rotated line's last letters) show, a row of "teeth"
+    a few pixels deep that are too short to be glyphs: no line is found and nothing is asked.
+    Along a straight edge between two flat fields nothing should cross, so a stretch of
+    pixels beyond the edge that lean towards the field's colour, attached to it, is the part
+    of a line that ran out of it; it is taken, from the edge to the teeth's tips.  Guarded so
+    that it never takes anatomy or speckle: the field is one extreme value over most of the
+    frame's width, the field beyond is one value over most of the row next to the edge, and
+    the teeth end within ``EDGE_DEPTH`` pixels, in that value again."""
+    if getattr(views, "chroma", None) is None:
+        return []
+    found: list[TextRegion] = []
+    for transposed in (False, True):
+        plane = views[0].T if transposed else views[0]
+        rows, cols = plane.shape[:2]
+        for value in (0, 255):
+            at = plane == value
+            share = np.count_nonzero(at, axis=1) / cols
+            field = share >= EDGE_FIELD
+            for y in np.flatnonzero(field):
+                for d in (-1, 1):
+                    first = y + d
+                    if not 0 <= first < rows or field[first]:
+                        continue
+                    found += _teeth(plane, at, int(y), d, value, transposed)
+    return found
+
+
+def _teeth(
+    plane: np.ndarray, at: np.ndarray, y: int, d: int, value: int, transposed: bool
+) -> list[TextRegion]:
+    """The stretches of strokes crossing one edge of a field (``_out_of_a_field``): ``y`` is
+    the field's last row, ``d`` the direction beyond it."""
+    rows, cols = plane.shape[:2]
+    row = plane[y + d]
+    levels, counts = np.unique(row, return_counts=True)
+    beyond = int(levels[int(np.argmax(counts))])
+    if int(counts.max()) < EDGE_FLAT * cols or abs(beyond - value) < 3 * EDGE_INK:
+        return []
+    toward = 1 if value > beyond else -1
+
+    def leaning(r: int) -> np.ndarray:
+        return (plane[r].astype(np.int16) - beyond) * toward >= EDGE_INK
+
+    crossing = leaning(y + d) & at[y]
+    xs = np.flatnonzero(crossing)
+    if xs.size == 0:
+        return []
+    stretches: list[list[int]] = [[int(xs[0]), int(xs[0]) + 1]]
+    for x in xs[1:].tolist():
+        if x - stretches[-1][1] <= EDGE_GAP:
+            stretches[-1][1] = x + 1
+        else:
+            stretches.append([x, x + 1])
+    out: list[TextRegion] = []
+    for x0, x1 in stretches:
+        a0, a1 = max(0, x0 - 1), min(cols, x1 + 1)
+        depth = 0
+        r = y + d
+        while 0 <= r < rows and depth <= EDGE_DEPTH and bool(np.any(leaning(r)[a0:a1])):
+            depth += 1
+            r += d
+        if depth > EDGE_DEPTH or not 0 <= r < rows:
+            continue  # a shape standing on the field, or running to the frame's edge
+        lo, hi = sorted((y + d, y + d * depth))
+        box: Box = (a0, lo, a1, hi + 1)
+        if transposed:
+            box = (lo, a0, hi + 1, a1)
+        polarity = "bright" if value == 255 else "dark"
+        out.append(
+            TextRegion(
+                box,
+                0,
+                True,
+                polarity,
+                f"{polarity} text{OUT_OF_FIELD}",
+                glyph_height=depth,
+                vertical=transposed,
+            )
+        )
+    return out
 
 
 #: Two lines taken on one baseline in one ink at most this many glyph heights apart may be one

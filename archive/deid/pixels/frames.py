@@ -425,7 +425,36 @@ def _colour_views(rgb: np.ndarray) -> DetectionViews:
     lo, hi = _percentiles(y, 1, 99)
     if hi - lo < 200 and hi > lo:
         views.append(_to_u8(y, lo, hi))
+    flat = _off_flat_fields(y)
+    if flat is not None:
+        views.append(flat)
     return views
+
+
+#: A colour frame is made of flat fields (a test pattern's bars, a screenshot's panels) where
+#: at least this share of its pixels have the value of their neighbourhood's median.
+FLAT_FRAME = 0.97
+#: ... the neighbourhood (pixels, a side): wider than a letter's stroke, so the median is the
+#: field under a letter.
+FLAT_REACH = 9
+#: ... and how much a pixel's difference from its field is stretched in :func:`_off_flat_fields`.
+FLAT_GAIN = 4
+
+
+def _off_flat_fields(y: np.ndarray) -> np.ndarray | None:
+    """A window of how far each pixel of a flat-field colour frame lies off its field: the
+    field (the neighbourhood's median) is mid-grey, ``FLAT_GAIN`` levels a level off it.
+
+    Grey letters 12 levels over a light grey bar (grey:0.8 on 192) have anti-aliased strokes
+    of 4-12 levels: in every other view under the smallest stroke threshold but for a few
+    pixels, so no glyph was found.  On a field with no noise at all a few levels is a stroke;
+    the median keeps the fields' straight edges, so they are flat here too.  None where the
+    frame is not made of flat fields (speckle, anatomy: their texture is not stretched)."""
+    field = cv2.medianBlur(y, FLAT_REACH)
+    if np.count_nonzero(field == y) < FLAT_FRAME * y.size:
+        return None
+    off = cv2.subtract(y, field).astype(np.int16) - cv2.subtract(field, y)
+    return np.clip(128 + FLAT_GAIN * off, 0, 255).astype(np.uint8)
 
 
 def _chroma(rgb: np.ndarray) -> np.ndarray:
@@ -501,9 +530,10 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
 
     Monochrome: the full stored range (letters brighter than bone stay apart from it) and a
     robust 0.5-99.5 percentile window (low-contrast text next to a few extreme pixels).
-    Colour: luminance, the three channels (coloured text) and a stretched luminance.  Palette
-    colour: those of its colours, and apart from them the window of its field's index where
-    the palette gives the field's colour to other indices too (:func:`_one_index`).
+    Colour: luminance, the three channels (coloured text), a stretched luminance and, on a
+    frame of flat fields, how far each pixel lies off its field (:func:`_off_flat_fields`).
+    Palette colour: those of its colours, and apart from them the window of its field's index
+    where the palette gives the field's colour to other indices too (:func:`_one_index`).
     """
     frame = pixels.frame(index)
     rep = pixels.representation
