@@ -97,6 +97,9 @@ class PixelPolicy:
     #: frame (a bone scan) they took the budget from the 6 px header line after them.  Beyond
     #: it a vertical candidate is dropped, never redacted unread.
     max_vertical_calls: int = 8
+    #: the same on colour frames: ultrasound speckle and Doppler give a dozen text-shaped
+    #: columns of five glyphs or more, which took the budget from names written up the image
+    max_colour_vertical_calls: int = 16
     #: model calls per frame for runs split out of anatomy on one baseline
     #: (``detection._baseline_runs``), apart from the others: the shoulder MR's texture gives
     #: a few dozen, read after its rows of anatomy they took the budget from a 12 px name.
@@ -298,10 +301,15 @@ def _decide(
         else:
             if recheck:
                 continue  # judged (and read for hints) on the first pass
+            colour = getattr(views, "chroma", None) is not None
+            if region.vertical and colour and _taken_share(region.box, out) >= TAKEN_SHARE:
+                continue  # the columns of lines already taken (the vendor's header)
             if region.run:
                 over = run_calls >= policy.max_run_calls
             elif region.vertical:
-                over = vertical_calls >= policy.max_vertical_calls
+                over = vertical_calls >= (
+                    policy.max_colour_vertical_calls if colour else policy.max_vertical_calls
+                )
             else:
                 over = calls >= policy.max_model_calls
             past = (
@@ -1486,6 +1494,21 @@ def _stacked_on(region: TextRegion, taken: Sequence[TextRegion]) -> bool:
         if 0 <= y0 - ly1 <= h or 0 <= ly0 - y1 <= h:
             return True
     return False
+
+
+#: Share of a weak vertical candidate on a colour frame inside lines already taken above
+#: which it is not read (``_taken_share``).
+TAKEN_SHARE = 0.8
+
+
+def _taken_share(box: Box, taken: Sequence[TextRegion]) -> float:
+    """Share of ``box`` inside the boxes of the lines ``taken``."""
+    x0, y0, x1, y1 = box
+    inside = np.zeros((y1 - y0, x1 - x0), bool)
+    for r in taken:
+        a0, b0, a1, b1 = r.box
+        inside[max(0, b0 - y0) : max(0, b1 - y0), max(0, a0 - x0) : max(0, a1 - x0)] = True
+    return float(inside.mean()) if inside.size else 0.0
 
 
 def _overlap(a: Box, b: Box) -> float:
