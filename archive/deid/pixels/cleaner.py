@@ -1794,6 +1794,9 @@ def _one_per_place(chars: Sequence[tuple[float, float]], near: float) -> list[tu
 #: continue out of it, in glyph heights (the glyphs found may be only the part of the letters
 #: over one background: the rest of their height crosses another).
 ACROSS_REACH = 0.6
+#: ... past a row of the ink's colour along this share of the line or more: a straight rule
+#: (the box of a Doppler map, drawn in white) that letters touch, with more of them beyond.
+ACROSS_RULE = 0.8
 #: ... over rows where at least two runs of the ink, each at most this many glyph heights long,
 #: leave the box (the strokes of several letters).
 ACROSS_RUN = 1.5
@@ -1937,11 +1940,27 @@ def _complete_across(views: Sequence[np.ndarray], region: TextRegion) -> TextReg
             frame_planes, ink_planes, (x0, y1 + k + 1, x1, y1 + 2 * k + 2), tolerance
         )
 
+    colour = getattr(views, "chroma", None) is not None
+
+    def onward(i: int, step: int) -> bool:
+        # Letters go on at row ``i``, or, on a colour frame, past a straight rule of the ink's
+        # colour there (the Doppler box's white border, which a name written up beside it
+        # touches).
+        if letters(ink_mask[i]):
+            return True
+        on = i + step
+        return (
+            colour
+            and float(ink_mask[i].mean()) >= ACROSS_RULE
+            and 0 <= on < ink_mask.shape[0]
+            and letters(ink_mask[on])
+        )
+
     if near_lo <= ACROSS_BACKGROUND:
-        while first > 0 and letters(ink_mask[first - 1]):
+        while first > 0 and onward(first - 1, -1):
             first -= 1
     if near_hi <= ACROSS_BACKGROUND:
-        while last < ink_mask.shape[0] and letters(ink_mask[last]):
+        while last < ink_mask.shape[0] and onward(last, 1):
             last += 1
     if region.vertical:
         box = (wx0 + first, y0, wx0 + last, y1)

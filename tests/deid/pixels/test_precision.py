@@ -920,3 +920,15 @@ def test_a_name_up_the_power_doppler_image_is_read_within_its_budget(seed, n, dr
     scene = random_scene("us-doppler-j2k", seed, n)
     assert scene.scenario.startswith(f"random {n}: {drawn} at")
     assert_removed_whole(cleaned(scene))
+
+
+def test_an_id_written_up_against_the_doppler_box_border_goes_whole():
+    """Held-out seed 3: a white 13 px ID written up the power Doppler image against the
+    Doppler box's white border.  The line was found by the half of its digits clear of the
+    border (the other half joins it), and growing the box across over its ink stopped at the
+    border (one long run, no letters' strokes), leaving that half.  On a colour frame the
+    growth goes on past a straight rule of the ink's colour when letters go on beyond it
+    (``cleaner._complete_across``)."""
+    scene = random_scene("us-doppler-j2k", 3, 11)
+    assert scene.scenario.startswith("random 11: bright, mono 13 px, 270 deg at")
+    assert_removed_whole(cleaned(scene))
