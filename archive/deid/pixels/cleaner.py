@@ -98,6 +98,9 @@ class PixelPolicy:
     #: frame (a bone scan) they took the budget from the 6 px header line after them.  Beyond
     #: it a vertical candidate is dropped, never redacted unread.
     max_vertical_calls: int = 8
+    #: the same on colour frames: ultrasound speckle and Doppler give a dozen text-shaped
+    #: columns of five glyphs or more, which took the budget from names written up the image
+    max_colour_vertical_calls: int = 16
     #: model calls per frame for runs split out of anatomy on one baseline
     #: (``detection._baseline_runs``), apart from the others: the shoulder MR's texture gives
     #: a few dozen, read after its rows of anatomy they took the budget from a 12 px name.
@@ -299,10 +302,15 @@ def _decide(
         else:
             if recheck:
                 continue  # judged (and read for hints) on the first pass
+            colour = getattr(views, "chroma", None) is not None
+            if region.vertical and colour and _taken_share(region.box, out) >= TAKEN_SHARE:
+                continue  # the columns of lines already taken (the vendor's header)
             if region.run:
                 over = run_calls >= policy.max_run_calls
             elif region.vertical:
-                over = vertical_calls >= policy.max_vertical_calls
+                over = vertical_calls >= (
+                    policy.max_colour_vertical_calls if colour else policy.max_vertical_calls
+                )
             else:
                 over = calls >= policy.max_model_calls
             past = (
@@ -377,7 +385,7 @@ def _decide(
     out = [r for r in out if not _between_untaken(r, strong, taken)]
     if not recheck:
         out = _without_joined(out, detector, views)
-        out = _over_colour_bands(views, out)
+        out = _over_colour_bands(views, out, detector)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = _without_echoes_beside(detector, views, out, policy, hint_tokens)
         out = out + _next_to_a_line(detector, views, out)
@@ -1635,6 +1643,21 @@ def _stacked_on(region: TextRegion, taken: Sequence[TextRegion]) -> bool:
     return False
 
 
+#: Share of a weak vertical candidate on a colour frame inside lines already taken above
+#: which it is not read (``_taken_share``).
+TAKEN_SHARE = 0.8
+
+
+def _taken_share(box: Box, taken: Sequence[TextRegion]) -> float:
+    """Share of ``box`` inside the boxes of the lines ``taken``."""
+    x0, y0, x1, y1 = box
+    inside = np.zeros((y1 - y0, x1 - x0), bool)
+    for r in taken:
+        a0, b0, a1, b1 = r.box
+        inside[max(0, b0 - y0) : max(0, b1 - y0), max(0, a0 - x0) : max(0, a1 - x0)] = True
+    return float(inside.mean()) if inside.size else 0.0
+
+
 def _overlap(a: Box, b: Box) -> float:
     """Share of ``a`` covered by ``b``."""
     iw = min(a[2], b[2]) - max(a[0], b[0])
@@ -1918,6 +1941,9 @@ def _one_per_place(chars: Sequence[tuple[float, float]], near: float) -> list[tu
 #: continue out of it, in glyph heights (the glyphs found may be only the part of the letters
 #: over one background: the rest of their height crosses another).
 ACROSS_REACH = 0.6
+#: ... past a row of the ink's colour along this share of the line or more: a straight rule
+#: (the box of a Doppler map, drawn in white) that letters touch, with more of them beyond.
+ACROSS_RULE = 0.8
 #: ... over rows where at least two runs of the ink, each at most this many glyph heights long,
 #: leave the box (the strokes of several letters).
 ACROSS_RUN = 1.5
@@ -2061,11 +2087,27 @@ def _complete_across(views: Sequence[np.ndarray], region: TextRegion) -> TextReg
             frame_planes, ink_planes, (x0, y1 + k + 1, x1, y1 + 2 * k + 2), tolerance
         )
 
+    colour = getattr(views, "chroma", None) is not None
+
+    def onward(i: int, step: int) -> bool:
+        # Letters go on at row ``i``, or, on a colour frame, past a straight rule of the ink's
+        # colour there (the Doppler box's white border, which a name written up beside it
+        # touches).
+        if letters(ink_mask[i]):
+            return True
+        on = i + step
+        return (
+            colour
+            and float(ink_mask[i].mean()) >= ACROSS_RULE
+            and 0 <= on < ink_mask.shape[0]
+            and letters(ink_mask[on])
+        )
+
     if near_lo <= ACROSS_BACKGROUND:
-        while first > 0 and letters(ink_mask[first - 1]):
+        while first > 0 and onward(first - 1, -1):
             first -= 1
     if near_hi <= ACROSS_BACKGROUND:
-        while last < ink_mask.shape[0] and letters(ink_mask[last]):
+        while last < ink_mask.shape[0] and onward(last, 1):
             last += 1
     if region.vertical:
         box = (wx0 + first, y0, wx0 + last, y1)
@@ -2526,7 +2568,9 @@ def _ink_span(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int
 
 
 def _over_colour_bands(
-    views: Sequence[np.ndarray], regions: Sequence[TextRegion]
+    views: Sequence[np.ndarray],
+    regions: Sequence[TextRegion],
+    detector: BurnedInTextDetector | None = None,
 ) -> list[TextRegion]:
     """Lines over colour cut across to the rows of their letters.
 
@@ -2558,6 +2602,9 @@ def _over_colour_bands(
         span = _ink_span(views, replace(r, box=(box[0], box[1], box[2], box[3])))
         if span is not None:
             a0, a1 = (1, 3) if r.vertical else (0, 2)
+            cuts = span[0] > r.box[a0] or span[1] < r.box[a1]
+            if detector is not None and not r.strong and cuts:
+                span = _with_the_reading(detector, views, r, span)
             box[a0], box[a1] = max(r.box[a0], span[0]), min(r.box[a1], span[1])
         if tuple(box) != r.box:
             out[i] = replace(r, box=(box[0], box[1], box[2], box[3]))
@@ -2574,6 +2621,28 @@ def _over_colour_bands(
         if r.glyphs and i not in banded_at and _coloured(views, r.box) >= OVER_COLOUR:
             out[i] = _cut_to_letters(r, letters)
     return out
+
+
+def _with_the_reading(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    span: tuple[int, int],
+) -> tuple[int, int]:
+    """``span`` (along a weak ``region``'s line, ``_ink_span``) grown over the part of the line
+    where the model reads text: the "ink" found may be another colour than the letters' (the
+    black gaps between yellow letters over a Doppler map, a grey the letters share only where
+    they cross the speckle), and a run of it a third of the line long took the rest of a name.
+    Only a weak line's: it is text because the model read it.  A strong line over colour is
+    text on its shape, and its reading may run on over the map it joined (a 21 px ID's line
+    read over the 120 px of speckle before it, 1.8 % of the image)."""
+    if not detector.confirm(views, region):
+        return span
+    read = detector.extent(views, region)
+    if read is None:
+        return span
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    return min(span[0], read[a0]), max(span[1], read[a1])
 
 
 def _whole_band(
