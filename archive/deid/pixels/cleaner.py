@@ -456,6 +456,8 @@ INK_HITS = 2
 #: CT's brain, quantised to one level of the view, 44 % of a grey ID's box), not their ink
 #: (9-13 % of the boxes of the date and the ID it completes).
 INK_SHARE = 0.3
+#: ... and around the grown box that value may hold at most this share of what it holds in it.
+INK_RING = 0.1
 
 
 def _to_its_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
@@ -469,9 +471,13 @@ def _to_its_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
     ``_to_its_colour``); rows across the line and columns along it that hold that value, next
     to the box or past it by at most a word space, are the rest of the letters.
 
-    Not on frames where ``_to_its_colour`` cuts (a mosaic's tiles)."""
+    Not on frames where ``_to_its_colour`` cuts (a mosaic's tiles), nor on colour frames
+    (their luminance spreads a colour's letters over several values, and a Doppler frame's
+    grey speckle shares the white letters' value: three boxes grown over it)."""
     view = views[0]
     if view.ndim != 2 or getattr(views, "minimum", None) is not None:
+        return region
+    if tuple(getattr(views, "separate", ())) in ((1, 2, 3), (1, 2)):
         return region
     x0, y0, x1, y1 = region.box
     crop = view[y0:y1, x0:x1]
@@ -527,6 +533,18 @@ def _to_its_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
     else:
         box = (wx0 + b0, wy0 + a0, wx0 + b1, wy0 + a1)
     if box == region.box:
+        return region
+    # Letters end where their value does: around the grown box it is as rare as in the
+    # anatomy.  Where it is common there too, it is a field of that value (a pattern's flat
+    # bars, a CT's air under a black ID) and the growth ran along it.
+    gx0, gy0, gx1, gy1 = box
+    ring = max(2, height // 2)
+    rx0, ry0 = max(0, gx0 - ring), max(0, gy0 - ring)
+    rx1, ry1 = min(cols, gx1 + ring), min(rows, gy1 + ring)
+    inside = int(np.count_nonzero(view[gy0:gy1, gx0:gx1] == value))
+    around = int(np.count_nonzero(view[ry0:ry1, rx0:rx1] == value)) - inside
+    ring_area = (rx1 - rx0) * (ry1 - ry0) - (gx1 - gx0) * (gy1 - gy0)
+    if around > INK_RING * ring_area * inside / max(1, (gx1 - gx0) * (gy1 - gy0)):
         return region
     return replace(region, box=box, reason=region.reason + ", grown to its ink")
 
