@@ -398,6 +398,7 @@ def _decide(
         out = out + _across_a_gap(detector, views, out)
         out = out + _on_dark_field(detector, views, out, hint_tokens)
         out = out + _at_the_bottom(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _in_the_penumbra(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_one_value(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
@@ -879,6 +880,90 @@ def _at_the_bottom(
         ", at the bottom of the range",
         cut=_read_part,
     )
+
+
+#: Model calls per frame for lines found only in the penumbra window (``_in_the_penumbra``),
+#: most contrasted first.
+PENUMBRA_CALLS = 2
+#: ... their strokes' contrast to the texture around them (``TextRegion.snr``) there: 168 for
+#: a bold ID at the minimum over the tibia's ramp, at most 44 for the ramp's own noise minima
+#: and the band's ragged edge.
+PENUMBRA_SNR = 80.0
+#: ... and not this share of their box inside one line already taken
+PENUMBRA_INSIDE = 0.98
+
+
+def _in_the_penumbra(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Dark lines found only in the penumbra window (``frames._penumbra``): an ID burned at the
+    minimum of a radiograph over the ramp from its collimation band into the exposed field is
+    a few levels from the ramp in every view, and its letters touch the band.  In that window
+    the band is white and the letters black on the stretched ramp.  Searched on its own, near
+    its pixels at the minimum; a line counts only if its strokes stand far out of the ramp's
+    noise (``PENUMBRA_SNR``), part of its box lies at the minimum, and the recogniser reads
+    it there (or it reads as a header hint)."""
+    window = getattr(views, "penumbra", None)
+    if window is None:
+        return []
+    candidates = []
+    for r in _detect_around_zeros(detector, window, 2 * certain_height):
+        x0, y0, x1, y1 = r.box
+        if (
+            r.polarity == "dark"
+            and r.glyphs >= 2
+            and r.glyph_height <= certain_height
+            and r.snr >= PENUMBRA_SNR
+            and float(np.mean(window[y0:y1, x0:x1] == 0)) >= BOTTOM_INK
+            # A line taken short of the band (its last digit over the ramp, read as nothing
+            # in the other views) leaves the rest to be read here; one inside it is it.
+            and not any(_overlap(r.box, t.box) >= PENUMBRA_INSIDE for t in taken)
+        ):
+            candidates.append(r)
+    candidates.sort(key=lambda r: -r.snr)
+    return _read_on_its_own(
+        detector,
+        window,
+        views,
+        candidates[:PENUMBRA_CALLS],
+        PENUMBRA_CALLS,
+        hint_tokens,
+        ", at the minimum beside a flat field",
+        cut=_read_part,
+    )
+
+
+#: Side (px) of the cells in which a window's pixels at 0 are gathered (``_detect_around_zeros``).
+ZERO_CELL = 16
+
+
+def _detect_around_zeros(
+    detector: BurnedInTextDetector, window: np.ndarray, reach: int
+) -> list[TextRegion]:
+    """Lines of ``window`` within about ``reach`` of its pixels at 0, searched only in the
+    boxes of connected cells holding such pixels (with ``reach`` around them): the tibia's
+    pixels at the minimum off its bands lie along the two ramps, 0.2 of the frame; the box
+    of them all is the whole exposed field between (a search of 65 ms CPU)."""
+    rows, cols = window.shape
+    ch, cw = -(-rows // ZERO_CELL), -(-cols // ZERO_CELL)
+    zero = cv2.compare(window, 0, cv2.CMP_EQ)
+    cells = cv2.threshold(
+        cv2.resize(zero, (cw, ch), interpolation=cv2.INTER_AREA), 0, 255, cv2.THRESH_BINARY
+    )[1]
+    around = 2 * -(-reach // ZERO_CELL) + 1
+    cells = cv2.dilate(cells, np.ones((around, around), np.uint8))
+    count, _labels, stats, _centroids = cv2.connectedComponentsWithStats(cells, connectivity=8)
+    found: list[TextRegion] = []
+    for x, y, w, h, _area in stats[1:count]:
+        x0, x1 = x * ZERO_CELL, min(cols, (x + w) * ZERO_CELL)
+        y0, y1 = y * ZERO_CELL, min(rows, (y + h) * ZERO_CELL)
+        part = np.ascontiguousarray(window[y0:y1, x0:x1])
+        found += [_shifted(r, x0, y0) for r in detector.detect(DetectionViews([part]))]
+    return found
 
 
 #: Model calls per frame for lines found only in the at-the-minimum window (``_on_the_minimum``),
@@ -3220,6 +3305,9 @@ def _crop_views(views: Sequence[np.ndarray], box: Box) -> list[np.ndarray]:
     bottom = getattr(views, "bottom_window", None)
     if bottom is not None:
         out.bottom = bottom.part(y0, y1, x0, x1)
+    penumbra = getattr(views, "penumbra", None)
+    if penumbra is not None:
+        out.penumbra = np.ascontiguousarray(penumbra[y0:y1, x0:x1])
     one_index, aliases = getattr(views, "one_index", None), getattr(views, "aliases", None)
     if one_index is not None and aliases is not None:
         out.one_index = np.ascontiguousarray(one_index[y0:y1, x0:x1])

@@ -324,6 +324,10 @@ class DetectionViews(list):
     #: ... and where the frame holds those other indices (the field's aliases): a line counts
     #: only where the pixels of its box off the field are mostly of them
     aliases: np.ndarray | None = None
+    #: a window not in the union of views (:func:`_penumbra`): searched on its own for letters
+    #: at the minimum over the ramp beside a flat field at the minimum (a radiograph's
+    #: collimation band)
+    penumbra: np.ndarray | None = None
 
     @property
     def bottom(self) -> np.ndarray | None:
@@ -600,7 +604,47 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
             # two or three "glyphs" that read as nothing.  Their cores, at the letters' one
             # value, stand alone in this window (60 ms a frame).
             views.one_value = _in_one_value(frame, lo, hi)
+        if views.dark_field is None and views.bottom_window is None:
+            views.penumbra = _penumbra(frame, sample, lo, hi)
     return views
+
+
+#: The share of the range above the minimum that the penumbra window stretches: the ramp
+#: from a radiograph's collimation band (0) into the exposed field rises a few levels a pixel.
+PENUMBRA_SHARE = 0.04
+#: ... made only where the pixels within that share over the minimum (the ramp) are at least
+#: the first and at most the second share of the frame: a narrow edge, not a dim image (an
+#: MR's background noise lies there on a quarter of the frame).
+PENUMBRA_FRAME = (0.005, 0.1)
+#: Side (px) of the squares of the flat field: only what fills them at the minimum is field.
+FLAT_FIELD = 9
+
+
+def _penumbra(frame: np.ndarray, sample: np.ndarray, lo: float, hi: float) -> np.ndarray | None:
+    """A window for letters burned at the minimum over the ramp beside a flat field there.
+
+    A CR's collimated band is stored flat at the minimum (41 % of the Fuji tibia at 0) and
+    rises to the exposed field over a ramp some 50 px wide, 0-100 of 1023 levels.  A
+    MONOCHROME1 ID burned at the minimum (white as shown) over that ramp differs from it by
+    3-25 levels, under 6 of every other view's, and its letters touch the band, so the
+    bottom of the range is no help (the letters are one blob with the band).  Here that
+    bottom (``PENUMBRA_SHARE`` of the range) is stretched and the flat field, what fills
+    squares of ``FLAT_FIELD`` at the minimum, is white: the letters are black on the grey
+    ramp and apart from the band.  None unless the minimum is common (a field lies there) and
+    the ramp's share of the frame is that of an edge (``PENUMBRA_FRAME``)."""
+    if float(np.count_nonzero(sample <= lo)) < BOTTOM_RARE * sample.size:
+        return None
+    top = lo + PENUMBRA_SHARE * (hi - lo)
+    ramp = float(np.count_nonzero((sample > lo) & (sample <= top))) / sample.size
+    if not PENUMBRA_FRAME[0] <= ramp <= PENUMBRA_FRAME[1]:
+        return None
+    at = np.where(frame <= lo, np.uint8(255), np.uint8(0))
+    field = cv2.morphologyEx(
+        at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (FLAT_FIELD, FLAT_FIELD))
+    )
+    window = _to_u8(frame, lo, top)
+    window[field > 0] = 255
+    return window
 
 
 #: The share of the range above the minimum that the bottom-of-range window stretches (the
