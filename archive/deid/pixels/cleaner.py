@@ -659,17 +659,19 @@ def _in_colour(
     searched for bright lines in its own right, apart from the other views (where grey is
     black, the letters stand alone), and a line counts only if the recogniser reads it there
     (or it reads as a header hint): the colour map's blobs read as nothing.  Lines mostly
-    covered by a line already taken are that line."""
+    covered by a line already taken are that line: not read again, but a larger line found
+    here that holds one of them across is still the letters joined with the map beside them."""
     chroma = getattr(views, "chroma", None)
     if chroma is None:
         return []
-    candidates = []
+    candidates, seen = [], []
     for r in detector.detect(DetectionViews([chroma])):
         if r.polarity != "bright" or r.glyphs < 2:
             continue
         if sum(_overlap(r.box, t.box) for t in taken) > COLOUR_TAKEN:
-            continue
-        candidates.append(r)
+            seen.append(r)
+        else:
+            candidates.append(r)
     found = _read_on_its_own(
         detector,
         chroma,
@@ -680,7 +682,7 @@ def _in_colour(
         ", in colour over grey",
         cut=_to_sure_run,
     )
-    return [r for r in found if not _holds_smaller(r, found)]
+    return [r for r in found if not _holds_smaller(r, found + seen)]
 
 
 def _holds_smaller(region: TextRegion, lines: Sequence[TextRegion]) -> bool:
