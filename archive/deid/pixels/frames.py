@@ -689,13 +689,20 @@ def _at_the_minimum(frame: np.ndarray, lo: float) -> np.ndarray:
     border of each tile).  Made only where a dark field lies at
     the minimum and the minimum is common (where it is rare, ``_bottom_of_range``)."""
     at = np.where(frame <= lo, np.uint8(255), np.uint8(0))
+    return _black_but_runs_and_specks(at)
+
+
+def _black_but_runs_and_specks(at: np.ndarray) -> np.ndarray:
+    """``at`` (255 where a pixel is picked) as a window, the picked pixels black, but for
+    straight runs of ``MINIMUM_RUN`` (a flat fill, a tile's border) and clusters of at most
+    ``MINIMUM_SPECK`` pixels (noise), which are white with the rest."""
     runs = cv2.morphologyEx(
         at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, MINIMUM_RUN))
     )
     runs |= cv2.morphologyEx(
         at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (MINIMUM_RUN, 1))
     )
-    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(at, connectivity=8)
+    _count, labels, stats, _centroids = cv2.connectedComponentsWithStats(at, connectivity=8)
     speck = stats[:, cv2.CC_STAT_AREA] <= MINIMUM_SPECK
     speck[0] = False
     white = cv2.bitwise_or(runs, np.where(speck[labels], np.uint8(255), np.uint8(0)))
@@ -752,17 +759,7 @@ def _in_one_value(frame: np.ndarray, lo: float, hi: float) -> np.ndarray:
         spike = (counts >= ONE_VALUE_LEAST) & (counts >= ONE_VALUE_SPIKE * np.maximum(beside, 1))
         black |= spike.ravel()[keys].reshape(height, width)
     at = np.where(black, np.uint8(255), np.uint8(0))
-    runs = cv2.morphologyEx(
-        at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, MINIMUM_RUN))
-    )
-    runs |= cv2.morphologyEx(
-        at, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (MINIMUM_RUN, 1))
-    )
-    count, labels, stats, _centroids = cv2.connectedComponentsWithStats(at, connectivity=8)
-    speck = stats[:, cv2.CC_STAT_AREA] <= MINIMUM_SPECK
-    speck[0] = False
-    white = cv2.bitwise_or(runs, np.where(speck[labels], np.uint8(255), np.uint8(0)))
-    return cv2.bitwise_not(cv2.subtract(at, white))
+    return _black_but_runs_and_specks(at)
 
 
 def _dark_field(
