@@ -638,7 +638,7 @@ def _inside_across(line: TextRegion, inner: TextRegion) -> bool:
 
 #: Model calls per frame for lines found only in the chroma window (``_in_colour``).
 COLOUR_CALLS = 4
-#: ... the share of such a line's box that lines already taken may cover (the rest is new)
+#: ... the share of such a line's box that bright lines already taken may cover (the rest is new)
 COLOUR_TAKEN = 0.5
 #: ... its box is cut to its longest run of characters read at least this surely, each within
 #: ``COLOUR_GAP`` glyph heights of the last (the map's blobs beside a name read as a few
@@ -659,7 +659,8 @@ def _in_colour(
     searched for bright lines in its own right, apart from the other views (where grey is
     black, the letters stand alone), and a line counts only if the recogniser reads it there
     (or it reads as a header hint): the colour map's blobs read as nothing.  Lines mostly
-    covered by a line already taken are that line: not read again, but a larger line found
+    covered by bright lines already taken are those lines (a dark line of the gaps between a
+    cyan name's letters is not its line): not read again, but a larger line found
     here that holds one of them across is still the letters joined with the map beside them."""
     chroma = getattr(views, "chroma", None)
     if chroma is None:
@@ -668,7 +669,7 @@ def _in_colour(
     for r in detector.detect(DetectionViews([chroma])):
         if r.polarity != "bright" or r.glyphs < 2:
             continue
-        if sum(_overlap(r.box, t.box) for t in taken) > COLOUR_TAKEN:
+        if sum(_overlap(r.box, t.box) for t in taken if t.polarity == "bright") > COLOUR_TAKEN:
             seen.append(r)
         else:
             candidates.append(r)
