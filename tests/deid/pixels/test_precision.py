@@ -560,6 +560,9 @@ def test_an_id_at_the_minimum_over_a_radiographs_collimation_ramp_goes_whole(see
         ("us-doppler", 0, 1, "cyan, narrow 16 px, 90 deg"),
         ("us-doppler-j2k", 0, 1, "cyan, serif 10 px, 90 deg"),
         ("us-echo", 0, 0, "yellow, mono 14 px, 90 deg"),
+        # a dark line of the gaps between its letters is taken over its upper rows: it is not
+        # the ID's own line, which is still searched for in the chroma window
+        ("us-doppler", 4, 4, "cyan, serif 20 px"),
     ],
 )
 def test_coloured_text_over_grey_speckle_or_vendor_text_goes_whole(key, seed, n, drawn):
