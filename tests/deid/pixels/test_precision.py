@@ -557,6 +557,24 @@ def test_an_id_at_the_minimum_over_a_radiographs_collimation_ramp_goes_whole(see
 @pytest.mark.parametrize(
     ("key", "seed", "n", "drawn"),
     [
+        ("ct-skullbase", 2, 4, "grey:0.8, serif 24 px at 206,35"),
+        ("cr-chest", 2, 0, "grey:0.8, mono 19 px at 1238,1263"),
+    ],
+)
+def test_grey_text_crossing_anatomy_as_bright_goes_whole(key, seed, n, drawn):
+    """Held-out placements of grey text crossing anatomy about as bright as its ink: an ID
+    whose lower half lies over the skull's bone (its line found was the top half, 65 % of
+    the ID changed), a date running from the dark lung onto its brighter edge (a line of its
+    first three glyphs, 46 %).  The letters are drawn in one value: the taken line grows to
+    where that value runs on past its box (``cleaner._to_its_ink``)."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
         ("us-doppler", 0, 1, "cyan, narrow 16 px, 90 deg"),
         ("us-doppler-j2k", 0, 1, "cyan, serif 10 px, 90 deg"),
         ("us-echo", 0, 0, "yellow, mono 14 px, 90 deg"),
