@@ -405,7 +405,7 @@ def _decide(
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
-        out = [_to_its_ink(views, r) for r in out]
+        out = [_to_its_ink(views, r, out, policy.margin) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
     return out
 
@@ -470,9 +470,17 @@ INK_HITS = 2
 INK_SHARE = 0.3
 #: ... and around the grown box that value may hold at most this share of what it holds in it.
 INK_RING = 0.1
+#: Where the frame's stored values are finer than the view's levels, the ink's level must be
+#: at least this share one stored value (the letters'), not a band of anatomy's values.
+INK_ONE = 0.5
+#: A line grows only where at least this many pixels of its ink lie outside every taken box
+#: with its margin.
+INK_BARE = 3
 
 
-def _to_its_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
+def _to_its_ink(
+    views: Sequence[np.ndarray], region: TextRegion, taken: Sequence[TextRegion], margin: float
+) -> TextRegion:
     """``region`` grown to where its text's own value runs on past its box.
 
     Grey letters in one value crossing anatomy about as bright (a CT skull's bone, a chest's
@@ -504,25 +512,37 @@ def _to_its_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
     value = int(spike.argmax())
     if spike[value] < COLOUR_SALIENT or counts[value] > INK_SHARE * crop.size:
         return region
+    plane, ink = view, value
+    stored = getattr(views, "stored", None)
+    if stored is not None and stored.shape == view.shape:
+        under = stored[y0:y1, x0:x1][crop == value]
+        held, times = np.unique(under, return_counts=True)
+        if times.max() < INK_ONE * under.size:
+            return region
+        plane, ink = stored, held[times.argmax()]
     height = (x1 - x0) if region.vertical else (y1 - y0)
     across, along = int(INK_ACROSS * height), int(INK_ALONG * height)
     rows, cols = view.shape
     if region.vertical:
         wx0, wx1 = max(0, x0 - across), min(cols, x1 + across)
         wy0, wy1 = max(0, y0 - along), min(rows, y1 + along)
-        hit = (view[wy0:wy1, wx0:wx1] == value).T
+        hit = (plane[wy0:wy1, wx0:wx1] == ink).T
         a0, a1, b0, b1 = x0 - wx0, x1 - wx0, y0 - wy0, y1 - wy0
     else:
         wx0, wx1 = max(0, x0 - along), min(cols, x1 + along)
         wy0, wy1 = max(0, y0 - across), min(rows, y1 + across)
-        hit = view[wy0:wy1, wx0:wx1] == value
+        hit = plane[wy0:wy1, wx0:wx1] == ink
         a0, a1, b0, b1 = y0 - wy0, y1 - wy0, x0 - wx0, x1 - wx0
-    # Across: rows next to the box holding the value within its span.
-    per_row = hit[:, b0:b1].sum(axis=1)
-    while a0 > 0 and per_row[a0 - 1] >= INK_HITS:
-        a0 -= 1
-    while a1 < hit.shape[0] and per_row[a1] >= INK_HITS:
-        a1 += 1
+    # Across: as far as the strokes of the value in the box run on within its span (the
+    # pixels of that value connected to them: letters' strokes join, an organ's scattered
+    # pixels at the value do not reach far).
+    band = np.ascontiguousarray(hit[:, b0:b1]).view(np.uint8)
+    _n, labels = cv2.connectedComponents(band, connectivity=8)
+    touched = np.unique(labels[a0:a1])
+    joined = np.isin(labels, touched[touched > 0])
+    on = np.flatnonzero(joined.sum(axis=1) >= INK_HITS)
+    if on.size:
+        a0, a1 = min(a0, int(on[0])), max(a1, int(on[-1]) + 1)
     # Along: columns of those rows holding it, over gaps of at most a word space.
     per_col = hit[a0:a1].sum(axis=0)
     gap = max(2, int(INK_GAP * height))
@@ -553,10 +573,20 @@ def _to_its_ink(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
     ring = max(2, height // 2)
     rx0, ry0 = max(0, gx0 - ring), max(0, gy0 - ring)
     rx1, ry1 = min(cols, gx1 + ring), min(rows, gy1 + ring)
-    inside = int(np.count_nonzero(view[gy0:gy1, gx0:gx1] == value))
-    around = int(np.count_nonzero(view[ry0:ry1, rx0:rx1] == value)) - inside
+    inside = int(np.count_nonzero(plane[gy0:gy1, gx0:gx1] == ink))
+    around = int(np.count_nonzero(plane[ry0:ry1, rx0:rx1] == ink)) - inside
     ring_area = (rx1 - rx0) * (ry1 - ry0) - (gx1 - gx0) * (gy1 - gy0)
     if around > INK_RING * ring_area * inside / max(1, (gx1 - gx0) * (gy1 - gy0)):
+        return region
+    # Only for ink no box covers yet: where the taken lines' margins already reach the rest of
+    # the letters (a line found twice, in two pieces), growing the box would only widen its
+    # margin with its height.
+    covered = np.zeros((gy1 - gy0, gx1 - gx0), bool)
+    for other in taken:
+        ox0, oy0, ox1, oy1 = _expand(other, margin, view.shape)
+        covered[max(0, oy0 - gy0) : max(0, oy1 - gy0), max(0, ox0 - gx0) : max(0, ox1 - gx0)] = True
+    bare = int(np.count_nonzero((plane[gy0:gy1, gx0:gx1] == ink) & ~covered))
+    if bare < INK_BARE:
         return region
     return replace(region, box=box, reason=region.reason + ", grown to its ink")
 
