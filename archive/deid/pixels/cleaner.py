@@ -488,8 +488,12 @@ def _to_its_ink(
     part over the darker background (three glyphs of a ten-character date over the chest, the
     top half of a 16 px ID whose lower half lies over the skull's bone).  Burned-in text is
     drawn in one value, a spike of the box's histogram in the full-range view (as in
-    ``_to_its_colour``); rows across the line and columns along it that hold that value, next
-    to the box or past it by at most a word space, are the rest of the letters.
+    ``_to_its_colour``), and in the stored values one value (an MR's 8-bit level merges four
+    or five stored values, the anatomy's among them); the pixels of it joined to the box's
+    strokes across the line, and columns along it that hold it, next to the box or past it by
+    at most a word space, are the rest of the letters.  The box grows only where some of them
+    lie outside every taken box with its margin: grown over letters another piece already
+    covers, it would only widen its margin with its height.
 
     Not on frames where ``_to_its_colour`` cuts (a mosaic's tiles), nor on colour frames
     (their luminance spreads a colour's letters over several values, and a Doppler frame's
