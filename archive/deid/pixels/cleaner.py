@@ -405,6 +405,7 @@ def _decide(
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
+        out = [_to_its_ink(views, r, out, policy.margin) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
     return out
 
@@ -452,6 +453,146 @@ COLOUR_CUT = 0.8
 COLOUR_CHAR = 0.5
 #: ... and the cut box must read as text, with at most this many fewer letters and digits
 COLOUR_LOST = 1
+
+
+#: A taken line grows to the pixels of its ink's value (``_to_its_ink``) at most this many of
+#: its box's heights across it on either side ...
+INK_ACROSS = 1.0
+#: ... and this many along it past either end ...
+INK_ALONG = 6.0
+#: ... over gaps of at most this many heights (a word space) ...
+INK_GAP = 1.0
+#: ... where a row or column holds at least this many pixels of that value.
+INK_HITS = 2
+#: A value holding more than this share of the box is the background under the letters (a
+#: CT's brain, quantised to one level of the view, 44 % of a grey ID's box), not their ink
+#: (9-13 % of the boxes of the date and the ID it completes).
+INK_SHARE = 0.3
+#: ... and around the grown box that value may hold at most this share of what it holds in it.
+INK_RING = 0.1
+#: Where the frame's stored values are finer than the view's levels, the ink's level must be
+#: at least this share one stored value (the letters'), not a band of anatomy's values.
+INK_ONE = 0.5
+#: A line grows only where at least this many pixels of its ink lie outside every taken box
+#: with its margin.
+INK_BARE = 3
+
+
+def _to_its_ink(
+    views: Sequence[np.ndarray], region: TextRegion, taken: Sequence[TextRegion], margin: float
+) -> TextRegion:
+    """``region`` grown to where its text's own value runs on past its box.
+
+    Grey letters in one value crossing anatomy about as bright (a CT skull's bone, a chest's
+    lung edge) stand out only where the anatomy beside them differs: the line found is the
+    part over the darker background (three glyphs of a ten-character date over the chest, the
+    top half of a 16 px ID whose lower half lies over the skull's bone).  Burned-in text is
+    drawn in one value, a spike of the box's histogram in the full-range view (as in
+    ``_to_its_colour``), and in the stored values one value (an MR's 8-bit level merges four
+    or five stored values, the anatomy's among them); the pixels of it joined to the box's
+    strokes across the line, and columns along it that hold it, next to the box or past it by
+    at most a word space, are the rest of the letters.  The box grows only where some of them
+    lie outside every taken box with its margin: grown over letters another piece already
+    covers, it would only widen its margin with its height.
+
+    Not on frames where ``_to_its_colour`` cuts (a mosaic's tiles), nor on colour frames
+    (their luminance spreads a colour's letters over several values, and a Doppler frame's
+    grey speckle shares the white letters' value: three boxes grown over it)."""
+    view = views[0]
+    if view.ndim != 2 or getattr(views, "minimum", None) is not None:
+        return region
+    if tuple(getattr(views, "separate", ())) in ((1, 2, 3), (1, 2)):
+        return region
+    x0, y0, x1, y1 = region.box
+    crop = view[y0:y1, x0:x1]
+    if crop.size == 0:
+        return region
+    counts = np.bincount(crop.ravel(), minlength=256).astype(np.float64)
+    padded = np.concatenate((np.zeros(3), counts, np.zeros(3)))
+    beside = sum(padded[3 + d : 259 + d] for d in (-3, -2, -1, 1, 2, 3)) / 6.0
+    spike = counts / np.maximum(beside, 1.0)
+    spike[:3] = 0
+    spike[counts < COLOUR_PIXELS] = 0
+    value = int(spike.argmax())
+    if spike[value] < COLOUR_SALIENT or counts[value] > INK_SHARE * crop.size:
+        return region
+    plane, ink = view, value
+    stored = getattr(views, "stored", None)
+    if stored is not None and stored.shape == view.shape:
+        under = stored[y0:y1, x0:x1][crop == value]
+        held, times = np.unique(under, return_counts=True)
+        if times.max() < INK_ONE * under.size:
+            return region
+        plane, ink = stored, held[times.argmax()]
+    height = (x1 - x0) if region.vertical else (y1 - y0)
+    across, along = int(INK_ACROSS * height), int(INK_ALONG * height)
+    rows, cols = view.shape
+    if region.vertical:
+        wx0, wx1 = max(0, x0 - across), min(cols, x1 + across)
+        wy0, wy1 = max(0, y0 - along), min(rows, y1 + along)
+        hit = (plane[wy0:wy1, wx0:wx1] == ink).T
+        a0, a1, b0, b1 = x0 - wx0, x1 - wx0, y0 - wy0, y1 - wy0
+    else:
+        wx0, wx1 = max(0, x0 - along), min(cols, x1 + along)
+        wy0, wy1 = max(0, y0 - across), min(rows, y1 + across)
+        hit = plane[wy0:wy1, wx0:wx1] == ink
+        a0, a1, b0, b1 = y0 - wy0, y1 - wy0, x0 - wx0, x1 - wx0
+    # Across: as far as the strokes of the value in the box run on within its span (the
+    # pixels of that value connected to them: letters' strokes join, an organ's scattered
+    # pixels at the value do not reach far).
+    band = np.ascontiguousarray(hit[:, b0:b1]).view(np.uint8)
+    _n, labels = cv2.connectedComponents(band, connectivity=8)
+    touched = np.unique(labels[a0:a1])
+    joined = np.isin(labels, touched[touched > 0])
+    on = np.flatnonzero(joined.sum(axis=1) >= INK_HITS)
+    if on.size:
+        a0, a1 = min(a0, int(on[0])), max(a1, int(on[-1]) + 1)
+    # Along: columns of those rows holding it, over gaps of at most a word space.
+    per_col = hit[a0:a1].sum(axis=0)
+    gap = max(2, int(INK_GAP * height))
+    last = b1 - 1
+    for c in range(b1, hit.shape[1]):
+        if per_col[c] >= INK_HITS:
+            last = c
+        elif c - last > gap:
+            break
+    b1 = last + 1
+    first = b0
+    for c in range(b0 - 1, -1, -1):
+        if per_col[c] >= INK_HITS:
+            first = c
+        elif first - c > gap:
+            break
+    b0 = first
+    if region.vertical:
+        box = (wx0 + a0, wy0 + b0, wx0 + a1, wy0 + b1)
+    else:
+        box = (wx0 + b0, wy0 + a0, wx0 + b1, wy0 + a1)
+    if box == region.box:
+        return region
+    # Letters end where their value does: around the grown box it is as rare as in the
+    # anatomy.  Where it is common there too, it is a field of that value (a pattern's flat
+    # bars, a CT's air under a black ID) and the growth ran along it.
+    gx0, gy0, gx1, gy1 = box
+    ring = max(2, height // 2)
+    rx0, ry0 = max(0, gx0 - ring), max(0, gy0 - ring)
+    rx1, ry1 = min(cols, gx1 + ring), min(rows, gy1 + ring)
+    inside = int(np.count_nonzero(plane[gy0:gy1, gx0:gx1] == ink))
+    around = int(np.count_nonzero(plane[ry0:ry1, rx0:rx1] == ink)) - inside
+    ring_area = (rx1 - rx0) * (ry1 - ry0) - (gx1 - gx0) * (gy1 - gy0)
+    if around > INK_RING * ring_area * inside / max(1, (gx1 - gx0) * (gy1 - gy0)):
+        return region
+    # Only for ink no box covers yet: where the taken lines' margins already reach the rest of
+    # the letters (a line found twice, in two pieces), growing the box would only widen its
+    # margin with its height.
+    covered = np.zeros((gy1 - gy0, gx1 - gx0), bool)
+    for other in taken:
+        ox0, oy0, ox1, oy1 = _expand(other, margin, view.shape)
+        covered[max(0, oy0 - gy0) : max(0, oy1 - gy0), max(0, ox0 - gx0) : max(0, ox1 - gx0)] = True
+    bare = int(np.count_nonzero((plane[gy0:gy1, gx0:gx1] == ink) & ~covered))
+    if bare < INK_BARE:
+        return region
+    return replace(region, box=box, reason=region.reason + ", grown to its ink")
 
 
 def _to_its_colour(

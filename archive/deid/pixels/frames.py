@@ -328,6 +328,9 @@ class DetectionViews(list):
     #: at the minimum over the ramp beside a flat field at the minimum (a radiograph's
     #: collimation band)
     penumbra: np.ndarray | None = None
+    #: the frame's stored values (monochrome), where one level of the 8-bit windows merges
+    #: several: letters drawn in one value are one stored value, anatomy is many
+    stored: np.ndarray | None = None
 
     @property
     def bottom(self) -> np.ndarray | None:
@@ -561,6 +564,7 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     lo = float(frame.min())
     hi = float(frame.max())
     views = DetectionViews([_to_u8(frame, lo, hi)])
+    views.stored = frame
     if hi > lo:
         # Letters burned at the top of the range over bright bone: stretch the top tenth.
         views.append(_top_window(frame, hi - 0.12 * (hi - lo), hi))

@@ -557,6 +557,47 @@ def test_an_id_at_the_minimum_over_a_radiographs_collimation_ramp_goes_whole(see
 @pytest.mark.parametrize(
     ("key", "seed", "n", "drawn"),
     [
+        ("ct-skullbase", 2, 4, "grey:0.8, serif 24 px at 206,35"),
+        ("cr-chest", 2, 0, "grey:0.8, mono 19 px at 1238,1263"),
+        ("ct-head", 4, 3, "grey:0.8, mono 26 px at 145,319"),
+    ],
+)
+def test_grey_text_crossing_anatomy_as_bright_goes_whole(key, seed, n, drawn):
+    """Held-out placements of grey text crossing anatomy about as bright as its ink: an ID
+    whose lower half lies over the skull's bone (its line found was the top half, 65 % of
+    the ID changed), a date running from the dark lung onto its brighter edge (a line of its
+    first three glyphs, 46 %), a head CT's ID whose first glyph lies over the skull.  The
+    letters are drawn in one value: the taken line grows to where that value runs on past its
+    box (``cleaner._to_its_ink``)."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn", "most"),
+    [
+        ("mr-abdomen", 0, 10, "faint, mono 25 px at 51,278", 0.01),
+        ("mr-abdomen", 1, 1, "grey:0.6, sans 20 px at 152,135", 0.034),
+        ("mr-small", 0, 7, "faint, mono 18 px, 270 deg at 15,46", 0.021),
+    ],
+)
+def test_a_line_on_mr_is_not_grown_over_ink_already_covered_or_anatomy_of_its_level(
+    key, seed, n, drawn, most
+):
+    """Grey text on MR whose line was already boxed whole: growing a piece of it to its ink
+    (the rest of the letters, covered by another piece's margin) only widened the piece's
+    margin with its height (0.93 -> 1.34 %, 3.34 -> 4.01 %), and the 8-bit level of a faint
+    ID holds the anatomy's values around it (2.0 -> 2.88 %).  The ink is its one stored
+    value, and a line grows only over ink no taken box covers."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene), collateral=most)
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
         ("us-doppler", 0, 1, "cyan, narrow 16 px, 90 deg"),
         ("us-doppler-j2k", 0, 1, "cyan, serif 10 px, 90 deg"),
         ("us-echo", 0, 0, "yellow, mono 14 px, 90 deg"),
