@@ -455,6 +455,21 @@ COLOUR_CHAR = 0.5
 COLOUR_LOST = 1
 
 
+def _histogram_spike(crop: np.ndarray) -> tuple[int, float, int]:
+    """The 8-bit value of ``crop`` that stands most above the three values on either side of
+    it in its histogram (the value letters are drawn in), how many times it does, and how many
+    pixels hold it; values under 3 (the gaps' noise) and held by fewer than ``COLOUR_PIXELS``
+    pixels do not count."""
+    counts = np.bincount(crop.ravel(), minlength=256).astype(np.float64)
+    padded = np.concatenate((np.zeros(3), counts, np.zeros(3)))
+    beside = sum(padded[3 + d : 259 + d] for d in (-3, -2, -1, 1, 2, 3)) / 6.0
+    spike = counts / np.maximum(beside, 1.0)
+    spike[:3] = 0
+    spike[counts < COLOUR_PIXELS] = 0
+    value = int(spike.argmax())
+    return value, float(spike[value]), int(counts[value])
+
+
 #: A taken line grows to the pixels of its ink's value (``_to_its_ink``) at most this many of
 #: its box's heights across it on either side ...
 INK_ACROSS = 1.0
@@ -507,14 +522,8 @@ def _to_its_ink(
     crop = view[y0:y1, x0:x1]
     if crop.size == 0:
         return region
-    counts = np.bincount(crop.ravel(), minlength=256).astype(np.float64)
-    padded = np.concatenate((np.zeros(3), counts, np.zeros(3)))
-    beside = sum(padded[3 + d : 259 + d] for d in (-3, -2, -1, 1, 2, 3)) / 6.0
-    spike = counts / np.maximum(beside, 1.0)
-    spike[:3] = 0
-    spike[counts < COLOUR_PIXELS] = 0
-    value = int(spike.argmax())
-    if spike[value] < COLOUR_SALIENT or counts[value] > INK_SHARE * crop.size:
+    value, salience, count = _histogram_spike(crop)
+    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
         return region
     plane, ink = view, value
     stored = getattr(views, "stored", None)
@@ -585,10 +594,7 @@ def _to_its_ink(
     # Only for ink no box covers yet: where the taken lines' margins already reach the rest of
     # the letters (a line found twice, in two pieces), growing the box would only widen its
     # margin with its height.
-    covered = np.zeros((gy1 - gy0, gx1 - gx0), bool)
-    for other in taken:
-        ox0, oy0, ox1, oy1 = _expand(other, margin, view.shape)
-        covered[max(0, oy0 - gy0) : max(0, oy1 - gy0), max(0, ox0 - gx0) : max(0, ox1 - gx0)] = True
+    covered = _covered(box, [_expand(other, margin, view.shape) for other in taken])
     bare = int(np.count_nonzero((plane[gy0:gy1, gx0:gx1] == ink) & ~covered))
     if bare < INK_BARE:
         return region
@@ -629,15 +635,8 @@ def _to_its_colour(
     crop = view[y0:y1, x0:x1]
     if crop.size == 0:
         return region
-    counts = np.bincount(crop.ravel(), minlength=256).astype(np.float64)
-    # How far each value's count stands above those of the three values on either side.
-    padded = np.concatenate((np.zeros(3), counts, np.zeros(3)))
-    beside = sum(padded[3 + d : 259 + d] for d in (-3, -2, -1, 1, 2, 3)) / 6.0
-    spike = counts / np.maximum(beside, 1.0)
-    spike[:3] = 0  # the gaps' noise
-    spike[counts < COLOUR_PIXELS] = 0
-    value = int(spike.argmax())
-    if spike[value] < COLOUR_SALIENT:
+    value, salience, _count = _histogram_spike(crop)
+    if salience < COLOUR_SALIENT:
         return region
     # Measured out to the box's margin: a line cut to what was read may end a letter short of
     # the text, which its margin covered; the cut box's margin is smaller.
@@ -763,7 +762,6 @@ def _inside_across(line: TextRegion, inner: TextRegion) -> bool:
     and along ``JOINED_SHARE`` of the shorter one's length, ``line`` being over 1.5 times as
     tall: the boxes' part of ``_holds_across``, without its test that the glyph sizes differ
     (a 15 px name joined with the organ above it into a 21 px line is of about its size)."""
-    a0, a1 = (1, 3) if line.vertical else (0, 2)
     c0, c1 = (0, 2) if line.vertical else (1, 3)
     r, o = line.box, inner.box
     return (
@@ -772,8 +770,7 @@ def _inside_across(line: TextRegion, inner: TextRegion) -> bool:
         and r[c0] <= o[c0]
         and o[c1] <= r[c1]
         and r[c1] - r[c0] > 1.5 * (o[c1] - o[c0]) + 2
-        and min(o[a1], r[a1]) - max(o[a0], r[a0])
-        >= JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0])
+        and _along(line, inner)
     )
 
 
@@ -825,6 +822,14 @@ def _in_colour(
         cut=_to_sure_run,
     )
     return [r for r in found if not _holds_smaller(r, found + seen)]
+
+
+def _along(line: TextRegion, other: TextRegion) -> bool:
+    """Whether ``other`` runs along ``line`` (on ``line``'s axis) over ``JOINED_SHARE`` of the
+    shorter one's length."""
+    a0, a1 = (1, 3) if line.vertical else (0, 2)
+    r, o = line.box, other.box
+    return min(o[a1], r[a1]) - max(o[a0], r[a0]) >= JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0])
 
 
 def _holds_smaller(region: TextRegion, lines: Sequence[TextRegion]) -> bool:
@@ -994,22 +999,17 @@ def _at_the_bottom(
     window = getattr(views, "bottom_window", None)
     if window is None:
         return []
-    candidates = []
-    for r in _detect_near_the_minimum(detector, window, 2 * certain_height):
-        x0, y0, x1, y1 = r.box
-        if (
-            r.polarity == "dark"
-            and r.glyphs >= 2
-            # Organ-sized "glyphs" are dark anatomy with the letters in it (a 36 px line
-            # around a black ID over a small MR read the ID and blanked 17 % of the image).
-            and r.glyph_height <= certain_height
-            and float(np.mean(window.at_zero()[y0:y1, x0:x1])) >= BOTTOM_INK
-            # A line already taken is not read again; one taken over part of a name (a
-            # narrow black ID over a small MR: two of its letters, joined with the tissue
-            # between them into a bright "line") leaves the rest to be read here.
-            and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
-        ):
-            candidates.append(r)
+    # Organ-sized "glyphs" are dark anatomy with the letters in it (a 36 px line around a
+    # black ID over a small MR read the ID and blanked 17 % of the image).  A line already
+    # taken is not read again; one taken over part of a name (a narrow black ID over a small
+    # MR: two of its letters, joined with the tissue between them into a bright "line")
+    # leaves the rest to be read here.
+    found = _detect_near_the_minimum(detector, window, 2 * certain_height)
+    candidates = [
+        r
+        for r in _dark_lines(found, taken, certain_height, BOTTOM_TAKEN)
+        if float(np.mean(window.at_zero()[r.box[1] : r.box[3], r.box[0] : r.box[2]])) >= BOTTOM_INK
+    ]
     if not candidates:
         return []  # (the whole window is made only to read a line in it)
     # Cut to what was read: dark anatomy next to the letters at the minimum may join the
@@ -1054,20 +1054,15 @@ def _in_the_penumbra(
     window = getattr(views, "penumbra", None)
     if window is None:
         return []
-    candidates = []
-    for r in _detect_around_zeros(detector, window, 2 * certain_height):
-        x0, y0, x1, y1 = r.box
-        if (
-            r.polarity == "dark"
-            and r.glyphs >= 2
-            and r.glyph_height <= certain_height
-            and r.snr >= PENUMBRA_SNR
-            and float(np.mean(window[y0:y1, x0:x1] == 0)) >= BOTTOM_INK
-            # A line taken short of the band (its last digit over the ramp, read as nothing
-            # in the other views) leaves the rest to be read here; one inside it is it.
-            and not any(_overlap(r.box, t.box) >= PENUMBRA_INSIDE for t in taken)
-        ):
-            candidates.append(r)
+    # A line taken short of the band (its last digit over the ramp, read as nothing in the
+    # other views) leaves the rest to be read here; one inside it is it.
+    found = _detect_around_zeros(detector, window, 2 * certain_height)
+    candidates = [
+        r
+        for r in _dark_lines(found, taken, certain_height, PENUMBRA_INSIDE)
+        if r.snr >= PENUMBRA_SNR
+        and float(np.mean(window[r.box[1] : r.box[3], r.box[0] : r.box[2]] == 0)) >= BOTTOM_INK
+    ]
     candidates.sort(key=lambda r: -r.snr)
     return _read_on_its_own(
         detector,
@@ -1135,14 +1130,9 @@ def _on_the_minimum(
     field = getattr(views, "dark_field", None)
     if minimum is None or field is None:
         return []
-    candidates = [
-        r
-        for r in detector.detect(DetectionViews([minimum]))
-        if r.polarity == "dark"
-        and r.glyphs >= 2
-        and r.glyph_height <= certain_height
-        and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
-    ]
+    candidates = _dark_lines(
+        detector.detect(DetectionViews([minimum])), taken, certain_height, BOTTOM_TAKEN
+    )
     candidates.sort(key=lambda r: -r.glyphs)
     found = _read_on_its_own(
         detector,
@@ -1184,14 +1174,9 @@ def _in_one_value(
     window = getattr(views, "one_value", None)
     if window is None:
         return []
-    candidates = [
-        r
-        for r in detector.detect(DetectionViews([window]))
-        if r.polarity == "dark"
-        and r.glyphs >= 2
-        and r.glyph_height <= certain_height
-        and not any(_overlap(r.box, t.box) >= BOTTOM_TAKEN for t in taken)
-    ]
+    candidates = _dark_lines(
+        detector.detect(DetectionViews([window])), taken, certain_height, BOTTOM_TAKEN
+    )
     candidates.sort(key=lambda r: (-r.glyphs, r.box))
     found = _read_on_its_own(
         detector,
@@ -1304,6 +1289,23 @@ def _detect_near_the_minimum(
         return detector.detect(DetectionViews([window.whole]))
     found = detector.detect(DetectionViews([window.part(y0, y1, x0, x1)]))
     return [_shifted(r, x0, y0) for r in found]
+
+
+def _dark_lines(
+    found: Iterable[TextRegion], taken: Sequence[TextRegion], certain_height: int, inside: float
+) -> list[TextRegion]:
+    """The dark lines of two glyphs or more in ``found`` (a window searched on its own for
+    letters at the bottom of the range) no taller than ``certain_height`` (taller "glyphs" are
+    dark anatomy with the letters in it), and with less than ``inside`` of their box inside
+    any one line already taken (such a line is that line)."""
+    return [
+        r
+        for r in found
+        if r.polarity == "dark"
+        and r.glyphs >= 2
+        and r.glyph_height <= certain_height
+        and not any(_overlap(r.box, t.box) >= inside for t in taken)
+    ]
 
 
 def _shifted(region: TextRegion, dx: int, dy: int) -> TextRegion:
@@ -1548,12 +1550,10 @@ def _reaches_out_of(line: TextRegion, other: TextRegion) -> bool:
     by ``BESIDE_OUT`` of its own."""
     if line.vertical != other.vertical:
         return False
-    a0, a1 = (1, 3) if line.vertical else (0, 2)
+    if not _along(line, other):
+        return False
     c0, c1 = (0, 2) if line.vertical else (1, 3)
     r, o = line.box, other.box
-    along = min(o[a1], r[a1]) - max(o[a0], r[a0])
-    if along < JOINED_SHARE * min(o[a1] - o[a0], r[a1] - r[a0]):
-        return False
     if min(o[c1], r[c1]) - max(o[c0], r[c0]) < -(line.glyph_height // 2):
         return False  # rows apart: another line of the block
     return max(o[c0] - r[c0], r[c1] - o[c1]) >= BESIDE_OUT * (r[c1] - r[c0])
@@ -1879,12 +1879,17 @@ TAKEN_SHARE = 0.8
 
 def _taken_share(box: Box, taken: Sequence[TextRegion]) -> float:
     """Share of ``box`` inside the boxes of the lines ``taken``."""
+    inside = _covered(box, [r.box for r in taken])
+    return float(inside.mean()) if inside.size else 0.0
+
+
+def _covered(box: Box, boxes: Iterable[Box]) -> np.ndarray:
+    """Which pixels of ``box`` lie inside any of ``boxes`` (a mask of ``box``'s shape)."""
     x0, y0, x1, y1 = box
     inside = np.zeros((y1 - y0, x1 - x0), bool)
-    for r in taken:
-        a0, b0, a1, b1 = r.box
+    for a0, b0, a1, b1 in boxes:
         inside[max(0, b0 - y0) : max(0, b1 - y0), max(0, a0 - x0) : max(0, a1 - x0)] = True
-    return float(inside.mean()) if inside.size else 0.0
+    return inside
 
 
 def _overlap(a: Box, b: Box) -> float:
