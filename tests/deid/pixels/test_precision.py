@@ -1084,27 +1084,21 @@ def test_an_id_written_up_against_the_doppler_box_border_goes_whole():
     assert_removed_whole(cleaned(scene))
 
 
-@pytest.mark.parametrize(
-    ("seed", "n", "drawn"),
-    [(2, 6, "grey:0.8, bold 22 px at 63,77"), (5, 7, "dark, serif 24 px at 162,263")],
-)
-def test_a_line_running_on_over_the_organ_past_its_text_is_cut_to_its_text(seed, n, drawn):
-    """Held-out placements on the abdominal MR: an ID whose line runs on along its axis 55 px
-    past the text over the liver, and a date whose line starts 84 px before it.  The model
-    reads such a run as a space at 0.5-0.7 ("04348854 ", " 1970-01-18"); counted in the
-    reading's span, it kept the ID's read part at 86 % of its line, over
-    ``cleaner.READ_SHARE``, and the whole line was blanked (1.1 % of the image); the date's
-    line was cut, but to the space too.  A reading's span ends at its last character and
-    begins at its first (``rapidocr._without_end_spaces``)."""
-    scene = random_scene("mr-abdomen", seed, n)
-    assert scene.scenario == f"random {n}: {drawn}"
+def test_a_line_running_on_over_the_organ_past_its_text_is_cut_to_its_text():
+    """Held-out seed 2 on the abdominal MR: an ID whose line runs on along its axis 55 px past
+    the text over the liver.  The model reads that run as a trailing space at 0.5
+    ("04348854 "); counted in the reading's span, it kept the read part at 86 % of the
+    line, over ``cleaner.READ_SHARE``, and the whole line was blanked (1.1 % of the image).
+    A reading's span ends at its last character (``rapidocr._without_end_spaces``)."""
+    scene = random_scene("mr-abdomen", 2, 6)
+    assert scene.scenario == "random 6: grey:0.8, bold 22 px at 63,77"
     assert_removed_whole(cleaned(scene))
 
 
-def test_spaces_read_at_the_ends_of_a_line_are_not_part_of_its_span():
+def test_spaces_read_at_the_end_of_a_line_are_not_part_of_its_span():
     space = 9
     steps = np.array([0, space, 0, 3, 3, 0, space, 5, 0, space, space, 0])
     kept = np.nonzero(steps)[0]
-    assert _without_end_spaces(kept, steps, space).tolist() == [3, 4, 6, 7]
+    assert _without_end_spaces(kept, steps, space).tolist() == [1, 3, 4, 6, 7]
     only_spaces = np.array([space, 0, space])
     assert _without_end_spaces(np.array([0, 2]), only_spaces, space).tolist() == [0, 2]
