@@ -980,6 +980,10 @@ BOTTOM_CALLS = 4
 BOTTOM_INK = 0.02
 #: ... and under this share of their box inside one line already taken.
 BOTTOM_TAKEN = 0.5
+#: ... unless that line's glyphs are under this share of their height and their rows reach
+#: out of its own by this share of their glyph height (``_feet_of``)
+BOTTOM_PART = 0.8
+BOTTOM_OUT = 0.25
 
 
 def _at_the_bottom(
@@ -1004,11 +1008,14 @@ def _at_the_bottom(
     # taken is not read again; one taken over part of a name (a narrow black ID over a small
     # MR: two of its letters, joined with the tissue between them into a bright "line")
     # leaves the rest to be read here.
+    # A line taken over the feet of the letters only (a dark date over a small CT's blocks of
+    # pixels, taken as its lower 11 of 17 px) is not this line: it leaves their tops.
     found = _detect_near_the_minimum(detector, window, 2 * certain_height)
     candidates = [
         r
-        for r in _dark_lines(found, taken, certain_height, BOTTOM_TAKEN)
-        if float(np.mean(window.at_zero()[r.box[1] : r.box[3], r.box[0] : r.box[2]])) >= BOTTOM_INK
+        for r in found
+        if _dark_lines([r], [t for t in taken if not _feet_of(t, r)], certain_height, BOTTOM_TAKEN)
+        and float(np.mean(window.at_zero()[r.box[1] : r.box[3], r.box[0] : r.box[2]])) >= BOTTOM_INK
     ]
     if not candidates:
         return []  # (the whole window is made only to read a line in it)
@@ -1024,6 +1031,19 @@ def _at_the_bottom(
         ", at the bottom of the range",
         cut=_read_part,
     )
+
+
+def _feet_of(taken: TextRegion, line: TextRegion) -> bool:
+    """Whether ``taken`` holds only part of ``line``'s letters across the line: glyphs under
+    ``BOTTOM_PART`` of ``line``'s height, in its rows, with ``line``'s rows reaching out of
+    its own by at least ``BOTTOM_OUT`` of ``line``'s glyph height."""
+    if taken.vertical != line.vertical or taken.glyph_height >= BOTTOM_PART * line.glyph_height:
+        return False
+    c0, c1 = (0, 2) if line.vertical else (1, 3)
+    t, r = taken.box, line.box
+    if min(t[c1], r[c1]) <= max(t[c0], r[c0]):
+        return False
+    return max(t[c0] - r[c0], r[c1] - t[c1]) >= BOTTOM_OUT * line.glyph_height
 
 
 #: Model calls per frame for lines found only in the penumbra window (``_in_the_penumbra``),

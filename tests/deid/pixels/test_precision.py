@@ -537,6 +537,18 @@ def test_a_black_id_touching_dark_anatomy_goes_whole(key, seed, n, drawn):
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_dark_date_taken_by_the_feet_of_its_letters_goes_whole():
+    """Held-out seed 4: a black 25 px date (at the minimum) over the small CT, whose pixels
+    are blocks of 4 x 4 about as dark as the letters' edges.  Only the lower 11 of its 17 px
+    stood out as a line (80.7 % of it changed); in the bottom-of-range window the whole date
+    is a line of 17 px glyphs, but half its box lay inside the line taken and it counted as
+    that line.  A taken line of much smaller glyphs whose rows the new line reaches out of
+    holds only the feet of its letters (``cleaner._feet_of``)."""
+    scene = random_scene("ct-small", 4, 2)
+    assert scene.scenario == "random 2: dark, narrow 25 px at 49,40"
+    assert_removed_whole(cleaned(scene))
+
+
 @pytest.mark.parametrize(
     ("seed", "n", "drawn"),
     [(2, 2, "bright, bold 23 px at 269,1275"), (5, 4, "faint, sans 14 px at 1282,1575")],
