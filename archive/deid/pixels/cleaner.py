@@ -2061,6 +2061,15 @@ def _complete_once(
     # The model places a character within a pitch or so; the letters read end where the
     # line's ink does (a large title's box ran on by a pitch over the liver after its "P").
     first, last = ink_span(region, views, new_start, new_stop)
+    own_first, own_last = ink_span(region, views, start, stop)
+    # A line whose "ink" starts or ends a glyph height inside its own box was not measured
+    # on its letters' colour (a grey name running from a radiograph's field onto bone about
+    # as bright, found as the field's gaps between its last letters): it says nothing of
+    # where they end on that side.
+    if own_first < own_last and own_first - start > h:
+        first = new_start
+    if own_first < own_last and stop - own_last > h:
+        last = new_stop
     new_start, new_stop = min(start, max(new_start, first)), max(stop, min(new_stop, last))
     if (new_start, new_stop) == (start, stop):
         return region

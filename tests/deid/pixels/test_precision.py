@@ -549,6 +549,19 @@ def test_a_dark_date_taken_by_the_feet_of_its_letters_goes_whole():
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_grey_name_read_past_a_line_of_its_gaps_goes_whole():
+    """Held-out seed 4: a grey 10 px name on the Fuji tibia, running from the bright field
+    onto bone about as bright as its ink (3-6 of 255 levels from it).  The line found was the
+    field's bright gaps between its last letters; the recogniser read the whole name past
+    its start, but the growth was cut to where that line's "ink" lay, which starts 20 px into
+    the line's own box: the first two letters stayed (79.8 % of the name changed).  A line
+    whose ink starts or ends a glyph height inside its own box does not say where its letters
+    end (``cleaner._complete_once``)."""
+    scene = random_scene("cr-tibia", 4, 2)
+    assert scene.scenario == "random 2: grey:0.6, mono 10 px at 849,874"
+    assert_removed_whole(cleaned(scene))
+
+
 @pytest.mark.parametrize(
     ("seed", "n", "drawn"),
     [(2, 2, "bright, bold 23 px at 269,1275"), (5, 4, "faint, sans 14 px at 1282,1575")],
