@@ -1957,8 +1957,14 @@ def _complete_line(
     line's own character pitch (measured on the characters read inside the line), belong to
     it.  Anatomy next to a line reads as nothing, or as a character off the line's pitch, so
     the box stops where the text does."""
+    # Where the line was found, not where it has grown to: a dark name found over a bone
+    # scan's bone and grown onto the near-black field beside it lies mostly over the field
+    # after the first reading, and the field's window, the only one showing its last letters,
+    # was then not read again (``_over_field``).
+    field = getattr(views, "dark_field", None)
+    found_over_field = field is not None and _over_field(field, region)
     for _ in range(COMPLETE_ROUNDS):
-        grown = _complete_once(detector, views, region)
+        grown = _complete_once(detector, views, region, found_over_field)
         if grown is region:
             break
         a0, a1 = (1, 3) if region.vertical else (0, 2)
@@ -1975,7 +1981,10 @@ def _complete_line(
 
 
 def _complete_once(
-    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    found_over_field: bool | None = None,
 ) -> TextRegion:
     h = region.glyph_height
     if h <= 0 or region.glyphs == 0:
@@ -2045,7 +2054,7 @@ def _complete_once(
     if (
         field is not None
         and region.polarity == "dark"
-        and not _over_field(field, region)
+        and not (_over_field(field, region) if found_over_field is None else found_over_field)
         and (onto_field(field, start - strip, start) or onto_field(field, stop, stop + strip))
     ):
         # Dark letters at the minimum over a near-black field (an MR mosaic's gap between

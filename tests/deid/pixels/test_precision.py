@@ -549,6 +549,18 @@ def test_a_dark_date_taken_by_the_feet_of_its_letters_goes_whole():
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_dark_name_running_from_bone_onto_the_field_is_read_on_in_the_fields_window():
+    """Held-out seed 2: a black 21 px name (at 0) on the bone scan, from the bone onto the
+    near-black field (1-2 of 264 levels).  Its line was found over the bone and its first
+    reading, in the field's window, grew it over the field; the second reading, past its new
+    end, was then not made in that window (the grown box lay mostly over the field), the only
+    one showing the last letter (95.2 % of the name changed).  Whether a line lies over the
+    field is asked of the line as found (``cleaner._complete_line``)."""
+    scene = random_scene("nm-bone-scan", 2, 3)
+    assert scene.scenario == "random 3: dark, serif 21 px at 68,699"
+    assert_removed_whole(cleaned(scene))
+
+
 def test_a_grey_name_read_past_a_line_of_its_gaps_goes_whole():
     """Held-out seed 4: a grey 10 px name on the Fuji tibia, running from the bright field
     onto bone about as bright as its ink (3-6 of 255 levels from it).  The line found was the
