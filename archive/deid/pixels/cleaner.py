@@ -558,7 +558,10 @@ def _to_its_ink(
         a0, a1 = min(a0, int(on[0])), max(a1, int(on[-1]) + 1)
     # Along: columns of those rows holding it, over gaps of at most a word space.
     per_col = hit[a0:a1].sum(axis=0)
-    gap = max(2, int(INK_GAP * height))
+    # A word space is measured on the letters' height as grown across (at most twice the
+    # box's): a vertical ID over a head CT's skull was found as half its letters' width, and
+    # the gap inside its last word, a glyph wide, stopped the growth at half a word.
+    gap = max(2, int(INK_GAP * min(a1 - a0, 2 * height)))
     last = b1 - 1
     for c in range(b1, hit.shape[1]):
         if per_col[c] >= INK_HITS:
