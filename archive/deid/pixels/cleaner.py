@@ -558,7 +558,10 @@ def _to_its_ink(
         a0, a1 = min(a0, int(on[0])), max(a1, int(on[-1]) + 1)
     # Along: columns of those rows holding it, over gaps of at most a word space.
     per_col = hit[a0:a1].sum(axis=0)
-    gap = max(2, int(INK_GAP * height))
+    # A word space is measured on the letters' height as grown across (at most twice the
+    # box's): a vertical ID over a head CT's skull was found as half its letters' width, and
+    # the gap inside its last word, a glyph wide, stopped the growth at half a word.
+    gap = max(2, int(INK_GAP * min(a1 - a0, 2 * height)))
     last = b1 - 1
     for c in range(b1, hit.shape[1]):
         if per_col[c] >= INK_HITS:
@@ -980,6 +983,10 @@ BOTTOM_CALLS = 4
 BOTTOM_INK = 0.02
 #: ... and under this share of their box inside one line already taken.
 BOTTOM_TAKEN = 0.5
+#: ... unless that line's glyphs are under this share of their height and their rows reach
+#: out of its own by this share of their glyph height (``_feet_of``)
+BOTTOM_PART = 0.8
+BOTTOM_OUT = 0.25
 
 
 def _at_the_bottom(
@@ -1004,11 +1011,14 @@ def _at_the_bottom(
     # taken is not read again; one taken over part of a name (a narrow black ID over a small
     # MR: two of its letters, joined with the tissue between them into a bright "line")
     # leaves the rest to be read here.
+    # A line taken over the feet of the letters only (a dark date over a small CT's blocks of
+    # pixels, taken as its lower 11 of 17 px) is not this line: it leaves their tops.
     found = _detect_near_the_minimum(detector, window, 2 * certain_height)
     candidates = [
         r
-        for r in _dark_lines(found, taken, certain_height, BOTTOM_TAKEN)
-        if float(np.mean(window.at_zero()[r.box[1] : r.box[3], r.box[0] : r.box[2]])) >= BOTTOM_INK
+        for r in found
+        if _dark_lines([r], [t for t in taken if not _feet_of(t, r)], certain_height, BOTTOM_TAKEN)
+        and float(np.mean(window.at_zero()[r.box[1] : r.box[3], r.box[0] : r.box[2]])) >= BOTTOM_INK
     ]
     if not candidates:
         return []  # (the whole window is made only to read a line in it)
@@ -1024,6 +1034,19 @@ def _at_the_bottom(
         ", at the bottom of the range",
         cut=_read_part,
     )
+
+
+def _feet_of(taken: TextRegion, line: TextRegion) -> bool:
+    """Whether ``taken`` holds only part of ``line``'s letters across the line: glyphs under
+    ``BOTTOM_PART`` of ``line``'s height, in its rows, with ``line``'s rows reaching out of
+    its own by at least ``BOTTOM_OUT`` of ``line``'s glyph height."""
+    if taken.vertical != line.vertical or taken.glyph_height >= BOTTOM_PART * line.glyph_height:
+        return False
+    c0, c1 = (0, 2) if line.vertical else (1, 3)
+    t, r = taken.box, line.box
+    if min(t[c1], r[c1]) <= max(t[c0], r[c0]):
+        return False
+    return max(t[c0] - r[c0], r[c1] - t[c1]) >= BOTTOM_OUT * line.glyph_height
 
 
 #: Model calls per frame for lines found only in the penumbra window (``_in_the_penumbra``),
@@ -1937,8 +1960,14 @@ def _complete_line(
     line's own character pitch (measured on the characters read inside the line), belong to
     it.  Anatomy next to a line reads as nothing, or as a character off the line's pitch, so
     the box stops where the text does."""
+    # Where the line was found, not where it has grown to: a dark name found over a bone
+    # scan's bone and grown onto the near-black field beside it lies mostly over the field
+    # after the first reading, and the field's window, the only one showing its last letters,
+    # was then not read again (``_over_field``).
+    field = getattr(views, "dark_field", None)
+    found_over_field = field is not None and _over_field(field, region)
     for _ in range(COMPLETE_ROUNDS):
-        grown = _complete_once(detector, views, region)
+        grown = _complete_once(detector, views, region, found_over_field)
         if grown is region:
             break
         a0, a1 = (1, 3) if region.vertical else (0, 2)
@@ -1955,7 +1984,10 @@ def _complete_line(
 
 
 def _complete_once(
-    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    found_over_field: bool | None = None,
 ) -> TextRegion:
     h = region.glyph_height
     if h <= 0 or region.glyphs == 0:
@@ -2025,7 +2057,7 @@ def _complete_once(
     if (
         field is not None
         and region.polarity == "dark"
-        and not _over_field(field, region)
+        and not (_over_field(field, region) if found_over_field is None else found_over_field)
         and (onto_field(field, start - strip, start) or onto_field(field, stop, stop + strip))
     ):
         # Dark letters at the minimum over a near-black field (an MR mosaic's gap between
@@ -2041,6 +2073,15 @@ def _complete_once(
     # The model places a character within a pitch or so; the letters read end where the
     # line's ink does (a large title's box ran on by a pitch over the liver after its "P").
     first, last = ink_span(region, views, new_start, new_stop)
+    own_first, own_last = ink_span(region, views, start, stop)
+    # A line whose "ink" starts or ends a glyph height inside its own box was not measured
+    # on its letters' colour (a grey name running from a radiograph's field onto bone about
+    # as bright, found as the field's gaps between its last letters): it says nothing of
+    # where they end on that side.
+    if own_first < own_last and own_first - start > h:
+        first = new_start
+    if own_first < own_last and stop - own_last > h:
+        last = new_stop
     new_start, new_stop = min(start, max(new_start, first)), max(stop, min(new_stop, last))
     if (new_start, new_stop) == (start, stop):
         return region

@@ -542,6 +542,54 @@ def test_a_black_id_touching_dark_anatomy_goes_whole(key, seed, n, drawn):
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_dark_date_taken_by_the_feet_of_its_letters_goes_whole():
+    """Held-out seed 4: a black 25 px date (at the minimum) over the small CT, whose pixels
+    are blocks of 4 x 4 about as dark as the letters' edges.  Only the lower 11 of its 17 px
+    stood out as a line (80.7 % of it changed); in the bottom-of-range window the whole date
+    is a line of 17 px glyphs, but half its box lay inside the line taken and it counted as
+    that line.  A taken line of much smaller glyphs whose rows the new line reaches out of
+    holds only the feet of its letters (``cleaner._feet_of``)."""
+    scene = random_scene("ct-small", 4, 2)
+    assert scene.scenario == "random 2: dark, narrow 25 px at 49,40"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_vertical_id_found_as_half_its_letters_width_grows_to_its_ink_over_a_word():
+    """Held-out seed 5: a grey 20 px ID written down a head CT over the skull.  Its line was
+    found as half its letters' width (7 of 14 px) and grew along to its ink
+    (``cleaner._to_its_ink``) over gaps of at most that width: inside its last word the thin
+    "S" holds its one value in few rows, a glyph-wide gap stopped the growth, and "SP" stayed
+    (86.6 % of the ID changed).  The gap is measured on the height grown across."""
+    scene = random_scene("ct-head", 5, 1)
+    assert scene.scenario == "random 1: grey:0.6, narrow 20 px, 90 deg at 124,254"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_dark_name_running_from_bone_onto_the_field_is_read_on_in_the_fields_window():
+    """Held-out seed 2: a black 21 px name (at 0) on the bone scan, from the bone onto the
+    near-black field (1-2 of 264 levels).  Its line was found over the bone and its first
+    reading, in the field's window, grew it over the field; the second reading, past its new
+    end, was then not made in that window (the grown box lay mostly over the field), the only
+    one showing the last letter (95.2 % of the name changed).  Whether a line lies over the
+    field is asked of the line as found (``cleaner._complete_line``)."""
+    scene = random_scene("nm-bone-scan", 2, 3)
+    assert scene.scenario == "random 3: dark, serif 21 px at 68,699"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_grey_name_read_past_a_line_of_its_gaps_goes_whole():
+    """Held-out seed 4: a grey 10 px name on the Fuji tibia, running from the bright field
+    onto bone about as bright as its ink (3-6 of 255 levels from it).  The line found was the
+    field's bright gaps between its last letters; the recogniser read the whole name past
+    its start, but the growth was cut to where that line's "ink" lay, which starts 20 px into
+    the line's own box: the first two letters stayed (79.8 % of the name changed).  A line
+    whose ink starts or ends a glyph height inside its own box does not say where its letters
+    end (``cleaner._complete_once``)."""
+    scene = random_scene("cr-tibia", 4, 2)
+    assert scene.scenario == "random 2: grey:0.6, mono 10 px at 849,874"
+    assert_removed_whole(cleaned(scene))
+
+
 @pytest.mark.parametrize(
     ("seed", "n", "drawn"),
     [(2, 2, "bright, bold 23 px at 269,1275"), (5, 4, "faint, sans 14 px at 1282,1575")],
