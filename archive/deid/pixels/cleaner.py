@@ -37,6 +37,7 @@ from .frames import (
     DetectionViews,
     FrameSource,
     Representation,
+    _black_but_runs_and_specks,
     bright_fill,
     detection_views,
     luminance,
@@ -401,6 +402,8 @@ def _decide(
         out = out + _in_the_penumbra(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _on_the_minimum(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_one_value(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _out_of_texture(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _darkest_over_texture(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
@@ -1212,6 +1215,125 @@ def _in_one_value(
         cut=_read_part,
     )
     return [_complete_line(detector, views, r) for r in found]
+
+
+#: The stroke window over a large frame's texture (``_out_of_texture``): a white top-hat of
+#: this kernel (px) keeps bright strokes up to 4 px wide ...
+TEXTURE_KERNEL = 5
+#: ... and only its pixels at or over this percentile of the window (the deepest 2 %): a faint
+#: name's strokes lie there, most of the texture's grain under it (with the whole window
+#: searched, 370 candidates and 1 s a frame; so cut, 140 and 0.12 s).
+TEXTURE_PERCENTILE = 98.0
+#: Lines of at least this many glyphs count there (the texture's grain makes shorter ones) ...
+TEXTURE_GLYPHS = 4
+#: ... and this many of them, deepest first, are read.
+TEXTURE_CALLS = 2
+
+
+def _out_of_texture(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Faint lines over a large frame's busy texture, found in a stroke window of their own.
+
+    A faint 14-15 px name a fifth of the range over a shoulder MR's muscle is drawn in thin
+    strokes (only a tenth of its pixels at its one value, too few for the one-value window):
+    in every view its letters join the texture's blobs into lines of two or three "glyphs"
+    that read as nothing, or a vertical one is cut across by horizontal rows of grain.  A
+    white top-hat keeps what is narrower than its kernel, and letters drawn in one value
+    stand out of it whole, deeper than the grain: kept only at its deepest pixels, the line
+    is the deepest of a dozen lines of four glyphs or more.  Only on frames that have the
+    one-value window (large MONOCHROME2 frames with a busy texture, ``frames._in_one_value``);
+    a line counts only if the recogniser reads it in that window (or it reads as a header
+    hint); organ-sized "glyphs" and lines touching one taken are left out."""
+    if getattr(views, "one_value", None) is None:
+        return []
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (TEXTURE_KERNEL, TEXTURE_KERNEL))
+    strokes = cv2.morphologyEx(views[0], cv2.MORPH_TOPHAT, kernel)
+    deep = np.percentile(strokes[::4, ::4], TEXTURE_PERCENTILE)
+    window = cv2.normalize(
+        np.where(strokes >= deep, strokes, np.uint8(0)), None, 0, 255, cv2.NORM_MINMAX
+    )
+    candidates = [
+        r
+        for r in detector.detect(DetectionViews([window]))
+        if r.polarity == "bright"
+        and r.glyphs >= TEXTURE_GLYPHS
+        and r.glyph_height <= certain_height
+        and not any(_overlap(r.box, t.box) > 0 for t in taken)
+    ]
+    deepest = sorted(candidates, key=lambda r: (-r.depth, r.box))[:TEXTURE_CALLS]
+    found = _read_on_its_own(
+        detector,
+        window,
+        views,
+        deepest,
+        len(deepest),
+        hint_tokens,
+        ", in a stroke window over a busy texture",
+        cut=_read_part,
+    )
+    own = _view_first([window, *views], 0)
+    return [replace(_complete_line(detector, own, replace(r, ink=-1.0)), ink=r.ink) for r in found]
+
+
+#: Stored levels over the minimum that the darkest-levels window over a large frame's texture
+#: keeps (``_darkest_over_texture``): the cores of thin dark letters drawn at the minimum lie
+#: there (blended with the noise by their anti-aliasing, only a sixth of a 12 px name's
+#: pixels are at the minimum itself), the noise's dips around the joint only in specks (at
+#: 3-4 levels those join into lines: 240 candidates instead of 10).
+DARKEST_LEVELS = 2
+#: Lines of at least this many glyphs count there, and this many of them are read, most
+#: glyphs first.
+DARKEST_GLYPHS = 4
+DARKEST_CALLS = 2
+
+
+def _darkest_over_texture(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Thin dark lines over the near-black noise of a large frame's texture, found in a
+    window of the frame's darkest stored levels.
+
+    A 12 px name drawn at the minimum (0) over a shoulder MR's dark noise (0-20 of 595
+    levels) is a few levels under the noise's dips in every view, and too thin for the
+    one-value window: nothing of it is a candidate.  Only the pixels within
+    ``DARKEST_LEVELS`` of the minimum are black in this window, but for straight runs (the
+    black border) and specks (the noise's own minima): the letters' cores stand alone, the
+    line with most glyphs of a dozen.  Only on frames that have the one-value window (large
+    MONOCHROME2 frames with a busy texture, ``frames._in_one_value``); a line counts only if
+    the recogniser reads it in that window (or it reads as a header hint)."""
+    stored = getattr(views, "stored", None)
+    if getattr(views, "one_value", None) is None or stored is None:
+        return []
+    least = stored.min()
+    at = np.where(stored <= least + DARKEST_LEVELS, np.uint8(255), np.uint8(0))
+    window = _black_but_runs_and_specks(at)
+    candidates = [
+        r
+        for r in _dark_lines(detector.detect(DetectionViews([window])), taken, certain_height, 1.0)
+        if r.glyphs >= DARKEST_GLYPHS and not any(_overlap(r.box, t.box) > 0 for t in taken)
+    ]
+    most = sorted(candidates, key=lambda r: (-r.glyphs, r.box))[:DARKEST_CALLS]
+    found = _read_on_its_own(
+        detector,
+        window,
+        views,
+        most,
+        len(most),
+        hint_tokens,
+        ", in the darkest levels of a busy texture",
+        cut=_read_part,
+    )
+    own = _view_first([window, *views], 0)
+    return [_complete_line(detector, own, r) for r in found]
 
 
 #: Kernels (px) of the stroke windows over a mosaic's slices (``_over_slices``): a white

@@ -1030,6 +1030,39 @@ def test_a_name_in_one_value_over_the_shoulder_mrs_texture_goes_whole(seed, n, d
     assert_removed_whole(cleaned(scene))
 
 
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [
+        (5, 7, "faint, sans 14 px, 90 deg"),
+        (5, 8, "faint, mono 15 px"),
+        (3, 5, "faint, bold 8 px, 270 deg"),
+    ],
+)
+def test_a_faint_name_in_thin_strokes_over_the_shoulder_mrs_texture_goes_whole(seed, n, drawn):
+    """Placements of seeds 3 and 5 over the shoulder MR: a faint name (a fifth of the range
+    over the muscle) in thin strokes has too few pixels at its one value for the one-value
+    window, and in every view its letters joined the texture's grain into short lines read as
+    nothing (0-2 model calls; nothing of it changed).  In a white top-hat kept at its deepest
+    2 % the letters stand out whole and the name is the deepest line of four glyphs or more
+    (``cleaner._out_of_texture``): read there, it goes whole, the shoulder kept."""
+    scene = random_scene("mr-shoulder", seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_thin_dark_name_over_the_shoulder_mrs_dark_noise_goes_whole():
+    """Seed 3's placement of a dark 12 px name over the near-black noise beside the shoulder
+    MR's border (0-20 of 595 levels): drawn at the minimum, its thin anti-aliased strokes are
+    a few levels under the noise's dips in every view, with too few pixels at one value for
+    the one-value window, and nothing of it was a candidate (0 model calls, nothing changed).
+    In a window of the frame's two darkest levels over the minimum the letters' cores stand
+    alone, the noise there only specks (``cleaner._darkest_over_texture``): the name is read
+    there and goes whole."""
+    scene = random_scene("mr-shoulder", 3, 6)
+    assert scene.scenario.startswith("random 6: dark, mono 12 px at")
+    assert_removed_whole(cleaned(scene))
+
+
 @pytest.mark.parametrize(("seed", "n"), [(1, 4), (5, 9)])
 def test_black_text_on_a_radiograph_shown_inverted_goes_whole(seed, n):
     """Held-out placements on the PA chest (MONOCHROME1): a bold black ID or site over the
