@@ -27,7 +27,8 @@ vendor text, and text-free images; see that script for the figures):
   ``cleaner._in_one_value``).
   On colour ultrasound, letters over speckle or Doppler touch its blobs and the Doppler box's
   border at the usual threshold; their cores, strokes rising twice ``contrast``, without
-  straight rules, are grouped too (``_cores``).
+  straight rules, are grouped too (``_cores``), and so are the strokes beside a long border
+  with the border taken out (``_beside_rules``: a small grey name against the box's edge).
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
@@ -354,6 +355,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         cores = getattr(views, "chroma", None) is not None and scale == 1
         if cores:
             chosen.append(_cores(hats[0], 2 * self.contrast))
+            chosen.append(_beside_rules(union.view(np.uint8)))
+        first_core = len(chosen) - 2  # (colour: the cores, then the strokes beside a border)
         out: list[TextRegion] = []
         seen: set[tuple] = set()
         for index, mask in enumerate(chosen):
@@ -364,7 +367,13 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 key = (line.box, line.vertical)
                 if key not in seen:
                     seen.add(key)
-                    if cores and index == len(chosen) - 1:
+                    if (
+                        cores
+                        and index > first_core
+                        and (line.vertical or line.glyph_height > _BESIDE_RULE_HEIGHT)
+                    ):
+                        continue  # (beside a border: only a small font's horizontal line)
+                    if cores and index >= first_core:
                         # Never text on shape alone: what rises that high over speckle is
                         # also the Doppler's brightest blobs, and the model cuts the line to
                         # the characters it reads.
@@ -821,6 +830,42 @@ def _cores(hat: np.ndarray, level: int) -> np.ndarray:
         m8, cv2.MORPH_OPEN, _rule_kernel(False)
     )
     return m8 > rules
+
+
+#: A straight run of stroke pixels this long is a border (the Doppler box's, the sector's
+#: edge) for ``_beside_rules``: ultrasound speckle, stretched across the beam, makes runs of
+#: 31 px (``_RULE_LENGTH``) all over a 640 px frame, hardly ever of 81.
+_LONG_RULE = 81
+#: How far (px) from such a border ``_beside_rules`` looks for letters; the small fonts it is
+#: for are 5-9 px high.
+_NEAR_RULE = 8
+#: Tallest glyphs (px) of a line found beside a border: larger letters stand out on their own.
+_BESIDE_RULE_HEIGHT = 12
+
+
+def _beside_rules(m8: np.ndarray) -> np.ndarray:
+    """The strokes of a colour frame's usual mask that touch a long straight border (within
+    ``_NEAR_RULE`` of it), with the border taken out.
+
+    A small name (5-9 px letters, grey or faint) written against the Doppler box's white border
+    or the sector's edge shares a row or two with it at the usual threshold: its letters are one
+    component with the border, no glyphs, and the line is never a candidate; at the cores'
+    higher level (``_cores``) such letters are not there at all.  Without the border they are
+    glyphs again.  Only what touched a border, near it, is regrouped, so the speckle and the
+    Doppler map elsewhere make no new candidates.
+    """
+    vertical = cv2.getStructuringElement(cv2.MORPH_RECT, (1, _LONG_RULE))
+    horizontal = cv2.getStructuringElement(cv2.MORPH_RECT, (_LONG_RULE, 1))
+    rules = cv2.morphologyEx(m8, cv2.MORPH_OPEN, vertical) | cv2.morphologyEx(
+        m8, cv2.MORPH_OPEN, horizontal
+    )
+    if not rules.any():
+        return np.zeros(m8.shape, bool)
+    _, labels = cv2.connectedComponents(m8, connectivity=8)
+    touching = np.unique(labels[rules > 0])
+    reach = np.ones((2 * _NEAR_RULE + 1, 2 * _NEAR_RULE + 1), np.uint8)
+    near = cv2.dilate(rules, reach).view(bool)
+    return np.isin(labels, touching[touching > 0]) & ~rules.view(bool) & near
 
 
 def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
