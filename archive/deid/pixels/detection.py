@@ -270,6 +270,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # line, and it was already judged (hysteresis, not a weaker first pass).
         snr_text = self.snr_text * (1.5 if ignore is not None else 1.0)
         bright_only = set(getattr(views, "bright_only", ()))
+        colour = getattr(views, "chroma", None) is not None
         while True:
             supports = [_support(img, _SUPPORT_MARGIN + max(self.kernels)) for img in imgs]
             # Every top-hat first: the thresholds are needed only where one of them lies
@@ -303,7 +304,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                     for r in found:
                         if ignore is not None and not r.strong:
                             continue  # re-check: weak shapes were judged on the first pass
-                        r = self._measure(r, imgs, hats, thresholds, snr_text, keep)
+                        r = self._measure(r, imgs, hats, thresholds, snr_text, keep, colour)
                         if r is None:
                             continue
                         if scale != 1:
@@ -520,6 +521,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         thresholds: Sequence[np.ndarray | int],
         snr_text: float,
         keep: np.ndarray | None = None,
+        colour: bool = False,
     ) -> TextRegion | None:
         """Stroke-vs-background statistics of a candidate; None for speckle.
 
@@ -609,7 +611,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
         if best_snr < self.snr_speckle and best_uni < self.uniform_text and not r.run:
             # (A run split out of anatomy is not judged by contrast: letters 30-40 levels over
             # a busy texture measure as low and as mixed as the texture's own blobs.)
-            return None
+            if not (colour and _at_the_end(r, imgs[0], hats[0], thresholds[0])):
+                return None
+            r = replace(r, reason=r.reason + AT_THE_END)
         if r.glyphs == 2 and best_snr < self.snr_pair and not r.strong:
             return None  # a pair of blobs of little contrast: anatomy, not worth a model call
         strong = r.strong and best_snr >= snr_text
@@ -800,6 +804,39 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
             )
         return out
+
+
+#: A colour frame's dark line with at least this share of its strokes black (within
+#: ``_END_REACH`` of 0) is drawn in black (``_at_the_end``).
+_AT_THE_END = 0.15
+AT_THE_END = ", drawn in black"
+_END_REACH = 3
+
+
+def _at_the_end(
+    r: TextRegion, lum: np.ndarray, hat: np.ndarray, threshold: np.ndarray | int
+) -> bool:
+    """Whether a dark line of a colour frame that measures as speckle has its strokes drawn
+    black: ``_AT_THE_END`` of them within ``_END_REACH`` of 0 in the luminance.
+
+    A small black ID over ultrasound speckle: most of a 12 px mono font's stroke pixels are
+    anti-aliased, the speckle's own dark gaps stand out as much as its letters in the
+    black-hat, and the line measures as speckle (snr 3.9, uniformity 0.18).  Its fully inked
+    pixels are black, which the scanned field's speckle hardly is (a fifth of the ID's strokes,
+    at most 7 % of any text-shaped dark line of speckle on the Doppler images).  Such a line is
+    kept as a weak candidate, for the model to read.  Not white: the Doppler map and the
+    vendor's own white labels saturate there (the J2K Doppler's "PWR" label joined with the
+    scale under it: 32 %), and white letters rise over speckle enough to be found
+    (``_cores``).
+    """
+    if r.polarity != "dark":
+        return False
+    x0, y0, x1, y1 = r.box
+    t = threshold if isinstance(threshold, int) else threshold[y0:y1, x0:x1]
+    values = lum[y0:y1, x0:x1][hat[y0:y1, x0:x1] >= t]
+    if values.size < 8:
+        return False
+    return np.count_nonzero(values <= _END_REACH) >= _AT_THE_END * values.size
 
 
 def _word_shaped(width: int, height: int, fill: float) -> bool:
@@ -1226,7 +1263,9 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
                 # of the other polarity.  The gaps' "line" runs on into whatever touches the
                 # text, so the letters' line keeps its own box: the one whose ink differs from
                 # its background (the gaps between dark letters on white *are* the background).
-                if (r.depth, r.snr) > (o.depth, o.snr):
+                # (A line drawn at the end of the range, ``_at_the_end``, is the letters.)
+                ends = (AT_THE_END in r.reason, AT_THE_END in o.reason)
+                if (ends[0], r.depth, r.snr) > (ends[1], o.depth, o.snr):
                     out[i] = replace(r, box=box, strong=o.strong or r.strong)
                 break
             # The same line found in two windows: in the window where it stands out most it
