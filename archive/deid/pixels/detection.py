@@ -27,8 +27,8 @@ vendor text, and text-free images; see that script for the figures):
   ``cleaner._in_one_value``).
   On colour ultrasound, letters over speckle or Doppler touch its blobs and the Doppler box's
   border at the usual threshold; their cores, strokes rising twice ``contrast``, without
-  straight rules, are grouped too (``_cores``), and so are the strokes beside a long border
-  with the border taken out (``_beside_rules``: a small grey name against the box's edge).
+  straight rules, are grouped too (``_cores``), and so are the strokes along a long horizontal
+  border with the border taken out (``_beside_rules``: a small grey name on the box's edge).
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
@@ -881,21 +881,21 @@ _BESIDE_RULE_HEIGHT = 12
 
 
 def _beside_rules(m8: np.ndarray) -> np.ndarray:
-    """The strokes of a colour frame's usual mask that touch a long straight border (within
-    ``_NEAR_RULE`` of it), with the border taken out.
+    """The strokes of a colour frame's usual mask that touch a long straight horizontal border,
+    within ``_NEAR_RULE`` of it, with the border taken out.
 
-    A small name (5-9 px letters, grey or faint) written against the Doppler box's white border
-    or the sector's edge shares a row or two with it at the usual threshold: its letters are one
+    A small name (5-9 px letters, grey or faint) written along the Doppler box's white border
+    or the sector's edge shares a row with it at the usual threshold: its letters are one
     component with the border, no glyphs, and the line is never a candidate; at the cores'
     higher level (``_cores``) such letters are not there at all.  Without the border they are
     glyphs again.  Only what touched a border, near it, is regrouped, so the speckle and the
-    Doppler map elsewhere make no new candidates.
+    Doppler map elsewhere make no new candidates; and only along a horizontal border: beside a
+    vertical one, the digits of an ID written up the image came out as short horizontal
+    "lines" crossing its vertical line, which then counted as a column of a block
+    (``_without_columns``) and was dropped.
     """
-    vertical = cv2.getStructuringElement(cv2.MORPH_RECT, (1, _LONG_RULE))
     horizontal = cv2.getStructuringElement(cv2.MORPH_RECT, (_LONG_RULE, 1))
-    rules = cv2.morphologyEx(m8, cv2.MORPH_OPEN, vertical) | cv2.morphologyEx(
-        m8, cv2.MORPH_OPEN, horizontal
-    )
+    rules = cv2.morphologyEx(m8, cv2.MORPH_OPEN, horizontal)
     if not rules.any():
         return np.zeros(m8.shape, bool)
     _, labels = cv2.connectedComponents(m8, connectivity=8)
