@@ -925,6 +925,10 @@ def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextR
         for r in usual:
             if r.vertical != core.vertical:
                 continue
+            if AT_THE_END in r.reason and r.polarity != core.polarity:
+                # (The black outline of white letters, kept only as drawn in black: the J2K
+                # Doppler's "PWR" label, whose letters' line it held, was then read as nothing.)
+                continue
             if r.strong and _inside(core.box, r.box):
                 return True
             iw = min(r.box[2], core.box[2]) - max(r.box[0], core.box[0])
@@ -1263,7 +1267,7 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
                 # of the other polarity.  The gaps' "line" runs on into whatever touches the
                 # text, so the letters' line keeps its own box: the one whose ink differs from
                 # its background (the gaps between dark letters on white *are* the background).
-                # (A line drawn at the end of the range, ``_at_the_end``, is the letters.)
+                # (A line drawn in black, ``_at_the_end``, is the letters.)
                 ends = (AT_THE_END in r.reason, AT_THE_END in o.reason)
                 if (ends[0], r.depth, r.snr) > (ends[1], o.depth, o.snr):
                     out[i] = replace(r, box=box, strong=o.strong or r.strong)
