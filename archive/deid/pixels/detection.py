@@ -876,8 +876,11 @@ _LONG_RULE = 81
 #: How far (px) from such a border ``_beside_rules`` looks for letters; the small fonts it is
 #: for are 5-9 px high.
 _NEAR_RULE = 8
-#: Tallest glyphs (px) of a line found beside a border: larger letters stand out on their own.
-_BESIDE_RULE_HEIGHT = 12
+#: Tallest glyphs (px) of a line found beside a border: the 8-10 px fonts it is for have
+#: letters of 5-7 px.  Taller "glyphs" there are the tops of larger letters that the border
+#: crosses (a 13 px cyan ID over the sector's edge: read and cut to its upper rows, its last row
+#: was left and its own line, in the chroma window, no longer looked for).
+_BESIDE_RULE_HEIGHT = 7
 
 
 def _beside_rules(m8: np.ndarray) -> np.ndarray:
