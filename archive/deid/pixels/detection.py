@@ -27,7 +27,8 @@ vendor text, and text-free images; see that script for the figures):
   ``cleaner._in_one_value``).
   On colour ultrasound, letters over speckle or Doppler touch its blobs and the Doppler box's
   border at the usual threshold; their cores, strokes rising twice ``contrast``, without
-  straight rules, are grouped too (``_cores``).
+  straight rules, are grouped too (``_cores``), and so are the strokes along a long horizontal
+  border with the border taken out (``_beside_rules``: a small grey name on the box's edge).
 * **Decision: geometry first, then the recogniser.**  A line of four or more aligned glyphs
   whose strokes stand well out of their own background (``snr >= snr_text``) is text: it is
   redacted without asking a model (a name on every slice of a CT series costs no model call).
@@ -269,6 +270,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # line, and it was already judged (hysteresis, not a weaker first pass).
         snr_text = self.snr_text * (1.5 if ignore is not None else 1.0)
         bright_only = set(getattr(views, "bright_only", ()))
+        colour = getattr(views, "chroma", None) is not None
         while True:
             supports = [_support(img, _SUPPORT_MARGIN + max(self.kernels)) for img in imgs]
             # Every top-hat first: the thresholds are needed only where one of them lies
@@ -302,7 +304,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                     for r in found:
                         if ignore is not None and not r.strong:
                             continue  # re-check: weak shapes were judged on the first pass
-                        r = self._measure(r, imgs, hats, thresholds, snr_text, keep)
+                        r = self._measure(r, imgs, hats, thresholds, snr_text, keep, colour)
                         if r is None:
                             continue
                         if scale != 1:
@@ -354,6 +356,8 @@ class ClassicalTextDetector(BurnedInTextDetector):
         cores = getattr(views, "chroma", None) is not None and scale == 1
         if cores:
             chosen.append(_cores(hats[0], 2 * self.contrast))
+            chosen.append(_beside_rules(union.view(np.uint8)))
+        first_core = len(chosen) - 2  # (colour: the cores, then the strokes beside a border)
         out: list[TextRegion] = []
         seen: set[tuple] = set()
         for index, mask in enumerate(chosen):
@@ -364,7 +368,13 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 key = (line.box, line.vertical)
                 if key not in seen:
                     seen.add(key)
-                    if cores and index == len(chosen) - 1:
+                    if (
+                        cores
+                        and index > first_core
+                        and (line.vertical or line.glyph_height > _BESIDE_RULE_HEIGHT)
+                    ):
+                        continue  # (beside a border: only a small font's horizontal line)
+                    if cores and index >= first_core:
                         # Never text on shape alone: what rises that high over speckle is
                         # also the Doppler's brightest blobs, and the model cuts the line to
                         # the characters it reads.
@@ -511,6 +521,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         thresholds: Sequence[np.ndarray | int],
         snr_text: float,
         keep: np.ndarray | None = None,
+        colour: bool = False,
     ) -> TextRegion | None:
         """Stroke-vs-background statistics of a candidate; None for speckle.
 
@@ -600,7 +611,9 @@ class ClassicalTextDetector(BurnedInTextDetector):
         if best_snr < self.snr_speckle and best_uni < self.uniform_text and not r.run:
             # (A run split out of anatomy is not judged by contrast: letters 30-40 levels over
             # a busy texture measure as low and as mixed as the texture's own blobs.)
-            return None
+            if not (colour and _at_the_end(r, imgs[0], hats[0], thresholds[0])):
+                return None
+            r = replace(r, reason=r.reason + AT_THE_END)
         if r.glyphs == 2 and best_snr < self.snr_pair and not r.strong:
             return None  # a pair of blobs of little contrast: anatomy, not worth a model call
         strong = r.strong and best_snr >= snr_text
@@ -793,6 +806,39 @@ class ClassicalTextDetector(BurnedInTextDetector):
         return out
 
 
+#: A colour frame's dark line with at least this share of its strokes black (within
+#: ``_END_REACH`` of 0) is drawn in black (``_at_the_end``).
+_AT_THE_END = 0.15
+AT_THE_END = ", drawn in black"
+_END_REACH = 3
+
+
+def _at_the_end(
+    r: TextRegion, lum: np.ndarray, hat: np.ndarray, threshold: np.ndarray | int
+) -> bool:
+    """Whether a dark line of a colour frame that measures as speckle has its strokes drawn
+    black: ``_AT_THE_END`` of them within ``_END_REACH`` of 0 in the luminance.
+
+    A small black ID over ultrasound speckle: most of a 12 px mono font's stroke pixels are
+    anti-aliased, the speckle's own dark gaps stand out as much as its letters in the
+    black-hat, and the line measures as speckle (snr 3.9, uniformity 0.18).  Its fully inked
+    pixels are black, which the scanned field's speckle hardly is (a fifth of the ID's strokes,
+    at most 7 % of any text-shaped dark line of speckle on the Doppler images).  Such a line is
+    kept as a weak candidate, for the model to read.  Not white: the Doppler map and the
+    vendor's own white labels saturate there (the J2K Doppler's "PWR" label joined with the
+    scale under it: 32 %), and white letters rise over speckle enough to be found
+    (``_cores``).
+    """
+    if r.polarity != "dark":
+        return False
+    x0, y0, x1, y1 = r.box
+    t = threshold if isinstance(threshold, int) else threshold[y0:y1, x0:x1]
+    values = lum[y0:y1, x0:x1][hat[y0:y1, x0:x1] >= t]
+    if values.size < 8:
+        return False
+    return np.count_nonzero(values <= _END_REACH) >= _AT_THE_END * values.size
+
+
 def _word_shaped(width: int, height: int, fill: float) -> bool:
     """Whether one or two components this wide, of this typical height and mean fill of
     their boxes, are shaped like a word whose glyphs touch (small fonts)."""
@@ -823,6 +869,45 @@ def _cores(hat: np.ndarray, level: int) -> np.ndarray:
     return m8 > rules
 
 
+#: A straight run of stroke pixels this long is a border (the Doppler box's, the sector's
+#: edge) for ``_beside_rules``: ultrasound speckle, stretched across the beam, makes runs of
+#: 31 px (``_RULE_LENGTH``) all over a 640 px frame, hardly ever of 81.
+_LONG_RULE = 81
+#: How far (px) from such a border ``_beside_rules`` looks for letters; the small fonts it is
+#: for are 5-9 px high.
+_NEAR_RULE = 8
+#: Tallest glyphs (px) of a line found beside a border: the 8-10 px fonts it is for have
+#: letters of 5-7 px.  Taller "glyphs" there are the tops of larger letters that the border
+#: crosses (a 13 px cyan ID over the sector's edge: read and cut to its upper rows, its last row
+#: was left and its own line, in the chroma window, no longer looked for).
+_BESIDE_RULE_HEIGHT = 7
+
+
+def _beside_rules(m8: np.ndarray) -> np.ndarray:
+    """The strokes of a colour frame's usual mask that touch a long straight horizontal border,
+    within ``_NEAR_RULE`` of it, with the border taken out.
+
+    A small name (5-9 px letters, grey or faint) written along the Doppler box's white border
+    or the sector's edge shares a row with it at the usual threshold: its letters are one
+    component with the border, no glyphs, and the line is never a candidate; at the cores'
+    higher level (``_cores``) such letters are not there at all.  Without the border they are
+    glyphs again.  Only what touched a border, near it, is regrouped, so the speckle and the
+    Doppler map elsewhere make no new candidates; and only along a horizontal border: beside a
+    vertical one, the digits of an ID written up the image came out as short horizontal
+    "lines" crossing its vertical line, which then counted as a column of a block
+    (``_without_columns``) and was dropped.
+    """
+    horizontal = cv2.getStructuringElement(cv2.MORPH_RECT, (_LONG_RULE, 1))
+    rules = cv2.morphologyEx(m8, cv2.MORPH_OPEN, horizontal)
+    if not rules.any():
+        return np.zeros(m8.shape, bool)
+    _, labels = cv2.connectedComponents(m8, connectivity=8)
+    touching = np.unique(labels[rules > 0])
+    reach = np.ones((2 * _NEAR_RULE + 1, 2 * _NEAR_RULE + 1), np.uint8)
+    near = cv2.dilate(rules, reach).view(bool)
+    return np.isin(labels, touching[touching > 0]) & ~rules.view(bool) & near
+
+
 def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
     """The lines of the usual masks deduplicated as ever, and the lines found on stroke cores
     (``_cores``) added where they found a line those missed.
@@ -842,6 +927,10 @@ def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextR
     def found(core: TextRegion) -> bool:
         for r in usual:
             if r.vertical != core.vertical:
+                continue
+            if AT_THE_END in r.reason and r.polarity != core.polarity:
+                # (The black outline of white letters, kept only as drawn in black: the J2K
+                # Doppler's "PWR" label, whose letters' line it held, was then read as nothing.)
                 continue
             if r.strong and _inside(core.box, r.box):
                 return True
@@ -1181,7 +1270,9 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
                 # of the other polarity.  The gaps' "line" runs on into whatever touches the
                 # text, so the letters' line keeps its own box: the one whose ink differs from
                 # its background (the gaps between dark letters on white *are* the background).
-                if (r.depth, r.snr) > (o.depth, o.snr):
+                # (A line drawn in black, ``_at_the_end``, is the letters.)
+                ends = (AT_THE_END in r.reason, AT_THE_END in o.reason)
+                if (ends[0], r.depth, r.snr) > (ends[1], o.depth, o.snr):
                     out[i] = replace(r, box=box, strong=o.strong or r.strong)
                 break
             # The same line found in two windows: in the window where it stands out most it

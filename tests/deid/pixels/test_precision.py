@@ -1240,3 +1240,32 @@ def test_spaces_read_at_the_end_of_a_line_are_not_part_of_its_span():
     assert _without_end_spaces(kept, steps, space).tolist() == [1, 3, 4, 6, 7]
     only_spaces = np.array([space, 0, space])
     assert _without_end_spaces(np.array([0, 2]), only_spaces, space).tolist() == [0, 2]
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
+        ("us-doppler", 1, 2, "grey:0.6, narrow 9 px"),
+        ("us-doppler", 2, 10, "faint, sans 8 px"),
+    ],
+)
+def test_a_small_name_against_the_doppler_box_border_goes_whole(key, seed, n, drawn):
+    """Work seeds 1 and 2: a 9 px grey ID on the Doppler box's white border and an 8 px faint
+    place name on the sector's bright edge.  The letters' last row lies on the border, so at
+    the stroke threshold they were one component with it, 300 px wide: no glyphs, no line, not
+    one pixel changed.  Taken out of the mask near a long straight border
+    (``detection._beside_rules``), the letters are glyphs again and read."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_black_id_over_doppler_speckle_is_taken_as_its_own_line():
+    """Work seed 5: a black 12 px ID over the speckle above the Doppler box.  Its anti-aliased
+    strokes measure like the speckle's dark gaps (snr 3.9, uniformity 0.18): the dark line was
+    dropped, and only the bright gaps under the digits were taken, a box 3 rows short of the
+    digits' tops (67 % changed).  A fifth of its strokes are black, as the speckle's hardly are
+    (``detection._at_the_end``): it is read as the ID's line and goes whole."""
+    scene = random_scene("us-doppler", 5, 0)
+    assert scene.scenario.startswith("random 0: dark, mono 12 px at")
+    assert_removed_whole(cleaned(scene))
