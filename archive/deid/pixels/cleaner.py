@@ -602,8 +602,8 @@ def _to_its_ink(
     return replace(region, box=box, reason=region.reason + ", grown to its ink")
 
 
-#: On a colour frame a line's box is cut across to the rows of its letters' value (``_to_its_rows_in_colour``)
-#: by at most this share of its height on either side ...
+#: On a colour frame a line's box is cut across to the rows of its letters' value
+#: (``_to_its_rows_in_colour``) by at most this share of its height on either side ...
 ROWS_CUT = 0.3
 #: ... where that value's pixels run along at least this share of the box.
 ROWS_ALONG = 0.6
