@@ -605,8 +605,12 @@ def _to_its_ink(
 #: On a colour frame a line's box is cut across to the rows of its letters' value
 #: (``_to_its_rows_in_colour``) by at most this share of its height on either side ...
 ROWS_CUT = 0.3
-#: ... where that value's pixels run along at least this share of the box.
+#: ... where that value's pixels run along at least this share of the box ...
 ROWS_ALONG = 0.6
+#: ... and are the strokes' value in the view the line was measured in (``TextRegion.ink``),
+#: within this many levels or this share of the strokes' contrast, whichever is more.
+ROWS_INK = 4
+ROWS_INK_SHARE = 0.1
 
 
 def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
@@ -635,6 +639,14 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
         return region
     hit = crop == value
+    # The value must be the strokes' own, as the line was measured in its view (a faint name
+    # over a Doppler frame's dark field, its ink at 64: the spike of its box was the field's
+    # 36, whose columns began one letter in).
+    if region.ink < 0 or region.view >= len(views):
+        return region
+    seen = float(np.median(views[region.view][y0:y1, x0:x1][hit]))
+    if abs(seen - region.ink) > max(ROWS_INK, ROWS_INK_SHARE * region.depth):
+        return region
     if region.vertical:
         hit = hit.T
     height, length = hit.shape
@@ -947,6 +959,10 @@ ALIAS_CALLS = 4
 ALIAS_HIDDEN = 0.5
 #: ... and the share of its box that lines already taken may cover (the rest is new)
 ALIAS_TAKEN = 0.5
+#: A strong line there of at least this many glyphs no taller than ``ALIAS_SMALL`` px is
+#: taken unread: the recogniser reads nothing in a 6 px font's broken strokes
+ALIAS_GLYPHS = 4
+ALIAS_SMALL = 8
 
 
 def _hidden_by_palette(
@@ -977,7 +993,7 @@ def _hidden_by_palette(
         if sum(_overlap(r.box, t.box) for t in taken) > ALIAS_TAKEN:
             continue
         candidates.append(r)
-    return _read_on_its_own(
+    read = _read_on_its_own(
         detector,
         window,
         views,
@@ -987,6 +1003,20 @@ def _hidden_by_palette(
         ", hidden by the palette",
         cut=_read_part,
     )
+    # An 8 px name drawn at the field's index over the sector's floor is six glyphs of one or
+    # two pixels' strokes (the palette's index, not a blend, at each pixel: no soft edge):
+    # the window shows it whole and at full contrast, a viewer with another palette shows it
+    # too, and the recogniser, scaling it up eightfold, reads nothing.  Nothing else in that
+    # window is a line of several glyphs of a small font: the field and its aliases are flat.
+    unread = [
+        replace(r, reason=r.reason + ", hidden by the palette, too small to read")
+        for r in candidates
+        if r.strong
+        and r.glyphs >= ALIAS_GLYPHS
+        and 0 < r.glyph_height <= ALIAS_SMALL
+        and not any(_overlap(r.box, f.box) > 0 for f in read)
+    ]
+    return read + unread
 
 
 #: Model calls per frame for lines found only in the dark-field window (``_on_dark_field``).
