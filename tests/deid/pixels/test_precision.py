@@ -810,6 +810,22 @@ def test_dark_text_over_a_palette_ultrasounds_sector_goes_whole(seed, n, drawn):
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_small_name_the_palette_hides_goes_whole_unread():
+    """Held-out seed 2: a dark 8 px name at index 0 over the palette ultrasound's floor at
+    index 1 (both black).  The one-index window shows it as a strong line of six glyphs at
+    full contrast, but drawn in palette indices it has no soft edge, its strokes one or two
+    pixels, and the recogniser reads nothing: the whole name stayed in the pixel data.  A
+    strong line of a small font there is taken unread (``cleaner._hidden_by_palette``); the
+    same name drawn over the sector, with no header hint, goes too."""
+    scene = random_scene("us-palette", 2, 0)
+    assert scene.scenario == "random 0: dark, narrow 8 px at 420,303"
+    assert_removed_whole(cleaned(scene))
+    name = Stroke("DOE^JANE 1961", (420, 200), 8, "narrow", colour="dark")
+    scene = drawn_scene("us-palette", [name], "small dark name over the sector's floor")
+    scene.hints = []
+    assert_removed_whole(cleaned(scene))
+
+
 def test_the_near_black_fields_of_a_bone_scan_and_a_mosaic_get_no_box():
     """The dark-field window's noise (the bone scan's background at 0-2, the mosaic's gaps
     down to the minimum) makes dark "strokes" of its own: none of the text-free variants of
