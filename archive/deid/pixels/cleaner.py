@@ -622,13 +622,14 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     a share of that height, grows with it: the fill blanked 1.1-2.3 % of the frame around
     letters that need a third of that.  Letters are drawn in one colour, a spike of the
     box's luminance histogram (``_histogram_spike``); the rows holding it, a pixel more for
-    the letters' soft edge, are the line, and along it the columns holding it (by at most
-    the cut line's height at either end: the box of an ID ran on two heights past its last
-    digit).  Only when that value runs along most of the box
-    (the letters, not one glyph's colour or a speck of the sector), and by at most
+    the letters' soft edge, are the line.  Only when that value runs along most of the box
+    (the letters, not one glyph's colour or a speck of the sector), is the strokes' value in
+    the view the line was measured in, leaves at least the glyphs' height, and by at most
     ``ROWS_CUT`` of the height on either side: a second line in the box, of another colour,
-    is taller than what may be cut.  Not on grey frames (``_to_its_ink`` there) nor for dark
-    lines (their value is the field's black)."""
+    is taller than what may be cut.  Never along the line: cut to the value's columns, a
+    serif S held in single pixels and a faint 10 px name's last letter, over a Doppler
+    frame, holding none, were lost.  Not on grey frames (``_to_its_ink`` there) nor for
+    dark lines (their value is the field's black)."""
     if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "bright":
         return region
     x0, y0, x1, y1 = region.box
@@ -657,22 +658,17 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     most = int(ROWS_CUT * height)
     a0 = min(max(0, int(rows[0]) - 1), most)
     a1 = max(min(height, int(rows[-1]) + 2), height - most)
-    # Along, past the last column of the value by at most the cut line's height either end
-    # (the box ran on over the speckle past the ID's last digit, two heights of it).
-    # Any pixel of the value counts there (a serif S holds it in single pixels), and half a
-    # height past it stays (the rest of a glyph drawn softer).
-    cols = np.flatnonzero(hit[a0:a1].any(axis=0))
-    if cols.size == 0:
+    if (a0, a1) == (0, height):
         return region
-    most, soft = a1 - a0, (a1 - a0) // 2
-    b0 = min(max(0, int(cols[0]) - soft), most)
-    b1 = max(min(length, int(cols[-1]) + 1 + soft), length - most)
-    if (a0, a1, b0, b1) == (0, height, 0, length):
+    # Rows of the value shorter than the glyphs are not the letters' (a yellow name over a
+    # Doppler map: the spike was the map's saturated white, in the rows of the letters'
+    # lower half).
+    if a1 - a0 < region.glyph_height:
         return region
     if region.vertical:
-        box = (x0 + a0, y0 + b0, x0 + a1, y0 + b1)
+        box = (x0 + a0, y0, x0 + a1, y1)
     else:
-        box = (x0 + b0, y0 + a0, x0 + b1, y0 + a1)
+        box = (x0, y0 + a0, x1, y0 + a1)
     return replace(region, box=box, reason=region.reason + ", cut to its letters' rows")
 
 
