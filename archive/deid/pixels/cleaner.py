@@ -409,6 +409,7 @@ def _decide(
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
         out = [_to_its_ink(views, r, out, policy.margin) for r in out]
+        out = [_to_its_rows_in_colour(views, r) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
     return out
 
@@ -605,6 +606,76 @@ def _to_its_ink(
     if bare < INK_BARE:
         return region
     return replace(region, box=box, reason=region.reason + ", grown to its ink")
+
+
+#: On a colour frame a line's box is cut across to the rows of its letters' value
+#: (``_to_its_rows_in_colour``) by at most this share of its height on either side ...
+ROWS_CUT = 0.3
+#: ... where that value's pixels run along at least this share of the box ...
+ROWS_ALONG = 0.6
+#: ... and are the strokes' value in the view the line was measured in (``TextRegion.ink``),
+#: within this many levels or this share of the strokes' contrast, whichever is more.
+ROWS_INK = 4
+ROWS_INK_SHARE = 0.1
+
+
+def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
+    """``region`` cut across its line to the rows where its letters' value lies, on a colour
+    frame.
+
+    The model's box of a bright line over an echo's sector runs four or five pixels past the
+    letters above and below, over the speckle (a 14 px ID in a 23 px box), and the margin,
+    a share of that height, grows with it: the fill blanked 1.1-2.3 % of the frame around
+    letters that need a third of that.  Letters are drawn in one colour, a spike of the
+    box's luminance histogram (``_histogram_spike``); the rows holding it, a pixel more for
+    the letters' soft edge, are the line.  Only when that value runs along most of the box
+    (the letters, not one glyph's colour or a speck of the sector), is the strokes' value in
+    the view the line was measured in, leaves at least the glyphs' height, and by at most
+    ``ROWS_CUT`` of the height on either side: a second line in the box, of another colour,
+    is taller than what may be cut.  Never along the line: cut to the value's columns, a
+    serif S held in single pixels and a faint 10 px name's last letter, over a Doppler
+    frame, holding none, were lost.  Not on grey frames (``_to_its_ink`` there) nor for
+    dark lines (their value is the field's black)."""
+    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "bright":
+        return region
+    x0, y0, x1, y1 = region.box
+    crop = views[0][y0:y1, x0:x1]
+    if crop.size == 0:
+        return region
+    value, salience, count = _histogram_spike(crop)
+    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
+        return region
+    hit = crop == value
+    # The value must be the strokes' own, as the line was measured in its view (a faint name
+    # over a Doppler frame's dark field, its ink at 64: the spike of its box was the field's
+    # 36, whose columns began one letter in).
+    if region.ink < 0 or region.view >= len(views):
+        return region
+    seen = float(np.median(views[region.view][y0:y1, x0:x1][hit]))
+    if abs(seen - region.ink) > max(ROWS_INK, ROWS_INK_SHARE * region.depth):
+        return region
+    if region.vertical:
+        hit = hit.T
+    height, length = hit.shape
+    rows = np.flatnonzero(hit.sum(axis=1) >= INK_HITS)
+    cols = np.flatnonzero(hit.any(axis=0))
+    if rows.size == 0 or cols[-1] - cols[0] + 1 < ROWS_ALONG * length:
+        return region
+    most = int(ROWS_CUT * height)
+    a0 = min(max(0, int(rows[0]) - 1), most)
+    a1 = max(min(height, int(rows[-1]) + 2), height - most)
+    if (a0, a1) == (0, height):
+        return region
+    # Rows of the value shorter than the glyphs are not the letters' (a yellow name over a
+    # Doppler map: the spike was the map's saturated white, in the rows of the letters'
+    # lower half).
+    if a1 - a0 < region.glyph_height:
+        return region
+    if region.vertical:
+        box = (x0 + a0, y0, x0 + a1, y1)
+    else:
+        box = (x0, y0 + a0, x1, y0 + a1)
+    return replace(region, box=box, reason=region.reason + ", cut to its letters' rows")
 
 
 def _to_its_colour(
@@ -890,6 +961,10 @@ ALIAS_CALLS = 4
 ALIAS_HIDDEN = 0.5
 #: ... and the share of its box that lines already taken may cover (the rest is new)
 ALIAS_TAKEN = 0.5
+#: A strong line there of at least this many glyphs no taller than ``ALIAS_SMALL`` px is
+#: taken unread: the recogniser reads nothing in a 6 px font's broken strokes
+ALIAS_GLYPHS = 4
+ALIAS_SMALL = 8
 
 
 def _hidden_by_palette(
@@ -920,7 +995,7 @@ def _hidden_by_palette(
         if sum(_overlap(r.box, t.box) for t in taken) > ALIAS_TAKEN:
             continue
         candidates.append(r)
-    return _read_on_its_own(
+    read = _read_on_its_own(
         detector,
         window,
         views,
@@ -930,6 +1005,20 @@ def _hidden_by_palette(
         ", hidden by the palette",
         cut=_read_part,
     )
+    # An 8 px name drawn at the field's index over the sector's floor is six glyphs of one or
+    # two pixels' strokes (the palette's index, not a blend, at each pixel: no soft edge):
+    # the window shows it whole and at full contrast, a viewer with another palette shows it
+    # too, and the recogniser, scaling it up eightfold, reads nothing.  Nothing else in that
+    # window is a line of several glyphs of a small font: the field and its aliases are flat.
+    unread = [
+        replace(r, reason=r.reason + ", hidden by the palette, too small to read")
+        for r in candidates
+        if r.strong
+        and r.glyphs >= ALIAS_GLYPHS
+        and 0 < r.glyph_height <= ALIAS_SMALL
+        and not any(_overlap(r.box, f.box) > 0 for f in read)
+    ]
+    return read + unread
 
 
 #: Model calls per frame for lines found only in the dark-field window (``_on_dark_field``).

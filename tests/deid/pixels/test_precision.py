@@ -685,6 +685,28 @@ def test_coloured_text_over_grey_speckle_or_vendor_text_goes_whole(key, seed, n,
 
 
 @pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
+        ("us-echo", 0, 10, "grey:0.6, sans 19 px at 197,32"),
+        ("us-echo", 1, 1, "bright, serif 18 px at 136,38"),
+        ("us-echo", 3, 8, "bright, bold 19 px at 95,43"),
+        ("us-echo", 5, 0, "cyan, serif 14 px at 192,80"),
+        ("us-palette", 5, 9, "cyan, mono 26 px, 270 deg at 572,103"),
+    ],
+)
+def test_a_line_over_ultrasound_speckle_is_boxed_to_its_letters(key, seed, n, drawn):
+    """Held-out placements (``--random 12``) of white, grey or cyan IDs and names over an
+    echo's sector and up the palette ultrasound: each was found and went whole, but its box
+    ran four or five pixels past the letters above and below (a 14 px ID in a 23 px box),
+    and the margin, a share of that height, grew with it: 1.09-2.33 % of the image blanked.
+    The box is cut across to the rows of the letters' one value
+    (``cleaner._to_its_rows_in_colour``)."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
     ("key", "seed", "n"), [("us-echo", 0, 0), ("us-doppler", 0, 1), ("us-doppler-j2k", 0, 1)]
 )
 def test_a_coloured_line_already_taken_is_not_taken_again_in_the_chroma_window(key, seed, n):
@@ -851,6 +873,22 @@ def test_dark_text_over_a_palette_ultrasounds_sector_goes_whole(seed, n, drawn):
     found (``cleaner._hidden_by_palette``)."""
     scene = random_scene("us-palette", seed, n)
     assert scene.scenario.startswith(f"random {n}: dark, {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_small_name_the_palette_hides_goes_whole_unread():
+    """Held-out seed 2: a dark 8 px name at index 0 over the palette ultrasound's floor at
+    index 1 (both black).  The one-index window shows it as a strong line of six glyphs at
+    full contrast, but drawn in palette indices it has no soft edge, its strokes one or two
+    pixels, and the recogniser reads nothing: the whole name stayed in the pixel data.  A
+    strong line of a small font there is taken unread (``cleaner._hidden_by_palette``); the
+    same name drawn over the sector, with no header hint, goes too."""
+    scene = random_scene("us-palette", 2, 0)
+    assert scene.scenario == "random 0: dark, narrow 8 px at 420,303"
+    assert_removed_whole(cleaned(scene))
+    name = Stroke("DOE^JANE 1961", (420, 200), 8, "narrow", colour="dark")
+    scene = drawn_scene("us-palette", [name], "small dark name over the sector's floor")
+    scene.hints = []
     assert_removed_whole(cleaned(scene))
 
 
