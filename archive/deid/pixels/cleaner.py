@@ -37,7 +37,7 @@ from .frames import (
     DetectionViews,
     FrameSource,
     Representation,
-    _black_but_runs_and_specks,
+    black_but_runs_and_specks,
     bright_fill,
     detection_views,
     luminance,
@@ -1404,7 +1404,7 @@ def _darkest_over_texture(
         return []
     least = stored.min()
     at = np.where(stored <= least + DARKEST_LEVELS, np.uint8(255), np.uint8(0))
-    window = _black_but_runs_and_specks(at)
+    window = black_but_runs_and_specks(at)
     candidates = [
         r
         for r in _dark_lines(detector.detect(DetectionViews([window])), taken, certain_height, 1.0)

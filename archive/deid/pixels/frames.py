@@ -693,10 +693,10 @@ def _at_the_minimum(frame: np.ndarray, lo: float) -> np.ndarray:
     border of each tile).  Made only where a dark field lies at
     the minimum and the minimum is common (where it is rare, ``_bottom_of_range``)."""
     at = np.where(frame <= lo, np.uint8(255), np.uint8(0))
-    return _black_but_runs_and_specks(at)
+    return black_but_runs_and_specks(at)
 
 
-def _black_but_runs_and_specks(at: np.ndarray) -> np.ndarray:
+def black_but_runs_and_specks(at: np.ndarray) -> np.ndarray:
     """``at`` (255 where a pixel is picked) as a window, the picked pixels black, but for
     straight runs of ``MINIMUM_RUN`` (a flat fill, a tile's border) and clusters of at most
     ``MINIMUM_SPECK`` pixels (noise), which are white with the rest."""
@@ -763,7 +763,7 @@ def _in_one_value(frame: np.ndarray, lo: float, hi: float) -> np.ndarray:
         spike = (counts >= ONE_VALUE_LEAST) & (counts >= ONE_VALUE_SPIKE * np.maximum(beside, 1))
         black |= spike.ravel()[keys].reshape(height, width)
     at = np.where(black, np.uint8(255), np.uint8(0))
-    return _black_but_runs_and_specks(at)
+    return black_but_runs_and_specks(at)
 
 
 def _dark_field(
