@@ -2285,16 +2285,13 @@ def _complete_once(
     # line's ink does (a large title's box ran on by a pitch over the liver after its "P").
     first, last = ink_span(region, views, new_start, new_stop)
     own_first, own_last = ink_span(region, views, start, stop)
-    # A line whose "ink" covers under half of it and starts or ends a glyph height inside its
-    # own box was not measured on its letters' colour (a grey name running from a
-    # radiograph's field onto bone about as bright, found as the field's gaps between its
-    # last letters): it says nothing of where they end on that side.  A line mostly in its
-    # ink still ends with it (a faint name over the mosaic's slices, 3/4 of its line inked,
-    # ran on 22 px over the next slice without that test).
-    elsewhere = own_first < own_last and 2 * (own_last - own_first) < stop - start
-    if elsewhere and own_first - start > h:
+    # A line whose "ink" starts or ends a glyph height inside its own box was not measured
+    # on its letters' colour (a grey name running from a radiograph's field onto bone about
+    # as bright, found as the field's gaps between its last letters): it says nothing of
+    # where they end on that side.
+    if own_first < own_last and own_first - start > h:
         first = new_start
-    if elsewhere and stop - own_last > h:
+    if own_first < own_last and stop - own_last > h:
         last = new_stop
     new_start, new_stop = min(start, max(new_start, first)), max(stop, min(new_stop, last))
     if (new_start, new_stop) == (start, stop):
