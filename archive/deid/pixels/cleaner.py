@@ -405,6 +405,7 @@ def _decide(
         out = out + _out_of_texture(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _darkest_over_texture(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _upright_over_slices(detector, views, out, policy.certain_height, policy.margin)
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
@@ -1500,6 +1501,51 @@ def _over_slices(
         found += [
             replace(_complete_line(detector, own, replace(r, ink=-1.0)), ink=r.ink) for r in read
         ]
+    return found
+
+
+#: Model calls per mosaic frame for upright lines found in the full-range view alone
+UPRIGHT_CALLS = 3
+#: Levels of noise in a mosaic's near-black field between slices (letters drawn in black run
+#: on under it unseen, ``_through_field``)
+MOSAIC_FIELD_NOISE = 1
+
+
+def _upright_over_slices(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    certain_height: int,
+    margin: float,
+) -> list[TextRegion]:
+    """Upright lines over an MR mosaic's slices, found in the full-range view searched alone.
+
+    A rotated name runs along a column of slices: in the union of the detection views its
+    letters join that column (a "line" of 20-25 px glyphs that reads as nothing), and the
+    stroke windows cut its serif letters into specks.  The full-range view on its own keeps
+    the letters apart from the slices' rims, a line of a few glyphs of the text's width.
+    Only vertical lines of two glyphs or more no taller than ``certain_height``, clear of
+    every line taken, deepest first, each kept if the recogniser confirms it there."""
+    if getattr(views, "minimum", None) is None or getattr(views, "dark_field", None) is None:
+        return []
+    candidates = [
+        r
+        for r in detector.detect(DetectionViews([views[0]]))
+        if r.vertical
+        and r.glyphs >= 2
+        and r.glyph_height <= certain_height
+        and not any(_overlap(r.box, t.box) > 0 for t in taken)
+    ]
+    deepest = sorted(candidates, key=lambda r: -r.depth)[:UPRIGHT_CALLS]
+    own = _view_first(views, 0)
+    found: list[TextRegion] = []
+    for region in deepest:
+        if not detector.confirm(own, region):
+            continue
+        region = _read_part(detector, own, region)
+        region = replace(region, reason=region.reason + ", upright over a mosaic's slices")
+        grown = replace(_complete_line(detector, own, replace(region, ink=-1.0)), ink=region.ink)
+        found.append(_through_field(views, grown, margin, MOSAIC_FIELD_NOISE))
     return found
 
 
@@ -2615,7 +2661,9 @@ FIELD_ROWS = 3
 FIELD_RUN = ", run on under a field of its ink"
 
 
-def _through_field(views: Sequence[np.ndarray], region: TextRegion, margin: float) -> TextRegion:
+def _through_field(
+    views: Sequence[np.ndarray], region: TextRegion, margin: float, noise: int = 0
+) -> TextRegion:
     """A confirmed line's box grown along its axis across a flat field of its ink's colour that
     its end runs into, to where the field ends.
 
@@ -2628,7 +2676,8 @@ def _through_field(views: Sequence[np.ndarray], region: TextRegion, margin: floa
     holds that value as letters do (some pixels, never its background), the field ends
     within ``FIELD_REACH`` glyph heights and in one column across the line (a drawn edge,
     not an organ's), and its edge shows letters again (it differs from the column beyond it
-    where a stroke crosses it; past a line's end nothing does)."""
+    where a stroke crosses it; past a line's end nothing does).  A field is flat within
+    ``noise`` levels of its value (an MR mosaic's near-black field between slices is 0-1)."""
     h = region.glyph_height
     if h <= 0 or region.glyphs == 0 or h > ACROSS_HEIGHT:
         return region
@@ -2658,7 +2707,10 @@ def _through_field(views: Sequence[np.ndarray], region: TextRegion, margin: floa
             continue  # not the colour of the line's letters (its background, or absent)
 
         def flat(col: int, value: int = value) -> bool:
-            return all(bool(np.all(p[inner, col] == value)) for p in planes)
+            return all(
+                bool(np.all(np.abs(p[inner, col].astype(np.int16) - value) <= noise))
+                for p in planes
+            )
 
         col = first
         while 0 <= col < limit and abs(col - first) <= reach and flat(col):
@@ -2666,7 +2718,7 @@ def _through_field(views: Sequence[np.ndarray], region: TextRegion, margin: floa
         beyond = col + step
         if col == first or not 0 <= beyond < limit or abs(col - first) > reach:
             continue  # no field, or one running on out of reach or to the frame's edge
-        if np.any(planes[0][inner, beyond] == value):
+        if np.any(np.abs(planes[0][inner, beyond].astype(np.int16) - value) <= noise):
             continue  # a ragged edge: an organ's, not a drawn field's
         # The letters show again where the field ends: its edge column differs from the
         # one beyond it where a letter's stroke crosses it (nothing does past a line's end).
