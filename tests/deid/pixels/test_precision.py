@@ -786,6 +786,20 @@ def test_a_line_of_gaps_measured_only_in_its_margin_is_not_strong():
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_rotated_dark_name_along_a_column_of_slices_is_found_in_the_full_range_view():
+    """Seed 4's seventh placement: a dark 17 px serif hospital name turned 90 degrees, up a
+    column of the mosaic's slices.  In the union of the detection views its letters join the
+    column (a line of 23 px "glyphs" that reads as nothing), the stroke windows cut its serifs
+    into specks, and the name was never a candidate: all of it left.  The full-range view
+    searched alone holds the name's own line (3 glyphs, 11 px); confirmed there, it runs on
+    under the near-black gap (noise of 0-1 levels) to its last letter on the slice's rim."""
+    scene = random_scene("mr-mosaic", 4, 6)
+    assert scene.scenario.startswith("random 6: dark, serif 17 px, 90 deg at")
+    assert_removed_whole(cleaned(scene))
+    stroke = Stroke("ST LECU HOSP", (240, 214), 17, "serif", rotate=90, colour="dark")
+    assert_removed_whole(cleaned(_on_the_mosaic(stroke, "dark name up a column of slices")))
+
+
 def test_a_dropped_piece_of_a_row_of_slices_is_not_painted_over_the_name_under_it():
     """Held-out seed 4: an 8 px name just under a row of the mosaic's slices.  Measured by its
     own strokes, a dark piece of that row (organ-sized "glyphs", 26 px) is a piece of a line
