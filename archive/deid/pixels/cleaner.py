@@ -1504,7 +1504,8 @@ def _over_slices(
     return found
 
 
-#: Model calls per mosaic frame for upright lines found in the full-range view alone
+#: Model calls per mosaic frame for upright lines found in the full-range view alone, deepest
+#: first (a rotated 17 px name was third there, after two bright columns of slices)
 UPRIGHT_CALLS = 3
 #: Levels of noise in a mosaic's near-black field between slices (letters drawn in black run
 #: on under it unseen, ``_through_field``)
@@ -1525,7 +1526,10 @@ def _upright_over_slices(
     stroke windows cut its serif letters into specks.  The full-range view on its own keeps
     the letters apart from the slices' rims, a line of a few glyphs of the text's width.
     Only vertical lines of two glyphs or more no taller than ``certain_height``, clear of
-    every line taken, deepest first, each kept if the recogniser confirms it there."""
+    every line taken, deepest first, each kept if the recogniser confirms it there.  A line
+    found there ends where its letters leave the slice: it runs on under the gap (the field
+    is black within ``MOSAIC_FIELD_NOISE`` levels) to the letters on the next slice's rim
+    (``_through_field``)."""
     if getattr(views, "minimum", None) is None or getattr(views, "dark_field", None) is None:
         return []
     candidates = [
