@@ -2198,6 +2198,12 @@ COMPLETE_GAP_POOLED = 2.0
 COMPLETE_PITCH = 0.7
 COMPLETE_PROB = 0.3
 COMPLETE_RELATIVE = 0.8
+#: ... or this share where nothing in the strip read is coloured.  The share guards against
+#: the edge of a colour bar or map read as an "l" at about half the line's certainty; on grey,
+#: low-contrast letters over a pattern read unevenly (a grey "0" on a flat patch of about its
+#: own shade at 0.36 beside the line's own 0.40-0.76), and half the line's certainty stays
+#: below this share.
+COMPLETE_RELATIVE_GREY = 0.7
 #: The strip past an end is looked at only where it is not flat (corner text on black air
 #: costs no model call): its range of values, in 8-bit levels.
 COMPLETE_FLAT = 12
@@ -2299,6 +2305,8 @@ def _complete_once(
         order.append(region.view)
     if tuple(getattr(views, "separate", ())) == (1, 2, 3) and len(views) >= 4:
         order += [i for i in (1, 2, 3) if i not in order]
+    grey = _coloured(views, probe.box) == 0.0
+    relative = COMPLETE_RELATIVE_GREY if grey else COMPLETE_RELATIVE
     pooled: list[tuple[float, float]] = []
     for n, index in enumerate(order):
         view = views[index]
@@ -2311,7 +2319,7 @@ def _complete_once(
         # line's last characters surely, and the one between them as a character at all.
         pooled += chars
         gap = COMPLETE_GAP if n == 0 else COMPLETE_GAP_POOLED
-        lo, hi, unsure = _chained(pooled, start, stop, h, lo, hi, gap)
+        lo, hi, unsure = _chained(pooled, start, stop, h, lo, hi, gap, relative)
         if not unsure or n >= COMPLETE_VIEWS:
             break
     field = getattr(views, "dark_field", None)
@@ -2329,7 +2337,9 @@ def _complete_once(
         chars = detector.characters(_view_first([field, *views], 0), probe)
         if chars:
             pooled += chars
-            lo, hi, _unsure = _chained(pooled, start, stop, h, lo, hi, COMPLETE_GAP_POOLED)
+            lo, hi, _unsure = _chained(
+                pooled, start, stop, h, lo, hi, COMPLETE_GAP_POOLED, relative
+            )
     new_start, new_stop = max(0, int(np.floor(lo))), min(limit, int(np.ceil(hi)))
     # The model places a character within a pitch or so; the letters read end where the
     # line's ink does (a large title's box ran on by a pitch over the liver after its "P").
@@ -2415,6 +2425,7 @@ def _chained(
     lo: float,
     hi: float,
     gap: float = COMPLETE_GAP,
+    relative: float = COMPLETE_RELATIVE,
 ) -> tuple[float, float, bool]:
     """How far the characters read past a line's ends (``start``, ``stop`` along its axis)
     continue it: (new start, new end), never less than (``lo``, ``hi``).
@@ -2430,7 +2441,7 @@ def _chained(
     # Past the ends, a character must read about as surely as the line's own: the edge of a
     # colour bar or of the image reads as an "l" now and then, at half the line's certainty.
     sure = [p for c, p in chars if start <= c <= stop]
-    floor = max(COMPLETE_PROB, COMPLETE_RELATIVE * float(np.median(sure))) if sure else 1.0
+    floor = max(COMPLETE_PROB, relative * float(np.median(sure))) if sure else 1.0
     steps = np.diff(inside)
     pitch = float(np.median(steps)) if steps.size else 0.8 * h
     # Characters read are centred unevenly (the model's steps): a digit or letter is at least
