@@ -2335,11 +2335,11 @@ def _inked(views: Sequence[np.ndarray], region: TextRegion, lo: int, hi: int) ->
     origin = wide[a0]
     start, stop = region.box[a0], region.box[a1]
     gap = region.glyph_height + 2
-    # Ink that leaves a gap wider than that inside the line's own box was not measured on
-    # its letters (a grey name half over Doppler colour, its "ink" taken from the colour
-    # between them): it says nothing of where the letters past the ends stop.
+    # Ink missing from most of the line's own box, with a gap wider than that, was not
+    # measured on its letters (a grey name half over Doppler colour, its "ink" taken from the
+    # colour between them): it says nothing of where the letters past the ends stop.
     own = np.flatnonzero(~profile[start - origin : stop - origin])
-    if own.size and _longest_run(own) > gap:
+    if 2 * own.size > stop - start and _longest_run(own) > gap:
         return lo, hi
     first = start
     for c in range(start - 1, lo - 1, -1):
