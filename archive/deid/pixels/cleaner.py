@@ -2395,6 +2395,12 @@ def _inked(views: Sequence[np.ndarray], region: TextRegion, lo: int, hi: int) ->
     origin = wide[a0]
     start, stop = region.box[a0], region.box[a1]
     gap = region.glyph_height + 2
+    # Ink missing from most of the line's own box, with a gap wider than that, was not
+    # measured on its letters (a grey name half over Doppler colour, its "ink" taken from the
+    # colour between them): it says nothing of where the letters past the ends stop.
+    own = np.flatnonzero(~profile[start - origin : stop - origin])
+    if 2 * own.size > stop - start and _longest_run(own) > gap:
+        return lo, hi
     first = start
     for c in range(start - 1, lo - 1, -1):
         if first - c > gap:
@@ -2408,6 +2414,13 @@ def _inked(views: Sequence[np.ndarray], region: TextRegion, lo: int, hi: int) ->
         if profile[c - origin]:
             last = c + 1
     return max(lo, first - 1), min(hi, last + 1)
+
+
+def _longest_run(indices: np.ndarray) -> int:
+    """Length of the longest run of consecutive values in the sorted ``indices``."""
+    breaks = np.flatnonzero(np.diff(indices) != 1)
+    bounds = np.concatenate(([-1], breaks, [indices.size - 1]))
+    return int(np.diff(bounds).max())
 
 
 def _view_first(views: Sequence[np.ndarray], index: int) -> DetectionViews:

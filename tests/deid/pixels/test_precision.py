@@ -1333,6 +1333,17 @@ def test_a_group_of_unsure_letters_read_in_the_organ_before_a_name_is_not_its_sp
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_grey_name_half_over_doppler_grows_past_its_ink_to_its_first_letters():
+    """Seed 2: a grey 16 px name over the Doppler map, found as "KEVI HOSP" only.  Reading
+    past its start found "ST", but the growth over colour was kept only as far as the line's
+    ink ran on, and that ink, measured over the map, matched none of "KEVI" either: it ran
+    out in the "T" (86.7 % changed).  Ink leaving a gap wider than a letter inside the line's
+    own box was not measured on its letters and does not cut the reading (``cleaner._inked``)."""
+    scene = random_scene("us-doppler", 2, 1)
+    assert scene.scenario.startswith("random 1: grey:0.6, narrow 16 px at 147,97")
+    assert_removed_whole(cleaned(scene))
+
+
 def test_the_main_run_drops_unsure_strays_at_either_end_but_never_sure_letters():
     """``read`` holds the model's steps that read a character, ``probs`` each step's certainty."""
     probs = np.full(60, 0.9)
