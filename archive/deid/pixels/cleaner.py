@@ -1017,7 +1017,7 @@ def _hidden_by_palette(
         if r.strong
         and r.glyphs >= ALIAS_GLYPHS
         and 0 < r.glyph_height <= ALIAS_SMALL
-        and not any(_overlap(r.box, f.box) > 0 for f in read)
+        and _clear_of(r.box, read)
     ]
     return read + unread
 
@@ -1062,7 +1062,7 @@ def _on_dark_field(
         and r.uniformity >= DARK_FIELD_UNIFORM
         and r.snr >= DARK_FIELD_SNR
         and _over_field(field, r)
-        and not any(_overlap(r.box, t.box) > 0 for t in taken)
+        and _clear_of(r.box, taken)
     ]
     return _read_on_its_own(
         detector, field, views, candidates, DARK_FIELD_CALLS, hint_tokens, ", on a near-black field"
@@ -1353,7 +1353,7 @@ def _out_of_texture(
         if r.polarity == "bright"
         and r.glyphs >= TEXTURE_GLYPHS
         and r.glyph_height <= certain_height
-        and not any(_overlap(r.box, t.box) > 0 for t in taken)
+        and _clear_of(r.box, taken)
     ]
     deepest = sorted(candidates, key=lambda r: (-r.depth, r.box))[:TEXTURE_CALLS]
     found = _read_on_its_own(
@@ -1409,7 +1409,7 @@ def _darkest_over_texture(
     candidates = [
         r
         for r in _dark_lines(detector.detect(DetectionViews([window])), taken, certain_height, 1.0)
-        if r.glyphs >= DARKEST_GLYPHS and not any(_overlap(r.box, t.box) > 0 for t in taken)
+        if r.glyphs >= DARKEST_GLYPHS and _clear_of(r.box, taken)
     ]
     most = sorted(candidates, key=lambda r: (-r.glyphs, r.box))[:DARKEST_CALLS]
     found = _read_on_its_own(
@@ -1454,7 +1454,7 @@ def _over_slices(
     (``frames._at_the_minimum`` made), and a line counts only if the recogniser reads it in
     that window (or it reads as a header hint); organ-sized "glyphs" and lines touching one
     taken, or within a glyph height of it, are left out."""
-    if getattr(views, "minimum", None) is None or getattr(views, "dark_field", None) is None:
+    if not _a_mosaic(views):
         return []
 
     def grown(line: TextRegion) -> Box:
@@ -1530,7 +1530,7 @@ def _upright_over_slices(
     found there ends where its letters leave the slice: it runs on under the gap (the field
     is black within ``MOSAIC_FIELD_NOISE`` levels) to the letters on the next slice's rim
     (``_through_field``)."""
-    if getattr(views, "minimum", None) is None or getattr(views, "dark_field", None) is None:
+    if not _a_mosaic(views):
         return []
     candidates = [
         r
@@ -1538,7 +1538,7 @@ def _upright_over_slices(
         if r.vertical
         and r.glyphs >= 2
         and r.glyph_height <= certain_height
-        and not any(_overlap(r.box, t.box) > 0 for t in taken)
+        and _clear_of(r.box, taken)
     ]
     deepest = sorted(candidates, key=lambda r: -r.depth)[:UPRIGHT_CALLS]
     own = _view_first(views, 0)
@@ -2182,6 +2182,20 @@ def _overlap(a: Box, b: Box) -> float:
     ih = min(a[3], b[3]) - max(a[1], b[1])
     area = max(1, (a[2] - a[0]) * (a[3] - a[1]))
     return max(0, iw) * max(0, ih) / area
+
+
+def _clear_of(box: Box, lines: Iterable[TextRegion]) -> bool:
+    """Whether ``box`` touches none of ``lines``' boxes."""
+    return not any(_overlap(box, t.box) > 0 for t in lines)
+
+
+def _a_mosaic(views: Sequence[np.ndarray]) -> bool:
+    """Whether the frame is an MR mosaic's: a near-black field at a common minimum (both the
+    at-the-minimum and the dark-field windows made), the slices' gaps."""
+    return (
+        getattr(views, "minimum", None) is not None
+        and getattr(views, "dark_field", None) is not None
+    )
 
 
 #: How far past a confirmed line's ends the model reads for more of it, in glyph heights.
@@ -3385,8 +3399,7 @@ def _read_part_off_slices(
     its "^ROLA" over the next slice's rim read as nothing in every view and stroke window,
     and the cut left it (38 % of the name's pixels)."""
     if (
-        getattr(views, "minimum", None) is not None
-        and getattr(views, "dark_field", None) is not None
+        _a_mosaic(views)
         and not region.vertical
         and 0 < region.glyph_height <= SLICE_UNCUT_HEIGHT
         and region.glyphs >= policy.budget_glyphs
