@@ -412,6 +412,7 @@ def _decide(
         out = [_to_its_ink(views, r, out, policy.margin) for r in out]
         out = [_to_its_rows_in_colour(views, r) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
+        out = [_to_its_stored_value(detector, views, r, out, policy.margin) for r in out]
     return out
 
 
@@ -833,6 +834,139 @@ def _to_the_line_inside(
     if extent is not None:
         cut = replace(cut, box=extent)
     return cut
+
+
+#: On a mosaic frame a taken line is cut to its letters' stored value (``_to_its_stored_value``)
+#: when that value is held by this many times as many pixels of the line's box as the values
+#: within ``STORED_BESIDE`` of it, on average ...
+STORED_SALIENT = 5.0
+STORED_BESIDE = 8
+#: ... and a row across the line is the letters' when it holds this share of the most such
+#: pixels any row holds (``COLOUR_ROW``); values under this level of the full-range view are
+#: the gaps' noise, not ink.
+STORED_FIELD = 3
+#: ... and a run of columns holding it is letters when it holds at least this many pixels
+STORED_RUN = 3
+#: ... and letters fewer rows tall than this have strokes a pixel or two wide, whose
+#: anti-aliasing can leave a glyph without one pixel of the value
+STORED_SMALL = 12
+
+
+def _to_its_stored_value(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    region: TextRegion,
+    taken: Sequence[TextRegion],
+    margin: float,
+) -> TextRegion:
+    """``region`` cut to the extent of its letters' one stored value, on an MR mosaic's frame.
+
+    A bright or grey name over the mosaic's slices joins the slices' rims into lines that run
+    past it along (a faint hospital name's dark line completed by reading to 64 px before
+    its first letter) and across (the rims above and below a grey ID: a 29 px "line" for
+    14 px letters), and their fills, each with a margin of its height, blanked 1.1-6.1 % of
+    the mosaic around letters that need a fifth of that.  The letters are drawn in one value:
+    in the stored values (1593 levels where the 8-bit views merge six) that value is held by
+    the letters' cores and by almost no pixel of the slices' noisy anatomy, while
+    ``_to_its_colour``'s 8-bit spike there spreads over the rims (a grey ID's value in the
+    8-bit view ran 75 px past it).  The rows holding many of its pixels and the columns
+    between them, chained over gaps of at most the letters' height (one stray pixel of
+    anatomy at that value lies farther), half a glyph on for a thin end glyph held only in
+    anti-aliased shades, and on over every character read surely in the whole line, are
+    the letters; the box is only ever cut to them, never grown, and only if the cut box
+    still reads as text with about as many characters (``COLOUR_LOST``).  Not for letters at
+    the field's own black (a dark name's value is the gaps' noise)."""
+    stored = getattr(views, "stored", None)
+    view = views[0]
+    if not _a_mosaic(views) or stored is None or stored.shape != view.shape or view.ndim != 2:
+        return region
+    # The value is the one the box's own pixels hold (a line of another colour stacked
+    # against it lies in its margin); its pixels are looked for out to the margin (a line
+    # cut to what was read may end a letter short of the text).
+    x0, y0, x1, y1 = region.box
+    own = view[y0:y1, x0:x1] >= STORED_FIELD
+    if not own.any():
+        return region
+    values = stored[y0:y1, x0:x1][own].astype(np.int64)
+    base = int(values.min())
+    counts = np.bincount(values - base).astype(np.float64)
+    width = 2 * STORED_BESIDE + 1
+    beside = (np.convolve(counts, np.ones(width), mode="same") - counts) / (width - 1)
+    spike = counts / np.maximum(beside, 1.0)
+    spike[counts < COLOUR_PIXELS] = 0
+    if spike.max() < STORED_SALIENT:
+        return region
+    wx0, wy0, wx1, wy1 = _expand(region, margin, view.shape)
+    hit = (stored[wy0:wy1, wx0:wx1] == base + int(spike.argmax())) & (
+        view[wy0:wy1, wx0:wx1] >= STORED_FIELD
+    )
+    if region.vertical:
+        hit = hit.T
+    across = hit.sum(axis=1)
+    rows = np.flatnonzero(across >= max(2.0, COLOUR_ROW * float(across.max())))
+    if rows.size == 0:
+        return region
+    r0, r1 = int(rows[0]), int(rows[-1]) + 1
+    height = r1 - r0
+    cols = np.flatnonzero(hit[r0:r1].any(axis=0))
+    # Columns chained over gaps of at most half a letter's height: the runs holding a few
+    # pixels of the value, two of them touching (a stroke), are letters; the anatomy's pixels
+    # at the value are scattered alone (five over 12 columns, 23 px before a grey name).
+    # A larger font's letters all hold strokes of it, and a quarter of their height is left
+    # for their soft edges.  A small font's end glyph holds one or two, or none (a grey 12 px
+    # name's "NO": three apart): its letters run on over any pixel of the value within a
+    # letter's height, and a letter's height more is left for one holding none.
+    runs = np.split(cols, np.flatnonzero(np.diff(cols) > max(2, height // 2)) + 1)
+    band = hit[r0:r1].view(np.uint8)
+    touching = cv2.filter2D(band, -1, np.ones((3, 3), np.float32), borderType=cv2.BORDER_CONSTANT)
+    stroke = (band > 0) & (touching >= 2)
+    letters = [
+        run
+        for run in runs
+        if band[:, run[0] : run[-1] + 1].sum() >= STORED_RUN
+        and stroke[:, run[0] : run[-1] + 1].any()
+    ]
+    if not letters:
+        return region
+    first, last = int(letters[0][0]), int(letters[-1][-1])
+    pad = max(2, height // 4)
+    if height < STORED_SMALL:
+        pad = height
+        for c in cols[::-1]:
+            if first - height <= c < first:
+                first = int(c)
+        for c in cols:
+            if last < c <= last + height:
+                last = int(c)
+    c0, c1 = max(0, first - pad), min(hit.shape[1], last + 1 + pad)
+    # ... and on over the characters read surely next to them, one after the other (a thin
+    # end glyph held only in anti-aliased shades); a "character" read farther off is the
+    # slices' rims read as letters.
+    origin = wy0 if region.vertical else wx0
+    sure = sorted(
+        c - origin for c, p in detector.characters(views, region) or [] if p >= COLOUR_CHAR
+    )
+    for centre in sure:
+        if c0 - height <= centre < c0:
+            c0 = max(0, int(centre - 0.6 * height))
+    for centre in reversed(sure):
+        if c1 < centre <= c1 + height:
+            c1 = min(hit.shape[1], int(np.ceil(centre + 0.6 * height)) + 1)
+    r0, r1 = max(0, r0 - 1), min(hit.shape[0], r1 + 1)
+    if region.vertical:
+        ink = (wx0 + r0, wy0 + c0, wx0 + r1, wy0 + c1)
+    else:
+        ink = (wx0 + c0, wy0 + r0, wx0 + c1, wy0 + r1)
+    box = (max(x0, ink[0]), max(y0, ink[1]), min(x1, ink[2]), min(y1, ink[3]))
+    if box[2] <= box[0] or box[3] <= box[1] or box == region.box:
+        return region
+    cut = replace(region, box=box, reason=region.reason + ", cut to its stored value")
+    if detector.confirm(views, cut):
+        return cut
+    # A piece of the letters too small to read alone (their lower halves, joined with the
+    # rims under them into a 18 px "line" under a faint date) is read in another line taken.
+    others = [_expand(t, margin, view.shape) for t in taken if t is not region]
+    return cut if others and _covered(box, others).all() else region
 
 
 def _inside_across(line: TextRegion, inner: TextRegion) -> bool:

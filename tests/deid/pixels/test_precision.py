@@ -1367,3 +1367,24 @@ def test_a_grey_id_over_a_test_pattern_keeps_its_first_digit_read_a_little_less_
     scene = random_scene("sc-pattern", 0, 4)
     assert scene.scenario == "random 4: grey:0.8, narrow 8 px at 77,208"
     assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [
+        (0, 11, "grey:0.6, narrow 20 px"),
+        (1, 5, "faint, mono 27 px"),
+        (1, 10, "faint, bold 12 px"),
+        (2, 8, "faint, mono 13 px"),
+    ],
+)
+def test_a_name_over_a_mosaics_slices_is_boxed_to_its_own_stored_value(seed, n, drawn):
+    """Held-out placements (``--random 12``) over the mosaic's slices: the letters join the
+    slices' rims into lines running past them (a faint hospital name's line completed by
+    reading 64 px before its first letter, a grey ID's line 90 px) and across (a 29 px line
+    for a 14 px ID), and their fills blanked 1.9-6.1 % of the mosaic.  In the stored values
+    the letters' one value is held by their cores and by almost no pixel of the anatomy; a
+    line is cut to where it lies (``cleaner._to_its_stored_value``)."""
+    scene = random_scene("mr-mosaic", seed, n)
+    assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
