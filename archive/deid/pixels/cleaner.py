@@ -847,6 +847,9 @@ STORED_BESIDE = 8
 STORED_FIELD = 3
 #: ... and a run of columns holding it is letters when it holds at least this many pixels
 STORED_RUN = 3
+#: ... and a pixel lies on the field around the slices when this share of a square of the
+#: letters' height around it is at the gaps' noise
+STORED_OFF_FIELD = 0.5
 #: ... and letters fewer rows tall than this have strokes a pixel or two wide, whose
 #: anti-aliasing can leave a glyph without one pixel of the value
 STORED_SMALL = 12
@@ -861,21 +864,26 @@ def _to_its_stored_value(
 ) -> TextRegion:
     """``region`` cut to the extent of its letters' one stored value, on an MR mosaic's frame.
 
-    A bright or grey name over the mosaic's slices joins the slices' rims into lines that run
-    past it along (a faint hospital name's dark line completed by reading to 64 px before
-    its first letter) and across (the rims above and below a grey ID: a 29 px "line" for
-    14 px letters), and their fills, each with a margin of its height, blanked 1.1-6.1 % of
-    the mosaic around letters that need a fifth of that.  The letters are drawn in one value:
-    in the stored values (1593 levels where the 8-bit views merge six) that value is held by
-    the letters' cores and by almost no pixel of the slices' noisy anatomy, while
-    ``_to_its_colour``'s 8-bit spike there spreads over the rims (a grey ID's value in the
-    8-bit view ran 75 px past it).  The rows holding many of its pixels and the columns
-    between them, chained over gaps of at most the letters' height (one stray pixel of
-    anatomy at that value lies farther), half a glyph on for a thin end glyph held only in
-    anti-aliased shades, and on over every character read surely in the whole line, are
-    the letters; the box is only ever cut to them, never grown, and only if the cut box
-    still reads as text with about as many characters (``COLOUR_LOST``).  Not for letters at
-    the field's own black (a dark name's value is the gaps' noise)."""
+    A name over the mosaic's slices joins the slices' rims into lines that run past it along
+    (a faint hospital name's dark line completed by reading to 64 px before its first
+    letter, a dark date's to 25 px past its last) and across (the rims above and below a
+    grey ID: a 29 px "line" for 14 px letters), and their fills, each with a margin of its
+    height, blanked 1.1-6.1 % of the mosaic around letters that need a fifth of that.  The
+    letters are drawn in one value: in the stored values (1593 levels where the 8-bit views
+    merge six) that value is held by the letters' cores and by almost no pixel of the
+    slices' noisy anatomy, while ``_to_its_colour``'s 8-bit spike there spreads over the
+    rims (a grey ID's value in the 8-bit view ran 75 px past it).  A bright or grey name's
+    value is the spike of its box's values over the field (``STORED_SALIENT``); a dark
+    name's (a dark line with no such spike) is the frame's minimum, which off the field
+    around the slices only letters hold.
+    The rows holding many of its pixels and the runs of columns between them that hold
+    strokes of it are the letters (``STORED_RUN``; see below for small fonts), a dark name
+    runs on over the field it ends on (its letters there are unseen), and on over the
+    characters read surely next to them.  The box is only ever cut to them, never grown,
+    and the cut must still read as text, unless it lies in another line taken (the lower
+    halves of a date's letters, joined with the rims under them, read as nothing alone).
+    Burned-in text of another colour in the same box would be lost, so the value is the
+    box's own, not its margin's."""
     stored = getattr(views, "stored", None)
     view = views[0]
     if not _a_mosaic(views) or stored is None or stored.shape != view.shape or view.ndim != 2:
@@ -894,14 +902,32 @@ def _to_its_stored_value(
     beside = (np.convolve(counts, np.ones(width), mode="same") - counts) / (width - 1)
     spike = counts / np.maximum(beside, 1.0)
     spike[counts < COLOUR_PIXELS] = 0
-    if spike.max() < STORED_SALIENT:
+    dark = spike.max() < STORED_SALIENT
+    if dark and region.polarity != "dark":
         return region
     wx0, wy0, wx1, wy1 = _expand(region, margin, view.shape)
-    hit = (stored[wy0:wy1, wx0:wx1] == base + int(spike.argmax())) & (
-        view[wy0:wy1, wx0:wx1] >= STORED_FIELD
+    # The field around the slices: where most of a letter-sized square is at the gaps' noise.
+    k = max(3, region.glyph_height) | 1
+    field = (
+        cv2.blur(
+            (view < STORED_FIELD).astype(np.float32),
+            (k, k),
+            borderType=cv2.BORDER_REPLICATE,
+        )[wy0:wy1, wx0:wx1]
+        >= STORED_OFF_FIELD
     )
+    if not dark:
+        hit = (stored[wy0:wy1, wx0:wx1] == base + int(spike.argmax())) & (
+            view[wy0:wy1, wx0:wx1] >= STORED_FIELD
+        )
+    else:
+        # Dark letters are burned at the frame's minimum, which the gaps' noise holds too;
+        # over the slices only the letters hold it (a dark date's 326 pixels at 0).
+        hit = (stored[wy0:wy1, wx0:wx1] == int(stored.min())) & ~field
+        if int(hit[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0].sum()) < COLOUR_PIXELS:
+            return region
     if region.vertical:
-        hit = hit.T
+        hit, field = hit.T, field.T
     across = hit.sum(axis=1)
     rows = np.flatnonzero(across >= max(2.0, COLOUR_ROW * float(across.max())))
     if rows.size == 0:
@@ -939,6 +965,14 @@ def _to_its_stored_value(
             if last < c <= last + height:
                 last = int(c)
     c0, c1 = max(0, first - pad), min(hit.shape[1], last + 1 + pad)
+    # ... and on over the field the letters end on: letters burned in the gaps' black run on
+    # under the gap unseen (``_through_field``).
+    if dark:
+        under = field[r0:r1].mean(axis=0) >= STORED_OFF_FIELD
+        while c1 < hit.shape[1] and under[c1]:
+            c1 += 1
+        while c0 > 0 and under[c0 - 1]:
+            c0 -= 1
     # ... and on over the characters read surely next to them, one after the other (a thin
     # end glyph held only in anti-aliased shades); a "character" read farther off is the
     # slices' rims read as letters.

@@ -1376,6 +1376,8 @@ def test_a_grey_id_over_a_test_pattern_keeps_its_first_digit_read_a_little_less_
         (1, 5, "faint, mono 27 px"),
         (1, 10, "faint, bold 12 px"),
         (2, 8, "faint, mono 13 px"),
+        (4, 1, "dark, mono 21 px"),
+        (4, 7, "dark, serif 28 px, 270 deg"),
     ],
 )
 def test_a_name_over_a_mosaics_slices_is_boxed_to_its_own_stored_value(seed, n, drawn):
@@ -1383,8 +1385,9 @@ def test_a_name_over_a_mosaics_slices_is_boxed_to_its_own_stored_value(seed, n, 
     slices' rims into lines running past them (a faint hospital name's line completed by
     reading 64 px before its first letter, a grey ID's line 90 px) and across (a 29 px line
     for a 14 px ID), and their fills blanked 1.9-6.1 % of the mosaic.  In the stored values
-    the letters' one value is held by their cores and by almost no pixel of the anatomy; a
-    line is cut to where it lies (``cleaner._to_its_stored_value``)."""
+    the letters' one value is held by their cores and by almost no pixel of the anatomy (a
+    dark name's, the minimum, by no pixel off the gaps' field); a line is cut to where it
+    lies (``cleaner._to_its_stored_value``)."""
     scene = random_scene("mr-mosaic", seed, n)
     assert scene.scenario.startswith(f"random {n}: {drawn} at")
     assert_removed_whole(cleaned(scene))
