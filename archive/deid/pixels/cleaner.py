@@ -853,6 +853,7 @@ STORED_OFF_FIELD = 0.5
 #: ... and letters fewer rows tall than this have strokes a pixel or two wide, whose
 #: anti-aliasing can leave a glyph without one pixel of the value
 STORED_SMALL = 12
+STORED_SMALL_GAP = 1.5
 
 
 def _to_its_stored_value(
@@ -940,8 +941,9 @@ def _to_its_stored_value(
     # at the value are scattered alone (five over 12 columns, 23 px before a grey name).
     # A larger font's letters all hold strokes of it, and a quarter of their height is left
     # for their soft edges.  A small font's end glyph holds one or two, or none (a grey 12 px
-    # name's "NO": three apart): its letters run on over any pixel of the value within a
-    # letter's height, and a letter's height more is left for one holding none.
+    # name's "NO": three apart): its letters run on over any pixel of the value within
+    # ``STORED_SMALL_GAP`` of their height (a "K" holding two, 11 px before the next
+    # letter's strokes of it), and a letter's height more is left for one holding none.
     runs = np.split(cols, np.flatnonzero(np.diff(cols) > max(2, height // 2)) + 1)
     band = hit[r0:r1].view(np.uint8)
     touching = cv2.filter2D(band, -1, np.ones((3, 3), np.float32), borderType=cv2.BORDER_CONSTANT)
@@ -958,11 +960,12 @@ def _to_its_stored_value(
     pad = max(2, height // 4)
     if height < STORED_SMALL:
         pad = height
+        reach = int(STORED_SMALL_GAP * height)
         for c in cols[::-1]:
-            if first - height <= c < first:
+            if first - reach <= c < first:
                 first = int(c)
         for c in cols:
-            if last < c <= last + height:
+            if last < c <= last + reach:
                 last = int(c)
     c0, c1 = max(0, first - pad), min(hit.shape[1], last + 1 + pad)
     # ... and on over the field the letters end on: letters burned in the gaps' black run on
