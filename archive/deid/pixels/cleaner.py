@@ -1762,6 +1762,10 @@ def _without_echoes(
 #: A weak line beside a taken line of the other polarity is that line's echo only if its glyphs
 #: are at least this share of its own height (a line of a name's letters' feet is no echo of it)
 BESIDE_HEIGHT = 0.6
+#: ... of its own polarity (colour frames), at least this share: a yellow name across the
+#: Doppler box's border is found as pieces cut by the border (8 and 15 px glyphs of a 26 px
+#: font), each shorter than the 32 px "glyphs" of its echo under the border
+BESIDE_SAME_HEIGHT = 0.4
 #: ... and it reaches out of that line's rows by at least this share of its own rows
 BESIDE_OUT = 1 / 3
 #: ... and at least this share of the letters and digits it reads are that line's, in order
@@ -1812,7 +1816,8 @@ def _without_echoes_beside(
             and m not in dropped
             and (t.polarity == region.polarity) == same_polarity
             and (not same_polarity or t.glyph_height < region.glyph_height)
-            and t.glyph_height >= BESIDE_HEIGHT * region.glyph_height
+            and t.glyph_height
+            >= (BESIDE_SAME_HEIGHT if same_polarity else BESIDE_HEIGHT) * region.glyph_height
             and _reaches_out_of(region, t)
             and not _reads_more(detector, views, region, t)
             and _read_within(detector.read(views, region), detector.read(views, t))

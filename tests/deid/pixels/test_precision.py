@@ -1367,3 +1367,22 @@ def test_a_grey_id_over_a_test_pattern_keeps_its_first_digit_read_a_little_less_
     scene = random_scene("sc-pattern", 0, 4)
     assert scene.scenario == "random 4: grey:0.8, narrow 8 px at 77,208"
     assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    "stroke",
+    [
+        Stroke("ST GOME HOSP", (376, 278), 28, "mono", 0, "yellow"),  # seed 4 #6
+        Stroke("ST DAKE HOSP", (330, 280), 26, "sans", 0, "yellow"),  # found in pieces
+    ],
+)
+def test_a_yellow_name_across_the_doppler_box_border_takes_no_echo_under_it(stroke):
+    """Seed 4 of ``--random 12``: a yellow 28 px name written across the J2K Doppler box's
+    bottom border.  Its own line was taken, and the speckle under the border was found as a
+    bright line of 32 px "glyphs" whose padded crop reads the name above it; matched to the
+    header, that line was taken too and blanked 7 % of the image (a 26 px name drawn by hand
+    further left, found as two pieces cut by the border, 7.6 %).  On a colour frame a taller
+    line of the name's polarity reading only the name's text is its echo
+    (``cleaner._without_echoes_beside``).
+    scene = drawn_scene("us-doppler-j2k", [stroke], f"{stroke.string} across the border")
+    assert_removed_whole(cleaned(scene))
