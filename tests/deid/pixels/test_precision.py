@@ -1383,6 +1383,6 @@ def test_a_yellow_name_across_the_doppler_box_border_takes_no_echo_under_it(stro
     header, that line was taken too and blanked 7 % of the image (a 26 px name drawn by hand
     further left, found as two pieces cut by the border, 7.6 %).  On a colour frame a taller
     line of the name's polarity reading only the name's text is its echo
-    (``cleaner._without_echoes_beside``).
+    (``cleaner._without_echoes_beside``)."""
     scene = drawn_scene("us-doppler-j2k", [stroke], f"{stroke.string} across the border")
     assert_removed_whole(cleaned(scene))
