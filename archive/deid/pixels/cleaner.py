@@ -1846,7 +1846,7 @@ def _without_but(
 ) -> list[np.ndarray]:
     """``views`` with ``echo`` painted over for ``line`` to be read again; with ``own``, not
     over ``line``'s own box: an echo of the line's polarity, of taller glyphs, painted with
-    its margin (a third of its height) covered the yellow name it echoes, and the name read
+    its margin (0.3 of its height, 13 px) covered the yellow name it echoes, and the name read
     as nothing."""
     judged = _without(views, [echo], line, policy, same_size=False)
     if own:
