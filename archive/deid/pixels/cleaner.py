@@ -389,6 +389,10 @@ def _decide(
         out = _over_colour_bands(views, out, detector)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = _without_echoes_beside(detector, views, out, policy, hint_tokens)
+        if getattr(views, "chroma", None) is not None:
+            out = _without_echoes_beside(
+                detector, views, out, policy, hint_tokens, same_polarity=True
+            )
         out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
@@ -1929,6 +1933,10 @@ def _without_echoes(
 #: A weak line beside a taken line of the other polarity is that line's echo only if its glyphs
 #: are at least this share of its own height (a line of a name's letters' feet is no echo of it)
 BESIDE_HEIGHT = 0.6
+#: ... of its own polarity (colour frames), at least this share: a yellow name across the
+#: Doppler box's border is found as pieces cut by the border (8 and 15 px glyphs of a 26 px
+#: font), each shorter than the 32 px "glyphs" of its echo under the border
+BESIDE_SAME_HEIGHT = 0.4
 #: ... and it reaches out of that line's rows by at least this share of its own rows
 BESIDE_OUT = 1 / 3
 #: ... and at least this share of the letters and digits it reads are that line's, in order
@@ -1941,9 +1949,11 @@ def _without_echoes_beside(
     taken: Sequence[TextRegion],
     policy: PixelPolicy,
     hint_tokens: set[str],
+    same_polarity: bool = False,
 ) -> list[TextRegion]:
     """``taken`` without the weak lines that read only the text of a taken line of the other
-    polarity beside them, across their line.
+    polarity beside them, across their line (with ``same_polarity``, of their own polarity and
+    glyphs shorter than theirs).
 
     Grey or dark text over the abdomen is found as its own line, and the gaps between its
     letters joined with the organ above or below them as a line of the other polarity that
@@ -1958,7 +1968,14 @@ def _without_echoes_beside(
     of those lines, read with it painted out, still reads as text: where two lines cover each
     other's letters, both stay.  A line reading other text than the line beside it is never
     judged so: a grey 7 px name under an ultrasound's strong header line (read "ST FUDU HOSP"
-    beside "MI=0.8 ...") read as nothing with the header painted over its top rows."""
+    beside "MI=0.8 ...") read as nothing with the header painted over its top rows.
+
+    ``same_polarity`` (colour frames): a yellow 28 px name across the J2K Doppler box's
+    bottom border was found as its own bright line, and the speckle under the border as a
+    bright line of 32 px "glyphs" below it whose padded crop reads the name above (its own
+    rows hold 3 of the name's); read and matched to the header, that box blanked 7 % of the
+    image.  Of one polarity, a line is another's echo only where its glyphs are taller:
+    the name's own line is never judged against its echo."""
     dropped: set[int] = set()
     for n, region in enumerate(taken):
         if region.strong or not region.glyphs or region.glyph_height <= 0:
@@ -1968,8 +1985,10 @@ def _without_echoes_beside(
             for m, t in enumerate(taken)
             if m != n
             and m not in dropped
-            and t.polarity != region.polarity
-            and t.glyph_height >= BESIDE_HEIGHT * region.glyph_height
+            and (t.polarity == region.polarity) == same_polarity
+            and (not same_polarity or t.glyph_height < region.glyph_height)
+            and t.glyph_height
+            >= (BESIDE_SAME_HEIGHT if same_polarity else BESIDE_HEIGHT) * region.glyph_height
             and _reaches_out_of(region, t)
             and not _reads_more(detector, views, region, t)
             and _read_within(detector.read(views, region), detector.read(views, t))
@@ -1982,11 +2001,30 @@ def _without_echoes_beside(
         ):
             continue
         if all(
-            detector.confirm(_without(views, [region], t, policy, same_size=False), t)
+            detector.confirm(_without_but(views, region, t, policy, same_polarity), t)
             for t in beside
         ):
             dropped.add(n)
     return [r for n, r in enumerate(taken) if n not in dropped]
+
+
+def _without_but(
+    views: Sequence[np.ndarray],
+    echo: TextRegion,
+    line: TextRegion,
+    policy: PixelPolicy,
+    own: bool,
+) -> list[np.ndarray]:
+    """``views`` with ``echo`` painted over for ``line`` to be read again; with ``own``, not
+    over ``line``'s own box: an echo of the line's polarity, of taller glyphs, painted with
+    its margin (0.3 of its height, 13 px) covered the yellow name it echoes, and the name read
+    as nothing."""
+    judged = _without(views, [echo], line, policy, same_size=False)
+    if own:
+        x0, y0, x1, y1 = line.box
+        for copy, view in zip(judged, views, strict=True):
+            copy[y0:y1, x0:x1] = view[y0:y1, x0:x1]
+    return judged
 
 
 def _read_within(mine: str | None, theirs: str | None) -> bool:

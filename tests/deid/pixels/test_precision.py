@@ -1381,7 +1381,7 @@ def test_a_grey_id_over_a_test_pattern_keeps_its_first_digit_read_a_little_less_
     ],
 )
 def test_a_name_over_a_mosaics_slices_is_boxed_to_its_own_stored_value(seed, n, drawn):
-    """Held-out placements (``--random 12``) over the mosaic's slices: the letters join the
+    """Placements of ``--random 12`` over the mosaic's slices: the letters join the
     slices' rims into lines running past them (a faint hospital name's line completed by
     reading 64 px before its first letter, a grey ID's line 90 px) and across (a 29 px line
     for a 14 px ID), and their fills blanked 1.9-6.1 % of the mosaic.  In the stored values
@@ -1390,4 +1390,23 @@ def test_a_name_over_a_mosaics_slices_is_boxed_to_its_own_stored_value(seed, n, 
     lies (``cleaner._to_its_stored_value``)."""
     scene = random_scene("mr-mosaic", seed, n)
     assert scene.scenario.startswith(f"random {n}: {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    "stroke",
+    [
+        Stroke("ST GOME HOSP", (376, 278), 28, "mono", 0, "yellow"),  # seed 4 #6
+        Stroke("ST DAKE HOSP", (330, 280), 26, "sans", 0, "yellow"),  # found in pieces
+    ],
+)
+def test_a_yellow_name_across_the_doppler_box_border_takes_no_echo_under_it(stroke):
+    """Seed 4 of ``--random 12``: a yellow 28 px name written across the J2K Doppler box's
+    bottom border.  Its own line was taken, and the speckle under the border was found as a
+    bright line of 32 px "glyphs" whose padded crop reads the name above it; matched to the
+    header, that line was taken too and blanked 7 % of the image (a 26 px name drawn by hand
+    further left, found as two pieces cut by the border, 7.6 %).  On a colour frame a taller
+    line of the name's polarity reading only the name's text is its echo
+    (``cleaner._without_echoes_beside``)."""
+    scene = drawn_scene("us-doppler-j2k", [stroke], f"{stroke.string} across the border")
     assert_removed_whole(cleaned(scene))
