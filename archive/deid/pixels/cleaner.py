@@ -3041,7 +3041,9 @@ def _extreme_colour(
     return ink, ink_planes, codes
 
 
-def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
+def _line_ink(
+    views: Sequence[np.ndarray], region: TextRegion, contrast: float = ACROSS_CONTRAST
+) -> _Ink | None:
     """The colour of ``region``'s letters (see ``_Ink``); None when the box's extreme pixels
     are about the colour of the rest of it (no letters of one colour stand out).
 
@@ -3061,7 +3063,7 @@ def _line_ink(views: Sequence[np.ndarray], region: TextRegion) -> _Ink | None:
     if np.max(shares[others != ink], initial=0) >= FLAT_SHARE * codes.size:
         return None  # letters on a flat field (colour bars, a banner): found as they are
     spreads = [abs(float(np.median(p)) - v) for p, v in zip(planes, ink_planes, strict=True)]
-    if max(spreads) < ACROSS_CONTRAST:
+    if max(spreads) < contrast:
         return None
     tolerance = [max(ACROSS_TOLERANCE, ACROSS_EDGE * d) for d in spreads]
     matched = np.ones(lum.shape, bool)
@@ -3082,12 +3084,14 @@ def _ink_mask(views: Sequence[np.ndarray], box: Box, ink: _Ink, vertical: bool) 
     return matched.T if vertical else matched
 
 
-def _ink_band(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int, float] | None:
+def _ink_band(
+    views: Sequence[np.ndarray], region: TextRegion, contrast: float = ACROSS_CONTRAST
+) -> tuple[int, int, float] | None:
     """The rows (columns for a vertical line) of ``region``'s box that hold its letters, as
     (first, end) along the frame's axis across the line, and the ink's contrast to the box:
     the rows where two or more runs of the ink lie side by side (several letters' strokes),
     holding nearly all of the box's ink; None when the ink does not tell."""
-    ink = _line_ink(views, region)
+    ink = _line_ink(views, region, contrast)
     if ink is None:
         return None
     matched = _ink_mask(views, region.box, ink, region.vertical)
@@ -3116,12 +3120,14 @@ SPAN_SHARE = 0.9
 SPAN_WIDEN = 4
 
 
-def _ink_span(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int] | None:
+def _ink_span(
+    views: Sequence[np.ndarray], region: TextRegion, contrast: float = ACROSS_CONTRAST
+) -> tuple[int, int] | None:
     """Where along its axis ``region``'s letters lie: the run of its ink's exact colour that
     holds nearly all of it, widened by half a glyph at each end (``SPAN_WIDEN`` at least: a
     small font's last letter may have its core in its first stroke); None when the ink does
     not tell."""
-    ink = _line_ink(views, region)
+    ink = _line_ink(views, region, contrast)
     if ink is None:
         return None
     exact = (ink[0], [float(ACROSS_TOLERANCE)] * len(ink[0]), ink[2])
@@ -3466,6 +3472,8 @@ def _ring_median(frame: np.ndarray, box: Box) -> np.ndarray:
 #: ``_letters_box`` trusts a band or run of a line's ink at least this share of the line's
 #: height or length
 LETTERS_SHARE = 0.6
+#: ... and of ink at least this far from the box's median (``_line_ink``'s ``contrast``)
+LETTERS_CONTRAST = 12
 
 
 def _letters_box(views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
@@ -3484,12 +3492,14 @@ def _letters_box(views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
     box = list(region.box)
     c0, c1 = (0, 2) if region.vertical else (1, 3)
     a0, a1 = (1, 3) if region.vertical else (0, 2)
-    band = _ink_band(views, region)
+    band = _ink_band(views, region, LETTERS_CONTRAST)
     if band is not None and _whole_band(views, region, band):
         first, end = max(box[c0], band[0] - 1), min(box[c1], band[1] + 1)
         if end - first >= LETTERS_SHARE * (box[c1] - box[c0]):
             box[c0], box[c1] = first, end
-    span = _ink_span(views, replace(region, box=(box[0], box[1], box[2], box[3])))
+    span = _ink_span(
+        views, replace(region, box=(box[0], box[1], box[2], box[3])), LETTERS_CONTRAST
+    )
     # A run of the ink much shorter than the line is a part of it in another grey (a faint
     # date's ink matched only where it crosses an organ): it does not say where the line ends.
     if span is not None:
