@@ -3497,9 +3497,7 @@ def _letters_box(views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
         first, end = max(box[c0], band[0] - 1), min(box[c1], band[1] + 1)
         if end - first >= LETTERS_SHARE * (box[c1] - box[c0]):
             box[c0], box[c1] = first, end
-    span = _ink_span(
-        views, replace(region, box=(box[0], box[1], box[2], box[3])), LETTERS_CONTRAST
-    )
+    span = _ink_span(views, replace(region, box=(box[0], box[1], box[2], box[3])), LETTERS_CONTRAST)
     # A run of the ink much shorter than the line is a part of it in another grey (a faint
     # date's ink matched only where it crosses an organ): it does not say where the line ends.
     if span is not None:
