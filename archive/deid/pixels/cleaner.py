@@ -4238,6 +4238,12 @@ def clean_pixels(
             if original is None:  # only a drawn box was filled on the first pass
                 original = pixels.frame(i).copy()
             again: list[BoxRecord] = []
+            if attempt == 0 and letters.get(i):
+                # Text left beside lines whose margins were measured past their letters: a
+                # line found in part may go on past its box, where the full margin reached
+                # (a name over bright tissue whose last letters only the verifier found, 15 px
+                # past the first piece's box).  The full margins, then what was left.
+                _redact_frame(pixels, i, regions, policy, again, original)
             _redact_frame(pixels, i, remaining, policy, again, original)
             retry_boxes.extend(again)
             filled |= _filled_mask(filled.shape, again)
