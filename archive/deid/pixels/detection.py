@@ -686,36 +686,31 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # same neighbours as in the whole mask), and of its rows only those with strokes and
         # one empty row on each side of them: no component crosses an empty row, so leaving
         # the other empty rows out changes no component (a corner label and the anatomy's
-        # edges leave most rows of a CT frame empty).  The same for its columns (a text-free
-        # CT slice's strokes, the body's outline, leave half its box's rows and columns
-        # empty: the area labelled is a third of the box's).  Left out, an empty row or
-        # column changes no pixel's 3 x 3 neighbourhood nor the order in which components
-        # are first met row by row (it separated them, and still does), so not their labels.
+        # edges leave most rows of a CT frame empty).
         # (The box from the strokes per row, and per column in their rows: cheaper than
         # cv2.boundingRect, which scans the whole mask.)
         used = np.flatnonzero(per_row)
         by, bh = int(used[0]), int(used[-1] - used[0]) + 1
-        per_col = m8[by : by + bh].max(axis=0)  # (cv2.reduce by column is slow)
-        used = np.flatnonzero(per_col)
+        used = np.flatnonzero(m8[by : by + bh].max(axis=0))  # (cv2.reduce by column is slow)
         bx, bw = int(used[0]), int(used[-1] - used[0]) + 1
         ox, oy = max(0, bx - 1), max(0, by - 1)
         m8 = m8[oy : by + bh + 1, ox : bx + bw + 1]
-        rows = _with_neighbours(per_row[oy : by + bh + 1] > 0)
-        cols = _with_neighbours(per_col[ox : bx + bw + 1] > 0)
-        if rows is not None:
+        full = per_row[oy : by + bh + 1] > 0
+        near = full.copy()
+        near[1:] |= full[:-1]
+        near[:-1] |= full[1:]
+        rows = np.flatnonzero(near)
+        if rows.size < 0.8 * near.size:
             m8 = m8[rows]
-        if cols is not None:
-            m8 = m8[:, cols]
+        else:
+            rows = np.arange(near.size)
         n, labels, stats = _components(m8)
         if n <= 1:
             return []
         boundary: np.ndarray | None = None  # measured once a component may be a glyph
         st = stats[1:]
-        # A component's rows (columns) are consecutive rows (columns) of the frame: it
-        # crosses no left-out one.
-        x = (st[:, 0] if cols is None else cols[st[:, 0]]) + ox
-        y = (st[:, 1] if rows is None else rows[st[:, 1]]) + oy
-        w, h, area = st[:, 2], st[:, 3], st[:, 4]
+        # A component's rows are consecutive rows of the frame (it crosses no left-out row).
+        x, y, w, h, area = st[:, 0] + ox, rows[st[:, 1]] + oy, st[:, 2], st[:, 3], st[:, 4]
         fill = area / np.maximum(w * h, 1)
         min_h = self.min_glyph_height if scale == 1 else self.max_glyph_height // 2 - 2
         out: list[TextRegion] = []
@@ -1239,16 +1234,6 @@ def _support(img: np.ndarray, margin: int) -> Window | None:
     if (y1 - y0) * (x1 - x0) > 0.5 * rows * cols:
         return None
     return slice(y0, y1), slice(x0, x1)
-
-
-def _with_neighbours(used: np.ndarray) -> np.ndarray | None:
-    """The indices of the rows (columns) ``used`` marks and of those next to them, or None
-    where they are most of them (leaving the rest out would cost more than it saves)."""
-    near = used.copy()
-    near[1:] |= used[:-1]
-    near[:-1] |= used[1:]
-    kept = np.flatnonzero(near)
-    return kept if kept.size < 0.8 * near.size else None
 
 
 def _components(m8: np.ndarray) -> tuple[int, np.ndarray, np.ndarray]:
