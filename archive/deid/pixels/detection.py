@@ -138,6 +138,11 @@ class BurnedInTextDetector:
     ) -> list[TextRegion]:
         raise NotImplementedError
 
+    def finds_none(self, views: Sequence[np.ndarray], polarity: str) -> bool:
+        """Whether :meth:`detect` on ``views`` (no ``ignore``) surely returns no region of
+        ``polarity``, found more cheaply than by detecting.  Without such a way: never sure."""
+        return False
+
     def confirm(self, views: Sequence[np.ndarray], region: TextRegion) -> bool:
         """Whether a weak candidate is text.  Without a model: yes (recall first)."""
         return True
@@ -319,7 +324,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
                         regions.append(r)
             # Reduced copies only look for fonts too large for the full-resolution kernel,
             # and only on large images (radiographs) where such fonts occur.
-            if min(imgs[0].shape) < 1000 or scale >= 4:
+            if min(imgs[0].shape) < REDUCED_FROM or scale >= 4:
                 break
             imgs = [
                 cv2.resize(i, (i.shape[1] // 2, i.shape[0] // 2), interpolation=cv2.INTER_AREA)
@@ -336,6 +341,44 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
         return _promote_neighbours(regions) + _stacked_gaps(regions)
+
+    def finds_none(self, views: Sequence[np.ndarray], polarity: str) -> bool:
+        """No candidate line of ``polarity`` at all (``_candidates``), so no region of it.
+
+        Every region :meth:`detect` returns is one of its candidates, measured, deduplicated,
+        grown along its line or promoted onto a line, each keeping its polarity (a band
+        between stacked lines is of their polarity).  The stroke masks are :meth:`detect`'s:
+        the threshold's box is found from this polarity's top-hats alone, and a pixel outside
+        it has each of them under ``low_contrast``, which no threshold lies under
+        (``_threshold``).  A text-free CT slice's bottom-of-range window has no dark
+        candidate: it costs the dark top-hat and its threshold, not the bright ones, the
+        measures and the lines' growth.  Views large enough for reduced copies
+        (``REDUCED_FROM``) are not looked at here (never sure)."""
+        imgs = list(views)
+        if type(self).detect is not ClassicalTextDetector.detect:
+            return False  # (a subclass's own detection: not this one's candidates)
+        if min(imgs[0].shape) >= REDUCED_FROM:
+            return False
+        bright_only = set(getattr(views, "bright_only", ()))
+        supports = [_support(img, _SUPPORT_MARGIN + max(self.kernels)) for img in imgs]
+        every_hat = {
+            k: [
+                np.zeros_like(img)
+                if polarity == "dark" and i in bright_only
+                else self._hat(img, k, polarity, s)
+                for i, (img, s) in enumerate(zip(imgs, supports, strict=True))
+            ]
+            for k in self.kernels
+        }
+        thresholds = [
+            self._threshold(img, [hats[i] for hats in every_hat.values()], supports[i])
+            for i, img in enumerate(imgs)
+        ]
+        for k in self.kernels:
+            found, _union = self._candidates(every_hat[k], thresholds, None, k, polarity, 1, views)
+            if found:
+                return False
+        return True
 
     def _candidates(self, hats, thresholds, keep, k, polarity, scale, views):
         """Glyph lines of the stroke masks of one polarity.
@@ -979,6 +1022,8 @@ def _on_one_line(tops: Sequence[int], bottoms: Sequence[int], hh: int, band: int
 RUN_GLYPHS = 4
 #: Heights of two neighbours in such a run differ by at most this factor.
 RUN_HEIGHT_RATIO = 1.25
+#: Views this large (both sides, px) are searched on reduced copies too, for larger fonts.
+REDUCED_FROM = 1000
 #: Frames this large (both sides, px) are searched once more for lines standing out of
 #: their texture (``ClassicalTextDetector._standing_out``), by this factor over the threshold.
 BUSY_FRAME = 1000
