@@ -411,6 +411,7 @@ def _decide(
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
         out = [_to_its_ink(views, r, out, policy.margin) for r in out]
         out = [_to_its_rows_in_colour(views, r) for r in out]
+        out = [_to_its_letters_along(detector, views, r) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
     return out
 
@@ -620,6 +621,32 @@ ROWS_INK = 4
 ROWS_INK_SHARE = 0.1
 
 
+def _letters_value(views: Sequence[np.ndarray], region: TextRegion) -> np.ndarray | None:
+    """Where a bright line's letters' one value lies in its box on a colour frame (the box's
+    luminance histogram spike, ``_histogram_spike``), or None: not a colour frame, a dark line,
+    no value standing out, one holding more than ``INK_SHARE`` of the box (the background), or
+    one that is not the strokes' value in the view the line was measured in."""
+    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "bright":
+        return None
+    x0, y0, x1, y1 = region.box
+    crop = views[0][y0:y1, x0:x1]
+    if crop.size == 0:
+        return None
+    value, salience, count = _histogram_spike(crop)
+    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
+        return None
+    hit = crop == value
+    # The value must be the strokes' own, as the line was measured in its view (a faint name
+    # over a Doppler frame's dark field, its ink at 64: the spike of its box was the field's
+    # 36, whose columns began one letter in).
+    if region.ink < 0 or region.view >= len(views):
+        return None
+    seen = float(np.median(views[region.view][y0:y1, x0:x1][hit]))
+    if abs(seen - region.ink) > max(ROWS_INK, ROWS_INK_SHARE * region.depth):
+        return None
+    return hit
+
+
 def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
     """``region`` cut across its line to the rows where its letters' value lies, on a colour
     frame.
@@ -637,24 +664,10 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     serif S held in single pixels and a faint 10 px name's last letter, over a Doppler
     frame, holding none, were lost.  Not on grey frames (``_to_its_ink`` there) nor for
     dark lines (their value is the field's black)."""
-    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "bright":
+    hit = _letters_value(views, region)
+    if hit is None:
         return region
     x0, y0, x1, y1 = region.box
-    crop = views[0][y0:y1, x0:x1]
-    if crop.size == 0:
-        return region
-    value, salience, count = _histogram_spike(crop)
-    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
-        return region
-    hit = crop == value
-    # The value must be the strokes' own, as the line was measured in its view (a faint name
-    # over a Doppler frame's dark field, its ink at 64: the spike of its box was the field's
-    # 36, whose columns began one letter in).
-    if region.ink < 0 or region.view >= len(views):
-        return region
-    seen = float(np.median(views[region.view][y0:y1, x0:x1][hit]))
-    if abs(seen - region.ink) > max(ROWS_INK, ROWS_INK_SHARE * region.depth):
-        return region
     if region.vertical:
         hit = hit.T
     height, length = hit.shape
@@ -677,6 +690,53 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     else:
         box = (x0, y0 + a0, x1, y0 + a1)
     return replace(region, box=box, reason=region.reason + ", cut to its letters' rows")
+
+
+#: On a colour frame a bright line's box is cut along its line (``_to_its_letters_along``) only
+#: where its letters' value stops at least this many glyph heights short of an end.
+ALONG_UNREAD = 1.0
+
+
+def _to_its_letters_along(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> TextRegion:
+    """``region`` cut along its line to its letters, on a colour frame, where neither the
+    letters' value nor the characters read reach an end of it.
+
+    A grey 16 px ID over an echo's sector joined a blob of speckle past its last digit into a
+    ninth "glyph": the model read the digits over 81 % of the line (past ``READ_SHARE``, so
+    ``_read_part`` left it whole) and the box, with its margin, blanked 1 % of the frame past
+    the text.  Two cues must agree before the end is dropped: the letters' one value
+    (``_letters_value``) holds no pixel there, and no character was read there (the part read
+    is widened by half a glyph).  Either alone loses letters: the value's columns miss a serif
+    letter drawn in single pixels of it, and the model does not read every last letter.  The
+    model is asked only when the value stops ``ALONG_UNREAD`` glyphs short of an end."""
+    hit = _letters_value(views, region)
+    if hit is None or region.glyph_height <= 0:
+        return region
+    along = (hit.T if region.vertical else hit).any(axis=0)
+    cols = np.flatnonzero(along)
+    if cols.size == 0:
+        return region
+    reach = ALONG_UNREAD * region.glyph_height
+    length = along.size
+    first, last = int(cols[0]), int(cols[-1]) + 1
+    if first < reach and length - last < reach:
+        return region
+    extent = detector.extent(views, region)
+    if extent is None:
+        return region
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    start = region.box[a0]
+    lo = max(region.box[a0], min(extent[a0], start + first - 1))
+    hi = min(region.box[a1], max(extent[a1], start + last + 1))
+    if lo - region.box[a0] < reach and region.box[a1] - hi < reach:
+        return region
+    box = list(region.box)
+    box[a0], box[a1] = lo, hi
+    return replace(
+        region, box=(box[0], box[1], box[2], box[3]), reason=region.reason + ", cut to its letters"
+    )
 
 
 def _to_its_colour(
