@@ -415,6 +415,7 @@ def _decide(
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
         out = [_to_its_ink(views, r, out, policy.margin) for r in out]
         out = [_to_its_rows_in_colour(views, r) for r in out]
+        out = [_to_its_letters_along(detector, views, r) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
         out = [_to_its_stored_value(detector, views, r, out, policy.margin) for r in out]
     return out
@@ -625,6 +626,32 @@ ROWS_INK = 4
 ROWS_INK_SHARE = 0.1
 
 
+def _letters_value(views: Sequence[np.ndarray], region: TextRegion) -> np.ndarray | None:
+    """Where a bright line's letters' one value lies in its box on a colour frame (the box's
+    luminance histogram spike, ``_histogram_spike``), or None: not a colour frame, a dark line,
+    no value standing out, one holding more than ``INK_SHARE`` of the box (the background), or
+    one that is not the strokes' value in the view the line was measured in."""
+    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "bright":
+        return None
+    x0, y0, x1, y1 = region.box
+    crop = views[0][y0:y1, x0:x1]
+    if crop.size == 0:
+        return None
+    value, salience, count = _histogram_spike(crop)
+    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
+        return None
+    hit = crop == value
+    # The value must be the strokes' own, as the line was measured in its view (a faint name
+    # over a Doppler frame's dark field, its ink at 64: the spike of its box was the field's
+    # 36, whose columns began one letter in).
+    if region.ink < 0 or region.view >= len(views):
+        return None
+    seen = float(np.median(views[region.view][y0:y1, x0:x1][hit]))
+    if abs(seen - region.ink) > max(ROWS_INK, ROWS_INK_SHARE * region.depth):
+        return None
+    return hit
+
+
 def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
     """``region`` cut across its line to the rows where its letters' value lies, on a colour
     frame.
@@ -642,24 +669,10 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     serif S held in single pixels and a faint 10 px name's last letter, over a Doppler
     frame, holding none, were lost.  Not on grey frames (``_to_its_ink`` there) nor for
     dark lines (their value is the field's black)."""
-    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "bright":
+    hit = _letters_value(views, region)
+    if hit is None:
         return region
     x0, y0, x1, y1 = region.box
-    crop = views[0][y0:y1, x0:x1]
-    if crop.size == 0:
-        return region
-    value, salience, count = _histogram_spike(crop)
-    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
-        return region
-    hit = crop == value
-    # The value must be the strokes' own, as the line was measured in its view (a faint name
-    # over a Doppler frame's dark field, its ink at 64: the spike of its box was the field's
-    # 36, whose columns began one letter in).
-    if region.ink < 0 or region.view >= len(views):
-        return region
-    seen = float(np.median(views[region.view][y0:y1, x0:x1][hit]))
-    if abs(seen - region.ink) > max(ROWS_INK, ROWS_INK_SHARE * region.depth):
-        return region
     if region.vertical:
         hit = hit.T
     height, length = hit.shape
@@ -682,6 +695,53 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     else:
         box = (x0, y0 + a0, x1, y0 + a1)
     return replace(region, box=box, reason=region.reason + ", cut to its letters' rows")
+
+
+#: On a colour frame a bright line's box is cut along its line (``_to_its_letters_along``) only
+#: where its letters' value stops at least this many glyph heights short of an end.
+ALONG_UNREAD = 1.0
+
+
+def _to_its_letters_along(
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], region: TextRegion
+) -> TextRegion:
+    """``region`` cut along its line to its letters, on a colour frame, where neither the
+    letters' value nor the characters read reach an end of it.
+
+    A grey 16 px ID over an echo's sector joined a blob of speckle past its last digit into a
+    ninth "glyph": the model read the digits over 81 % of the line (past ``READ_SHARE``, so
+    ``_read_part`` left it whole) and the box, with its margin, blanked 1 % of the frame past
+    the text.  Two cues must agree before the end is dropped: the letters' one value
+    (``_letters_value``) holds no pixel there, and no character was read there (the part read
+    is widened by half a glyph).  Either alone loses letters: the value's columns miss a serif
+    letter drawn in single pixels of it, and the model does not read every last letter.  The
+    model is asked only when the value stops ``ALONG_UNREAD`` glyphs short of an end."""
+    hit = _letters_value(views, region)
+    if hit is None or region.glyph_height <= 0:
+        return region
+    along = (hit.T if region.vertical else hit).any(axis=0)
+    cols = np.flatnonzero(along)
+    if cols.size == 0:
+        return region
+    reach = ALONG_UNREAD * region.glyph_height
+    length = along.size
+    first, last = int(cols[0]), int(cols[-1]) + 1
+    if first < reach and length - last < reach:
+        return region
+    extent = detector.extent(views, region)
+    if extent is None:
+        return region
+    a0, a1 = (1, 3) if region.vertical else (0, 2)
+    start = region.box[a0]
+    lo = max(region.box[a0], min(extent[a0], start + first - 1))
+    hi = min(region.box[a1], max(extent[a1], start + last + 1))
+    if lo - region.box[a0] < reach and region.box[a1] - hi < reach:
+        return region
+    box = list(region.box)
+    box[a0], box[a1] = lo, hi
+    return replace(
+        region, box=(box[0], box[1], box[2], box[3]), reason=region.reason + ", cut to its letters"
+    )
 
 
 def _to_its_colour(
@@ -796,14 +856,15 @@ def _to_the_line_inside(
     date over a radiograph's lung, read "76" in a line read "1976-04-25").  Nor to a line of
     the other polarity: under a grey name over the mosaic's slices the dark 8 px line of the
     gaps between its letters' feet reads the name too, and the name's own 25 px line cut to
-    it kept none of the letters' tops."""
+    it kept none of the letters' tops; but a dark line on a colour frame is cut to the bright
+    line of the letters it holds (``_gaps_round_letters``)."""
     if region.strong or region.glyph_height <= 0:
         return region
     inner = [
         t
         for t in taken
         if t is not region
-        and t.polarity == region.polarity
+        and (t.polarity == region.polarity or _gaps_round_letters(views, region, t))
         and t.glyph_height >= INSIDE_HEIGHT
         and _inside_across(region, t)
         and not _reads_more(detector, views, region, t)
@@ -1008,6 +1069,20 @@ def _to_its_stored_value(
     # rims under them into a 18 px "line" under a faint date) is read in another line taken.
     others = [_expand(t, margin, view.shape) for t in taken if t is not region]
     return cut if others and _covered(box, others).all() else region
+
+
+def _gaps_round_letters(views: Sequence[np.ndarray], line: TextRegion, inner: TextRegion) -> bool:
+    """Whether ``line`` is a dark line holding ``inner``, a bright one, on a colour frame: the
+    gaps between a faint name's letters written up an echo's sector joined with the black
+    around it into a "line" of 19 px glyphs three times the letters' width, the letters'
+    own 8 px line inside it; the dark line's box blanked 6 % of the frame.  Only this way
+    round and only in colour: on a grey mosaic the dark line of the gaps between a grey
+    name's feet lies inside the name's own taller line, and cut to it lost the letters' tops."""
+    return (
+        tuple(getattr(views, "separate", ())) == (1, 2, 3)
+        and line.polarity == "dark"
+        and inner.polarity == "bright"
+    )
 
 
 def _inside_across(line: TextRegion, inner: TextRegion) -> bool:
@@ -2589,6 +2664,7 @@ def _complete_once(
     if (new_start, new_stop) == (start, stop):
         return region
     new_start, new_stop = _inked(views, region, new_start, new_stop)
+    new_start, new_stop = _off_flat_ends(views, region, new_start, new_stop)
     if (new_start, new_stop) == (start, stop):
         return region
     box[a0], box[a1] = new_start, new_stop
@@ -2596,6 +2672,34 @@ def _complete_once(
     if "line completed" not in reason:
         reason += ", line completed by reading"
     return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
+
+
+def _off_flat_ends(
+    views: Sequence[np.ndarray], region: TextRegion, lo: int, hi: int
+) -> tuple[int, int]:
+    """``lo``-``hi``, ``region``'s span grown by reading, without the columns (rows, for a
+    vertical line) past its box that are flat in the luminance and every colour channel, when
+    ``region`` is a dark line on a colour frame: its "ink" is the field between the letters,
+    so ``_inked`` does not stop it, and a cyan name on a pink colour bar grew by a pitch over
+    the bare bar at each end (its box blanked 1.69 % of the frame).  Nothing is written where
+    every view is flat (``COMPLETE_FLAT``)."""
+    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "dark":
+        return lo, hi
+    x0, y0, x1, y1 = region.box
+    start, stop = (y0, y1) if region.vertical else (x0, x1)
+
+    def flat(at: int) -> bool:
+        for view in views[:4]:
+            line = view[at, x0:x1] if region.vertical else view[y0:y1, at]
+            if line.size and int(line.max()) - int(line.min()) >= COMPLETE_FLAT:
+                return False
+        return True
+
+    while lo < start and flat(lo):
+        lo += 1
+    while hi > stop and flat(hi - 1):
+        hi -= 1
+    return lo, hi
 
 
 def _over_field(field: np.ndarray, region: TextRegion) -> bool:

@@ -707,6 +707,38 @@ def test_a_line_over_ultrasound_speckle_is_boxed_to_its_letters(key, seed, n, dr
 
 
 @pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [
+        (4, 7, "grey:0.6, bold 16 px at 102,79"),
+        (17, 5, "faint, bold 13 px, 270 deg at 185,85"),
+    ],
+)
+def test_a_line_over_the_echo_is_boxed_to_its_letters_not_the_speckle_it_joined(seed, n, drawn):
+    """Placements (``--random 12``) over the echo's sector whose boxes ran past the letters.
+    A grey ID joined a blob of speckle after its last digit into a ninth "glyph", read over
+    81 % of the line (left whole), and blanked 1.03 % of the frame; the box is cut along to
+    where both its letters' value and the characters read end
+    (``cleaner._to_its_letters_along``).  A faint name written up the sector was taken as
+    the dark line of its gaps joined with the black around it, three times its width, and
+    blanked 6.03 %; that line is cut across to the letters' own bright line inside it
+    (``cleaner._gaps_round_letters``)."""
+    scene = random_scene("us-echo", seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_the_gaps_of_a_cyan_name_on_a_colour_bar_do_not_grow_over_the_bare_bar():
+    """Seed 0: a cyan 23 px site name on the pink bar of the colour-bars test image.  The
+    gaps between its letters make a dark line whose "ink" is the bar itself, so growing it
+    by reading was never stopped by its ink, and it ran a pitch past each end over the bare
+    bar: 1.69 % of the image blanked.  Nothing is written where every view is flat
+    (``cleaner._off_flat_ends``)."""
+    scene = random_scene("sc-colour-bars", 0, 4)
+    assert scene.scenario == "random 4: cyan, sans 23 px at 75,36"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
     ("key", "seed", "n"), [("us-echo", 0, 0), ("us-doppler", 0, 1), ("us-doppler-j2k", 0, 1)]
 )
 def test_a_coloured_line_already_taken_is_not_taken_again_in_the_chroma_window(key, seed, n):
