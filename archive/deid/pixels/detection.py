@@ -1270,6 +1270,11 @@ def _dedupe(
                     break  # the line joined with its surroundings: drop
                 continue
             if o.polarity != r.polarity:
+                if grey and iw * ih < 0.5 * max(area, other):
+                    # Not the same text: a line of the other polarity overlapping only the
+                    # end of this one (the bone scan's texture past a 9 px ID, whose deeper
+                    # "gaps" took the ID's line's place, and the ID was never read).
+                    continue
                 # The same text seen twice: its letters, and the gaps between them as strokes
                 # of the other polarity.  The gaps' "line" runs on into whatever touches the
                 # text, so the letters' line keeps its own box: the one whose ink differs from
