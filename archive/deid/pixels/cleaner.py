@@ -363,6 +363,17 @@ def _decide(
                     continue
                 if (
                     not sure
+                    and not colour
+                    and region.glyph_height > policy.certain_height
+                    and judged is not views
+                    and detector.refutes(views, region)
+                ):
+                    # Organ-sized "glyphs" that read as letters only once a line taken beside
+                    # them was painted over: the paint's flat edge made the letters (the bone
+                    # scan's legs over a bright ID read "SA" at 0.74, as they are nothing).
+                    continue
+                if (
+                    not sure
                     and _coloured(views, region.box) >= BESIDE_COLOUR
                     and _beside(region, out, policy)
                     and not _reads_surely(detector, judged, region)

@@ -1270,11 +1270,6 @@ def _dedupe(
                     break  # the line joined with its surroundings: drop
                 continue
             if o.polarity != r.polarity:
-                if grey and iw * ih < 0.5 * max(area, other):
-                    # Not the same text: a line of the other polarity overlapping only the
-                    # end of this one (the bone scan's texture past a 9 px ID, whose deeper
-                    # "gaps" took the ID's line's place, and the ID was never read).
-                    continue
                 # The same text seen twice: its letters, and the gaps between them as strokes
                 # of the other polarity.  The gaps' "line" runs on into whatever touches the
                 # text, so the letters' line keeps its own box: the one whose ink differs from
@@ -1282,6 +1277,11 @@ def _dedupe(
                 # (A line drawn in black, ``_at_the_end``, is the letters.)
                 ends = (AT_THE_END in r.reason, AT_THE_END in o.reason)
                 if (ends[0], r.depth, r.snr) > (ends[1], o.depth, o.snr):
+                    if grey and iw * ih < 0.5 * other:
+                        # Not the same text: a line of the other polarity over only the end
+                        # of this one does not take its place (the bone scan's texture past
+                        # a 9 px ID, whose deeper "gaps" replaced the ID's line unread).
+                        continue
                     out[i] = replace(r, box=box, strong=o.strong or r.strong)
                 break
             # The same line found in two windows: in the window where it stands out most it
@@ -1338,8 +1338,10 @@ def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[Text
     (a vendor column is a row per glyph; a rotated name of 11 letters crossing two rows of
     anatomy is not).  A short column crossed twice (``COLUMN_GLYPHS``) is anatomy.
 
-    On a grey frame (``grey``) a strong column crossed only by weak lines is kept for the model
-    to read (``CROSSED``): a vendor's rows are drawn like the column, strong lines as well,
+    On a grey frame (``grey``) a strong column crossed only by weak lines, standing out in the
+    full-range view (in a window, a mosaic's columns of slices over the near-black gaps), is
+    kept for the model to read (``CROSSED``): a vendor's rows are drawn like the column, strong
+    lines as well,
     whereas a name written up a bone scan or along a skull's bone crosses "lines" of its own
     letters, seen sideways, joined with the texture beside them (2-5 blobs, weak), and was
     dropped with all its letters visible."""
@@ -1367,7 +1369,7 @@ def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[Text
             column = (crossed >= 2 and r.glyphs < COLUMN_GLYPHS) or (
                 len(rows) >= 2 and 2 * len(rows) >= r.glyphs
             )
-            if column and grey and r.strong and not strong_rows:
+            if column and grey and r.strong and r.view == 0 and not strong_rows:
                 r = replace(r, reason=r.reason + CROSSED)
             elif column:
                 continue
