@@ -1346,7 +1346,6 @@ def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[Text
     letters, seen sideways, joined with the texture beside them (2-5 blobs, weak), and was
     dropped with all its letters visible."""
     lines = [r for r in regions if not r.vertical and r.glyphs]
-    horizontal = [r.box for r in lines]
     out = []
     for r in regions:
         if r.vertical:
