@@ -664,8 +664,9 @@ def test_grey_text_up_a_bone_scan_or_a_skull_is_read_not_dropped_as_a_column(key
 def test_a_grey_id_over_a_bone_scan_is_not_taken_for_the_gaps_past_its_end():
     """A grey 9 px ID on the bone scan: its line (7 glyphs, weak) was replaced by a dark line
     of the texture past its end that overlapped a third of it (deeper "gaps", so the same
-    text seen twice), and the ID was never read (nothing of it changed).  On a grey frame
-    lines of opposite polarity are the same text only where they share half the larger."""
+    text seen twice), and the ID was never read (nothing of it changed).  On a grey frame a
+    line of the other polarity running on past a line's end takes its place only where it
+    covers half of it."""
     scene = random_scene("nm-bone-scan", 1, 10)
     assert scene.scenario == "random 10: grey:0.8, bold 9 px at 80,236"
     assert_removed_whole(cleaned(scene))
