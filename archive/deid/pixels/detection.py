@@ -331,7 +331,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
                 keep = small == 1
             scale *= 2
-        regions = _without_counters(_with_cores(regions, views[0].shape, not colour))
+        # (A grey frame's own windows, not a window searched on its own: ``stored`` is set
+        # only on those.)
+        grey = getattr(views, "stored", None) is not None
+        regions = _without_counters(_with_cores(regions, views[0].shape, grey))
         regions = [_extend_ends(r, unions.get(r.polarity), views) for r in regions]
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
