@@ -672,6 +672,17 @@ def test_a_grey_id_over_a_bone_scan_is_not_taken_for_the_gaps_past_its_end():
     assert_removed_whole(cleaned(scene))
 
 
+def test_the_legs_of_a_bone_scan_over_a_bright_id_are_not_read_as_letters_once_it_is_painted():
+    """A bright 18 px ID across the bone scan's legs, taken whole: the legs above it, a weak
+    line of two 33 px "glyphs", read as nothing as they are, but "SA" at 0.74 once the ID was
+    painted over with its ring's median for the model to judge them (the paint's flat edge
+    made the letters), and a box over both legs blanked 3.84 % of the scan.  Such organ-sized
+    glyphs must not read as nothing on the frame as it is."""
+    scene = random_scene("nm-bone-scan", 0, 11)
+    assert scene.scenario == "random 11: bright, mono 18 px at 124,830"
+    assert_removed_whole(cleaned(scene))
+
+
 @pytest.mark.parametrize(
     ("key", "seed", "n", "drawn", "most"),
     [
