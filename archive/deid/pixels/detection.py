@@ -1349,10 +1349,9 @@ def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[Text
     On a grey frame (``grey``) a strong column crossed only by weak lines, standing out in the
     full-range view (in a window, a mosaic's columns of slices over the near-black gaps), is
     kept for the model to read (``CROSSED``): a vendor's rows are drawn like the column, strong
-    lines as well,
-    whereas a name written up a bone scan or along a skull's bone crosses "lines" of its own
-    letters, seen sideways, joined with the texture beside them (2-5 blobs, weak), and was
-    dropped with all its letters visible."""
+    lines as well, whereas a name written up a bone scan or along a skull's bone crosses
+    "lines" of its own letters, seen sideways, joined with the texture beside them (2-5 blobs,
+    weak), and was dropped with all its letters visible."""
     lines = [r for r in regions if not r.vertical and r.glyphs]
     out = []
     for r in regions:
