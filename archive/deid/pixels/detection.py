@@ -336,7 +336,10 @@ class ClassicalTextDetector(BurnedInTextDetector):
                 )
                 keep = small == 1
             scale *= 2
-        regions = _without_counters(_with_cores(regions, views[0].shape))
+        # (A grey frame's own windows, not a window searched on its own: ``stored`` is set
+        # only on those.)
+        grey = getattr(views, "stored", None) is not None
+        regions = _without_counters(_with_cores(regions, views[0].shape, grey))
         regions = [_extend_ends(r, unions.get(r.polarity), views) for r in regions]
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
@@ -951,7 +954,9 @@ def _beside_rules(m8: np.ndarray) -> np.ndarray:
     return np.isin(labels, touching[touching > 0]) & ~rules.view(bool) & near
 
 
-def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
+def _with_cores(
+    regions: list[TextRegion], shape: tuple[int, ...], grey: bool = False
+) -> list[TextRegion]:
     """The lines of the usual masks deduplicated as ever, and the lines found on stroke cores
     (``_cores``) added where they found a line those missed.
 
@@ -962,7 +967,7 @@ def _with_cores(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextR
     vendor's small line, would be a line that the whole is judged to hold across, and the
     whole dropped), or is the same line (half its box, its glyph size; or most of the core
     line inside a usual one at most 1.5 times as tall)."""
-    usual = _dedupe([r for r in regions if not r.reason.endswith(ON_CORES)], shape)
+    usual = _dedupe([r for r in regions if not r.reason.endswith(ON_CORES)], shape, grey)
     cores = _dedupe([r for r in regions if r.reason.endswith(ON_CORES)], shape)
     if not cores:
         return usual
@@ -1262,7 +1267,9 @@ def _across(box: Box, vertical: bool) -> int:
     return (box[2] - box[0]) if vertical else (box[3] - box[1])
 
 
-def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegion]:
+def _dedupe(
+    regions: list[TextRegion], shape: tuple[int, ...], grey: bool = False
+) -> list[TextRegion]:
     """Collapse the same line found in several views/scales; a merged region is strong if any
     part is.  Only substantially overlapping boxes of the same glyph size and about the same
     height merge, so lines never chain into blocks (nor into a chain of anatomy that has the
@@ -1278,7 +1285,7 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
     if not regions:
         return []
     h, w = shape[:2]
-    regions = _without_columns(regions)
+    regions = _without_columns(regions, grey)
     regions = sorted(regions, key=lambda r: (not r.strong, r.vertical, r.box))
     out: list[TextRegion] = []
     for r in regions:
@@ -1318,6 +1325,16 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
                 # (A line drawn in black, ``_at_the_end``, is the letters.)
                 ends = (AT_THE_END in r.reason, AT_THE_END in o.reason)
                 if (ends[0], r.depth, r.snr) > (ends[1], o.depth, o.snr):
+                    a0, a1 = (1, 3) if o.vertical else (0, 2)  # along the line
+                    past = box[a0] < b[a0] or box[a1] > b[a1]
+                    if grey and past and iw * ih < 0.5 * other:
+                        # Not the same text: a line of the other polarity over only the end
+                        # of this one, running on past it, does not take its place (the bone
+                        # scan's texture past a 9 px ID, whose deeper "gaps" replaced the
+                        # ID's line unread).  Letters inside the gaps' line around them
+                        # replace it as ever (a faint date over an abdominal MR: kept, the
+                        # gaps' line was read and grown over the bowel, 0.54 -> 2.0 %).
+                        continue
                     out[i] = replace(r, box=box, strong=o.strong or r.strong)
                 break
             # The same line found in two windows: in the window where it stands out most it
@@ -1357,7 +1374,12 @@ def _dedupe(regions: list[TextRegion], shape: tuple[int, ...]) -> list[TextRegio
 COLUMN_GLYPHS = 5
 
 
-def _without_columns(regions: list[TextRegion]) -> list[TextRegion]:
+#: Said of a strong vertical line on a grey frame kept though it crosses horizontal lines, all
+#: of them weak (``_without_columns``): it is text only once read (never taken unread).
+CROSSED = ", crossed by weak lines"
+
+
+def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[TextRegion]:
     """Vertical "lines" that cross two or more horizontal lines are the first letters of a
     left-aligned block of horizontal text (a vendor's parameter column), not rotated text.
 
@@ -1367,8 +1389,15 @@ def _without_columns(regions: list[TextRegion]) -> list[TextRegion]:
     that run on past the column by at least its width count, once per line (found in two
     windows it is one), and they must be a row for every other glyph of the column at least
     (a vendor column is a row per glyph; a rotated name of 11 letters crossing two rows of
-    anatomy is not).  A short column crossed twice (``COLUMN_GLYPHS``) is anatomy."""
-    horizontal = [r.box for r in regions if not r.vertical and r.glyphs]
+    anatomy is not).  A short column crossed twice (``COLUMN_GLYPHS``) is anatomy.
+
+    On a grey frame (``grey``) a strong column crossed only by weak lines, standing out in the
+    full-range view (in a window, a mosaic's columns of slices over the near-black gaps), is
+    kept for the model to read (``CROSSED``): a vendor's rows are drawn like the column, strong
+    lines as well, whereas a name written up a bone scan or along a skull's bone crosses
+    "lines" of its own letters, seen sideways, joined with the texture beside them (2-5 blobs,
+    weak), and was dropped with all its letters visible."""
+    lines = [r for r in regions if not r.vertical and r.glyphs]
     out = []
     for r in regions:
         if r.vertical:
@@ -1376,18 +1405,24 @@ def _without_columns(regions: list[TextRegion]) -> list[TextRegion]:
             width = x1 - x0
             rows: list[Box] = []
             crossed = 0
-            for b in horizontal:
+            strong_rows = 0
+            for line in lines:
+                b = line.box
                 if not (b[0] < x1 and x0 < b[2] and b[1] < y1 and y0 < b[3]):
                     continue
                 crossed += 1
+                strong_rows += line.strong
                 if max(0, x0 - b[0]) + max(0, b[2] - x1) < width:
                     continue  # within the column's own band: a letter of it seen sideways
                 if any(_same_line(b, o) for o in rows):
                     continue
                 rows.append(b)
-            if crossed >= 2 and r.glyphs < COLUMN_GLYPHS:
-                continue
-            if len(rows) >= 2 and 2 * len(rows) >= r.glyphs:
+            column = (crossed >= 2 and r.glyphs < COLUMN_GLYPHS) or (
+                len(rows) >= 2 and 2 * len(rows) >= r.glyphs
+            )
+            if column and grey and r.strong and r.view == 0 and not strong_rows:
+                r = replace(r, reason=r.reason + CROSSED)
+            elif column:
                 continue
         out.append(r)
     return out

@@ -642,6 +642,48 @@ def test_grey_text_crossing_anatomy_as_bright_goes_whole(key, seed, n, drawn):
 
 
 @pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
+        ("nm-bone-scan", 16, 10, "grey:0.8, sans 12 px, 90 deg at 51,231"),
+        ("nm-bone-scan", 17, 0, "grey:0.8, bold 14 px, 270 deg at 132,118"),
+        ("ct-head", 16, 9, "grey:0.8, sans 18 px, 270 deg at 392,303"),
+    ],
+)
+def test_grey_text_up_a_bone_scan_or_a_skull_is_read_not_dropped_as_a_column(key, seed, n, drawn):
+    """Grey names and dates written up the bone scan and along a head CT's skull: each was
+    found as a strong vertical line (8-9 glyphs, snr 20-58), then dropped as the first letters
+    of a vendor's block, since its letters seen sideways joined the texture beside them into
+    weak horizontal "lines" crossing it (nothing of them changed).  On a grey frame a column
+    crossed only by weak lines is read instead (``detection.CROSSED``), with the lines taken
+    painted over: a column of texture beside the name read its edge (1.6 % of the scan)."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_grey_id_over_a_bone_scan_is_not_taken_for_the_gaps_past_its_end():
+    """A grey 9 px ID on the bone scan: its line (7 glyphs, weak) was replaced by a dark line
+    of the texture past its end that overlapped a third of it (deeper "gaps", so the same
+    text seen twice), and the ID was never read (nothing of it changed).  On a grey frame a
+    line of the other polarity running on past a line's end takes its place only where it
+    covers half of it."""
+    scene = random_scene("nm-bone-scan", 1, 10)
+    assert scene.scenario == "random 10: grey:0.8, bold 9 px at 80,236"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_the_legs_of_a_bone_scan_over_a_bright_id_are_not_read_as_letters_once_it_is_painted():
+    """A bright 18 px ID across the bone scan's legs, taken whole: the legs above it, a weak
+    line of two 33 px "glyphs", read as nothing as they are, but "SA" at 0.74 once the ID was
+    painted over with its ring's median for the model to judge them (the paint's flat edge
+    made the letters), and a box over both legs blanked 3.84 % of the scan.  Such organ-sized
+    glyphs must not read as nothing on the frame as it is."""
+    scene = random_scene("nm-bone-scan", 0, 11)
+    assert scene.scenario == "random 11: bright, mono 18 px at 124,830"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
     ("key", "seed", "n", "drawn", "most"),
     [
         ("mr-abdomen", 0, 10, "faint, mono 25 px at 51,278", 0.01),
