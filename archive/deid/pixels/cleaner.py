@@ -3808,41 +3808,33 @@ def _ring_median(frame: np.ndarray, box: Box) -> np.ndarray:
     return np.median(ring, axis=0).astype(frame.dtype)
 
 
-#: ``_letters_box`` trusts a band or run of a line's ink at least this share of the line's
-#: height or length
+#: ``_letters_box`` trusts a band of a line's ink at least this share of the line's height
 LETTERS_SHARE = 0.6
 #: ... and of ink at least this far from the box's median (``_line_ink``'s ``contrast``)
 LETTERS_CONTRAST = 12
 
 
 def _letters_box(views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
-    """The part of ``region``'s box its letters fill: across the line the band of rows of its
-    ink (``_ink_band``, when that band is the letters' whole height), along it the run of its
-    ink (``_ink_span``, already widened by half a glyph); None when the ink tells neither, or
-    the letters fill the box.
+    """The part of ``region``'s box its letters fill across the line: the band of rows of its
+    ink (``_ink_band``, when that band is the letters' whole height); None when the ink tells
+    none, or the letters fill the box.
 
-    A line found with more than its letters (the rows of an organ's edge its strokes joined, a
-    reading run on past the name) gets its margin around that slack too: on the abdominal MR
-    a 16 px date's line 21 px tall and 19 px longer than the date took a 13 px margin past
-    both, 1.06 % of the image.  The margin is meant for the letters' anti-aliased edges and a
-    thin glyph at an end, so it is measured from the letters where they end inside the box."""
+    A line found taller than its letters (the rows of an organ's edge its strokes joined)
+    gets its margin around that slack too: a name over the small MR's tissue in a line twice
+    its letters' height took a margin of a third of that line past both.  The margin is meant
+    for the letters' anti-aliased edges, so across the line it is measured from the letters.
+    Along the line it is not: a thin first glyph (a serif "1", an "N"'s first stem) can lie
+    outside the run of the line's ink (``_ink_span``), and the margin measured from that run
+    left its first column (a date over the small MR, a name over the tibia)."""
     if region.glyphs == 0 or _coloured(views, region.box) >= OVER_COLOUR:
         return None  # over colour the line is cut to its letters already (_over_colour_bands)
     box = list(region.box)
     c0, c1 = (0, 2) if region.vertical else (1, 3)
-    a0, a1 = (1, 3) if region.vertical else (0, 2)
     band = _ink_band(views, region, LETTERS_CONTRAST)
     if band is not None and _whole_band(views, region, band):
         first, end = max(box[c0], band[0] - 1), min(box[c1], band[1] + 1)
         if end - first >= LETTERS_SHARE * (box[c1] - box[c0]):
             box[c0], box[c1] = first, end
-    span = _ink_span(views, replace(region, box=(box[0], box[1], box[2], box[3])), LETTERS_CONTRAST)
-    # A run of the ink much shorter than the line is a part of it in another grey (a faint
-    # date's ink matched only where it crosses an organ): it does not say where the line ends.
-    if span is not None:
-        first, end = max(box[a0], span[0]), min(box[a1], span[1])
-        if end - first >= LETTERS_SHARE * (box[a1] - box[a0]):
-            box[a0], box[a1] = first, end
     if box[0] >= box[2] or box[1] >= box[3] or tuple(box) == region.box:
         return None
     return box[0], box[1], box[2], box[3]

@@ -1489,22 +1489,21 @@ def test_a_yellow_name_across_the_doppler_box_border_takes_no_echo_under_it(stro
 @pytest.mark.parametrize(
     ("key", "seed", "n", "drawn"),
     [
-        ("mr-abdomen", 5, 7, "dark, serif 24 px at 162,263"),
         ("mr-small", 0, 5, "bright, narrow 19 px at 62,27"),
         ("mr-small", 0, 7, "faint, mono 18 px, 270 deg at 15,46"),
-        ("mr-small", 1, 8, "dark, bold 20 px at 25,38"),
+        ("mr-small", 18, 9, "bright, serif 11 px at 91,76"),  # a serif "1" first
+        ("cr-tibia", 16, 4, "bright, narrow 12 px at 454,1149"),  # an "N"'s first stem
     ],
 )
-def test_a_line_found_with_more_than_its_letters_gets_its_margin_past_the_letters(
+def test_a_line_found_taller_than_its_letters_gets_its_margin_past_the_letters_across(
     key, seed, n, drawn
 ):
-    """Seeds 0, 1 and 5: a date over the abdominal MR's liver and three names over the small
-    MR were found as lines longer or taller than their letters (the organ's edge joined to
-    the first glyph, a reading run on), and each line's margin (a third of its height across,
-    two thirds along) was added past that slack: 1.06 %, 1.11 %, 2.00 % and 1.07 % of the
-    image blanked beyond the text.  The margin is measured past the letters' ink where they
-    end inside the line's box (``cleaner._letters_box``; the black name differs from the dark
-    tissue under it by 15 levels); the box never shrinks inside the line."""
+    """Seed 0: two names over the small MR were found as lines taller than their letters (the
+    tissue's edge joined to them), and each line's margin, a third of its height, was added
+    past that slack: 1.11 % and 2.00 % of the image blanked beyond the text.  Across the line
+    the margin is measured past the letters' band of ink (``cleaner._letters_box``).  Along
+    it, not: measured from the run of the line's ink, it left the first column of a serif
+    "1" (seed 18) and of an "N" (seed 16), outside that run."""
     scene = random_scene(key, seed, n)
     assert scene.scenario == f"random {n}: {drawn}"
     assert_removed_whole(cleaned(scene))
