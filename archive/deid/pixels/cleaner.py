@@ -3459,14 +3459,12 @@ SPAN_SHARE = 0.9
 SPAN_WIDEN = 4
 
 
-def _ink_span(
-    views: Sequence[np.ndarray], region: TextRegion, contrast: float = ACROSS_CONTRAST
-) -> tuple[int, int] | None:
+def _ink_span(views: Sequence[np.ndarray], region: TextRegion) -> tuple[int, int] | None:
     """Where along its axis ``region``'s letters lie: the run of its ink's exact colour that
     holds nearly all of it, widened by half a glyph at each end (``SPAN_WIDEN`` at least: a
     small font's last letter may have its core in its first stroke); None when the ink does
     not tell."""
-    ink = _line_ink(views, region, contrast)
+    ink = _line_ink(views, region)
     if ink is None:
         return None
     exact = (ink[0], [float(ACROSS_TOLERANCE)] * len(ink[0]), ink[2])
