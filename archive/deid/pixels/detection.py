@@ -277,25 +277,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         bright_only = set(getattr(views, "bright_only", ()))
         colour = getattr(views, "chroma", None) is not None
         while True:
-            supports = [_support(img, _SUPPORT_MARGIN + max(self.kernels)) for img in imgs]
-            # Every top-hat first: the thresholds are needed only where one of them lies
-            # between ``low_contrast`` and ``contrast`` (``_threshold``).
-            every_hat = {
-                # A view that shows only what lies above a field (``bright_only``) has
-                # nothing dark to show: its black-hat is the gaps between bright things.
-                (polarity, k): [
-                    np.zeros_like(img)
-                    if polarity == "dark" and i in bright_only
-                    else self._hat(img, k, polarity, s)
-                    for i, (img, s) in enumerate(zip(imgs, supports, strict=True))
-                ]
-                for polarity in ("bright", "dark")
-                for k in self.kernels
-            }
-            thresholds = [
-                self._threshold(img, [hats[i] for hats in every_hat.values()], supports[i])
-                for i, img in enumerate(imgs)
-            ]
+            every_hat, thresholds = self._hats(imgs, ("bright", "dark"), bright_only)
             for polarity in ("bright", "dark"):
                 for k in self.kernels:
                     hats = every_hat[polarity, k]
@@ -357,31 +339,45 @@ class ClassicalTextDetector(BurnedInTextDetector):
         candidate: it costs the dark top-hat and its threshold, not the bright ones, the
         measures and the lines' growth.  Views large enough for reduced copies
         (``REDUCED_FROM``) are not looked at here (never sure)."""
-        imgs = list(views)
         if type(self).detect is not ClassicalTextDetector.detect:
             return False  # (a subclass's own detection: not this one's candidates)
+        imgs = list(views)
         if min(imgs[0].shape) >= REDUCED_FROM:
             return False
-        bright_only = set(getattr(views, "bright_only", ()))
+        every_hat, thresholds = self._hats(
+            imgs, (polarity,), set(getattr(views, "bright_only", ()))
+        )
+        for k in self.kernels:
+            hats = every_hat[polarity, k]
+            found, _union = self._candidates(hats, thresholds, None, k, polarity, 1, views)
+            if found:
+                return False
+        return True
+
+    def _hats(
+        self, imgs: list[np.ndarray], polarities: Sequence[str], bright_only: set[int]
+    ) -> tuple[dict[tuple[str, int], list[np.ndarray]], list[np.ndarray | int]]:
+        """Every top-hat of ``polarities`` by (polarity, kernel), one per view, and each view's
+        threshold from them: the thresholds are needed only where one of them lies between
+        ``low_contrast`` and ``contrast`` (``_threshold``), so every top-hat comes first."""
         supports = [_support(img, _SUPPORT_MARGIN + max(self.kernels)) for img in imgs]
         every_hat = {
-            k: [
+            # A view that shows only what lies above a field (``bright_only``) has nothing
+            # dark to show: its black-hat is the gaps between bright things.
+            (polarity, k): [
                 np.zeros_like(img)
                 if polarity == "dark" and i in bright_only
                 else self._hat(img, k, polarity, s)
                 for i, (img, s) in enumerate(zip(imgs, supports, strict=True))
             ]
+            for polarity in polarities
             for k in self.kernels
         }
         thresholds = [
             self._threshold(img, [hats[i] for hats in every_hat.values()], supports[i])
             for i, img in enumerate(imgs)
         ]
-        for k in self.kernels:
-            found, _union = self._candidates(every_hat[k], thresholds, None, k, polarity, 1, views)
-            if found:
-                return False
-        return True
+        return every_hat, thresholds
 
     def _candidates(self, hats, thresholds, keep, k, polarity, scale, views):
         """Glyph lines of the stroke masks of one polarity.
