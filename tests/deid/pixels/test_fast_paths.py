@@ -104,10 +104,17 @@ def test_top_window_is_the_window():
     assert np.array_equal(_top_window(flat, 100.0, 100.0), _to_u8(flat, 100.0, 100.0))
 
 
-def _ct_with_name() -> pydicom.Dataset:
+def _ct_512() -> tuple[pydicom.Dataset, np.ndarray]:
+    """The bundled CT and its frame enlarged to 512 x 512, as the speed bench's slice
+    (``burned_in_bench``); the dataset's pixels are left for the caller to set."""
     ds = pydicom.dcmread(data_file("CT_small.dcm"))
     frame = np.kron(ds.pixel_array, np.ones((4, 4), ds.pixel_array.dtype))
     ds.Rows, ds.Columns = frame.shape
+    return ds, frame
+
+
+def _ct_with_name() -> pydicom.Dataset:
+    ds, frame = _ct_512()
     alpha = alpha_mask(frame.shape, [Text("DOE^JOHN", (4, 4), 12)])
     set_native_pixels(ds, blend(frame, alpha, int(frame.max())))
     return ds
@@ -167,10 +174,8 @@ def test_the_bottom_window_searched_near_the_minimum_finds_the_lines_the_whole_s
 
 
 def _text_free_ct() -> pydicom.Dataset:
-    """The speed bench's text-free slice: the bundled CT, 512 x 512 (``burned_in_bench``)."""
-    ds = pydicom.dcmread(data_file("CT_small.dcm"))
-    frame = np.kron(ds.pixel_array, np.ones((4, 4), ds.pixel_array.dtype))
-    ds.Rows, ds.Columns = frame.shape
+    """The speed bench's text-free slice."""
+    ds, frame = _ct_512()
     set_native_pixels(ds, frame)
     return _written(ds)
 
