@@ -648,7 +648,7 @@ def _letters_value(views: Sequence[np.ndarray], region: TextRegion) -> np.ndarra
     luminance histogram spike, ``_histogram_spike``), or None: not a colour frame, a dark line,
     no value standing out, one holding more than ``INK_SHARE`` of the box (the background), or
     one that is not the strokes' value in the view the line was measured in."""
-    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "bright":
+    if not _rgb(views) or region.polarity != "bright":
         return None
     x0, y0, x1, y1 = region.box
     crop = views[0][y0:y1, x0:x1]
@@ -1095,11 +1095,7 @@ def _gaps_round_letters(views: Sequence[np.ndarray], line: TextRegion, inner: Te
     own 8 px line inside it; the dark line's box blanked 6 % of the frame.  Only this way
     round and only in colour: on a grey mosaic the dark line of the gaps between a grey
     name's feet lies inside the name's own taller line, and cut to it lost the letters' tops."""
-    return (
-        tuple(getattr(views, "separate", ())) == (1, 2, 3)
-        and line.polarity == "dark"
-        and inner.polarity == "bright"
-    )
+    return _rgb(views) and line.polarity == "dark" and inner.polarity == "bright"
 
 
 def _inside_across(line: TextRegion, inner: TextRegion) -> bool:
@@ -2499,6 +2495,12 @@ def _clear_of(box: Box, lines: Iterable[TextRegion]) -> bool:
     return not any(_overlap(box, t.box) > 0 for t in lines)
 
 
+def _rgb(views: Sequence[np.ndarray]) -> bool:
+    """Whether the views are an RGB frame's: the luminance, then the red, green and blue
+    channels (``frames`` sets ``separate`` to (1, 2, 3) where a frame holds colour)."""
+    return tuple(getattr(views, "separate", ())) == (1, 2, 3) and len(views) >= 4
+
+
 def _a_mosaic(views: Sequence[np.ndarray]) -> bool:
     """Whether the frame is an MR mosaic's: a near-black field at a common minimum (both the
     at-the-minimum and the dark-field windows made), the slices' gaps."""
@@ -2627,7 +2629,7 @@ def _complete_once(
     order = [0]
     if 0 < region.view < len(views):
         order.append(region.view)
-    if tuple(getattr(views, "separate", ())) == (1, 2, 3) and len(views) >= 4:
+    if _rgb(views):
         order += [i for i in (1, 2, 3) if i not in order]
     grey = _coloured(views, probe.box) == 0.0
     relative = COMPLETE_RELATIVE_GREY if grey else COMPLETE_RELATIVE
@@ -2700,7 +2702,7 @@ def _off_flat_ends(
     so ``_inked`` does not stop it, and a cyan name on a pink colour bar grew by a pitch over
     the bare bar at each end (its box blanked 1.69 % of the frame).  Nothing is written where
     every view is flat (``COMPLETE_FLAT``)."""
-    if tuple(getattr(views, "separate", ())) != (1, 2, 3) or region.polarity != "dark":
+    if not _rgb(views) or region.polarity != "dark":
         return lo, hi
     x0, y0, x1, y1 = region.box
     start, stop = (y0, y1) if region.vertical else (x0, x1)
@@ -3634,7 +3636,7 @@ def _coloured(views: Sequence[np.ndarray], box: Box) -> float:
     RGB channels that differ by 40 levels, or YBR chroma 20 levels off neutral."""
     x0, y0, x1, y1 = box
     separate = tuple(getattr(views, "separate", ()))
-    if separate == (1, 2, 3) and len(views) >= 4:
+    if _rgb(views):
         r, g, b = (v[y0:y1, x0:x1].astype(np.int16) for v in views[1:4])
         spread = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
         coloured = spread >= 40
