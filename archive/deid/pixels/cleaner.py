@@ -3961,15 +3961,19 @@ def _line_boxes(
     fills.  With ``letters`` (``_letters_boxes``) a region's margin is measured past its
     letters (``_expand_around``); which pieces are one line is still judged on the full
     margins."""
-    items = [[_expand(r, margin, shape), r] for r in regions]
-    fills = [_expand_around(r, (letters or {}).get(r), margin, shape) for r in regions]
+    # Each item: the box that judges which pieces are one line (the full margin), the region,
+    # and the box filled.
+    items = [
+        (_expand(r, margin, shape), r, _expand_around(r, (letters or {}).get(r), margin, shape))
+        for r in regions
+    ]
     changed = True
     while changed:
         changed = False
         for i in range(len(items)):
             for j in range(i + 1, len(items)):
-                a, ra = items[i]
-                b, rb = items[j]
+                a, ra, fa = items[i]
+                b, rb, fb = items[j]
                 if ra.vertical != rb.vertical:
                     continue
                 c0, c1 = (0, 2) if ra.vertical else (1, 3)  # across the line
@@ -3978,22 +3982,19 @@ def _line_boxes(
                 smaller = min(a[c1] - a[c0], b[c1] - b[c0])
                 gap = max(a[l0], b[l0]) - min(a[l1], b[l1])
                 if overlap >= 0.5 * smaller and gap <= max(3, smaller // 2):
-                    box = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
-                    items[i] = [box, ra if ra.strong or not rb.strong else rb]
-                    fa, fb = fills[i], fills[j]
-                    fills[i] = (
-                        min(fa[0], fb[0]),
-                        min(fa[1], fb[1]),
-                        max(fa[2], fb[2]),
-                        max(fa[3], fb[3]),
-                    )
+                    kept = ra if ra.strong or not rb.strong else rb
+                    items[i] = (_union(a, b), kept, _union(fa, fb))
                     del items[j]
-                    del fills[j]
                     changed = True
                     break
             if changed:
                 break
-    return [(fill, item[1]) for fill, item in zip(fills, items, strict=True)]
+    return [(fill, region) for _box, region, fill in items]
+
+
+def _union(a: Box, b: Box) -> Box:
+    """The smallest box holding ``a`` and ``b``."""
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
 def _unused_fill(pixels: DecodedPixels, frame: np.ndarray, box: Box, value):
