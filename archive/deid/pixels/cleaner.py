@@ -3843,13 +3843,23 @@ def _letters_box(views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
 def _letters_boxes(
     views: Sequence[np.ndarray], regions: Sequence[TextRegion]
 ) -> dict[TextRegion, Box]:
-    """``_letters_box`` of each of ``regions`` where the ink tells one."""
+    """``_letters_box`` of each of ``regions`` where the ink tells one; else, on a grey frame,
+    the region's own box where its margin measured from its glyphs is narrower
+    (``_glyph_margins``), so the margin is measured from the glyphs (``_expand_around``)."""
     out: dict[TextRegion, Box] = {}
+    grey = _grey(views)
     for region in regions:
         letters = _letters_box(views, region)
         if letters is not None:
             out[region] = letters
+        elif grey and _glyph_margins(region, 1.0) != _margins(region, 1.0):
+            out[region] = region.box
     return out
+
+
+def _grey(views: Sequence[np.ndarray]) -> bool:
+    """Whether the frame has no colour at all (``_coloured`` is 0 everywhere on it)."""
+    return not _rgb(views) and tuple(getattr(views, "separate", ())) != (1, 2)
 
 
 def _expand_around(
@@ -3862,7 +3872,7 @@ def _expand_around(
     if letters is None:
         return full
     x0, y0, x1, y1 = region.box
-    mx, my = _margins(region, margin)
+    mx, my = _glyph_margins(region, margin)
     return (
         max(full[0], min(x0, letters[0] - mx)),
         max(full[1], min(y0, letters[1] - my)),
@@ -3879,6 +3889,22 @@ def _margins(region: TextRegion, margin: float) -> tuple[int, int]:
     m = max(2, int(round(margin * across)))
     along = max(3, int(round(2 * margin * across)))
     return (m, along) if region.vertical else (along, m)
+
+
+def _glyph_margins(region: TextRegion, margin: float) -> tuple[int, int]:
+    """``_margins`` measured from the line's glyph height where its box is taller across.
+
+    The margin is for the letters' anti-aliased edges and thin end glyphs, so it scales with
+    the letters; a line whose box took in an organ's edge beside its letters (a 15 px date
+    over the abdominal MR in a box 21-34 px across) took a margin of a third of that box past
+    both ends and sides, blanking 1-4 % of the frame around a 10 px ID.  Riskier than the full
+    margin: used only through ``_letters_boxes``, which the verifier undoes (the full margins
+    are filled again when anything is found after the first fill)."""
+    x0, y0, x1, y1 = region.box
+    across = (x1 - x0) if region.vertical else (y1 - y0)
+    if 0 < region.glyph_height < across:
+        region = replace(region, box=(0, 0, region.glyph_height, region.glyph_height))
+    return _margins(region, margin)
 
 
 def _expand(region: TextRegion, margin: float, shape: tuple[int, ...]) -> Box:
@@ -4056,14 +4082,82 @@ def _redact_frame(
     boxes: list[BoxRecord],
     original: np.ndarray,
     letters: dict[TextRegion, Box] | None = None,
+    cut: bool = False,
 ) -> None:
     """Fill ``regions`` on frame ``index``; what was filled is appended to ``boxes``.
-    ``letters``: see ``_line_boxes``."""
+    ``letters``: see ``_line_boxes``; with ``cut`` (a grey frame's first fill) lines beside a
+    line of letters are cut across to its rows first (``_to_their_lines``)."""
     frame = pixels.frame(index)
+    if cut:
+        lines = _to_their_lines(regions)
+        letters = {**(letters or {}), **{r: r.box for r in lines if r not in regions}}
+        regions = lines
     regions = list(regions) + _between_lines(regions)
     for box, region in _line_boxes(regions, policy.margin, frame.shape, letters):
         _fill_box(pixels, index, box, region.polarity, original)
         boxes.append((index, *box, region.reason))
+
+
+#: ``_to_their_lines``: a line of at most this many glyphs ...
+ECHO_GLYPHS = 3
+#: ... beside a line of at least this many, and of at least twice its glyphs
+LETTERS_GLYPHS = 6
+#: ... or a line of the other polarity around a line of at least this many glyphs, of at
+#: least this share of its glyph height
+HELD_GLYPHS = 4
+HELD_HEIGHT = 0.8
+
+
+def _to_their_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
+    """``regions``, each line that runs along a line of letters for at least half its length
+    and crosses its rows cut across to those rows, with its glyph height.  The line of letters
+    is one of many glyphs (``LETTERS_GLYPHS``, twice the other's, which has ``ECHO_GLYPHS`` at
+    most), or one of the other polarity inside the line's box across, of ``HELD_GLYPHS`` glyphs
+    about as tall as the line's (``HELD_HEIGHT``).  A line of the letters' own glyph size that
+    shares less than half of the letters' rows is the next line of a block: never cut.
+
+    The abdominal MR's organs beside a string give lines that take in the string's letters
+    and an organ's edge past them: lines of two or three "glyphs" (the other polarity's line
+    of a date's gaps joined with the liver's edge, 19-28 px across a 14 px ID; an organ read
+    on from a string's end), and the dark line of a bright ID's gaps joined with the edges
+    above and below it (26 px across a 15 px ID).  Their boxes with their margins blanked
+    1-4 % of the frame past the letters, which the line of letters holds whole.  Riskier than
+    the full boxes: used with ``_letters_boxes`` only, which the verifier undoes (the full
+    boxes are filled again when anything is found after the first fill)."""
+    out: list[TextRegion] = []
+    for echo in regions:
+        c0, c1 = (0, 2) if echo.vertical else (1, 3)
+        a0, a1 = (1, 3) if echo.vertical else (0, 2)
+        cut = echo
+        for line in regions:
+            if line.vertical != echo.vertical or line is echo:
+                continue
+            few = echo.glyphs <= ECHO_GLYPHS and line.glyphs >= max(LETTERS_GLYPHS, 2 * echo.glyphs)
+            held = (
+                line.polarity != echo.polarity
+                and line.glyphs >= HELD_GLYPHS
+                and line.glyph_height >= HELD_HEIGHT * echo.glyph_height
+                and echo.box[c0] <= line.box[c0]
+                and line.box[c1] <= echo.box[c1]
+            )
+            along = min(echo.box[a1], line.box[a1]) - max(echo.box[a0], line.box[a0])
+            lo, hi = max(echo.box[c0], line.box[c0]), min(echo.box[c1], line.box[c1])
+            if not (few or held) or along < 0.5 * (echo.box[a1] - echo.box[a0]) or hi <= lo:
+                continue
+            if 2 * (hi - lo) < line.box[c1] - line.box[c0] and same_glyph_size(echo, line):
+                continue  # the next line of a block of text, touching this one's rows
+            if (lo, hi) != (echo.box[c0], echo.box[c1]):
+                box = list(echo.box)
+                box[c0], box[c1] = lo, hi
+                cut = replace(
+                    echo,
+                    box=(box[0], box[1], box[2], box[3]),
+                    glyph_height=line.glyph_height,
+                    reason=echo.reason + ", cut to the rows of a line of letters",
+                )
+            break
+        out.append(cut)
+    return out
 
 
 @dataclass
@@ -4516,6 +4610,8 @@ def clean_pixels(
         return result
     #: per frame, where its lines' letters lie in their boxes (``_letters_boxes``)
     letters: dict[int, dict[TextRegion, Box]] = {}
+    #: single frames with no colour: their lines are cut to their lines of letters first
+    grey: set[int] = set()
     if source.count > 1 and policy.scan_every > 1:
         found = _decide_cine(detector, source, policy, hint_tokens)
         verify: set[int] | None = set(found.scanned)
@@ -4530,6 +4626,8 @@ def clean_pixels(
             if regions:
                 per_frame[i] = regions
                 letters[i] = _letters_boxes(views, regions)
+                if _grey(views):
+                    grey.add(i)
             seen = i + 1
         source.count = seen
     result.frames = source.count
@@ -4547,7 +4645,7 @@ def clean_pixels(
         if regions:
             # The frame as it was, for choosing fill values (and for the verifier's rounds).
             original = pixels.frame(i).copy()
-            _redact_frame(pixels, i, regions, policy, own, original, letters.get(i))
+            _redact_frame(pixels, i, regions, policy, own, original, letters.get(i), i in grey)
         _apply_drawn(pixels, i, drawn)
         found_boxes.extend(own)
         if verify is not None and i not in verify:
@@ -4573,8 +4671,9 @@ def clean_pixels(
             if original is None:  # only a drawn box was filled on the first pass
                 original = pixels.frame(i).copy()
             again: list[BoxRecord] = []
-            if attempt == 0 and letters.get(i):
-                # Text left beside lines whose margins were measured past their letters: a
+            if attempt == 0 and (letters.get(i) or i in grey):
+                # Text left beside lines whose margins were measured past their letters or
+                # from their glyphs, or cut to a line of letters (``_to_their_lines``): a
                 # line found in part may go on past its box, where the full margin reached
                 # (a name over bright tissue whose last letters only the verifier found, 15 px
                 # past the first piece's box).  The full margins, then what was left.
