@@ -3892,19 +3892,24 @@ def _margins(region: TextRegion, margin: float) -> tuple[int, int]:
 
 
 def _glyph_margins(region: TextRegion, margin: float) -> tuple[int, int]:
-    """``_margins`` measured from the line's glyph height where its box is taller across.
+    """``_margins``, the one across the line measured from its glyph height where its box is
+    taller across.
 
-    The margin is for the letters' anti-aliased edges and thin end glyphs, so it scales with
-    the letters; a line whose box took in an organ's edge beside its letters (a 15 px date
-    over the abdominal MR in a box 21-34 px across) took a margin of a third of that box past
-    both ends and sides, blanking 1-4 % of the frame around a 10 px ID.  Riskier than the full
-    margin: used only through ``_letters_boxes``, which the verifier undoes (the full margins
-    are filled again when anything is found after the first fill)."""
+    Across, the margin is for the letters' anti-aliased edges, so it scales with the letters;
+    a line whose box took in an organ's edge beside its letters (a 15 px date over the
+    abdominal MR in a box 21-34 px across) took a margin of a third of that box above and
+    below, blanking 1-4 % of the frame around a 10 px ID.  Along the line the full margin
+    stays: a serif date's last digit ran 9 px past its line's box, and the margin measured
+    from its 13 px glyphs left its last column.  Riskier than the full margin: used only
+    through ``_letters_boxes``, which the verifier undoes (the full margins are filled again
+    when anything is found after the first fill)."""
     x0, y0, x1, y1 = region.box
     across = (x1 - x0) if region.vertical else (y1 - y0)
-    if 0 < region.glyph_height < across:
-        region = replace(region, box=(0, 0, region.glyph_height, region.glyph_height))
-    return _margins(region, margin)
+    if not 0 < region.glyph_height < across:
+        return _margins(region, margin)
+    mx, my = _margins(region, margin)
+    gx, gy = _margins(replace(region, box=(0, 0, region.glyph_height, region.glyph_height)), margin)
+    return (gx, my) if region.vertical else (mx, gy)
 
 
 def _expand(region: TextRegion, margin: float, shape: tuple[int, ...]) -> Box:
@@ -4105,25 +4110,28 @@ LETTERS_GLYPHS = 6
 #: ... or a line of the other polarity around a line of at least this many glyphs, of at
 #: least this share of its glyph height
 HELD_GLYPHS = 4
-HELD_HEIGHT = 0.8
+HELD_HEIGHT = 0.6
 
 
 def _to_their_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
     """``regions``, each line that runs along a line of letters for at least half its length
     and crosses its rows cut across to those rows, with its glyph height.  The line of letters
     is one of many glyphs (``LETTERS_GLYPHS``, twice the other's, which has ``ECHO_GLYPHS`` at
-    most), or one of the other polarity inside the line's box across, of ``HELD_GLYPHS`` glyphs
-    about as tall as the line's (``HELD_HEIGHT``).  A line of the letters' own glyph size that
-    shares less than half of the letters' rows is the next line of a block: never cut.
+    most), or one of the other polarity inside the line's box across, of ``HELD_GLYPHS``
+    glyphs at least ``HELD_HEIGHT`` as tall as the line's (the dark line of a bright string's
+    gaps inside its line has glyphs half as tall: it is not the letters).  A line of the
+    letters' own glyph size that shares less than half of their rows is the next line of a
+    block: never cut.
 
     The abdominal MR's organs beside a string give lines that take in the string's letters
     and an organ's edge past them: lines of two or three "glyphs" (the other polarity's line
     of a date's gaps joined with the liver's edge, 19-28 px across a 14 px ID; an organ read
-    on from a string's end), and the dark line of a bright ID's gaps joined with the edges
-    above and below it (26 px across a 15 px ID).  Their boxes with their margins blanked
-    1-4 % of the frame past the letters, which the line of letters holds whole.  Riskier than
-    the full boxes: used with ``_letters_boxes`` only, which the verifier undoes (the full
-    boxes are filled again when anything is found after the first fill)."""
+    on from a string's end), the dark line of a bright ID's gaps joined with the edges
+    above and below it (26 px across a 15 px ID), and the bright line of a light label field
+    joined with the body wall (33 px across dark 14 px letters).  Their boxes with their
+    margins blanked 1-5 % of the frame past the letters, which the line of letters holds
+    whole.  Riskier than the full boxes: used on a grey frame's first fill only, which the
+    verifier undoes (the full boxes are filled again when anything is found after it)."""
     out: list[TextRegion] = []
     for echo in regions:
         c0, c1 = (0, 2) if echo.vertical else (1, 3)
