@@ -1734,9 +1734,12 @@ def _over_a_radiograph(
         window = cv2.normalize(
             np.where(strokes >= deep, strokes, np.float32(0)), None, 0, 255, cv2.NORM_MINMAX
         ).astype(np.uint8)
+        # Only bright lines lie in it (a fifth of the search's time on a chest film).
+        search = DetectionViews([window])
+        search.bright_only = (0,)
         candidates = [
             r
-            for r in detector.detect(DetectionViews([window]))
+            for r in detector.detect(search)
             if r.polarity == "bright"
             and r.glyphs >= RADIOGRAPH_GLYPHS
             and r.glyph_height <= certain_height
