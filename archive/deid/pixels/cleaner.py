@@ -1719,9 +1719,9 @@ def _over_a_radiograph(
     lines: a white top-hat (letters stored above the film, dark as a MONOCHROME1 film is
     shown) and a black one (below it, light), each kept only at its deepest pixels, show the
     letters as the deepest line or one of the few deepest.  Only on large MONOCHROME1 frames
-    (``DetectionViews.radiograph``); a line counts only if the recogniser reads it in its
-    window (or it reads as a header hint); organ-sized "glyphs" and lines touching one taken
-    are left out."""
+    (``DetectionViews.radiograph``); a line counts only if the recogniser reads four
+    characters or more in it in its window, and reads it as text (or as a header hint);
+    organ-sized "glyphs" and lines touching one taken are left out."""
     stored = getattr(views, "stored", None)
     if not getattr(views, "radiograph", False) or stored is None:
         return []
