@@ -425,6 +425,7 @@ def _decide(
         out = out + _in_one_value(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _out_of_texture(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _darkest_over_texture(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _over_a_radiograph(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _upright_over_slices(detector, views, out, policy.certain_height, policy.margin)
         out = out + _in_colour(detector, views, out, hint_tokens)
@@ -1687,6 +1688,142 @@ def _darkest_over_texture(
     )
     own = _view_first([window, *views], 0)
     return [_complete_line(detector, own, r) for r in found]
+
+
+#: The stroke windows over a radiograph (``_over_a_radiograph``): a white and a black top-hat
+#: of this kernel (px) of the stored values keep strokes up to 4 px wide of either sign ...
+RADIOGRAPH_KERNEL = 5
+#: ... each only at its pixels at or over this percentile (the deepest 2 %) ...
+RADIOGRAPH_PERCENTILE = 98.0
+#: ... where lines of at least this many glyphs count, and this many of them, deepest first,
+#: are read in each window.
+RADIOGRAPH_GLYPHS = 4
+RADIOGRAPH_CALLS = 4
+
+
+def _over_a_radiograph(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+) -> list[TextRegion]:
+    """Small grey letters within a computed radiograph's own spread, found in stroke windows
+    of its stored values.
+
+    An 8 px ID over a chest film's lung (ink 11,116 of 26,479 stored levels, the film under
+    it 10,070 and 1,000 either way) or a 14 px date up a tibia's bone (ink 412 of 1,023, the
+    bone 441 and 12 either way) is read by a person in a window of the film around it, but
+    differs by four to eight levels from what is under it in every 8-bit view: nothing of it
+    is a candidate.  The film's shading is wider than strokes, and its grain is not drawn in
+    lines: a white top-hat (letters stored above the film, dark as a MONOCHROME1 film is
+    shown) and a black one (below it, light), each kept only at its deepest pixels, show the
+    letters as the deepest line or one of the few deepest.  Only on large MONOCHROME1 frames
+    (``DetectionViews.radiograph``); a line counts only if the recogniser reads four
+    characters or more in it in its window, and reads it as text (or as a header hint);
+    organ-sized "glyphs" and lines touching one taken are left out."""
+    stored = getattr(views, "stored", None)
+    if not getattr(views, "radiograph", False) or stored is None:
+        return []
+    film = stored.astype(np.float32)
+    kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (RADIOGRAPH_KERNEL, RADIOGRAPH_KERNEL))
+    found: list[TextRegion] = []
+    for op in (cv2.MORPH_TOPHAT, cv2.MORPH_BLACKHAT):
+        strokes = cv2.morphologyEx(film, op, kernel)
+        deep = np.percentile(strokes[::4, ::4], RADIOGRAPH_PERCENTILE)
+        window = cv2.normalize(
+            np.where(strokes >= deep, strokes, np.float32(0)), None, 0, 255, cv2.NORM_MINMAX
+        ).astype(np.uint8)
+        # Only bright lines lie in it (a fifth of the search's time on a chest film).
+        search = DetectionViews([window])
+        search.bright_only = (0,)
+        candidates = [
+            r
+            for r in detector.detect(search)
+            if r.polarity == "bright"
+            and r.glyphs >= RADIOGRAPH_GLYPHS
+            and r.glyph_height <= certain_height
+            and _clear_of(r.box, [*taken, *found])
+        ]
+        deepest = sorted(candidates, key=lambda r: (-r.depth, r.box))[:RADIOGRAPH_CALLS]
+        own = _view_first([window, *views], 0)
+        # A line of four glyphs or more reads as as many characters: the bone's grain read
+        # as "285" (0.39-0.84), an ID and a date as 7 and 12 characters.
+        deepest = [
+            r for r in deepest if len(detector.characters(own, r) or ()) >= RADIOGRAPH_GLYPHS
+        ]
+        read = _read_on_its_own(
+            detector,
+            window,
+            views,
+            deepest,
+            len(deepest),
+            hint_tokens,
+            ", in a stroke window of a radiograph",
+            cut=_read_part,
+        )
+        found += [
+            _along_its_value(
+                stored, replace(_complete_line(detector, own, replace(r, ink=-1.0)), ink=r.ink)
+            )
+            for r in read
+        ]
+    return found
+
+
+def _along_its_value(stored: np.ndarray, region: TextRegion) -> TextRegion:
+    """``region`` grown along its line over the columns (rows, for a vertical line) next to
+    its ends that hold its letters' one stored value, a gap of at most a glyph height apart.
+
+    A line found in a radiograph's stroke window ends where its last letter's strokes stop
+    being among the deepest (an 8 px ID's last "0", a pixel column of it left, 47 levels off
+    the film).  Its letters' cores hold one stored value that the film's grain around them
+    holds almost nowhere (34 pixels of the ID's line at 11,116, two within 8 levels of it):
+    the columns beside the line that hold it are the rest of the letters.  No spike, no
+    growth."""
+    x0, y0, x1, y1 = region.box
+    ink = _one_stored_value(stored[y0:y1, x0:x1])
+    if ink is None:
+        return region
+    gap = max(1, region.glyph_height)
+    # Rows across the line, columns along it.
+    plane, (a0, a1), (c0, c1) = (
+        (stored.T, (y0, y1), (x0, x1)) if region.vertical else (stored, (x0, x1), (y0, y1))
+    )
+    start, stop = max(0, a0 - 2 * gap), min(plane.shape[1], a1 + 2 * gap)
+    at = start + np.flatnonzero((plane[max(0, c0 - 1) : c1 + 1, start:stop] == ink).any(axis=0))
+    new0, new1 = a0, a1
+    for p in at[at < a0][::-1]:
+        if new0 - p > gap:
+            break
+        new0 = int(p)
+    for p in at[at >= a1]:
+        if p - (new1 - 1) > gap:
+            break
+        new1 = int(p) + 1
+    if (new0, new1) == (a0, a1):
+        return region
+    box = (x0, new0, x1, new1) if region.vertical else (new0, y0, new1, y1)
+    return replace(region, box=box, reason=region.reason + ", grown over its stored value")
+
+
+def _one_stored_value(values: np.ndarray) -> int | None:
+    """The stored value a box's pixels hold far more often than the values beside it
+    (``STORED_SALIENT`` times those within ``STORED_BESIDE`` levels, by at least
+    ``COLOUR_PIXELS`` pixels): the one value letters are drawn in.  None without such a
+    spike."""
+    if values.size == 0:
+        return None
+    flat = values.astype(np.int64).ravel()
+    base = int(flat.min())
+    counts = np.bincount(flat - base).astype(np.float64)
+    width = 2 * STORED_BESIDE + 1
+    beside = (np.convolve(counts, np.ones(width), mode="same") - counts) / (width - 1)
+    spike = counts / np.maximum(beside, 1.0)
+    spike[counts < COLOUR_PIXELS] = 0
+    if spike.max() < STORED_SALIENT:
+        return None
+    return base + int(spike.argmax())
 
 
 #: Kernels (px) of the stroke windows over a mosaic's slices (``_over_slices``): a white

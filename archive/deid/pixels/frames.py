@@ -328,6 +328,9 @@ class DetectionViews(list):
     #: at the minimum over the ramp beside a flat field at the minimum (a radiograph's
     #: collimation band)
     penumbra: np.ndarray | None = None
+    #: a large MONOCHROME1 frame (a computed radiograph): searched in stroke windows of its
+    #: stored values for small letters within the film's own spread (``cleaner._over_a_radiograph``)
+    radiograph: bool = False
     #: the frame's stored values (monochrome), where one level of the 8-bit windows merges
     #: several: letters drawn in one value are one stored value, anatomy is many
     stored: np.ndarray | None = None
@@ -565,6 +568,7 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
     hi = float(frame.max())
     views = DetectionViews([_to_u8(frame, lo, hi)])
     views.stored = frame
+    views.radiograph = rep is Representation.MONOCHROME1 and min(frame.shape[:2]) >= BUSY_FRAME
     if hi > lo:
         # Letters burned at the top of the range over bright bone: stretch the top tenth.
         views.append(_top_window(frame, hi - 0.12 * (hi - lo), hi))

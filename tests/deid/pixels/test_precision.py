@@ -624,6 +624,27 @@ def test_an_id_at_the_minimum_over_a_radiographs_collimation_ramp_goes_whole(see
 @pytest.mark.parametrize(
     ("key", "seed", "n", "drawn"),
     [
+        ("cr-chest", 0, 3, "grey:0.6, bold 8 px at 1022,380"),
+        ("cr-tibia", 4, 7, "grey:0.6, narrow 14 px, 270 deg at 801,1228"),
+    ],
+)
+def test_grey_letters_within_a_radiographs_spread_go_whole(key, seed, n, drawn):
+    """Held-out placements of grey letters on the MONOCHROME1 films: an 8 px ID over the chest
+    film's lung (ink 11,116 of 26,479 stored levels, the film under it 10,070 and 1,000
+    either way) and a 14 px date up the tibia's bone (ink 412 of 1,023, the bone 441 and 12
+    either way), both read by a person in a window of the film around them, both four to
+    eight levels off the film in every 8-bit view: no candidate, nothing changed.  In a white
+    and a black top-hat of the stored values kept at their deepest pixels they are among the
+    few deepest lines (``cleaner._over_a_radiograph``), and the ID's last letter, short of
+    the line found there, is taken by its one stored value (``cleaner._along_its_value``)."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
         ("ct-skullbase", 2, 4, "grey:0.8, serif 24 px at 206,35"),
         ("cr-chest", 2, 0, "grey:0.8, mono 19 px at 1238,1263"),
         ("ct-head", 4, 3, "grey:0.8, mono 26 px at 145,319"),
