@@ -28,6 +28,7 @@ from .detection import (
     BurnedInTextDetector,
     ClassicalTextDetector,
     TextRegion,
+    a_mosaic,
     ink_span,
     same_glyph_size,
 )
@@ -366,7 +367,12 @@ def _decide(
                     and not colour
                     and region.glyph_height > policy.certain_height
                     and judged is not views
-                    and detector.refutes(views, region)
+                    and (
+                        detector.refutes(views, region)
+                        # On a mosaic, a row of slices beside a name written up a gap: with
+                        # the name painted over it read "BOOD" at 0.68, alone "O0O" at 0.37.
+                        or (_a_mosaic(views) and not detector.confirm(views, region))
+                    )
                 ):
                     # Organ-sized "glyphs" that read as letters only once a line taken beside
                     # them was painted over: the paint's flat edge made the letters (the bone
@@ -427,6 +433,9 @@ def _decide(
         out = out + _darkest_over_texture(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_a_radiograph(detector, views, out, hint_tokens, policy.certain_height)
         out = out + _over_slices(detector, views, out, hint_tokens, policy.certain_height)
+        out = out + _dark_over_slices(
+            detector, views, out, hint_tokens, policy.certain_height, policy.margin
+        )
         out = out + _upright_over_slices(detector, views, out, policy.certain_height, policy.margin)
         out = out + _in_colour(detector, views, out, hint_tokens)
         out = out + _hidden_by_palette(detector, views, out, hint_tokens)
@@ -436,6 +445,7 @@ def _decide(
         out = [_to_its_letters_along(detector, views, r) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
         out = [_to_its_stored_value(detector, views, r, out, policy.margin) for r in out]
+        out = [_across_to_its_stored_value(views, r, out) for r in out]
     return out
 
 
@@ -976,17 +986,10 @@ def _to_its_stored_value(
     # against it lies in its margin); its pixels are looked for out to the margin (a line
     # cut to what was read may end a letter short of the text).
     x0, y0, x1, y1 = region.box
-    own = view[y0:y1, x0:x1] >= STORED_FIELD
-    if not own.any():
+    if not (view[y0:y1, x0:x1] >= STORED_FIELD).any():
         return region
-    values = stored[y0:y1, x0:x1][own].astype(np.int64)
-    base = int(values.min())
-    counts = np.bincount(values - base).astype(np.float64)
-    width = 2 * STORED_BESIDE + 1
-    beside = (np.convolve(counts, np.ones(width), mode="same") - counts) / (width - 1)
-    spike = counts / np.maximum(beside, 1.0)
-    spike[counts < COLOUR_PIXELS] = 0
-    dark = spike.max() < STORED_SALIENT
+    value = _stored_spike(view, stored, region.box)
+    dark = value is None
     if dark and region.polarity != "dark":
         return region
     wx0, wy0, wx1, wy1 = _expand(region, margin, view.shape)
@@ -1001,9 +1004,7 @@ def _to_its_stored_value(
         >= STORED_OFF_FIELD
     )
     if not dark:
-        hit = (stored[wy0:wy1, wx0:wx1] == base + int(spike.argmax())) & (
-            view[wy0:wy1, wx0:wx1] >= STORED_FIELD
-        )
+        hit = (stored[wy0:wy1, wx0:wx1] == value) & (view[wy0:wy1, wx0:wx1] >= STORED_FIELD)
     else:
         # Dark letters are burned at the frame's minimum, which the gaps' noise holds too;
         # over the slices only the letters hold it (a dark date's 326 pixels at 0).
@@ -1087,6 +1088,88 @@ def _to_its_stored_value(
     # rims under them into a 18 px "line" under a faint date) is read in another line taken.
     others = [_expand(t, margin, view.shape) for t in taken if t is not region]
     return cut if others and _covered(box, others).all() else region
+
+
+def _stored_spike(view: np.ndarray, stored: np.ndarray, box: Box) -> int | None:
+    """The stored value held by ``STORED_SALIENT`` times as many pixels of ``box`` (those over
+    the gaps' noise) as the values within ``STORED_BESIDE`` of it, on average: the value its
+    letters are drawn in; None where no value stands out so (dark letters, or none)."""
+    x0, y0, x1, y1 = box
+    own = view[y0:y1, x0:x1] >= STORED_FIELD
+    if not own.any():
+        return None
+    values = stored[y0:y1, x0:x1][own].astype(np.int64)
+    base = int(values.min())
+    counts = np.bincount(values - base).astype(np.float64)
+    width = 2 * STORED_BESIDE + 1
+    beside = (np.convolve(counts, np.ones(width), mode="same") - counts) / (width - 1)
+    spike = counts / np.maximum(beside, 1.0)
+    spike[counts < COLOUR_PIXELS] = 0
+    return None if spike.max() < STORED_SALIENT else base + int(spike.argmax())
+
+
+#: A dark line over a mosaic's slices whose box holds a bright or grey stored value's spike
+#: is grown across to the rows holding that value, at most this many of its heights past
+#: each side (``_across_to_its_stored_value``)
+STORED_ACROSS = 1.0
+#: ... over rows where under this share of its length holds the value (a row of letters: a
+#: light field drawn under dark letters holds it from end to end)
+STORED_FLAT = 0.8
+#: ... unless a bright line taken covers this share of its box
+STORED_TAKEN = 0.5
+
+
+def _across_to_its_stored_value(
+    views: Sequence[np.ndarray], region: TextRegion, taken: Sequence[TextRegion]
+) -> TextRegion:
+    """A dark line taken on an MR mosaic's frame grown across to its letters' rows, where its
+    box holds the spike of a brighter stored value (``_stored_spike``): the line is the gaps
+    between and inside grey or bright letters, and ends where they touch a slice.
+
+    Bold grey letters over a gap and the slice under it: the gaps between them are a dark
+    9 px line (read "A3025" at 0.8, taken), their own line joins the slice under their feet
+    (a 25 px "line" dropped as an echo of it), and the dark line's box ended 3-6 rows above
+    the letters' bottoms (15-20 % of a 23 px ID left).  The letters' value, held by almost
+    no pixel of the slices (``_to_its_stored_value``), shows their rows: the box grows over
+    the consecutive rows holding a quarter of its best row's pixels of it (``COLOUR_ROW``),
+    no farther than ``STORED_ACROSS`` of its height.  Never cut here, and not grown where a
+    bright line taken holds ``STORED_TAKEN`` of its box (the letters' own line, taken: the
+    grown box's wider margin only blanked more around them)."""
+    stored = getattr(views, "stored", None)
+    view = views[0]
+    if (
+        region.polarity != "dark"
+        or not _a_mosaic(views)
+        or stored is None
+        or stored.shape != view.shape
+        or view.ndim != 2
+    ):
+        return region
+    if any(_overlap(region.box, t.box) >= STORED_TAKEN for t in taken if t.polarity != "dark"):
+        return region
+    value = _stored_spike(view, stored, region.box)
+    if value is None:
+        return region
+    x0, y0, x1, y1 = region.box
+    hit = (stored == value) & (view >= STORED_FIELD)
+    if region.vertical:
+        hit, (x0, y0, x1, y1) = hit.T, (y0, x0, y1, x1)
+    height = y1 - y0
+    reach = int(STORED_ACROSS * height)
+    w0, w1 = max(0, y0 - reach), min(hit.shape[0], y1 + reach)
+    across = hit[w0:w1, x0:x1].sum(axis=1)
+    enough = (across >= max(2.0, COLOUR_ROW * float(across[y0 - w0 : y1 - w0].max()))) & (
+        across < STORED_FLAT * (x1 - x0)
+    )
+    r0, r1 = y0, y1
+    while r0 > w0 and enough[r0 - 1 - w0]:
+        r0 -= 1
+    while r1 < w1 and enough[r1 - w0]:
+        r1 += 1
+    if (r0, r1) == (y0, y1):
+        return region
+    box = (r0, x0, r1, x1) if region.vertical else (x0, r0, x1, r1)
+    return replace(region, box=box, reason=region.reason + ", grown across to its stored value")
 
 
 def _gaps_round_letters(views: Sequence[np.ndarray], line: TextRegion, inner: TextRegion) -> bool:
@@ -1834,6 +1917,9 @@ SLICE_KERNELS = ((cv2.MORPH_TOPHAT, 5), (cv2.MORPH_BLACKHAT, 9))
 SLICE_CALLS = 3
 #: ... and then most letters first
 SLICE_LETTERS = 2
+#: ... and then this many of the rest standing out of the window by this contrast to noise
+SLICE_SHARP = 1
+SLICE_SNR = 24.0
 
 
 def _over_slices(
@@ -1883,6 +1969,12 @@ def _over_slices(
         deepest = sorted(candidates, key=lambda r: -r.depth)[:SLICE_CALLS]
         rest = [r for r in sorted(candidates, key=_reading_order) if r not in deepest]
         chosen = deepest + rest[:SLICE_LETTERS]
+        # ... and the one standing out of the window most sharply, if it stands out so: the
+        # gaps between a bright 13 px ID's letters crossing a gap onto a slice, one dark
+        # "glyph" at snr 40 in the white top-hat window (the next line there: 15), read as
+        # the ID at 1.0, came after 50 lines of slices.
+        sharp = [r for r in rest[SLICE_LETTERS:] if r.snr >= SLICE_SNR]
+        chosen += sorted(sharp, key=lambda r: -r.snr)[:SLICE_SHARP]
         read = _read_on_its_own(
             detector,
             window,
@@ -1902,6 +1994,67 @@ def _over_slices(
             replace(_complete_line(detector, own, replace(r, ink=-1.0)), ink=r.ink) for r in read
         ]
     return found
+
+
+#: Model calls per mosaic frame for dark lines over its slices found in the near-black field's
+#: window (``_dark_over_slices``), deepest first ...
+DARK_SLICE_CALLS = 2
+#: ... each kept unless this share of what was read lies in the boxes of lines taken (the
+#: gaps between a bright name's letters, read as the name)
+DARK_SLICE_TAKEN = 0.3
+
+
+def _dark_over_slices(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    hint_tokens: set[str],
+    certain_height: int,
+    margin: float,
+) -> list[TextRegion]:
+    """Dark lines over an MR mosaic's slices, found in the near-black field's window.
+
+    A dark serif name over a row of slices, its strokes a few levels over the minimum: in
+    the detection views and the stroke windows its letters join the slices' gyri and dark
+    rims, and only three of its letters were found, in the white top-hat window, as the
+    bright bits of slice between them (78 % of the name left).  The near-black field's window
+    (``frames._dark_field``) gives the lower half of its range to the gaps' noise, where the
+    letters are a dark line of their own that reads as the name ("YIFELUERE" at 0.73).  That
+    window is searched already for lines over the field (``_on_dark_field``); here for
+    horizontal dark lines of three glyphs or more over the slices (not over the field), not
+    mostly inside lines taken, the deepest ``DARK_SLICE_CALLS``, each kept if read there as
+    text (or as a header hint), cut to what was read, and not ``DARK_SLICE_TAKEN`` inside
+    the boxes (with their margins) of lines taken: the gaps between a bright name's or
+    date's letters read as it too (46-70 % inside its box), and their box's wider margin
+    blanked more round it, or made a flat edge that the verifier read as letters by the
+    slice above (1.7 % of the mosaic boxed); the dark name's line held a piece of slice
+    taken between its letters (19 %)."""
+    field = getattr(views, "dark_field", None)
+    if not _a_mosaic(views) or field is None:
+        return []
+    candidates = [
+        r
+        for r in detector.detect(DetectionViews([field]))
+        if r.polarity == "dark"
+        and not r.vertical
+        and r.glyphs >= 3
+        and r.glyph_height <= certain_height
+        and not _over_field(field, r)
+        and _taken_share(r.box, taken) < TAKEN_SHARE
+    ]
+    deepest = sorted(candidates, key=lambda r: -r.depth)[:DARK_SLICE_CALLS]
+    found = _read_on_its_own(
+        detector,
+        field,
+        views,
+        deepest,
+        len(deepest),
+        hint_tokens,
+        ", dark over a mosaic's slices",
+        cut=_read_part,
+    )
+    fills = [_expand(t, margin, field.shape) for t in taken]
+    return [r for r in found if float(_covered(r.box, fills).mean()) < DARK_SLICE_TAKEN]
 
 
 #: Model calls per mosaic frame for upright lines found in the full-range view alone, deepest
@@ -2639,12 +2792,8 @@ def _rgb(views: Sequence[np.ndarray]) -> bool:
 
 
 def _a_mosaic(views: Sequence[np.ndarray]) -> bool:
-    """Whether the frame is an MR mosaic's: a near-black field at a common minimum (both the
-    at-the-minimum and the dark-field windows made), the slices' gaps."""
-    return (
-        getattr(views, "minimum", None) is not None
-        and getattr(views, "dark_field", None) is not None
-    )
+    """Whether the frame is an MR mosaic's (``detection.a_mosaic``)."""
+    return a_mosaic(views)
 
 
 #: How far past a confirmed line's ends the model reads for more of it, in glyph heights.

@@ -321,7 +321,7 @@ class ClassicalTextDetector(BurnedInTextDetector):
         # (A grey frame's own windows, not a window searched on its own: ``stored`` is set
         # only on those.)
         grey = getattr(views, "stored", None) is not None
-        regions = _without_counters(_with_cores(regions, views[0].shape, grey))
+        regions = _without_counters(_with_cores(regions, views[0].shape, grey, a_mosaic(views)))
         regions = [_extend_ends(r, unions.get(r.polarity), views) for r in regions]
         # Bands between stacked lines are taken between lines confirmed on their own, before
         # weak pieces are promoted onto them.
@@ -951,7 +951,7 @@ def _beside_rules(m8: np.ndarray) -> np.ndarray:
 
 
 def _with_cores(
-    regions: list[TextRegion], shape: tuple[int, ...], grey: bool = False
+    regions: list[TextRegion], shape: tuple[int, ...], grey: bool = False, mosaic: bool = False
 ) -> list[TextRegion]:
     """The lines of the usual masks deduplicated as ever, and the lines found on stroke cores
     (``_cores``) added where they found a line those missed.
@@ -963,7 +963,7 @@ def _with_cores(
     vendor's small line, would be a line that the whole is judged to hold across, and the
     whole dropped), or is the same line (half its box, its glyph size; or most of the core
     line inside a usual one at most 1.5 times as tall)."""
-    usual = _dedupe([r for r in regions if not r.reason.endswith(ON_CORES)], shape, grey)
+    usual = _dedupe([r for r in regions if not r.reason.endswith(ON_CORES)], shape, grey, mosaic)
     cores = _dedupe([r for r in regions if r.reason.endswith(ON_CORES)], shape)
     if not cores:
         return usual
@@ -1264,7 +1264,7 @@ def _across(box: Box, vertical: bool) -> int:
 
 
 def _dedupe(
-    regions: list[TextRegion], shape: tuple[int, ...], grey: bool = False
+    regions: list[TextRegion], shape: tuple[int, ...], grey: bool = False, mosaic: bool = False
 ) -> list[TextRegion]:
     """Collapse the same line found in several views/scales; a merged region is strong if any
     part is.  Only substantially overlapping boxes of the same glyph size and about the same
@@ -1281,7 +1281,7 @@ def _dedupe(
     if not regions:
         return []
     h, w = shape[:2]
-    regions = _without_columns(regions, grey)
+    regions = _without_columns(regions, grey, mosaic)
     regions = sorted(regions, key=lambda r: (not r.strong, r.vertical, r.box))
     out: list[TextRegion] = []
     for r in regions:
@@ -1375,7 +1375,9 @@ COLUMN_GLYPHS = 5
 CROSSED = ", crossed by weak lines"
 
 
-def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[TextRegion]:
+def _without_columns(
+    regions: list[TextRegion], grey: bool = False, mosaic: bool = False
+) -> list[TextRegion]:
     """Vertical "lines" that cross two or more horizontal lines are the first letters of a
     left-aligned block of horizontal text (a vendor's parameter column), not rotated text.
 
@@ -1392,7 +1394,10 @@ def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[Text
     kept for the model to read (``CROSSED``): a vendor's rows are drawn like the column, strong
     lines as well, whereas a name written up a bone scan or along a skull's bone crosses
     "lines" of its own letters, seen sideways, joined with the texture beside them (2-5 blobs,
-    weak), and was dropped with all its letters visible."""
+    weak), and was dropped with all its letters visible.  On an MR mosaic's frame
+    (``mosaic``) strong rows crossing it are kept too: the rows of slices either side of a
+    gap are strong "lines" of 19-26 px glyphs, and a grey name written up the gap was
+    dropped unread."""
     lines = [r for r in regions if not r.vertical and r.glyphs]
     out = []
     for r in regions:
@@ -1416,12 +1421,21 @@ def _without_columns(regions: list[TextRegion], grey: bool = False) -> list[Text
             column = (crossed >= 2 and r.glyphs < COLUMN_GLYPHS) or (
                 len(rows) >= 2 and 2 * len(rows) >= r.glyphs
             )
-            if column and grey and r.strong and r.view == 0 and not strong_rows:
+            if column and grey and r.strong and r.view == 0 and (not strong_rows or mosaic):
                 r = replace(r, reason=r.reason + CROSSED)
             elif column:
                 continue
         out.append(r)
     return out
+
+
+def a_mosaic(views: Sequence[np.ndarray]) -> bool:
+    """Whether the frame is an MR mosaic's: a near-black field at a common minimum (both the
+    at-the-minimum and the dark-field windows made), the slices' gaps."""
+    return (
+        getattr(views, "minimum", None) is not None
+        and getattr(views, "dark_field", None) is not None
+    )
 
 
 def _same_line(a: Box, b: Box) -> bool:
