@@ -406,11 +406,12 @@ def _decide(
         out = _over_colour_bands(views, out, detector)
         out = _without_echoes(detector, views, out, policy, hint_tokens)
         out = _without_echoes_beside(detector, views, out, policy, hint_tokens)
+        out = _without_columns_onto(detector, views, out, policy, hint_tokens)
         if getattr(views, "chroma", None) is not None:
             out = _without_echoes_beside(
                 detector, views, out, policy, hint_tokens, same_polarity=True
             )
-        out = out + _next_to_a_line(detector, views, out)
+        out = out + _next_to_a_line(detector, views, out, policy)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
         out = [r if _crossed(r, out, views) else _complete_across(views, r) for r in out]
@@ -2105,6 +2106,48 @@ def _without_echoes_beside(
     return [r for n, r in enumerate(taken) if n not in dropped]
 
 
+def _without_columns_onto(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    taken: Sequence[TextRegion],
+    policy: PixelPolicy,
+    hint_tokens: set[str],
+) -> list[TextRegion]:
+    """``taken`` without the vertical lines that begin or end on a taken horizontal line and
+    read as text only with its letters in their crop.
+
+    A column of anatomy is text-shaped transposed (the gap between a bone scan's shins, 22
+    px wide and 116 tall, as six 15 px "glyphs"), and where it runs onto a name written
+    across it, its padded crop holds the name's letters and reads them: taken, its box blanked
+    the shins above the name (2 % of the image).  Such a column is read again with the
+    horizontal lines in its first or last glyph height painted out, and dropped if the model
+    reads no text in it any more (nor a header hint).  A vertical name the horizontal one
+    only touches keeps the rest of its letters and still reads."""
+    dropped: set[int] = set()
+    for n, column in enumerate(taken):
+        if not column.vertical or not column.glyphs or column.glyph_height <= 0:
+            continue
+        x0, y0, x1, y1 = column.box
+        h = column.glyph_height
+        ends = [
+            line
+            for line in taken
+            if not line.vertical
+            and line.glyphs
+            and line.box[0] < x1
+            and x0 < line.box[2]
+            and (y0 <= line.box[1] < y0 + h or y1 - h < line.box[3] <= y1)
+        ]
+        if not ends:
+            continue
+        judged = _without(views, ends, column, policy, same_size=False)
+        if not detector.confirm(judged, column) and not _matches_hint(
+            detector.read(judged, column) or "", hint_tokens
+        ):
+            dropped.add(n)
+    return [r for n, r in enumerate(taken) if n not in dropped]
+
+
 def _without_but(
     views: Sequence[np.ndarray],
     echo: TextRegion,
@@ -2369,7 +2412,10 @@ def _letter_columns(view: np.ndarray, region: TextRegion, box: Box) -> np.ndarra
 
 
 def _next_to_a_line(
-    detector: BurnedInTextDetector, views: Sequence[np.ndarray], lines: Sequence[TextRegion]
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    lines: Sequence[TextRegion],
+    policy: PixelPolicy,
 ) -> list[TextRegion]:
     """The line under a confirmed header line that no other line stacks with, where the model
     reads characters.
@@ -2379,7 +2425,14 @@ def _next_to_a_line(
     the block of two lines that ``_next_in_stack`` reads on from is never found.  Letters of
     the line's ink in the rows past a gap under the line are the next line of the block: the
     pitch is where they begin, and the slot one pitch away is read like the slot next to a
-    block (a model call only where such rows are)."""
+    block (a model call only where such rows are).
+
+    A line crossed by a taken line of the other polarity (``_crossed``) may be the gaps
+    between that line's letters, joined with the field they stand on: its "next line" is
+    then the field beside the letters, and its padded crop holds their edge.  The slot is read
+    with the crossing lines painted out (``_without_its_letters``): a bright 20 px name over
+    the small MR, seen again as a dark line of its gaps, had slots above and below that read
+    the name's rows in their crops, and the block of three blanked 15 % of the image."""
     rows = views[0].shape[0]
     flat = _header_lines(lines)
     extra: list[TextRegion] = []
@@ -2422,7 +2475,8 @@ def _next_to_a_line(
         region = replace(
             line, box=slot, strong=True, line=None, reason=line.reason + ", next to a line"
         )
-        chars = detector.characters(views, region) or []
+        seen = _without_its_letters(views, line, lines, policy)
+        chars = detector.characters(seen, region) or []
         if not _shows_characters(chars):
             continue
         read = [c for c, p in chars if p >= STACK_PROB]
@@ -2430,6 +2484,20 @@ def _next_to_a_line(
         cut = (max(x0, int(min(read)) - half), slot[1], min(x1, int(max(read)) + half + 1), slot[3])
         extra.append(replace(region, box=cut))
     return extra
+
+
+def _without_its_letters(
+    views: Sequence[np.ndarray],
+    line: TextRegion,
+    lines: Sequence[TextRegion],
+    policy: PixelPolicy,
+) -> Sequence[np.ndarray]:
+    """``views`` with the ``lines`` of the other polarity that cross ``line`` (``_crossed``)
+    painted out, margins and all; ``views`` itself where none does."""
+    letters = [r for r in lines if r.polarity != line.polarity and _crossed(line, [r], views)]
+    if not letters:
+        return views
+    return _without(views, letters, line, policy, same_size=False)
 
 
 def _shows_characters(chars: Sequence[tuple[float, float]]) -> bool:
