@@ -412,7 +412,7 @@ def _decide(
             out = _without_echoes_beside(
                 detector, views, out, policy, hint_tokens, same_polarity=True
             )
-        out = out + _next_to_a_line(detector, views, out, policy)
+        out = out + _next_to_a_line(detector, views, out)
         out = out + _next_in_stack(detector, views, out)
         out = [_complete_line(detector, views, r) for r in out]
         out = [r if _crossed(r, out, views) else _complete_across(views, r) for r in out]
@@ -2484,10 +2484,7 @@ def _letter_columns(view: np.ndarray, region: TextRegion, box: Box) -> np.ndarra
 
 
 def _next_to_a_line(
-    detector: BurnedInTextDetector,
-    views: Sequence[np.ndarray],
-    lines: Sequence[TextRegion],
-    policy: PixelPolicy,
+    detector: BurnedInTextDetector, views: Sequence[np.ndarray], lines: Sequence[TextRegion]
 ) -> list[TextRegion]:
     """The line under a confirmed header line that no other line stacks with, where the model
     reads characters.
@@ -2497,14 +2494,7 @@ def _next_to_a_line(
     the block of two lines that ``_next_in_stack`` reads on from is never found.  Letters of
     the line's ink in the rows past a gap under the line are the next line of the block: the
     pitch is where they begin, and the slot one pitch away is read like the slot next to a
-    block (a model call only where such rows are).
-
-    A line crossed by a taken line of the other polarity (``_crossed``) may be the gaps
-    between that line's letters, joined with the field they stand on: its "next line" is
-    then the field beside the letters, and its padded crop holds their edge.  The slot is read
-    with the crossing lines painted out (``_without_its_letters``): a bright 20 px name over
-    the small MR, seen again as a dark line of its gaps, had slots above and below that read
-    the name's rows in their crops, and the block of three blanked 15 % of the image."""
+    block (a model call only where such rows are)."""
     rows = views[0].shape[0]
     flat = _header_lines(lines)
     extra: list[TextRegion] = []
@@ -2547,8 +2537,7 @@ def _next_to_a_line(
         region = replace(
             line, box=slot, strong=True, line=None, reason=line.reason + ", next to a line"
         )
-        seen = _without_its_letters(views, line, lines, policy)
-        chars = detector.characters(seen, region) or []
+        chars = detector.characters(views, region) or []
         if not _shows_characters(chars):
             continue
         read = [c for c, p in chars if p >= STACK_PROB]
@@ -2556,20 +2545,6 @@ def _next_to_a_line(
         cut = (max(x0, int(min(read)) - half), slot[1], min(x1, int(max(read)) + half + 1), slot[3])
         extra.append(replace(region, box=cut))
     return extra
-
-
-def _without_its_letters(
-    views: Sequence[np.ndarray],
-    line: TextRegion,
-    lines: Sequence[TextRegion],
-    policy: PixelPolicy,
-) -> Sequence[np.ndarray]:
-    """``views`` with the ``lines`` of the other polarity that cross ``line`` (``_crossed``)
-    painted out, margins and all; ``views`` itself where none does."""
-    letters = [r for r in lines if r.polarity != line.polarity and _crossed(line, [r], views)]
-    if not letters:
-        return views
-    return _without(views, letters, line, policy, same_size=False)
 
 
 def _shows_characters(chars: Sequence[tuple[float, float]]) -> bool:
