@@ -2149,6 +2149,11 @@ def _without_columns_onto(
     return [r for n, r in enumerate(taken) if n not in dropped]
 
 
+#: A line is the gaps of the strong line of the other polarity it crosses, run on into the
+#: field, only where it runs on past that line by more than this many of its glyph heights
+RUN_ON = 2
+
+
 def _off_the_letters_crossed(
     detector: BurnedInTextDetector,
     views: Sequence[np.ndarray],
@@ -2166,13 +2171,16 @@ def _off_the_letters_crossed(
     model reads the name in its crop, so it is taken, and its box blanked the field (3.9 % of
     the image; a vertical name over the bone scan, its dark line run on 157 px up the shin:
     2.4 %).  ``_without_echoes`` leaves it: its glyphs are no taller, and more of them.  A line
-    running on by more than a glyph height past the lines of the other polarity crossing it
-    is read again with those painted out; if the model reads no text in it any more (nor a
-    header hint), nor anything legible in what runs on past them (the letters of a dark ID
-    whose bright gaps were found over its middle digits only: its ends still read), its
-    letters are theirs, and it is cut to their extent along the line.  Judged on the lines
-    as found, before ``_complete_line`` reads them on: a dark 8 px name's line read on to its
-    first letters past its gaps' bright line would be cut back."""
+    running on by more than ``RUN_ON`` glyph heights past the strong lines of the other
+    polarity crossing it is read again with those painted out; if the model reads no text in
+    it any more (nor a header hint), nor anything legible in what runs on past them (the
+    letters of a dark ID whose bright gaps were found over its middle digits only: its ends
+    still read), its letters are theirs, and it is cut to their extent along the line.  Only
+    strong lines' extent, and only a long run: a dark 7 px name over the echo, crossed by a
+    weak bright line of two 15 px "glyphs" over its middle, ran on 10 px past it, one letter
+    that reads as nothing on its own, and was cut to it (27 % of the name left).  Judged on
+    the lines as found, before ``_complete_line`` reads them on: a dark 8 px name's line read
+    on to its first letters past its gaps' bright line would be cut back."""
     out: list[TextRegion | None] = list(taken)
     for n, line in enumerate(taken):
         h = line.glyph_height
@@ -2182,6 +2190,7 @@ def _off_the_letters_crossed(
             r
             for r in out
             if r is not None  # (two lines never both cut to each other)
+            and r.strong
             and r.polarity != line.polarity
             and r.vertical == line.vertical
             and r.glyphs
@@ -2192,7 +2201,7 @@ def _off_the_letters_crossed(
         l0, l1 = (1, 3) if line.vertical else (0, 2)
         lo = min(r.box[l0] for r in crossing)
         hi = max(r.box[l1] for r in crossing)
-        if line.box[l0] >= lo - h and line.box[l1] <= hi + h:
+        if line.box[l0] >= lo - RUN_ON * h and line.box[l1] <= hi + RUN_ON * h:
             continue  # not running on past them
         judged = _without(views, crossing, line, policy, same_size=False)
         if detector.confirm(judged, line) or _matches_hint(
@@ -2201,7 +2210,7 @@ def _off_the_letters_crossed(
             continue
         ends = []
         for a, b in ((line.box[l0], lo), (hi, line.box[l1])):
-            if b - a > h:
+            if b - a > RUN_ON * h:
                 end = list(line.box)
                 end[l0], end[l1] = a, b
                 ends.append(replace(line, box=(end[0], end[1], end[2], end[3])))
