@@ -1601,3 +1601,41 @@ def test_a_line_found_taller_than_its_letters_gets_its_margin_past_the_letters_a
     scene = random_scene(key, seed, n)
     assert scene.scenario == f"random {n}: {drawn}"
     assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
+        ("mr-small", 19, 1, "grey:0.8, bold 20 px at 38,196"),
+        ("nm-bone-scan", 19, 0, "grey:0.8, mono 21 px, 90 deg at 162,639"),
+    ],
+)
+def test_the_gaps_of_a_name_run_on_into_the_field_are_cut_to_its_letters(key, seed, n, drawn):
+    """A grey name over the small MR's dark tissue was found as its own bright line, and its
+    gaps joined with the dark field beside it as a dark line of as tall "glyphs" running 39 px
+    past its end; that line's padded crop read the name, and its box, with the slots above
+    and below it read as a block, blanked 15.2 % of the image.  Up the bone scan, a vertical
+    name's dark gaps ran on 157 px up the shin (2.39 %).  A line crossing one of the other
+    polarity and running on past it, that reads nothing once that line is painted out nor
+    past it, is cut to it (``cleaner._off_the_letters_crossed``)."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("seed", "n", "drawn"),
+    [
+        (19, 6, "bright, bold 14 px at 42,809"),
+        (19, 8, "grey:0.6, bold 17 px at 61,825"),
+    ],
+)
+def test_the_gap_between_the_shins_is_not_read_as_text_with_a_name_under_it(seed, n, drawn):
+    """A name written across the bone scan's shins: the gap between them, 22 px wide and 116
+    tall, was found as a bright vertical line of six 15 px "glyphs" ending on the name's rows,
+    and its padded crop read the name's letters: taken, it blanked the shins above the name
+    (1.93 %, 2.00 %).  A column that begins or ends on a taken horizontal line is read again
+    with that line painted out (``cleaner._without_columns_onto``)."""
+    scene = random_scene("nm-bone-scan", seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
