@@ -3950,6 +3950,50 @@ def _between_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
     return bands
 
 
+#: Glyph heights further apart than this (frame pixels) are two fonts, not one header's lines.
+ONE_FONT_HEIGHTS = 2
+
+
+def _bands_of_one_font(regions: Sequence[TextRegion]) -> list[TextRegion]:
+    """``regions`` with each band between stacked lines (``STACKED_BAND``) whose two lines
+    are of different fonts cut to the columns both lines span (dropped if none).
+
+    The band is for a header's line squeezed between its neighbours, whose letters join the
+    lines above and below (``_between_lines``): lines of one header are of one font.  A name
+    burned in just under a palette echo's measurement line ("1.06 cm", 12 px, over a 16 px
+    name running on over the anatomy) is not a header: the band over both lines' whole width
+    joined the vendor's line pieces into one box 360 px long (3.75 % of the image, seed 17).
+    Where both lines lie, the band still covers what may be squeezed between them."""
+    lines = [r for r in regions if r.glyphs and not r.vertical and r.glyph_height > 0]
+
+    def neighbour(band: Box, edge: int, side: int) -> TextRegion | None:
+        """The line whose ``side`` lies at the band's ``edge``, most along the band."""
+
+        def along(r: TextRegion) -> int:
+            return min(r.box[2], band[2]) - max(r.box[0], band[0])
+
+        near = [r for r in lines if abs(r.box[side] - band[edge]) <= 1 and along(r) > 0]
+        return max(near, key=along, default=None)
+
+    out: list[TextRegion] = []
+    for r in regions:
+        if r.glyphs or r.vertical or not r.reason.endswith(STACKED_BAND):
+            out.append(r)
+            continue
+        above, below = neighbour(r.box, 1, 3), neighbour(r.box, 3, 1)
+        if (
+            above is None
+            or below is None
+            or abs(above.glyph_height - below.glyph_height) <= ONE_FONT_HEIGHTS
+        ):
+            out.append(r)
+            continue
+        x0, x1 = max(above.box[0], below.box[0]), min(above.box[2], below.box[2])
+        if x1 > x0:
+            out.append(replace(r, box=(x0, r.box[1], x1, r.box[3])))
+    return out
+
+
 def _line_boxes(
     regions: Sequence[TextRegion],
     margin: float,
@@ -4061,6 +4105,8 @@ def _redact_frame(
     ``letters``: see ``_line_boxes``."""
     frame = pixels.frame(index)
     regions = list(regions) + _between_lines(regions)
+    if pixels.representation is Representation.PALETTE:
+        regions = _bands_of_one_font(regions)
     for box, region in _line_boxes(regions, policy.margin, frame.shape, letters):
         _fill_box(pixels, index, box, region.polarity, original)
         boxes.append((index, *box, region.reason))
