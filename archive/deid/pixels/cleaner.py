@@ -725,9 +725,9 @@ GAPS_INK_SHARE = 0.2
 
 
 def _gaps_to_its_letters(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
-    """A dark line of the gaps round bright letters cut across to the letters, on a colour
-    frame: the columns (rows, across a horizontal line) where the letters' one value lies
-    (``_histogram_spike``), a pixel more on either side for their soft edge.
+    """A vertical dark line of the gaps round bright letters cut across to the letters, on a
+    colour frame: the columns where the letters' one value lies (``_histogram_spike``), a
+    pixel more on either side for their soft edge.
 
     A grey 20 px date written down an echo's sector, not found as a bright line (its letters
     join the sector's bright wall), was taken as a dark vertical line of the gaps between its
@@ -737,10 +737,14 @@ def _gaps_to_its_letters(views: Sequence[np.ndarray], region: TextRegion) -> Tex
     and the letters' value stands for it.  Only where that value is bright in the box (over
     its median by ``GAPS_UNDER``: a dark name's spike is the field's black under it), holds
     a letters' share of the box (``GAPS_INK_SHARE``), runs along ``ROWS_ALONG`` of the line
-    and lies inside it, short of both its sides.  Never
+    and lies inside it, short of both its sides.  Only vertical lines: a black 19 px ID
+    over a Doppler frame, joined with the vendor's white "PWR" and a white frame's edge into
+    one horizontal dark line, had the white as its spike (its letters' rows were kept by one
+    pixel); a name written up or down the sector is where letters' gaps join the black on
+    both sides (seed 17, and a grey name up a Doppler frame, 1.67 -> 0.06 %).  Never
     along the line (the model read the line's extent; a last letter drawn in single pixels
     holds no pixel of the value)."""
-    if not _rgb(views) or region.polarity != "dark" or region.glyphs == 0:
+    if not _rgb(views) or region.polarity != "dark" or not region.vertical or region.glyphs == 0:
         return region
     x0, y0, x1, y1 = region.box
     crop = views[0][y0:y1, x0:x1]
@@ -751,9 +755,7 @@ def _gaps_to_its_letters(views: Sequence[np.ndarray], region: TextRegion) -> Tex
         return region
     if value < float(np.median(crop)) + GAPS_UNDER:
         return region
-    hit = crop == value
-    if region.vertical:
-        hit = hit.T
+    hit = (crop == value).T  # rows across the line, columns along it
     height, length = hit.shape
     rows = np.flatnonzero(hit.sum(axis=1) >= INK_HITS)
     cols = np.flatnonzero(hit.any(axis=0))
@@ -765,8 +767,11 @@ def _gaps_to_its_letters(views: Sequence[np.ndarray], region: TextRegion) -> Tex
     # bar's edge: the bar's white in its lower rows), not letters inside it.
     if a0 == 0 or a1 == height:
         return region
-    box = (x0 + a0, y0, x0 + a1, y1) if region.vertical else (x0, y0 + a0, x1, y0 + a1)
-    return replace(region, box=box, reason=region.reason + ", cut to the letters in its gaps")
+    return replace(
+        region,
+        box=(x0 + a0, y0, x0 + a1, y1),
+        reason=region.reason + ", cut to the letters in its gaps",
+    )
 
 
 #: On a colour frame a bright line's box is cut along its line (``_to_its_letters_along``) only
