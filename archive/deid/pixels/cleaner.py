@@ -444,6 +444,7 @@ def _decide(
         out = [_to_its_colour(detector, views, r, policy.margin) for r in out]
         out = [_to_its_ink(views, r, out, policy.margin) for r in out]
         out = [_to_its_rows_in_colour(views, r) for r in out]
+        out = [_gaps_to_its_letters(views, r) for r in out]
         out = [_to_its_letters_along(detector, views, r) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
         out = [_to_its_stored_value(detector, views, r, out, policy.margin) for r in out]
@@ -725,6 +726,65 @@ def _to_its_rows_in_colour(views: Sequence[np.ndarray], region: TextRegion) -> T
     else:
         box = (x0, y0 + a0, x1, y0 + a1)
     return replace(region, box=box, reason=region.reason + ", cut to its letters' rows")
+
+
+#: A dark line on a colour frame is the gaps round bright letters (``_gaps_to_its_letters``)
+#: when its box's histogram spike lies at least this many 8-bit levels over the box's median
+#: ...
+GAPS_UNDER = 96
+#: ... and holds at most this share of the box (letters' cores: 4-16 %; a bright field under
+#: dark letters, 29 % of the box of a black date on a colour bar)
+GAPS_INK_SHARE = 0.2
+
+
+def _gaps_to_its_letters(views: Sequence[np.ndarray], region: TextRegion) -> TextRegion:
+    """A vertical dark line of the gaps round bright letters cut across to the letters, on a
+    colour frame: the columns where the letters' one value lies (``_histogram_spike``), a
+    pixel more on either side for their soft edge.
+
+    A grey 20 px date written down an echo's sector, not found as a bright line (its letters
+    join the sector's bright wall), was taken as a dark vertical line of the gaps between its
+    letters and the black beside them, 25 px across for 13 px letters; the margin, a share of
+    that width, grew with it and the box blanked 3.8 % of the frame.  ``_gaps_round_letters``
+    cuts such a line to the bright line of its letters where one was taken; here none was,
+    and the letters' value stands for it.  Only where that value is bright in the box (over
+    its median by ``GAPS_UNDER``: a dark name's spike is the field's black under it), holds
+    a letters' share of the box (``GAPS_INK_SHARE``), runs along ``ROWS_ALONG`` of the line
+    and lies inside it, short of both its sides.  Only vertical lines: a black 19 px ID
+    over a Doppler frame, joined with the vendor's white "PWR" and a white frame's edge into
+    one horizontal dark line, had the white as its spike (its letters' rows were kept by one
+    pixel); a name written up or down the sector is where letters' gaps join the black on
+    both sides (seed 17, and a grey name up a Doppler frame, 1.67 -> 0.06 %).  Never
+    along the line (the model read the line's extent; a last letter drawn in single pixels
+    holds no pixel of the value)."""
+    if not _rgb(views) or region.polarity != "dark" or not region.vertical or region.glyphs == 0:
+        return region
+    x0, y0, x1, y1 = region.box
+    crop = views[0][y0:y1, x0:x1]
+    if crop.size == 0:
+        return region
+    value, salience, count = _histogram_spike(crop)
+    if salience < COLOUR_SALIENT or count > GAPS_INK_SHARE * crop.size:
+        return region
+    if value < float(np.median(crop)) + GAPS_UNDER:
+        return region
+    hit = (crop == value).T  # rows across the line, columns along it
+    height, length = hit.shape
+    rows = np.flatnonzero(hit.sum(axis=1) >= INK_HITS)
+    cols = np.flatnonzero(hit.any(axis=0))
+    if rows.size == 0 or cols[-1] - cols[0] + 1 < ROWS_ALONG * length:
+        return region
+    a0, a1 = max(0, int(rows[0]) - 1), min(height, int(rows[-1]) + 2)
+    # The gaps lie round the letters: black on both sides of them across the line.  A value
+    # reaching an edge of the box is a field the line ends on (a black date over a colour
+    # bar's edge: the bar's white in its lower rows), not letters inside it.
+    if a0 == 0 or a1 == height:
+        return region
+    return replace(
+        region,
+        box=(x0 + a0, y0, x0 + a1, y1),
+        reason=region.reason + ", cut to the letters in its gaps",
+    )
 
 
 #: On a colour frame a bright line's box is cut along its line (``_to_its_letters_along``) only
@@ -4391,6 +4451,50 @@ def _between_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
     return bands
 
 
+#: Glyph heights further apart than this (frame pixels) are two fonts, not one header's lines.
+ONE_FONT_HEIGHTS = 2
+
+
+def _bands_of_one_font(regions: Sequence[TextRegion]) -> list[TextRegion]:
+    """``regions`` with each band between stacked lines (``STACKED_BAND``) whose two lines
+    are of different fonts cut to the columns both lines span (dropped if none).
+
+    The band is for a header's line squeezed between its neighbours, whose letters join the
+    lines above and below (``_between_lines``): lines of one header are of one font.  A name
+    burned in just under a palette echo's measurement line ("1.06 cm", 12 px, over a 16 px
+    name running on over the anatomy) is not a header: the band over both lines' whole width
+    joined the vendor's line pieces into one box 360 px long (3.75 % of the image, seed 17).
+    Where both lines lie, the band still covers what may be squeezed between them."""
+    lines = [r for r in regions if r.glyphs and not r.vertical and r.glyph_height > 0]
+
+    def neighbour(band: Box, edge: int, side: int) -> TextRegion | None:
+        """The line whose ``side`` lies at the band's ``edge``, most along the band."""
+
+        def along(r: TextRegion) -> int:
+            return min(r.box[2], band[2]) - max(r.box[0], band[0])
+
+        near = [r for r in lines if abs(r.box[side] - band[edge]) <= 1 and along(r) > 0]
+        return max(near, key=along, default=None)
+
+    out: list[TextRegion] = []
+    for r in regions:
+        if r.glyphs or r.vertical or not r.reason.endswith(STACKED_BAND):
+            out.append(r)
+            continue
+        above, below = neighbour(r.box, 1, 3), neighbour(r.box, 3, 1)
+        if (
+            above is None
+            or below is None
+            or abs(above.glyph_height - below.glyph_height) <= ONE_FONT_HEIGHTS
+        ):
+            out.append(r)
+            continue
+        x0, x1 = max(above.box[0], below.box[0]), min(above.box[2], below.box[2])
+        if x1 > x0:
+            out.append(replace(r, box=(x0, r.box[1], x1, r.box[3])))
+    return out
+
+
 def _line_boxes(
     regions: Sequence[TextRegion],
     margin: float,
@@ -4508,6 +4612,8 @@ def _redact_frame(
         letters = {**(letters or {}), **{r: r.box for r in lines if r not in regions}}
         regions = lines
     regions = list(regions) + _between_lines(regions)
+    if pixels.representation is Representation.PALETTE:
+        regions = _bands_of_one_font(regions)
     for box, region in _line_boxes(regions, policy.margin, frame.shape, letters):
         _fill_box(pixels, index, box, region.polarity, original)
         boxes.append((index, *box, region.reason))

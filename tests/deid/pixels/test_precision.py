@@ -847,6 +847,7 @@ def test_a_line_over_ultrasound_speckle_is_boxed_to_its_letters(key, seed, n, dr
     [
         (4, 7, "grey:0.6, bold 16 px at 102,79"),
         (17, 5, "faint, bold 13 px, 270 deg at 185,85"),
+        (17, 9, "grey:0.8, serif 20 px, 270 deg at 179,130"),
     ],
 )
 def test_a_line_over_the_echo_is_boxed_to_its_letters_not_the_speckle_it_joined(seed, n, drawn):
@@ -857,7 +858,10 @@ def test_a_line_over_the_echo_is_boxed_to_its_letters_not_the_speckle_it_joined(
     (``cleaner._to_its_letters_along``).  A faint name written up the sector was taken as
     the dark line of its gaps joined with the black around it, three times its width, and
     blanked 6.03 %; that line is cut across to the letters' own bright line inside it
-    (``cleaner._gaps_round_letters``)."""
+    (``cleaner._gaps_round_letters``).  A grey date written down the sector whose letters
+    joined its bright wall was taken only as the dark line of its gaps, 25 px across for
+    13 px letters, and blanked 3.76 %; with no bright line inside, that line is cut across
+    to the columns of the letters' value (``cleaner._gaps_to_its_letters``)."""
     scene = random_scene("us-echo", seed, n)
     assert scene.scenario == f"random {n}: {drawn}"
     assert_removed_whole(cleaned(scene))
@@ -1055,6 +1059,17 @@ def test_dark_text_over_a_palette_ultrasounds_sector_goes_whole(seed, n, drawn):
     found (``cleaner._hidden_by_palette``)."""
     scene = random_scene("us-palette", seed, n)
     assert scene.scenario.startswith(f"random {n}: dark, {drawn} at")
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_name_under_a_palette_echos_measurement_is_not_boxed_with_the_vendors_lines():
+    """Seed 17: a white 25 px site name just above the palette echo's measurement lines
+    ("Cist Mag", "1.06 cm", 12 px).  The band "between stacked lines" ran over both lines'
+    whole width and, with its margin, joined the name's box to the vendor's line pieces:
+    1.78 % of the image blanked.  The two lines are of two fonts, not one header's, and the
+    band is cut to the columns both span (``cleaner._bands_of_one_font``)."""
+    scene = random_scene("us-palette", 17, 11)
+    assert scene.scenario == "random 11: bright, sans 25 px at 217,56"
     assert_removed_whole(cleaned(scene))
 
 
