@@ -2634,6 +2634,7 @@ def _complete_once(
     grey = _coloured(views, probe.box) == 0.0
     relative = COMPLETE_RELATIVE_GREY if grey else COMPLETE_RELATIVE
     pooled: list[tuple[float, float]] = []
+    unsure = False
     for n, index in enumerate(order):
         view = views[index]
         if not busy(view, start - strip, start) and not busy(view, stop, stop + strip):
@@ -2648,6 +2649,17 @@ def _complete_once(
         lo, hi, unsure = _chained(pooled, start, stop, h, lo, hi, gap, relative)
         if not unsure or n >= COMPLETE_VIEWS:
             break
+    if unsure and getattr(views, "chroma", None) is not None:
+        # Letters crossing the border of the Doppler box read unsurely past it (the ruled
+        # line runs through them): read again with the rules across the strip filled in.
+        unruled = _without_rules(views[0], probe)
+        if unruled is not None:
+            chars = detector.characters(_view_first([unruled, *views], 0), probe)
+            if chars:
+                pooled += chars
+                lo, hi, unsure = _chained(
+                    pooled, start, stop, h, lo, hi, COMPLETE_GAP_POOLED, relative
+                )
     field = getattr(views, "dark_field", None)
     if (
         field is not None
@@ -2691,6 +2703,60 @@ def _complete_once(
     if "line completed" not in reason:
         reason += ", line completed by reading"
     return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
+
+
+#: A row (column, for a horizontal line) of a probe is a ruled line across it when, beside
+#: the line's box, at least this share of its pixels are brighter by ``RULE_STEP`` levels than
+#: both the rows two above and two below.
+RULE_SHARE = 0.9
+RULE_STEP = 20
+
+
+def _without_rules(view: np.ndarray, probe: TextRegion) -> np.ndarray | None:
+    """``view`` with the straight bright lines that cross ``probe``'s line filled in from the
+    rows (columns) on either side of them, or None where none crosses it.
+
+    The Doppler box's border is a 1-2 px bright rule; a name written across it has a letter
+    cut by the rule, read at 0.3-0.7 where the rest of the name reads at 0.95, and the line
+    stopped there.  A rule is told from a letter's stroke by running on beside the line's box
+    (a glyph height each side), where no letter of the line is."""
+    x0, y0, x1, y1 = probe.box
+    h = max(2, probe.glyph_height)
+    rows, cols = view.shape[:2]
+    img = view.astype(np.int16)
+    if probe.vertical:
+        img = img.T  # the rules across a vertical line are rows: columns of the transpose
+        x0, y0, x1, y1 = y0, x0, y1, x1
+        rows, cols = cols, rows
+    # The line runs along x (columns x0-x1, rows y0-y1); a rule crossing it is a column.
+    above = img[max(0, y0 - h) : y0, x0:x1]
+    below = img[y1 : min(rows, y1 + h), x0:x1]
+    side = np.concatenate([above, below], axis=0)
+    if side.shape[0] < 2:
+        return None
+    rules = np.zeros(x1 - x0, bool)
+    for i in range(2, x1 - x0 - 2):
+        col = side[:, i]
+        brighter = (col >= side[:, i - 2] + RULE_STEP) & (col >= side[:, i + 2] + RULE_STEP)
+        rules[i] = float(brighter.mean()) >= RULE_SHARE
+    if not rules.any():
+        return None
+    out = img.copy()
+    i = 0
+    while i < rules.size:
+        if not rules[i]:
+            i += 1
+            continue
+        j = i
+        while j < rules.size and rules[j]:
+            j += 1
+        a, b = x0 + i - 1, x0 + j  # the columns either side of the rule
+        for k in range(i, j):
+            t = (x0 + k - a) / (b - a)
+            out[:, x0 + k] = np.round((1 - t) * img[:, a] + t * img[:, b]).astype(np.int16)
+        i = j
+    out8 = np.clip(out, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out8.T if probe.vertical else out8)
 
 
 def _off_flat_ends(

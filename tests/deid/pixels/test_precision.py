@@ -1507,3 +1507,15 @@ def test_a_line_found_taller_than_its_letters_gets_its_margin_past_the_letters_a
     scene = random_scene(key, seed, n)
     assert scene.scenario == f"random {n}: {drawn}"
     assert_removed_whole(cleaned(scene))
+
+
+def test_a_name_across_the_doppler_box_border_is_read_on_past_it():
+    """Seed 5: a faint 13 px site name written up the large Doppler image across the bright
+    rule of the Doppler box's border.  Its "ST DAKE" below the rule was found and read at
+    0.9-0.98; the letters past it read at 0.3-0.7 (the rule runs through one of them), short
+    of the line's own certainty, so the line was not grown over them and "HOSP" stayed
+    (26.5 % of the name's pixels).  Read again with the rule filled in from the rows beside
+    it (``cleaner._without_rules``), they read at 0.88-0.96 and the line goes on to its end."""
+    scene = random_scene("us-doppler-j2k", 5, 7)
+    assert scene.scenario == "random 7: faint, bold 13 px, 90 deg at 448,265"
+    assert_removed_whole(cleaned(scene))
