@@ -3594,7 +3594,8 @@ def _over_colour_bands(
         if span is not None:
             a0, a1 = (1, 3) if r.vertical else (0, 2)
             cuts = span[0] > r.box[a0] or span[1] < r.box[a1]
-            if detector is not None and not r.strong and cuts:
+            small = 0 < r.glyph_height <= STRONG_READ_HEIGHT
+            if detector is not None and (small or not r.strong) and cuts:
                 span = _with_the_reading(detector, views, r, span)
             box[a0], box[a1] = max(r.box[a0], span[0]), min(r.box[a1], span[1])
         if tuple(box) != r.box:
@@ -3614,6 +3615,11 @@ def _over_colour_bands(
     return out
 
 
+#: Glyph height (px) up to which a strong line over colour cut to the run of its ink keeps
+#: the part the model read surely (``_with_the_reading``).
+STRONG_READ_HEIGHT = 12
+
+
 def _with_the_reading(
     detector: BurnedInTextDetector,
     views: Sequence[np.ndarray],
@@ -3624,9 +3630,13 @@ def _with_the_reading(
     where the model reads text: the "ink" found may be another colour than the letters' (the
     black gaps between yellow letters over a Doppler map, a grey the letters share only where
     they cross the speckle), and a run of it a third of the line long took the rest of a name.
-    Only a weak line's: it is text because the model read it.  A strong line over colour is
-    text on its shape, and its reading may run on over the map it joined (a 21 px ID's line
-    read over the 120 px of speckle before it, 1.8 % of the image).  Grown over its longest
+    Only a weak line's, or a strong line's of small glyphs (``STRONG_READ_HEIGHT``): a weak
+    line is text because the model read it.  A strong line over colour is text on its shape,
+    and its reading may run on over the map it joined (a 21 px ID's line read over the 120 px
+    of speckle before it, 1.8 % of the image); but a small grey name's line that began with
+    the vendor's white label beside it had its "ink" measured on the label, and the run of it
+    kept the label and the name's first letters, leaving the rest of a word up to the next
+    line found (92.7 % of the name blanked).  Grown over its longest
     run of surely read characters only (``_to_sure_run``): the model reads speckle past a
     place name's end as a few unsure "letters" (held-out seed 14: a 12 px name's box ran on
     56 px over the map, 2.2 % of the image)."""

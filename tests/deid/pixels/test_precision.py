@@ -1519,3 +1519,15 @@ def test_a_name_across_the_doppler_box_border_is_read_on_past_it():
     scene = random_scene("us-doppler-j2k", 5, 7)
     assert scene.scenario == "random 7: faint, bold 13 px, 90 deg at 448,265"
     assert_removed_whole(cleaned(scene))
+
+
+def test_a_small_name_beside_the_vendors_label_keeps_the_part_read_over_the_doppler_box():
+    """Seed 18: a grey 9 px site name on the small Doppler image, starting beside the vendor's
+    white label and running over the Doppler box's border onto the map.  Its strong line (label
+    and name, read surely) was cut to the run of its "ink", measured on the white label: the
+    label and "ST" were kept, a later line took "BO HOSP", and the "P" between them stayed
+    (92.7 % of the name blanked).  A small strong line's cut keeps the part the model read
+    surely (``cleaner._with_the_reading``)."""
+    scene = random_scene("us-doppler", 18, 11)
+    assert scene.scenario == "random 11: grey:0.6, mono 9 px at 17,111"
+    assert_removed_whole(cleaned(scene))
