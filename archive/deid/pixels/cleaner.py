@@ -2649,9 +2649,11 @@ def _complete_once(
         lo, hi, unsure = _chained(pooled, start, stop, h, lo, hi, gap, relative)
         if not unsure or n >= COMPLETE_VIEWS:
             break
-    if unsure and getattr(views, "chroma", None) is not None:
-        # Letters crossing the border of the Doppler box read unsurely past it (the ruled
-        # line runs through them): read again with the rules across the strip filled in.
+    if unsure and region.vertical and getattr(views, "chroma", None) is not None:
+        # Letters written up across the border of the Doppler box read unsurely past it (the
+        # ruled line runs through them): read again with the rules across the strip filled
+        # in.  Vertical lines only, the only ones this was seen to help (a horizontal line
+        # across the box's side border was stopped by other causes).
         unruled = _without_rules(views[0], probe)
         if unruled is not None:
             chars = detector.characters(_view_first([unruled, *views], 0), probe)
