@@ -3104,6 +3104,7 @@ def _complete_once(
     grey = _coloured(views, probe.box) == 0.0
     relative = COMPLETE_RELATIVE_GREY if grey else COMPLETE_RELATIVE
     pooled: list[tuple[float, float]] = []
+    unsure = False
     for n, index in enumerate(order):
         view = views[index]
         if not busy(view, start - strip, start) and not busy(view, stop, stop + strip):
@@ -3118,6 +3119,19 @@ def _complete_once(
         lo, hi, unsure = _chained(pooled, start, stop, h, lo, hi, gap, relative)
         if not unsure or n >= COMPLETE_VIEWS:
             break
+    if unsure and region.vertical and getattr(views, "chroma", None) is not None:
+        # Letters written up across the border of the Doppler box read unsurely past it (the
+        # ruled line runs through them): read again with the rules across the strip filled
+        # in.  Vertical lines only, the only ones this was seen to help (a horizontal line
+        # across the box's side border was stopped by other causes).
+        unruled = _without_rules(views[0], probe)
+        if unruled is not None:
+            chars = detector.characters(_view_first([unruled, *views], 0), probe)
+            if chars:
+                pooled += chars
+                lo, hi, unsure = _chained(
+                    pooled, start, stop, h, lo, hi, COMPLETE_GAP_POOLED, relative
+                )
     field = getattr(views, "dark_field", None)
     if (
         field is not None
@@ -3161,6 +3175,60 @@ def _complete_once(
     if "line completed" not in reason:
         reason += ", line completed by reading"
     return replace(region, box=(box[0], box[1], box[2], box[3]), reason=reason)
+
+
+#: A row (column, for a horizontal line) of a probe is a ruled line across it when, beside
+#: the line's box, at least this share of its pixels are brighter by ``RULE_STEP`` levels than
+#: both the rows two above and two below.
+RULE_SHARE = 0.9
+RULE_STEP = 20
+
+
+def _without_rules(view: np.ndarray, probe: TextRegion) -> np.ndarray | None:
+    """``view`` with the straight bright lines that cross ``probe``'s line filled in from the
+    rows (columns) on either side of them, or None where none crosses it.
+
+    The Doppler box's border is a 1-2 px bright rule; a name written across it has a letter
+    cut by the rule, read at 0.3-0.7 where the rest of the name reads at 0.95, and the line
+    stopped there.  A rule is told from a letter's stroke by running on beside the line's box
+    (a glyph height each side), where no letter of the line is."""
+    x0, y0, x1, y1 = probe.box
+    h = max(2, probe.glyph_height)
+    rows, cols = view.shape[:2]
+    img = view.astype(np.int16)
+    if probe.vertical:
+        img = img.T  # the rules across a vertical line are rows: columns of the transpose
+        x0, y0, x1, y1 = y0, x0, y1, x1
+        rows, cols = cols, rows
+    # The line runs along x (columns x0-x1, rows y0-y1); a rule crossing it is a column.
+    above = img[max(0, y0 - h) : y0, x0:x1]
+    below = img[y1 : min(rows, y1 + h), x0:x1]
+    side = np.concatenate([above, below], axis=0)
+    if side.shape[0] < 2:
+        return None
+    rules = np.zeros(x1 - x0, bool)
+    for i in range(2, x1 - x0 - 2):
+        col = side[:, i]
+        brighter = (col >= side[:, i - 2] + RULE_STEP) & (col >= side[:, i + 2] + RULE_STEP)
+        rules[i] = float(brighter.mean()) >= RULE_SHARE
+    if not rules.any():
+        return None
+    out = img.copy()
+    i = 0
+    while i < rules.size:
+        if not rules[i]:
+            i += 1
+            continue
+        j = i
+        while j < rules.size and rules[j]:
+            j += 1
+        a, b = x0 + i - 1, x0 + j  # the columns either side of the rule
+        for k in range(i, j):
+            t = (x0 + k - a) / (b - a)
+            out[:, x0 + k] = np.round((1 - t) * img[:, a] + t * img[:, b]).astype(np.int16)
+        i = j
+    out8 = np.clip(out, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(out8.T if probe.vertical else out8)
 
 
 def _off_flat_ends(
@@ -3998,7 +4066,8 @@ def _over_colour_bands(
         if span is not None:
             a0, a1 = (1, 3) if r.vertical else (0, 2)
             cuts = span[0] > r.box[a0] or span[1] < r.box[a1]
-            if detector is not None and not r.strong and cuts:
+            small = 0 < r.glyph_height <= STRONG_READ_HEIGHT
+            if detector is not None and (small or not r.strong) and cuts:
                 span = _with_the_reading(detector, views, r, span)
             box[a0], box[a1] = max(r.box[a0], span[0]), min(r.box[a1], span[1])
         if tuple(box) != r.box:
@@ -4018,6 +4087,11 @@ def _over_colour_bands(
     return out
 
 
+#: Glyph height (px) up to which a strong line over colour cut to the run of its ink keeps
+#: the part the model read surely (``_with_the_reading``).
+STRONG_READ_HEIGHT = 12
+
+
 def _with_the_reading(
     detector: BurnedInTextDetector,
     views: Sequence[np.ndarray],
@@ -4028,9 +4102,13 @@ def _with_the_reading(
     where the model reads text: the "ink" found may be another colour than the letters' (the
     black gaps between yellow letters over a Doppler map, a grey the letters share only where
     they cross the speckle), and a run of it a third of the line long took the rest of a name.
-    Only a weak line's: it is text because the model read it.  A strong line over colour is
-    text on its shape, and its reading may run on over the map it joined (a 21 px ID's line
-    read over the 120 px of speckle before it, 1.8 % of the image).  Grown over its longest
+    Only a weak line's, or a strong line's of small glyphs (``STRONG_READ_HEIGHT``): a weak
+    line is text because the model read it.  A strong line over colour is text on its shape,
+    and its reading may run on over the map it joined (a 21 px ID's line read over the 120 px
+    of speckle before it, 1.8 % of the image); but a small grey name's line that began with
+    the vendor's white label beside it had its "ink" measured on the label, and the run of it
+    kept the label and the name's first letters, leaving the rest of a word up to the next
+    line found (92.7 % of the name blanked).  Grown over its longest
     run of surely read characters only (``_to_sure_run``): the model reads speckle past a
     place name's end as a few unsure "letters" (held-out seed 14: a 12 px name's box ran on
     56 px over the map, 2.2 % of the image)."""

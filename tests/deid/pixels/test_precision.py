@@ -1654,3 +1654,27 @@ def test_the_gap_between_the_shins_is_not_read_as_text_with_a_name_under_it(seed
     scene = random_scene("nm-bone-scan", seed, n)
     assert scene.scenario == f"random {n}: {drawn}"
     assert_removed_whole(cleaned(scene))
+
+
+def test_a_name_across_the_doppler_box_border_is_read_on_past_it():
+    """Seed 5: a faint 13 px site name written up the large Doppler image across the bright
+    rule of the Doppler box's border.  Its "ST DAKE" below the rule was found and read at
+    0.9-0.98; the letters past it read at 0.3-0.7 (the rule runs through one of them), short
+    of the line's own certainty, so the line was not grown over them and "HOSP" stayed
+    (26.5 % of the name's pixels).  Read again with the rule filled in from the rows beside
+    it (``cleaner._without_rules``), they read at 0.88-0.96 and the line goes on to its end."""
+    scene = random_scene("us-doppler-j2k", 5, 7)
+    assert scene.scenario == "random 7: faint, bold 13 px, 90 deg at 448,265"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_small_name_beside_the_vendors_label_keeps_the_part_read_over_the_doppler_box():
+    """Seed 18: a grey 9 px site name on the small Doppler image, starting beside the vendor's
+    white label and running over the Doppler box's border onto the map.  Its strong line (label
+    and name, read surely) was cut to the run of its "ink", measured on the white label: the
+    label and "ST" were kept, a later line took "BO HOSP", and the "P" between them stayed
+    (92.7 % of the name blanked).  A small strong line's cut keeps the part the model read
+    surely (``cleaner._with_the_reading``)."""
+    scene = random_scene("us-doppler", 18, 11)
+    assert scene.scenario == "random 11: grey:0.6, mono 9 px at 17,111"
+    assert_removed_whole(cleaned(scene))
