@@ -4391,17 +4391,16 @@ def _letters_box(views: Sequence[np.ndarray], region: TextRegion) -> Box | None:
 def _letters_boxes(
     views: Sequence[np.ndarray], regions: Sequence[TextRegion]
 ) -> dict[TextRegion, Box]:
-    """``_letters_box`` of each of ``regions`` where the ink tells one; else, on a grey frame,
-    the region's own box where its margin measured from its glyphs is narrower
-    (``_glyph_margins``), so the margin is measured from the glyphs (``_expand_around``)."""
+    """``_letters_box`` of each of ``regions`` where the ink tells one.  Where it does not, the
+    line keeps its full margins: a margin measured from its glyphs (``_glyph_margins``) is
+    only as good as its glyphs are the letters, and a dark name's line found as its bright
+    gaps (11 px "glyphs" under 15 px letters, its box 5 rows below their tops) lost the
+    letters' top two rows to it over the shoulder MR's texture, which the verifier did not see."""
     out: dict[TextRegion, Box] = {}
-    grey = _grey(views)
     for region in regions:
         letters = _letters_box(views, region)
         if letters is not None:
             out[region] = letters
-        elif grey and _glyph_margins(region, 1.0) != _margins(region, 1.0):
-            out[region] = region.box
     return out
 
 
@@ -4705,6 +4704,10 @@ LETTERS_GLYPHS = 6
 #: least this share of its glyph height
 HELD_GLYPHS = 4
 HELD_HEIGHT = 0.6
+#: ... when the line's box is at least this much taller across than its own glyphs (a line
+#: as tall as its glyphs took in nothing beside its letters: the dark line of a mono name's
+#: gaps inside its bright letters' line ends rows above the letters' feet)
+TALLER_THAN_GLYPHS = 1.25
 
 
 def _to_their_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
@@ -4713,7 +4716,10 @@ def _to_their_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
     is one of many glyphs (``LETTERS_GLYPHS``, twice the other's, which has ``ECHO_GLYPHS`` at
     most), or one of the other polarity inside the line's box across, of ``HELD_GLYPHS``
     glyphs at least ``HELD_HEIGHT`` as tall as the line's (the dark line of a bright string's
-    gaps inside its line has glyphs half as tall: it is not the letters).  A line of the
+    gaps inside its line has glyphs half as tall: it is not the letters), where the line's box
+    is ``TALLER_THAN_GLYPHS`` its glyphs across (a mono name's gaps, 10 "glyphs" of 13 px
+    inside its letters' 17 px line, end 5 rows above their feet: the line held nothing but
+    its letters, and the cut left their feet).  A line of the
     letters' own glyph size that shares less than half of their rows is the next line of a
     block: never cut.
 
@@ -4737,6 +4743,7 @@ def _to_their_lines(regions: Sequence[TextRegion]) -> list[TextRegion]:
             few = echo.glyphs <= ECHO_GLYPHS and line.glyphs >= max(LETTERS_GLYPHS, 2 * echo.glyphs)
             held = (
                 line.polarity != echo.polarity
+                and echo.box[c1] - echo.box[c0] >= TALLER_THAN_GLYPHS * echo.glyph_height
                 and line.glyphs >= HELD_GLYPHS
                 and line.glyph_height >= HELD_HEIGHT * echo.glyph_height
                 and echo.box[c0] <= line.box[c0]
