@@ -1158,16 +1158,7 @@ def _stored_spike(view: np.ndarray, stored: np.ndarray, box: Box) -> int | None:
     letters are drawn in; None where no value stands out so (dark letters, or none)."""
     x0, y0, x1, y1 = box
     own = view[y0:y1, x0:x1] >= STORED_FIELD
-    if not own.any():
-        return None
-    values = stored[y0:y1, x0:x1][own].astype(np.int64)
-    base = int(values.min())
-    counts = np.bincount(values - base).astype(np.float64)
-    width = 2 * STORED_BESIDE + 1
-    beside = (np.convolve(counts, np.ones(width), mode="same") - counts) / (width - 1)
-    spike = counts / np.maximum(beside, 1.0)
-    spike[counts < COLOUR_PIXELS] = 0
-    return None if spike.max() < STORED_SALIENT else base + int(spike.argmax())
+    return _one_stored_value(stored[y0:y1, x0:x1][own])
 
 
 #: A dark line over a mosaic's slices whose box holds a bright or grey stored value's spike
