@@ -512,6 +512,20 @@ def _histogram_spike(crop: np.ndarray) -> tuple[int, float, int]:
     return value, float(spike[value]), int(counts[value])
 
 
+def _box_spike(view: np.ndarray, box: Box, share: float = 1.0) -> tuple[np.ndarray, int] | None:
+    """``box``'s crop of ``view`` and its histogram spike (``_histogram_spike``), or None: an
+    empty box, no value standing out by ``COLOUR_SALIENT``, or one holding more than ``share``
+    of the box (the background under letters, not their ink)."""
+    x0, y0, x1, y1 = box
+    crop = view[y0:y1, x0:x1]
+    if crop.size == 0:
+        return None
+    value, salience, count = _histogram_spike(crop)
+    if salience < COLOUR_SALIENT or count > share * crop.size:
+        return None
+    return crop, value
+
+
 #: A taken line grows to the pixels of its ink's value (``_to_its_ink``) at most this many of
 #: its box's heights across it on either side ...
 INK_ACROSS = 1.0
@@ -561,12 +575,10 @@ def _to_its_ink(
     if tuple(getattr(views, "separate", ())) in ((1, 2, 3), (1, 2)):
         return region
     x0, y0, x1, y1 = region.box
-    crop = view[y0:y1, x0:x1]
-    if crop.size == 0:
+    spiked = _box_spike(view, region.box, INK_SHARE)
+    if spiked is None:
         return region
-    value, salience, count = _histogram_spike(crop)
-    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
-        return region
+    crop, value = spiked
     plane, ink = view, value
     stored = getattr(views, "stored", None)
     if stored is not None and stored.shape == view.shape:
@@ -665,12 +677,10 @@ def _letters_value(views: Sequence[np.ndarray], region: TextRegion) -> np.ndarra
     if not _rgb(views) or region.polarity != "bright":
         return None
     x0, y0, x1, y1 = region.box
-    crop = views[0][y0:y1, x0:x1]
-    if crop.size == 0:
+    spiked = _box_spike(views[0], region.box, INK_SHARE)
+    if spiked is None:
         return None
-    value, salience, count = _histogram_spike(crop)
-    if salience < COLOUR_SALIENT or count > INK_SHARE * crop.size:
-        return None
+    crop, value = spiked
     hit = crop == value
     # The value must be the strokes' own, as the line was measured in its view (a faint name
     # over a Doppler frame's dark field, its ink at 64: the spike of its box was the field's
@@ -760,12 +770,10 @@ def _gaps_to_its_letters(views: Sequence[np.ndarray], region: TextRegion) -> Tex
     if not _rgb(views) or region.polarity != "dark" or not region.vertical or region.glyphs == 0:
         return region
     x0, y0, x1, y1 = region.box
-    crop = views[0][y0:y1, x0:x1]
-    if crop.size == 0:
+    spiked = _box_spike(views[0], region.box, GAPS_INK_SHARE)
+    if spiked is None:
         return region
-    value, salience, count = _histogram_spike(crop)
-    if salience < COLOUR_SALIENT or count > GAPS_INK_SHARE * crop.size:
-        return region
+    crop, value = spiked
     if value < float(np.median(crop)) + GAPS_UNDER:
         return region
     hit = (crop == value).T  # rows across the line, columns along it
@@ -865,12 +873,10 @@ def _to_its_colour(
     if view.ndim != 2 or getattr(views, "minimum", None) is None:
         return region
     x0, y0, x1, y1 = region.box
-    crop = view[y0:y1, x0:x1]
-    if crop.size == 0:
+    spiked = _box_spike(view, region.box)
+    if spiked is None:
         return region
-    value, salience, _count = _histogram_spike(crop)
-    if salience < COLOUR_SALIENT:
-        return region
+    crop, value = spiked
     # Measured out to the box's margin: a line cut to what was read may end a letter short of
     # the text, which its margin covered; the cut box's margin is smaller.
     wx0, wy0, wx1, wy1 = _expand(region, margin, view.shape)
