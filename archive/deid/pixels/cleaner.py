@@ -2366,10 +2366,7 @@ def _without_echoes(
                 and not _reads_more(detector, views, region, t)
             ]
             if under:
-                judged = _without(views, under, region, policy, same_size=False)
-                if not detector.confirm(judged, region) and not _matches_hint(
-                    detector.read(judged, region) or "", hint_tokens
-                ):
+                if not _reads_without(detector, views, under, region, policy, hint_tokens):
                     dropped.add(n)
                     continue
         kept.append(region)
@@ -2441,10 +2438,7 @@ def _without_echoes_beside(
         ]
         if not beside:
             continue
-        judged = _without(views, beside, region, policy, same_size=False)
-        if detector.confirm(judged, region) or _matches_hint(
-            detector.read(judged, region) or "", hint_tokens
-        ):
+        if _reads_without(detector, views, beside, region, policy, hint_tokens):
             continue
         if all(
             detector.confirm(_without_but(views, region, t, policy, same_polarity), t)
@@ -2488,10 +2482,7 @@ def _without_columns_onto(
         ]
         if not ends:
             continue
-        judged = _without(views, ends, column, policy, same_size=False)
-        if not detector.confirm(judged, column) and not _matches_hint(
-            detector.read(judged, column) or "", hint_tokens
-        ):
+        if not _reads_without(detector, views, ends, column, policy, hint_tokens):
             dropped.add(n)
     return [r for n, r in enumerate(taken) if n not in dropped]
 
@@ -4296,6 +4287,22 @@ def _read_part_off_slices(
     ):
         return region
     return _read_part(detector, read_in, region)
+
+
+def _reads_without(
+    detector: BurnedInTextDetector,
+    views: Sequence[np.ndarray],
+    others: Sequence[TextRegion],
+    region: TextRegion,
+    policy: PixelPolicy,
+    hint_tokens: set[str],
+) -> bool:
+    """Whether ``region`` still reads as text, or as a header hint, with ``others`` painted out
+    (``_without``, its own pixels painted too where they lie under them)."""
+    judged = _without(views, others, region, policy, same_size=False)
+    return detector.confirm(judged, region) or _matches_hint(
+        detector.read(judged, region) or "", hint_tokens
+    )
 
 
 def _without(
