@@ -1370,9 +1370,10 @@ def _dedupe(
 COLUMN_GLYPHS = 5
 
 
-#: Said of a strong vertical line on a grey frame kept though it crosses horizontal lines, all
-#: of them weak (``_without_columns``): it is text only once read (never taken unread).
-CROSSED = ", crossed by weak lines"
+#: Said of a strong vertical line on a grey frame kept though it crosses horizontal lines
+#: (all of them weak, or a mosaic's rows of slices: ``_without_columns``): it is text only once
+#: read (never taken unread).  The reviewer sees it beside the box.
+CROSSED = ", kept though lines cross it"
 
 
 def _without_columns(
