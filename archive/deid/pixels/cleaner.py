@@ -1210,13 +1210,14 @@ def _across_to_its_stored_value(
     if value is None:
         return region
     x0, y0, x1, y1 = region.box
-    hit = (stored == value) & (view >= STORED_FIELD)
+    # Rows across the line, columns along it; only the rows within reach are compared.
     if region.vertical:
-        hit, (x0, y0, x1, y1) = hit.T, (y0, x0, y1, x1)
+        stored, view, (x0, y0, x1, y1) = stored.T, view.T, (y0, x0, y1, x1)
     height = y1 - y0
     reach = int(STORED_ACROSS * height)
-    w0, w1 = max(0, y0 - reach), min(hit.shape[0], y1 + reach)
-    across = hit[w0:w1, x0:x1].sum(axis=1)
+    w0, w1 = max(0, y0 - reach), min(stored.shape[0], y1 + reach)
+    hit = (stored[w0:w1, x0:x1] == value) & (view[w0:w1, x0:x1] >= STORED_FIELD)
+    across = hit.sum(axis=1)
     enough = (across >= max(2.0, COLOUR_ROW * float(across[y0 - w0 : y1 - w0].max()))) & (
         across < STORED_FLAT * (x1 - x0)
     )
