@@ -1696,3 +1696,36 @@ def test_a_small_name_beside_the_vendors_label_keeps_the_part_read_over_the_dopp
     scene = random_scene("us-doppler", 18, 11)
     assert scene.scenario == "random 11: grey:0.6, mono 9 px at 17,111"
     assert_removed_whole(cleaned(scene))
+
+
+def test_a_grey_id_whose_letters_touch_the_abdomens_anatomy_goes_whole():
+    """Seed 20 (held out last session) over the 300 x 484 abdominal MR: a grey 14 px ID (ink
+    ~665 over ~221, as plain as a label) was left whole, 0 boxes.  Its "0" and "4" joined by
+    the 4's bar and the texture under the "1" made one 33 px "glyph", its "4" and "2" joined
+    the body wall: no line and no run of the letters.  At twice the stroke threshold the
+    eight letters stand apart on one line, read by the model like the shoulder's
+    (``ClassicalTextDetector._standing_out``, horizontal lines only on a smaller frame)."""
+    scene = random_scene("mr-abdomen", 20, 6)
+    assert scene.scenario == "random 6: grey:0.8, sans 14 px at 317,62"
+    assert_removed_whole(cleaned(scene))
+
+
+@pytest.mark.parametrize(
+    ("key", "seed", "n", "drawn"),
+    [
+        ("mr-abdomen", 17, 7, "bright, narrow 13 px, 90 deg at 261,131"),
+        ("sc-pattern", 0, 4, "grey:0.8, narrow 8 px at 77,208"),
+        ("ct-skullbase", 20, 1, "faint, bold 28 px at 213,31"),
+        ("cr-tibia", 3, 0, "dark, serif 24 px at 1070,1278"),
+    ],
+)
+def test_a_line_standing_out_beside_a_found_line_adds_nothing(key, seed, n, drawn):
+    """Lost when a grey frame's lines standing twice over the threshold were all added:
+    a row of the abdomen's texture crossing a name written up the image (the name dropped
+    with it), an 8 px ID's and a bold name's letters boxed as a tighter line of their cores
+    (their edges left), a tibia name (13-33 % of each left).  Such a line is added only
+    where the mask found no line of the letters: none across it but a vertical "line" of
+    "glyphs" over twice their height (the letters joined with the anatomy)."""
+    scene = random_scene(key, seed, n)
+    assert scene.scenario == f"random {n}: {drawn}"
+    assert_removed_whole(cleaned(scene))
