@@ -445,6 +445,7 @@ def _decide(
         out = [_to_its_ink(views, r, out, policy.margin) for r in out]
         out = [_to_its_rows_in_colour(views, r) for r in out]
         out = [_gaps_to_its_letters(views, r) for r in out]
+        out = out + [p for r in out for p in _across_to_its_letters(views, r, policy.margin)]
         out = [_to_its_letters_along(detector, views, r) for r in out]
         out = [_to_the_line_inside(detector, views, r, out) for r in out]
         out = [_to_its_stored_value(detector, views, r, out, policy.margin) for r in out]
@@ -793,6 +794,121 @@ def _gaps_to_its_letters(views: Sequence[np.ndarray], region: TextRegion) -> Tex
         box=(x0 + a0, y0, x0 + a1, y1),
         reason=region.reason + ", cut to the letters in its gaps",
     )
+
+
+#: A dark line on a colour frame grows across to its grey letters (``_across_to_its_letters``)
+#: by at most this many of its glyph heights on either side ...
+LETTERS_ACROSS = 1.0
+#: ... over gaps of at most this many rows without the letters' value (a stroke's gap).
+LETTERS_GAP = 1
+
+
+def _across_to_its_letters(
+    views: Sequence[np.ndarray], region: TextRegion, margin: float
+) -> list[TextRegion]:
+    """The rest of the grey letters whose gaps a dark line on a colour frame is, across the
+    line past its box: pieces over the rows where their one value runs on, along only the
+    columns holding it.
+
+    Grey letters over a Doppler frame, half on the vendor's black field and half over the
+    sector (or over the colour map), were found as a dark line of their gaps, 4-8 px high
+    for 10-15 px letters: the box held the rows where the gaps stood out and the fill left
+    the rest (a 20 px ID at 72 %, a 17 px date at 74 %, an 18 px name at 80 %, a 14 px date
+    at 21 %).  The letters are drawn in one grey value (``_histogram_spike`` of the box
+    widened across by ``LETTERS_ACROSS`` glyphs); the rows next to the box that hold
+    ``INK_HITS`` pixels of it in the box's span, over gaps of ``LETTERS_GAP`` rows, are the
+    rest of them.  The sector's grey speckle holds that exact value in a pixel or none of a
+    row; a field of it runs on past the reach, and then nothing is grown on that side.  Only
+    a grey value (a Doppler map's colours are not) brighter than the box's median (the
+    letters round dark gaps), running along ``ROWS_ALONG`` of the line, and only past the
+    box's margin (``_margins``), which covers a row or two of the letters already: a 2-row
+    piece of a vendor's grey header letters, filled, changed the verifier's second look at
+    the header beside it, and its box grew by 109 px (a J2K frame from 0.38 to 0.93 %)."""
+    if not _rgb(views) or region.polarity != "dark" or region.glyphs == 0:
+        return []
+    x0, y0, x1, y1 = region.box
+    reach = max(2, int(LETTERS_ACROSS * region.glyph_height))
+    rows, cols = views[0].shape[:2]
+    # The window: the box widened by the reach across and, for a piece's last letter past
+    # the line's end (a date's last digit beyond the gaps found), by twice that along.
+    if region.vertical:
+        w0, w1 = max(0, x0 - reach), min(cols, x1 + reach)
+        v0, v1 = max(0, y0 - 2 * reach), min(rows, y1 + 2 * reach)
+        window = (w0, v0, w1, v1)
+        a0, a1, b0, b1 = x0 - w0, x1 - w0, y0 - v0, y1 - v0
+    else:
+        w0, w1 = max(0, y0 - reach), min(rows, y1 + reach)
+        v0, v1 = max(0, x0 - 2 * reach), min(cols, x1 + 2 * reach)
+        window = (v0, w0, v1, w1)
+        a0, a1, b0, b1 = y0 - w0, y1 - w0, x0 - v0, x1 - v0
+    wx0, wy0, wx1, wy1 = window
+    # The letters' value is the spike over the box's own span, widened across only.
+    span = (x0, wy0, x1, wy1) if not region.vertical else (wx0, y0, wx1, y1)
+    spiked = _box_spike(views[0], span, GAPS_INK_SHARE)
+    if spiked is None:
+        return []
+    _crop, value = spiked
+    inside = views[0][y0:y1, x0:x1]
+    if value <= float(np.median(inside)):
+        return []
+    red, green, blue = (views[i][wy0:wy1, wx0:wx1] for i in (1, 2, 3))
+    hit = (views[0][wy0:wy1, wx0:wx1] == value) & (red == green) & (green == blue)
+    if region.vertical:
+        hit = hit.T  # rows across the line, columns along it
+    length = b1 - b0
+    cols_in = np.flatnonzero(hit[a0:a1, b0:b1].any(axis=0))
+    if cols_in.size == 0 or cols_in[-1] - cols_in[0] + 1 < ROWS_ALONG * length:
+        return []
+    held = hit[:, b0:b1].sum(axis=1) >= INK_HITS
+    grown = [a0, a1]
+    for side, start, step, end in ((0, a0 - 1, -1, -1), (1, a1, 1, held.size)):
+        last, r = None, start
+        while r != end and (last is None or abs(r - last) <= LETTERS_GAP + 1):
+            if held[r]:
+                last = r
+            elif last is None and abs(r - start) > LETTERS_GAP:
+                break
+            r += step
+        if last is None:
+            continue
+        if r == end and held[end - step]:
+            continue  # the value runs on to the reach: a field, not letters
+        grown[side] = last if side == 0 else last + 1
+    covered = _margins(region, margin)[0 if region.vertical else 1]
+    pieces = []
+    for p0, p1 in ((grown[0], a0), (a1, grown[1])):
+        if p1 - p0 <= covered:
+            continue
+        # Along, the piece spans only the letters' columns (a pixel more for their soft
+        # edge): the whole line's length, with a margin of the grown height, pushed an 18 px
+        # name's frame from 0.66 to 1.29 %.  Past the line's ends, columns of the value in
+        # any of the letters' rows over gaps of at most a glyph's height (a 17 px date's last
+        # digit lay 5 px past the gaps found, its bottom in no pixel of the value).
+        along = hit[grown[0] : grown[1]].any(axis=0)
+        inner = np.flatnonzero(along[b0:b1])
+        if inner.size == 0:
+            continue
+        first, last = b0 + int(inner[0]), b0 + int(inner[-1])
+        gap = max(2, region.glyph_height)
+        c = first - 1
+        while c >= 0 and first - c <= gap:
+            if along[c]:
+                first = c
+            c -= 1
+        c = last + 1
+        while c < along.size and c - last <= gap:
+            if along[c]:
+                last = c
+            c += 1
+        c0, c1 = max(0, first - 1), min(along.size, last + 2)
+        if region.vertical:
+            box = (w0 + p0, v0 + c0, w0 + p1, v0 + c1)
+        else:
+            box = (v0 + c0, w0 + p0, v0 + c1, w0 + p1)
+        pieces.append(
+            replace(region, box=box, reason=region.reason + ", the rest of its letters across")
+        )
+    return pieces
 
 
 #: On a colour frame a bright line's box is cut along its line (``_to_its_letters_along``) only
