@@ -1015,6 +1015,9 @@ STORED_OFF_FIELD = 0.5
 #: anti-aliasing can leave a glyph without one pixel of the value
 STORED_SMALL = 12
 STORED_SMALL_GAP = 1.5
+#: ... and bright letters (at the frame's maximum) are the pixels within this share of the
+#: stored range below it: the cores of anti-aliased strokes
+STORED_NEAR_TOP = 0.1
 
 
 def _to_its_stored_value(
@@ -1079,14 +1082,25 @@ def _to_its_stored_value(
         hit = (stored[wy0:wy1, wx0:wx1] == int(stored.min())) & ~field
         if int(hit[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0].sum()) < COLOUR_PIXELS:
             return region
+    # Along the line, small bright letters (burned at the frame's maximum) are the pixels
+    # near it: their anti-aliased strokes hold the maximum in a pixel or two per glyph, or
+    # none (a bright 11 px name's first three letters over the gap held none, and the cut lost
+    # them), but their cores lie within ``STORED_NEAR_TOP`` of it, where only a few dozen
+    # pixels of the slices do.  Their rows are still those holding the value itself.
+    near = hit
+    if not dark and value == int(stored.max()):
+        top = int(value) - int(STORED_NEAR_TOP * (int(value) - int(stored.min())))
+        near = (stored[wy0:wy1, wx0:wx1] >= top) & (view[wy0:wy1, wx0:wx1] >= STORED_FIELD)
     if region.vertical:
-        hit, field = hit.T, field.T
+        hit, near, field = hit.T, near.T, field.T
     across = hit.sum(axis=1)
     rows = np.flatnonzero(across >= max(2.0, COLOUR_ROW * float(across.max())))
     if rows.size == 0:
         return region
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     height = r1 - r0
+    if height < STORED_SMALL:
+        hit = near
     cols = np.flatnonzero(hit[r0:r1].any(axis=0))
     # Columns chained over gaps of at most half a letter's height: the runs holding a few
     # pixels of the value, two of them touching (a stroke), are letters; the anatomy's pixels

@@ -501,6 +501,25 @@ def test_grey_letters_over_a_gap_and_a_slice_go_down_to_their_feet(seed, n):
     assert_removed_whole(cleaned(random_scene("mr-mosaic", seed, n)))
 
 
+@pytest.mark.parametrize(
+    ("seed", "n", "scenario"),
+    [
+        (20, 7, "random 7: bright, serif 11 px at 11,195"),
+        (20, 11, "random 11: bright, mono 11 px at 154,239"),
+    ],
+)
+def test_a_small_bright_name_on_a_mosaic_keeps_its_first_letters_in_its_cut(seed, n, scenario):
+    """A bright 11 px name starting over a mosaic's gap and running on over a slice: its line
+    was found whole, then cut to the pixels holding the letters' stored value, the frame's
+    maximum (``cleaner._to_its_stored_value``).  A small font's anti-aliased strokes hold that
+    value in a pixel or two per glyph, or none: the first letters held none, and the cut lost
+    them ("KO" and a column of "N" left, 22 % and 0.5 % of the names' pixels; seed 20).
+    Bright letters are the pixels near the maximum, where only a few dozen of the slices' are."""
+    scene = random_scene("mr-mosaic", seed, n)
+    assert scene.scenario == scenario
+    assert_removed_whole(cleaned(scene))
+
+
 def test_a_dark_name_over_a_row_of_mosaic_slices_is_found_in_the_near_black_field_window():
     """A dark serif 18 px name over a row of the mosaic's slices, its strokes a few levels
     over the minimum, joins the slices' gyri and rims in every detection view and stroke
