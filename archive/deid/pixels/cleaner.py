@@ -4293,15 +4293,29 @@ def _read_part_off_slices(
     unread is the rest of the letters, not the Doppler or bone the cut is for.  A grey 12 px
     name was found whole, one line of eight 9 px glyphs; read as "NOSALE" over one slice,
     its "^ROLA" over the next slice's rim read as nothing in every view and stroke window,
-    and the cut left it (38 % of the name's pixels)."""
+    and the cut left it (38 % of the name's pixels).  Nor is a shorter line of such glyphs
+    whose box holds one stored value's spike (``_holds_a_stored_spike``)."""
     if (
         _a_mosaic(views)
         and not region.vertical
         and 0 < region.glyph_height <= SLICE_UNCUT_HEIGHT
-        and region.glyphs >= policy.budget_glyphs
+        and (region.glyphs >= policy.budget_glyphs or _holds_a_stored_spike(views, region))
     ):
         return region
     return _read_part(detector, read_in, region)
+
+
+def _holds_a_stored_spike(views: Sequence[np.ndarray], region: TextRegion) -> bool:
+    """Whether ``region``'s box holds the spike of one stored value (``_stored_spike``): bright,
+    grey or faint letters drawn in one value, which the cuts to the letters' colour and stored
+    value take the line down to later (``_to_its_colour``, ``_to_its_stored_value``).  Cut to
+    what was read first, a faint 15 px ID's first two digits, over the gap and a slice's rim,
+    read as nothing and were lost (17 % of its pixels)."""
+    stored = getattr(views, "stored", None)
+    view = views[0]
+    if stored is None or stored.shape != view.shape or view.ndim != 2:
+        return False
+    return _stored_spike(view, stored, region.box) is not None
 
 
 def _reads_without(

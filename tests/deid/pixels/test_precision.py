@@ -520,6 +520,18 @@ def test_a_small_bright_name_on_a_mosaic_keeps_its_first_letters_in_its_cut(seed
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_faint_id_over_a_mosaic_gap_is_cut_to_its_value_not_to_what_was_read():
+    """A faint 15 px ID, its first two digits over a mosaic's gap and a slice's rim, the rest
+    over the slice: found whole as a line running on over the slice, it was cut to what was
+    read, and the first digits read as nothing there (17 % of its pixels left; seed 18).  A
+    line whose box holds one stored value's spike (letters drawn in one value) is not cut to
+    the reading (``cleaner._read_part_off_slices``): the later cut to its letters' colour
+    takes it down to them."""
+    scene = random_scene("mr-mosaic", 18, 7)
+    assert scene.scenario == "random 7: faint, mono 15 px at 157,174"
+    assert_removed_whole(cleaned(scene))
+
+
 def test_a_dark_name_over_a_row_of_mosaic_slices_is_found_in_the_near_black_field_window():
     """A dark serif 18 px name over a row of the mosaic's slices, its strokes a few levels
     over the minimum, joins the slices' gyri and rims in every detection view and stroke
