@@ -1707,7 +1707,8 @@ def _in_one_value(
     window, a line of four to ten glyphs among a handful of candidates.  A line counts only
     if the recogniser reads it in the full-range view (what a student sees; or it reads as
     a header hint); lines of organ-sized "glyphs" and lines mostly inside one taken are
-    left out."""
+    left out.  On an MR mosaic a grey bold 20 px date over a slice as bright as it was found
+    nowhere else (all of it left)."""
     window = getattr(views, "one_value", None)
     if window is None:
         return []
@@ -1759,8 +1760,9 @@ def _out_of_texture(
     is the deepest of a dozen lines of four glyphs or more.  Only on frames that have the
     one-value window (large MONOCHROME2 frames with a busy texture, ``frames._in_one_value``);
     a line counts only if the recogniser reads it in that window (or it reads as a header
-    hint); organ-sized "glyphs" and lines touching one taken are left out."""
-    if getattr(views, "one_value", None) is None:
+    hint); organ-sized "glyphs" and lines touching one taken are left out.  Not on an MR
+    mosaic: its one-value window is for its letters drawn in one value."""
+    if getattr(views, "one_value", None) is None or _a_mosaic(views):
         return []
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (TEXTURE_KERNEL, TEXTURE_KERNEL))
     strokes = cv2.morphologyEx(views[0], cv2.MORPH_TOPHAT, kernel)
@@ -1820,9 +1822,11 @@ def _darkest_over_texture(
     black border) and specks (the noise's own minima): the letters' cores stand alone, the
     line with most glyphs of a dozen.  Only on frames that have the one-value window (large
     MONOCHROME2 frames with a busy texture, ``frames._in_one_value``); a line counts only if
-    the recogniser reads it in that window (or it reads as a header hint)."""
+    the recogniser reads it in that window (or it reads as a header hint).  Not on an MR
+    mosaic: its gaps' near-black noise is the darkest levels (a faint 25 px date's line
+    joined with it blanked 1.87 % of the mosaic)."""
     stored = getattr(views, "stored", None)
-    if getattr(views, "one_value", None) is None or stored is None:
+    if getattr(views, "one_value", None) is None or stored is None or _a_mosaic(views):
         return []
     least = stored.min()
     at = np.where(stored <= least + DARKEST_LEVELS, np.uint8(255), np.uint8(0))

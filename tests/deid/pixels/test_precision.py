@@ -532,6 +532,17 @@ def test_a_faint_id_over_a_mosaic_gap_is_cut_to_its_value_not_to_what_was_read()
     assert_removed_whole(cleaned(scene))
 
 
+def test_a_grey_date_over_a_mosaic_slice_as_bright_as_it_is_found_in_its_one_value():
+    """A grey bold 20 px date over the mosaic's gap and two slices as bright as its letters:
+    in every view and window its letters join the slices into lines of organ-sized "glyphs"
+    and nothing was taken (all of it left; seed 16).  Its letters' cores, at one of the 1593
+    stored levels, stand alone in the one-value window (``frames._in_one_value``), made for
+    a mosaic too, and read there as the date."""
+    scene = random_scene("mr-mosaic", 16, 1)
+    assert scene.scenario == "random 1: grey:0.6, bold 20 px at 7,178"
+    assert_removed_whole(cleaned(scene))
+
+
 def test_a_dark_name_over_a_row_of_mosaic_slices_is_found_in_the_near_black_field_window():
     """A dark serif 18 px name over a row of the mosaic's slices, its strokes a few levels
     over the minimum, joins the slices' gyri and rims in every detection view and stroke
