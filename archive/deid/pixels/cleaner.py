@@ -1131,6 +1131,9 @@ STORED_OFF_FIELD = 0.5
 #: anti-aliasing can leave a glyph without one pixel of the value
 STORED_SMALL = 12
 STORED_SMALL_GAP = 1.5
+#: ... and bright letters (at the frame's maximum) are the pixels within this share of the
+#: stored range below it: the cores of anti-aliased strokes
+STORED_NEAR_TOP = 0.1
 
 
 def _to_its_stored_value(
@@ -1195,14 +1198,25 @@ def _to_its_stored_value(
         hit = (stored[wy0:wy1, wx0:wx1] == int(stored.min())) & ~field
         if int(hit[y0 - wy0 : y1 - wy0, x0 - wx0 : x1 - wx0].sum()) < COLOUR_PIXELS:
             return region
+    # Along the line, small bright letters (burned at the frame's maximum) are the pixels
+    # near it: their anti-aliased strokes hold the maximum in a pixel or two per glyph, or
+    # none (a bright 11 px name's first three letters over the gap held none, and the cut lost
+    # them), but their cores lie within ``STORED_NEAR_TOP`` of it, where only a few dozen
+    # pixels of the slices do.  Their rows are still those holding the value itself.
+    near = hit
+    if not dark and value == int(stored.max()):
+        top = int(value) - int(STORED_NEAR_TOP * (int(value) - int(stored.min())))
+        near = (stored[wy0:wy1, wx0:wx1] >= top) & (view[wy0:wy1, wx0:wx1] >= STORED_FIELD)
     if region.vertical:
-        hit, field = hit.T, field.T
+        hit, near, field = hit.T, near.T, field.T
     across = hit.sum(axis=1)
     rows = np.flatnonzero(across >= max(2.0, COLOUR_ROW * float(across.max())))
     if rows.size == 0:
         return region
     r0, r1 = int(rows[0]), int(rows[-1]) + 1
     height = r1 - r0
+    if height < STORED_SMALL:
+        hit = near
     cols = np.flatnonzero(hit[r0:r1].any(axis=0))
     # Columns chained over gaps of at most half a letter's height: the runs holding a few
     # pixels of the value, two of them touching (a stroke), are letters; the anatomy's pixels
@@ -1809,7 +1823,8 @@ def _in_one_value(
     window, a line of four to ten glyphs among a handful of candidates.  A line counts only
     if the recogniser reads it in the full-range view (what a student sees; or it reads as
     a header hint); lines of organ-sized "glyphs" and lines mostly inside one taken are
-    left out."""
+    left out.  On an MR mosaic a grey bold 20 px date over a slice as bright as it was found
+    nowhere else (all of it left)."""
     window = getattr(views, "one_value", None)
     if window is None:
         return []
@@ -1861,8 +1876,9 @@ def _out_of_texture(
     is the deepest of a dozen lines of four glyphs or more.  Only on frames that have the
     one-value window (large MONOCHROME2 frames with a busy texture, ``frames._in_one_value``);
     a line counts only if the recogniser reads it in that window (or it reads as a header
-    hint); organ-sized "glyphs" and lines touching one taken are left out."""
-    if getattr(views, "one_value", None) is None:
+    hint); organ-sized "glyphs" and lines touching one taken are left out.  Not on an MR
+    mosaic: its one-value window is for its letters drawn in one value."""
+    if getattr(views, "one_value", None) is None or _a_mosaic(views):
         return []
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (TEXTURE_KERNEL, TEXTURE_KERNEL))
     strokes = cv2.morphologyEx(views[0], cv2.MORPH_TOPHAT, kernel)
@@ -1922,9 +1938,11 @@ def _darkest_over_texture(
     black border) and specks (the noise's own minima): the letters' cores stand alone, the
     line with most glyphs of a dozen.  Only on frames that have the one-value window (large
     MONOCHROME2 frames with a busy texture, ``frames._in_one_value``); a line counts only if
-    the recogniser reads it in that window (or it reads as a header hint)."""
+    the recogniser reads it in that window (or it reads as a header hint).  Not on an MR
+    mosaic: its gaps' near-black noise is the darkest levels (a faint 25 px date's line
+    joined with it blanked 1.87 % of the mosaic)."""
     stored = getattr(views, "stored", None)
-    if getattr(views, "one_value", None) is None or stored is None:
+    if getattr(views, "one_value", None) is None or stored is None or _a_mosaic(views):
         return []
     least = stored.min()
     at = np.where(stored <= least + DARKEST_LEVELS, np.uint8(255), np.uint8(0))
@@ -4395,15 +4413,29 @@ def _read_part_off_slices(
     unread is the rest of the letters, not the Doppler or bone the cut is for.  A grey 12 px
     name was found whole, one line of eight 9 px glyphs; read as "NOSALE" over one slice,
     its "^ROLA" over the next slice's rim read as nothing in every view and stroke window,
-    and the cut left it (38 % of the name's pixels)."""
+    and the cut left it (38 % of the name's pixels).  Nor is a shorter line of such glyphs
+    whose box holds one stored value's spike (``_holds_a_stored_spike``)."""
     if (
         _a_mosaic(views)
         and not region.vertical
         and 0 < region.glyph_height <= SLICE_UNCUT_HEIGHT
-        and region.glyphs >= policy.budget_glyphs
+        and (region.glyphs >= policy.budget_glyphs or _holds_a_stored_spike(views, region))
     ):
         return region
     return _read_part(detector, read_in, region)
+
+
+def _holds_a_stored_spike(views: Sequence[np.ndarray], region: TextRegion) -> bool:
+    """Whether ``region``'s box holds the spike of one stored value (``_stored_spike``): bright,
+    grey or faint letters drawn in one value, which the cuts to the letters' colour and stored
+    value take the line down to later (``_to_its_colour``, ``_to_its_stored_value``).  Cut to
+    what was read first, a faint 15 px ID's first two digits, over the gap and a slice's rim,
+    read as nothing and were lost (17 % of its pixels)."""
+    stored = getattr(views, "stored", None)
+    view = views[0]
+    if stored is None or stored.shape != view.shape or view.ndim != 2:
+        return False
+    return _stored_spike(view, stored, region.box) is not None
 
 
 def _reads_without(

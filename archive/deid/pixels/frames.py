@@ -598,6 +598,11 @@ def detection_views(pixels: DecodedPixels, index: int) -> list[np.ndarray]:
         views.bottom_window = _bottom_of_range(frame, sample, lo, hi)
         if views.dark_field is not None and views.bottom_window is None:
             views.minimum = _at_the_minimum(frame, lo)
+            if rep is Representation.MONOCHROME2 and hi - lo < ONE_VALUE_LEVELS:
+                # An MR mosaic (``detection.a_mosaic``): a grey bold 20 px date over a slice
+                # as bright as the letters joins it in every view into lines of organ-sized
+                # "glyphs"; in the 1593 stored levels the letters' one value stands alone.
+                views.one_value = _in_one_value(frame, lo, hi)
         elif (
             views.dark_field is None
             and views.bottom_window is None

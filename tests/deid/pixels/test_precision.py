@@ -501,6 +501,48 @@ def test_grey_letters_over_a_gap_and_a_slice_go_down_to_their_feet(seed, n):
     assert_removed_whole(cleaned(random_scene("mr-mosaic", seed, n)))
 
 
+@pytest.mark.parametrize(
+    ("seed", "n", "scenario"),
+    [
+        (20, 7, "random 7: bright, serif 11 px at 11,195"),
+        (20, 11, "random 11: bright, mono 11 px at 154,239"),
+    ],
+)
+def test_a_small_bright_name_on_a_mosaic_keeps_its_first_letters_in_its_cut(seed, n, scenario):
+    """A bright 11 px name starting over a mosaic's gap and running on over a slice: its line
+    was found whole, then cut to the pixels holding the letters' stored value, the frame's
+    maximum (``cleaner._to_its_stored_value``).  A small font's anti-aliased strokes hold that
+    value in a pixel or two per glyph, or none: the first letters held none, and the cut lost
+    them ("KO" and a column of "N" left, 22 % and 0.5 % of the names' pixels; seed 20).
+    Bright letters are the pixels near the maximum, where only a few dozen of the slices' are."""
+    scene = random_scene("mr-mosaic", seed, n)
+    assert scene.scenario == scenario
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_faint_id_over_a_mosaic_gap_is_cut_to_its_value_not_to_what_was_read():
+    """A faint 15 px ID, its first two digits over a mosaic's gap and a slice's rim, the rest
+    over the slice: found whole as a line running on over the slice, it was cut to what was
+    read, and the first digits read as nothing there (17 % of its pixels left; seed 18).  A
+    line whose box holds one stored value's spike (letters drawn in one value) is not cut to
+    the reading (``cleaner._read_part_off_slices``): the later cut to its letters' colour
+    takes it down to them."""
+    scene = random_scene("mr-mosaic", 18, 7)
+    assert scene.scenario == "random 7: faint, mono 15 px at 157,174"
+    assert_removed_whole(cleaned(scene))
+
+
+def test_a_grey_date_over_a_mosaic_slice_as_bright_as_it_is_found_in_its_one_value():
+    """A grey bold 20 px date over the mosaic's gap and two slices as bright as its letters:
+    in every view and window its letters join the slices into lines of organ-sized "glyphs"
+    and nothing was taken (all of it left; seed 16).  Its letters' cores, at one of the 1593
+    stored levels, stand alone in the one-value window (``frames._in_one_value``), made for
+    a mosaic too, and read there as the date."""
+    scene = random_scene("mr-mosaic", 16, 1)
+    assert scene.scenario == "random 1: grey:0.6, bold 20 px at 7,178"
+    assert_removed_whole(cleaned(scene))
+
+
 def test_a_dark_name_over_a_row_of_mosaic_slices_is_found_in_the_near_black_field_window():
     """A dark serif 18 px name over a row of the mosaic's slices, its strokes a few levels
     over the minimum, joins the slices' gyri and rims in every detection view and stroke
