@@ -1756,6 +1756,7 @@ def test_a_grey_id_whose_letters_touch_the_abdomens_anatomy_goes_whole():
     ("key", "seed", "n", "drawn"),
     [
         ("mr-abdomen", 17, 7, "bright, narrow 13 px, 90 deg at 261,131"),
+        ("mr-abdomen", 20, 1, "grey:0.8, narrow 20 px, 90 deg at 288,63"),
         ("sc-pattern", 0, 4, "grey:0.8, narrow 8 px at 77,208"),
         ("ct-skullbase", 20, 1, "faint, bold 28 px at 213,31"),
         ("cr-tibia", 3, 0, "dark, serif 24 px at 1070,1278"),
@@ -1763,8 +1764,8 @@ def test_a_grey_id_whose_letters_touch_the_abdomens_anatomy_goes_whole():
 )
 def test_a_line_standing_out_beside_a_found_line_adds_nothing(key, seed, n, drawn):
     """Lost when a grey frame's lines standing twice over the threshold were all added:
-    a row of the abdomen's texture crossing a name written up the image (the name dropped
-    with it), an 8 px ID's and a bold name's letters boxed as a tighter line of their cores
+    rows of the abdomen's texture crossing a name or an ID written up the image (dropped
+    with them), an 8 px ID's and a bold name's letters boxed as a tighter line of their cores
     (their edges left), a tibia name (13-33 % of each left).  Such a line is added only
     where the mask found no line of the letters: none across it but a vertical "line" of
     "glyphs" over twice their height (the letters joined with the anatomy)."""
