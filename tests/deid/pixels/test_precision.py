@@ -357,16 +357,7 @@ def test_only_readings_of_round_shapes_in_a_row_are_refused(reading, round_shape
     "scenario",
     [
         "stacked header",
-        pytest.param(
-            "grey over anatomy",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="the grey ID's digits touch the slices' rims and join them into "
-                "components of 25-40 px, and its middle digits lie over brain about as bright "
-                "as their ink (the recogniser reads none of them): only '89' and '84' read, "
-                "40 px apart",
-            ),
-        ),
+        "grey over anatomy",
         "dark over anatomy",
     ],
 )
@@ -376,7 +367,9 @@ def test_text_crossing_the_slices_of_an_mr_mosaic_goes_whole(scenario):
     on from: the letters of the name's ink a gap under it are the next line of the block.  A
     dark name's first and last letters over the black gap between slices differ from it by
     under one level of every detection view: the recogniser reads on past the ends of the
-    part found over the slice in a window stretched over the gap's noise."""
+    part found over the slice in a window stretched over the gap's noise.  A grey ID whose
+    digits join the slices' rims, its middle digits over brain as bright as their ink, is
+    found in the one-value window (``cleaner._in_one_value``)."""
     outcome = cleaned(text_scene("mr-mosaic", scenario))
     assert_removed_whole(outcome, collateral=None)
 
