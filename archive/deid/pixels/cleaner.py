@@ -1165,9 +1165,9 @@ def _to_its_stored_value(
     halves of a date's letters, joined with the rims under them, read as nothing alone).
     Burned-in text of another colour in the same box would be lost, so the value is the
     box's own, not its margin's."""
-    stored = getattr(views, "stored", None)
+    stored = _grey_stored(views)
     view = views[0]
-    if not _a_mosaic(views) or stored is None or stored.shape != view.shape or view.ndim != 2:
+    if not _a_mosaic(views) or stored is None:
         return region
     # The value is the one the box's own pixels hold (a line of another colour stacked
     # against it lies in its margin); its pixels are looked for out to the margin (a line
@@ -1324,15 +1324,9 @@ def _across_to_its_stored_value(
     no farther than ``STORED_ACROSS`` of its height.  Never cut here, and not grown where a
     bright line taken holds ``STORED_TAKEN`` of its box (the letters' own line, taken: the
     grown box's wider margin only blanked more around them)."""
-    stored = getattr(views, "stored", None)
+    stored = _grey_stored(views)
     view = views[0]
-    if (
-        region.polarity != "dark"
-        or not _a_mosaic(views)
-        or stored is None
-        or stored.shape != view.shape
-        or view.ndim != 2
-    ):
+    if region.polarity != "dark" or not _a_mosaic(views) or stored is None:
         return region
     if any(_overlap(region.box, t.box) >= STORED_TAKEN for t in taken if t.polarity != "dark"):
         return region
@@ -4425,16 +4419,26 @@ def _read_part_off_slices(
     return _read_part(detector, read_in, region)
 
 
+def _grey_stored(views: Sequence[np.ndarray]) -> np.ndarray | None:
+    """The frame's stored values where ``views[0]`` is its grey 8-bit view of the same shape
+    (the views of a window searched on its own carry none), else None."""
+    stored = getattr(views, "stored", None)
+    view = views[0]
+    if stored is None or stored.shape != view.shape or view.ndim != 2:
+        return None
+    return stored
+
+
 def _holds_a_stored_spike(views: Sequence[np.ndarray], region: TextRegion) -> bool:
     """Whether ``region``'s box holds the spike of one stored value (``_stored_spike``): bright,
     grey or faint letters drawn in one value, which the cuts to the letters' colour and stored
     value take the line down to later (``_to_its_colour``, ``_to_its_stored_value``).  Cut to
     what was read first, a faint 15 px ID's first two digits, over the gap and a slice's rim,
     read as nothing and were lost (17 % of its pixels)."""
-    stored = getattr(views, "stored", None)
-    view = views[0]
-    if stored is None or stored.shape != view.shape or view.ndim != 2:
+    stored = _grey_stored(views)
+    if stored is None:
         return False
+    view = views[0]
     return _stored_spike(view, stored, region.box) is not None
 
 
